@@ -1,0 +1,4 @@
+export * from "./host-step";
+export * from "./plan";
+export * from "./bundle";
+export * from "./prelude";
