@@ -1,0 +1,3 @@
+export * from "./os";
+export * from "./arch";
+export * from "./support-matrix";

@@ -1,0 +1,102 @@
+/** Operating systems edgecloud renders host steps for. */
+export const OS_IDS = [
+  "centos-7",
+  "rocky-8",
+  "rocky-9",
+  "alma-8",
+  "alma-9",
+  "rhel-8",
+  "rhel-9",
+  "openeuler-22.03",
+  "openeuler-24.03",
+  "kylin-v10",
+  "ubuntu-20.04",
+  "ubuntu-22.04",
+  "ubuntu-24.04",
+  "debian-11",
+  "debian-12",
+] as const;
+export type OsId = (typeof OS_IDS)[number];
+
+export type OsFamily = "rhel" | "debian";
+export type PackageManager = "apt" | "dnf" | "yum";
+export type Firewall = "firewalld" | "ufw" | "none";
+
+/** Per-OS facts the renderers branch on. */
+export interface OsProfile {
+  readonly id: OsId;
+  readonly family: OsFamily;
+  readonly packageManager: PackageManager;
+  /** The firewall the distribution enables by default. */
+  readonly firewall: Firewall;
+  /** SELinux enforcing by default: K3s needs k3s-selinux, etcd data dirs need a context. */
+  readonly selinux: boolean;
+  /** `ID` and `VERSION_ID` prefixes in /etc/os-release that identify it (pre-flight compares). */
+  readonly osRelease: { readonly id: readonly string[]; readonly versionPrefix: string };
+  /** Distribution package names. */
+  readonly packages: {
+    readonly nfsClient: string;
+    readonly nfsServer: string;
+    /** etcd from the distribution, when it ships one. */
+    readonly etcdServer?: string;
+    readonly etcdClient?: string;
+    readonly tar: string;
+    readonly curl: string;
+  };
+}
+
+const rhelPackages = { nfsClient: "nfs-utils", nfsServer: "nfs-utils", tar: "tar", curl: "curl" } as const;
+const debPackages = {
+  nfsClient: "nfs-common",
+  nfsServer: "nfs-kernel-server",
+  tar: "tar",
+  curl: "curl",
+  etcdServer: "etcd-server",
+  etcdClient: "etcd-client",
+} as const;
+
+function rhel(id: OsId, osIds: string[], version: string, pm: PackageManager, extra: Partial<OsProfile["packages"]> = {}): OsProfile {
+  return {
+    id,
+    family: "rhel",
+    packageManager: pm,
+    firewall: "firewalld",
+    selinux: true,
+    osRelease: { id: osIds, versionPrefix: version },
+    packages: { ...rhelPackages, ...extra },
+  };
+}
+
+function deb(id: OsId, osId: string, version: string): OsProfile {
+  return {
+    id,
+    family: "debian",
+    packageManager: "apt",
+    firewall: osId === "ubuntu" ? "ufw" : "none",
+    selinux: false,
+    osRelease: { id: [osId], versionPrefix: version },
+    packages: debPackages,
+  };
+}
+
+export const OS_PROFILES: Readonly<Record<OsId, OsProfile>> = {
+  "centos-7": rhel("centos-7", ["centos"], "7", "yum"),
+  "rocky-8": rhel("rocky-8", ["rocky"], "8", "dnf"),
+  "rocky-9": rhel("rocky-9", ["rocky"], "9", "dnf"),
+  "alma-8": rhel("alma-8", ["almalinux"], "8", "dnf"),
+  "alma-9": rhel("alma-9", ["almalinux"], "9", "dnf"),
+  "rhel-8": rhel("rhel-8", ["rhel"], "8", "dnf"),
+  "rhel-9": rhel("rhel-9", ["rhel"], "9", "dnf"),
+  "openeuler-22.03": rhel("openeuler-22.03", ["openEuler"], "22.03", "dnf", { etcdServer: "etcd", etcdClient: "etcd" }),
+  "openeuler-24.03": rhel("openeuler-24.03", ["openEuler"], "24.03", "dnf", { etcdServer: "etcd", etcdClient: "etcd" }),
+  "kylin-v10": { ...rhel("kylin-v10", ["kylin"], "V10", "dnf"), selinux: false },
+  "ubuntu-20.04": deb("ubuntu-20.04", "ubuntu", "20.04"),
+  "ubuntu-22.04": deb("ubuntu-22.04", "ubuntu", "22.04"),
+  "ubuntu-24.04": deb("ubuntu-24.04", "ubuntu", "24.04"),
+  "debian-11": deb("debian-11", "debian", "11"),
+  "debian-12": deb("debian-12", "debian", "12"),
+};
+
+export function osProfile(id: OsId): OsProfile {
+  return OS_PROFILES[id];
+}
