@@ -1,0 +1,84 @@
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
+import { Host } from "../hosts/host";
+import { renderDeleteBundle, renderStepBundle } from "../steps/bundle";
+import { HostStep } from "../steps/host-step";
+import { hostConnection, runAsRootCommand } from "./connection";
+
+/**
+ * Steps whose structure (ids, dependencies, delete scripts) is known now, and whose full content may depend on
+ * secret material known only at deploy time. `render(material)` must return steps with the same ids.
+ */
+export interface StepSource<M> {
+  readonly structure: readonly HostStep[];
+  readonly material?: pulumi.Output<M>;
+  readonly render?: (material: M) => readonly HostStep[];
+}
+
+export interface HostStepCommandsOptions {
+  readonly parent: pulumi.Resource;
+  /** Child name prefix: `${prefix}-${host}-${step}`. */
+  readonly prefix: string;
+  readonly hosts: readonly Host[];
+  /** Extra resources every step waits for (e.g. another component's steps). */
+  readonly dependsOn?: readonly pulumi.Resource[];
+}
+
+/**
+ * One `remote.Command` per host step: the bundle goes over stdin (a secret when it carries secret files), the
+ * trigger is the bundle's hash, the delete is the inverse bundle, and dependencies mirror the step plan.
+ */
+export function hostStepCommands<M>(source: StepSource<M>, opts: HostStepCommandsOptions): Map<string, command.remote.Command> {
+  const hosts = new Map(opts.hosts.map((h) => [h.name, h]));
+  const cmds = new Map<string, command.remote.Command>();
+  const rendered = source.material && source.render ? memoRender(source.material, source.render) : undefined;
+  for (const step of source.structure) {
+    const host = hosts.get(step.host);
+    if (!host) throw new Error(`step "${step.id}" targets host "${step.host}", which is not among the hosts`);
+    const bundle: pulumi.Output<string> = rendered
+      ? rendered.apply((byId) => {
+          const s = byId.get(step.id);
+          if (!s) throw new Error(`step "${step.id}" disappeared when rendered with its material`);
+          return renderStepBundle(s);
+        })
+      : pulumi.output(renderStepBundle(step));
+    const sudoPassword = host.ssh.sudoPassword as pulumi.Input<string> | undefined;
+    const stdin = sudoPassword !== undefined ? pulumi.interpolate`${sudoPassword}\n${bundle}` : bundle;
+    const deps = [...step.dependsOn.map((d) => cmds.get(d)).filter((c): c is command.remote.Command => c !== undefined), ...(opts.dependsOn ?? [])];
+    const deleteBundle = renderDeleteBundle(step);
+    cmds.set(
+      step.id,
+      new command.remote.Command(
+        `${opts.prefix}-${step.host}-${step.name}`,
+        {
+          connection: hostConnection(host),
+          create: runAsRootCommand(host),
+          update: runAsRootCommand(host),
+          stdin: step.secret || rendered || sudoPassword !== undefined ? pulumi.secret(stdin) : stdin,
+          triggers: [bundle.apply(sha256)],
+          delete: deleteCommand(host, deleteBundle),
+          logging: "stdoutAndStderr",
+          addPreviousOutputInEnv: false,
+        },
+        { parent: opts.parent, dependsOn: deps, additionalSecretOutputs: ["stdin"], deleteBeforeReplace: false },
+      ),
+    );
+  }
+  return cmds;
+}
+
+/** The delete command carries its (secret-free) bundle inline, base64-encoded, since delete gets no stdin. */
+function deleteCommand(host: Host, bundle: string): string {
+  const b64 = Buffer.from(bundle, "utf8").toString("base64");
+  const run = host.ssh.user === "root" ? "bash -s" : "sudo -n bash -s";
+  return `echo ${b64} | base64 -d | ${run}`;
+}
+
+function sha256(s: string): string {
+  return createHash("sha256").update(s).digest("hex");
+}
+
+function memoRender<M>(material: pulumi.Output<M>, render: (m: M) => readonly HostStep[]): pulumi.Output<Map<string, HostStep>> {
+  return material.apply((m) => new Map(render(m).map((s) => [s.id, s])));
+}

@@ -1,0 +1,16 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+
+/** A Kubernetes provider for a cluster's kubeconfig (a secret). */
+export function clusterProvider(name: string, kubeconfig: pulumi.Input<string>, parent: pulumi.Resource): k8s.Provider {
+  return new k8s.Provider(name, { kubeconfig: pulumi.secret(kubeconfig), enableServerSideApply: true }, { parent });
+}
+
+/** Applies a chart's rendered objects (already validated) as one ConfigGroup. Secrets stay secret in state. */
+export function applyObjects(
+  name: string,
+  objects: readonly Record<string, unknown>[],
+  opts: { parent: pulumi.Resource; provider: k8s.Provider; dependsOn?: pulumi.Input<pulumi.Resource>[] },
+): k8s.yaml.v2.ConfigGroup {
+  return new k8s.yaml.v2.ConfigGroup(name, { objs: objects as unknown as k8s.yaml.v2.ConfigGroupArgs["objs"] }, opts);
+}

@@ -1,0 +1,59 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/** Every resource the program registered, in order, with its inputs. */
+export interface RecordedResource {
+  readonly type: string;
+  readonly name: string;
+  readonly inputs: Record<string, any>;
+  readonly id: string;
+}
+
+export const recorded: RecordedResource[] = [];
+
+/**
+ * Installs Pulumi mocks: resources echo their inputs; in-process dynamic resources (RandomSecret,
+ * CertificateAuthority, Certificate) get deterministic fake outputs so renderers can run.
+ */
+export function setupPulumiMocks(): void {
+  pulumi.runtime.setMocks(
+    {
+      newResource(args: pulumi.runtime.MockResourceArgs) {
+        const state: Record<string, any> = { ...args.inputs };
+        if (args.type === "pulumi-nodejs:dynamic:Resource") {
+          for (const k of ["value", "certPem", "keyPem", "notAfter"]) {
+            if (k in state && (state[k] === undefined || state[k] === null || state[k] === "")) {
+              state[k] = k === "notAfter" ? "2036-01-01T00:00:00.000Z" : `MOCK-${k}-${args.name}`;
+            }
+          }
+        }
+        if (args.type === "command:remote:Command") {
+          state.stdout = args.name.endsWith("kubeconfig") ? "apiVersion: v1\nkind: Config\nclusters: []\n" : "edgecloud-step: changed=0\n";
+          state.stderr = "";
+        }
+        recorded.push({ type: args.type, name: args.name, inputs: args.inputs, id: `${args.name}-id` });
+        return { id: `${args.name}-id`, state };
+      },
+      call(args: pulumi.runtime.MockCallArgs) {
+        return args.inputs;
+      },
+    },
+    "edgecloud",
+    "test",
+    false,
+  );
+}
+
+/** Resolves an Output (or plain value) in a test. */
+export function valueOf<T>(o: pulumi.Input<T> | undefined): Promise<T> {
+  return new Promise((resolve) => pulumi.output(o as pulumi.Input<T>).apply((v) => resolve(v as T)));
+}
+
+/** True when the Output is marked secret. */
+export function isSecret(o: pulumi.Output<unknown>): Promise<boolean> {
+  return pulumi.isSecret(o);
+}
+
+/** Waits until every registered resource's mock has been recorded. */
+export async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+}
