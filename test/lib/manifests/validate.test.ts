@@ -1,0 +1,370 @@
+import { assertValidObjects, validateObjects, type KubeObject } from "../../../lib/manifests";
+import { ValidationError } from "../../../lib/validation/issues";
+
+function deployment(name = "web"): KubeObject {
+  return {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name, namespace: "apps", labels: { "app.kubernetes.io/name": name } },
+    spec: {
+      replicas: 2,
+      selector: { matchLabels: { app: name } },
+      strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: 1 } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: {
+          containers: [
+            {
+              name,
+              image: "nginx:1.27",
+              ports: [{ containerPort: 80, name: "http" }],
+              resources: { limits: { cpu: "500m", memory: "128Mi" }, requests: { cpu: 0.1, memory: "64Mi" } },
+              readinessProbe: { httpGet: { path: "/", port: "http" } },
+              livenessProbe: { tcpSocket: { port: 80 } },
+            },
+          ],
+        },
+      },
+    },
+  };
+}
+
+function service(): KubeObject {
+  return {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: { name: "web", namespace: "apps" },
+    spec: { selector: { app: "web" }, ports: [{ port: 80, targetPort: "http" }, { port: 8080, targetPort: 8080, protocol: "TCP" }] },
+  };
+}
+
+function secret(): KubeObject {
+  return { apiVersion: "v1", kind: "Secret", metadata: { name: "creds", namespace: "apps" }, type: "Opaque", data: { password: "aHVudGVyMg==" } };
+}
+
+function widgetCrd(): KubeObject {
+  return {
+    apiVersion: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    metadata: { name: "widgets.example.com" },
+    spec: {
+      group: "example.com",
+      scope: "Namespaced",
+      names: { kind: "Widget", plural: "widgets", singular: "widget", listKind: "WidgetList" },
+      versions: [
+        {
+          name: "v1",
+          served: true,
+          storage: true,
+          schema: {
+            openAPIV3Schema: {
+              type: "object",
+              properties: {
+                spec: {
+                  type: "object",
+                  required: ["size"],
+                  properties: {
+                    size: { type: "integer", minimum: 1 },
+                    color: { type: "string", enum: ["red", "blue"] },
+                    port: { "x-kubernetes-int-or-string": true },
+                    note: { type: "string", nullable: true },
+                    extra: { type: "object", "x-kubernetes-preserve-unknown-fields": true },
+                    tags: { type: "object", additionalProperties: { type: "string" } },
+                  },
+                },
+                status: { type: "object", "x-kubernetes-preserve-unknown-fields": true },
+              },
+            },
+          },
+        },
+        { name: "v1alpha1", served: false, storage: false, schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } } },
+      ],
+    },
+  };
+}
+
+function widget(spec: Record<string, unknown> = { size: 3 }, apiVersion = "example.com/v1"): KubeObject {
+  return { apiVersion, kind: "Widget", metadata: { name: "w1", namespace: "apps" }, spec };
+}
+
+/** A deep copy with `edit` applied, so each test breaks exactly one thing. */
+function edited(obj: KubeObject, edit: (o: any) => void): KubeObject {
+  const copy = structuredClone(obj) as any;
+  edit(copy);
+  return copy;
+}
+
+describe("validateObjects: built-in kinds", () => {
+  test("a valid Deployment, Service, Secret, Namespace and CRD pass", () => {
+    // GIVEN
+    const objects = [deployment(), service(), secret(), { apiVersion: "v1", kind: "Namespace", metadata: { name: "apps" } }, widgetCrd()];
+    // WHEN
+    const issues = validateObjects(objects);
+    // THEN
+    expect(issues).toEqual([]);
+  });
+
+  test("an unknown field in a container is an error naming the field", () => {
+    // GIVEN
+    const d = edited(deployment(), (o) => (o.spec.template.spec.containers[0].bogus = true));
+    // WHEN
+    const issues = validateObjects([d]);
+    // THEN
+    expect(issues).toEqual([{ path: "Deployment/apps/web spec.template.spec.containers[0].bogus", value: true, message: 'unknown field "bogus"' }]);
+  });
+
+  test("an unknown top-level field and an unknown metadata field are errors", () => {
+    // GIVEN
+    const d = edited(deployment(), (o) => {
+      o.specs = {};
+      o.metadata.label = { a: "b" };
+    });
+    // WHEN
+    const issues = validateObjects([d]);
+    // THEN
+    expect(issues.map((i) => `${i.path}: ${i.message}`)).toEqual([
+      'Deployment/apps/web specs: unknown field "specs"',
+      'Deployment/apps/web metadata.label: unknown field "label"',
+    ]);
+  });
+
+  test("a wrong type names the expected type and the value given", () => {
+    // GIVEN
+    const d = edited(deployment(), (o) => (o.spec.replicas = "2"));
+    // WHEN
+    const issues = validateObjects([d]);
+    // THEN
+    expect(issues).toEqual([{ path: "Deployment/apps/web spec.replicas", value: "2", message: "must be integer" }]);
+  });
+
+  test("a missing required field is named", () => {
+    // GIVEN
+    const d = edited(deployment(), (o) => {
+      delete o.spec.selector;
+      delete o.spec.template.spec.containers[0].name;
+    });
+    // WHEN
+    const issues = validateObjects([d]);
+    // THEN
+    expect(issues).toEqual([
+      { path: "Deployment/apps/web spec.selector", value: undefined, message: "is required" },
+      { path: "Deployment/apps/web spec.template.spec.containers[0].name", value: undefined, message: "is required" },
+    ]);
+  });
+
+  test("a missing metadata.name is an error", () => {
+    // GIVEN
+    const cm = { apiVersion: "v1", kind: "ConfigMap", metadata: { namespace: "apps" } } as unknown as KubeObject;
+    // WHEN
+    const issues = validateObjects([cm]);
+    // THEN
+    expect(issues).toEqual([{ path: "objects[0] (ConfigMap) metadata.name", value: undefined, message: "is required" }]);
+  });
+
+  test("an unknown kind is an error", () => {
+    // GIVEN
+    const obj = { apiVersion: "example.com/v1", kind: "Gadget", metadata: { name: "g" } };
+    // WHEN
+    const issues = validateObjects([obj]);
+    // THEN
+    expect(issues).toEqual([
+      {
+        path: "Gadget/g apiVersion",
+        value: "example.com/v1",
+        message: 'has no kind "Gadget" in Kubernetes v1.32 and no CustomResourceDefinition defines it',
+      },
+    ]);
+  });
+
+  test("a removed apiVersion of a built-in kind names the served one", () => {
+    // GIVEN
+    const d = edited(deployment(), (o) => (o.apiVersion = "extensions/v1beta1"));
+    // WHEN
+    const issues = validateObjects([d]);
+    // THEN
+    expect(issues).toEqual([
+      {
+        path: "Deployment/apps/web apiVersion",
+        value: "extensions/v1beta1",
+        message: 'has no kind "Deployment" in Kubernetes v1.32 and no CustomResourceDefinition defines it; Kubernetes v1.32 serves Deployment as apps/v1',
+      },
+    ]);
+  });
+
+  test("int-or-string fields take an integer or a string, nothing else", () => {
+    // GIVEN
+    const ok = service();
+    const bad = edited(service(), (o) => (o.spec.ports[0].targetPort = true));
+    // WHEN / THEN
+    expect(validateObjects([ok])).toEqual([]);
+    expect(validateObjects([bad])).toEqual([{ path: "Service/apps/web spec.ports[0].targetPort", value: true, message: "must be integer or string" }]);
+  });
+
+  test("quantities take strings and numbers in Kubernetes notation", () => {
+    // GIVEN
+    const bad = edited(deployment(), (o) => (o.spec.template.spec.containers[0].resources.limits.memory = "128 MB"));
+    // WHEN
+    const issues = validateObjects([bad]);
+    // THEN
+    expect(issues).toEqual([
+      {
+        path: "Deployment/apps/web spec.template.spec.containers[0].resources.limits.memory",
+        value: "128 MB",
+        message: 'must be a quantity such as "500m", "128Mi", "1.5" or 2',
+      },
+    ]);
+  });
+
+  test("Secret data must be base64", () => {
+    // GIVEN
+    const bad = edited(secret(), (o) => (o.data.password = "hunter2!"));
+    // WHEN
+    const issues = validateObjects([bad]);
+    // THEN
+    expect(issues).toEqual([{ path: "Secret/apps/creds data.password", value: "hunter2!", message: "must be base64-encoded" }]);
+  });
+
+  test("map keys that are not identifiers are quoted in the path", () => {
+    // GIVEN
+    const bad = edited(deployment(), (o) => (o.metadata.labels["app.kubernetes.io/name"] = 1));
+    // WHEN
+    const issues = validateObjects([bad]);
+    // THEN
+    expect(issues).toEqual([{ path: 'Deployment/apps/web metadata.labels["app.kubernetes.io/name"]', value: 1, message: "must be string" }]);
+  });
+
+  test("null fields count as absent, as the API server reads them", () => {
+    // GIVEN
+    const d = edited(deployment(), (o) => {
+      o.metadata.creationTimestamp = null;
+      o.status = null;
+    });
+    // WHEN / THEN
+    expect(validateObjects([d])).toEqual([]);
+  });
+
+  test("the same kind, namespace and name twice is an error", () => {
+    // GIVEN / WHEN
+    const issues = validateObjects([service(), secret(), service()]);
+    // THEN
+    expect(issues).toEqual([
+      { path: "Service/apps/web", value: undefined, message: "is defined twice (objects[0] and objects[2]); kind, namespace and name must be unique" },
+    ]);
+  });
+
+  test("assertValidObjects throws one ValidationError with every issue", () => {
+    // GIVEN
+    const a = edited(deployment("a"), (o) => (o.spec.template.spec.containers[0].imagePullPolice = "Always"));
+    const b = edited(deployment("b"), (o) => (o.spec.replicas = -1.5));
+    // WHEN
+    const thrown = (() => {
+      try {
+        assertValidObjects([a, b]);
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    // THEN
+    expect(thrown).toBeInstanceOf(ValidationError);
+    expect((thrown as Error).message).toBe(
+      [
+        "invalid Kubernetes objects: 2 problems",
+        '  - Deployment/apps/a spec.template.spec.containers[0].imagePullPolice "Always" unknown field "imagePullPolice"',
+        "  - Deployment/apps/b spec.replicas -1.5 must be integer",
+      ].join("\n"),
+    );
+  });
+
+  test("validating 2,000 Deployments stays well under a second", () => {
+    // GIVEN
+    const objects = Array.from({ length: 2000 }, (_, i) => deployment(`web-${i}`));
+    validateObjects([deployment()]); // compile outside the measurement
+    // WHEN
+    const start = process.hrtime.bigint();
+    const issues = validateObjects(objects);
+    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    // THEN
+    expect(issues).toEqual([]);
+    expect(ms).toBeLessThan(1000);
+  });
+});
+
+describe("validateObjects: custom resources", () => {
+  test("a custom object valid against its CRD passes, whether the CRD is among the objects or given", () => {
+    // GIVEN
+    const w = widget({ size: 3, color: "red", port: "http", note: null, extra: { anything: [1, { deep: true }] }, tags: { a: "b" } });
+    // WHEN / THEN
+    expect(validateObjects([widgetCrd(), w])).toEqual([]);
+    expect(validateObjects([w], { crds: [widgetCrd()] })).toEqual([]);
+  });
+
+  test("an unknown field in a custom object is an error; preserve-unknown-fields subtrees take anything", () => {
+    // GIVEN
+    const w = widget({ size: 3, colour: "red", extra: { colour: "red" } });
+    // WHEN
+    const issues = validateObjects([w], { crds: [widgetCrd()] });
+    // THEN
+    expect(issues).toEqual([{ path: "Widget/apps/w1 spec.colour", value: "red", message: 'unknown field "colour"' }]);
+  });
+
+  test("a custom object's types, enums, minimums and required fields are checked", () => {
+    // GIVEN
+    const w = widget({ size: 0, color: "green", port: 1.5, tags: { a: 1 } });
+    const missing = widget({ color: "red" });
+    // WHEN
+    const issues = validateObjects([w], { crds: [widgetCrd()] });
+    // THEN
+    expect(issues).toEqual([
+      { path: "Widget/apps/w1 spec.size", value: 0, message: "must be >= 1" },
+      { path: "Widget/apps/w1 spec.color", value: "green", message: 'is not allowed; allowed: "red", "blue"' },
+      { path: "Widget/apps/w1 spec.port", value: 1.5, message: "must be integer or string" },
+      { path: "Widget/apps/w1 spec.tags.a", value: 1, message: "must be string" },
+    ]);
+    expect(validateObjects([missing], { crds: [widgetCrd()] })).toEqual([{ path: "Widget/apps/w1 spec.size", value: undefined, message: "is required" }]);
+  });
+
+  test("a custom object's metadata is checked as ObjectMeta", () => {
+    // GIVEN
+    const w = edited(widget(), (o) => (o.metadata.labelz = {}));
+    // WHEN / THEN
+    expect(validateObjects([w], { crds: [widgetCrd()] })).toEqual([{ path: "Widget/apps/w1 metadata.labelz", value: {}, message: 'unknown field "labelz"' }]);
+  });
+
+  test("a version the CRD does not serve is rejected", () => {
+    // GIVEN
+    const w = widget({ anything: 1 }, "example.com/v1alpha1");
+    // WHEN
+    const issues = validateObjects([w], { crds: [widgetCrd()] });
+    // THEN
+    expect(issues).toEqual([
+      { path: "Widget/apps/w1 apiVersion", value: "example.com/v1alpha1", message: "is not served by CustomResourceDefinition widgets.example.com; served: v1" },
+    ]);
+  });
+
+  test("a version the CRD does not define is rejected", () => {
+    // GIVEN
+    const w = widget({ size: 1 }, "example.com/v2");
+    // WHEN
+    const issues = validateObjects([w], { crds: [widgetCrd()] });
+    // THEN
+    expect(issues).toEqual([
+      { path: "Widget/apps/w1 apiVersion", value: "example.com/v2", message: "is not a version of CustomResourceDefinition widgets.example.com; it has v1, v1alpha1" },
+    ]);
+  });
+
+  test("a CRD is itself checked strictly against apiextensions.k8s.io/v1", () => {
+    // GIVEN
+    const crd = edited(widgetCrd(), (o) => (o.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.size.minimun = 1));
+    // WHEN
+    const issues = validateObjects([crd]);
+    // THEN
+    expect(issues).toEqual([
+      {
+        path: "CustomResourceDefinition/widgets.example.com spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.size.minimun",
+        value: 1,
+        message: 'unknown field "minimun"',
+      },
+    ]);
+  });
+});
