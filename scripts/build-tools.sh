@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Builds the real-engine tools (issue 7) from pinned Go modules into a cache outside the repository, skipping
+# what is already built:  ${EDGECLOUD_TOOLS_CACHE:-~/.cache/edgecloud-tools}/<version-key>/bin
+#
+#   bash scripts/build-tools.sh                 # stage 1 and 2
+#   bash scripts/build-tools.sh --stage 1       # pulumi, pulumi-language-nodejs (+ plugin probes)
+#   bash scripts/build-tools.sh --stage 2       # kube-apiserver, kubectl (+ plugin probes)
+#   bash scripts/build-tools.sh --print-bin-dir # where the binaries are (or will be); builds nothing
+#
+# Each tool is a module of its own under tools/ (their dependency graphs conflict), with go.mod + go.sum
+# committed, so a build reads nothing but the Go module proxy. Build times are printed and kept in
+# <version-key>/build-times.tsv. Provider plugins whose modules the proxy does not serve are probed and
+# reported as UNAVAILABLE with the proxy's answer; nothing is ever downloaded from elsewhere.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CACHE=${EDGECLOUD_TOOLS_CACHE:-$HOME/.cache/edgecloud-tools}
+JOBS=${EDGECLOUD_TOOLS_JOBS:-2}
+
+stage=all
+print_bin_dir=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --stage) stage=$2; shift 2 ;;
+    --print-bin-dir) print_bin_dir=1; shift ;;
+    *) echo "build-tools: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+case "$stage" in 1 | 2 | all) ;; *) echo "build-tools: --stage must be 1, 2 or all" >&2; exit 2 ;; esac
+
+# --- the pinned versions (the go.mod files are the source of truth; these name the cache entry) ---
+mod_version() { # <tools dir> <module path> -> the version that tools/<dir>/go.mod requires
+  awk -v m="$2" '$1 == m && $2 ~ /^v/ { print $2; exit } $1 == "require" && $2 == m { print $3; exit }' "$ROOT/tools/$1/go.mod"
+}
+PULUMI_VERSION=$(mod_version pulumi github.com/pulumi/pulumi/pkg/v3)
+NODEJS_HOST_VERSION=$(mod_version language-nodejs github.com/pulumi/pulumi/sdk/v3)
+KUBERNETES_VERSION=$(mod_version kubernetes k8s.io/kubernetes)
+GO_VERSION=$(go env GOVERSION)
+HASH=$(cat "$ROOT"/tools/*/go.mod "$ROOT"/tools/*/go.sum | { cat; echo "$GO_VERSION"; } | sha256sum | cut -c1-10)
+KEY="pulumi-${PULUMI_VERSION}_nodejs-${NODEJS_HOST_VERSION}_k8s-${KUBERNETES_VERSION}_${GO_VERSION}_${HASH}"
+BIN="$CACHE/$KEY/bin"
+
+if [ "$print_bin_dir" = 1 ]; then
+  echo "$BIN"
+  exit 0
+fi
+
+mkdir -p "$BIN"
+TIMES="$CACHE/$KEY/build-times.tsv"
+export GOFLAGS="-buildvcs=false -mod=readonly"
+export GOTOOLCHAIN=local
+export CGO_ENABLED=0
+
+# build <tools dir> <package> <binary> <extra ldflags>
+build() {
+  local dir=$1 pkg=$2 bin=$3 ldflags=$4
+  if [ -x "$BIN/$bin" ]; then
+    echo "build-tools: $bin already built ($BIN/$bin)"
+    return 0
+  fi
+  echo "build-tools: building $bin from $pkg (tools/$dir, -p $JOBS) ..."
+  local start end tmp
+  start=$(date +%s)
+  tmp="$BIN/.$bin.tmp.$$"
+  (cd "$ROOT/tools/$dir" && go build -p "$JOBS" -trimpath -ldflags "-s -w $ldflags" -o "$tmp" "$pkg")
+  mv -f "$tmp" "$BIN/$bin"
+  end=$(date +%s)
+  echo "build-tools: built $bin in $((end - start))s"
+  printf '%s\t%s\t%ss\t%s\n' "$bin" "$pkg" "$((end - start))" "$(date -u +%FT%TZ)" >>"$TIMES"
+}
+
+# probe <module@version> <binary>: a provider plugin we would build, if the proxy served its module.
+probe() {
+  local modver=$1 bin=$2 out
+  if [ -x "$BIN/$bin" ]; then return 0; fi
+  out=$(cd "$(mktemp -d)" && GOFLAGS=-mod=mod go mod download -json "$modver" 2>&1 || true)
+  if grep -q '"Error"' <<<"$out" || ! grep -q '"Zip"' <<<"$out"; then
+    echo "build-tools: UNAVAILABLE $bin: the Go module proxy does not serve $modver:"
+    grep -o '"Error": *"[^"]*"' <<<"$out" | sed 's/^/build-tools:   /' || echo "build-tools:   $out"
+  else
+    echo "build-tools: $modver is served now: add a tools/ module for $bin (see tools/README.md)"
+  fi
+}
+
+npm_version() { node -p "require('$ROOT/package.json').dependencies['$1']"; }
+
+SDK_NPM_VERSION=$(npm_version @pulumi/pulumi)
+if [ "v$SDK_NPM_VERSION" != "$PULUMI_VERSION" ]; then
+  echo "build-tools: note: CLI $PULUMI_VERSION, npm @pulumi/pulumi $SDK_NPM_VERSION (the proxy serves pkg/v3 only up to $PULUMI_VERSION; see tools/README.md)"
+fi
+
+minor=${KUBERNETES_VERSION#v1.}
+K8S_LDFLAGS="-X k8s.io/component-base/version.gitVersion=$KUBERNETES_VERSION -X k8s.io/component-base/version.gitMajor=1"
+K8S_LDFLAGS="$K8S_LDFLAGS -X k8s.io/component-base/version.gitMinor=${minor%%.*} -X k8s.io/component-base/version.gitTreeState=clean"
+
+total_start=$(date +%s)
+if [ "$stage" = 1 ] || [ "$stage" = all ]; then
+  build pulumi github.com/pulumi/pulumi/pkg/v3/cmd/pulumi pulumi \
+    "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION"
+  build language-nodejs github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs pulumi-language-nodejs \
+    "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$NODEJS_HOST_VERSION"
+  probe "github.com/pulumi/pulumi-command/provider@v$(npm_version @pulumi/command)" pulumi-resource-command
+fi
+if [ "$stage" = 2 ] || [ "$stage" = all ]; then
+  build kubernetes k8s.io/kubernetes/cmd/kube-apiserver kube-apiserver \
+    "$K8S_LDFLAGS"
+  build kubernetes k8s.io/kubernetes/cmd/kubectl kubectl "$K8S_LDFLAGS"
+  probe "github.com/pulumi/pulumi-kubernetes/provider/v4@v$(npm_version @pulumi/kubernetes)" pulumi-resource-kubernetes
+fi
+echo "build-tools: done in $(($(date +%s) - total_start))s; binaries in $BIN"
