@@ -103,6 +103,14 @@ export function k8sSchema(): K8sSchema {
 }
 
 /**
+ * What Kubernetes v1.32 knows about `apiVersion` + `kind` (its schema definition and whether it is namespaced), or
+ * undefined when it is not a built-in kind.
+ */
+export function builtinKind(apiVersion: string, kind: string): BuiltinKind | undefined {
+  return k8sSchema().kind(apiVersion, kind);
+}
+
+/**
  * A built-in definition as strict JSON Schema: an object with `properties` and no `additionalProperties` rejects
  * other fields; int-or-string accepts an integer or a string; Go-only formats (int64, double) are dropped.
  */

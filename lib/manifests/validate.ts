@@ -77,10 +77,7 @@ export function collectObjectIssues(issues: IssueCollector, objects: readonly Ku
     if (validate === undefined) return;
     const data = withoutNulls(o);
     if (validate(data)) return;
-    for (const e of validate.errors ?? []) {
-      const issue = toIssue(id, data, e);
-      issues.add(issue.path, issue.value, issue.message);
-    }
+    for (const issue of toIssues(id, data, validate.errors ?? [])) issues.add(issue.path, issue.value, issue.message);
   });
 }
 
@@ -136,6 +133,39 @@ function customValidator(schema: K8sSchema, v: CustomKindVersion): ValidateFunct
     customValidators.set(key, compiled);
   }
   return compiled;
+}
+
+/**
+ * ajv errors as issues. The errors of anyOf/oneOf alternatives are folded into the one issue of the anyOf/oneOf
+ * they belong to: `spec must match one of: (color is required) or (port is required)`.
+ */
+function toIssues(id: string, data: unknown, errors: readonly ErrorObject[]): ValidationIssue[] {
+  const junctions = errors.filter((e) => e.keyword === "anyOf" || e.keyword === "oneOf");
+  const inBranch = (e: ErrorObject, j: ErrorObject): boolean => e !== j && e.schemaPath.startsWith(`${j.schemaPath}/`);
+  const out: ValidationIssue[] = [];
+  for (const e of errors) {
+    if (junctions.some((j) => inBranch(e, j))) continue;
+    if (e.keyword !== "anyOf" && e.keyword !== "oneOf") {
+      out.push(toIssue(id, data, e));
+      continue;
+    }
+    const base = toIssue(id, data, e);
+    const branches = new Map<string, string[]>();
+    for (const b of errors) {
+      if (!inBranch(b, e)) continue;
+      const branch = b.schemaPath.slice(e.schemaPath.length + 1).split("/")[0];
+      const issue = toIssue(id, data, b);
+      const rel = issue.path === base.path ? "" : issue.path.slice(base.path.length).replace(/^[ .]/, "");
+      branches.set(branch, [...(branches.get(branch) ?? []), rel === "" ? issue.message : `${rel} ${issue.message}`]);
+    }
+    const alternatives = [...branches.values()].map((msgs) => `(${msgs.join("; ")})`).join(" or ");
+    const passing = e.params.passingSchemas as number[] | null | undefined;
+    const message = Array.isArray(passing)
+      ? `must match exactly one of its ${e.keyword} alternatives; it matches ${passing.length}`
+      : `must match one of: ${alternatives}`;
+    out.push({ ...base, message });
+  }
+  return out;
 }
 
 /** One ajv error as an issue: the field path users write, the value found there, what is allowed. */

@@ -1,4 +1,4 @@
-import { assertValidObjects, validateObjects, type KubeObject } from "../../../lib/manifests";
+import { assertValidObjects, builtinKind, validateObjects, type KubeObject } from "../../../lib/manifests";
 import { ValidationError } from "../../../lib/validation/issues";
 
 function deployment(name = "web"): KubeObject {
@@ -366,5 +366,45 @@ describe("validateObjects: custom resources", () => {
         message: 'unknown field "minimun"',
       },
     ]);
+  });
+
+  test("anyOf branches restate fields without making them unknown; embedded resources keep apiVersion, kind and metadata", () => {
+    // GIVEN
+    const crd = edited(widgetCrd(), (o) => {
+      const spec = o.spec.versions[0].schema.openAPIV3Schema.properties.spec;
+      spec.anyOf = [{ required: ["color"] }, { properties: { port: { type: "integer" } }, required: ["port"] }];
+      spec.properties.template = { type: "object", "x-kubernetes-embedded-resource": true, properties: { spec: { type: "object", "x-kubernetes-preserve-unknown-fields": true } } };
+    });
+    const ok = widget({ size: 1, port: 80, template: { apiVersion: "v1", kind: "Pod", metadata: { name: "p" }, spec: { any: 1 } } });
+    const neither = widget({ size: 1, template: { apiVersion: "v1", kind: "Pod", metadata: { nam: "p" } } });
+    // WHEN / THEN
+    expect(validateObjects([ok], { crds: [crd] })).toEqual([]);
+    expect(validateObjects([neither], { crds: [crd] }).map((i) => `${i.path}: ${i.message}`)).toEqual([
+      "Widget/apps/w1 spec: must match one of: (color is required) or (port is required)",
+      'Widget/apps/w1 spec.template.metadata.nam: unknown field "nam"',
+    ]);
+  });
+
+  test("a CRD schema that does not compile is reported on its objects", () => {
+    // GIVEN
+    const crd = edited(widgetCrd(), (o) => (o.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.color.pattern = "(["));
+    // WHEN
+    const issues = validateObjects([widget({ size: 1, color: "red" })], { crds: [crd] });
+    // THEN
+    expect(issues).toEqual([
+      {
+        path: "Widget/apps/w1 apiVersion",
+        value: "example.com/v1",
+        message: expect.stringMatching(/^cannot be checked: the schema of CustomResourceDefinition widgets.example.com version v1 does not compile \(.*\)$/),
+      },
+    ]);
+  });
+});
+
+describe("builtinKind", () => {
+  test("names the definition and scope of built-in kinds only", () => {
+    expect(builtinKind("apps/v1", "Deployment")).toEqual({ definition: "io.k8s.api.apps.v1.Deployment", scope: "Namespaced" });
+    expect(builtinKind("rbac.authorization.k8s.io/v1", "ClusterRole")).toEqual({ definition: "io.k8s.api.rbac.v1.ClusterRole", scope: "Cluster" });
+    expect(builtinKind("example.com/v1", "Widget")).toBeUndefined();
   });
 });
