@@ -1,0 +1,156 @@
+import { Host, internalAddress } from "../../../lib/hosts/host";
+import { shellQuote } from "../../../lib/steps/bundle";
+import { HostStep, StepFile, hostStep } from "../../../lib/steps/host-step";
+import { EtcdPki } from "../material";
+import { EtcdSpec } from "../spec";
+import { COMPONENT } from "./component";
+import { ETCDCTL_WRAPPER, ETCD_ENV_FILE, ETCD_PKI_DIR, ETCD_STATE_ENV_FILE, ETCD_UNIT, etcdBinDir, etcdPkiFile } from "./paths";
+
+export interface EtcdMemberProps {
+  readonly clusterName: string;
+  readonly member: Host;
+  readonly members: readonly Host[];
+  readonly etcd: EtcdSpec;
+  readonly pki: EtcdPki;
+  readonly dependsOn: readonly string[];
+}
+
+export const peerUrl = (h: Host, etcd: EtcdSpec) => `https://${internalAddress(h)}:${etcd.peerPort}`;
+export const clientUrl = (h: Host, etcd: EtcdSpec) => `https://${internalAddress(h)}:${etcd.clientPort}`;
+
+/** The member's environment file: TLS everywhere, client and peer certificate auth on. */
+export function renderEtcdEnv(p: EtcdMemberProps): string {
+  const { member: h, etcd } = p;
+  const env: [string, string | number][] = [
+    ["ETCD_NAME", h.name],
+    ["ETCD_DATA_DIR", etcd.dataDir],
+    ["ETCD_LISTEN_CLIENT_URLS", `${clientUrl(h, etcd)},https://127.0.0.1:${etcd.clientPort}`],
+    ["ETCD_ADVERTISE_CLIENT_URLS", clientUrl(h, etcd)],
+    ["ETCD_LISTEN_PEER_URLS", peerUrl(h, etcd)],
+    ["ETCD_INITIAL_ADVERTISE_PEER_URLS", peerUrl(h, etcd)],
+    ["ETCD_INITIAL_CLUSTER", p.members.map((m) => `${m.name}=${peerUrl(m, etcd)}`).join(",")],
+    ["ETCD_INITIAL_CLUSTER_TOKEN", `${p.clusterName}-etcd`],
+    ["ETCD_TRUSTED_CA_FILE", etcdPkiFile.ca],
+    ["ETCD_CERT_FILE", etcdPkiFile.serverCert],
+    ["ETCD_KEY_FILE", etcdPkiFile.serverKey],
+    ["ETCD_CLIENT_CERT_AUTH", "true"],
+    ["ETCD_PEER_TRUSTED_CA_FILE", etcdPkiFile.ca],
+    ["ETCD_PEER_CERT_FILE", etcdPkiFile.peerCert],
+    ["ETCD_PEER_KEY_FILE", etcdPkiFile.peerKey],
+    ["ETCD_PEER_CLIENT_CERT_AUTH", "true"],
+    ["ETCD_AUTO_COMPACTION_MODE", "periodic"],
+    ["ETCD_AUTO_COMPACTION_RETENTION", "8h"],
+    ["ETCD_QUOTA_BACKEND_BYTES", etcd.quotaBackendBytes],
+    ["ETCD_EXPERIMENTAL_INITIAL_CORRUPT_CHECK", "true"],
+  ];
+  return env.map(([k, v]) => `${k}=${v}`).join("\n") + "\n";
+}
+
+export function renderEtcdUnit(etcd: EtcdSpec): string {
+  return `[Unit]
+Description=etcd key-value store (edgecloud, TLS only)
+Documentation=https://etcd.io/docs/
+After=network-online.target
+Wants=network-online.target
+
+[Service]
+Type=notify
+User=etcd
+EnvironmentFile=${ETCD_ENV_FILE}
+EnvironmentFile=-${ETCD_STATE_ENV_FILE}
+ExecStart=${etcdBinDir(etcd)}/etcd
+Restart=always
+RestartSec=5s
+TimeoutStartSec=300
+LimitNOFILE=65536
+Nice=-10
+
+[Install]
+WantedBy=multi-user.target
+`;
+}
+
+/** `edgecloud-etcdctl`: etcdctl with the member endpoints and the admin client certificate. */
+export function renderEtcdctlWrapper(members: readonly Host[], etcd: EtcdSpec): string {
+  return `#!/bin/sh
+# etcdctl against the edgecloud etcd cluster over TLS with the admin client certificate.
+exec ${etcdBinDir(etcd)}/etcdctl --endpoints=${members.map((m) => clientUrl(m, etcd)).join(",")} \\
+  --cacert=${etcdPkiFile.ca} --cert=${etcdPkiFile.adminCert} --key=${etcdPkiFile.adminKey} "$@"
+`;
+}
+
+/**
+ * Certificates, environment, unit and start of one member. First start is non-blocking so members bootstrap
+ * together; a later change restarts this member only and waits until it is healthy again (members are chained,
+ * so at most one restarts at a time). A member whose data directory is gone rejoins as a new member.
+ */
+export function etcdMemberStep(p: EtcdMemberProps): HostStep {
+  const { member: h, etcd, pki } = p;
+  const certs = pki.members[h.name]!;
+  const files: StepFile[] = [
+    { path: etcdPkiFile.ca, mode: "0644", content: pki.ca.certPem, secret: false },
+    { path: etcdPkiFile.serverCert, mode: "0644", content: certs.server.certPem, secret: false },
+    { path: etcdPkiFile.serverKey, mode: "0600", owner: "etcd:etcd", content: certs.server.keyPem, secret: true },
+    { path: etcdPkiFile.peerCert, mode: "0644", content: certs.peer.certPem, secret: false },
+    { path: etcdPkiFile.peerKey, mode: "0600", owner: "etcd:etcd", content: certs.peer.keyPem, secret: true },
+    { path: etcdPkiFile.adminCert, mode: "0644", content: pki.admin.certPem, secret: false },
+    { path: etcdPkiFile.adminKey, mode: "0600", content: pki.admin.keyPem, secret: true },
+    { path: ETCD_ENV_FILE, mode: "0600", content: renderEtcdEnv(p), secret: false },
+    { path: `/etc/systemd/system/${ETCD_UNIT}`, mode: "0644", content: renderEtcdUnit(etcd), secret: false },
+    { path: ETCDCTL_WRAPPER, mode: "0755", content: renderEtcdctlWrapper(p.members, etcd), secret: false },
+  ];
+  const others = p.members.filter((m) => m.name !== h.name).map((m) => clientUrl(m, etcd));
+  const restartOn = files.filter((f) => f.path !== ETCDCTL_WRAPPER && !f.path.includes("admin")).map((f) => shellQuote(f.path));
+  const script = `ec_dir /etc/etcd 0755 root:root
+ec_dir ${ETCD_PKI_DIR} 0750 root:etcd
+ec_dir ${shellQuote(etcd.dataDir)} 0700 etcd:etcd
+data=${shellQuote(etcd.dataDir)}
+self_peer=${shellQuote(peerUrl(h, etcd))}
+if [ ! -d "$data/member" ]; then
+  state=new
+  others=${shellQuote(others.join(","))}
+  if [ -n "$others" ] && ${ETCDCTL_WRAPPER} --endpoints="$others" --command-timeout=5s endpoint health >/dev/null 2>&1; then
+    # the cluster runs without this member: (re)join it as an existing member
+    state=existing
+    listed=$(${ETCDCTL_WRAPPER} --endpoints="$others" member list | awk -F', ' -v u="$self_peer" '$4 == u { print $1 " " $3 }')
+    id=\${listed%% *}
+    name=\${listed#* }
+    if [ -n "$id" ] && [ -n "$name" ] && [ "$name" != "$id" ]; then
+      ec_log "member ${h.name} lost its data; replacing its membership"
+      ${ETCDCTL_WRAPPER} --endpoints="$others" member remove "$id" >/dev/null
+      listed=""
+    fi
+    if [ -z "$listed" ]; then
+      ${ETCDCTL_WRAPPER} --endpoints="$others" member add ${shellQuote(h.name)} --peer-urls="$self_peer" >/dev/null
+    fi
+  fi
+  printf 'ETCD_INITIAL_CLUSTER_STATE=%s\\n' "$state" | base64 | ec_put ${ETCD_STATE_ENV_FILE} 0600 root:root
+fi
+if ec_file_changed /etc/systemd/system/${ETCD_UNIT}; then systemctl daemon-reload; fi
+if ! systemctl is-enabled --quiet ${ETCD_UNIT} 2>/dev/null; then
+  systemctl enable --quiet ${ETCD_UNIT}
+  ec_changed
+fi
+if ! systemctl is-active --quiet ${ETCD_UNIT}; then
+  # non-blocking: the first members wait for their peers to reach quorum
+  systemctl start --no-block ${ETCD_UNIT}
+  ec_changed
+elif ec_any_changed ${restartOn.join(" ")}; then
+  systemctl restart ${ETCD_UNIT}
+  ec_retry 60 2 ${ETCDCTL_WRAPPER} --endpoints=https://127.0.0.1:${etcd.clientPort} endpoint health >/dev/null
+  ec_changed
+fi`;
+  const deleteScript = `if systemctl is-active --quiet ${ETCD_UNIT} && [ -x ${ETCDCTL_WRAPPER} ]; then
+  others=${shellQuote(others.join(","))}
+  id=$(${ETCDCTL_WRAPPER} member list 2>/dev/null | awk -F', ' -v u=${shellQuote(peerUrl(h, etcd))} '$4 == u { print $1 }' || true)
+  count=$(${ETCDCTL_WRAPPER} member list 2>/dev/null | wc -l || echo 0)
+  if [ -n "$id" ] && [ "$count" -gt 1 ] && [ -n "$others" ]; then
+    # leave the cluster cleanly so the remaining members keep quorum
+    ${ETCDCTL_WRAPPER} --endpoints="$others" member remove "$id" >/dev/null || ec_log "could not remove member ${h.name}"
+    ec_changed
+  fi
+fi
+ec_unit_remove ${ETCD_UNIT}
+ec_rm ${shellQuote(etcd.dataDir)} ${ETCD_PKI_DIR} ${ETCD_ENV_FILE} ${ETCD_STATE_ENV_FILE} ${ETCDCTL_WRAPPER}`;
+  return hostStep({ host: h.name, name: "etcd-member", component: COMPONENT, script, files, deleteScript, dependsOn: p.dependsOn });
+}

@@ -1,0 +1,23 @@
+import { EtcdSpec } from "../spec";
+
+export const ETCD_UNIT = "edgecloud-etcd.service";
+export const ETCD_PKI_DIR = "/etc/etcd/pki";
+export const ETCD_ENV_FILE = "/etc/etcd/edgecloud-etcd.env";
+export const ETCD_STATE_ENV_FILE = "/etc/etcd/edgecloud-etcd.state.env";
+export const ETCDCTL_WRAPPER = "/usr/local/sbin/edgecloud-etcdctl";
+export const ETCD_LIB_DIR = "/usr/local/lib/edgecloud";
+
+/** Where the etcd binaries live for an install method. */
+export function etcdBinDir(etcd: EtcdSpec): string {
+  return etcd.install.kind === "distro" ? "/usr/bin" : "/usr/local/bin";
+}
+
+export const etcdPkiFile = {
+  ca: `${ETCD_PKI_DIR}/ca.crt`,
+  serverCert: `${ETCD_PKI_DIR}/server.crt`,
+  serverKey: `${ETCD_PKI_DIR}/server.key`,
+  peerCert: `${ETCD_PKI_DIR}/peer.crt`,
+  peerKey: `${ETCD_PKI_DIR}/peer.key`,
+  adminCert: `${ETCD_PKI_DIR}/admin.crt`,
+  adminKey: `${ETCD_PKI_DIR}/admin.key`,
+} as const;

@@ -1,0 +1,56 @@
+import { Host } from "../../../lib/hosts/host";
+import { K3S_REGISTRIES_PATH, K3sRegistries, renderRegistriesYaml } from "../../../lib/k3s/registries";
+import { HostStep, StepFile, hostStep } from "../../../lib/steps/host-step";
+import { COMPONENT } from "../etcd/component";
+import { EtcdPki } from "../material";
+import { K3sHaClusterSpec } from "../spec";
+import { ClusterTopology } from "../topology";
+import { renderK3sConfig } from "./config";
+import { K3S_CONFIG_FILE, K3S_DATASTORE_FILES, K3S_MANIFESTS_DIR, K3S_RESTART_MARKER, K3sRole, k3sUnit } from "./paths";
+
+export interface K3sConfigStepProps {
+  readonly host: Host;
+  readonly role: K3sRole;
+  readonly spec: K3sHaClusterSpec;
+  readonly topo: ClusterTopology;
+  readonly token: string;
+  readonly pki?: EtcdPki;
+  readonly registries?: K3sRegistries;
+  /** Auto-deploy manifests for servers (kube-vip, CNI), path name → YAML. */
+  readonly serverManifests?: Readonly<Record<string, string>>;
+  readonly dependsOn: readonly string[];
+}
+
+/**
+ * config.yaml (token inside, 0600), the datastore CA/client cert/key a server uses, registries.yaml (0600) and
+ * server auto-deploy manifests. When K3s already runs and any of them changed, it leaves a restart marker that
+ * the start step acts on — servers restart one at a time because the start steps are chained.
+ */
+export function k3sConfigStep(p: K3sConfigStepProps): HostStep {
+  const files: StepFile[] = [{ path: K3S_CONFIG_FILE, mode: "0600", content: renderK3sConfig(p.host, p.role, p.spec, p.topo, p.token), secret: true }];
+  if (p.role === "server" && p.pki) {
+    const client = p.pki.clients[p.host.name]!;
+    files.push(
+      { path: K3S_DATASTORE_FILES.ca, mode: "0644", content: p.pki.ca.certPem, secret: false },
+      { path: K3S_DATASTORE_FILES.cert, mode: "0644", content: client.certPem, secret: false },
+      { path: K3S_DATASTORE_FILES.key, mode: "0600", content: client.keyPem, secret: true },
+    );
+  }
+  if (p.registries && (Object.keys(p.registries.mirrors ?? {}).length || Object.keys(p.registries.configs ?? {}).length)) {
+    files.push({ path: K3S_REGISTRIES_PATH, mode: "0600", content: renderRegistriesYaml(p.registries), secret: true });
+    files.push(...(p.registries.files ?? []));
+  }
+  if (p.role === "server") {
+    for (const [name, yaml] of Object.entries(p.serverManifests ?? {})) {
+      files.push({ path: `${K3S_MANIFESTS_DIR}/${name}`, mode: "0600", content: yaml, secret: false });
+    }
+  }
+  const unit = k3sUnit(p.role);
+  const script = `if ec_any_changed ${files.map((f) => f.path).join(" ")} && systemctl is-active --quiet ${unit}; then
+  mkdir -p "$(dirname ${K3S_RESTART_MARKER})"
+  touch ${K3S_RESTART_MARKER}
+  ec_log "K3s configuration changed; the start step restarts ${unit}"
+fi`;
+  const deleteScript = `ec_rm ${files.map((f) => f.path).join(" ")} ${K3S_RESTART_MARKER}`;
+  return hostStep({ host: p.host.name, name: "k3s-config", component: COMPONENT, script, files, deleteScript, dependsOn: p.dependsOn });
+}

@@ -1,0 +1,41 @@
+import { stringify } from "yaml";
+import { Host, internalAddress } from "../../../lib/hosts/host";
+import { osProfile } from "../../../lib/platform/os";
+import { K3sHaClusterSpec } from "../spec";
+import { ClusterTopology } from "../topology";
+import { K3S_DATASTORE_FILES, K3sRole } from "./paths";
+
+/** The node's /etc/rancher/k3s/config.yaml (written 0600: it holds the token). Keys are K3s CLI flag names. */
+export function renderK3sConfig(host: Host, role: K3sRole, spec: K3sHaClusterSpec, topo: ClusterTopology, token: string): string {
+  const cfg: Record<string, unknown> = {};
+  if (role === "agent" || (topo.servers[0] && topo.servers[0].name !== host.name && !topo.externalEtcd)) {
+    cfg.server = `https://${topo.registrationAddress}:6443`;
+  }
+  cfg.token = token;
+  cfg["node-name"] = host.name;
+  cfg["node-ip"] = internalAddress(host);
+  if (role === "server") {
+    cfg["tls-san"] = [...new Set([topo.registrationAddress, ...spec.tlsSan, host.address])];
+    cfg["write-kubeconfig-mode"] = "0600";
+    cfg["secrets-encryption"] = true;
+    if (topo.externalEtcd) {
+      cfg["datastore-endpoint"] = topo.etcdEndpoints.join(",");
+      cfg["datastore-cafile"] = K3S_DATASTORE_FILES.ca;
+      cfg["datastore-certfile"] = K3S_DATASTORE_FILES.cert;
+      cfg["datastore-keyfile"] = K3S_DATASTORE_FILES.key;
+    }
+    cfg["cluster-cidr"] = spec.network.clusterCidr;
+    cfg["service-cidr"] = spec.network.serviceCidr;
+    cfg["cluster-dns"] = spec.network.clusterDns;
+    cfg["flannel-backend"] = spec.network.flannelBackend;
+    if (spec.network.cni === "calico") cfg["disable-network-policy"] = true;
+    if (spec.disable.length) cfg.disable = [...spec.disable];
+  }
+  if (spec.runtime === "docker") cfg.docker = true;
+  const os = osProfile(host.os);
+  if (os.selinux) cfg.selinux = true;
+  const labels = Object.entries(host.labels).map(([k, v]) => `${k}=${v}`);
+  if (labels.length) cfg["node-label"] = labels;
+  if (host.taints.length) cfg["node-taint"] = [...host.taints];
+  return stringify(cfg);
+}

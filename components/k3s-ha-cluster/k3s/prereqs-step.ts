@@ -1,0 +1,54 @@
+import { Host } from "../../../lib/hosts/host";
+import { osProfile } from "../../../lib/platform/os";
+import { FirewallPort, closeFirewallPorts, openFirewallPorts } from "../../../lib/steps/firewall";
+import { HostStep, hostStep } from "../../../lib/steps/host-step";
+import { COMPONENT } from "../etcd/component";
+import { K3sHaClusterSpec } from "../spec";
+import { K3sRole } from "./paths";
+
+const SYSCTL_FILE = "/etc/sysctl.d/90-edgecloud-k3s.conf";
+const MODULES_FILE = "/etc/modules-load.d/edgecloud-k3s.conf";
+
+/** Ports a K3s node needs open (K3s networking requirements). */
+export function k3sPorts(role: K3sRole, spec: K3sHaClusterSpec): FirewallPort[] {
+  const ports: FirewallPort[] = [{ port: 10250, protocol: "tcp" }];
+  if (role === "server") ports.push({ port: 6443, protocol: "tcp" });
+  const fb = spec.network.flannelBackend;
+  if (fb === "vxlan") ports.push({ port: 8472, protocol: "udp" });
+  if (fb === "wireguard-native") ports.push({ port: "51820-51821", protocol: "udp" });
+  if (spec.network.cni === "calico") ports.push({ port: 179, protocol: "tcp" }, { port: 4789, protocol: "udp" });
+  return ports;
+}
+
+/** Packages, kernel modules, sysctls, firewall and container runtime a K3s node needs before install. */
+export function k3sPrereqsStep(host: Host, role: K3sRole, spec: K3sHaClusterSpec, dependsOn: readonly string[] = []): HostStep {
+  const os = osProfile(host.os);
+  const pkgs = [os.packages.curl, os.packages.tar];
+  if (os.family === "rhel" && os.selinux) pkgs.push("container-selinux", "policycoreutils");
+  if (spec.runtime === "docker") pkgs.push(os.family === "debian" ? "docker.io" : "docker-ce");
+  const ports = k3sPorts(role, spec);
+  const files = [
+    { path: MODULES_FILE, mode: "0644", content: "overlay\nbr_netfilter\n", secret: false },
+    {
+      path: SYSCTL_FILE,
+      mode: "0644",
+      content: "net.ipv4.ip_forward = 1\nnet.bridge.bridge-nf-call-iptables = 1\nnet.bridge.bridge-nf-call-ip6tables = 1\n",
+      secret: false,
+    },
+  ];
+  const script = [
+    `ec_pkg ${os.packageManager} ${pkgs.join(" ")}`,
+    "for m in overlay br_netfilter; do",
+    '  if [ ! -d "/sys/module/$m" ]; then modprobe "$m" 2>/dev/null || ec_log "kernel module $m cannot be loaded here; K3s networking needs it"; fi',
+    "done",
+    `if ec_file_changed ${SYSCTL_FILE}; then sysctl -e -q -p ${SYSCTL_FILE} || ec_log "some sysctls are not settable here"; fi`,
+    openFirewallPorts(os, ports, [spec.network.clusterCidr, spec.network.serviceCidr]),
+    ...(spec.runtime === "docker"
+      ? ["if ! systemctl is-enabled --quiet docker.service 2>/dev/null; then systemctl enable --now --quiet docker.service; ec_changed; fi"]
+      : []),
+  ]
+    .filter((l) => l !== "")
+    .join("\n");
+  const deleteScript = [`ec_rm ${MODULES_FILE} ${SYSCTL_FILE}`, closeFirewallPorts(os, ports)].filter((l) => l !== "").join("\n");
+  return hostStep({ host: host.name, name: "k3s-prereqs", component: COMPONENT, script, files, deleteScript, dependsOn });
+}

@@ -1,0 +1,37 @@
+import { Host } from "../../../lib/hosts/host";
+import { HostStep, hostStep } from "../../../lib/steps/host-step";
+import { COMPONENT } from "../etcd/component";
+import { K3S_RESTART_MARKER, K3sRole, k3sUnit } from "./paths";
+
+/**
+ * Enables and starts K3s (or restarts it when the config step left the marker), then waits until it is ready:
+ * a server until its API answers /readyz, an agent until the kubelet is healthy. Agents first wait for the
+ * registration address to answer.
+ */
+export function k3sStartStep(host: Host, role: K3sRole, registrationAddress: string, dependsOn: readonly string[]): HostStep {
+  const unit = k3sUnit(role);
+  const wait =
+    role === "server"
+      ? "ec_retry 90 2 /usr/local/bin/k3s kubectl get --raw=/readyz >/dev/null 2>&1"
+      : "ec_retry 90 2 curl -fsS --max-time 3 http://127.0.0.1:10248/healthz >/dev/null 2>&1";
+  const script = `${role === "agent" ? `ec_retry 90 2 curl -ksS --max-time 3 -o /dev/null https://${registrationAddress}:6443/ping\n` : ""}if ! systemctl is-enabled --quiet ${unit} 2>/dev/null; then
+  systemctl enable --quiet ${unit}
+  ec_changed
+fi
+if ! systemctl is-active --quiet ${unit}; then
+  systemctl start ${unit}
+  rm -f ${K3S_RESTART_MARKER}
+  ec_changed
+elif [ -f ${K3S_RESTART_MARKER} ]; then
+  systemctl restart ${unit}
+  rm -f ${K3S_RESTART_MARKER}
+  ec_changed
+fi
+if ! ${wait}; then
+  ec_log "${unit} did not become ready on ${host.name}"
+  exit 1
+fi`;
+  const deleteScript = `if systemctl is-active --quiet ${unit} 2>/dev/null; then systemctl stop ${unit}; ec_changed; fi
+if systemctl is-enabled --quiet ${unit} 2>/dev/null; then systemctl disable --quiet ${unit}; ec_changed; fi`;
+  return hostStep({ host: host.name, name: "k3s-start", component: COMPONENT, script, deleteScript, dependsOn });
+}

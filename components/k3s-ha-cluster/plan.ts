@@ -1,0 +1,75 @@
+import { chartObjects, objectsToYaml } from "../../lib/manifests/chart";
+import { HostStep, stepId } from "../../lib/steps/host-step";
+import { etcdHealthGateStep } from "./etcd/health-gate-step";
+import { etcdInstallStep } from "./etcd/install-step";
+import { etcdMaintenanceStep } from "./etcd/maintenance-step";
+import { etcdMemberStep } from "./etcd/member-step";
+import { k3sConfigStep } from "./k3s/config-step";
+import { k3sInstallStep } from "./k3s/install-step";
+import { K3sRole } from "./k3s/paths";
+import { k3sPrereqsStep } from "./k3s/prereqs-step";
+import { k3sStartStep } from "./k3s/start-step";
+import { ClusterMaterial } from "./material";
+import { preflightStep } from "./preflight-step";
+import { kubeVipChart } from "./registration/kube-vip-chart";
+import { K3sHaClusterProps } from "./spec";
+import { clusterTopology } from "./topology";
+
+/** Manifests K3s servers auto-deploy from their manifests directory (kube-vip). */
+export function serverManifests(props: K3sHaClusterProps): Record<string, string> {
+  const reg = props.spec.registrationAddress;
+  if (reg?.kind !== "kube-vip") return {};
+  return { "edgecloud-kube-vip.yaml": objectsToYaml(chartObjects(kubeVipChart({ vip: reg.vip, interface: reg.interface, image: reg.image }))) };
+}
+
+/**
+ * Every host step of the cluster, wired: pre-flight → etcd install → members (chained) → health gate on the
+ * first server → servers one after another → agents; maintenance timers after the gate.
+ */
+export function renderK3sHaClusterSteps(props: K3sHaClusterProps, material: ClusterMaterial): HostStep[] {
+  const t = clusterTopology(props);
+  const { spec } = props;
+  const steps: HostStep[] = [];
+  const add = (s: HostStep) => (steps.push(s), s.id);
+  const pre = new Map<string, string>();
+  if (spec.preflight) {
+    for (const h of props.hosts) {
+      const roles = h.roles.filter((r) => r === "etcd" || r === "server" || r === "agent");
+      if (roles.length) pre.set(h.name, add(preflightStep(h, roles, props.hosts)));
+    }
+  }
+  const after = (host: string, ...ids: string[]) => [...(pre.has(host) ? [pre.get(host)!] : []), ...ids];
+
+  let gate: string | undefined;
+  if (t.externalEtcd) {
+    const pki = material.etcd!;
+    let prev: string | undefined;
+    const memberIds: string[] = [];
+    for (const m of t.etcd) {
+      const install = add(etcdInstallStep(m, spec.etcd, after(m.name)));
+      prev = add(etcdMemberStep({ clusterName: props.name, member: m, members: t.etcd, etcd: spec.etcd, pki, dependsOn: [install, ...(prev ? [prev] : [])] }));
+      memberIds.push(prev);
+    }
+    const first = t.servers[0]!;
+    const firstConfig = stepId(first.name, "k3s-config");
+    gate = add(etcdHealthGateStep(first, t.etcdEndpoints, [...memberIds, firstConfig]));
+    for (const m of t.etcd) add(etcdMaintenanceStep(m, spec.etcd, [gate]));
+  }
+
+  const manifests = serverManifests(props);
+  let prevStart: string | undefined;
+  const node = (h: (typeof t.servers)[number], role: K3sRole, startDeps: string[]) => {
+    const prereqs = add(k3sPrereqsStep(h, role, spec, after(h.name)));
+    const config = add(
+      k3sConfigStep({ host: h, role, spec, topo: t, token: material.token, pki: material.etcd, registries: props.registries, serverManifests: manifests, dependsOn: [prereqs] }),
+    );
+    const install = add(k3sInstallStep(h, role, spec, [config]));
+    return add(k3sStartStep(h, role, t.registrationAddress, [install, ...startDeps]));
+  };
+  for (const s of t.servers) {
+    prevStart = node(s, "server", [...(gate ? [gate] : []), ...(prevStart ? [prevStart] : [])]);
+  }
+  const lastServer = prevStart;
+  for (const a of t.agents) node(a, "agent", lastServer ? [lastServer] : []);
+  return steps;
+}

@@ -1,0 +1,83 @@
+import { Host } from "../../lib/hosts/host";
+import { ARCH_NAMES } from "../../lib/platform/arch";
+import { osProfile } from "../../lib/platform/os";
+import { HostStep, hostStep } from "../../lib/steps/host-step";
+import { COMPONENT } from "./etcd/component";
+
+export type PreflightRole = "etcd" | "server" | "agent";
+
+/** The seed's minima per role; a host with several roles needs the largest of each. */
+export const ROLE_MINIMA: Readonly<Record<PreflightRole, { cpus: number; memoryGiB: number; diskGiB: number }>> = {
+  server: { cpus: 2, memoryGiB: 4, diskGiB: 10 },
+  agent: { cpus: 2, memoryGiB: 2, diskGiB: 10 },
+  etcd: { cpus: 2, memoryGiB: 2, diskGiB: 10 },
+};
+
+/** Prefix of the facts line the pre-flight step prints for cross-host checks (`checkPreflightFacts`). */
+export const FACTS_PREFIX = "edgecloud-facts:";
+
+/**
+ * Checks a host before anything is installed: detected OS and architecture equal the declared ones, CPUs,
+ * memory (90% of the minimum, since firmware reserves some) and free disk under /var meet the role's minima,
+ * and the hostname is not another cluster host's name. Changes nothing; prints a facts line.
+ */
+export function preflightStep(host: Host, roles: readonly PreflightRole[], others: readonly Host[] = []): HostStep {
+  const os = osProfile(host.os);
+  const pick = (k: "cpus" | "memoryGiB" | "diskGiB") => host.minima?.[k] ?? Math.max(...roles.map((r) => ROLE_MINIMA[r][k]));
+  const min = { cpus: pick("cpus"), memoryGiB: pick("memoryGiB"), diskGiB: pick("diskGiB") };
+  const clash = others.filter((o) => o.name !== host.name).map((o) => o.name);
+  const script = `problems=()
+# shellcheck source=/dev/null
+. /etc/os-release
+os_ids=" ${os.osRelease.id.join(" ")} "
+arch_names=" ${ARCH_NAMES[host.arch].uname.join(" ")} "
+other_hosts=" ${clash.join(" ")} "
+case "$os_ids" in *" $ID "*) ;; *) problems+=("OS is $ID $VERSION_ID, declared ${host.os}") ;; esac
+case "$VERSION_ID" in ${os.osRelease.versionPrefix}*) ;; *) problems+=("OS version is $ID $VERSION_ID, declared ${host.os}") ;; esac
+machine=$(uname -m)
+case "$arch_names" in *" $machine "*) ;; *) problems+=("architecture is $machine, declared ${host.arch}") ;; esac
+cpus=$(nproc)
+[ "$cpus" -ge ${min.cpus} ] || problems+=("$cpus CPUs, roles ${roles.join("+")} need at least ${min.cpus}")
+mem_kib=$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)
+[ "$mem_kib" -ge ${Math.floor(min.memoryGiB * 0.9 * 1024 * 1024)} ] || problems+=("$((mem_kib / 1024)) MiB memory, roles ${roles.join("+")} need at least ${min.memoryGiB} GiB")
+disk_kib=$(df -Pk /var | awk 'NR == 2 { print $4 }')
+[ "$disk_kib" -ge ${min.diskGiB * 1024 * 1024} ] || problems+=("$((disk_kib / 1024 / 1024)) GiB free under /var, roles ${roles.join("+")} need at least ${min.diskGiB} GiB")
+name=$(hostname)
+case "$other_hosts" in *" $name "*) problems+=("hostname is \\"$name\\", the name of another cluster host; K3s registers nodes by name") ;; esac
+echo "${FACTS_PREFIX} host=${host.name} hostname=$name machine-id=$(cat /etc/machine-id 2>/dev/null || echo none)"
+if [ "\${#problems[@]}" -gt 0 ]; then
+  for p in "\${problems[@]}"; do ec_log "pre-flight ${host.name}: $p"; done
+  exit 1
+fi`;
+  return hostStep({ host: host.name, name: "preflight", component: COMPONENT, script });
+}
+
+export interface PreflightFacts {
+  readonly host: string;
+  readonly hostname: string;
+  readonly machineId: string;
+}
+
+/** Parses the facts line from a pre-flight step's stdout. */
+export function parsePreflightFacts(stdout: string): PreflightFacts | undefined {
+  const line = stdout.split("\n").find((l) => l.startsWith(FACTS_PREFIX));
+  if (!line) return undefined;
+  const kv = Object.fromEntries(line.slice(FACTS_PREFIX.length).trim().split(/\s+/).map((p) => p.split("=", 2) as [string, string]));
+  return { host: kv.host ?? "", hostname: kv.hostname ?? "", machineId: kv["machine-id"] ?? "" };
+}
+
+/** Cross-host pre-flight: hostnames and machine ids must be unique across the cluster. Returns messages. */
+export function checkPreflightFacts(facts: readonly PreflightFacts[]): string[] {
+  const problems: string[] = [];
+  const dup = (key: "hostname" | "machineId", what: string, why: string) => {
+    const seen = new Map<string, string>();
+    for (const f of facts) {
+      const prev = seen.get(f[key]);
+      if (prev !== undefined && f[key] !== "none") problems.push(`hosts "${prev}" and "${f.host}" both report ${what} "${f[key]}"; ${why}`);
+      else seen.set(f[key], f.host);
+    }
+  };
+  dup("hostname", "hostname", "K3s registers nodes by name: give each host its own hostname");
+  dup("machineId", "machine-id", "cloned machines must regenerate /etc/machine-id");
+  return problems;
+}
