@@ -1,0 +1,144 @@
+import { createHash } from "crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "fs";
+import { join } from "path";
+import { run } from "./proc";
+
+/**
+ * The Debian 12 root filesystem every lab host boots from (read-only lower layer of each host's overlay).
+ * Built with debootstrap, cached outside the repository and rebuilt when absent or when anything that shapes it
+ * (package list, suite, mirror, image tweaks) changes: the cache directory is named by a hash of all of that.
+ */
+export const ROOTFS_PACKAGES: readonly string[] = [
+  "systemd",
+  "systemd-sysv",
+  "dbus",
+  "openssh-server",
+  "iproute2",
+  "ca-certificates",
+  "curl",
+  "etcd-server",
+  "etcd-client",
+  "procps",
+  "openssl",
+];
+
+export const ROOTFS_SUITE = "bookworm";
+export const ROOTFS_MIRROR = process.env.EDGECLOUD_LAB_MIRROR ?? "http://deb.debian.org/debian";
+export const ROOTFS_CACHE = process.env.EDGECLOUD_LAB_CACHE ?? "/var/cache/edgecloud-lab";
+
+/**
+ * Tweaks applied to the debootstrapped tree before it is published. Bump IMAGE_REVISION when changing them.
+ *
+ * - Debian's etcd-server package enables etcd.service, which starts a default single-member etcd listening on
+ *   plaintext localhost:2379/2380 with data in /var/lib/etcd/default. The image disables it (a lab host must
+ *   start clean); `LabHostSpec.distroEtcdRunning` re-enables it per host to reproduce a fresh `apt install`.
+ * - apt and maintenance timers are masked: the hosts are offline and an apt-daily run would hold the dpkg lock.
+ * - machine-id and SSH host keys are removed: each host gets its own at boot time (see lab.ts).
+ */
+const IMAGE_REVISION = 3;
+const IMAGE_TWEAKS = `
+set -euo pipefail
+cd "$1"
+systemctl --root=. disable etcd.service >/dev/null 2>&1 || true
+rm -f etc/systemd/system/multi-user.target.wants/etcd.service etc/systemd/system/etcd2.service
+for t in apt-daily.timer apt-daily-upgrade.timer dpkg-db-backup.timer e2scrub_all.timer fstrim.timer \\
+         e2scrub_reap.service systemd-pstore.service getty@tty1.service; do
+  systemctl --root=. mask "$t" >/dev/null 2>&1
+done
+: >etc/machine-id
+rm -f var/lib/dbus/machine-id
+rm -f etc/ssh/ssh_host_*
+mkdir -p etc/ssh/sshd_config.d
+cat >etc/ssh/sshd_config.d/edgecloud-lab.conf <<'EOF'
+HostKey /etc/ssh/ssh_host_ed25519_key
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+UseDNS no
+MaxStartups 64:30:128
+EOF
+rm -rf var/cache/apt/archives/*.deb var/lib/apt/lists/*_Packages
+`;
+
+export function rootfsHash(): string {
+  return createHash("sha256")
+    .update(JSON.stringify({ p: [...ROOTFS_PACKAGES].sort(), s: ROOTFS_SUITE, m: ROOTFS_MIRROR, r: IMAGE_REVISION, t: IMAGE_TWEAKS }))
+    .digest("hex")
+    .slice(0, 16);
+}
+
+export interface RootfsInfo {
+  readonly dir: string;
+  /** True when this call built it (false: taken from the cache). */
+  readonly built: boolean;
+  readonly ms: number;
+}
+
+/** Returns the cached rootfs, building it first when absent. Safe against concurrent callers (lock directory). */
+export async function ensureRootfs(log: (m: string) => void = () => undefined): Promise<RootfsInfo> {
+  const t0 = Date.now();
+  const hash = rootfsHash();
+  const dir = join(ROOTFS_CACHE, `rootfs-${hash}`);
+  if (existsSync(join(dir, ".edgecloud-lab-ready"))) return { dir, built: false, ms: Date.now() - t0 };
+  mkdirSync(ROOTFS_CACHE, { recursive: true });
+  const lock = join(ROOTFS_CACHE, `.lock-${hash}`);
+  await acquireLock(lock);
+  try {
+    if (existsSync(join(dir, ".edgecloud-lab-ready"))) return { dir, built: false, ms: Date.now() - t0 };
+    for (const e of readdirSync(ROOTFS_CACHE)) {
+      if (e.startsWith(`rootfs-${hash}.tmp-`)) rmSync(join(ROOTFS_CACHE, e), { recursive: true, force: true });
+    }
+    if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+    const tmp = `${dir}.tmp-${process.pid}`;
+    log(`building lab rootfs ${dir} (debootstrap ${ROOTFS_SUITE}, ${ROOTFS_PACKAGES.length} packages)`);
+    const r = await run(
+      "debootstrap",
+      ["--variant=minbase", `--include=${ROOTFS_PACKAGES.join(",")}`, ROOTFS_SUITE, tmp, ROOTFS_MIRROR],
+      { timeoutMs: 15 * 60_000 },
+    );
+    if (r.code !== 0) {
+      rmSync(tmp, { recursive: true, force: true });
+      throw new Error(`debootstrap failed (exit ${r.code}):\n${(r.stdout + r.stderr).slice(-4000)}`);
+    }
+    const t = await run("bash", ["-c", IMAGE_TWEAKS, "tweaks", tmp]);
+    if (t.code !== 0) throw new Error(`rootfs tweaks failed: ${t.stderr}`);
+    writeFileSync(join(tmp, ".edgecloud-lab-ready"), JSON.stringify({ hash, packages: ROOTFS_PACKAGES, at: new Date().toISOString() }));
+    renameSync(tmp, dir);
+    log(`built lab rootfs in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    return { dir, built: true, ms: Date.now() - t0 };
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+async function acquireLock(lock: string): Promise<void> {
+  const deadline = Date.now() + 20 * 60_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      writeFileSync(join(lock, "pid"), String(process.pid));
+      return;
+    } catch {
+      let holder = NaN;
+      try {
+        holder = Number(readFileSync(join(lock, "pid"), "utf8"));
+      } catch {
+        /* being created or removed */
+      }
+      if (Number.isInteger(holder) && !alive(holder)) {
+        rmSync(lock, { recursive: true, force: true });
+        continue;
+      }
+      if (Date.now() > deadline) throw new Error(`timed out waiting for the rootfs lock ${lock}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
