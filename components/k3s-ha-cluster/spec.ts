@@ -36,7 +36,7 @@ export const EtcdSchema = z.strictObject({
   /** @default "/var/lib/etcd" */
   dataDir: path.default("/var/lib/etcd"),
   /** Refuses anything but TLS; present so that `false` is rejected with a clear message. @default true */
-  tls: z.literal(true, { message: "plaintext etcd is refused; tls must be true" }).default(true),
+  tls: z.literal(true, { message: "is refused: edgecloud runs etcd with TLS only (tls must be true)" }).default(true),
   /** @default 3650 */
   certValidityDays: z.number().int().min(1).max(36500).default(3650),
   /** @default 2147483648 (2 GiB) */

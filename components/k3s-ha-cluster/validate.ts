@@ -25,7 +25,7 @@ export function checkK3sHaCluster(input: K3sHaClusterInput, issues: IssueCollect
   }
   const hosts = validateHosts(input.hosts, issues, base.hosts);
   const spec = parseInto(K3sHaClusterSpecSchema, input.spec ?? {}, issues, base.spec);
-  if (!spec || hosts.length === 0) return undefined;
+  if (!spec || hosts.length === 0 || (Array.isArray(input.hosts) && hosts.length !== input.hosts.length)) return undefined;
   const S = base.spec;
   const H = (h: Host) => `${base.hosts}[${hosts.indexOf(h)}]`;
 
@@ -41,7 +41,7 @@ export function checkK3sHaCluster(input: K3sHaClusterInput, issues: IssueCollect
   }
   if (etcd.length > 7) issues.add(base.hosts, etcd.length, 'has more than 7 "etcd" hosts; etcd recommends at most 7 members');
   if (servers.length > 1 && etcd.length === 0) {
-    issues.add(base.hosts, servers.length, 'servers but no "etcd" host; more than one server needs the external etcd cluster (give 1, 3 or 5 hosts the role "etcd")');
+    issues.add(base.hosts, undefined, `${servers.length} servers but no "etcd" host; more than one server needs the external etcd cluster (give 1, 3 or 5 hosts the role "etcd")`);
   }
   if (servers.length > 1 && !spec.registrationAddress) {
     issues.add(`${S}.registrationAddress`, undefined, `is required with ${servers.length} servers (agents and kubeconfig need one fixed address): { kind: "kube-vip", vip, interface } or { kind: "external", address }`);
@@ -63,7 +63,7 @@ export function checkK3sHaCluster(input: K3sHaClusterInput, issues: IssueCollect
     }
   }
   for (const name of Object.keys(spec.artifactOverrides)) {
-    if (!hosts.some((h) => h.name === name)) issues.add(`${S}.artifactOverrides.${name}`, name, "names no host");
+    if (!hosts.some((h) => h.name === name)) issues.add(`${S}.artifactOverrides.${name}`, undefined, "names no host; keys are host names");
   }
 
   // etcd

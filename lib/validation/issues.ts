@@ -89,6 +89,7 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
 function describeZodIssue(zi: z.core.$ZodIssue): string {
   switch (zi.code) {
     case "invalid_value":
+      if (!zi.message.startsWith("Invalid")) return zi.message;
       return `is not allowed; allowed: ${zi.values.map((v) => JSON.stringify(v)).join(", ")}`;
     case "invalid_type":
       return zi.input === undefined ? `is required (${zi.expected})` : `must be ${zi.expected}`;

@@ -1,0 +1,113 @@
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { HostInput } from "../../lib/hosts/host";
+import { K3sRegistries } from "../../lib/k3s/registries";
+import { Certificate, CertificateAuthority } from "../../lib/pulumi/certificates";
+import { hostConnection, runAsRootCommand } from "../../lib/pulumi/connection";
+import { hostStepCommands } from "../../lib/pulumi/host-step-commands";
+import { RandomSecret } from "../../lib/pulumi/random-secret";
+import { stepId } from "../../lib/steps/host-step";
+import { ClusterMaterial, EtcdPki, etcdCertRequests, placeholderMaterial } from "./material";
+import { renderK3sHaClusterSteps } from "./plan";
+import { K3sHaClusterProps, K3sHaClusterSpecInput } from "./spec";
+import { clusterTopology } from "./topology";
+import { validateK3sHaCluster } from "./validate";
+
+export interface K3sHaClusterArgs {
+  /** Every host of the environment; roles etcd/server/agent select what runs where. */
+  readonly hosts: readonly HostInput[];
+  /** @default - K3s v1.31.4+k3s1, etcd v3.5.17 from the release mirror, containerd, flannel vxlan */
+  readonly spec?: K3sHaClusterSpecInput;
+  /** K3s token. @default - generated once and kept (encrypted) in state */
+  readonly token?: pulumi.Input<string>;
+  /** registries.yaml for every node (from a Registry component). @default - none */
+  readonly registries?: K3sRegistries;
+}
+
+/**
+ * K3s servers on an external etcd cluster this component provisions itself (TLS on every port, per-member and
+ * per-server certificates), agents joining through a fixed registration address; a single server on SQLite
+ * when no host has the etcd role.
+ */
+export class K3sHaCluster extends pulumi.ComponentResource {
+  /** Admin kubeconfig addressed to the registration address (secret). */
+  readonly kubeconfig: pulumi.Output<string>;
+  readonly nodeNames: string[];
+  readonly etcdEndpoints: string[];
+  readonly registrationAddress: string;
+  /** Certificate name → ISO expiry. */
+  readonly certificateExpiry: pulumi.Output<Record<string, string>>;
+  /** K3s version running. */
+  readonly version: string;
+  /** Host step commands by step id (`host/name`), for components that must wait for a node. */
+  readonly steps: ReadonlyMap<string, command.remote.Command>;
+  readonly props: K3sHaClusterProps;
+
+  constructor(name: string, args: K3sHaClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("edgecloud:k3s:K3sHaCluster", name, {}, opts);
+    const props = validateK3sHaCluster({ name, hosts: args.hosts, spec: args.spec, registries: args.registries });
+    this.props = props;
+    const topo = clusterTopology(props);
+    const token = args.token !== undefined ? pulumi.secret(args.token) : new RandomSecret(`${name}-token`, { bytes: 32 }, { parent: this }).value;
+    const pki = topo.externalEtcd ? this.etcdPki(name, props) : undefined;
+    const material: pulumi.Output<ClusterMaterial> = pulumi
+      .all([token, pki?.material ?? pulumi.output(undefined)])
+      .apply(([t, e]) => (e ? { token: t, etcd: e } : { token: t }));
+    this.steps = hostStepCommands(
+      { structure: renderK3sHaClusterSteps(props, placeholderMaterial(props)), material, render: (m) => renderK3sHaClusterSteps(props, m) },
+      { parent: this, prefix: name, hosts: props.hosts },
+    );
+
+    const first = topo.servers[0]!;
+    const lastServerStart = this.steps.get(stepId(topo.servers[topo.servers.length - 1]!.name, "k3s-start"))!;
+    const read = new command.remote.Command(
+      `${name}-kubeconfig`,
+      {
+        connection: hostConnection(first),
+        create: `${runAsRootCommand(first).replace(" -s", "")} -c 'cat /etc/rancher/k3s/k3s.yaml'`,
+        logging: "none",
+        triggers: [lastServerStart.id],
+      },
+      { parent: this, dependsOn: [lastServerStart], additionalSecretOutputs: ["stdout"] },
+    );
+    this.kubeconfig = pulumi.secret(read.stdout.apply((y) => y.replace(/https:\/\/127\.0\.0\.1:6443/g, `https://${topo.registrationAddress}:6443`)));
+    this.nodeNames = [...topo.servers, ...topo.agents].map((h) => h.name);
+    this.etcdEndpoints = [...topo.etcdEndpoints];
+    this.registrationAddress = topo.registrationAddress;
+    this.version = props.spec.version;
+    this.certificateExpiry = pki?.expiry ?? pulumi.output<Record<string, string>>({});
+    this.registerOutputs({
+      kubeconfig: this.kubeconfig,
+      nodeNames: this.nodeNames,
+      etcdEndpoints: this.etcdEndpoints,
+      registrationAddress: this.registrationAddress,
+      certificateExpiry: this.certificateExpiry,
+    });
+  }
+
+  /** The CA and every certificate as stateful resources: generated once, re-issued only when their request changes. */
+  private etcdPki(name: string, props: K3sHaClusterProps): { material: pulumi.Output<EtcdPki>; expiry: pulumi.Output<Record<string, string>> } {
+    const req = etcdCertRequests(props);
+    const ca = new CertificateAuthority(`${name}-etcd-ca`, { commonName: req.caCommonName, validityDays: props.spec.etcd.certValidityDays }, { parent: this });
+    const issue = (id: string, r: (typeof req.admin)) => new Certificate(`${name}-etcd-${id}`, { ca, request: r }, { parent: this });
+    const members = Object.entries(req.members).map(([host, r]) => ({ host, server: issue(`${host}-server`, r.server), peer: issue(`${host}-peer`, r.peer) }));
+    const clients = Object.entries(req.clients).map(([host, r]) => ({ host, cert: issue(`client-${host}`, r) }));
+    const admin = issue("admin", req.admin);
+    const out = (c: Certificate | CertificateAuthority) => pulumi.all([c.certPem, c.keyPem, c.notAfter]).apply(([certPem, keyPem, notAfter]) => ({ certPem, keyPem, notAfter }));
+    const material = pulumi
+      .all([out(ca), pulumi.all(members.map((m) => pulumi.all([out(m.server), out(m.peer)]))), pulumi.all(clients.map((c) => out(c.cert))), out(admin)])
+      .apply(([caM, ms, cs, adminM]) => ({
+        ca: caM,
+        members: Object.fromEntries(members.map((m, i) => [m.host, { server: ms[i]![0], peer: ms[i]![1] }])),
+        clients: Object.fromEntries(clients.map((c, i) => [c.host, cs[i]!])),
+        admin: adminM,
+      }));
+    const expiry = pulumi
+      .all([ca.notAfter, ...members.flatMap((m) => [m.server.notAfter, m.peer.notAfter]), ...clients.map((c) => c.cert.notAfter), admin.notAfter])
+      .apply((dates) => {
+        const names = ["etcd-ca", ...members.flatMap((m) => [`etcd-${m.host}-server`, `etcd-${m.host}-peer`]), ...clients.map((c) => `etcd-client-${c.host}`), "etcd-admin"];
+        return Object.fromEntries(names.map((n, i) => [n, dates[i]!]));
+      });
+    return { material: pulumi.secret(material), expiry };
+  }
+}
