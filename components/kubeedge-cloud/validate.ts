@@ -1,0 +1,125 @@
+import { Host, hasRole, internalAddress } from "../../lib/hosts/host";
+import { validateHosts } from "../../lib/hosts/validate-hosts";
+import { SUPPORTED_ARCHES, supportsArch } from "../../lib/platform/support-matrix";
+import { IssueCollector, parseInto } from "../../lib/validation/issues";
+import { KUBEEDGE_RELEASES, KUBEEDGE_VERSIONS, kubeEdgeRelease, kubernetesCompatible, kubernetesMinor } from "./release";
+import { JoinParameters, KubeEdgeCloudProps, KubeEdgeCloudSpec, KubeEdgeCloudSpecSchema, TOKEN_SECRET } from "./spec";
+
+export interface KubeEdgeCloudInput {
+  /** Every host of the cluster: edge nodes are those with the role "edge"; keadm mode runs on a "server". */
+  readonly hosts: unknown;
+  readonly spec: unknown;
+}
+
+/** Validates hosts and spec together; every problem goes to `issues`; returns plain props when all is well. */
+export function checkKubeEdgeCloud(input: KubeEdgeCloudInput, issues: IssueCollector, base = { hosts: "hosts", spec: "kubeedge" }): KubeEdgeCloudProps | undefined {
+  const before = issues.issues.length;
+  const hosts = validateHosts(input.hosts, issues, base.hosts);
+  const spec = parseInto(KubeEdgeCloudSpecSchema, input.spec ?? {}, issues, base.spec);
+  if (!spec) return undefined;
+  const S = base.spec;
+  const H = (h: Host) => `${base.hosts}[${hosts.indexOf(h)}]`;
+  const release = kubeEdgeRelease(spec.version);
+
+  const k8s = kubernetesMinor(spec.kubernetesVersion);
+  if (!k8s) {
+    issues.add(`${S}.kubernetesVersion`, spec.kubernetesVersion, "must be a Kubernetes or K3s version such as v1.31.4+k3s1");
+  } else if (!kubernetesCompatible(release, spec.kubernetesVersion)) {
+    const fits = KUBEEDGE_VERSIONS.filter((v) => kubernetesCompatible(KUBEEDGE_RELEASES[v], spec.kubernetesVersion));
+    issues.add(
+      `${S}.version`,
+      spec.version,
+      `supports Kubernetes ${release.kubernetes.min}-${release.kubernetes.max}, not ${k8s.major}.${k8s.minor} (${S}.kubernetesVersion); ${fits.length > 0 ? `use ${fits.join(" or ")}` : "no known KubeEdge release supports it"}`,
+    );
+  }
+
+  const advertised = spec.cloudHub.advertiseAddress;
+  const joinAddress = spec.edge.joinAddress ?? advertised[0];
+  if (spec.edge.joinAddress !== undefined && !advertised.includes(spec.edge.joinAddress)) {
+    issues.add(
+      `${S}.edge.joinAddress`,
+      spec.edge.joinAddress,
+      `is not in ${S}.cloudHub.advertiseAddress ${JSON.stringify(advertised)}; cloudcore's certificate covers only the advertised addresses, so edge nodes must join one of them`,
+    );
+  }
+  if (spec.exposure.kind === "LoadBalancer" && spec.exposure.loadBalancerIP !== undefined && !advertised.includes(spec.exposure.loadBalancerIP)) {
+    issues.add(
+      `${S}.exposure.loadBalancerIP`,
+      spec.exposure.loadBalancerIP,
+      `is not in ${S}.cloudHub.advertiseAddress ${JSON.stringify(advertised)}; edge nodes reach cloudcore through the load balancer, so its address must be advertised`,
+    );
+  }
+  if (spec.edge.hubProtocol === "quic" && !spec.cloudHub.quic) {
+    issues.add(`${S}.edge.hubProtocol`, "quic", `needs ${S}.cloudHub.quic: true (cloudcore only listens for QUIC when enabled)`);
+  }
+  if (!(release.runtimes as readonly string[]).includes(spec.edge.runtime)) {
+    const withDocker = KUBEEDGE_VERSIONS.filter((v) => (KUBEEDGE_RELEASES[v].runtimes as readonly string[]).includes("docker"));
+    issues.add(
+      `${S}.edge.runtime`,
+      spec.edge.runtime,
+      `is not supported by KubeEdge ${spec.version} (dockershim was removed in v1.14); use "containerd"${withDocker.length > 0 ? `, or version ${withDocker.join(" or ")}` : ""}`,
+    );
+  }
+  const ports = new Map<number, string>();
+  const portFields: [string, number, boolean][] = [
+    ["cloudHub.websocketPort", spec.cloudHub.websocketPort, true],
+    ["cloudHub.quicPort", spec.cloudHub.quicPort, spec.cloudHub.quic],
+    ["cloudHub.httpsPort", spec.cloudHub.httpsPort, true],
+    ["cloudStream.streamPort", spec.cloudStream.streamPort, spec.cloudStream.enable],
+    ["cloudStream.tunnelPort", spec.cloudStream.tunnelPort, spec.cloudStream.enable],
+  ];
+  for (const [field, p, used] of portFields) {
+    if (!used) continue;
+    const prev = ports.get(p);
+    if (prev !== undefined) issues.add(`${S}.${field}`, p, `is also ${S}.${prev}; cloudcore's listeners need distinct ports`);
+    else ports.set(p, field);
+  }
+
+  const edgeHosts = hosts.filter((h) => hasRole(h, "edge"));
+  for (const h of edgeHosts) {
+    if (!supportsArch("keadm", h.arch)) {
+      issues.add(`${H(h)}.arch`, h.arch, `is not supported by KubeEdge (edge host "${h.name}"); allowed: ${SUPPORTED_ARCHES.keadm.join(", ")}`);
+    }
+    const clash = h.roles.filter((r) => r === "server" || r === "agent");
+    if (clash.length > 0) {
+      issues.add(`${H(h)}.roles`, h.roles, `combines "edge" with ${clash.map((r) => `"${r}"`).join(" and ")}; an edge node runs edgecore instead of the K3s kubelet, give it only "edge"`);
+    }
+  }
+
+  let keadmHost: Host | undefined;
+  if (spec.mode === "keadm") {
+    const servers = hosts.filter((h) => hasRole(h, "server"));
+    keadmHost = spec.keadmHost !== undefined ? hosts.find((h) => h.name === spec.keadmHost) : servers[0];
+    if (spec.keadmHost !== undefined && (!keadmHost || !hasRole(keadmHost, "server"))) {
+      issues.add(`${S}.keadmHost`, spec.keadmHost, `must name a host with the role "server"; servers: ${servers.map((h) => h.name).join(", ") || "none"}`);
+      keadmHost = undefined;
+    } else if (!keadmHost) {
+      issues.add(`${S}.mode`, "keadm", 'needs a host with the role "server" to run keadm init on');
+    }
+  }
+  if (issues.issues.length > before) return undefined;
+  const pinned = spec.exposure.kind === "hostNetwork" ? cloudcoreHost(hosts, [joinAddress]) : undefined;
+  return { spec, edgeHosts, keadmHost, join: joinParameters(spec, joinAddress), ...(pinned ? { cloudcoreNode: pinned.name } : {}) };
+}
+
+/** The endpoint edge nodes dial, derived from exposure and ports. */
+export function joinParameters(spec: KubeEdgeCloudSpec, address: string): JoinParameters {
+  const quic = spec.edge.hubProtocol === "quic";
+  const np = spec.exposure.kind === "NodePort" ? spec.exposure.nodePorts : undefined;
+  const hub = np ? (quic ? np.quic : np.cloudhub) : quic ? spec.cloudHub.quicPort : spec.cloudHub.websocketPort;
+  const https = np ? np.https : spec.cloudHub.httpsPort;
+  const host = address.includes(":") ? `[${address}]` : address;
+  return {
+    cloudcoreIpPort: `${host}:${hub}`,
+    certServer: `https://${host}:${https}`,
+    address,
+    hubProtocol: spec.edge.hubProtocol,
+    kubeedgeVersion: spec.version,
+    tokenSecret: TOKEN_SECRET,
+  };
+}
+
+/** The cloud host cloudcore must run on with hostNetwork so the advertised address is its own (#4417). */
+export function cloudcoreHost(hosts: readonly Host[], advertised: readonly string[]): Host | undefined {
+  return hosts.find((h) => !hasRole(h, "edge") && (hasRole(h, "server") || hasRole(h, "agent")) && (advertised.includes(h.address) || advertised.includes(internalAddress(h))));
+}

@@ -1,0 +1,89 @@
+import { assertValidObjects } from "../../../lib/manifests/validate";
+import { chartObjects, objectsToYaml } from "../../../lib/manifests/chart";
+import { IssueCollector } from "../../../lib/validation/issues";
+import { cloudCoreChart, edgeAvoidancePatches } from "../../../components/kubeedge-cloud/cloudcore-chart";
+import { checkKubeEdgeCloud } from "../../../components/kubeedge-cloud/validate";
+import { KubeEdgeCloudProps } from "../../../components/kubeedge-cloud/spec";
+import { KUBEEDGE_VERSIONS, KUBEEDGE_RELEASES } from "../../../components/kubeedge-cloud/release";
+import { baseSpec, clusterHosts } from "./fixtures";
+
+function props(spec: object = {}): KubeEdgeCloudProps {
+  const issues = new IssueCollector();
+  const p = checkKubeEdgeCloud({ hosts: clusterHosts(), spec: { ...baseSpec, ...spec } }, issues);
+  issues.throwIfAny();
+  return p!;
+}
+
+const k8sFor: Record<string, string> = { "v1.13.4": "v1.23.17+k3s1", "v1.20.0": "v1.30.8+k3s1", "v1.23.1": "v1.31.4+k3s1" };
+
+describe("cloudCoreChart", () => {
+  test.each(KUBEEDGE_VERSIONS.flatMap((v) => (["hostNetwork", "NodePort", "LoadBalancer"] as const).map((e) => [v, e] as const)))(
+    "GIVEN KubeEdge %s exposed as %s WHEN rendered THEN every object (CRDs included) is valid and matches the snapshot",
+    (version, kind) => {
+      const objects = chartObjects(cloudCoreChart(props({ version, kubernetesVersion: k8sFor[version], exposure: { kind }, mosquitto: true })));
+      expect(() => assertValidObjects(objects)).not.toThrow();
+      expect(objectsToYaml(objects)).toMatchSnapshot();
+    },
+  );
+
+  test("GIVEN hostNetwork and an advertised server address WHEN rendered THEN cloudcore is pinned to that server and kept off edge nodes", () => {
+    const objects = chartObjects(cloudCoreChart(props()));
+    const dep = objects.find((o) => o.kind === "Deployment") as any;
+    const pod = dep.spec.template.spec;
+    expect(pod.hostNetwork).toBe(true);
+    expect(pod.dnsPolicy).toBe("ClusterFirstWithHostNet");
+    expect(pod.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions).toEqual([
+      { key: "node-role.kubernetes.io/edge", operator: "DoesNotExist" },
+      { key: "kubernetes.io/hostname", operator: "In", values: ["cp-1"] },
+    ]);
+    expect(pod.containers[0].image).toBe("kubeedge/cloudcore:v1.23.1");
+    expect(pod.containers[0].readinessProbe.httpGet).toEqual({ scheme: "HTTPS", path: "/ca.crt", port: 10002 });
+  });
+
+  test("GIVEN NodePort exposure WHEN rendered THEN the Service is a NodePort with the chosen ports (no silent ClusterIP fallback)", () => {
+    const objects = chartObjects(cloudCoreChart(props({ exposure: { kind: "NodePort", nodePorts: { cloudhub: 31000 } } })));
+    const svc = objects.find((o) => o.kind === "Service") as any;
+    expect(svc.spec.type).toBe("NodePort");
+    expect(svc.spec.ports.find((p: any) => p.name === "cloudhub").nodePort).toBe(31000);
+    const dep = objects.find((o) => o.kind === "Deployment") as any;
+    expect(dep.spec.template.spec.hostNetwork).toBe(false);
+  });
+
+  test("GIVEN the cloudcore config WHEN rendered THEN cloudHub carries the advertised addresses and the chosen iptables framework image is used", () => {
+    const objects = chartObjects(cloudCoreChart(props({ cloudHub: { advertiseAddress: ["10.0.0.11", "edge.example.com"], dnsNames: ["cloudcore.example.com"] }, iptablesManager: { framework: "nft" } })));
+    const cm = objects.find((o) => o.kind === "ConfigMap") as any;
+    expect(cm.data["cloudcore.yaml"]).toContain("advertiseAddress:\n      - 10.0.0.11\n      - edge.example.com");
+    expect(cm.data["cloudcore.yaml"]).toContain("dnsNames:\n      - cloudcore.example.com");
+    const ds = objects.find((o) => o.kind === "DaemonSet" && o.metadata.name === "cloud-iptables-manager") as any;
+    expect(ds.spec.template.spec.containers[0].image).toBe("kubeedge/iptables-manager-nft:v1.23.1");
+  });
+
+  test.each([
+    ["v1.13.4", "devices.kubeedge.io", ["v1alpha2"]],
+    ["v1.23.1", "devices.kubeedge.io", ["v1beta1"]],
+    ["v1.13.4", "operations.kubeedge.io", ["v1alpha1"]],
+    ["v1.23.1", "operations.kubeedge.io", ["v1alpha2"]],
+  ] as const)("GIVEN KubeEdge %s WHEN rendered THEN the %s CRDs serve %j", (version, group, versions) => {
+    const objects = chartObjects(cloudCoreChart(props({ version, kubernetesVersion: k8sFor[version] })));
+    const crds = objects.filter((o) => o.kind === "CustomResourceDefinition" && (o as any).spec.group === group);
+    expect(crds.length).toBeGreaterThan(0);
+    for (const c of crds) expect((c as any).spec.versions.map((v: any) => v.name)).toEqual(versions);
+    expect(KUBEEDGE_RELEASES[version].kinds.filter((k) => k.group === group).length).toBe(crds.length);
+  });
+
+  test("GIVEN a custom object of a KubeEdge kind WHEN validated against the emitted CRDs THEN it is accepted, and an unserved version is rejected", () => {
+    const objects = chartObjects(cloudCoreChart(props()));
+    const ng = { apiVersion: "apps.kubeedge.io/v1alpha1", kind: "NodeGroup", metadata: { name: "plant-a" }, spec: { matchLabels: { site: "plant-a" } } };
+    expect(() => assertValidObjects([...objects, ng])).not.toThrow();
+    expect(() => assertValidObjects([...objects, { ...ng, apiVersion: "apps.kubeedge.io/v9" }])).toThrow();
+  });
+
+  test("GIVEN DaemonSets to keep off edge nodes WHEN patches are rendered THEN each carries the edge DoesNotExist affinity", () => {
+    const [p] = edgeAvoidancePatches([{ namespace: "kube-system", name: "csi-nfs-node" }]);
+    expect(p.metadata).toMatchObject({ name: "csi-nfs-node", namespace: "kube-system" });
+    expect((p as any).spec.template.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0]).toEqual({
+      key: "node-role.kubernetes.io/edge",
+      operator: "DoesNotExist",
+    });
+  });
+});
