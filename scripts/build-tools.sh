@@ -82,7 +82,7 @@ probe() {
   fi
 }
 
-npm_version() { node -p "require('$ROOT/package.json').dependencies['$1']"; }
+npm_version() { node -p "require('$ROOT/package.json').dependencies['$1'].replace(/^[^0-9]*/, '')"; }
 
 SDK_NPM_VERSION=$(npm_version @pulumi/pulumi)
 if [ "v$SDK_NPM_VERSION" != "$PULUMI_VERSION" ]; then
