@@ -1,0 +1,237 @@
+import { Chart } from "cdk8s";
+import { k8s } from "cdk8s-plus-27";
+import { Construct } from "constructs";
+import { createHash } from "crypto";
+import { POD_PATHS, registryConfigDir, registrySecretEnv, renderRegistryConfig } from "./config";
+import { renderHtpasswd } from "./htpasswd";
+import { REGISTRY_SERVER_SELECTOR, registryLabels } from "./labels";
+import { REGISTRY_CONTAINER_SECURITY, REGISTRY_POD_SECURITY } from "./pod-hardening";
+import { InClusterMode, REGISTRY_NAME, RegistryProps } from "./spec";
+
+/** The registry's container port: distribution listens on 5000 (the seed declared 80, which nothing served). */
+export const REGISTRY_PORT = 5000;
+
+const CONFIG_MAP = `${REGISTRY_NAME}-config`;
+const AUTH_SECRET = `${REGISTRY_NAME}-auth`;
+const ENV_SECRET = `${REGISTRY_NAME}-env`;
+const TLS_SECRET = `${REGISTRY_NAME}-tls`;
+const DATA_PVC = `${REGISTRY_NAME}-data`;
+
+/**
+ * The distribution registry in the cluster: a restricted namespace, config, htpasswd/TLS/env Secrets, a PVC,
+ * a hardened Deployment on port 5000, a Service (ClusterIP, or NodePort), an optional Ingress with a body-size
+ * limit, and a garbage-collection CronJob pinned to the registry pod's node (a ReadWriteOnce volume attaches to
+ * one node only).
+ */
+export class RegistryChart extends Chart {
+  constructor(scope: Construct, id: string, props: RegistryProps) {
+    super(scope, id);
+    const mode = props.spec.mode;
+    if (mode.kind !== "in-cluster") throw new Error(`RegistryChart renders in-cluster mode only; mode is "${mode.kind}"`);
+    const ns = mode.namespace;
+    const tls = props.tls.kind === "tls";
+    const configDir = registryConfigDir(props.spec);
+    const config = renderRegistryConfig(props, POD_PATHS);
+    const htpasswd = props.spec.auth ? renderHtpasswd(props.users, props.httpSecret) : undefined;
+
+    new k8s.KubeNamespace(this, "namespace", {
+      metadata: {
+        name: ns,
+        labels: {
+          "pod-security.kubernetes.io/enforce": "restricted",
+          "pod-security.kubernetes.io/enforce-version": "latest",
+          "pod-security.kubernetes.io/warn": "restricted",
+        },
+      },
+    });
+    new k8s.KubeServiceAccount(this, "service-account", {
+      metadata: { name: REGISTRY_NAME, namespace: ns, labels: registryLabels("server") },
+      automountServiceAccountToken: false,
+    });
+    new k8s.KubeConfigMap(this, "config", {
+      metadata: { name: CONFIG_MAP, namespace: ns, labels: registryLabels("config") },
+      data: { "config.yml": config },
+    });
+    new k8s.KubeSecret(this, "env", {
+      metadata: { name: ENV_SECRET, namespace: ns, labels: registryLabels("config") },
+      type: "Opaque",
+      stringData: registrySecretEnv(props),
+    });
+    if (htpasswd !== undefined) {
+      new k8s.KubeSecret(this, "auth", {
+        metadata: { name: AUTH_SECRET, namespace: ns, labels: registryLabels("config") },
+        type: "Opaque",
+        stringData: { htpasswd },
+      });
+    }
+    if (props.tls.kind === "tls") {
+      new k8s.KubeSecret(this, "tls", {
+        metadata: { name: TLS_SECRET, namespace: ns, labels: registryLabels("config") },
+        type: "kubernetes.io/tls",
+        stringData: { "tls.crt": props.tls.certPem, "tls.key": props.tls.keyPem, "ca.crt": props.tls.caPem },
+      });
+    }
+    new k8s.KubePersistentVolumeClaim(this, "data", {
+      metadata: { name: DATA_PVC, namespace: ns, labels: registryLabels("storage") },
+      spec: {
+        accessModes: [mode.storage.accessMode],
+        ...(mode.storage.storageClassName ? { storageClassName: mode.storage.storageClassName } : {}),
+        resources: { requests: { storage: k8s.Quantity.fromString(mode.storage.size) } },
+      },
+    });
+
+    const volumes: k8s.Volume[] = [
+      { name: "config", configMap: { name: CONFIG_MAP } },
+      { name: "data", persistentVolumeClaim: { claimName: DATA_PVC } },
+      { name: "tmp", emptyDir: { sizeLimit: k8s.Quantity.fromString("256Mi") } },
+      ...(htpasswd !== undefined ? [{ name: "auth", secret: { secretName: AUTH_SECRET, defaultMode: 0o440 } }] : []),
+      ...(tls ? [{ name: "tls", secret: { secretName: TLS_SECRET, defaultMode: 0o440, items: [{ key: "tls.crt", path: "tls.crt" }, { key: "tls.key", path: "tls.key" }] } }] : []),
+    ];
+    const mounts: k8s.VolumeMount[] = [
+      { name: "config", mountPath: configDir, readOnly: true },
+      { name: "data", mountPath: POD_PATHS.rootDirectory },
+      { name: "tmp", mountPath: "/tmp" },
+      ...(htpasswd !== undefined ? [{ name: "auth", mountPath: "/auth", readOnly: true }] : []),
+      ...(tls ? [{ name: "tls", mountPath: "/etc/ssl/docker", readOnly: true }] : []),
+    ];
+    const configPath = `${configDir}/config.yml`;
+    const image = `${props.spec.image}:${props.spec.version}`;
+    const scheme = tls ? "HTTPS" : "HTTP";
+    const checksum = createHash("sha256")
+      .update(JSON.stringify([config, htpasswd ?? "", props.tls, registrySecretEnv(props)]))
+      .digest("hex");
+
+    new k8s.KubeDeployment(this, "deployment", {
+      metadata: { name: REGISTRY_NAME, namespace: ns, labels: registryLabels("server") },
+      spec: {
+        replicas: mode.replicas,
+        // A ReadWriteOnce volume cannot be attached twice: the old pod goes before the new one starts.
+        strategy: mode.storage.accessMode === "ReadWriteOnce" ? { type: "Recreate" } : { type: "RollingUpdate" },
+        selector: { matchLabels: { ...REGISTRY_SERVER_SELECTOR } },
+        template: {
+          metadata: { labels: registryLabels("server"), annotations: { "edgecloud.io/config-checksum": checksum } },
+          spec: {
+            serviceAccountName: REGISTRY_NAME,
+            automountServiceAccountToken: false,
+            securityContext: REGISTRY_POD_SECURITY,
+            containers: [
+              {
+                name: "registry",
+                image,
+                imagePullPolicy: "IfNotPresent",
+                command: ["registry"],
+                args: ["serve", configPath],
+                ports: [{ name: "registry", containerPort: REGISTRY_PORT, protocol: "TCP" }],
+                envFrom: [{ secretRef: { name: ENV_SECRET } }],
+                readinessProbe: { httpGet: { path: "/", port: k8s.IntOrString.fromString("registry"), scheme }, periodSeconds: 10 },
+                livenessProbe: { httpGet: { path: "/", port: k8s.IntOrString.fromString("registry"), scheme }, periodSeconds: 20, failureThreshold: 6 },
+                resources: {
+                  requests: { cpu: k8s.Quantity.fromString("50m"), memory: k8s.Quantity.fromString("64Mi") },
+                  limits: { memory: k8s.Quantity.fromString("512Mi") },
+                },
+                securityContext: REGISTRY_CONTAINER_SECURITY,
+                volumeMounts: mounts,
+              },
+            ],
+            volumes,
+          },
+        },
+      },
+    });
+
+    new k8s.KubeService(this, "service", {
+      metadata: { name: REGISTRY_NAME, namespace: ns, labels: registryLabels("server") },
+      spec: {
+        type: mode.nodePort !== undefined ? "NodePort" : "ClusterIP",
+        selector: { ...REGISTRY_SERVER_SELECTOR },
+        ports: [
+          {
+            name: "registry",
+            port: REGISTRY_PORT,
+            targetPort: k8s.IntOrString.fromString("registry"),
+            protocol: "TCP",
+            ...(mode.nodePort !== undefined ? { nodePort: mode.nodePort } : {}),
+          },
+        ],
+      },
+    });
+
+    if (mode.ingress) this.ingress(mode, mode.ingress, tls);
+    if (props.spec.gc.enabled) this.gcCronJob(props, mode, image, configPath, volumes, mounts);
+  }
+
+  private ingress(mode: InClusterMode, ingress: NonNullable<InClusterMode["ingress"]>, backendTls: boolean): void {
+    new k8s.KubeIngress(this, "ingress", {
+      metadata: {
+        name: REGISTRY_NAME,
+        namespace: mode.namespace,
+        labels: registryLabels("server"),
+        annotations: {
+          // Image layers are large: ingress-nginx's 1m default answers 413 on push.
+          "nginx.ingress.kubernetes.io/proxy-body-size": ingress.maxBodySize,
+          "nginx.ingress.kubernetes.io/proxy-request-buffering": "off",
+          ...(backendTls ? { "nginx.ingress.kubernetes.io/backend-protocol": "HTTPS" } : {}),
+        },
+      },
+      spec: {
+        ...(ingress.className ? { ingressClassName: ingress.className } : {}),
+        ...(ingress.tlsSecretName ? { tls: [{ hosts: [ingress.host], secretName: ingress.tlsSecretName }] } : {}),
+        rules: [
+          {
+            host: ingress.host,
+            http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: REGISTRY_NAME, port: { name: "registry" } } } }] },
+          },
+        ],
+      },
+    });
+  }
+
+  private gcCronJob(props: RegistryProps, mode: InClusterMode, image: string, configPath: string, volumes: k8s.Volume[], mounts: k8s.VolumeMount[]): void {
+    const gc = props.spec.gc;
+    new k8s.KubeCronJob(this, "gc", {
+      metadata: { name: `${REGISTRY_NAME}-gc`, namespace: mode.namespace, labels: registryLabels("gc") },
+      spec: {
+        schedule: gc.schedule,
+        concurrencyPolicy: "Forbid",
+        successfulJobsHistoryLimit: 1,
+        failedJobsHistoryLimit: 3,
+        jobTemplate: {
+          spec: {
+            backoffLimit: 1,
+            template: {
+              metadata: { labels: registryLabels("gc") },
+              spec: {
+                restartPolicy: "Never",
+                serviceAccountName: REGISTRY_NAME,
+                automountServiceAccountToken: false,
+                securityContext: REGISTRY_POD_SECURITY,
+                // The data volume may be ReadWriteOnce: run where the registry pod runs (twuni PR#45).
+                affinity: {
+                  podAffinity: {
+                    requiredDuringSchedulingIgnoredDuringExecution: [
+                      { labelSelector: { matchLabels: { ...REGISTRY_SERVER_SELECTOR } }, topologyKey: "kubernetes.io/hostname" },
+                    ],
+                  },
+                },
+                containers: [
+                  {
+                    name: "garbage-collect",
+                    image,
+                    imagePullPolicy: "IfNotPresent",
+                    command: ["registry"],
+                    args: ["garbage-collect", ...(gc.deleteUntagged ? ["--delete-untagged"] : []), configPath],
+                    envFrom: [{ secretRef: { name: ENV_SECRET } }],
+                    resources: { requests: { cpu: k8s.Quantity.fromString("50m"), memory: k8s.Quantity.fromString("64Mi") }, limits: { memory: k8s.Quantity.fromString("512Mi") } },
+                    securityContext: REGISTRY_CONTAINER_SECURITY,
+                    volumeMounts: mounts,
+                  },
+                ],
+                volumes,
+              },
+            },
+          },
+        },
+      },
+    });
+  }
+}

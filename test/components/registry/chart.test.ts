@@ -1,0 +1,138 @@
+import { compareSync } from "bcryptjs";
+import { RegistryChart, RegistryProps } from "../../../components/registry";
+import { assertValidObjects, chartObjects, KubeObject, newApp, objectsToYaml } from "../../../lib/manifests";
+import { AUTH, registryProps } from "./props";
+
+function render(props: RegistryProps): KubeObject[] {
+  const objects = chartObjects(new RegistryChart(newApp(), "registry", props));
+  assertValidObjects(objects);
+  return objects;
+}
+
+const find = (objects: KubeObject[], kind: string, name?: string): any => objects.find((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
+
+describe("RegistryChart", () => {
+  describe("GIVEN distribution v3 with a NodePort, htpasswd auth and TLS", () => {
+    const objects = render(registryProps({ mode: { kind: "in-cluster", nodePort: 32500, storage: { storageClassName: "nfs" } }, auth: AUTH }));
+
+    test("THEN the container, its probes and the Service all use port 5000", () => {
+      const pod = find(objects, "Deployment").spec.template.spec;
+      expect(pod.containers[0].ports).toEqual([{ name: "registry", containerPort: 5000, protocol: "TCP" }]);
+      expect(pod.containers[0].readinessProbe.httpGet).toEqual({ path: "/", port: "registry", scheme: "HTTPS" });
+      expect(find(objects, "Service").spec).toMatchObject({ type: "NodePort", ports: [{ port: 5000, targetPort: "registry", nodePort: 32500 }] });
+    });
+
+    test("THEN the v3 config path /etc/distribution is mounted and served", () => {
+      const c = find(objects, "Deployment").spec.template.spec.containers[0];
+      expect(c.args).toEqual(["serve", "/etc/distribution/config.yml"]);
+      expect(c.volumeMounts).toContainEqual({ name: "config", mountPath: "/etc/distribution", readOnly: true });
+      const config = find(objects, "ConfigMap").data["config.yml"];
+      expect(config).toContain("addr: :5000");
+      expect(config).toContain("path: /auth/htpasswd");
+      expect(config).toContain("certificate: /etc/ssl/docker/tls.crt");
+    });
+
+    test("THEN the pod is hardened: non-root, read-only root, no capabilities, RuntimeDefault seccomp", () => {
+      const pod = find(objects, "Deployment").spec.template.spec;
+      expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000, fsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } });
+      expect(pod.containers[0].securityContext).toEqual({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, privileged: false, capabilities: { drop: ["ALL"] } });
+      expect(pod.automountServiceAccountToken).toBe(false);
+      expect(find(objects, "Namespace").metadata.labels["pod-security.kubernetes.io/enforce"]).toBe("restricted");
+    });
+
+    test("THEN secrets live in Secrets only: htpasswd is bcrypt and verifies, the HTTP secret is an env Secret", () => {
+      const htpasswd: string = find(objects, "Secret", "registry-auth").stringData.htpasswd;
+      const [ci, node] = htpasswd.trim().split("\n");
+      expect(ci).toMatch(/^ci:\$2b\$10\$/);
+      expect(compareSync("ci-password", ci.slice(3))).toBe(true);
+      expect(compareSync("node-password", node.slice(5))).toBe(true);
+      expect(find(objects, "Secret", "registry-env").stringData).toEqual({ REGISTRY_HTTP_SECRET: "0123456789abcdef0123456789abcdef" });
+      expect(find(objects, "Secret", "registry-tls").type).toBe("kubernetes.io/tls");
+      expect(JSON.stringify(objects.filter((o) => o.kind !== "Secret"))).not.toMatch(/ci-password|0123456789abcdef0123|PRIVATE KEY/);
+    });
+
+    test("THEN the data PVC uses the chosen class and the Deployment recreates (RWO)", () => {
+      expect(find(objects, "PersistentVolumeClaim").spec).toEqual({ accessModes: ["ReadWriteOnce"], storageClassName: "nfs", resources: { requests: { storage: "20Gi" } } });
+      expect(find(objects, "Deployment").spec.strategy).toEqual({ type: "Recreate" });
+    });
+
+    test("THEN the GC CronJob runs next to the registry pod, on the same volume", () => {
+      const job = find(objects, "CronJob");
+      const pod = job.spec.jobTemplate.spec.template.spec;
+      expect(job.spec).toMatchObject({ schedule: "0 1 * * *", concurrencyPolicy: "Forbid" });
+      expect(pod.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0]).toEqual({
+        labelSelector: { matchLabels: { "app.kubernetes.io/name": "registry", "app.kubernetes.io/instance": "registry", "app.kubernetes.io/component": "server" } },
+        topologyKey: "kubernetes.io/hostname",
+      });
+      expect(pod.containers[0].args).toEqual(["garbage-collect", "--delete-untagged", "/etc/distribution/config.yml"]);
+      expect(pod.volumes).toContainEqual({ name: "data", persistentVolumeClaim: { claimName: "registry-data" } });
+    });
+
+    test("THEN rendering twice gives the same manifests (stable htpasswd, no churn)", () => {
+      const again = render(registryProps({ mode: { kind: "in-cluster", nodePort: 32500, storage: { storageClassName: "nfs" } }, auth: AUTH }));
+      expect(again).toEqual(objects);
+    });
+
+    test("THEN the manifest matches the snapshot", () => {
+      expect(objectsToYaml(objects)).toMatchSnapshot();
+    });
+  });
+
+  describe("GIVEN distribution v2, plain HTTP and an Ingress", () => {
+    const objects = render(
+      registryProps({ mode: { kind: "in-cluster", ingress: { host: "registry.example.com", className: "nginx", maxBodySize: "2g" }, endpoint: "registry.example.com" }, version: "2.8.3", tls: { kind: "none" } }),
+    );
+
+    test("THEN the v2 config path is used and there is no TLS Secret", () => {
+      expect(find(objects, "Deployment").spec.template.spec.containers[0].args).toEqual(["serve", "/etc/docker/registry/config.yml"]);
+      expect(find(objects, "Deployment").spec.template.spec.containers[0].image).toBe("docker.io/library/registry:2.8.3");
+      expect(find(objects, "Secret", "registry-tls")).toBeUndefined();
+      expect(find(objects, "Secret", "registry-auth")).toBeUndefined();
+      expect(find(objects, "ConfigMap").data["config.yml"]).not.toContain("tls:");
+    });
+
+    test("THEN the Ingress lifts the body-size limit and the Service stays ClusterIP", () => {
+      const ing = find(objects, "Ingress");
+      expect(ing.metadata.annotations["nginx.ingress.kubernetes.io/proxy-body-size"]).toBe("2g");
+      expect(ing.metadata.annotations["nginx.ingress.kubernetes.io/backend-protocol"]).toBeUndefined();
+      expect(ing.spec.ingressClassName).toBe("nginx");
+      expect(find(objects, "Service").spec.type).toBe("ClusterIP");
+    });
+
+    test("THEN the manifest matches the snapshot", () => {
+      expect(objectsToYaml(objects)).toMatchSnapshot();
+    });
+  });
+
+  describe("GIVEN a pull-through cache of Docker Hub on a ReadWriteMany volume without GC", () => {
+    const objects = render(
+      registryProps({
+        mode: { kind: "in-cluster", nodePort: 32500, replicas: 2, storage: { accessMode: "ReadWriteMany", size: "50Gi" } },
+        proxy: { remoteUrl: "https://registry-1.docker.io", username: "hub", password: "hub-token" },
+        gc: { enabled: false },
+      }),
+    );
+
+    test("THEN the proxy is configured with its password from the env Secret and deletes are off", () => {
+      const config = find(objects, "ConfigMap").data["config.yml"];
+      expect(config).toContain("remoteurl: https://registry-1.docker.io");
+      expect(config).toContain("username: hub");
+      expect(config).not.toContain("hub-token");
+      expect(config).toMatch(/delete:\n\s+enabled: false/);
+      expect(find(objects, "Secret", "registry-env").stringData.REGISTRY_PROXY_PASSWORD).toBe("hub-token");
+    });
+
+    test("THEN there is no CronJob and replicas roll", () => {
+      expect(find(objects, "CronJob")).toBeUndefined();
+      expect(find(objects, "Deployment").spec).toMatchObject({ replicas: 2, strategy: { type: "RollingUpdate" } });
+    });
+
+    test("THEN the manifest matches the snapshot", () => {
+      expect(objectsToYaml(objects)).toMatchSnapshot();
+    });
+  });
+
+  test("GIVEN host mode props WHEN a chart is made THEN it refuses", () => {
+    expect(() => new RegistryChart(newApp(), "r", registryProps({ mode: { kind: "host", host: "store-1" } }))).toThrow('RegistryChart renders in-cluster mode only; mode is "host"');
+  });
+});
