@@ -1,0 +1,155 @@
+import { resolve } from "path";
+import { ValidationError } from "../lib/validation/issues";
+import { Environment, environmentFile, loadEnvironment } from "../stacks/environment";
+import { SynthOutput, synthesize } from "../stacks/synth";
+import { DistSummary, writeDist } from "../stacks/write-dist";
+
+/** Where the CLI writes: injectable so tests run it in-process. */
+export interface CliIo {
+  readonly out: (line: string) => void;
+  readonly err: (line: string) => void;
+  /** @default process.cwd() */
+  readonly cwd?: string;
+}
+
+export const USAGE = `usage: edgecloud <command> [options]
+
+commands:
+  synth      render an environment into <out>/<env>/: host scripts, manifests, topology.svg, and print a summary
+  validate   check an environment's configuration only; print every problem at once
+
+options:
+  --env <name>       a bundled environment (environments/<name>.yaml)            [default: default]
+  --config <file>    an environment file of your own (YAML or JSON)
+  --out <dir>        output root for synth                                        [default: dist]
+  --placeholders     synth with fixed placeholder secrets instead of generated ones (reviewable, reproducible)
+  -q, --quiet        no progress lines
+  -h, --help         this text
+
+Nothing connects to a host or a cluster; no Pulumi CLI is needed.`;
+
+/** Exit codes: 0 success, 1 invalid configuration, 2 usage error, 3 unexpected failure. */
+export const EXIT = { ok: 0, invalid: 1, usage: 2, failure: 3 } as const;
+
+interface Args {
+  command?: string;
+  env?: string;
+  config?: string;
+  out: string;
+  placeholders: boolean;
+  quiet: boolean;
+  help: boolean;
+}
+
+class UsageError extends Error {}
+
+function parseArgs(argv: readonly string[]): Args {
+  const a: Args = { out: "dist", placeholders: false, quiet: false, help: false };
+  const value = (i: number, flag: string) => {
+    const v = argv[i + 1];
+    if (v === undefined || v.startsWith("-")) throw new UsageError(`${flag} needs a value`);
+    return v;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const t = argv[i]!;
+    const [flag, inline] = t.startsWith("--") && t.includes("=") ? [t.slice(0, t.indexOf("=")), t.slice(t.indexOf("=") + 1)] : [t, undefined];
+    const take = () => (inline !== undefined ? inline : value(i++, flag));
+    switch (flag) {
+      case "--env":
+        a.env = take();
+        break;
+      case "--config":
+        a.config = take();
+        break;
+      case "--out":
+        a.out = take();
+        break;
+      case "--placeholders":
+        a.placeholders = true;
+        break;
+      case "-q":
+      case "--quiet":
+        a.quiet = true;
+        break;
+      case "-h":
+      case "--help":
+        a.help = true;
+        break;
+      default:
+        if (t.startsWith("-")) throw new UsageError(`unknown option ${t}`);
+        if (a.command !== undefined) throw new UsageError(`unexpected argument ${t}`);
+        a.command = t;
+    }
+  }
+  if (a.env !== undefined && a.config !== undefined) throw new UsageError("give either --env or --config, not both");
+  return a;
+}
+
+/** Runs the CLI; returns the exit code (never calls process.exit). */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  let args: Args;
+  try {
+    args = parseArgs(argv);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    io.err(`edgecloud: ${e.message}\n\n${USAGE}`);
+    return EXIT.usage;
+  }
+  if (args.help || args.command === undefined) {
+    (args.help ? io.out : io.err)(USAGE);
+    return args.help ? EXIT.ok : EXIT.usage;
+  }
+  if (args.command !== "synth" && args.command !== "validate") {
+    io.err(`edgecloud: unknown command "${args.command}"; expected synth or validate\n\n${USAGE}`);
+    return EXIT.usage;
+  }
+  const cwd = io.cwd ?? process.cwd();
+  const progress = args.quiet ? () => undefined : (m: string) => io.err(`  · ${m}`);
+  const started = Date.now();
+  try {
+    const file = args.config !== undefined ? resolve(cwd, args.config) : environmentFile(args.env ?? "default");
+    progress(`reading ${file}`);
+    const env = loadEnvironment(file);
+    if (args.command === "validate") {
+      io.out(`${file}: environment "${env.name}" is valid (${env.hosts.length} hosts)`);
+      return EXIT.ok;
+    }
+    const out = await synthesize(env, { material: args.placeholders ? "placeholder" : "generated", onProgress: progress });
+    const dir = resolve(cwd, args.out, env.name);
+    progress(`writing ${dir}`);
+    const dist = writeDist(out, dir);
+    io.out(summary(env, out, dist, Date.now() - started));
+    return EXIT.ok;
+  } catch (e) {
+    if (e instanceof ValidationError) {
+      io.err(`edgecloud ${args.command}: ${e.message}`);
+      return EXIT.invalid;
+    }
+    io.err(`edgecloud ${args.command}: failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    return EXIT.failure;
+  }
+}
+
+/** The printed summary: hosts × steps, objects per component, where it went. */
+export function summary(env: Environment, out: SynthOutput, dist: DistSummary, ms: number): string {
+  const rows = env.hosts.map((h) => {
+    const steps = out.hosts[h.name] ?? [];
+    return [h.name, h.roles.join(","), `${h.os}/${h.arch}`, String(steps.length), String(steps.reduce((n, s) => n + s.files.length, 0))];
+  });
+  const lines = [`environment "${env.name}" → ${dist.dir}`, "", ...table(["host", "roles", "os/arch", "steps", "files"], rows)];
+  lines.push(`  ${out.plan.steps.length} steps on ${env.hosts.length} hosts, ${dist.files} files (${dist.secretFiles} secret)`, "");
+  const comps = Object.entries(dist.manifests);
+  if (comps.length > 0) {
+    lines.push(...table(["component", "objects"], comps.map(([c, n]) => [c, String(n)])));
+    lines.push(`  ${comps.reduce((n, [, k]) => n + k, 0)} objects, valid against Kubernetes v1.32 (strict)`, "");
+  }
+  for (const n of out.notes) lines.push(`note: ${n}`);
+  lines.push(`topology: ${dist.dir}/topology.svg`, `done in ${(ms / 1000).toFixed(1)} s`);
+  return lines.join("\n");
+}
+
+function table(head: string[], rows: string[][]): string[] {
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const fmt = (r: string[]) => `  ${r.map((c, i) => (/^\d+$/.test(c) || (i > 0 && /^(steps|files|objects)$/.test(c)) ? c.padStart(w[i]!) : c.padEnd(w[i]!))).join("  ")}`.trimEnd();
+  return [fmt(head), fmt(w.map((n) => "-".repeat(n))), ...rows.map(fmt)];
+}

@@ -1,0 +1,123 @@
+import { readFileSync } from "fs";
+import { basename, extname, join, resolve } from "path";
+import { parseDocument } from "yaml";
+import { z } from "zod";
+import { checkK3sHaCluster } from "../components/k3s-ha-cluster/validate";
+import { K3sHaClusterProps } from "../components/k3s-ha-cluster/spec";
+import { Host } from "../lib/hosts/host";
+import { validateHosts } from "../lib/hosts/validate-hosts";
+import { IssueCollector, ValidationError, ValidationIssue, parseInto } from "../lib/validation/issues";
+import { RancherImport, RancherImportSchema } from "./rancher-import";
+
+/**
+ * An environment file: the hosts plus one optional section per component. The top level is strict (an unknown
+ * section is an error); each section is validated by its component's own check function, and every problem of
+ * every section is reported together.
+ */
+export const EnvironmentFileSchema = z.strictObject({
+  /** Environment and cluster name (a DNS label of at most 42 characters): stack names, certificate names. */
+  name: z.string(),
+  /** @default - none */
+  description: z.string().optional(),
+  /** Every machine of the environment; roles say what runs where. */
+  hosts: z.unknown(),
+  /** {@link K3sHaClusterSpecSchema}. @default - K3s v1.31.4+k3s1 on the hosts with roles etcd/server/agent */
+  k3s: z.unknown().optional(),
+  /** Import the cluster into a central Rancher (multi-site). @default - not imported */
+  rancher: z.unknown().optional(),
+});
+
+export type EnvironmentFile = z.input<typeof EnvironmentFileSchema>;
+
+/** A validated environment: every section checked, plain values, ready for the renderers or the stack program. */
+export interface Environment {
+  readonly name: string;
+  readonly description?: string;
+  readonly hosts: readonly Host[];
+  readonly cluster: K3sHaClusterProps;
+  /** @default - not imported into Rancher */
+  readonly rancher?: RancherImport;
+}
+
+/** The sections an environment may have, in the order they are validated and rendered. */
+export const ENVIRONMENT_SECTIONS = Object.keys(EnvironmentFileSchema.shape).filter((k) => !["name", "description", "hosts"].includes(k));
+
+/**
+ * Validates an environment (parsed YAML or an object): the top-level shape, the hosts, and every component section
+ * with that component's own checks. Throws one {@link ValidationError} with every problem found.
+ */
+export function validateEnvironment(raw: unknown, source?: string): Environment {
+  const issues = new IssueCollector();
+  const env = checkEnvironment(raw, issues);
+  throwIssues(issues.issues, `environment${source ? ` ${source}` : ""}`);
+  return env!;
+}
+
+/** {@link validateEnvironment} into a collector; returns undefined when there is any problem. */
+export function checkEnvironment(raw: unknown, issues: IssueCollector): Environment | undefined {
+  const before = issues.issues.length;
+  const file = parseInto(EnvironmentFileSchema, raw, issues);
+  if (!file) return undefined;
+  // The hosts are validated (and reported) by the cluster check; the other sections get whatever parsed.
+  const hosts = validateHosts(file.hosts, new IssueCollector());
+  void hosts;
+  const cluster = checkK3sHaCluster({ name: file.name, hosts: file.hosts, spec: file.k3s }, issues);
+  const rancher = file.rancher === undefined ? undefined : parseInto(RancherImportSchema, file.rancher, issues, "rancher");
+  if (issues.issues.length > before || !cluster) return undefined;
+  return { name: file.name, ...(file.description ? { description: file.description } : {}), hosts, cluster, ...(rancher ? { rancher } : {}) };
+}
+
+/** Throws the issues (duplicates removed: several sections validate the same hosts) as one ValidationError. */
+function throwIssues(list: readonly ValidationIssue[], context: string): void {
+  if (list.length === 0) return;
+  const seen = new Set<string>();
+  const unique = list.filter((i) => {
+    const k = `${i.path}\0${i.message}`;
+    return seen.has(k) ? false : (seen.add(k), true);
+  });
+  throw new ValidationError(unique, context);
+}
+
+/** Where the bundled example environments live (`environments/` next to `stacks/`, in the repo and in the package). */
+export function environmentsDir(): string {
+  return resolve(__dirname, basename(resolve(__dirname, "..")) === "build" ? "../.." : "..", "environments");
+}
+
+/** The file of a bundled environment: `default` → `environments/default.yaml`. */
+export function environmentFile(name: string): string {
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) {
+    throw new ValidationError([{ path: "--env", value: name, message: "must be the name of a file in environments/ (lowercase letters, digits, '-')" }], "environment");
+  }
+  return join(environmentsDir(), `${name}.yaml`);
+}
+
+/** Reads a YAML (or JSON) environment file; syntax errors and schema problems come out as one ValidationError. */
+export function loadEnvironment(file: string): Environment {
+  return validateEnvironment(readEnvironmentFile(file), file);
+}
+
+/** Parses the file without validating it. */
+export function readEnvironmentFile(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ValidationError([{ path: file, value: undefined, message: code === "ENOENT" ? "does not exist" : `cannot be read (${code ?? String(e)})` }], "environment");
+  }
+  if (extname(file) === ".json") {
+    try {
+      return JSON.parse(text);
+    } catch (e) {
+      throw new ValidationError([{ path: file, value: undefined, message: `is not valid JSON: ${(e as Error).message}` }], "environment");
+    }
+  }
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ValidationError(
+      doc.errors.map((e) => ({ path: `${file}:${e.linePos?.[0].line ?? "?"}:${e.linePos?.[0].col ?? "?"}`, value: undefined, message: e.message.split("\n")[0]! })),
+      "environment",
+    );
+  }
+  return doc.toJS();
+}

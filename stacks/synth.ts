@@ -1,0 +1,111 @@
+import { randomBytes } from "crypto";
+import { ClusterMaterial, generateClusterMaterial, placeholderMaterial } from "../components/k3s-ha-cluster/material";
+import { renderK3sHaClusterSteps, serverManifests } from "../components/k3s-ha-cluster/plan";
+import { clusterTopology } from "../components/k3s-ha-cluster/topology";
+import { kubeVipChart } from "../components/k3s-ha-cluster/registration/kube-vip-chart";
+import { chartObjects } from "../lib/manifests/chart";
+import { KubeObject } from "../lib/manifests/kube-object";
+import { collectObjectIssues } from "../lib/manifests/validate";
+import { HostStep, stepId } from "../lib/steps/host-step";
+import { StepPlan, makePlan } from "../lib/steps/plan";
+import { IssueCollector } from "../lib/validation/issues";
+import { Environment } from "./environment";
+import { RANCHER_COMPONENT, rancherImportStep } from "./rancher-import";
+import { EnvironmentTopology, environmentTopology } from "./topology";
+
+export const K3S_COMPONENT = "k3s-ha-cluster";
+
+export interface SynthOptions {
+  /**
+   * `generated`: a random token and real certificates, made in-process (what `edgecloud synth` writes; never
+   * commit it). `placeholder`: fixed `<token>`/`<ca.crt>` strings, deterministic (snapshots, benchmarks).
+   * @default "generated"
+   */
+  readonly material?: "generated" | "placeholder";
+  /** Called with a line per phase (the CLI prints them). @default - silent */
+  readonly onProgress?: (message: string) => void;
+  /** Validate every object against the Kubernetes schema (strict) and the CRDs rendered with it. @default true */
+  readonly validateManifests?: boolean;
+  /** Rancher registration manifest URL (secret). @default - EDGECLOUD_RANCHER_MANIFEST_URL, else the environment's, else a placeholder */
+  readonly rancherManifestUrl?: string;
+}
+
+/** Everything an environment turns into, without touching a host or a cluster. */
+export interface SynthOutput {
+  readonly environment: Environment;
+  /** Every host step, in a dependency-respecting order. */
+  readonly plan: StepPlan;
+  /** Host name → its steps, in plan order (the order the numbered scripts run in). */
+  readonly hosts: Readonly<Record<string, readonly HostStep[]>>;
+  /** Component → the Kubernetes objects it applies (or K3s auto-deploys), validated. */
+  readonly manifests: Readonly<Record<string, readonly KubeObject[]>>;
+  readonly topology: EnvironmentTopology;
+  /** Things the reader must know (placeholders left in, secrets in the output). */
+  readonly notes: readonly string[];
+}
+
+/** Secret material of every component, generated once per synth run. */
+export interface EnvironmentMaterial {
+  readonly cluster: ClusterMaterial;
+}
+
+/** Generates (or fakes) every component's secret material. */
+export async function environmentMaterial(env: Environment, kind: "generated" | "placeholder"): Promise<EnvironmentMaterial> {
+  if (kind === "placeholder") return { cluster: placeholderMaterial(env.cluster) };
+  return { cluster: await generateClusterMaterial(env.cluster, randomBytes(32).toString("hex")) };
+}
+
+/**
+ * Renders an environment: every component's host steps, wired across components, and every component's manifests,
+ * validated strictly. Pure apart from generating material (randomness) when asked to.
+ */
+export async function synthesize(env: Environment, opts: SynthOptions = {}): Promise<SynthOutput> {
+  const progress = opts.onProgress ?? (() => undefined);
+  const kind = opts.material ?? "generated";
+  progress(`material: ${kind === "generated" ? "generating token and certificates" : "placeholders"}`);
+  const material = await environmentMaterial(env, kind);
+  return synthesizeWith(env, material, opts);
+}
+
+/** {@link synthesize} with material already at hand (synchronous: the benchmark times this). */
+export function synthesizeWith(env: Environment, material: EnvironmentMaterial, opts: SynthOptions = {}): SynthOutput {
+  const progress = opts.onProgress ?? (() => undefined);
+  const notes: string[] = [];
+  const steps: HostStep[] = [];
+  const manifests: Record<string, KubeObject[]> = {};
+
+  progress(`${K3S_COMPONENT}: rendering host steps`);
+  const topo = clusterTopology(env.cluster);
+  steps.push(...renderK3sHaClusterSteps(env.cluster, material.cluster));
+  const reg = env.cluster.spec.registrationAddress;
+  if (reg?.kind === "kube-vip" && Object.keys(serverManifests(env.cluster)).length > 0) {
+    manifests[K3S_COMPONENT] = chartObjects(kubeVipChart({ vip: reg.vip, interface: reg.interface, image: reg.image }));
+  }
+  const lastServerStart = stepId(topo.servers[topo.servers.length - 1]!.name, "k3s-start");
+
+  if (env.rancher) {
+    progress(`${RANCHER_COMPONENT}: rendering the registration step`);
+    const url = opts.rancherManifestUrl ?? process.env.EDGECLOUD_RANCHER_MANIFEST_URL ?? env.rancher.manifestUrl;
+    if (url === undefined) notes.push(`rancher: no registration manifest URL given; the rancher-import step holds a placeholder (set EDGECLOUD_RANCHER_MANIFEST_URL, or pulumi config set --secret edgecloud:rancherManifestUrl)`);
+    steps.push(rancherImportStep(topo.servers[0]!, env.rancher, url ?? `${env.rancher.server}/v3/import/PLACEHOLDER.yaml`, [lastServerStart]));
+  }
+
+  progress(`plan: ordering ${steps.length} steps`);
+  const plan = makePlan(steps);
+  const hosts: Record<string, HostStep[]> = Object.fromEntries(env.hosts.map((h) => [h.name, [] as HostStep[]]));
+  for (const s of plan.steps) (hosts[s.host] ??= []).push(s);
+
+  if (opts.validateManifests ?? true) {
+    const all = Object.values(manifests).flat();
+    progress(`manifests: validating ${all.length} objects (Kubernetes v1.32, strict)`);
+    const issues = new IssueCollector();
+    collectObjectIssues(issues, all);
+    issues.throwIfAny(`environment "${env.name}": invalid Kubernetes objects`);
+  }
+  if (kind(material) === "generated") notes.push("the host scripts carry the generated token, keys and passwords: the output is written 0700/0600; never commit it");
+  return { environment: env, plan, hosts, manifests, topology: environmentTopology(env), notes };
+}
+
+function kind(m: EnvironmentMaterial): "generated" | "placeholder" {
+  return m.cluster.token === "<token>" ? "placeholder" : "generated";
+}

@@ -1,0 +1,94 @@
+import { clusterTopology } from "../components/k3s-ha-cluster/topology";
+import { Host, hasRole, internalAddress } from "../lib/hosts/host";
+import { Environment } from "./environment";
+
+/** Where a host is drawn: the row of its most significant role. */
+export type TopologyTier = "etcd" | "server" | "agent" | "edge" | "service";
+
+export interface TopologyHost {
+  readonly name: string;
+  readonly address: string;
+  readonly platform: string;
+  readonly tier: TopologyTier;
+  /** What runs there, e.g. `etcd`, `k3s server`, `kube-vip`, `nfs server`. */
+  readonly components: readonly string[];
+}
+
+/** An address that is not a host: the VIP / load balancer, cloudcore, the in-cluster workloads. */
+export interface TopologyEndpoint {
+  readonly id: string;
+  readonly label: string;
+  readonly detail: string;
+  readonly kind: "registration" | "cloudcore" | "workloads" | "storage" | "rancher";
+}
+
+export type TopologyLinkKind = "etcd-peer" | "datastore" | "fronts" | "join" | "edge-join" | "storage" | "import";
+
+/** A directed link between hosts and/or endpoints (by name / id), or to a whole tier (`tier:etcd`). */
+export interface TopologyLink {
+  readonly from: string;
+  readonly to: string;
+  readonly kind: TopologyLinkKind;
+}
+
+/** What the topology picture shows: a pure model, rendered by {@link renderTopologySvg}. */
+export interface EnvironmentTopology {
+  readonly name: string;
+  readonly hosts: readonly TopologyHost[];
+  readonly endpoints: readonly TopologyEndpoint[];
+  readonly links: readonly TopologyLink[];
+}
+
+export const LINK_LABELS: Readonly<Record<TopologyLinkKind, string>> = {
+  "etcd-peer": "etcd peers (mTLS :2380)",
+  datastore: "servers → etcd (datastore, mTLS :2379)",
+  fronts: "registration address → servers (:6443)",
+  join: "agents → registration address (:6443)",
+  "edge-join": "edge nodes → cloudcore (cloudHub)",
+  storage: "workloads → storage (PVCs)",
+  import: "cluster → Rancher (registration)",
+};
+
+function tierOf(h: Host): TopologyTier {
+  if (hasRole(h, "server")) return "server";
+  if (hasRole(h, "agent")) return "agent";
+  if (hasRole(h, "edge")) return "edge";
+  if (hasRole(h, "etcd")) return "etcd";
+  return "service";
+}
+
+/** The topology of an environment: hosts by role, the components on them, and the links between them. */
+export function environmentTopology(env: Environment): EnvironmentTopology {
+  const t = clusterTopology(env.cluster);
+  const reg = env.cluster.spec.registrationAddress;
+  const components = new Map<string, string[]>(env.hosts.map((h) => [h.name, []]));
+  const put = (host: string, c: string) => components.get(host)?.push(c);
+  for (const h of t.etcd) put(h.name, `etcd ${env.cluster.spec.etcd.version}`);
+  for (const h of t.servers) put(h.name, reg?.kind === "kube-vip" ? "k3s server, kube-vip" : "k3s server");
+  for (const h of t.agents) put(h.name, "k3s agent");
+  for (const h of env.hosts) if (hasRole(h, "edge") && components.get(h.name)!.length === 0) put(h.name, "edge node");
+
+  const endpoints: TopologyEndpoint[] = [];
+  const links: TopologyLink[] = [];
+  const registrationId = "registration";
+  const regLabel = reg?.kind === "kube-vip" ? "kube-vip VIP" : "external load balancer";
+  if (reg) endpoints.push({ id: registrationId, label: regLabel, detail: `registration ${t.registrationAddress}:6443`, kind: "registration" });
+  const joinTarget = endpoints.some((e) => e.id === registrationId) ? registrationId : t.servers[0]!.name;
+
+  for (let i = 0; i + 1 < t.etcd.length; i++) links.push({ from: t.etcd[i]!.name, to: t.etcd[i + 1]!.name, kind: "etcd-peer" });
+  if (t.etcd.length > 2) links.push({ from: t.etcd[t.etcd.length - 1]!.name, to: t.etcd[0]!.name, kind: "etcd-peer" });
+  if (t.externalEtcd) for (const s of t.servers) links.push({ from: s.name, to: "tier:etcd", kind: "datastore" });
+  if (joinTarget === registrationId) for (const s of t.servers) links.push({ from: registrationId, to: s.name, kind: "fronts" });
+  for (const a of t.agents) links.push({ from: a.name, to: joinTarget, kind: "join" });
+  if (env.rancher) {
+    endpoints.push({ id: "rancher", label: "Rancher", detail: env.rancher.server.replace(/^https:\/\//, ""), kind: "rancher" });
+    links.push({ from: t.servers[0]!.name, to: "rancher", kind: "import" });
+  }
+
+  return {
+    name: env.name,
+    hosts: env.hosts.map((h) => ({ name: h.name, address: internalAddress(h), platform: `${h.os}/${h.arch}`, tier: tierOf(h), components: components.get(h.name)! })),
+    endpoints,
+    links,
+  };
+}
