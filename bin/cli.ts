@@ -1,6 +1,7 @@
 import { resolve } from "path";
 import { ValidationError } from "../lib/validation/issues";
 import { Environment, environmentFile, loadEnvironment } from "../stacks/environment";
+import { secretEnvVar, synthSecretResolver } from "../stacks/secret-refs";
 import { SynthOutput, synthesize } from "../stacks/synth";
 import { DistSummary, writeDist } from "../stacks/write-dist";
 
@@ -109,16 +110,19 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   try {
     const file = args.config !== undefined ? resolve(cwd, args.config) : environmentFile(args.env ?? "default");
     progress(`reading ${file}`);
-    const env = loadEnvironment(file);
+    const kind = args.placeholders || args.command === "validate" ? "placeholder" : "generated";
+    const generated: string[] = [];
+    const env = loadEnvironment(file, { secrets: synthSecretResolver(kind, generated) });
     if (args.command === "validate") {
       io.out(`${file}: environment "${env.name}" is valid (${env.hosts.length} hosts)`);
       return EXIT.ok;
     }
-    const out = await synthesize(env, { material: args.placeholders ? "placeholder" : "generated", onProgress: progress });
+    const out = await synthesize(env, { material: kind, onProgress: progress });
+    const notes = generated.map((n) => `secret "${n}" was generated for this run; set ${secretEnvVar(n)} to choose it`);
     const dir = resolve(cwd, args.out, env.name);
     progress(`writing ${dir}`);
     const dist = writeDist(out, dir);
-    io.out(summary(env, out, dist, Date.now() - started));
+    io.out(summary(env, { ...out, notes: [...notes, ...out.notes] }, dist, Date.now() - started));
     return EXIT.ok;
   } catch (e) {
     if (e instanceof ValidationError) {

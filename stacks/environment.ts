@@ -7,7 +7,9 @@ import { K3sHaClusterProps } from "../components/k3s-ha-cluster/spec";
 import { Host } from "../lib/hosts/host";
 import { validateHosts } from "../lib/hosts/validate-hosts";
 import { IssueCollector, ValidationError, ValidationIssue, parseInto } from "../lib/validation/issues";
+import { RegistryPlan, validateRegistry } from "../components/registry/spec";
 import { RancherImport, RancherImportSchema } from "./rancher-import";
+import { resolveSecretRefs } from "./secret-refs";
 
 /**
  * An environment file: the hosts plus one optional section per component. The top level is strict (an unknown
@@ -23,6 +25,8 @@ export const EnvironmentFileSchema = z.strictObject({
   hosts: z.unknown(),
   /** {@link K3sHaClusterSpecSchema}. @default - K3s v1.31.4+k3s1 on the hosts with roles etcd/server/agent */
   k3s: z.unknown().optional(),
+  /** {@link RegistrySpecSchema}: a container registry every node pulls from. @default - no registry */
+  registry: z.unknown().optional(),
   /** Import the cluster into a central Rancher (multi-site). @default - not imported */
   rancher: z.unknown().optional(),
 });
@@ -35,6 +39,8 @@ export interface Environment {
   readonly description?: string;
   readonly hosts: readonly Host[];
   readonly cluster: K3sHaClusterProps;
+  /** @default - no registry */
+  readonly registry?: RegistryPlan;
   /** @default - not imported into Rancher */
   readonly rancher?: RancherImport;
 }
@@ -60,11 +66,18 @@ export function checkEnvironment(raw: unknown, issues: IssueCollector): Environm
   if (!file) return undefined;
   // The hosts are validated (and reported) by the cluster check; the other sections get whatever parsed.
   const hosts = validateHosts(file.hosts, new IssueCollector());
-  void hosts;
   const cluster = checkK3sHaCluster({ name: file.name, hosts: file.hosts, spec: file.k3s }, issues);
+  const registry = file.registry === undefined ? undefined : validateRegistry(file.registry, hosts, issues, "registry");
   const rancher = file.rancher === undefined ? undefined : parseInto(RancherImportSchema, file.rancher, issues, "rancher");
   if (issues.issues.length > before || !cluster) return undefined;
-  return { name: file.name, ...(file.description ? { description: file.description } : {}), hosts, cluster, ...(rancher ? { rancher } : {}) };
+  return {
+    name: file.name,
+    ...(file.description ? { description: file.description } : {}),
+    hosts: cluster.hosts,
+    cluster,
+    ...(registry ? { registry } : {}),
+    ...(rancher ? { rancher } : {}),
+  };
 }
 
 /** Throws the issues (duplicates removed: several sections validate the same hosts) as one ValidationError. */
@@ -91,9 +104,21 @@ export function environmentFile(name: string): string {
   return join(environmentsDir(), `${name}.yaml`);
 }
 
-/** Reads a YAML (or JSON) environment file; syntax errors and schema problems come out as one ValidationError. */
-export function loadEnvironment(file: string): Environment {
-  return validateEnvironment(readEnvironmentFile(file), file);
+export interface LoadEnvironmentOptions {
+  /**
+   * Resolves `{ secret: <name> }` references.
+   * @default - leaves them in place (a reference is not a valid value: validation names each one)
+   */
+  readonly secrets?: (name: string) => unknown;
+}
+
+/**
+ * Reads a YAML (or JSON) environment file, resolves its secret references and validates it; syntax errors and
+ * schema problems come out as one ValidationError.
+ */
+export function loadEnvironment(file: string, opts: LoadEnvironmentOptions = {}): Environment {
+  const raw = readEnvironmentFile(file);
+  return validateEnvironment(opts.secrets ? resolveSecretRefs(raw, opts.secrets) : raw, file);
 }
 
 /** Parses the file without validating it. */

@@ -1,19 +1,23 @@
-import { randomBytes } from "crypto";
-import { ClusterMaterial, generateClusterMaterial, placeholderMaterial } from "../components/k3s-ha-cluster/material";
-import { renderK3sHaClusterSteps, serverManifests } from "../components/k3s-ha-cluster/plan";
+import { renderK3sHaClusterSteps } from "../components/k3s-ha-cluster/plan";
 import { clusterTopology } from "../components/k3s-ha-cluster/topology";
 import { kubeVipChart } from "../components/k3s-ha-cluster/registration/kube-vip-chart";
-import { chartObjects } from "../lib/manifests/chart";
+import { RegistryChart } from "../components/registry/chart";
+import { registryHostSteps } from "../components/registry/host-steps";
+import { registryK3sRegistries } from "../components/registry/k3s-registries";
+import { mergeRegistries } from "../lib/k3s/registries";
+import { chartObjects, newApp } from "../lib/manifests/chart";
 import { KubeObject } from "../lib/manifests/kube-object";
 import { collectObjectIssues } from "../lib/manifests/validate";
 import { HostStep, stepId } from "../lib/steps/host-step";
 import { StepPlan, makePlan } from "../lib/steps/plan";
 import { IssueCollector } from "../lib/validation/issues";
 import { Environment } from "./environment";
+import { EnvironmentMaterial, environmentMaterial } from "./material";
 import { RANCHER_COMPONENT, rancherImportStep } from "./rancher-import";
 import { EnvironmentTopology, environmentTopology } from "./topology";
 
 export const K3S_COMPONENT = "k3s-ha-cluster";
+export type { EnvironmentMaterial } from "./material";
 
 export interface SynthOptions {
   /**
@@ -44,17 +48,6 @@ export interface SynthOutput {
   readonly notes: readonly string[];
 }
 
-/** Secret material of every component, generated once per synth run. */
-export interface EnvironmentMaterial {
-  readonly cluster: ClusterMaterial;
-}
-
-/** Generates (or fakes) every component's secret material. */
-export async function environmentMaterial(env: Environment, kind: "generated" | "placeholder"): Promise<EnvironmentMaterial> {
-  if (kind === "placeholder") return { cluster: placeholderMaterial(env.cluster) };
-  return { cluster: await generateClusterMaterial(env.cluster, randomBytes(32).toString("hex")) };
-}
-
 /**
  * Renders an environment: every component's host steps, wired across components, and every component's manifests,
  * validated strictly. Pure apart from generating material (randomness) when asked to.
@@ -73,14 +66,21 @@ export function synthesizeWith(env: Environment, material: EnvironmentMaterial, 
   const notes: string[] = [];
   const steps: HostStep[] = [];
   const manifests: Record<string, KubeObject[]> = {};
+  const reg = env.cluster.spec.registrationAddress;
+  if (reg?.kind === "kube-vip") manifests[K3S_COMPONENT] = chartObjects(kubeVipChart({ vip: reg.vip, interface: reg.interface, image: reg.image }));
+
+  // Cross-component wiring happens here, on plain props: the registry reaches every node's registries.yaml.
+  const registry = material.registry;
+  const cluster = registry ? { ...env.cluster, registries: mergeRegistries(env.cluster.registries, registryK3sRegistries(registry)) } : env.cluster;
+  if (registry) {
+    progress(`registry: rendering (${registry.spec.mode.kind} mode, endpoint ${registry.endpoint})`);
+    if (registry.spec.mode.kind === "in-cluster") manifests.registry = chartObjects(new RegistryChart(newApp(), "registry", registry));
+    else steps.push(...registryHostSteps(registry));
+  }
 
   progress(`${K3S_COMPONENT}: rendering host steps`);
-  const topo = clusterTopology(env.cluster);
-  steps.push(...renderK3sHaClusterSteps(env.cluster, material.cluster));
-  const reg = env.cluster.spec.registrationAddress;
-  if (reg?.kind === "kube-vip" && Object.keys(serverManifests(env.cluster)).length > 0) {
-    manifests[K3S_COMPONENT] = chartObjects(kubeVipChart({ vip: reg.vip, interface: reg.interface, image: reg.image }));
-  }
+  const topo = clusterTopology(cluster);
+  steps.push(...renderK3sHaClusterSteps(cluster, material.cluster));
   const lastServerStart = stepId(topo.servers[topo.servers.length - 1]!.name, "k3s-start");
 
   if (env.rancher) {
@@ -102,10 +102,6 @@ export function synthesizeWith(env: Environment, material: EnvironmentMaterial, 
     collectObjectIssues(issues, all);
     issues.throwIfAny(`environment "${env.name}": invalid Kubernetes objects`);
   }
-  if (kind(material) === "generated") notes.push("the host scripts carry the generated token, keys and passwords: the output is written 0700/0600; never commit it");
+  if (material.kind === "generated") notes.push("the host scripts carry the generated token, keys and passwords: the output is written 0700/0600; never commit it");
   return { environment: env, plan, hosts, manifests, topology: environmentTopology(env), notes };
-}
-
-function kind(m: EnvironmentMaterial): "generated" | "placeholder" {
-  return m.cluster.token === "<token>" ? "placeholder" : "generated";
 }

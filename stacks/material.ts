@@ -1,0 +1,55 @@
+import { randomBytes } from "crypto";
+import { ClusterMaterial, generateClusterMaterial, placeholderMaterial } from "../components/k3s-ha-cluster/material";
+import { RegistryPlan, RegistryProps, RegistryTlsMaterial, endpointHost } from "../components/registry/spec";
+import { createCa, issueCert } from "../lib/pki/x509";
+import { Environment } from "./environment";
+
+/** Secret material of every component of an environment, made once per synth run (Pulumi keeps its own in state). */
+export interface EnvironmentMaterial {
+  readonly kind: "generated" | "placeholder";
+  readonly cluster: ClusterMaterial;
+  /** @default - no registry */
+  readonly registry?: RegistryProps;
+}
+
+/**
+ * `generated`: a random token and secrets, real certificates (in-process). `placeholder`: fixed strings of the right
+ * shape (`<token>`, `<ca.crt>`), deterministic — for snapshots and reviews.
+ */
+export async function environmentMaterial(env: Environment, kind: "generated" | "placeholder"): Promise<EnvironmentMaterial> {
+  const cluster = kind === "placeholder" ? placeholderMaterial(env.cluster) : await generateClusterMaterial(env.cluster, hex(32));
+  const registry = env.registry ? await registryProps(env.registry, kind) : undefined;
+  return { kind, cluster, ...(registry ? { registry } : {}) };
+}
+
+/** Registry props with its secrets resolved: the env file's passwords (already resolved), a HTTP secret, TLS. */
+async function registryProps(plan: RegistryPlan, kind: "generated" | "placeholder"): Promise<RegistryProps> {
+  const spec = plan.spec;
+  const fake = kind === "placeholder";
+  let tls: RegistryTlsMaterial = { kind: "none" };
+  if (spec.tls.kind === "provided") {
+    tls = { kind: "tls", certPem: String(spec.tls.certPem), keyPem: String(spec.tls.keyPem), caPem: String(spec.tls.caPem) };
+  } else if (spec.tls.kind === "generated") {
+    if (fake) tls = { kind: "tls", certPem: "<registry.crt>", keyPem: "<registry.key>", caPem: "<registry-ca.crt>" };
+    else {
+      const ca = await createCa("edgecloud registry CA", spec.tls.validityDays);
+      const cert = await issueCert(ca, { commonName: endpointHost(plan.endpoint), dnsNames: [...plan.sans.dnsNames], ips: [...plan.sans.ips], usages: ["server"], validityDays: spec.tls.validityDays });
+      tls = { kind: "tls", certPem: cert.certPem, keyPem: cert.keyPem, caPem: ca.certPem };
+    }
+  }
+  return {
+    spec,
+    endpoint: plan.endpoint,
+    nodeAddresses: plan.nodeAddresses,
+    host: plan.host,
+    users: (spec.auth?.users ?? []).map((u) => ({ username: u.username, password: String(u.password) })),
+    nodeUser: plan.nodeUser,
+    httpSecret: spec.httpSecret !== undefined ? String(spec.httpSecret) : fake ? "<registry-http-secret>" : hex(32),
+    tls,
+    ...(spec.proxy?.password !== undefined ? { proxyPassword: String(spec.proxy.password) } : {}),
+  };
+}
+
+function hex(bytes: number): string {
+  return randomBytes(bytes).toString("hex");
+}
