@@ -37,6 +37,11 @@ export interface KubeEdgeRelease {
   readonly resetEdge: readonly string[];
   /** Mosquitto image the chart deploys to edge nodes. */
   readonly mosquittoImage: string;
+  /**
+   * Where edgecore.yaml names the container runtime: `edged` (v1.13: `edged.containerRuntime`,
+   * `edged.remoteRuntimeEndpoint`) or `kubelet` (v1.14+: `edged.tailoredKubeletConfig.containerRuntimeEndpoint`).
+   */
+  readonly edgedRuntimeFields: "edged" | "kubelet";
 }
 
 const devices = (versions: readonly string[], withStatus: boolean): KubeEdgeKind[] => [
@@ -80,6 +85,7 @@ export const KUBEEDGE_RELEASES = {
     imageTag: "v1.13.4",
     resetEdge: ["reset", "--force"],
     mosquittoImage: "eclipse-mosquitto:1.6.15",
+    edgedRuntimeFields: "edged",
   },
   "v1.20.0": {
     version: "v1.20.0",
@@ -90,6 +96,7 @@ export const KUBEEDGE_RELEASES = {
     imageTag: "v1.20.0",
     resetEdge: ["reset", "edge", "--force"],
     mosquittoImage: "eclipse-mosquitto:1.6.15",
+    edgedRuntimeFields: "kubelet",
   },
   "v1.23.1": {
     version: "v1.23.1",
@@ -100,6 +107,7 @@ export const KUBEEDGE_RELEASES = {
     imageTag: "v1.23.1",
     resetEdge: ["reset", "edge", "--force"],
     mosquittoImage: "eclipse-mosquitto:1.6.15",
+    edgedRuntimeFields: "kubelet",
   },
 } as const satisfies Record<string, KubeEdgeRelease>;
 

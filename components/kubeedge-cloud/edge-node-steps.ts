@@ -1,0 +1,172 @@
+import { Host } from "../../lib/hosts/host";
+import { ARCH_NAMES } from "../../lib/platform/arch";
+import { osProfile } from "../../lib/platform/os";
+import { shellQuote } from "../../lib/steps/bundle";
+import { HostStep, hostStep, stepId } from "../../lib/steps/host-step";
+import { edgeCoreConfig, edgeCoreConfigYaml } from "./edgecore-config";
+import { kubeEdgeRelease } from "./release";
+import { runtimeInstall } from "./runtime";
+import { KubeEdgeCloudProps } from "./spec";
+
+export const KUBEEDGE_COMPONENT = "kubeedge-cloud";
+/** Stands in for the join token when only the steps' structure is needed (ids, dependencies, delete scripts). */
+export const TOKEN_PLACEHOLDER = "<kubeedge-join-token>";
+export const EDGECORE_CONFIG = "/etc/kubeedge/config/edgecore.yaml";
+export const EDGECORE_UNIT = "edgecore.service";
+const VERSION_MARKER = "/var/lib/edgecloud/kubeedge.version";
+
+/** Step names, in order, on every edge host. */
+export const EDGE_STEPS = { runtime: "kubeedge-runtime", install: "kubeedge-install", join: "kubeedge-join" } as const;
+
+/** Every edge host's steps: runtime → keadm + edgecore binaries → edgecore config with the token, started. */
+export function edgeNodeSteps(props: KubeEdgeCloudProps, token: string): HostStep[] {
+  return props.edgeHosts.flatMap((h) => [runtimeStep(props, h), installStep(props, h), joinStep(props, h, token)]);
+}
+
+/** The container runtime (containerd by default) with the cgroup driver edgecore's kubelet expects. */
+export function runtimeStep(props: KubeEdgeCloudProps, host: Host): HostStep {
+  const { runtime, cgroupDriver } = props.spec.edge;
+  const pm = osProfile(host.os).packageManager;
+  const install = runtimeInstall(host.os, runtime);
+  const systemdCgroup = cgroupDriver === "systemd" ? "true" : "false";
+  const lines = [
+    `ec_pkg ${pm} ${osProfile(host.os).packages.curl} ${osProfile(host.os).packages.tar}`,
+    ...(install.repo
+      ? [
+          `if [ ! -f ${install.repo.file} ]; then`,
+          `  curl -fsSL --retry 3 -o ${install.repo.file} ${shellQuote(install.repo.url)}`,
+          "  ec_changed",
+          "fi",
+        ]
+      : []),
+    `ec_pkg ${pm} ${install.packages.join(" ")}`,
+    "for m in overlay br_netfilter; do",
+    '  if ! grep -q "^$m " /proc/modules; then modprobe "$m"; ec_changed; fi',
+    "done",
+    "if ec_file_changed /etc/sysctl.d/90-edgecloud-kubeedge.conf; then sysctl --system >/dev/null; fi",
+    // containerd's own default config, with the cgroup driver set; rewritten only when it differs
+    "ec_dir /etc/containerd 0755 root:root",
+    "want=$(mktemp)",
+    `containerd config default | sed -E 's/^([[:space:]]*SystemdCgroup =).*/\\1 ${systemdCgroup}/' >"$want"`,
+    "if [ -f /etc/containerd/config.toml ] && cmp -s \"$want\" /etc/containerd/config.toml; then",
+    '  rm -f "$want"',
+    "else",
+    '  chmod 0644 "$want"',
+    '  mv -f "$want" /etc/containerd/config.toml',
+    "  EC_FILE_CHANGED[/etc/containerd/config.toml]=1",
+    "  ec_changed",
+    "fi",
+    "ec_unit containerd.service /etc/containerd/config.toml",
+    ...(runtime === "docker" ? ["ec_unit docker.service"] : []),
+  ];
+  return hostStep({
+    host: host.name,
+    name: EDGE_STEPS.runtime,
+    component: KUBEEDGE_COMPONENT,
+    script: lines.join("\n"),
+    files: [
+      { path: "/etc/modules-load.d/90-edgecloud-kubeedge.conf", mode: "0644", content: "overlay\nbr_netfilter\n", secret: false },
+      { path: "/etc/sysctl.d/90-edgecloud-kubeedge.conf", mode: "0644", content: "net.ipv4.ip_forward = 1\nnet.bridge.bridge-nf-call-iptables = 1\n", secret: false },
+    ],
+    // the runtime stays: other workloads may use it
+    deleteScript: "ec_rm /etc/modules-load.d/90-edgecloud-kubeedge.conf /etc/sysctl.d/90-edgecloud-kubeedge.conf",
+  });
+}
+
+/** keadm and edgecore of the host's arch, from the release tarballs (a mirror, or pre-staged for air-gap). */
+export function installStep(props: KubeEdgeCloudProps, host: Host): HostStep {
+  const v = props.spec.version;
+  const arch = ARCH_NAMES[host.arch].kubeedge;
+  const keadm = `keadm-${v}-linux-${arch}`;
+  const kubeedge = `kubeedge-${v}-linux-${arch}`;
+  const install = props.spec.edge.install;
+  const fetch =
+    install.kind === "online"
+      ? [
+          `curl -fsSL --retry 5 -o "$work/${keadm}.tar.gz" ${shellQuote(`${install.mirror}/${v}/${keadm}.tar.gz`)}`,
+          `curl -fsSL --retry 5 -o "$work/${kubeedge}.tar.gz" ${shellQuote(`${install.mirror}/${v}/${kubeedge}.tar.gz`)}`,
+        ]
+      : [
+          `for f in ${keadm}.tar.gz ${kubeedge}.tar.gz; do`,
+          `  if [ ! -f ${shellQuote(install.dir)}/"$f" ]; then ec_log "missing pre-staged ${install.dir}/$f"; exit 1; fi`,
+          `  cp ${shellQuote(install.dir)}/"$f" "$work/"`,
+          "done",
+        ];
+  const script = [
+    `if [ "$(cat ${VERSION_MARKER} 2>/dev/null || true)" != ${v} ] || [ ! -x /usr/local/bin/keadm ] || [ ! -x /usr/local/bin/edgecore ]; then`,
+    "  work=$(mktemp -d)",
+    "  trap 'rm -rf \"$work\"' EXIT",
+    ...fetch.map((l) => `  ${l}`),
+    `  tar -xzf "$work/${keadm}.tar.gz" -C "$work"`,
+    `  tar -xzf "$work/${kubeedge}.tar.gz" -C "$work"`,
+    `  install -m 0755 "$work/${keadm}/keadm/keadm" /usr/local/bin/keadm`,
+    `  install -m 0755 "$work/${kubeedge}/edge/edgecore" /usr/local/bin/edgecore`,
+    `  mkdir -p "$(dirname ${VERSION_MARKER})"`,
+    `  echo ${v} >${VERSION_MARKER}`,
+    "  ec_changed",
+    "fi",
+  ].join("\n");
+  return hostStep({
+    host: host.name,
+    name: EDGE_STEPS.install,
+    component: KUBEEDGE_COMPONENT,
+    script,
+    dependsOn: [stepId(host.name, EDGE_STEPS.runtime)],
+    deleteScript: `ec_rm /usr/local/bin/keadm /usr/local/bin/edgecore ${VERSION_MARKER}`,
+  });
+}
+
+/**
+ * Joins the node: edgecore.yaml (with the token, mode 0600: the token never reaches argv — `keadm join --token`
+ * would put it in `ps`) and the edgecore unit; edgecore fetches its certificate with the token on start. A token
+ * refreshed in `kubeedge/tokensecret` changes the file, so a re-run restarts edgecore with the fresh token.
+ * Delete: `keadm reset` and cleanup of what join left.
+ */
+export function joinStep(props: KubeEdgeCloudProps, host: Host, token: string): HostStep {
+  const release = kubeEdgeRelease(props.spec.version);
+  const unit = [
+    "[Unit]",
+    "Description=KubeEdge edgecore (edgecloud)",
+    `After=network-online.target ${props.spec.edge.runtime === "docker" ? "docker.service" : "containerd.service"}`,
+    "Wants=network-online.target",
+    "",
+    "[Service]",
+    `ExecStart=/usr/local/bin/edgecore --config ${EDGECORE_CONFIG}`,
+    "Restart=always",
+    "RestartSec=10",
+    "",
+    "[Install]",
+    "WantedBy=multi-user.target",
+    "",
+  ].join("\n");
+  const script = [
+    "ec_dir /etc/kubeedge 0755 root:root",
+    "ec_dir /var/lib/kubeedge 0755 root:root",
+    `ec_unit ${EDGECORE_UNIT} ${EDGECORE_CONFIG}`,
+    // certificates appear once cloudcore accepted the token
+    "if ! ec_retry 60 2 test -s /etc/kubeedge/certs/server.crt; then",
+    `  ec_log "edgecore on ${host.name} got no certificate from ${props.join.certServer}; check that the address is reachable and the token current (a re-run refreshes it)"`,
+    "  exit 1",
+    "fi",
+  ].join("\n");
+  const reset = ["keadm", ...release.resetEdge].join(" ");
+  const deleteScript = [
+    "if [ -x /usr/local/bin/keadm ]; then",
+    `  /usr/local/bin/${reset} || ec_log "keadm reset failed; cleaning up by hand"`,
+    "fi",
+    `ec_unit_remove ${EDGECORE_UNIT}`,
+    "ec_rm /etc/kubeedge /var/lib/kubeedge /var/log/kubeedge",
+  ].join("\n");
+  return hostStep({
+    host: host.name,
+    name: EDGE_STEPS.join,
+    component: KUBEEDGE_COMPONENT,
+    script,
+    files: [
+      { path: EDGECORE_CONFIG, mode: "0600", content: edgeCoreConfigYaml(edgeCoreConfig(props, host, token)), secret: true },
+      { path: `/etc/systemd/system/${EDGECORE_UNIT}`, mode: "0644", content: unit, secret: false },
+    ],
+    dependsOn: [stepId(host.name, EDGE_STEPS.install)],
+    deleteScript,
+  });
+}

@@ -1,0 +1,99 @@
+import { createHash } from "crypto";
+import { Host } from "../../lib/hosts/host";
+import { shellQuote } from "../../lib/steps/bundle";
+import { HostStep, hostStep, stepId } from "../../lib/steps/host-step";
+import { KUBEEDGE_COMPONENT, installStep } from "./edge-node-steps";
+import { KubeEdgeCloudProps } from "./spec";
+
+export const KEADM_STEPS = { install: "kubeedge-install", init: "kubeedge-keadm-init" } as const;
+const MARKER = "/var/lib/edgecloud/keadm-init.sha256";
+
+/**
+ * The cloudcore chart values `keadm init`/`keadm upgrade cloud` get for the typed options (keys of the chart's
+ * values.yaml). Advertise addresses go through `--advertise-address`, which keadm places in the certificate SANs.
+ */
+export function keadmSetValues(props: KubeEdgeCloudProps): string[] {
+  const { spec } = props;
+  const e = spec.exposure;
+  const values: [string, string | number | boolean][] = [
+    ["cloudCore.modules.cloudHub.nodeLimit", spec.cloudHub.nodeLimit],
+    ["cloudCore.modules.cloudHub.websocket.port", spec.cloudHub.websocketPort],
+    ["cloudCore.modules.cloudHub.quic.enable", spec.cloudHub.quic],
+    ["cloudCore.modules.cloudHub.quic.port", spec.cloudHub.quicPort],
+    ["cloudCore.modules.cloudHub.https.port", spec.cloudHub.httpsPort],
+    ["cloudCore.modules.cloudStream.enable", spec.cloudStream.enable],
+    ["cloudCore.modules.cloudStream.streamPort", spec.cloudStream.streamPort],
+    ["cloudCore.modules.cloudStream.tunnelPort", spec.cloudStream.tunnelPort],
+    ["cloudCore.modules.dynamicController.enable", spec.dynamicController],
+    ["cloudCore.modules.router.enable", spec.router],
+    ["cloudCore.hostNetWork", e.kind === "hostNetwork"],
+    ["cloudCore.service.type", e.kind === "hostNetwork" ? "ClusterIP" : e.kind],
+    ["iptablesManager.enable", spec.iptablesManager.enable && spec.iptablesManager.mode === "external"],
+    ["iptablesManager.mode", spec.iptablesManager.mode],
+    ["cloudCore.modules.iptablesManager.enable", spec.iptablesManager.enable],
+    ["cloudCore.modules.iptablesManager.mode", spec.iptablesManager.mode],
+    ["cloudCore.image.repository", `${spec.imageRepository}/cloudcore`],
+    ["iptablesManager.image.repository", `${spec.imageRepository}/${spec.iptablesManager.framework === "nft" ? "iptables-manager-nft" : "iptables-manager"}`],
+    ["mqtt.enable", spec.mosquitto],
+    ...spec.cloudHub.dnsNames.map((d, i): [string, string] => [`cloudCore.modules.cloudHub.dnsNames[${i}]`, d]),
+    ...(e.kind === "NodePort"
+      ? ([
+          ["cloudCore.service.cloudhubNodePort", e.nodePorts.cloudhub],
+          ["cloudCore.service.cloudhubQuicNodePort", e.nodePorts.quic],
+          ["cloudCore.service.cloudhubHttpsNodePort", e.nodePorts.https],
+          ["cloudCore.service.cloudstreamNodePort", e.nodePorts.stream],
+          ["cloudCore.service.tunnelNodePort", e.nodePorts.tunnel],
+        ] as [string, number][])
+      : []),
+    ...(e.kind === "LoadBalancer" && e.loadBalancerIP ? ([["cloudCore.service.loadBalancerIP", e.loadBalancerIP]] as [string, string][]) : []),
+  ];
+  return values.map(([k, v]) => `${k}=${String(v)}`);
+}
+
+/**
+ * keadm mode: keadm of the host's arch, then `keadm init` on the control-plane host (first run) or
+ * `keadm upgrade cloud` (options changed), as the seed does; a marker holds the hash of the options applied.
+ */
+export function keadmInitSteps(props: KubeEdgeCloudProps, host: Host): HostStep[] {
+  const { spec } = props;
+  const kubeconfig = shellQuote(spec.kubeconfigPath);
+  const flags = [
+    `--advertise-address=${shellQuote(spec.cloudHub.advertiseAddress.join(","))}`,
+    `--kubeedge-version=${spec.version.replace(/^v/, "")}`,
+    `--kube-config=${kubeconfig}`,
+    ...keadmSetValues(props).map((s) => `--set ${shellQuote(s)}`),
+  ];
+  const hash = createHash("sha256").update(flags.join(" ")).digest("hex");
+  const script = [
+    `export KUBECONFIG=${kubeconfig}`,
+    `if [ "$(cat ${MARKER} 2>/dev/null || true)" != ${hash} ]; then`,
+    "  if /usr/local/bin/k3s kubectl -n kubeedge get deployment cloudcore >/dev/null 2>&1; then",
+    `    /usr/local/bin/keadm upgrade cloud ${flags.join(" ")}`,
+    "  else",
+    `    /usr/local/bin/keadm init ${flags.join(" ")}`,
+    "  fi",
+    `  mkdir -p "$(dirname ${MARKER})"`,
+    `  echo ${hash} >${MARKER}`,
+    "  ec_changed",
+    "fi",
+    "ec_retry 60 5 /usr/local/bin/k3s kubectl -n kubeedge rollout status deployment/cloudcore --timeout=10s >/dev/null",
+    // the token Secret appears once cloudcore started its token manager (#4103)
+    "ec_retry 60 5 /usr/local/bin/k3s kubectl -n kubeedge get secret tokensecret >/dev/null",
+  ].join("\n");
+  const install = installStep(props, host);
+  return [
+    // no runtime step on the server: K3s brings containerd; only keadm is needed
+    hostStep({ host: host.name, name: KEADM_STEPS.install, component: KUBEEDGE_COMPONENT, script: install.script, deleteScript: install.deleteScript }),
+    hostStep({
+      host: host.name,
+      name: KEADM_STEPS.init,
+      component: KUBEEDGE_COMPONENT,
+      script,
+      dependsOn: [stepId(host.name, KEADM_STEPS.install)],
+      deleteScript: [
+        `if [ -x /usr/local/bin/keadm ]; then /usr/local/bin/keadm reset cloud --force --kube-config=${kubeconfig} || ec_log "keadm reset cloud failed"; fi`,
+        `ec_rm ${MARKER}`,
+      ].join("\n"),
+    }),
+  ];
+}

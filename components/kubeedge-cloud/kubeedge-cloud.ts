@@ -1,0 +1,123 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { HostInput } from "../../lib/hosts/host";
+import { chartObjects } from "../../lib/manifests/chart";
+import { applyObjects, clusterProvider } from "../../lib/pulumi/manifests";
+import { Certificate, CertificateAuthority } from "../../lib/pulumi/certificates";
+import { hostStepCommands } from "../../lib/pulumi/host-step-commands";
+import { IssueCollector } from "../../lib/validation/issues";
+import { cloudCoreChart, edgeAvoidancePatches, STREAM_CERT_SECRET } from "./cloudcore-chart";
+import { EDGE_STEPS, edgeNodeSteps, TOKEN_PLACEHOLDER } from "./edge-node-steps";
+import { keadmInitSteps, KEADM_STEPS } from "./keadm-init-steps";
+import { JoinParameters, KubeEdgeCloudProps, KubeEdgeCloudSpecInput, NAMESPACE, TOKEN_SECRET } from "./spec";
+import { checkKubeEdgeCloud } from "./validate";
+
+export const KUBEEDGE_CLOUD_TYPE = "edgecloud:edge:KubeEdgeCloud";
+
+export interface KubeEdgeCloudArgs {
+  /** Every host of the cluster; those with the role "edge" are joined. */
+  readonly hosts: readonly HostInput[];
+  readonly spec: KubeEdgeCloudSpecInput;
+  /** The cluster's kubeconfig (a secret), e.g. `K3sHaCluster.kubeconfig`. */
+  readonly kubeconfig: pulumi.Input<string>;
+  /** Resources the cluster is ready after (e.g. the K3s cluster component). @default [] */
+  readonly clusterReady?: readonly pulumi.Resource[];
+}
+
+/**
+ * KubeEdge's cloud side (cloudcore, in manifests or keadm mode) and the edge nodes joined over SSH. Order:
+ * cloudcore ready → `kubeedge/tokensecret` read (a secret) → each edge node's edgecore config written 0600 → joined.
+ */
+export class KubeEdgeCloud extends pulumi.ComponentResource {
+  /** `<address>:<port>` edge nodes dial. */
+  readonly cloudcoreAddress: pulumi.Output<string>;
+  /** Where the join token lives. */
+  readonly tokenSecretRef: pulumi.Output<typeof TOKEN_SECRET>;
+  /** Everything an edge node needs to join, except the token. */
+  readonly joinParameters: pulumi.Output<JoinParameters>;
+  /** The current join token (secret). */
+  readonly joinToken: pulumi.Output<string>;
+  /** Names of the joined edge nodes. */
+  readonly edgeNodes: pulumi.Output<string[]>;
+  /** The validated model (plain). */
+  readonly props: KubeEdgeCloudProps;
+
+  constructor(name: string, args: KubeEdgeCloudArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(KUBEEDGE_CLOUD_TYPE, name, {}, opts);
+    const issues = new IssueCollector();
+    const props = checkKubeEdgeCloud({ hosts: args.hosts, spec: args.spec }, issues);
+    issues.throwIfAny(`KubeEdgeCloud "${name}"`);
+    this.props = props!;
+    const p = this.props;
+
+    const provider = clusterProvider(`${name}-provider`, args.kubeconfig, this);
+    const ready = [...(args.clusterReady ?? [])];
+    let cloudcoreReady: pulumi.Resource[];
+
+    if (p.spec.mode === "manifests") {
+      const objects = chartObjects(cloudCoreChart(p));
+      const namespace = applyObjects(`${name}-namespace`, objects.filter((o) => o.kind === "Namespace"), { parent: this, provider, dependsOn: ready });
+      const ca = new CertificateAuthority(`${name}-stream-ca`, { commonName: "kubeedge-stream-ca" }, { parent: this });
+      const stream = new Certificate(
+        `${name}-stream`,
+        { ca, request: { commonName: "kubeedge-stream", ips: p.spec.cloudHub.advertiseAddress.filter(isIp), dnsNames: [...p.spec.cloudHub.advertiseAddress.filter((a) => !isIp(a)), ...p.spec.cloudHub.dnsNames], usages: ["server", "client"] } },
+        { parent: this },
+      );
+      const certs = new k8s.core.v1.Secret(
+        `${name}-stream-certs`,
+        {
+          metadata: { name: STREAM_CERT_SECRET, namespace: NAMESPACE },
+          stringData: pulumi.secret({ "streamCA.crt": ca.certPem, "stream.crt": stream.certPem, "stream.key": stream.keyPem }),
+        },
+        { parent: this, provider, dependsOn: [namespace] },
+      );
+      // ConfigGroup v2 waits for the Deployment's rollout: cloudcore is ready when it resolves
+      const cloudcore = applyObjects(`${name}-cloudcore`, objects.filter((o) => o.kind !== "Namespace"), { parent: this, provider, dependsOn: [namespace, certs] });
+      cloudcoreReady = [cloudcore];
+    } else {
+      const cmds = hostStepCommands({ structure: keadmInitSteps(p, p.keadmHost!) }, { parent: this, prefix: `${name}-keadm`, hosts: [p.keadmHost!], dependsOn: ready });
+      cloudcoreReady = [cmds.get(`${p.keadmHost!.name}/${KEADM_STEPS.init}`)!];
+    }
+
+    const patches = edgeAvoidancePatches(p.spec.avoidEdgeDaemonSets).map(
+      (o, i) =>
+        new k8s.apps.v1.DaemonSetPatch(`${name}-avoid-edge-${i}`, o as unknown as k8s.apps.v1.DaemonSetPatchArgs, { parent: this, provider, dependsOn: ready }),
+    );
+
+    const tokenSecret = k8s.core.v1.Secret.get(`${name}-token`, `${TOKEN_SECRET.namespace}/${TOKEN_SECRET.name}`, { parent: this, provider, dependsOn: cloudcoreReady });
+    const token = pulumi.secret(
+      tokenSecret.data.apply((d) => {
+        const b64 = d?.[TOKEN_SECRET.key];
+        if (!b64) throw new Error(`Secret ${TOKEN_SECRET.namespace}/${TOKEN_SECRET.name} has no "${TOKEN_SECRET.key}"; is cloudcore running (kubeedge#4103)?`);
+        return Buffer.from(b64, "base64").toString("utf8").trim();
+      }),
+    );
+
+    const steps = edgeNodeSteps(p, TOKEN_PLACEHOLDER);
+    const prepare = hostStepCommands(
+      { structure: steps.filter((s) => s.name !== EDGE_STEPS.join) },
+      { parent: this, prefix: `${name}-edge`, hosts: p.edgeHosts },
+    );
+    hostStepCommands(
+      { structure: steps.filter((s) => s.name === EDGE_STEPS.join), material: token, render: (t: string) => edgeNodeSteps(p, t).filter((s) => s.name === EDGE_STEPS.join) },
+      { parent: this, prefix: `${name}-edge`, hosts: p.edgeHosts, dependsOn: [...prepare.values(), tokenSecret, ...cloudcoreReady, ...patches] },
+    );
+
+    this.cloudcoreAddress = pulumi.output(p.join.cloudcoreIpPort);
+    this.tokenSecretRef = pulumi.output(TOKEN_SECRET);
+    this.joinParameters = pulumi.output(p.join);
+    this.joinToken = token;
+    this.edgeNodes = pulumi.output(p.edgeHosts.map((h) => h.name));
+    this.registerOutputs({
+      cloudcoreAddress: this.cloudcoreAddress,
+      tokenSecretRef: this.tokenSecretRef,
+      joinParameters: this.joinParameters,
+      joinToken: this.joinToken,
+      edgeNodes: this.edgeNodes,
+    });
+  }
+}
+
+function isIp(a: string): boolean {
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(a) || a.includes(":");
+}

@@ -1,0 +1,124 @@
+import * as pulumi from "@pulumi/pulumi";
+import { isSecret, recorded, settle, setupPulumiMocks, valueOf } from "../../support/pulumi-mocks";
+import { baseSpec, clusterHosts } from "./fixtures";
+
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const TOKEN = "cafe.eyJleHAiOjE3OTk5OTk5OTl9.signature";
+
+// The shared mocks echo inputs; a read of kubeedge/tokensecret has none, so answer it with a token as cloudcore would.
+const realSetMocks = pulumi.runtime.setMocks;
+Object.defineProperty(pulumi.runtime, "setMocks", {
+  configurable: true,
+  value: (mocks: pulumi.runtime.Mocks, ...rest: unknown[]) =>
+    (realSetMocks as (...a: unknown[]) => void)(
+      {
+        newResource: (args: pulumi.runtime.MockResourceArgs) => {
+          const r = mocks.newResource(args);
+          if (args.type === "kubernetes:core/v1:Secret" && args.id === "kubeedge/tokensecret") {
+            return { id: args.id, state: { data: { tokendata: Buffer.from(TOKEN).toString("base64") } } };
+          }
+          return r;
+        },
+        call: (args: pulumi.runtime.MockCallArgs) => mocks.call(args),
+      },
+      ...rest,
+    ),
+});
+setupPulumiMocks();
+// the mock monitor drops dependencies; keep them, by resource name, to assert on the graph
+const deps = new Map<string, string[]>();
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const monitor = (require("@pulumi/pulumi/runtime/settings") as { getMonitor(): any }).getMonitor();
+for (const method of ["registerResource", "readResource"] as const) {
+  const orig = monitor[method].bind(monitor);
+  monitor[method] = (req: any, cb: unknown) => {
+    deps.set(req.getName(), (req.getDependenciesList() as string[]).map((u) => u.split("::").pop()!));
+    return orig(req, cb);
+  };
+}
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { KubeEdgeCloud } = require("../../../components/kubeedge-cloud/kubeedge-cloud") as typeof import("../../../components/kubeedge-cloud/kubeedge-cloud");
+
+async function dependencies(name: string): Promise<string[]> {
+  await settle();
+  return [...(deps.get(name) ?? [])].sort();
+}
+
+describe("KubeEdgeCloud (Pulumi mocks)", () => {
+  const hosts = clusterHosts().map((h) => ({ ...h, ssh: { privateKey: pulumi.secret("KEY") } }));
+  const cloud = new KubeEdgeCloud("edge", { hosts, spec: baseSpec, kubeconfig: pulumi.secret("apiVersion: v1\nkind: Config\n") });
+  const byName = (n: string) => recorded.find((r) => r.name === n);
+
+  test("GIVEN manifests mode THEN namespace, stream certs, cloudcore, token read and one command per edge step are registered", async () => {
+    await valueOf(cloud.joinToken);
+    await settle();
+    const types = recorded.map((r) => `${r.type} ${r.name}`);
+    expect(types).toEqual(
+      expect.arrayContaining([
+        "kubernetes:yaml/v2:ConfigGroup edge-namespace",
+        "kubernetes:core/v1:Secret edge-stream-certs",
+        "kubernetes:yaml/v2:ConfigGroup edge-cloudcore",
+        "kubernetes:core/v1:Secret edge-token",
+        "command:remote:Command edge-edge-edge-1-kubeedge-runtime",
+        "command:remote:Command edge-edge-edge-1-kubeedge-install",
+        "command:remote:Command edge-edge-edge-1-kubeedge-join",
+        "command:remote:Command edge-edge-edge-3-kubeedge-join",
+      ]),
+    );
+    expect(recorded.filter((r) => r.type === "command:remote:Command" && r.name.startsWith("edge-edge-"))).toHaveLength(9);
+  });
+
+  test("GIVEN the graph THEN cloudcore waits for the certs, the token read waits for cloudcore, joins wait for the token", async () => {
+    await valueOf(cloud.joinToken);
+    expect(await dependencies("edge-stream-certs")).toEqual(["edge-namespace", "edge-stream", "edge-stream-ca"]);
+    expect(await dependencies("edge-cloudcore")).toEqual(["edge-namespace", "edge-stream-certs"]);
+    expect(await dependencies("edge-token")).toEqual(["edge-cloudcore"]);
+    expect(await dependencies("edge-edge-edge-1-kubeedge-join")).toEqual(expect.arrayContaining(["edge-edge-edge-1-kubeedge-install", "edge-token", "edge-cloudcore"]));
+    expect(await dependencies("edge-edge-edge-1-kubeedge-install")).toEqual(["edge-edge-edge-1-kubeedge-runtime"]);
+    expect(await dependencies("edge-edge-edge-1-kubeedge-runtime")).toEqual([]);
+  });
+
+  test("GIVEN the token THEN it is a secret output, reaches the host only inside the secret stdin, and never a create/delete string", async () => {
+    expect(await isSecret(cloud.joinToken)).toBe(true);
+    expect(await valueOf(cloud.joinToken)).toBe(TOKEN);
+    const join = byName("edge-edge-edge-1-kubeedge-join")!;
+    // a secret input arrives wrapped with Pulumi's secret signature
+    expect(join.inputs.stdin[SECRET_SIG]).toBe("1b47061264138c4ac30d75fd1eb44270");
+    const stdin = join.inputs.stdin.value as string;
+    expect(stdin).toContain("ec_put /etc/kubeedge/config/edgecore.yaml 0600 root:root");
+    expect(stdin).not.toContain(TOKEN); // base64 in the heredoc
+    const b64 = /ec_put \/etc\/kubeedge\/config\/edgecore.yaml 0600 root:root <<'EC_FILE_EOF'\n([\s\S]*?)EC_FILE_EOF/.exec(stdin)![1];
+    expect(Buffer.from(b64.replace(/\n/g, ""), "base64").toString()).toContain(`token: ${TOKEN}`);
+    for (const c of recorded.filter((r) => r.type === "command:remote:Command")) {
+      expect(JSON.stringify([c.inputs.create, c.inputs.update, c.inputs.delete])).not.toContain(TOKEN);
+    }
+    const runtime = byName("edge-edge-edge-1-kubeedge-runtime")!;
+    expect(runtime.inputs.stdin).not.toContain("edgecore.yaml");
+    expect(byName("edge-token")!.inputs).toEqual({});
+  });
+
+  test("GIVEN the outputs THEN address, token Secret reference and join parameters are plain; edge nodes listed", async () => {
+    expect(await valueOf(cloud.cloudcoreAddress)).toBe("10.0.0.11:10000");
+    expect(await valueOf(cloud.tokenSecretRef)).toEqual({ namespace: "kubeedge", name: "tokensecret", key: "tokendata" });
+    expect((await valueOf(cloud.joinParameters)).certServer).toBe("https://10.0.0.11:10002");
+    expect(await valueOf(cloud.edgeNodes)).toEqual(["edge-1", "edge-2", "edge-3"]);
+    const certs = byName("edge-stream-certs")!;
+    expect(certs.inputs.metadata).toEqual({ name: "cloudcore", namespace: "kubeedge" });
+  });
+
+  test("GIVEN keadm mode THEN keadm init runs on the server over SSH and the token read waits for it", async () => {
+    const k = new KubeEdgeCloud("ke", { hosts, spec: { ...baseSpec, mode: "keadm" }, kubeconfig: "apiVersion: v1\nkind: Config\n" });
+    await valueOf(k.joinToken);
+    expect(byName("ke-keadm-cp-1-kubeedge-keadm-init")).toBeDefined();
+    expect(byName("ke-cloudcore")).toBeUndefined();
+    expect(await dependencies("ke-token")).toEqual(["ke-keadm-cp-1-kubeedge-keadm-init"]);
+  });
+
+  test("GIVEN an invalid spec THEN it throws before registering any resource", () => {
+    const before = recorded.length;
+    expect(() => new KubeEdgeCloud("bad", { hosts, spec: { ...baseSpec, edge: { joinAddress: "10.9.9.9" } }, kubeconfig: "x" })).toThrow(
+      /KubeEdgeCloud "bad": 1 problem\n {2}- kubeedge.edge.joinAddress "10.9.9.9" is not in kubeedge.cloudHub.advertiseAddress/,
+    );
+    expect(recorded.length).toBe(before);
+  });
+});

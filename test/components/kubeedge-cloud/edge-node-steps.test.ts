@@ -1,0 +1,130 @@
+import { renderDeleteBundle, renderStepBundle } from "../../../lib/steps/bundle";
+import { makePlan } from "../../../lib/steps/plan";
+import { IssueCollector } from "../../../lib/validation/issues";
+import { edgeNodeSteps, EDGECORE_CONFIG, TOKEN_PLACEHOLDER } from "../../../components/kubeedge-cloud/edge-node-steps";
+import { keadmInitSteps, keadmSetValues } from "../../../components/kubeedge-cloud/keadm-init-steps";
+import { KubeEdgeCloudProps } from "../../../components/kubeedge-cloud/spec";
+import { checkKubeEdgeCloud } from "../../../components/kubeedge-cloud/validate";
+import { parse } from "yaml";
+import { baseSpec, clusterHosts } from "./fixtures";
+import { shellcheck } from "./shellcheck";
+
+const TOKEN = "0123abcd.eyJhbGciOiJIUzI1NiJ9.secret-part";
+
+function props(spec: object = {}): KubeEdgeCloudProps {
+  const issues = new IssueCollector();
+  const p = checkKubeEdgeCloud({ hosts: clusterHosts(), spec: { ...baseSpec, ...spec } }, issues);
+  issues.throwIfAny();
+  return p!;
+}
+
+describe("edge node steps", () => {
+  test("GIVEN three edge hosts WHEN steps are rendered THEN each gets runtime → install → join, in a valid plan", () => {
+    const steps = edgeNodeSteps(props(), TOKEN);
+    expect(steps.map((s) => s.id)).toEqual([
+      "edge-1/kubeedge-runtime", "edge-1/kubeedge-install", "edge-1/kubeedge-join",
+      "edge-2/kubeedge-runtime", "edge-2/kubeedge-install", "edge-2/kubeedge-join",
+      "edge-3/kubeedge-runtime", "edge-3/kubeedge-install", "edge-3/kubeedge-join",
+    ]);
+    expect(() => makePlan(steps)).not.toThrow();
+    expect(steps.find((s) => s.id === "edge-1/kubeedge-join")!.dependsOn).toEqual(["edge-1/kubeedge-install"]);
+  });
+
+  test("GIVEN the join token WHEN the join step is rendered THEN the token is only in the 0600 edgecore.yaml, never in a script", () => {
+    const join = edgeNodeSteps(props(), TOKEN).find((s) => s.id === "edge-1/kubeedge-join")!;
+    expect(join.secret).toBe(true);
+    const cfg = join.files.find((f) => f.path === EDGECORE_CONFIG)!;
+    expect(cfg.mode).toBe("0600");
+    expect(cfg.secret).toBe(true);
+    expect(parse(cfg.content).modules.edgeHub.token).toBe(TOKEN);
+    expect(join.script).not.toContain(TOKEN);
+    expect(join.deleteScript).not.toContain(TOKEN);
+    expect(renderStepBundle(join)).not.toContain(TOKEN); // base64 in a heredoc on stdin
+    expect(join.script).not.toContain("--token");
+  });
+
+  test("GIVEN a refreshed token WHEN the join step is re-rendered THEN its hash changes (the executor re-runs it) and only the config differs", () => {
+    const a = edgeNodeSteps(props(), TOKEN).find((s) => s.id === "edge-1/kubeedge-join")!;
+    const b = edgeNodeSteps(props(), `${TOKEN}-rotated`).find((s) => s.id === "edge-1/kubeedge-join")!;
+    expect(a.hash).not.toBe(b.hash);
+    expect(a.script).toBe(b.script);
+    expect(a.deleteScript).toBe(b.deleteScript);
+  });
+
+  test("GIVEN an arm64 Ubuntu edge host WHEN edgecore.yaml is rendered THEN it dials the advertised address, registers the edge role and host labels", () => {
+    const join = edgeNodeSteps(props(), TOKEN).find((s) => s.id === "edge-1/kubeedge-join")!;
+    const cfg = parse(join.files.find((f) => f.path === EDGECORE_CONFIG)!.content);
+    expect(cfg.modules.edgeHub.httpServer).toBe("https://10.0.0.11:10002");
+    expect(cfg.modules.edgeHub.websocket.server).toBe("10.0.0.11:10000");
+    expect(cfg.modules.edged.hostnameOverride).toBe("edge-1");
+    expect(cfg.modules.edged.nodeLabels).toEqual({ "node-role.kubernetes.io/edge": "", "node-role.kubernetes.io/agent": "", site: "plant-a" });
+    expect(cfg.modules.edged.tailoredKubeletConfig).toEqual({ cgroupDriver: "systemd", containerRuntimeEndpoint: "unix:///run/containerd/containerd.sock" });
+    const install = edgeNodeSteps(props(), TOKEN).find((s) => s.id === "edge-1/kubeedge-install")!;
+    expect(install.script).toContain("https://github.com/kubeedge/kubeedge/releases/download/v1.23.1/keadm-v1.23.1-linux-arm64.tar.gz");
+  });
+
+  test("GIVEN NodePort exposure WHEN edgecore.yaml is rendered THEN edge nodes dial the node ports", () => {
+    const join = edgeNodeSteps(props({ exposure: { kind: "NodePort" } }), TOKEN).find((s) => s.id === "edge-2/kubeedge-join")!;
+    const cfg = parse(join.files.find((f) => f.path === EDGECORE_CONFIG)!.content);
+    expect(cfg.modules.edgeHub.websocket.server).toBe("10.0.0.11:30000");
+    expect(cfg.modules.edgeHub.httpServer).toBe("https://10.0.0.11:30002");
+    expect(cfg.modules.edgeStream.server).toBe("10.0.0.11:30004");
+  });
+
+  test("GIVEN KubeEdge v1.13 with docker WHEN edgecore.yaml is rendered THEN the legacy edged runtime fields are used", () => {
+    const p = props({ version: "v1.13.4", kubernetesVersion: "v1.23.17+k3s1", edge: { runtime: "docker" } });
+    const join = edgeNodeSteps(p, TOKEN).find((s) => s.id === "edge-3/kubeedge-join")!;
+    const cfg = parse(join.files.find((f) => f.path === EDGECORE_CONFIG)!.content);
+    expect(cfg.modules.edged.containerRuntime).toBe("docker");
+    expect(join.deleteScript).toContain("/usr/local/bin/keadm reset --force");
+    const rt = edgeNodeSteps(p, TOKEN).find((s) => s.id === "edge-3/kubeedge-runtime")!;
+    expect(rt.script).toContain("ec_pkg dnf docker-ce containerd.io");
+  });
+
+  test("GIVEN pre-staged tarballs WHEN the install step is rendered THEN nothing is downloaded", () => {
+    const install = edgeNodeSteps(props({ edge: { install: { kind: "prestaged", dir: "/opt/kubeedge" } } }), TOKEN).find((s) => s.id === "edge-2/kubeedge-install")!;
+    expect(install.script).not.toContain("curl");
+    expect(install.script).toContain("keadm-v1.23.1-linux-arm.tar.gz");
+  });
+
+  test("GIVEN a joined node WHEN it is deleted THEN keadm reset runs and edgecore's unit and state are removed", () => {
+    const join = edgeNodeSteps(props(), TOKEN).find((s) => s.id === "edge-1/kubeedge-join")!;
+    expect(join.deleteScript).toContain("/usr/local/bin/keadm reset edge --force");
+    expect(join.deleteScript).toContain("ec_unit_remove edgecore.service");
+    expect(join.deleteScript).toContain("ec_rm /etc/kubeedge /var/lib/kubeedge /var/log/kubeedge");
+  });
+
+  const variants: [string, object][] = [
+    ["v1.23.1 containerd online", {}],
+    ["v1.23.1 NodePort prestaged", { exposure: { kind: "NodePort" }, edge: { install: { kind: "prestaged", dir: "/opt/kubeedge" }, cgroupDriver: "cgroupfs" } }],
+    ["v1.20.0 quic", { version: "v1.20.0", kubernetesVersion: "v1.30.8+k3s1", cloudHub: { advertiseAddress: ["10.0.0.11"], quic: true }, edge: { hubProtocol: "quic" } }],
+    ["v1.13.4 docker", { version: "v1.13.4", kubernetesVersion: "v1.23.17+k3s1", edge: { runtime: "docker" } }],
+  ];
+  test.each(variants)("GIVEN %s WHEN every step and delete bundle is rendered THEN shellcheck is clean and the steps match the snapshot", (_n, spec) => {
+    const steps = edgeNodeSteps(props(spec), TOKEN_PLACEHOLDER);
+    for (const s of steps) {
+      expect(shellcheck(renderStepBundle(s))).toBe("");
+      expect(shellcheck(renderDeleteBundle(s))).toBe("");
+    }
+    expect(steps.map((s) => ({ id: s.id, script: s.script, files: s.files, deleteScript: s.deleteScript }))).toMatchSnapshot();
+  });
+});
+
+describe("keadm mode", () => {
+  test("GIVEN mode keadm WHEN steps are rendered THEN keadm init runs on the first server with the advertise addresses and typed options, shellcheck-clean", () => {
+    const p = props({ mode: "keadm", exposure: { kind: "NodePort" }, cloudHub: { advertiseAddress: ["10.0.0.11", "10.0.0.12"] } });
+    expect(p.keadmHost!.name).toBe("cp-1");
+    const steps = keadmInitSteps(p, p.keadmHost!);
+    expect(steps.map((s) => s.id)).toEqual(["cp-1/kubeedge-install", "cp-1/kubeedge-keadm-init"]);
+    const init = steps[1];
+    expect(init.script).toContain("/usr/local/bin/keadm init --advertise-address=10.0.0.11,10.0.0.12 --kubeedge-version=1.23.1 --kube-config=/etc/rancher/k3s/k3s.yaml");
+    expect(init.script).toContain("--set cloudCore.service.type=NodePort");
+    expect(init.deleteScript).toContain("keadm reset cloud --force");
+    expect(keadmSetValues(p)).toContain("cloudCore.service.cloudhubNodePort=30000");
+    for (const s of steps) {
+      expect(shellcheck(renderStepBundle(s))).toBe("");
+      expect(shellcheck(renderDeleteBundle(s))).toBe("");
+    }
+    expect(steps.map((s) => ({ id: s.id, script: s.script, deleteScript: s.deleteScript }))).toMatchSnapshot();
+  });
+});
