@@ -1,0 +1,83 @@
+import * as pulumi from "@pulumi/pulumi";
+import { K3sHaCluster } from "../components/k3s-ha-cluster/k3s-ha-cluster";
+import { clusterTopology } from "../components/k3s-ha-cluster/topology";
+import { Registry } from "../components/registry/registry";
+import { HostInput } from "../lib/hosts/host";
+import { hostStepCommands } from "../lib/pulumi/host-step-commands";
+import { stepId } from "../lib/steps/host-step";
+import { Environment, validateEnvironment } from "./environment";
+import { rancherImportStep } from "./rancher-import";
+
+export const ENVIRONMENT_TYPE = "edgecloud:stacks:Environment";
+
+export interface EdgecloudEnvironmentArgs {
+  /**
+   * The environment as parsed from its file, secret references already resolved (to secret Outputs). Validated
+   * as a whole before any resource exists: every problem of every section is reported at once.
+   */
+  readonly environment: Record<string, unknown>;
+  /** Rancher's registration manifest URL (secret) when the environment has a `rancher` section. @default - the environment's `rancher.manifestUrl` */
+  readonly rancherManifestUrl?: pulumi.Input<string>;
+}
+
+/**
+ * One environment as a Pulumi component: the K3s cluster plus every component section the environment has, wired
+ * together (the registry reaches every node's registries.yaml; in-cluster components get the cluster's kubeconfig
+ * and wait for it; an optional import into Rancher after the servers are up).
+ */
+export class EdgecloudEnvironment extends pulumi.ComponentResource {
+  readonly environment: Environment;
+  readonly cluster: K3sHaCluster;
+  /** @default - undefined without a `registry` section */
+  readonly registry?: Registry;
+  /** Admin kubeconfig (secret), addressed to the registration address. */
+  readonly kubeconfig: pulumi.Output<string>;
+  /** What agents and kubectl use: `https://<address>:6443`. */
+  readonly apiServer: string;
+
+  constructor(name: string, args: EdgecloudEnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(ENVIRONMENT_TYPE, name, {}, opts);
+    const env = validateEnvironment(args.environment, `"${name}"`);
+    this.environment = env;
+    const raw = args.environment as { hosts: HostInput[]; k3s?: unknown; registry?: unknown };
+    const topo = clusterTopology(env.cluster);
+
+    // The registry first: K3s nodes need its mirror, credentials and CA before K3s starts.
+    this.registry =
+      env.registry && env.registry.spec.mode.kind === "host"
+        ? new Registry(`${name}-registry`, { spec: raw.registry as never, hosts: env.hosts }, { parent: this })
+        : undefined;
+
+    // Wiring registry → registries.yaml: `registry.k3sRegistries` is an Output (generated CA, secret passwords), and
+    // K3sHaClusterArgs.registries takes plain K3sRegistries for now; synth wires it (stacks/synth.ts). Pending an
+    // Input-typed `registries` in K3sHaCluster.
+    this.cluster = new K3sHaCluster(env.name, { hosts: raw.hosts, spec: raw.k3s as never }, { parent: this });
+    this.kubeconfig = this.cluster.kubeconfig;
+    this.apiServer = `https://${topo.registrationAddress}:6443`;
+    const lastServerStart = this.cluster.steps.get(stepId(topo.servers[topo.servers.length - 1]!.name, "k3s-start"))!;
+
+    if (env.registry && env.registry.spec.mode.kind === "in-cluster") {
+      this.registry = new Registry(`${name}-registry`, { spec: raw.registry as never, hosts: env.hosts, kubeconfig: this.kubeconfig, dependsOn: [lastServerStart] }, { parent: this });
+    }
+
+    if (env.rancher) {
+      const rancher = env.rancher;
+      const url = pulumi.secret(pulumi.output(args.rancherManifestUrl ?? rancher.manifestUrl ?? ""));
+      const first = topo.servers[0]!;
+      const placeholder = rancherImportStep(first, rancher, `${rancher.server}/v3/import/PLACEHOLDER.yaml`, []);
+      hostStepCommands(
+        {
+          structure: [placeholder],
+          material: url.apply((u) => {
+            if (u === "") throw new Error(`environment "${env.name}": rancher.manifestUrl is not set; pulumi config set --secret edgecloud:rancherManifestUrl <url>`);
+            return u;
+          }),
+          render: (u) => [rancherImportStep(first, rancher, u, [])],
+        },
+        { parent: this, prefix: `${name}-rancher`, hosts: [first], dependsOn: [lastServerStart] },
+      );
+    }
+
+    this.registerOutputs({ kubeconfig: this.kubeconfig, apiServer: this.apiServer, registryEndpoint: this.registry?.endpoint });
+  }
+}

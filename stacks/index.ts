@@ -1,0 +1,18 @@
+/**
+ * The Pulumi program (Pulumi.yaml `main: stacks/`): one stack per environment. `pulumi up -s <env>` reads
+ * `edgecloud:environment` (default: the stack name) and deploys that environment.
+ */
+import { EdgecloudEnvironment } from "./edgecloud-environment";
+import { readStackConfig, stackEnvironment } from "./stack-config";
+
+const cfg = readStackConfig();
+const stack = new EdgecloudEnvironment("edgecloud", { environment: stackEnvironment(cfg), rancherManifestUrl: cfg.rancherManifestUrl });
+
+/** Admin kubeconfig (secret). */
+export const kubeconfig = stack.kubeconfig;
+export const apiServer = stack.apiServer;
+export const nodeNames = stack.cluster.nodeNames;
+export const etcdEndpoints = stack.cluster.etcdEndpoints;
+export const certificateExpiry = stack.cluster.certificateExpiry;
+export const k3sVersion = stack.cluster.version;
+export const registryEndpoint = stack.registry?.endpoint;

@@ -1,0 +1,20 @@
+import * as pulumi from "@pulumi/pulumi";
+import { K3sHaCluster, K3sHaClusterSpecInput } from "../../components/k3s-ha-cluster";
+import { HostInput } from "../../lib/hosts/host";
+
+/**
+ * The lab stack: the library's K3sHaCluster on the lab's machines. The engine tests set its config from a running
+ * lab (`hosts`: addresses, SSH key path, pinned host keys; `spec`: the lab's cluster spec, etcd from the distro).
+ *
+ *   pulumi config set --path hosts '[{"name":"etcd-1","address":"10.213.0.11","roles":["etcd"],...}]'
+ */
+const config = new pulumi.Config();
+const hosts = config.requireObject<HostInput[]>("hosts");
+const spec = config.getObject<K3sHaClusterSpecInput>("spec");
+
+const cluster = new K3sHaCluster("lab", { hosts, spec });
+
+export const etcdEndpoints = cluster.etcdEndpoints;
+export const registrationAddress = cluster.registrationAddress;
+export const certificateExpiry = cluster.certificateExpiry;
+export const steps = [...cluster.steps.keys()];

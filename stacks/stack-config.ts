@@ -1,0 +1,41 @@
+import * as pulumi from "@pulumi/pulumi";
+import { existsSync } from "fs";
+import { isAbsolute, resolve } from "path";
+import { environmentFile, readEnvironmentFile } from "./environment";
+import { resolveSecretRefs } from "./secret-refs";
+
+/** Typed stack config (`Pulumi.<stack>.yaml`, namespace `edgecloud`). */
+export interface StackConfig {
+  /** A bundled environment name (`environments/<name>.yaml`) or a path to an environment file. */
+  readonly environment: string;
+  /** One private key for every host, overriding the files' `ssh.privateKeyPath` (`pulumi config set --secret edgecloud:sshPrivateKey < key`). @default - each host's ssh settings */
+  readonly sshPrivateKey?: pulumi.Output<string>;
+  /** Rancher's registration manifest URL (secret; multi-site stacks). @default - none */
+  readonly rancherManifestUrl?: pulumi.Output<string>;
+}
+
+export function readStackConfig(config = new pulumi.Config("edgecloud")): StackConfig {
+  return {
+    environment: config.get("environment") ?? pulumi.getStack(),
+    ...(config.get("sshPrivateKey") !== undefined ? { sshPrivateKey: config.requireSecret("sshPrivateKey") } : {}),
+    ...(config.get("rancherManifestUrl") !== undefined ? { rancherManifestUrl: config.requireSecret("rancherManifestUrl") } : {}),
+  };
+}
+
+/**
+ * The environment file of a stack, parsed, with every `{ secret: name }` reference replaced by the secret stack
+ * config `edgecloud:<name>` and, when `sshPrivateKey` is set, every host's key replaced by it.
+ */
+export function stackEnvironment(cfg: StackConfig, config = new pulumi.Config("edgecloud")): Record<string, unknown> {
+  const file = /[/\\]|\.ya?ml$|\.json$/.test(cfg.environment) ? (isAbsolute(cfg.environment) ? cfg.environment : resolve(cfg.environment)) : environmentFile(cfg.environment);
+  if (!existsSync(file)) throw new Error(`edgecloud:environment "${cfg.environment}": ${file} does not exist`);
+  const raw = resolveSecretRefs(readEnvironmentFile(file), (name) => config.requireSecret(name)) as Record<string, unknown>;
+  if (cfg.sshPrivateKey && Array.isArray(raw.hosts)) {
+    raw.hosts = raw.hosts.map((h: Record<string, unknown>) => {
+      const { privateKeyPath: _drop, ...ssh } = (h.ssh ?? {}) as Record<string, unknown>;
+      void _drop;
+      return { ...h, ssh: { ...ssh, privateKey: cfg.sshPrivateKey } };
+    });
+  }
+  return raw;
+}
