@@ -4,6 +4,7 @@ import { createHash } from "crypto";
 import { Host } from "../hosts/host";
 import { renderDeleteBundle, renderStepBundle } from "../steps/bundle";
 import { HostStep } from "../steps/host-step";
+import { makePlan } from "../steps/plan";
 import { hostConnection, runAsRootCommand } from "./connection";
 
 /**
@@ -33,7 +34,8 @@ export function hostStepCommands<M>(source: StepSource<M>, opts: HostStepCommand
   const hosts = new Map(opts.hosts.map((h) => [h.name, h]));
   const cmds = new Map<string, command.remote.Command>();
   const rendered = source.material && source.render ? memoRender(source.material, source.render) : undefined;
-  for (const step of source.structure) {
+  // plan order: every dependency is created before its dependents
+  for (const step of makePlan(source.structure).steps) {
     const host = hosts.get(step.host);
     if (!host) throw new Error(`step "${step.id}" targets host "${step.host}", which is not among the hosts`);
     const bundle: pulumi.Output<string> = rendered
@@ -45,7 +47,7 @@ export function hostStepCommands<M>(source: StepSource<M>, opts: HostStepCommand
       : pulumi.output(renderStepBundle(step));
     const sudoPassword = host.ssh.sudoPassword as pulumi.Input<string> | undefined;
     const stdin = sudoPassword !== undefined ? pulumi.interpolate`${sudoPassword}\n${bundle}` : bundle;
-    const deps = [...step.dependsOn.map((d) => cmds.get(d)).filter((c): c is command.remote.Command => c !== undefined), ...(opts.dependsOn ?? [])];
+    const deps = [...step.dependsOn.map((d) => cmds.get(d)!), ...(opts.dependsOn ?? [])];
     const deleteBundle = renderDeleteBundle(step);
     cmds.set(
       step.id,

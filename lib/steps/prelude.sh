@@ -49,9 +49,10 @@ ec_dir() {
   local path=$1 mode=$2 owner=$3
   if [ ! -d "$path" ]; then
     mkdir -p "$path"
+    chmod "$mode" "$path"
+    chown "$owner" "$path"
     ec_changed
-  fi
-  if [ "$(stat -c '%a %U:%G' "$path")" != "$(printf '%o' "$((8#$mode))") $owner" ]; then
+  elif [ "$(stat -c '%a %U:%G' "$path")" != "$(printf '%o' "$((8#$mode))") $owner" ]; then
     chmod "$mode" "$path"
     chown "$owner" "$path"
     ec_changed

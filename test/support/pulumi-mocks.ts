@@ -19,9 +19,9 @@ export function setupPulumiMocks(): void {
     {
       newResource(args: pulumi.runtime.MockResourceArgs) {
         const state: Record<string, any> = { ...args.inputs };
-        if (args.type === "pulumi-nodejs:dynamic:Resource") {
+        if (args.type.startsWith("pulumi-nodejs:")) {
           for (const k of ["value", "certPem", "keyPem", "notAfter"]) {
-            if (k in state && (state[k] === undefined || state[k] === null || state[k] === "")) {
+            if (state[k] === undefined || state[k] === null || state[k] === "") {
               state[k] = k === "notAfter" ? "2036-01-01T00:00:00.000Z" : `MOCK-${k}-${args.name}`;
             }
           }
@@ -56,4 +56,31 @@ export function isSecret(o: pulumi.Output<unknown>): Promise<boolean> {
 /** Waits until every registered resource's mock has been recorded. */
 export async function settle(): Promise<void> {
   for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+}
+
+const deps = new Map<string, string[]>();
+let depsHooked = false;
+
+/**
+ * The mock monitor drops resource dependencies; this hooks it (once, after setupPulumiMocks) to keep them by
+ * resource name so tests can assert on the graph.
+ */
+export function recordDependencies(): void {
+  if (depsHooked) return;
+  depsHooked = true;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const monitor = (require("@pulumi/pulumi/runtime/settings") as { getMonitor(): any }).getMonitor();
+  for (const method of ["registerResource", "readResource"] as const) {
+    const orig = monitor[method].bind(monitor);
+    monitor[method] = (req: any, cb: unknown) => {
+      deps.set(req.getName(), (req.getDependenciesList() as string[]).map((u) => u.split("::").pop()!));
+      return orig(req, cb);
+    };
+  }
+}
+
+/** Names of the resources `name` depends on (sorted). */
+export async function dependenciesOf(name: string): Promise<string[]> {
+  await settle();
+  return [...(deps.get(name) ?? [])].sort();
 }

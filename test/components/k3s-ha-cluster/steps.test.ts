@@ -1,0 +1,113 @@
+import { renderK3sHaClusterSteps } from "../../../components/k3s-ha-cluster/plan";
+import { placeholderMaterial } from "../../../components/k3s-ha-cluster/material";
+import { validateK3sHaCluster } from "../../../components/k3s-ha-cluster/validate";
+import { etcdRollingRestartSteps } from "../../../components/k3s-ha-cluster/etcd/rolling-restart";
+import { HostInput } from "../../../lib/hosts/host";
+import { ARCHES } from "../../../lib/platform/arch";
+import { DISTRO_ETCD_OS, supportsArch } from "../../../lib/platform/support-matrix";
+import { OS_IDS } from "../../../lib/platform/os";
+import { renderDeleteBundle, renderStepBundle } from "../../../lib/steps/bundle";
+import { makePlan } from "../../../lib/steps/plan";
+import { haHosts, haSpec } from "../../fixtures/cluster";
+import { shellcheck } from "../../support/shellcheck";
+import { parse } from "yaml";
+
+const ssh = { privateKeyPath: "/k" };
+const props = validateK3sHaCluster({ name: "demo", hosts: haHosts, spec: haSpec });
+const steps = renderK3sHaClusterSteps(props, placeholderMaterial(props));
+const byId = new Map(steps.map((s) => [s.id, s]));
+
+describe("K3sHaCluster host steps", () => {
+  test("GIVEN the HA example THEN the plan orders etcd → gate → servers one at a time → agents", () => {
+    const plan = makePlan(steps);
+    const order = plan.steps.map((s) => s.id);
+    const idx = (id: string) => order.indexOf(id);
+    expect(byId.get("server-1/etcd-health-gate")!.dependsOn).toEqual(["etcd-1/etcd-member", "etcd-2/etcd-member", "etcd-3/etcd-member", "server-1/k3s-config"]);
+    expect(byId.get("server-1/k3s-start")!.dependsOn).toEqual(["server-1/k3s-install", "server-1/etcd-health-gate"]);
+    expect(byId.get("server-2/k3s-start")!.dependsOn).toContain("server-1/k3s-start");
+    expect(byId.get("server-3/k3s-start")!.dependsOn).toContain("server-2/k3s-start");
+    expect(byId.get("agent-1/k3s-start")!.dependsOn).toContain("server-3/k3s-start");
+    expect(byId.get("etcd-2/etcd-member")!.dependsOn).toContain("etcd-1/etcd-member");
+    expect(idx("server-1/etcd-health-gate")).toBeGreaterThan(idx("etcd-3/etcd-member"));
+    for (const s of steps) if (s.name !== "preflight") expect(s.dependsOn.length).toBeGreaterThan(0);
+  });
+
+  test("every step's bundle and delete bundle pass shellcheck", () => {
+    for (const s of steps) {
+      expect({ id: s.id, findings: shellcheck(renderStepBundle(s)) }).toEqual({ id: s.id, findings: "" });
+      expect({ id: s.id, findings: shellcheck(renderDeleteBundle(s)) }).toEqual({ id: s.id, findings: "" });
+    }
+  });
+
+  test("the token and keys live only in secret 0600 files", () => {
+    const config = byId.get("server-2/k3s-config")!;
+    const cfgFile = config.files.find((f) => f.path === "/etc/rancher/k3s/config.yaml")!;
+    expect(cfgFile).toMatchObject({ mode: "0600", secret: true });
+    const cfg = parse(cfgFile.content);
+    expect(cfg).toMatchObject({
+      token: "<token>",
+      "node-name": "server-2",
+      "datastore-endpoint": "https://192.168.10.11:2379,https://192.168.10.12:2379,https://192.168.10.13:2379",
+      "datastore-cafile": "/etc/rancher/k3s/etcd/ca.crt",
+      "datastore-certfile": "/etc/rancher/k3s/etcd/client.crt",
+      "datastore-keyfile": "/etc/rancher/k3s/etcd/client.key",
+      "tls-san": ["192.168.10.100", "192.168.10.22"],
+      disable: ["traefik"],
+    });
+    expect(config.files.find((f) => f.path.endsWith("client.key"))).toMatchObject({ mode: "0600", secret: true, content: "<k3s-server-2.key>" });
+    const member = byId.get("etcd-2/etcd-member")!;
+    for (const f of member.files.filter((f) => f.path.endsWith(".key"))) expect(f).toMatchObject({ mode: "0600", secret: true });
+    for (const s of steps) {
+      expect(s.script).not.toContain("<token>");
+      expect(s.deleteScript).not.toContain("<token>");
+    }
+  });
+
+  test("etcd runs TLS-only with client and peer certificate auth", () => {
+    const env = byId.get("etcd-1/etcd-member")!.files.find((f) => f.path === "/etc/etcd/edgecloud-etcd.env")!.content;
+    expect(env).toContain("ETCD_CLIENT_CERT_AUTH=true\n");
+    expect(env).toContain("ETCD_PEER_CLIENT_CERT_AUTH=true\n");
+    expect(env).toContain("ETCD_INITIAL_CLUSTER=etcd-1=https://192.168.10.11:2380,etcd-2=https://192.168.10.12:2380,etcd-3=https://192.168.10.13:2380\n");
+    expect(env).not.toMatch(/http:\/\//);
+  });
+
+  test("agents join through the registration address; kube-vip goes to the servers' manifests", () => {
+    const agent = parse(byId.get("agent-1/k3s-config")!.files[0]!.content);
+    expect(agent.server).toBe("https://192.168.10.100:6443");
+    expect(agent["node-label"]).toEqual(["zone=a"]);
+    const kv = byId.get("server-1/k3s-config")!.files.find((f) => f.path.endsWith("edgecloud-kube-vip.yaml"));
+    expect(kv?.content).toContain("value: 192.168.10.100");
+  });
+
+  test("single node: one server on SQLite, no etcd steps", () => {
+    const one = validateK3sHaCluster({ name: "dev", hosts: [{ ...haHosts[3]! }], spec: {} });
+    const s = renderK3sHaClusterSteps(one, placeholderMaterial(one));
+    expect(s.map((x) => x.id)).toEqual(["server-1/preflight", "server-1/k3s-prereqs", "server-1/k3s-config", "server-1/k3s-install", "server-1/k3s-start"]);
+    expect(parse(s[2]!.files[0]!.content)["datastore-endpoint"]).toBeUndefined();
+  });
+
+  test("rolling restart goes member by member", () => {
+    const r = etcdRollingRestartSteps(props.hosts.filter((h) => h.roles.includes("etcd")), props.spec.etcd);
+    expect(r.map((s) => [s.id, s.dependsOn])).toEqual([["etcd-1/etcd-restart", []], ["etcd-2/etcd-restart", ["etcd-1/etcd-restart"]], ["etcd-3/etcd-restart", ["etcd-2/etcd-restart"]]]);
+  });
+});
+
+describe("per OS family × arch", () => {
+  const combos = OS_IDS.flatMap((os) => ARCHES.filter((a) => supportsArch("k3s", a)).map((arch) => [os, arch] as const));
+  test.each(combos)("%s/%s renders etcd and K3s steps (snapshot)", (os, arch) => {
+    const install = DISTRO_ETCD_OS.includes(os) && arch !== "arm" ? { kind: "distro" as const } : arch === "arm" ? { kind: "prestaged" as const, tarball: "/opt/etcd.tar.gz" } : { kind: "release" as const };
+    const hosts: HostInput[] = [
+      { name: "e1", address: "10.1.0.1", ssh, os, arch, roles: ["etcd"] },
+      { name: "s1", address: "10.1.0.2", ssh, os, arch, roles: ["server"] },
+      { name: "a1", address: "10.1.0.3", ssh, os, arch, roles: ["agent"] },
+    ];
+    const p = validateK3sHaCluster({ name: "m", hosts, spec: { etcd: { install }, runtime: os.startsWith("ubuntu") ? "docker" : "containerd" } });
+    const rendered = renderK3sHaClusterSteps(p, placeholderMaterial(p));
+    const pick = ["e1/etcd-install", "e1/etcd-member", "s1/k3s-prereqs", "s1/k3s-config", "s1/k3s-install", "a1/k3s-config"];
+    const out = Object.fromEntries(
+      rendered.filter((s) => pick.includes(s.id)).map((s) => [s.id, { script: s.script, delete: s.deleteScript, files: s.files.map((f) => `${f.mode} ${f.owner ?? "root:root"} ${f.path}${f.secret ? " (secret)" : ""}`) }]),
+    );
+    expect(Object.keys(out)).toHaveLength(pick.length);
+    expect(out).toMatchSnapshot();
+  });
+});
