@@ -158,9 +158,9 @@ export class PulumiStack {
     return (parsed.steps ?? []).map((s) => ({ op: s.op, urn: s.urn }));
   }
 
-  /** `pulumi up` and the update's resource changes as recorded in the stack history. */
-  async up(): Promise<UpdateSummary> {
-    const r = await this.must(["up", "--yes", "--skip-preview"]);
+  /** `pulumi up` (only `targets` when given) and the update's resource changes as recorded in the stack history. */
+  async up(targets: readonly string[] = []): Promise<UpdateSummary> {
+    const r = await this.must(["up", "--yes", "--skip-preview", ...targets.flatMap((t) => ["--target", t])]);
     this.opts.log?.(`pulumi up: ${r.ms} ms`);
     return { ...(await this.lastUpdate()), ms: r.ms, stdout: r.stdout };
   }

@@ -1,0 +1,179 @@
+import { spawn } from "child_process";
+import { chmodSync, copyFileSync, mkdirSync, writeFileSync } from "fs";
+import { join } from "path";
+import { stringify } from "yaml";
+import { createCa, issueCert } from "../../lib/pki/x509";
+import { Lab } from "../lab/lab";
+
+/** The files and flags of a kube-apiserver started on a lab host (no kubelet, no controllers: API level only). */
+export interface ApiServer {
+  readonly host: string;
+  readonly url: string;
+  /** Runs kubectl on the runner, inside the lab's network namespace, with an admin client certificate. */
+  kubectl(args: readonly string[], opts?: { stdin?: string; timeoutMs?: number }): Promise<KubectlResult>;
+  /** Stops the API server's unit on the host. */
+  stop(): Promise<void>;
+  readonly readyMs: number;
+}
+
+export interface KubectlResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Where the K3s server config says the datastore is: the very flags kube-apiserver gets. */
+export interface Datastore {
+  readonly endpoint: string;
+  readonly cafile: string;
+  readonly certfile: string;
+  readonly keyfile: string;
+}
+
+const DIR = "/etc/edgecloud-engine/kube-apiserver";
+const UNIT = "edgecloud-engine-kube-apiserver";
+
+/**
+ * Copies the built kube-apiserver onto `host`, gives it a serving certificate, a client CA and a service-account
+ * key (from the library's own PKI functions), and starts it with systemd-run against `datastore` — the endpoint and
+ * cert files of the K3s server config, unchanged. Resolves when `/readyz` answers ok.
+ */
+export async function startApiServer(
+  lab: Lab,
+  host: string,
+  datastore: Datastore,
+  opts: { binDir: string; workDir: string; serviceCidr: string; serviceIp: string; timeoutMs?: number },
+): Promise<ApiServer> {
+  const t0 = Date.now();
+  const h = lab.host(host);
+  const ca = await createCa("edgecloud-engine-apiserver-ca", 2);
+  const serving = await issueCert(ca, {
+    commonName: "kube-apiserver",
+    ips: [h.address, "127.0.0.1", opts.serviceIp],
+    dnsNames: ["kubernetes", "kubernetes.default", "kubernetes.default.svc", "localhost", host],
+    usages: ["server"],
+    validityDays: 2,
+  });
+  const admin = await issueCert(ca, { commonName: "edgecloud-engine", organization: "system:masters", usages: ["client"], validityDays: 2 });
+  const sa = await createCa("edgecloud-engine-service-accounts", 2);
+
+  const dir = join(h.root, DIR);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const put = (name: string, content: string, mode: number): void => {
+    writeFileSync(join(dir, name), content, { mode });
+    chmodSync(join(dir, name), mode);
+  };
+  put("ca.crt", ca.certPem, 0o644);
+  put("apiserver.crt", serving.certPem, 0o644);
+  put("apiserver.key", serving.keyPem, 0o600);
+  put("service-account.key", sa.keyPem, 0o600);
+  copyFileSync(join(opts.binDir, "kube-apiserver"), join(h.root, "usr/local/bin/kube-apiserver"));
+  chmodSync(join(h.root, "usr/local/bin/kube-apiserver"), 0o755);
+
+  const flags = [
+    `--etcd-servers=${datastore.endpoint}`,
+    `--etcd-cafile=${datastore.cafile}`,
+    `--etcd-certfile=${datastore.certfile}`,
+    `--etcd-keyfile=${datastore.keyfile}`,
+    "--bind-address=0.0.0.0",
+    "--secure-port=6443",
+    `--advertise-address=${h.address}`,
+    `--tls-cert-file=${DIR}/apiserver.crt`,
+    `--tls-private-key-file=${DIR}/apiserver.key`,
+    `--client-ca-file=${DIR}/ca.crt`,
+    "--authorization-mode=RBAC",
+    "--anonymous-auth=false",
+    `--service-cluster-ip-range=${opts.serviceCidr}`,
+    "--service-account-issuer=https://kubernetes.default.svc",
+    `--service-account-key-file=${DIR}/service-account.key`,
+    `--service-account-signing-key-file=${DIR}/service-account.key`,
+    "--allow-privileged=true",
+    "--profiling=false",
+  ];
+  await lab.sh(host, `systemctl stop ${UNIT} 2>/dev/null || true; systemctl reset-failed ${UNIT} 2>/dev/null || true
+systemd-run --unit=${UNIT} --property=Restart=no /usr/local/bin/kube-apiserver ${flags.join(" ")}`);
+
+  mkdirSync(opts.workDir, { recursive: true, mode: 0o700 });
+  const kubeconfig = join(opts.workDir, "kubeconfig");
+  const url = `https://${h.address}:6443`;
+  const b64 = (s: string): string => Buffer.from(s).toString("base64");
+  writeFileSync(
+    kubeconfig,
+    stringify({
+      apiVersion: "v1",
+      kind: "Config",
+      clusters: [{ name: "engine", cluster: { server: url, "certificate-authority-data": b64(ca.certPem) } }],
+      users: [{ name: "admin", user: { "client-certificate-data": b64(admin.certPem), "client-key-data": b64(admin.keyPem) } }],
+      contexts: [{ name: "engine", context: { cluster: "engine", user: "admin" } }],
+      "current-context": "engine",
+    }),
+    { mode: 0o600 },
+  );
+  const netns = lab.sshArgv(host)[1]!; // "--net=/run/netns/<bridge namespace>"
+  const kubectl = (args: readonly string[], o: { stdin?: string; timeoutMs?: number } = {}): Promise<KubectlResult> =>
+    runTool("nsenter", [netns, "--", join(opts.binDir, "kubectl"), "--kubeconfig", kubeconfig, "--request-timeout=30s", ...args], o);
+
+  const deadline = Date.now() + (opts.timeoutMs ?? 180_000);
+  let last = "";
+  for (;;) {
+    const r = await kubectl(["get", "--raw", "/readyz"], { timeoutMs: 35_000 });
+    if (r.code === 0 && r.stdout.trim() === "ok") break;
+    last = (r.stdout + r.stderr).trim();
+    if (Date.now() > deadline) {
+      const journal = await lab.exec(host, `journalctl -u ${UNIT} --no-pager | tail -40`);
+      throw new Error(`kube-apiserver on ${host} not ready after ${(Date.now() - t0) / 1000} s (last: ${last})\n${journal.stdout}`);
+    }
+    await new Promise((r2) => setTimeout(r2, 1000));
+  }
+  return {
+    host,
+    url,
+    kubectl,
+    readyMs: Date.now() - t0,
+    stop: async () => {
+      await lab.exec(host, `systemctl stop ${UNIT} 2>/dev/null || true; systemctl reset-failed ${UNIT} 2>/dev/null || true`);
+    },
+  };
+}
+
+function runTool(cmd: string, args: readonly string[], opts: { stdin?: string; timeoutMs?: number }): Promise<KubectlResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 120_000);
+    child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
+    child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
+    child.stdin.on("error", () => undefined);
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.end(opts.stdin ?? "");
+  });
+}
+
+/**
+ * True when every field of `expected` is in `actual` with an equal value (the server adds defaults, status and
+ * metadata of its own). Returns the paths that differ.
+ */
+export function missingFields(expected: unknown, actual: unknown, path = ""): string[] {
+  if (expected === null || typeof expected !== "object") {
+    if (expected === actual) return [];
+    if (typeof expected === "number" && String(expected) === String(actual)) return [];
+    return [`${path || "."}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`];
+  }
+  if (Array.isArray(expected)) {
+    if (!Array.isArray(actual)) return [`${path}: expected an array, got ${JSON.stringify(actual)}`];
+    if (actual.length !== expected.length) return [`${path}: expected ${expected.length} items, got ${actual.length}`];
+    return expected.flatMap((e, i) => missingFields(e, actual[i], `${path}[${i}]`));
+  }
+  if (actual === null || typeof actual !== "object") return [`${path}: expected an object, got ${JSON.stringify(actual)}`];
+  return Object.entries(expected as Record<string, unknown>).flatMap(([k, v]) =>
+    v === undefined ? [] : missingFields(v, (actual as Record<string, unknown>)[k], `${path}.${k}`),
+  );
+}
