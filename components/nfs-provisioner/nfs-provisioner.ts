@@ -1,0 +1,58 @@
+import type * as command from "@pulumi/command";
+import type * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { Host } from "../../lib/hosts/host";
+import { assertValidObjects, chartObjects, newApp } from "../../lib/manifests";
+import { hostStepCommands } from "../../lib/pulumi/host-step-commands";
+import { applyObjects, clusterProvider } from "../../lib/pulumi/manifests";
+import { makePlan } from "../../lib/steps/plan";
+import { IssueCollector } from "../../lib/validation/issues";
+import { NfsProvisionerChart } from "./chart";
+import { nfsClientSteps } from "./client-steps";
+import { nfsServerSteps } from "./server-steps";
+import { NfsProvisionerProps, NfsProvisionerSpecInput, validateNfsProvisioner } from "./spec";
+
+export interface NfsProvisionerArgs {
+  /** Server (a host or an external one), provisioner, StorageClass. */
+  readonly spec: NfsProvisionerSpecInput;
+  /** The environment's hosts: the NFS server host and every K3s node (each gets the NFS client). */
+  readonly hosts: readonly Host[];
+  /** Kubeconfig of the cluster (a secret). */
+  readonly kubeconfig: pulumi.Input<string>;
+  /** Resources to wait for, e.g. the K3sHaCluster. @default [] */
+  readonly dependsOn?: readonly pulumi.Resource[];
+}
+
+/**
+ * NFS-backed dynamic provisioning: the NFS server on its host (or an external one), the NFS client on every K3s
+ * node, csi-driver-nfs (default) or nfs-subdir-external-provisioner, and a StorageClass — by default the cluster's
+ * default class, so the Registry's and DroneCi's PVCs land on NFS.
+ */
+export class NfsProvisioner extends pulumi.ComponentResource {
+  static readonly TYPE = "edgecloud:storage:NfsProvisioner";
+  readonly storageClassName: string;
+  /** One command per host step, by step id (`<host>/nfs-server`, `<host>/nfs-client`). */
+  readonly steps: ReadonlyMap<string, command.remote.Command>;
+  readonly objects: k8s.yaml.v2.ConfigGroup;
+
+  constructor(name: string, args: NfsProvisionerArgs, opts?: pulumi.ComponentResourceOptions) {
+    const props = validateNfsProvisionerArgs(args);
+    const objects = chartObjects(new NfsProvisionerChart(newApp(), "nfs", props));
+    assertValidObjects(objects);
+    const plan = makePlan([...nfsServerSteps(props), ...nfsClientSteps(props)]);
+    super(NfsProvisioner.TYPE, name, {}, opts);
+    this.storageClassName = props.spec.storageClass.name;
+    this.steps = hostStepCommands({ structure: plan.steps }, { parent: this, prefix: name, hosts: args.hosts, dependsOn: args.dependsOn });
+    const provider = clusterProvider(`${name}-provider`, args.kubeconfig, this);
+    this.objects = applyObjects(`${name}-objects`, objects, { parent: this, provider, dependsOn: [...this.steps.values(), ...(args.dependsOn ?? [])] });
+    this.registerOutputs({ storageClassName: this.storageClassName });
+  }
+}
+
+/** Validates the args before any resource exists; throws one ValidationError listing every problem. */
+export function validateNfsProvisionerArgs(args: NfsProvisionerArgs): NfsProvisionerProps {
+  const issues = new IssueCollector();
+  const props = validateNfsProvisioner(args.spec, args.hosts, issues, "nfs");
+  issues.throwIfAny("invalid NfsProvisioner");
+  return props!;
+}

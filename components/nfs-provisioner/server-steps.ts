@@ -1,0 +1,137 @@
+import { osProfile } from "../../lib/platform/os";
+import { shellQuote } from "../../lib/steps/bundle";
+import { hostStep, HostStep } from "../../lib/steps/host-step";
+import { NfsProvisionerProps } from "./spec";
+
+export const NFS_COMPONENT = "nfs-provisioner";
+/** edgecloud's exports live in their own file, so that the admin's /etc/exports is never edited. */
+export const EXPORTS_FILE = "/etc/exports.d/edgecloud.exports";
+
+/** The exports(5) line: the export restricted to each client network. */
+export function renderExports(props: NfsProvisionerProps): string {
+  const server = props.spec.server;
+  if (server.kind !== "host") throw new Error("renderExports needs a host-kind NFS server");
+  const opts = server.exportOptions.join(",");
+  return `# managed by edgecloud (${NFS_COMPONENT})\n${props.exportPath} ${props.allowedClients.map((c) => `${c}(${opts})`).join(" ")}\n`;
+}
+
+/**
+ * The NFS server on its host: the distribution's server package, an optional dedicated disk (formatted only
+ * when it carries no filesystem and no partition table), the export directory, an exports file restricted to the
+ * client networks, `exportfs -ra` when it changed, nfs-server enabled, and the firewall opened to those networks
+ * only (firewalld rich rules / ufw), when the OS runs one.
+ */
+export function nfsServerSteps(props: NfsProvisionerProps): HostStep[] {
+  const server = props.spec.server;
+  if (server.kind !== "host" || !props.serverHost) return [];
+  const os = osProfile(props.serverHost.os);
+  const mp = props.exportPath;
+  const v3 = props.spec.storageClass.nfsVersion === "3";
+  const lines: string[] = [`ec_pkg ${os.packageManager} ${os.packages.nfsServer}`];
+  if (server.disk) lines.push(...diskScript(server.disk.device, server.disk.fsType, mp));
+  lines.push(
+    `ec_dir ${shellQuote(mp)} 0755 root:root`,
+    "ec_dir /etc/exports.d 0755 root:root",
+    "ec_unit nfs-server.service",
+    `if ec_file_changed ${EXPORTS_FILE}; then`,
+    "  exportfs -ra",
+    "fi",
+    // exportfs -v lists nothing when nfsd is not running (e.g. a kernel without nfsd): say so instead of passing silently
+    `if ! exportfs -v | grep -qF -- ${shellQuote(mp)}; then`,
+    `  ec_log "export ${mp} is not active; exportfs -v shows:"`,
+    "  exportfs -v >&2 || true",
+    "  exit 1",
+    "fi",
+  );
+  const services = v3 ? ["nfs", "mountd", "rpc-bind"] : ["nfs"];
+  if (os.firewall === "firewalld") lines.push(...firewalldScript(props.allowedClients, services, "add"));
+  if (os.firewall === "ufw") lines.push(...ufwScript(props.allowedClients, v3, "add"));
+  const del: string[] = [`ec_rm ${EXPORTS_FILE}`, "if command -v exportfs >/dev/null 2>&1; then exportfs -ra; fi"];
+  if (os.firewall === "firewalld") del.push(...firewalldScript(props.allowedClients, services, "remove"));
+  if (os.firewall === "ufw") del.push(...ufwScript(props.allowedClients, v3, "remove"));
+  del.push("# the export's data, the disk and the server package are kept");
+  return [
+    hostStep({
+      host: props.serverHost.name,
+      name: "nfs-server",
+      component: NFS_COMPONENT,
+      script: lines.join("\n") + "\n",
+      files: [{ path: EXPORTS_FILE, mode: "0644", content: renderExports(props), secret: false }],
+      deleteScript: del.join("\n") + "\n",
+    }),
+  ];
+}
+
+function diskScript(device: string, fsType: "ext4" | "xfs", mp: string): string[] {
+  const dev = shellQuote(device);
+  return [
+    `dev=${dev}`,
+    `mp=${shellQuote(mp)}`,
+    'if [ ! -b "$dev" ]; then',
+    '  ec_log "NFS disk $dev is not a block device"',
+    "  exit 1",
+    "fi",
+    'fstype=$(blkid -p -o value -s TYPE "$dev" 2>/dev/null || true)',
+    'if [ -z "$fstype" ]; then',
+    "  # never format a disk that carries anything: a partition table, a RAID/LVM member, any signature",
+    '  if blkid -p "$dev" >/dev/null 2>&1 || [ "$(lsblk -n -o NAME "$dev" | wc -l)" -gt 1 ]; then',
+    '    ec_log "refusing to format $dev: it has partitions or a signature"',
+    "    exit 1",
+    "  fi",
+    `  mkfs.${fsType} -q "$dev"`,
+    "  ec_changed",
+    `elif [ "$fstype" != ${fsType} ]; then`,
+    `  ec_log "$dev already holds a $fstype filesystem, not ${fsType}; it is left untouched"`,
+    "  exit 1",
+    "fi",
+    'uuid=$(blkid -p -o value -s UUID "$dev")',
+    `entry="UUID=$uuid $mp ${fsType} defaults,nofail 0 2"`,
+    'if ! grep -qxF "$entry" /etc/fstab; then',
+    '  awk -v mp="$mp" \'$2 != mp\' /etc/fstab >/etc/fstab.ec-new',
+    '  printf \'%s\\n\' "$entry" >>/etc/fstab.ec-new',
+    "  chmod 0644 /etc/fstab.ec-new",
+    "  mv -f /etc/fstab.ec-new /etc/fstab",
+    "  systemctl daemon-reload",
+    "  ec_changed",
+    "fi",
+    'mkdir -p "$mp"',
+    'if ! mountpoint -q "$mp"; then',
+    '  mount "$mp"',
+    "  ec_changed",
+    "fi",
+  ];
+}
+
+function firewalldScript(clients: readonly string[], services: readonly string[], op: "add" | "remove"): string[] {
+  const rules = clients.flatMap((c) => services.map((s) => `rule family="ipv4" source address="${c}" service name="${s}" accept`));
+  const check = op === "add" ? "!" : "";
+  return [
+    "if systemctl is-active --quiet firewalld; then",
+    "  reload=0",
+    ...rules.flatMap((r) => [
+      `  if ${check} firewall-cmd --permanent --query-rich-rule=${shellQuote(r)} >/dev/null 2>&1; then`,
+      `    firewall-cmd --permanent --${op}-rich-rule=${shellQuote(r)} >/dev/null`,
+      "    reload=1",
+      "  fi",
+    ]),
+    '  if [ "$reload" -eq 1 ]; then',
+    "    firewall-cmd --reload >/dev/null",
+    "    ec_changed",
+    "  fi",
+    "fi",
+  ];
+}
+
+function ufwScript(clients: readonly string[], v3: boolean, op: "add" | "remove"): string[] {
+  const ports = v3 ? ["2049", "111"] : ["2049"];
+  const rules = clients.flatMap((c) => ports.map((p) => `allow from ${c} to any port ${p} proto tcp`));
+  return [
+    "if command -v ufw >/dev/null 2>&1 && ufw status | grep -q '^Status: active'; then",
+    ...rules.flatMap((r) =>
+      op === "add"
+        ? [`  if ! ufw show added | grep -qxF ${shellQuote(`ufw ${r}`)}; then`, `    ufw ${r} >/dev/null`, "    ec_changed", "  fi"]
+        : [`  if ufw show added | grep -qxF ${shellQuote(`ufw ${r}`)}; then`, `    ufw delete ${r} >/dev/null`, "    ec_changed", "  fi"],
+    ),
+    "fi",
+  ];
+}
