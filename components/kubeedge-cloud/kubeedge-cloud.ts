@@ -100,7 +100,7 @@ export class KubeEdgeCloud extends pulumi.ComponentResource {
     );
     hostStepCommands(
       { structure: steps.filter((s) => s.name === EDGE_STEPS.join), material: token, render: (t: string) => edgeNodeSteps(p, t).filter((s) => s.name === EDGE_STEPS.join) },
-      { parent: this, prefix: `${name}-edge`, hosts: p.edgeHosts, dependsOn: [...prepare.values(), tokenSecret, ...cloudcoreReady, ...patches] },
+      { parent: this, prefix: `${name}-edge`, hosts: p.edgeHosts, existing: prepare, dependsOn: [tokenSecret, ...cloudcoreReady, ...patches] },
     );
 
     this.cloudcoreAddress = pulumi.output(p.join.cloudcoreIpPort);

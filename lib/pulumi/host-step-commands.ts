@@ -24,6 +24,8 @@ export interface HostStepCommandsOptions {
   readonly hosts: readonly Host[];
   /** Extra resources every step waits for (e.g. another component's steps). */
   readonly dependsOn?: readonly pulumi.Resource[];
+  /** Commands created earlier (another `hostStepCommands` call) that steps here may name in `dependsOn`. */
+  readonly existing?: ReadonlyMap<string, command.remote.Command>;
 }
 
 /**
@@ -34,8 +36,15 @@ export function hostStepCommands<M>(source: StepSource<M>, opts: HostStepCommand
   const hosts = new Map(opts.hosts.map((h) => [h.name, h]));
   const cmds = new Map<string, command.remote.Command>();
   const rendered = source.material && source.render ? memoRender(source.material, source.render) : undefined;
-  // plan order: every dependency is created before its dependents
-  for (const step of makePlan(source.structure).steps) {
+  const inside = new Set(source.structure.map((s) => s.id));
+  for (const s of source.structure) {
+    for (const d of s.dependsOn) {
+      if (!inside.has(d) && !opts.existing?.has(d)) throw new Error(`step "${s.id}" depends on "${d}", which is neither among these steps nor in opts.existing`);
+    }
+  }
+  // plan order (over the steps here): every dependency is created before its dependents
+  const ordered = makePlan(source.structure.map((s) => ({ ...s, dependsOn: s.dependsOn.filter((d) => inside.has(d)) }))).steps.map((s) => source.structure.find((x) => x.id === s.id)!);
+  for (const step of ordered) {
     const host = hosts.get(step.host);
     if (!host) throw new Error(`step "${step.id}" targets host "${step.host}", which is not among the hosts`);
     const bundle: pulumi.Output<string> = rendered
@@ -47,7 +56,7 @@ export function hostStepCommands<M>(source: StepSource<M>, opts: HostStepCommand
       : pulumi.output(renderStepBundle(step));
     const sudoPassword = host.ssh.sudoPassword as pulumi.Input<string> | undefined;
     const stdin = sudoPassword !== undefined ? pulumi.interpolate`${sudoPassword}\n${bundle}` : bundle;
-    const deps = [...step.dependsOn.map((d) => cmds.get(d)!), ...(opts.dependsOn ?? [])];
+    const deps = [...step.dependsOn.map((d) => cmds.get(d) ?? opts.existing!.get(d)!), ...(opts.dependsOn ?? [])];
     const deleteBundle = renderDeleteBundle(step);
     cmds.set(
       step.id,
