@@ -72,7 +72,11 @@ ec_pkg() {
   done
   [ "${#missing[@]}" -eq 0 ] && return 0
   case "$manager" in
-    apt) DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null ;;
+    apt)
+      # a fresh host may have no package lists yet: update once and retry
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null 2>&1 ||
+        { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null; }
+      ;;
     dnf) dnf install -y -q "${missing[@]}" >/dev/null ;;
     yum) yum install -y -q "${missing[@]}" >/dev/null ;;
   esac
