@@ -9,7 +9,7 @@ import { validateHosts } from "../lib/hosts/validate-hosts";
 import { IssueCollector, ValidationError, ValidationIssue, parseInto } from "../lib/validation/issues";
 import { RegistryPlan, validateRegistry } from "../components/registry/spec";
 import { RancherImport, RancherImportSchema } from "./rancher-import";
-import { resolveSecretRefs } from "./secret-refs";
+import { findSecretRefs, resolveSecretRefs, secretEnvVar } from "./secret-refs";
 
 /**
  * An environment file: the hosts plus one optional section per component. The top level is strict (an unknown
@@ -62,10 +62,25 @@ export function validateEnvironment(raw: unknown, source?: string): Environment 
 /** {@link validateEnvironment} into a collector; returns undefined when there is any problem. */
 export function checkEnvironment(raw: unknown, issues: IssueCollector): Environment | undefined {
   const before = issues.issues.length;
-  const file = parseInto(EnvironmentFileSchema, raw, issues);
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    issues.add("environment", raw, "must be a mapping with name, hosts and component sections");
+    return undefined;
+  }
+  // A reference nobody resolved is named once, then validated as a placeholder string.
+  const refs = findSecretRefs(raw);
+  for (const r of refs) {
+    issues.add(r.path, undefined, `refers to secret "${r.name}", which is not resolved: set ${secretEnvVar(r.name)} for synth, or pulumi config set --secret edgecloud:${r.name}`);
+  }
+  const obj = (refs.length > 0 ? resolveSecretRefs(raw, (n) => `<secret:${n}>`) : raw) as Record<string, unknown>;
+  // Unknown sections are reported, and the known ones still validated, so one run shows every problem.
+  const known = Object.keys(EnvironmentFileSchema.shape);
+  const unknown = Object.keys(obj).filter((k) => !known.includes(k));
+  for (const k of unknown) issues.add(k, undefined, `is not an environment section; allowed: ${known.join(", ")}`);
+  const file = parseInto(EnvironmentFileSchema, Object.fromEntries(Object.entries(obj).filter(([k]) => known.includes(k))), issues);
   if (!file) return undefined;
   // The hosts are validated (and reported) by the cluster check; the other sections get whatever parsed.
   const hosts = validateHosts(file.hosts, new IssueCollector());
+  if (Array.isArray(file.hosts) && file.hosts.length === 0) issues.add("hosts", undefined, 'is empty; an environment needs at least one host with the role "server"');
   const cluster = checkK3sHaCluster({ name: file.name, hosts: file.hosts, spec: file.k3s }, issues);
   const registry = file.registry === undefined ? undefined : validateRegistry(file.registry, hosts, issues, "registry");
   const rancher = file.rancher === undefined ? undefined : parseInto(RancherImportSchema, file.rancher, issues, "rancher");
@@ -140,7 +155,7 @@ export function readEnvironmentFile(file: string): unknown {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new ValidationError(
-      doc.errors.map((e) => ({ path: `${file}:${e.linePos?.[0].line ?? "?"}:${e.linePos?.[0].col ?? "?"}`, value: undefined, message: e.message.split("\n")[0]! })),
+      doc.errors.map((e) => ({ path: `${file}:${e.linePos?.[0].line ?? "?"}:${e.linePos?.[0].col ?? "?"}`, value: undefined, message: e.message.split("\n")[0]!.replace(/:$/, "") })),
       "environment",
     );
   }

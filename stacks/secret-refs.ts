@@ -54,3 +54,11 @@ export function synthSecretResolver(kind: "generated" | "placeholder", generated
     return randomBytes(18).toString("base64url");
   };
 }
+
+/** Every reference with the field path it sits at (`registry.auth.users[0].password`). */
+export function findSecretRefs(raw: unknown, path = ""): { path: string; name: string }[] {
+  if (isSecretRef(raw)) return [{ path, name: raw.secret }];
+  if (Array.isArray(raw)) return raw.flatMap((v, i) => findSecretRefs(v, `${path}[${i}]`));
+  if (raw !== null && typeof raw === "object") return Object.entries(raw).flatMap(([k, v]) => findSecretRefs(v, path ? `${path}.${k}` : k));
+  return [];
+}
