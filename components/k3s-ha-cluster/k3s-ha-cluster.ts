@@ -9,6 +9,7 @@ import { RandomSecret } from "../../lib/pulumi/random-secret";
 import { stepId } from "../../lib/steps/host-step";
 import { ClusterMaterial, EtcdPki, etcdCertRequests, placeholderMaterial } from "./material";
 import { renderK3sHaClusterSteps } from "./plan";
+import { PreflightFacts, checkPreflightFacts, parsePreflightFacts } from "./preflight-step";
 import { K3sHaClusterProps, K3sHaClusterSpecInput } from "./spec";
 import { clusterTopology } from "./topology";
 import { validateK3sHaCluster } from "./validate";
@@ -53,10 +54,20 @@ export class K3sHaCluster extends pulumi.ComponentResource {
     const material: pulumi.Output<ClusterMaterial> = pulumi
       .all([token, pki?.material ?? pulumi.output(undefined)])
       .apply(([t, e]) => (e ? { token: t, etcd: e } : { token: t }));
-    this.steps = hostStepCommands(
-      { structure: renderK3sHaClusterSteps(props, placeholderMaterial(props)), material, render: (m) => renderK3sHaClusterSteps(props, m) },
-      { parent: this, prefix: name, hosts: props.hosts },
+    const structure = renderK3sHaClusterSteps(props, placeholderMaterial(props));
+    const isPreflight = (s: { name: string }) => s.name === "preflight";
+    const preflight = hostStepCommands({ structure: structure.filter(isPreflight) }, { parent: this, prefix: name, hosts: props.hosts });
+    // cross-host pre-flight (duplicate hostnames / machine ids): nothing is installed unless it passes
+    const gate = pulumi.all([...preflight.values()].map((c) => c.stdout)).apply((outs) => {
+      const problems = checkPreflightFacts(outs.map(parsePreflightFacts).filter((f): f is PreflightFacts => f !== undefined));
+      if (problems.length) throw new Error(`pre-flight failed:\n  - ${problems.join("\n  - ")}`);
+      return "pre-flight passed";
+    });
+    const rest = hostStepCommands(
+      { structure: structure.filter((s) => !isPreflight(s)), material, render: (m) => renderK3sHaClusterSteps(props, m).filter((s) => !isPreflight(s)) },
+      { parent: this, prefix: name, hosts: props.hosts, existing: preflight, gate: preflight.size ? gate : undefined },
     );
+    this.steps = new Map([...preflight, ...rest]);
 
     const first = topo.servers[0]!;
     const lastServerStart = this.steps.get(stepId(topo.servers[topo.servers.length - 1]!.name, "k3s-start"))!;

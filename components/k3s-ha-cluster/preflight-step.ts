@@ -70,11 +70,12 @@ export function parsePreflightFacts(stdout: string): PreflightFacts | undefined 
 export function checkPreflightFacts(facts: readonly PreflightFacts[]): string[] {
   const problems: string[] = [];
   const dup = (key: "hostname" | "machineId", what: string, why: string) => {
-    const seen = new Map<string, string>();
-    for (const f of facts) {
-      const prev = seen.get(f[key]);
-      if (prev !== undefined && f[key] !== "none") problems.push(`hosts "${prev}" and "${f.host}" both report ${what} "${f[key]}"; ${why}`);
-      else seen.set(f[key], f.host);
+    const groups = new Map<string, string[]>();
+    for (const f of facts) if (f[key] !== "none") groups.set(f[key], [...(groups.get(f[key]) ?? []), f.host]);
+    for (const [value, hosts] of groups) {
+      if (hosts.length < 2) continue;
+      const names = hosts.map((h) => `"${h}"`);
+      problems.push(`hosts ${names.slice(0, -1).join(", ")} and ${names[names.length - 1]} all report ${what} "${value}"; ${why}`);
     }
   };
   dup("hostname", "hostname", "K3s registers nodes by name: give each host its own hostname");

@@ -26,6 +26,11 @@ export interface HostStepCommandsOptions {
   readonly dependsOn?: readonly pulumi.Resource[];
   /** Commands created earlier (another `hostStepCommands` call) that steps here may name in `dependsOn`. */
   readonly existing?: ReadonlyMap<string, command.remote.Command>;
+  /**
+   * A gate every command here waits on through its triggers: when the Output fails (e.g. a cross-host pre-flight
+   * check), none of these commands is created.
+   */
+  readonly gate?: pulumi.Output<string>;
 }
 
 /**
@@ -67,7 +72,7 @@ export function hostStepCommands<M>(source: StepSource<M>, opts: HostStepCommand
           create: runAsRootCommand(host),
           update: runAsRootCommand(host),
           stdin: step.secret || rendered || sudoPassword !== undefined ? pulumi.secret(stdin) : stdin,
-          triggers: [bundle.apply(sha256)],
+          triggers: opts.gate ? [bundle.apply(sha256), opts.gate] : [bundle.apply(sha256)],
           delete: deleteCommand(host, deleteBundle),
           logging: "stdoutAndStderr",
           addPreviousOutputInEnv: false,

@@ -10,6 +10,11 @@ export interface RecordedResource {
 
 export const recorded: RecordedResource[] = [];
 
+/** What a mocked remote command prints, by resource name; override in a test to simulate hosts. */
+export const mockCommand: { stdout: (name: string) => string } = {
+  stdout: (name) => (name.endsWith("kubeconfig") ? "apiVersion: v1\nkind: Config\nclusters: []\n" : "edgecloud-step: changed=0\n"),
+};
+
 /**
  * Installs Pulumi mocks: resources echo their inputs; in-process dynamic resources (RandomSecret,
  * CertificateAuthority, Certificate) get deterministic fake outputs so renderers can run.
@@ -27,7 +32,7 @@ export function setupPulumiMocks(): void {
           }
         }
         if (args.type === "command:remote:Command") {
-          state.stdout = args.name.endsWith("kubeconfig") ? "apiVersion: v1\nkind: Config\nclusters: []\n" : "edgecloud-step: changed=0\n";
+          state.stdout = mockCommand.stdout(args.name);
           state.stderr = "";
         }
         recorded.push({ type: args.type, name: args.name, inputs: args.inputs, id: `${args.name}-id` });

@@ -21,7 +21,8 @@ describe("K3sHaCluster (Pulumi mocks)", () => {
       expect(c.inputs.delete).toMatch(/^echo [A-Za-z0-9+/=]+ \| base64 -d \| bash -s$/);
       // a trigger derived from a secret bundle is itself kept secret (serialized as a secret envelope)
       const triggers = Array.isArray(c.inputs.triggers) ? c.inputs.triggers : c.inputs.triggers.value;
-      expect(triggers).toHaveLength(1);
+      // every step but the pre-flight also waits on the cross-host pre-flight gate
+      expect(triggers).toEqual(c.name.endsWith("-preflight") ? [expect.any(String)] : [expect.any(String), "pre-flight passed"]);
       expect(triggers[0]).toMatch(/^[a-f0-9]{64}$/);
     }
   });
@@ -29,7 +30,8 @@ describe("K3sHaCluster (Pulumi mocks)", () => {
   test("dependencies: members → gate → servers one at a time → agents", async () => {
     await valueOf(cluster.kubeconfig);
     const commands = new Set(recorded.filter((r) => r.type === "command:remote:Command").map((r) => r.name));
-    const dependenciesOf = async (n: string) => (await allDependenciesOf(n)).filter((d) => commands.has(d));
+    const dependenciesOf = async (n: string) => (await allDependenciesOf(n)).filter((d) => commands.has(d) && !d.endsWith("-preflight"));
+    expect(await allDependenciesOf("demo-etcd-1-etcd-install")).toEqual(expect.arrayContaining(haHosts.map((h) => `demo-${h.name}-preflight`)));
     expect(await dependenciesOf("demo-server-1-etcd-health-gate")).toEqual(["demo-etcd-1-etcd-member", "demo-etcd-2-etcd-member", "demo-etcd-3-etcd-member", "demo-server-1-k3s-config"]);
     expect(await dependenciesOf("demo-server-1-k3s-start")).toEqual(["demo-server-1-etcd-health-gate", "demo-server-1-k3s-install"]);
     expect(await dependenciesOf("demo-server-2-k3s-start")).toEqual(["demo-server-1-etcd-health-gate", "demo-server-1-k3s-start", "demo-server-2-k3s-install"]);
