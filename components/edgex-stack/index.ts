@@ -1,0 +1,5 @@
+export * from "./release-data";
+export * from "./spec";
+export * from "./validate";
+export * from "./services";
+export * from "./chart";

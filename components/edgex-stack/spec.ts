@@ -1,0 +1,74 @@
+import { z } from "zod";
+import { DEFAULT_EDGEX_RELEASE, EDGEX_RELEASE_NAMES, EdgeXReleaseName, OPTIONAL_SERVICES, OptionalService } from "./release-data";
+
+const path = z.string().regex(/^\/[^\0\s]*$/, "must be an absolute path without spaces");
+const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, "must be a lowercase DNS label");
+const cidr = z.string().regex(/^[0-9a-fA-F.:]+\/\d{1,3}$/, "must be a CIDR such as 10.0.0.0/8");
+
+/** Where stateful services (database, registry, secret store, broker) keep their data. */
+export const PersistenceSchema = z.discriminatedUnion("kind", [
+  /** On the node, under `<path>/<namespace>/<service>`: the natural place for one instance per edge node. */
+  z.strictObject({ kind: z.literal("hostPath"), /** @default "/var/lib/edgex" */ path: path.default("/var/lib/edgex") }),
+  /** A ReadWriteOnce PersistentVolumeClaim per stateful service (per-service placement only). */
+  z.strictObject({ kind: z.literal("pvc"), storageClassName: z.string().min(1), /** @default "1Gi" */ size: z.string().regex(/^\d+(Mi|Gi|Ti)$/, "must be a size such as 1Gi").default("1Gi") }),
+  /** emptyDir: data is lost when the pod goes. */
+  z.strictObject({ kind: z.literal("ephemeral") }),
+]);
+
+export const GatewaySchema = z.strictObject({
+  /** Per-service placement: the gateway Service type. @default "NodePort" */
+  serviceType: z.enum(["ClusterIP", "NodePort", "LoadBalancer"]).default("NodePort"),
+  /** Sources allowed to reach the entry ports (NetworkPolicy `ipBlock`). @default ["0.0.0.0/0"] */
+  allowedCidrs: z.array(cidr).min(1).default(["0.0.0.0/0"]),
+});
+
+export const EdgeXStackSpecSchema = z.strictObject({
+  /** @default "napa-3.1" */
+  release: z.enum(EDGEX_RELEASE_NAMES as [EdgeXReleaseName, ...EdgeXReleaseName[]]).default(DEFAULT_EDGEX_RELEASE),
+  /** @default "edgex" */
+  namespace: dnsLabel.default("edgex"),
+  /**
+   * `single-pod`: every service in one pod talking over localhost, one instance per selected node (a DaemonSet per
+   * arch); `per-service`: one Deployment + Service each. @default "single-pod"
+   */
+  placement: z.enum(["single-pod", "per-service"]).default("single-pod"),
+  /** single-pod: `host` shares the node's network (edge nodes without a CNI); internal services then bind 127.0.0.1. @default "pod" */
+  network: z.enum(["pod", "host"]).default("pod"),
+  /** Secret store + gateway as the only entry. @default true */
+  security: z.boolean().default(true),
+  /** Optional services on or off. @default - all on except "ui" */
+  services: z.partialRecord(z.enum(OPTIONAL_SERVICES), z.boolean()).default({}),
+  /** Nodes EdgeX runs on. @default { "node-role.kubernetes.io/edge": "" } */
+  nodeSelector: z.record(z.string(), z.string()).default({ "node-role.kubernetes.io/edge": "" }),
+  /** Architectures of the selected nodes; suffix-named releases get one DaemonSet per arch. @default ["amd64"] */
+  arches: z.array(z.enum(["amd64", "arm64", "arm", "riscv64", "loong64"])).min(1).default(["amd64"]),
+  /** @default - single-pod: { kind: "hostPath", path: "/var/lib/edgex" }; per-service: { kind: "ephemeral" } */
+  persistence: PersistenceSchema.optional(),
+  /**
+   * per-service with security: the shared token volume every service mounts must be ReadWriteMany; name the
+   * StorageClass that provides it (never assumed). @default - none (an error with per-service + security)
+   */
+  secretsVolume: z.strictObject({ storageClassName: z.string().min(1), /** @default "16Mi" */ size: z.string().default("16Mi") }).optional(),
+  /** @default { serviceType: "NodePort", allowedCidrs: ["0.0.0.0/0"] } */
+  gateway: GatewaySchema.default({ serviceType: "NodePort", allowedCidrs: ["0.0.0.0/0"] }),
+  /** Without security: services reachable from outside the namespace (besides nothing). @default [] */
+  expose: z.array(z.string()).default([]),
+  /** The cluster's Kubernetes/K3s version: single-pod needs native sidecars (1.29+). @default - not checked */
+  kubernetesVersion: z.string().optional(),
+  /** Image for the small helpers (wait-for, volume permissions). @default "busybox:1.36.1" */
+  helperImage: z.string().default("busybox:1.36.1"),
+});
+
+export type EdgeXStackSpecInput = z.input<typeof EdgeXStackSpecSchema>;
+export type EdgeXStackSpec = z.output<typeof EdgeXStackSpecSchema>;
+export type Persistence = z.output<typeof PersistenceSchema>;
+
+/** The validated model the chart renders. */
+export interface EdgeXStackProps {
+  readonly spec: EdgeXStackSpec;
+  readonly persistence: Persistence;
+  /** Optional services in effect. */
+  readonly enabled: Readonly<Record<OptionalService, boolean>>;
+  /** Arches to render for (amd64/arm64). */
+  readonly arches: readonly ("amd64" | "arm64")[];
+}

@@ -1,0 +1,134 @@
+import { assertValidObjects } from "../../../lib/manifests/validate";
+import { chartObjects, objectsToYaml } from "../../../lib/manifests/chart";
+import { IssueCollector } from "../../../lib/validation/issues";
+import { edgeXChart, entryPoints } from "../../../components/edgex-stack/chart";
+import { EDGEX_RELEASE_NAMES } from "../../../components/edgex-stack/release-data";
+import { EdgeXStackProps } from "../../../components/edgex-stack/spec";
+import { checkEdgeXStack } from "../../../components/edgex-stack/validate";
+
+function props(spec: object = {}): EdgeXStackProps {
+  const issues = new IssueCollector();
+  const p = checkEdgeXStack(spec, issues);
+  issues.throwIfAny();
+  return p!;
+}
+const render = (spec: object = {}) => chartObjects(edgeXChart(props(spec)));
+const perService = { placement: "per-service", secretsVolume: { storageClassName: "nfs-client" }, persistence: { kind: "pvc", storageClassName: "local-path" } };
+const find = (objects: any[], kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name);
+
+describe("edgeXChart", () => {
+  const matrix = EDGEX_RELEASE_NAMES.flatMap((release) =>
+    (["amd64", "arm64"] as const).flatMap((arch) =>
+      [
+        ["single-pod", {}],
+        ["single-pod host network", { network: "host" }],
+        ["single-pod insecure", { security: false, services: { ui: true }, expose: ["ui"] }],
+        ["per-service", perService],
+        ["per-service insecure", { placement: "per-service", security: false, persistence: { kind: "ephemeral" } }],
+      ].map(([mode, extra]) => [release, arch, mode as string, extra as object] as const),
+    ),
+  );
+  test.each(matrix)("GIVEN %s on %s, %s WHEN rendered THEN every object is strictly valid and matches the snapshot", (release, arch, _mode, extra) => {
+    const objects = render({ release, arches: [arch], ...extra });
+    expect(() => assertValidObjects(objects)).not.toThrow();
+    expect(objectsToYaml(objects)).toMatchSnapshot();
+  });
+
+  test("GIVEN Hanoi on arm64 WHEN rendered THEN EdgeX images use the -arm64 names and third-party images stay multi-arch", () => {
+    const ds = find(render({ release: "hanoi-1.3", arches: ["arm64"] }), "DaemonSet", "edgex-arm64");
+    const images = [...ds.spec.template.spec.initContainers, ...ds.spec.template.spec.containers].map((c: any) => c.image);
+    expect(images).toEqual(expect.arrayContaining(["edgexfoundry/docker-core-data-go-arm64:1.3.1", "edgexfoundry/docker-edgex-consul-arm64:1.3.0", "redis:6.0.9-alpine", "vault:1.5.3", "kong:2.0.5"]));
+    expect(ds.spec.template.spec.nodeSelector).toEqual({ "node-role.kubernetes.io/edge": "", "kubernetes.io/arch": "arm64" });
+  });
+
+  test("GIVEN Napa on mixed arm64/amd64 edge nodes WHEN rendered single-pod THEN one DaemonSet per arch (not per node)", () => {
+    const objects = render({ release: "napa-3.1", arches: ["amd64", "arm64"] });
+    expect(objects.filter((o) => o.kind === "DaemonSet").map((o) => o.metadata.name)).toEqual(["edgex-amd64", "edgex-arm64"]);
+  });
+
+  test("GIVEN Odessa (multi-arch images) on both arches WHEN rendered THEN a single DaemonSet without an arch selector", () => {
+    const objects = render({ release: "odessa-4.0", arches: ["amd64", "arm64"] });
+    const ds = objects.filter((o) => o.kind === "DaemonSet") as any[];
+    expect(ds.map((o) => o.metadata.name)).toEqual(["edgex"]);
+    expect(ds[0].spec.template.spec.nodeSelector).toEqual({ "node-role.kubernetes.io/edge": "" });
+    const images = ds[0].spec.template.spec.containers.map((c: any) => c.image);
+    expect(images).toContain("edgexfoundry/core-data:4.0.1");
+  });
+
+  test("GIVEN single-pod with security WHEN rendered THEN secret store, registry and database start first as sidecars, setup jobs between, core services after", () => {
+    const ds = find(render({ release: "napa-3.1" }), "DaemonSet", "edgex-amd64").spec.template.spec;
+    const init = ds.initContainers.map((c: any) => `${c.name}${c.restartPolicy === "Always" ? "*" : ""}`);
+    expect(init.slice(0, 4)).toEqual(["volume-permissions", "edgex-vault*", "edgex-security-secretstore-setup", "edgex-consul*"]);
+    expect(init).toContain("edgex-redis*");
+    expect(init.indexOf("edgex-core-common-config-bootstrapper")).toBeGreaterThan(init.indexOf("edgex-consul*"));
+    const main = ds.containers.map((c: any) => c.name);
+    expect(main).toEqual(expect.arrayContaining(["edgex-core-data", "edgex-core-metadata", "edgex-core-command", "edgex-device-virtual", "edgex-device-rest", "edgex-device-mqtt", "edgex-nginx"]));
+    const vault = ds.initContainers.find((c: any) => c.name === "edgex-vault");
+    expect(vault.startupProbe).toEqual({ tcpSocket: { port: 8200 }, periodSeconds: 2, failureThreshold: 150 });
+    const core = ds.containers.find((c: any) => c.name === "edgex-core-data");
+    expect(core.env).toEqual(expect.arrayContaining([{ name: "EDGEX_CONFIG_PROVIDER", value: "consul.http://localhost:8500" }, { name: "EDGEX_SECURITY_SECRET_STORE", value: "true" }]));
+    expect(core.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 2002, runAsGroup: 2001, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
+    expect(core.readinessProbe.httpGet).toEqual({ path: "/api/v3/ping", port: 59880 });
+    expect(ds.enableServiceLinks).toBe(false);
+    expect(ds.automountServiceAccountToken).toBe(false);
+  });
+
+  test("GIVEN single-pod on the pod network WHEN rendered THEN only the gateway gets a hostPort and only it is open to outside by NetworkPolicy", () => {
+    const objects = render({ release: "napa-3.1" });
+    const ds = find(objects, "DaemonSet", "edgex-amd64").spec.template.spec;
+    const withHostPort = [...ds.initContainers, ...ds.containers].filter((c: any) => (c.ports ?? []).some((p: any) => p.hostPort)).map((c: any) => c.name);
+    expect(withHostPort).toEqual(["edgex-nginx"]);
+    expect(find(objects, "NetworkPolicy", "edgex-default-deny-ingress").spec).toEqual({ podSelector: {}, policyTypes: ["Ingress"] });
+    expect(find(objects, "NetworkPolicy", "edgex-allow-entry").spec.ingress).toEqual([{ from: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [{ port: 8443, protocol: "TCP" }] }]);
+  });
+
+  test("GIVEN single-pod on the host network WHEN rendered THEN internal services bind 127.0.0.1 and the gateway 0.0.0.0", () => {
+    const ds = find(render({ release: "hanoi-1.3", network: "host" }), "DaemonSet", "edgex-amd64").spec.template.spec;
+    expect(ds.hostNetwork).toBe(true);
+    expect(ds.dnsPolicy).toBe("ClusterFirstWithHostNet");
+    const all = [...ds.initContainers, ...ds.containers];
+    expect(all.find((c: any) => c.name === "edgex-redis").args).toEqual(["redis-server", "--bind", "127.0.0.1", "--dir", "/data"]);
+    expect(all.find((c: any) => c.name === "edgex-consul").args).toContain("-client=127.0.0.1");
+    expect(all.find((c: any) => c.name === "edgex-core-data").env).toContainEqual({ name: "SERVICE_SERVERBINDADDR", value: "127.0.0.1" });
+  });
+
+  test("GIVEN per-service mode WHEN rendered THEN one Deployment + Service per service, waits as init containers, ClusterIP except the gateway, RWO data claims", () => {
+    const objects = render({ release: "napa-3.1", ...perService });
+    const redis = find(objects, "Service", "edgex-redis");
+    expect(redis.spec.type).toBe("ClusterIP");
+    expect(find(objects, "Service", "edgex-nginx").spec.type).toBe("NodePort");
+    const core = find(objects, "Deployment", "edgex-core-data");
+    expect(core.spec.strategy).toEqual({ type: "Recreate" });
+    expect(core.spec.template.spec.initContainers.map((c: any) => c.name)).toEqual(["wait-consul", "wait-redis", "wait-core-metadata"]);
+    expect(core.spec.template.spec.containers[0].env).toContainEqual({ name: "EDGEX_CONFIG_PROVIDER", value: "consul.http://edgex-consul:8500" });
+    expect(find(objects, "Job", "edgex-security-secretstore-setup")).toBeDefined();
+    expect(find(objects, "PersistentVolumeClaim", "data-redis").spec.accessModes).toEqual(["ReadWriteOnce"]);
+    const rwx = objects.filter((o: any) => o.kind === "PersistentVolumeClaim" && o.spec.accessModes.includes("ReadWriteMany")).map((o) => o.metadata.name);
+    expect(rwx).toEqual(["edgex-secrets"]); // only the one the user asked for
+    expect(find(objects, "NetworkPolicy", "allow-entry-edgex-nginx").spec.podSelector).toEqual({ matchLabels: { "org.edgexfoundry.service": "edgex-nginx" } });
+  });
+
+  test("GIVEN per-service without security WHEN rendered THEN no secret store or gateway, no RWX claim, and nothing is open from outside unless exposed", () => {
+    const objects = render({ release: "odessa-4.0", placement: "per-service", security: false, persistence: { kind: "ephemeral" } });
+    expect(objects.some((o) => o.metadata.name === "edgex-openbao" || o.metadata.name === "edgex-nginx")).toBe(false);
+    expect(objects.some((o) => o.kind === "PersistentVolumeClaim")).toBe(false);
+    expect(objects.filter((o) => o.kind === "NetworkPolicy").map((o) => o.metadata.name)).toEqual(["edgex-default-deny-ingress", "edgex-allow-same-namespace"]);
+    expect(find(objects, "Deployment", "edgex-core-keeper")).toBeDefined();
+    expect(find(objects, "Deployment", "edgex-postgres")).toBeDefined();
+    expect(find(objects, "Deployment", "edgex-device-mqtt").spec.template.spec.containers[0].env).toContainEqual({ name: "MQTTBROKERINFO_HOST", value: "edgex-mqtt-broker" });
+  });
+
+  test("GIVEN optional services switched off WHEN rendered THEN they and their broker are gone", () => {
+    const objects = render({ release: "napa-3.1", placement: "per-service", security: false, persistence: { kind: "ephemeral" }, services: { "device-mqtt": false, "rules-engine": false } });
+    const names = objects.filter((o) => o.kind === "Deployment").map((o) => o.metadata.name);
+    expect(names).not.toContain("edgex-device-mqtt");
+    expect(names).not.toContain("edgex-mqtt-broker");
+    expect(names).not.toContain("edgex-ekuiper");
+    expect(names).toContain("edgex-device-virtual");
+  });
+
+  test("GIVEN the entry points WHEN asked THEN the gateway with security, the exposed services without", () => {
+    expect(entryPoints(props({ release: "hanoi-1.3" }))).toEqual([{ service: "edgex-kong", ports: [8000, 8443] }]);
+    expect(entryPoints(props({ release: "napa-3.1", security: false, services: { ui: true }, expose: ["ui"] }))).toEqual([{ service: "edgex-ui", ports: [4000] }]);
+  });
+});
