@@ -3,3 +3,4 @@ export * from "./spec";
 export * from "./validate";
 export * from "./services";
 export * from "./chart";
+export * from "./edgex-stack";
