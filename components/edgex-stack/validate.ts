@@ -1,3 +1,4 @@
+import { Host, hasRole } from "../../lib/hosts/host";
 import { IssueCollector, parseInto } from "../../lib/validation/issues";
 import { EDGEX_RELEASES, OPTIONAL_SERVICES, OptionalService } from "./release-data";
 import { EdgeXStackProps, EdgeXStackSpecSchema } from "./spec";
@@ -59,4 +60,25 @@ export function checkEdgeXStack(input: unknown, issues: IssueCollector, base = "
   const enabled = Object.fromEntries(OPTIONAL_SERVICES.map((k) => [k, spec.services[k] ?? k !== "ui"])) as Record<OptionalService, boolean>;
   if (issues.issues.length > before) return undefined;
   return { spec, persistence, enabled, arches: spec.arches as ("amd64" | "arm64")[] };
+}
+
+/**
+ * The `edgex` section of an environment: `arches` defaults to the distinct arches of the hosts with the role "edge"
+ * and `kubernetesVersion` to the cluster's, when the section leaves them out.
+ */
+export function checkEdgeXStackSection(
+  hosts: readonly Host[],
+  rawSpec: unknown,
+  issues: IssueCollector,
+  base = "edgex",
+  defaults: { readonly kubernetesVersion?: string } = {},
+): EdgeXStackProps | undefined {
+  const raw = (rawSpec !== null && typeof rawSpec === "object" ? rawSpec : {}) as Record<string, unknown>;
+  const arches = [...new Set(hosts.filter((h) => hasRole(h, "edge")).map((h) => h.arch))];
+  const filled = {
+    ...(arches.length > 0 && !("arches" in raw) ? { arches } : {}),
+    ...(defaults.kubernetesVersion !== undefined && !("kubernetesVersion" in raw) ? { kubernetesVersion: defaults.kubernetesVersion } : {}),
+    ...raw,
+  };
+  return checkEdgeXStack(filled, issues, base);
 }

@@ -15,7 +15,31 @@ export interface KubeEdgeCloudInput {
 export function checkKubeEdgeCloud(input: KubeEdgeCloudInput, issues: IssueCollector, base = { hosts: "hosts", spec: "kubeedge" }): KubeEdgeCloudProps | undefined {
   const before = issues.issues.length;
   const hosts = validateHosts(input.hosts, issues, base.hosts);
-  const spec = parseInto(KubeEdgeCloudSpecSchema, input.spec ?? {}, issues, base.spec);
+  if (issues.issues.length > before) {
+    parseInto(KubeEdgeCloudSpecSchema, input.spec ?? {}, issues, base.spec);
+    return undefined;
+  }
+  return checkKubeEdgeCloudSection(hosts, input.spec, issues, base);
+}
+
+/**
+ * The `kubeedge` section of an environment whose hosts are already validated (their problems reported once, by the
+ * environment). `defaults.kubernetesVersion` fills `kubernetesVersion` when the section leaves it out (the K3s
+ * version of the environment's cluster).
+ */
+export function checkKubeEdgeCloudSection(
+  hosts: readonly Host[],
+  rawSpec: unknown,
+  issues: IssueCollector,
+  base = { hosts: "hosts", spec: "kubeedge" },
+  defaults: { readonly kubernetesVersion?: string } = {},
+): KubeEdgeCloudProps | undefined {
+  const before = issues.issues.length;
+  const withDefaults =
+    rawSpec !== null && typeof rawSpec === "object" && defaults.kubernetesVersion !== undefined && !("kubernetesVersion" in rawSpec)
+      ? { ...rawSpec, kubernetesVersion: defaults.kubernetesVersion }
+      : (rawSpec ?? {});
+  const spec = parseInto(KubeEdgeCloudSpecSchema, withDefaults, issues, base.spec);
   if (!spec) return undefined;
   const S = base.spec;
   const H = (h: Host) => `${base.hosts}[${hosts.indexOf(h)}]`;

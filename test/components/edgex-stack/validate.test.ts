@@ -63,3 +63,15 @@ describe("checkEdgeXStack", () => {
     ]);
   });
 });
+
+describe("checkEdgeXStackSection", () => {
+  test("GIVEN edge hosts of two arches and no arches in the section WHEN checked THEN arches come from the edge hosts", () => {
+    const { checkEdgeXStackSection } = require("../../../components/edgex-stack/validate") as typeof import("../../../components/edgex-stack/validate");
+    const h = (name: string, arch: string, roles: string[]) => ({ name, arch, roles }) as never;
+    const issues = new IssueCollector();
+    const p = checkEdgeXStackSection([h("cp", "amd64", ["server"]), h("e1", "arm64", ["edge"]), h("e2", "amd64", ["edge"])], {}, issues, "edgex", { kubernetesVersion: "v1.31.4+k3s1" });
+    expect(issues.issues).toEqual([]);
+    expect(p!.arches).toEqual(["arm64", "amd64"]);
+    expect(p!.spec.kubernetesVersion).toBe("v1.31.4+k3s1");
+  });
+});

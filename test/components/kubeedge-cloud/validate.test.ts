@@ -99,3 +99,15 @@ describe("checkKubeEdgeCloud", () => {
     expect(kubernetesCompatible(KUBEEDGE_RELEASES["v1.23.1"], "1.29")).toBe(false);
   });
 });
+
+describe("checkKubeEdgeCloudSection", () => {
+  test("GIVEN validated hosts and a section without kubernetesVersion WHEN checked with the cluster's version THEN it is filled in", () => {
+    const { validateHosts } = require("../../../lib/hosts/validate-hosts") as typeof import("../../../lib/hosts/validate-hosts");
+    const { checkKubeEdgeCloudSection } = require("../../../components/kubeedge-cloud/validate") as typeof import("../../../components/kubeedge-cloud/validate");
+    const issues = new IssueCollector();
+    const hosts = validateHosts(clusterHosts(), issues);
+    const p = checkKubeEdgeCloudSection(hosts, { cloudHub: { advertiseAddress: ["10.0.0.11"] } }, issues, undefined, { kubernetesVersion: "v1.31.4+k3s1" });
+    expect(issues.issues).toEqual([]);
+    expect(p!.spec.kubernetesVersion).toBe("v1.31.4+k3s1");
+  });
+});
