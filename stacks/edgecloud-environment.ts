@@ -1,12 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import { K3sHaCluster } from "../components/k3s-ha-cluster/k3s-ha-cluster";
 import { clusterTopology } from "../components/k3s-ha-cluster/topology";
+import { NfsProvisioner } from "../components/nfs-provisioner/nfs-provisioner";
 import { Registry } from "../components/registry/registry";
 import { HostInput } from "../lib/hosts/host";
 import { hostStepCommands } from "../lib/pulumi/host-step-commands";
 import { stepId } from "../lib/steps/host-step";
 import { Environment, validateEnvironment } from "./environment";
 import { rancherImportStep } from "./rancher-import";
+import { wireEnvironment } from "./wiring";
 
 export const ENVIRONMENT_TYPE = "edgecloud:stacks:Environment";
 
@@ -30,6 +32,8 @@ export class EdgecloudEnvironment extends pulumi.ComponentResource {
   readonly cluster: K3sHaCluster;
   /** @default - undefined without a `registry` section */
   readonly registry?: Registry;
+  /** @default - undefined without an `nfs` section */
+  readonly nfs?: NfsProvisioner;
   /** Admin kubeconfig (secret), addressed to the registration address. */
   readonly kubeconfig: pulumi.Output<string>;
   /** What agents and kubectl use: `https://<address>:6443`. */
@@ -39,7 +43,7 @@ export class EdgecloudEnvironment extends pulumi.ComponentResource {
     super(ENVIRONMENT_TYPE, name, {}, opts);
     const env = validateEnvironment(args.environment, `"${name}"`);
     this.environment = env;
-    const raw = args.environment as { hosts: HostInput[]; k3s?: unknown; registry?: unknown };
+    const raw = wireEnvironment(args.environment) as { hosts: HostInput[]; k3s?: unknown; nfs?: unknown; registry?: unknown };
     const topo = clusterTopology(env.cluster);
 
     // The registry first: K3s nodes need its mirror, credentials and CA before K3s starts.
@@ -56,8 +60,13 @@ export class EdgecloudEnvironment extends pulumi.ComponentResource {
     this.apiServer = `https://${topo.registrationAddress}:6443`;
     const lastServerStart = this.cluster.steps.get(stepId(topo.servers[topo.servers.length - 1]!.name, "k3s-start"))!;
 
+    // NFS before the workloads whose PVCs use its StorageClass (wireEnvironment set the class on them).
+    if (env.nfs) {
+      this.nfs = new NfsProvisioner(`${name}-nfs`, { spec: raw.nfs as never, hosts: env.hosts, kubeconfig: this.kubeconfig, dependsOn: [lastServerStart] }, { parent: this });
+    }
+    const storageReady = this.nfs ? [this.nfs.objects] : [lastServerStart];
     if (env.registry && env.registry.spec.mode.kind === "in-cluster") {
-      this.registry = new Registry(`${name}-registry`, { spec: raw.registry as never, hosts: env.hosts, kubeconfig: this.kubeconfig, dependsOn: [lastServerStart] }, { parent: this });
+      this.registry = new Registry(`${name}-registry`, { spec: raw.registry as never, hosts: env.hosts, kubeconfig: this.kubeconfig, dependsOn: storageReady }, { parent: this });
     }
 
     if (env.rancher) {
@@ -78,6 +87,6 @@ export class EdgecloudEnvironment extends pulumi.ComponentResource {
       );
     }
 
-    this.registerOutputs({ kubeconfig: this.kubeconfig, apiServer: this.apiServer, registryEndpoint: this.registry?.endpoint });
+    this.registerOutputs({ kubeconfig: this.kubeconfig, apiServer: this.apiServer, registryEndpoint: this.registry?.endpoint, storageClass: this.nfs?.storageClassName });
   }
 }

@@ -7,9 +7,11 @@ import { K3sHaClusterProps } from "../components/k3s-ha-cluster/spec";
 import { Host } from "../lib/hosts/host";
 import { validateHosts } from "../lib/hosts/validate-hosts";
 import { IssueCollector, ValidationError, ValidationIssue, parseInto } from "../lib/validation/issues";
+import { NfsProvisionerProps, validateNfsProvisioner } from "../components/nfs-provisioner/spec";
 import { RegistryPlan, validateRegistry } from "../components/registry/spec";
 import { RancherImport, RancherImportSchema } from "./rancher-import";
 import { findSecretRefs, resolveSecretRefs, secretEnvVar } from "./secret-refs";
+import { wireEnvironment } from "./wiring";
 
 /**
  * An environment file: the hosts plus one optional section per component. The top level is strict (an unknown
@@ -25,6 +27,8 @@ export const EnvironmentFileSchema = z.strictObject({
   hosts: z.unknown(),
   /** {@link K3sHaClusterSpecSchema}. @default - K3s v1.31.4+k3s1 on the hosts with roles etcd/server/agent */
   k3s: z.unknown().optional(),
+  /** {@link NfsProvisionerSpecSchema}: an NFS server and the default StorageClass on it. @default - no NFS */
+  nfs: z.unknown().optional(),
   /** {@link RegistrySpecSchema}: a container registry every node pulls from. @default - no registry */
   registry: z.unknown().optional(),
   /** Import the cluster into a central Rancher (multi-site). @default - not imported */
@@ -39,6 +43,8 @@ export interface Environment {
   readonly description?: string;
   readonly hosts: readonly Host[];
   readonly cluster: K3sHaClusterProps;
+  /** @default - no NFS */
+  readonly nfs?: NfsProvisionerProps;
   /** @default - no registry */
   readonly registry?: RegistryPlan;
   /** @default - not imported into Rancher */
@@ -71,7 +77,7 @@ export function checkEnvironment(raw: unknown, issues: IssueCollector): Environm
   for (const r of refs) {
     issues.add(r.path, undefined, `refers to secret "${r.name}", which is not resolved: set ${secretEnvVar(r.name)} for synth, or pulumi config set --secret edgecloud:${r.name}`);
   }
-  const obj = (refs.length > 0 ? resolveSecretRefs(raw, (n) => `<secret:${n}>`) : raw) as Record<string, unknown>;
+  const obj = wireEnvironment((refs.length > 0 ? resolveSecretRefs(raw, (n) => `<secret:${n}>`) : raw) as Record<string, unknown>);
   // Unknown sections are reported, and the known ones still validated, so one run shows every problem.
   const known = Object.keys(EnvironmentFileSchema.shape);
   const unknown = Object.keys(obj).filter((k) => !known.includes(k));
@@ -82,6 +88,7 @@ export function checkEnvironment(raw: unknown, issues: IssueCollector): Environm
   const hosts = validateHosts(file.hosts, new IssueCollector());
   if (Array.isArray(file.hosts) && file.hosts.length === 0) issues.add("hosts", undefined, 'is empty; an environment needs at least one host with the role "server"');
   const cluster = checkK3sHaCluster({ name: file.name, hosts: file.hosts, spec: file.k3s }, issues);
+  const nfs = file.nfs === undefined ? undefined : validateNfsProvisioner(file.nfs, hosts, issues, "nfs");
   const registry = file.registry === undefined ? undefined : validateRegistry(file.registry, hosts, issues, "registry");
   const rancher = file.rancher === undefined ? undefined : parseInto(RancherImportSchema, file.rancher, issues, "rancher");
   if (issues.issues.length > before || !cluster) return undefined;
@@ -90,6 +97,7 @@ export function checkEnvironment(raw: unknown, issues: IssueCollector): Environm
     ...(file.description ? { description: file.description } : {}),
     hosts: cluster.hosts,
     cluster,
+    ...(nfs ? { nfs } : {}),
     ...(registry ? { registry } : {}),
     ...(rancher ? { rancher } : {}),
   };

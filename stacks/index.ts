@@ -16,3 +16,4 @@ export const etcdEndpoints = stack.cluster.etcdEndpoints;
 export const certificateExpiry = stack.cluster.certificateExpiry;
 export const k3sVersion = stack.cluster.version;
 export const registryEndpoint = stack.registry?.endpoint;
+export const storageClass = stack.nfs?.storageClassName;

@@ -29,13 +29,18 @@ export function readStackConfig(config = new pulumi.Config("edgecloud")): StackC
 export function stackEnvironment(cfg: StackConfig, config = new pulumi.Config("edgecloud")): Record<string, unknown> {
   const file = /[/\\]|\.ya?ml$|\.json$/.test(cfg.environment) ? (isAbsolute(cfg.environment) ? cfg.environment : resolve(cfg.environment)) : environmentFile(cfg.environment);
   if (!existsSync(file)) throw new Error(`edgecloud:environment "${cfg.environment}": ${file} does not exist`);
-  const raw = resolveSecretRefs(readEnvironmentFile(file), (name) => config.requireSecret(name)) as Record<string, unknown>;
-  if (cfg.sshPrivateKey && Array.isArray(raw.hosts)) {
-    raw.hosts = raw.hosts.map((h: Record<string, unknown>) => {
+  return prepareEnvironment(readEnvironmentFile(file), { secrets: (name) => config.requireSecret(name), sshPrivateKey: cfg.sshPrivateKey });
+}
+
+/** Resolves secret references and applies the one-key-for-all-hosts override to a parsed environment. */
+export function prepareEnvironment(raw: unknown, opts: { secrets: (name: string) => unknown; sshPrivateKey?: pulumi.Input<string> }): Record<string, unknown> {
+  const env = resolveSecretRefs(raw, opts.secrets) as Record<string, unknown>;
+  if (opts.sshPrivateKey !== undefined && Array.isArray(env.hosts)) {
+    env.hosts = env.hosts.map((h: Record<string, unknown>) => {
       const { privateKeyPath: _drop, ...ssh } = (h.ssh ?? {}) as Record<string, unknown>;
       void _drop;
-      return { ...h, ssh: { ...ssh, privateKey: cfg.sshPrivateKey } };
+      return { ...h, ssh: { ...ssh, privateKey: opts.sshPrivateKey } };
     });
   }
-  return raw;
+  return env;
 }

@@ -1,6 +1,9 @@
 import { renderK3sHaClusterSteps } from "../components/k3s-ha-cluster/plan";
 import { clusterTopology } from "../components/k3s-ha-cluster/topology";
 import { kubeVipChart } from "../components/k3s-ha-cluster/registration/kube-vip-chart";
+import { NfsProvisionerChart } from "../components/nfs-provisioner/chart";
+import { nfsClientSteps } from "../components/nfs-provisioner/client-steps";
+import { NFS_COMPONENT, nfsServerSteps } from "../components/nfs-provisioner/server-steps";
 import { RegistryChart } from "../components/registry/chart";
 import { registryHostSteps } from "../components/registry/host-steps";
 import { registryK3sRegistries } from "../components/registry/k3s-registries";
@@ -65,9 +68,17 @@ export function synthesizeWith(env: Environment, material: EnvironmentMaterial, 
   const progress = opts.onProgress ?? (() => undefined);
   const notes: string[] = [];
   const steps: HostStep[] = [];
+  // Other components' steps go after the cluster's, so each host's numbered scripts start with its pre-flight.
+  const later: HostStep[] = [];
   const manifests: Record<string, KubeObject[]> = {};
   const reg = env.cluster.spec.registrationAddress;
   if (reg?.kind === "kube-vip") manifests[K3S_COMPONENT] = chartObjects(kubeVipChart({ vip: reg.vip, interface: reg.interface, image: reg.image }));
+
+  if (env.nfs) {
+    progress(`${NFS_COMPONENT}: rendering (server ${env.nfs.serverAddress}:${env.nfs.exportPath}, StorageClass "${env.nfs.spec.storageClass.name}")`);
+    later.push(...nfsServerSteps(env.nfs), ...nfsClientSteps(env.nfs));
+    manifests[NFS_COMPONENT] = chartObjects(new NfsProvisionerChart(newApp(), "nfs", env.nfs));
+  }
 
   // Cross-component wiring happens here, on plain props: the registry reaches every node's registries.yaml.
   const registry = material.registry;
@@ -75,12 +86,12 @@ export function synthesizeWith(env: Environment, material: EnvironmentMaterial, 
   if (registry) {
     progress(`registry: rendering (${registry.spec.mode.kind} mode, endpoint ${registry.endpoint})`);
     if (registry.spec.mode.kind === "in-cluster") manifests.registry = chartObjects(new RegistryChart(newApp(), "registry", registry));
-    else steps.push(...registryHostSteps(registry));
+    else later.push(...registryHostSteps(registry));
   }
 
   progress(`${K3S_COMPONENT}: rendering host steps`);
   const topo = clusterTopology(cluster);
-  steps.push(...renderK3sHaClusterSteps(cluster, material.cluster));
+  steps.push(...renderK3sHaClusterSteps(cluster, material.cluster), ...later);
   const lastServerStart = stepId(topo.servers[topo.servers.length - 1]!.name, "k3s-start");
 
   if (env.rancher) {

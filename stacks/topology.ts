@@ -80,11 +80,24 @@ export function environmentTopology(env: Environment): EnvironmentTopology {
   if (t.externalEtcd) for (const s of t.servers) links.push({ from: s.name, to: "tier:etcd", kind: "datastore" });
   if (joinTarget === registrationId) for (const s of t.servers) links.push({ from: registrationId, to: s.name, kind: "fronts" });
   for (const a of t.agents) links.push({ from: a.name, to: joinTarget, kind: "join" });
+  const nfs = env.nfs;
+  let storage: string | undefined;
+  if (nfs?.serverHost) {
+    put(nfs.serverHost.name, `nfs server ${nfs.exportPath}`);
+    storage = nfs.serverHost.name;
+  } else if (nfs) {
+    endpoints.push({ id: "storage", label: "external NFS", detail: `${nfs.serverAddress}:${nfs.exportPath}`, kind: "storage" });
+    storage = "storage";
+  }
   const workloads: string[] = [];
   const r = env.registry;
   if (r?.spec.mode.kind === "host" && r.host) put(r.host.name, `registry :${r.spec.mode.port}`);
   if (r?.spec.mode.kind === "in-cluster") workloads.push("registry");
-  if (workloads.length > 0) endpoints.push({ id: "workloads", label: "in-cluster workloads", detail: workloads.join(", "), kind: "workloads" });
+  if (nfs) workloads.unshift(`nfs csi (class ${nfs.spec.storageClass.name})`);
+  if (workloads.length > 0) {
+    endpoints.push({ id: "workloads", label: "in-cluster workloads", detail: workloads.join(", "), kind: "workloads" });
+    if (storage) links.push({ from: "workloads", to: storage, kind: "storage" });
+  }
   if (env.rancher) {
     endpoints.push({ id: "rancher", label: "Rancher", detail: env.rancher.server.replace(/^https:\/\//, ""), kind: "rancher" });
     links.push({ from: t.servers[0]!.name, to: "rancher", kind: "import" });

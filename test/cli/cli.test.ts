@@ -26,7 +26,7 @@ describe("edgecloud synth", () => {
   });
 
   test("THEN each host has numbered step scripts (0700), delete scripts, a files/ tree and files.txt", () => {
-    expect(readdirSync(join(dist, "hosts")).sort()).toEqual(["agent-1", "agent-2", "etcd-1", "etcd-2", "etcd-3", "server-1", "server-2", "server-3"]);
+    expect(readdirSync(join(dist, "hosts")).sort()).toEqual(["agent-1", "agent-2", "etcd-1", "etcd-2", "etcd-3", "nfs-1", "server-1", "server-2", "server-3"]);
     const server = join(dist, "hosts", "server-1");
     const scripts = readdirSync(server).filter((f) => f.endsWith(".sh"));
     expect(scripts[0]).toBe("01-preflight.sh");
@@ -50,7 +50,7 @@ describe("edgecloud synth", () => {
     expect(readdirSync(join(dist, "manifests")).sort()).toEqual(expect.arrayContaining(["k3s-ha-cluster.yaml", "registry.yaml"]));
     expect(readFileSync(join(dist, "manifests", "k3s-ha-cluster.yaml"), "utf8")).toContain("kind: DaemonSet");
     expect(result.out).toMatch(/^environment "default" → .*out\/default$/m);
-    expect(result.out).toMatch(/^ {2}server-1 +server +ubuntu-22\.04\/amd64 +6 +\d+$/m);
+    expect(result.out).toMatch(/^ {2}server-1 +server +ubuntu-22\.04\/amd64 +7 +\d+$/m);
     expect(result.out).toMatch(/^ {2}k3s-ha-cluster +4$/m);
     expect(result.out).toContain("never commit it");
     expect(readFileSync(join(dist, "topology.svg"), "utf8")).toMatch(/^<svg /);
@@ -69,7 +69,7 @@ describe("edgecloud validate and errors", () => {
   test("GIVEN a valid environment THEN validate exits 0 and writes nothing", async () => {
     const r = await run("validate", "--env", "ha-cloud", "-q");
     expect(r.code).toBe(EXIT.ok);
-    expect(r.out).toMatch(/ha-cloud\.yaml: environment "ha-cloud" is valid \(6 hosts\)$/);
+    expect(r.out).toMatch(/ha-cloud\.yaml: environment "ha-cloud" is valid \(7 hosts\)$/);
     expect(existsSync(join(tmp, "dist"))).toBe(false);
   });
 
@@ -82,7 +82,7 @@ describe("edgecloud validate and errors", () => {
     expect(r.err).toBe(
       [
         `edgecloud synth: environment ${f}: 3 problems`,
-        "  - extra: is not an environment section; allowed: name, description, hosts, k3s, registry, rancher",
+        "  - extra: is not an environment section; allowed: name, description, hosts, k3s, nfs, registry, rancher",
         '  - hosts: is empty; an environment needs at least one host with the role "server"',
         '  - k3s.runtime "podman" is not allowed; allowed: "containerd", "docker"',
       ].join("\n"),

@@ -1,0 +1,65 @@
+import * as pulumi from "@pulumi/pulumi";
+import { join } from "path";
+import { environmentsDir, readEnvironmentFile } from "../../stacks/environment";
+import { prepareEnvironment } from "../../stacks/stack-config";
+import { dependenciesOf, isSecret, recordDependencies, recorded, setupPulumiMocks, valueOf } from "../support/pulumi-mocks";
+
+setupPulumiMocks();
+recordDependencies();
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { EdgecloudEnvironment } = require("../../stacks/edgecloud-environment") as typeof import("../../stacks/edgecloud-environment");
+
+const key = pulumi.secret("-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----\n");
+const load = (name: string) => prepareEnvironment(readEnvironmentFile(join(environmentsDir(), `${name}.yaml`)), { secrets: (n) => pulumi.secret(`pw-${n}`), sshPrivateKey: key });
+const named = (type: string) => recorded.filter((r) => r.type === type).map((r) => r.name);
+
+describe("EdgecloudEnvironment (Pulumi mocks): the default environment", () => {
+  const stack = new EdgecloudEnvironment("default", { environment: load("default") });
+
+  test("GIVEN the default environment THEN the cluster, NFS and the registry are children of one Environment component", async () => {
+    await valueOf(stack.kubeconfig);
+    expect(named("edgecloud:stacks:Environment")).toEqual(["default", "beijing"]);
+    expect(named("edgecloud:k3s:K3sHaCluster")).toEqual(["default", "multi-site-beijing"]);
+    expect(named("edgecloud:storage:NfsProvisioner")).toEqual(["default-nfs"]);
+    expect(named("edgecloud:services:Registry")).toEqual(["default-registry"]);
+    expect(stack.apiServer).toBe("https://192.168.10.100:6443");
+    expect(await isSecret(stack.kubeconfig)).toBe(true);
+  });
+
+  test("THEN the NFS client reaches every K3s node and the server its host, after the cluster is up", async () => {
+    await valueOf(stack.kubeconfig);
+    const cmds = named("command:remote:Command");
+    for (const h of ["server-1", "server-2", "server-3", "agent-1", "agent-2"]) expect(cmds).toContain(`default-nfs-${h}-nfs-client`);
+    expect(cmds).toContain("default-nfs-nfs-1-nfs-server");
+    expect(await dependenciesOf("default-nfs-agent-1-nfs-client")).toContain("default-server-3-k3s-start");
+  });
+
+  test("THEN the registry's PVC uses the NFS StorageClass and the registry waits for the NFS objects", async () => {
+    await valueOf(stack.kubeconfig);
+    const group = recorded.find((r) => r.name === "default-registry-objects")!;
+    const objs = (group.inputs.objs?.value ?? group.inputs.objs) as { kind: string; spec?: { storageClassName?: string } }[];
+    expect(objs.find((o) => o.kind === "PersistentVolumeClaim")!.spec!.storageClassName).toBe("nfs");
+    expect(await dependenciesOf("default-registry-objects")).toContain("default-nfs-objects");
+  });
+
+  test("THEN secret references resolve to secret stack config, never plain text in inputs", async () => {
+    await valueOf(stack.kubeconfig);
+    const group = recorded.find((r) => r.name === "default-registry-objects")!;
+    expect(JSON.stringify(group.inputs)).not.toContain("pw-registry-node-password");
+  });
+});
+
+describe("EdgecloudEnvironment (Pulumi mocks): a multi-site stack", () => {
+  const site = new EdgecloudEnvironment("beijing", {
+    environment: load("multi-site-beijing"),
+    rancherManifestUrl: pulumi.secret("https://rancher.example.com/v3/import/tok_c-1.yaml"),
+  });
+
+  test("GIVEN a rancher section THEN the import runs on the first server after the last server started, its URL secret", async () => {
+    await valueOf(site.kubeconfig);
+    expect(named("command:remote:Command")).toContain("beijing-rancher-beijing-server-rancher-import");
+    expect(await dependenciesOf("beijing-rancher-beijing-server-rancher-import")).toContain("multi-site-beijing-beijing-server-k3s-start");
+    const cmd = recorded.find((r) => r.name === "beijing-rancher-beijing-server-rancher-import")!;
+    expect(JSON.stringify(cmd.inputs)).not.toContain("tok_c-1");
+  });
+});
