@@ -1,0 +1,114 @@
+import { k8s } from "cdk8s-plus-27";
+import { Construct } from "constructs";
+import { droneLabels, droneSelector } from "./labels";
+import { droneRpcHost } from "./server-env";
+import { DroneCiProps } from "./spec";
+
+const q = (v: string) => k8s.Quantity.fromString(v);
+const NAME = "drone-runner";
+/** dockerd listens on the pod's loopback only: the runner and the gc sidecar share the pod's network namespace. */
+export const DIND_HOST = "tcp://127.0.0.1:2375";
+/** Docker API query for containers of running Drone builds (drone-runner-docker labels them `io.drone=true`). */
+const BUILDS_QUERY = "http://127.0.0.1:2375/containers/json?filters=%7B%22label%22%3A%5B%22io.drone%3Dtrue%22%5D%7D";
+
+/**
+ * drone-runner-docker with a privileged Docker-in-Docker sidecar and the drone/gc sidecar. Terminating pods drain:
+ * both the runner (through a static busybox copied in by an init container — its image has no shell) and dockerd
+ * wait in preStop until no build container is left, within `terminationGracePeriodSeconds`.
+ */
+export class DockerRunner extends Construct {
+  constructor(scope: Construct, id: string, props: DroneCiProps) {
+    super(scope, id);
+    const r = props.spec.runner;
+    if (r.kind !== "docker") throw new Error("DockerRunner needs runner.kind docker");
+    const ns = r.namespace;
+    const labels = droneLabels("runner");
+    new k8s.KubeSecret(this, "secrets", { metadata: { name: `${NAME}-secrets`, namespace: ns, labels }, type: "Opaque", stringData: { DRONE_RPC_SECRET: props.rpcSecret } });
+    new k8s.KubeConfigMap(this, "env", {
+      metadata: { name: `${NAME}-env`, namespace: ns, labels },
+      data: { DRONE_RPC_HOST: droneRpcHost(props), DRONE_RPC_PROTO: "http", DRONE_RUNNER_CAPACITY: String(r.capacity), DOCKER_HOST: DIND_HOST },
+    });
+    new k8s.KubeServiceAccount(this, "sa", { metadata: { name: NAME, namespace: ns, labels }, automountServiceAccountToken: false });
+    const unprivileged: k8s.SecurityContext = { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } };
+    new k8s.KubeDeployment(this, "deployment", {
+      metadata: { name: NAME, namespace: ns, labels },
+      spec: {
+        replicas: r.replicas,
+        selector: { matchLabels: droneSelector("runner") },
+        template: {
+          metadata: { labels },
+          spec: {
+            serviceAccountName: NAME,
+            automountServiceAccountToken: false,
+            terminationGracePeriodSeconds: r.terminationGracePeriodSeconds,
+            initContainers: [
+              {
+                name: "drain-tools",
+                image: r.drainImage,
+                imagePullPolicy: "IfNotPresent",
+                command: ["cp", "/bin/busybox", "/drain/busybox"],
+                securityContext: unprivileged,
+                volumeMounts: [{ name: "drain", mountPath: "/drain" }],
+              },
+            ],
+            containers: [
+              {
+                name: "runner",
+                image: r.image,
+                imagePullPolicy: "IfNotPresent",
+                envFrom: [{ configMapRef: { name: `${NAME}-env` } }, { secretRef: { name: `${NAME}-secrets` } }],
+                env: [{ name: "DRONE_RUNNER_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }],
+                ports: [{ name: "http", containerPort: 3000, protocol: "TCP" }],
+                lifecycle: {
+                  preStop: {
+                    exec: {
+                      command: ["/drain/busybox", "sh", "-c", `while [ "$(/drain/busybox wget -qO- '${BUILDS_QUERY}' 2>/dev/null || echo '[]')" != "[]" ]; do /drain/busybox sleep 10; done`],
+                    },
+                  },
+                },
+                resources: { requests: { cpu: q("50m"), memory: q("64Mi") }, limits: { memory: q("256Mi") } },
+                securityContext: unprivileged,
+                volumeMounts: [{ name: "drain", mountPath: "/drain", readOnly: true }],
+              },
+              {
+                name: "dind",
+                image: r.dindImage,
+                imagePullPolicy: "IfNotPresent",
+                args: [`--host=${DIND_HOST}`, "--host=unix:///var/run/docker.sock", "--tls=false"],
+                env: [
+                  { name: "DOCKER_TLS_CERTDIR", value: "" },
+                  { name: "DOCKER_HOST", value: "unix:///var/run/docker.sock" },
+                ],
+                lifecycle: { preStop: { exec: { command: ["sh", "-c", 'while [ -n "$(docker ps -q --filter label=io.drone=true)" ]; do sleep 10; done'] } } },
+                // Docker-in-Docker needs it; the runner namespace is the only one whose Pod Security allows it
+                securityContext: { privileged: true },
+                resources: { requests: { cpu: q("100m"), memory: q("256Mi") } },
+                volumeMounts: [{ name: "docker-storage", mountPath: "/var/lib/docker" }],
+              },
+              ...(r.gc
+                ? [
+                    {
+                      name: "gc",
+                      image: r.gcImage,
+                      imagePullPolicy: "IfNotPresent",
+                      env: [
+                        { name: "DOCKER_HOST", value: DIND_HOST },
+                        { name: "GC_CACHE", value: "5gb" },
+                        { name: "GC_INTERVAL", value: "5m" },
+                      ],
+                      resources: { requests: { cpu: q("10m"), memory: q("32Mi") }, limits: { memory: q("128Mi") } },
+                      securityContext: unprivileged,
+                    },
+                  ]
+                : []),
+            ],
+            volumes: [
+              { name: "docker-storage", emptyDir: {} },
+              { name: "drain", emptyDir: { sizeLimit: q("16Mi") } },
+            ],
+          },
+        },
+      },
+    });
+  }
+}
