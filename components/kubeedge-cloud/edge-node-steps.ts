@@ -41,7 +41,7 @@ export function runtimeStep(props: KubeEdgeCloudProps, host: Host): HostStep {
       : []),
     `ec_pkg ${pm} ${install.packages.join(" ")}`,
     "for m in overlay br_netfilter; do",
-    '  if ! grep -q "^$m " /proc/modules; then modprobe "$m"; ec_changed; fi',
+    '  if [ ! -d "/sys/module/$m" ]; then modprobe "$m"; ec_changed; fi',
     "done",
     "if ec_file_changed /etc/sysctl.d/90-edgecloud-kubeedge.conf; then sysctl --system >/dev/null; fi",
     // containerd's own default config, with the cgroup driver set; rewritten only when it differs

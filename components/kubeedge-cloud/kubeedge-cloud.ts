@@ -53,6 +53,9 @@ export class KubeEdgeCloud extends pulumi.ComponentResource {
     const provider = clusterProvider(`${name}-provider`, args.kubeconfig, this);
     const ready = [...(args.clusterReady ?? [])];
     let cloudcoreReady: pulumi.Resource[];
+    // An output unknown in a preview that creates cloudcore: the token read waits for it, so a first preview does
+    // not fail on a Secret cloudcore has not created yet.
+    let gate: pulumi.Output<unknown>;
 
     if (p.spec.mode === "manifests") {
       const objects = chartObjects(cloudCoreChart(p));
@@ -74,9 +77,12 @@ export class KubeEdgeCloud extends pulumi.ComponentResource {
       // ConfigGroup v2 waits for the Deployment's rollout: cloudcore is ready when it resolves
       const cloudcore = applyObjects(`${name}-cloudcore`, objects.filter((o) => o.kind !== "Namespace"), { parent: this, provider, dependsOn: [namespace, certs] });
       cloudcoreReady = [cloudcore];
+      gate = certs.id;
     } else {
       const cmds = hostStepCommands({ structure: keadmInitSteps(p, p.keadmHost!) }, { parent: this, prefix: `${name}-keadm`, hosts: [p.keadmHost!], dependsOn: ready });
-      cloudcoreReady = [cmds.get(`${p.keadmHost!.name}/${KEADM_STEPS.init}`)!];
+      const init = cmds.get(`${p.keadmHost!.name}/${KEADM_STEPS.init}`)!;
+      cloudcoreReady = [init];
+      gate = init.stdout;
     }
 
     const patches = edgeAvoidancePatches(p.spec.avoidEdgeDaemonSets).map(
@@ -84,7 +90,8 @@ export class KubeEdgeCloud extends pulumi.ComponentResource {
         new k8s.apps.v1.DaemonSetPatch(`${name}-avoid-edge-${i}`, o as unknown as k8s.apps.v1.DaemonSetPatchArgs, { parent: this, provider, dependsOn: ready }),
     );
 
-    const tokenSecret = k8s.core.v1.Secret.get(`${name}-token`, `${TOKEN_SECRET.namespace}/${TOKEN_SECRET.name}`, { parent: this, provider, dependsOn: cloudcoreReady });
+    const tokenId = gate.apply(() => `${TOKEN_SECRET.namespace}/${TOKEN_SECRET.name}`);
+    const tokenSecret = k8s.core.v1.Secret.get(`${name}-token`, tokenId, { parent: this, provider, dependsOn: cloudcoreReady });
     const token = pulumi.secret(
       tokenSecret.data.apply((d) => {
         const b64 = d?.[TOKEN_SECRET.key];
