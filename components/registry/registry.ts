@@ -61,6 +61,7 @@ export class Registry extends pulumi.ComponentResource {
       ([h, t, pw, pp]): RegistryProps => ({
         spec,
         endpoint: plan.endpoint,
+        mirrorEndpoints: plan.mirrorEndpoints,
         nodeAddresses: plan.nodeAddresses,
         host: plan.host,
         users: (spec.auth?.users ?? []).map((u, i) => ({ username: u.username, password: pw[i] })),
@@ -138,6 +139,7 @@ function placeholderProps(plan: RegistryPlan): RegistryProps {
   return {
     spec,
     endpoint: plan.endpoint,
+    mirrorEndpoints: plan.mirrorEndpoints,
     nodeAddresses: plan.nodeAddresses,
     host: plan.host,
     users: (spec.auth?.users ?? []).map((u) => ({ username: u.username, password: "<secret>" })),

@@ -142,6 +142,11 @@ export interface RegistryProps {
   readonly spec: RegistrySpec;
   /** `host:port` nodes pull from: the K3s mirror name and the TLS SAN. */
   readonly endpoint: string;
+  /**
+   * Every `host:port` containerd may pull from, in order (a NodePort is served by every server: if the first is
+   * down, the next one answers). @default - [endpoint]
+   */
+  readonly mirrorEndpoints?: readonly string[];
   /** Internal addresses of the K3s nodes (certificate SANs: any node can serve the NodePort). */
   readonly nodeAddresses: readonly string[];
   /** Host-mode target. @default - undefined in in-cluster mode */
@@ -159,6 +164,8 @@ export interface RegistryProps {
 export interface RegistryPlan {
   readonly spec: RegistrySpec;
   readonly endpoint: string;
+  /** See {@link RegistryProps.mirrorEndpoints}. */
+  readonly mirrorEndpoints: readonly string[];
   readonly nodeAddresses: readonly string[];
   readonly host?: Host;
   /** The user written into registries.yaml. @default - none (anonymous) */
@@ -184,6 +191,7 @@ export function validateRegistry(input: unknown, hosts: readonly Host[], issues:
   const nodes = hosts.filter((h) => hasRole(h, "server") || hasRole(h, "agent"));
   const nodeAddresses = nodes.map(internalAddress);
   let endpoint = "";
+  let mirrorEndpoints: string[] | undefined;
   let host: Host | undefined;
   const mode = spec.mode;
   if (mode.kind === "host") {
@@ -206,7 +214,10 @@ export function validateRegistry(input: unknown, hosts: readonly Host[], issues:
   } else {
     const firstServer = hosts.find((h) => hasRole(h, "server"));
     if (mode.endpoint) endpoint = mode.endpoint;
-    else if (mode.nodePort !== undefined && firstServer) endpoint = `${internalAddress(firstServer)}:${mode.nodePort}`;
+    else if (mode.nodePort !== undefined && firstServer) {
+      endpoint = `${internalAddress(firstServer)}:${mode.nodePort}`;
+      mirrorEndpoints = hosts.filter((h) => hasRole(h, "server")).map((h) => `${internalAddress(h)}:${mode.nodePort}`);
+    }
     else if (mode.ingress) endpoint = mode.ingress.host;
     else {
       issues.add(
@@ -243,7 +254,7 @@ export function validateRegistry(input: unknown, hosts: readonly Host[], issues:
   }
   if (issues.issues.length > before) return undefined;
   const sans = certificateSans(spec, endpoint, nodeAddresses);
-  return { spec, endpoint, nodeAddresses, host, nodeUser, sans };
+  return { spec, endpoint, mirrorEndpoints: mirrorEndpoints ?? [endpoint], nodeAddresses, host, nodeUser, sans };
 }
 
 /** The Service's in-cluster DNS names. */

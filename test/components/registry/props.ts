@@ -11,6 +11,7 @@ export function registryProps(input: RegistrySpecInput): RegistryProps {
   return {
     spec,
     endpoint: plan!.endpoint,
+    mirrorEndpoints: plan!.mirrorEndpoints,
     nodeAddresses: plan!.nodeAddresses,
     host: plan!.host,
     users: (spec.auth?.users ?? []).map((u) => ({ username: u.username, password: String(u.password) })),
