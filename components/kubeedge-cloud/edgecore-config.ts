@@ -30,6 +30,7 @@ export function edgeCoreConfig(props: KubeEdgeCloudProps, host: Host, token: str
       ? {
           containerRuntime: spec.edge.runtime === "docker" ? "docker" : "remote",
           remoteRuntimeEndpoint: endpoint,
+          remoteImageEndpoint: endpoint,
           tailoredKubeletConfig: { cgroupDriver: spec.edge.cgroupDriver },
         }
       : { tailoredKubeletConfig: { cgroupDriver: spec.edge.cgroupDriver, containerRuntimeEndpoint: endpoint } };
