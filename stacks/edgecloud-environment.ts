@@ -1,6 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { K3sHaCluster } from "../components/k3s-ha-cluster/k3s-ha-cluster";
 import { clusterTopology } from "../components/k3s-ha-cluster/topology";
+import { EdgeXStack } from "../components/edgex-stack/edgex-stack";
+import { KubeEdgeCloud } from "../components/kubeedge-cloud/kubeedge-cloud";
 import { NfsProvisioner } from "../components/nfs-provisioner/nfs-provisioner";
 import { Registry } from "../components/registry/registry";
 import { HostInput } from "../lib/hosts/host";
@@ -34,6 +36,10 @@ export class EdgecloudEnvironment extends pulumi.ComponentResource {
   readonly registry?: Registry;
   /** @default - undefined without an `nfs` section */
   readonly nfs?: NfsProvisioner;
+  /** @default - undefined without a `kubeedge` section */
+  readonly kubeedge?: KubeEdgeCloud;
+  /** @default - undefined without an `edgex` section */
+  readonly edgex?: EdgeXStack;
   /** Admin kubeconfig (secret), addressed to the registration address. */
   readonly kubeconfig: pulumi.Output<string>;
   /** What agents and kubectl use: `https://<address>:6443`. */
@@ -43,7 +49,7 @@ export class EdgecloudEnvironment extends pulumi.ComponentResource {
     super(ENVIRONMENT_TYPE, name, {}, opts);
     const env = validateEnvironment(args.environment, `"${name}"`);
     this.environment = env;
-    const raw = wireEnvironment(args.environment) as { hosts: HostInput[]; k3s?: unknown; nfs?: unknown; registry?: unknown };
+    const raw = wireEnvironment(args.environment) as { hosts: HostInput[]; k3s?: unknown; nfs?: unknown; registry?: unknown; kubeedge?: unknown; edgex?: unknown };
     const topo = clusterTopology(env.cluster);
 
     // The registry first: K3s nodes need its mirror, credentials and CA before K3s starts.
@@ -69,6 +75,14 @@ export class EdgecloudEnvironment extends pulumi.ComponentResource {
       this.registry = new Registry(`${name}-registry`, { spec: raw.registry as never, hosts: env.hosts, kubeconfig: this.kubeconfig, dependsOn: storageReady }, { parent: this });
     }
 
+    // Edge nodes join cloudcore's advertised address; EdgeX (arches and version wired) waits for them.
+    if (env.kubeedge) {
+      this.kubeedge = new KubeEdgeCloud(`${name}-kubeedge`, { hosts: raw.hosts, spec: raw.kubeedge as never, kubeconfig: this.kubeconfig, clusterReady: [lastServerStart] }, { parent: this });
+    }
+    if (env.edgex) {
+      this.edgex = new EdgeXStack(`${name}-edgex`, { spec: raw.edgex as never, kubeconfig: this.kubeconfig, after: [...(this.kubeedge ? [this.kubeedge] : []), ...storageReady] }, { parent: this });
+    }
+
     if (env.rancher) {
       const rancher = env.rancher;
       const url = pulumi.secret(pulumi.output(args.rancherManifestUrl ?? rancher.manifestUrl ?? ""));
@@ -87,6 +101,6 @@ export class EdgecloudEnvironment extends pulumi.ComponentResource {
       );
     }
 
-    this.registerOutputs({ kubeconfig: this.kubeconfig, apiServer: this.apiServer, registryEndpoint: this.registry?.endpoint, storageClass: this.nfs?.storageClassName });
+    this.registerOutputs({ kubeconfig: this.kubeconfig, apiServer: this.apiServer, registryEndpoint: this.registry?.endpoint, storageClass: this.nfs?.storageClassName, cloudcoreAddress: this.kubeedge?.cloudcoreAddress });
   }
 }

@@ -4,9 +4,13 @@ import { parseDocument } from "yaml";
 import { z } from "zod";
 import { checkK3sHaCluster } from "../components/k3s-ha-cluster/validate";
 import { K3sHaClusterProps } from "../components/k3s-ha-cluster/spec";
-import { Host } from "../lib/hosts/host";
+import { Host, hasRole } from "../lib/hosts/host";
 import { validateHosts } from "../lib/hosts/validate-hosts";
 import { IssueCollector, ValidationError, ValidationIssue, parseInto } from "../lib/validation/issues";
+import { EdgeXStackProps } from "../components/edgex-stack/spec";
+import { checkEdgeXStackSection } from "../components/edgex-stack/validate";
+import { KubeEdgeCloudProps } from "../components/kubeedge-cloud/spec";
+import { checkKubeEdgeCloudSection } from "../components/kubeedge-cloud/validate";
 import { NfsProvisionerProps, validateNfsProvisioner } from "../components/nfs-provisioner/spec";
 import { RegistryPlan, validateRegistry } from "../components/registry/spec";
 import { RancherImport, RancherImportSchema } from "./rancher-import";
@@ -31,6 +35,10 @@ export const EnvironmentFileSchema = z.strictObject({
   nfs: z.unknown().optional(),
   /** {@link RegistrySpecSchema}: a container registry every node pulls from. @default - no registry */
   registry: z.unknown().optional(),
+  /** {@link KubeEdgeCloudSpecSchema}: cloudcore and the hosts with the role "edge" joined to it. @default - no KubeEdge */
+  kubeedge: z.unknown().optional(),
+  /** {@link EdgeXStackSpecSchema}: EdgeX Foundry on the edge nodes. @default - no EdgeX */
+  edgex: z.unknown().optional(),
   /** Import the cluster into a central Rancher (multi-site). @default - not imported */
   rancher: z.unknown().optional(),
 });
@@ -47,6 +55,10 @@ export interface Environment {
   readonly nfs?: NfsProvisionerProps;
   /** @default - no registry */
   readonly registry?: RegistryPlan;
+  /** @default - no KubeEdge */
+  readonly kubeedge?: KubeEdgeCloudProps;
+  /** @default - no EdgeX */
+  readonly edgex?: EdgeXStackProps;
   /** @default - not imported into Rancher */
   readonly rancher?: RancherImport;
 }
@@ -90,6 +102,14 @@ export function checkEnvironment(raw: unknown, issues: IssueCollector): Environm
   const cluster = checkK3sHaCluster({ name: file.name, hosts: file.hosts, spec: file.k3s }, issues);
   const nfs = file.nfs === undefined ? undefined : validateNfsProvisioner(file.nfs, hosts, issues, "nfs");
   const registry = file.registry === undefined ? undefined : validateRegistry(file.registry, hosts, issues, "registry");
+  const kubeedge = file.kubeedge === undefined ? undefined : checkKubeEdgeCloudSection(hosts, file.kubeedge, issues);
+  if (file.kubeedge === undefined) {
+    hosts.forEach((h, i) => hasRole(h, "edge") && issues.add(`hosts[${i}].roles`, h.roles, 'has "edge", but the environment has no kubeedge section to join edge nodes to'));
+  }
+  const edgex = file.edgex === undefined ? undefined : checkEdgeXStackSection(hosts, file.edgex, issues);
+  if (file.edgex !== undefined && file.kubeedge === undefined && !hosts.some((h) => hasRole(h, "agent"))) {
+    issues.add("edgex", undefined, "needs edge nodes (a kubeedge section) or agents to run on");
+  }
   const rancher = file.rancher === undefined ? undefined : parseInto(RancherImportSchema, file.rancher, issues, "rancher");
   if (issues.issues.length > before || !cluster) return undefined;
   return {
@@ -99,6 +119,8 @@ export function checkEnvironment(raw: unknown, issues: IssueCollector): Environm
     cluster,
     ...(nfs ? { nfs } : {}),
     ...(registry ? { registry } : {}),
+    ...(kubeedge ? { kubeedge } : {}),
+    ...(edgex ? { edgex } : {}),
     ...(rancher ? { rancher } : {}),
   };
 }

@@ -17,3 +17,7 @@ export const certificateExpiry = stack.cluster.certificateExpiry;
 export const k3sVersion = stack.cluster.version;
 export const registryEndpoint = stack.registry?.endpoint;
 export const storageClass = stack.nfs?.storageClassName;
+/** What edge nodes dial, and everything else they need to join except the token. */
+export const cloudcoreAddress = stack.kubeedge?.cloudcoreAddress;
+export const edgeJoin = stack.kubeedge?.joinParameters;
+export const edgexEntryPoints = stack.edgex?.entryPoints;

@@ -1,6 +1,11 @@
 import { renderK3sHaClusterSteps } from "../components/k3s-ha-cluster/plan";
 import { clusterTopology } from "../components/k3s-ha-cluster/topology";
 import { kubeVipChart } from "../components/k3s-ha-cluster/registration/kube-vip-chart";
+import { edgeXObjects } from "../components/edgex-stack/chart";
+import { STREAM_CERT_SECRET, cloudCoreObjects } from "../components/kubeedge-cloud/cloudcore-chart";
+import { KUBEEDGE_COMPONENT, TOKEN_PLACEHOLDER, edgeNodeSteps } from "../components/kubeedge-cloud/edge-node-steps";
+import { keadmInitSteps } from "../components/kubeedge-cloud/keadm-init-steps";
+import { NAMESPACE as KUBEEDGE_NAMESPACE } from "../components/kubeedge-cloud/spec";
 import { NfsProvisionerChart } from "../components/nfs-provisioner/chart";
 import { nfsClientSteps } from "../components/nfs-provisioner/client-steps";
 import { NFS_COMPONENT, nfsServerSteps } from "../components/nfs-provisioner/server-steps";
@@ -20,6 +25,7 @@ import { RANCHER_COMPONENT, rancherImportStep } from "./rancher-import";
 import { EnvironmentTopology, environmentTopology } from "./topology";
 
 export const K3S_COMPONENT = "k3s-ha-cluster";
+export const EDGEX_COMPONENT = "edgex-stack";
 export type { EnvironmentMaterial } from "./material";
 
 export interface SynthOptions {
@@ -33,6 +39,12 @@ export interface SynthOptions {
   readonly onProgress?: (message: string) => void;
   /** Validate every object against the Kubernetes schema (strict) and the CRDs rendered with it. @default true */
   readonly validateManifests?: boolean;
+  /**
+   * The KubeEdge join token written into the edge nodes' edgecore config. It only exists once cloudcore runs
+   * (Secret kubeedge/tokensecret), so synth normally leaves a placeholder.
+   * @default - EDGECLOUD_KUBEEDGE_TOKEN, else "<kubeedge-join-token>"
+   */
+  readonly kubeedgeToken?: string;
   /** Rancher registration manifest URL (secret). @default - EDGECLOUD_RANCHER_MANIFEST_URL, else the environment's, else a placeholder */
   readonly rancherManifestUrl?: string;
 }
@@ -87,6 +99,31 @@ export function synthesizeWith(env: Environment, material: EnvironmentMaterial, 
     progress(`registry: rendering (${registry.spec.mode.kind} mode, endpoint ${registry.endpoint})`);
     if (registry.spec.mode.kind === "in-cluster") manifests.registry = chartObjects(new RegistryChart(newApp(), "registry", registry));
     else later.push(...registryHostSteps(registry));
+  }
+
+  const ke = env.kubeedge;
+  if (ke) {
+    progress(`${KUBEEDGE_COMPONENT}: rendering cloudcore (${ke.spec.mode}) and ${ke.edgeHosts.length} edge node(s) joining ${ke.join.cloudcoreIpPort}`);
+    if (ke.spec.mode === "manifests") {
+      const stream = material.kubeedgeStream!;
+      manifests[KUBEEDGE_COMPONENT] = [
+        ...cloudCoreObjects(ke),
+        {
+          apiVersion: "v1",
+          kind: "Secret",
+          metadata: { name: STREAM_CERT_SECRET, namespace: KUBEEDGE_NAMESPACE },
+          type: "Opaque",
+          stringData: { "streamCA.crt": stream.caPem, "stream.crt": stream.certPem, "stream.key": stream.keyPem },
+        },
+      ];
+    } else later.push(...keadmInitSteps(ke, ke.keadmHost!));
+    const token = opts.kubeedgeToken ?? process.env.EDGECLOUD_KUBEEDGE_TOKEN;
+    if (token === undefined && ke.edgeHosts.length > 0) notes.push(`kubeedge: the edge nodes' join steps hold ${TOKEN_PLACEHOLDER}; the token exists once cloudcore runs (kubectl -n kubeedge get secret tokensecret), then set EDGECLOUD_KUBEEDGE_TOKEN and synth again`);
+    later.push(...edgeNodeSteps(ke, token ?? TOKEN_PLACEHOLDER));
+  }
+  if (env.edgex) {
+    progress(`${EDGEX_COMPONENT}: rendering EdgeX ${env.edgex.spec.release} (${env.edgex.spec.placement}, ${env.edgex.arches.join("/")})`);
+    manifests[EDGEX_COMPONENT] = edgeXObjects(env.edgex);
   }
 
   progress(`${K3S_COMPONENT}: rendering host steps`);

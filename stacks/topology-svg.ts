@@ -9,7 +9,7 @@ export interface TopologySvgProps {
 const BOX_W = 184;
 const BOX_H = 84;
 const EP_W = 240;
-const EP_H = 56;
+const EP_H = 70;
 const GAP = 16;
 const PAD = 12;
 const TITLE_H = 22;
@@ -127,7 +127,7 @@ export function renderTopologySvg(topo: EnvironmentTopology, props: TopologySvgP
         const id = "name" in item ? item.name : item.id;
         const p = placed.get(id)!;
         if ("more" in item) out.push(box(p, [`+${item.more} more`, "same role", "", ""], "#f3f4f6", true));
-        else if ("label" in item) out.push(box(p, [item.label, item.detail], "#ffffff"));
+        else if ("label" in item) out.push(box(p, [item.label, ...wrap(item.detail, 3, EP_W)], "#ffffff"));
         else out.push(box(p, [item.name, item.address, item.platform, ...wrap(item.components.join(", "), 2)], "#ffffff"));
       }
     }
@@ -211,8 +211,8 @@ function box(p: Rect, lines: string[], fill: string, dashed = false): string {
 }
 
 /** Splits text into at most `n` lines of a box's width, the last one shortened with an ellipsis. */
-function wrap(text: string, n: number): string[] {
-  const per = Math.floor((BOX_W - 20) / 6.4);
+function wrap(text: string, n: number, width = BOX_W): string[] {
+  const per = Math.floor((width - 20) / 6.4);
   const words = text.split(" ");
   const lines: string[] = [];
   let cur = "";

@@ -77,7 +77,8 @@ export function environmentTopology(env: Environment): EnvironmentTopology {
 
   for (let i = 0; i + 1 < t.etcd.length; i++) links.push({ from: t.etcd[i]!.name, to: t.etcd[i + 1]!.name, kind: "etcd-peer" });
   if (t.etcd.length > 2) links.push({ from: t.etcd[t.etcd.length - 1]!.name, to: t.etcd[0]!.name, kind: "etcd-peer" });
-  if (t.externalEtcd) for (const s of t.servers) links.push({ from: s.name, to: "tier:etcd", kind: "datastore" });
+  // Servers reach the etcd hosts over the network; etcd co-located on the servers needs no arrow.
+  if (t.etcd.some((e) => !hasRole(e, "server"))) for (const s of t.servers) links.push({ from: s.name, to: "tier:etcd", kind: "datastore" });
   if (joinTarget === registrationId) for (const s of t.servers) links.push({ from: registrationId, to: s.name, kind: "fronts" });
   for (const a of t.agents) links.push({ from: a.name, to: joinTarget, kind: "join" });
   const nfs = env.nfs;
@@ -93,6 +94,17 @@ export function environmentTopology(env: Environment): EnvironmentTopology {
   const r = env.registry;
   if (r?.spec.mode.kind === "host" && r.host) put(r.host.name, `registry :${r.spec.mode.port}`);
   if (r?.spec.mode.kind === "in-cluster") workloads.push("registry");
+  const ke = env.kubeedge;
+  if (ke) {
+    if (ke.cloudcoreNode) put(ke.cloudcoreNode, "cloudcore");
+    else workloads.push("cloudcore");
+    if (env.edgex) workloads.push(`edgex ${env.edgex.spec.release} (on edge nodes)`);
+    endpoints.push({ id: "cloudcore", label: `cloudcore ${ke.spec.version}`, detail: `cloudHub ${ke.join.cloudcoreIpPort}`, kind: "cloudcore" });
+    for (const h of ke.edgeHosts) {
+      components.set(h.name, [`edgecore ${ke.spec.version}`, ...(env.edgex ? [`edgex ${env.edgex.spec.release}`] : [])]);
+      links.push({ from: h.name, to: "cloudcore", kind: "edge-join" });
+    }
+  }
   if (nfs) workloads.unshift(`nfs csi (class ${nfs.spec.storageClass.name})`);
   if (workloads.length > 0) {
     endpoints.push({ id: "workloads", label: "in-cluster workloads", detail: workloads.join(", "), kind: "workloads" });

@@ -1,9 +1,14 @@
+import { DEFAULT_K3S_VERSION } from "../components/k3s-ha-cluster/k3s/version";
+
 /**
  * Cross-component wiring on the environment's raw sections, before validation, so that synth and the Pulumi
  * program see the same thing and a wired value is validated like one the user wrote. Only fills what the user
  * left unset:
  *
- * - the NFS StorageClass backs the in-cluster registry's PVC (`registry.mode.storage.storageClassName`).
+ * - the NFS StorageClass backs the in-cluster registry's PVC (`registry.mode.storage.storageClassName`) and EdgeX's
+ *   PVCs (`edgex.persistence` of kind `pvc`, `edgex.secretsVolume` for per-service placement with security);
+ * - KubeEdge and EdgeX are checked against the cluster's K3s version (`kubernetesVersion`);
+ * - EdgeX gets one DaemonSet per architecture of the edge hosts (`edgex.arches`).
  */
 export function wireEnvironment(raw: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...raw };
@@ -13,6 +18,22 @@ export function wireEnvironment(raw: Record<string, unknown>): Record<string, un
   if (nfsClass && registry && mode?.kind === "in-cluster") {
     const storage = asRecord(mode.storage) ?? {};
     if (storage.storageClassName === undefined) out.registry = { ...registry, mode: { ...mode, storage: { ...storage, storageClassName: nfsClass } } };
+  }
+  const k3sVersion = asRecord(raw.k3s)?.version;
+  const kubernetesVersion = typeof k3sVersion === "string" ? k3sVersion : DEFAULT_K3S_VERSION;
+  const kubeedge = asRecord(raw.kubeedge);
+  if (kubeedge && kubeedge.kubernetesVersion === undefined) out.kubeedge = { ...kubeedge, kubernetesVersion };
+  const edgex = asRecord(raw.edgex);
+  if (edgex) {
+    const e: Record<string, unknown> = { ...edgex };
+    if (e.kubernetesVersion === undefined) e.kubernetesVersion = kubernetesVersion;
+    const hosts = Array.isArray(raw.hosts) ? raw.hosts.map(asRecord) : [];
+    const arches = [...new Set(hosts.filter((h) => Array.isArray(h?.roles) && h.roles.includes("edge")).map((h) => h!.arch))].filter((a) => typeof a === "string");
+    if (e.arches === undefined && arches.length > 0) e.arches = arches;
+    const persistence = asRecord(e.persistence);
+    if (nfsClass && persistence?.kind === "pvc" && persistence.storageClassName === undefined) e.persistence = { ...persistence, storageClassName: nfsClass };
+    if (nfsClass && e.placement === "per-service" && e.security !== false && e.secretsVolume === undefined) e.secretsVolume = { storageClassName: nfsClass };
+    out.edgex = e;
   }
   return out;
 }

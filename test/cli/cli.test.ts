@@ -26,7 +26,7 @@ describe("edgecloud synth", () => {
   });
 
   test("THEN each host has numbered step scripts (0700), delete scripts, a files/ tree and files.txt", () => {
-    expect(readdirSync(join(dist, "hosts")).sort()).toEqual(["agent-1", "agent-2", "etcd-1", "etcd-2", "etcd-3", "nfs-1", "server-1", "server-2", "server-3"]);
+    expect(readdirSync(join(dist, "hosts")).sort()).toEqual(["agent-1", "agent-2", "edge-1", "edge-2", "etcd-1", "etcd-2", "etcd-3", "nfs-1", "server-1", "server-2", "server-3"]);
     const server = join(dist, "hosts", "server-1");
     const scripts = readdirSync(server).filter((f) => f.endsWith(".sh"));
     expect(scripts[0]).toBe("01-preflight.sh");
@@ -82,7 +82,7 @@ describe("edgecloud validate and errors", () => {
     expect(r.err).toBe(
       [
         `edgecloud synth: environment ${f}: 3 problems`,
-        "  - extra: is not an environment section; allowed: name, description, hosts, k3s, nfs, registry, rancher",
+        "  - extra: is not an environment section; allowed: name, description, hosts, k3s, nfs, registry, kubeedge, edgex, rancher",
         '  - hosts: is empty; an environment needs at least one host with the role "server"',
         '  - k3s.runtime "podman" is not allowed; allowed: "containerd", "docker"',
       ].join("\n"),

@@ -34,11 +34,39 @@ describe("validateEnvironment", () => {
       extra: true,
     });
     expect(out).toEqual([
-      "extra: is not an environment section; allowed: name, description, hosts, k3s, nfs, registry, rancher",
+      "extra: is not an environment section; allowed: name, description, hosts, k3s, nfs, registry, kubeedge, edgex, rancher",
       'k3s.runtime "podman" is not allowed; allowed: "containerd", "docker"',
       'registry.mode.host "nowhere" is not among the hosts (etcd-1, etcd-2, etcd-3, server-1, server-2, server-3, agent-1, agent-2)',
       'rancher.server "http://rancher.example.com" must be an https URL such as https://rancher.example.com',
     ]);
+  });
+
+  test("GIVEN an edge host but no kubeedge section THEN the host's roles are named", () => {
+    const hosts = [...haHosts, { name: "edge-1", address: "192.168.20.11", ssh: { privateKeyPath: "/k" }, os: "ubuntu-22.04", arch: "arm64", roles: ["edge"] }];
+    expect(problems({ name: "demo", hosts, k3s: haSpec })).toEqual(['hosts[8].roles ["edge"] has "edge", but the environment has no kubeedge section to join edge nodes to']);
+  });
+
+  test("GIVEN kubeedge and edgex sections without versions THEN the cluster's K3s version and the edge arches are wired in", () => {
+    const hosts = [...haHosts, { name: "edge-1", address: "192.168.20.11", ssh: { privateKeyPath: "/k" }, os: "ubuntu-22.04", arch: "arm64", roles: ["edge"] }];
+    const env = validateEnvironment({ name: "demo", hosts, k3s: haSpec, kubeedge: { cloudHub: { advertiseAddress: ["192.168.10.21"] } }, edgex: {} });
+    expect(env.kubeedge!.spec.kubernetesVersion).toBe("v1.31.4+k3s1");
+    expect(env.kubeedge!.edgeHosts.map((h) => h.name)).toEqual(["edge-1"]);
+    expect(env.edgex!.arches).toEqual(["arm64"]);
+  });
+
+  test("GIVEN NFS and in-cluster PVCs without a class THEN the NFS StorageClass is wired into the registry and EdgeX", () => {
+    const hosts = [...haHosts, { name: "nfs-1", address: "192.168.10.41", ssh: { privateKeyPath: "/k" }, os: "debian-12", arch: "amd64", roles: ["nfs"] }];
+    const env = validateEnvironment({
+      name: "demo",
+      hosts,
+      k3s: haSpec,
+      nfs: { server: { kind: "host", host: "nfs-1" }, storageClass: { name: "shared" } },
+      registry: { mode: { kind: "in-cluster", nodePort: 32500 } },
+      edgex: { placement: "per-service", persistence: { kind: "pvc" } },
+    });
+    expect(env.registry!.spec.mode.kind === "in-cluster" && env.registry!.spec.mode.storage.storageClassName).toBe("shared");
+    expect(env.edgex!.persistence).toEqual({ kind: "pvc", storageClassName: "shared", size: "1Gi" });
+    expect(env.edgex!.spec.secretsVolume).toEqual({ storageClassName: "shared", size: "16Mi" });
   });
 
   test("GIVEN no hosts THEN the message says what an environment needs", () => {

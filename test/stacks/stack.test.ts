@@ -4,6 +4,22 @@ import { environmentsDir, readEnvironmentFile } from "../../stacks/environment";
 import { prepareEnvironment } from "../../stacks/stack-config";
 import { dependenciesOf, isSecret, recordDependencies, recorded, setupPulumiMocks, valueOf } from "../support/pulumi-mocks";
 
+// The shared mocks echo inputs; a read of kubeedge/tokensecret has none, so answer it as a running cloudcore would.
+const realSetMocks = pulumi.runtime.setMocks;
+Object.defineProperty(pulumi.runtime, "setMocks", {
+  configurable: true,
+  value: (mocks: pulumi.runtime.Mocks, ...rest: unknown[]) =>
+    (realSetMocks as (...a: unknown[]) => void)(
+      {
+        newResource: (args: pulumi.runtime.MockResourceArgs) =>
+          args.type === "kubernetes:core/v1:Secret" && args.id === "kubeedge/tokensecret"
+            ? { id: args.id, state: { data: { tokendata: Buffer.from("join.token.sig").toString("base64") } } }
+            : mocks.newResource(args),
+        call: (args: pulumi.runtime.MockCallArgs) => mocks.call(args),
+      },
+      ...rest,
+    ),
+});
 setupPulumiMocks();
 recordDependencies();
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -22,6 +38,8 @@ describe("EdgecloudEnvironment (Pulumi mocks): the default environment", () => {
     expect(named("edgecloud:k3s:K3sHaCluster")).toEqual(["default", "multi-site-beijing"]);
     expect(named("edgecloud:storage:NfsProvisioner")).toEqual(["default-nfs"]);
     expect(named("edgecloud:services:Registry")).toEqual(["default-registry"]);
+    expect(named("edgecloud:edge:KubeEdgeCloud")).toEqual(["default-kubeedge"]);
+    expect(named("edgecloud:edge:EdgeXStack")).toEqual(["default-edgex"]);
     expect(stack.apiServer).toBe("https://192.168.10.100:6443");
     expect(await isSecret(stack.kubeconfig)).toBe(true);
   });
@@ -40,6 +58,13 @@ describe("EdgecloudEnvironment (Pulumi mocks): the default environment", () => {
     const objs = (group.inputs.objs?.value ?? group.inputs.objs) as { kind: string; spec?: { storageClassName?: string } }[];
     expect(objs.find((o) => o.kind === "PersistentVolumeClaim")!.spec!.storageClassName).toBe("nfs");
     expect(await dependenciesOf("default-registry-objects")).toContain("default-nfs-objects");
+  });
+
+  test("THEN the edge nodes join cloudcore's address, and EdgeX waits for KubeEdge", async () => {
+    await valueOf(stack.kubeconfig);
+    expect(await valueOf(stack.kubeedge!.cloudcoreAddress)).toBe("192.168.10.21:10000");
+    expect(named("command:remote:Command")).toEqual(expect.arrayContaining(["default-kubeedge-edge-edge-1-kubeedge-join", "default-kubeedge-edge-edge-2-kubeedge-join"]));
+    expect(await dependenciesOf("default-edgex-edgex")).toEqual(expect.arrayContaining(["default-kubeedge-edge-edge-1-kubeedge-join", "default-kubeedge-cloudcore", "default-nfs-objects"]));
   });
 
   test("THEN secret references resolve to secret stack config, never plain text in inputs", async () => {
