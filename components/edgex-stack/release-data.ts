@@ -364,7 +364,7 @@ function v3Services(o: V3Options, thirdParty: {
     EDGEX_USE_REGISTRY: "true",
     SERVICE_HOST: ctx.host(self),
     SERVICE_SERVERBINDADDR: ctx.bind,
-    ...(ctx.secure ? { SECRETSTORE_HOST: ctx.host(o.secretStoreKey), PROXY_SETUP_HOST: ctx.host("security-proxy-setup") } : {}),
+    ...(ctx.secure ? { SECRETSTORE_HOST: ctx.host(o.secretStoreKey) } : {}),
   });
   const svc = (key: string, role: EdgeXRole, image: string, port: number, after: readonly string[], extra: (ctx: EnvContext) => Record<string, string> = () => ({}), rest: Partial<EdgeXServiceData> = {}) =>
     go(key, role, v3Image(o, image), port, after, (ctx) => ({ ...common(ctx, key), ...extra(ctx) }), { probe: { kind: "http", path: "/api/v3/ping", port }, ...rest });
@@ -470,7 +470,7 @@ function v3Services(o: V3Options, thirdParty: {
     }), { ports: [], probe: undefined, job: true }),
     svc("core-metadata", "core", "core-metadata", o.ports.metadata, ready),
     svc("core-data", "core", "core-data", o.ports.coreData, [...ready, "core-metadata"]),
-    svc("core-command", "core", "core-command", o.ports.command, [...ready, "core-metadata"], () => ({ EXTERNALMQTT_URL: "" })),
+    svc("core-command", "core", "core-command", o.ports.command, [...ready, "core-metadata"]),
     svc("support-notifications", "support", "support-notifications", o.ports.notifications, ready, undefined, { optional: "support-notifications" }),
     svc("support-scheduler", "support", "support-scheduler", o.ports.scheduler, ready, undefined, { optional: "support-scheduler" }),
     {

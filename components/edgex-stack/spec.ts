@@ -53,6 +53,11 @@ export const EdgeXStackSpecSchema = z.strictObject({
   gateway: GatewaySchema.default({ serviceType: "NodePort", allowedCidrs: ["0.0.0.0/0"] }),
   /** Without security: services reachable from outside the namespace (besides nothing). @default [] */
   expose: z.array(z.string()).default([]),
+  /**
+   * network "host": ports other software already holds on the nodes (KubeEdge's mosquitto 1883, edgecore 10350);
+   * a service listening on one is an error. @default []
+   */
+  hostPortsInUse: z.array(z.number().int().min(1).max(65535)).default([]),
   /** The cluster's Kubernetes/K3s version: single-pod needs native sidecars (1.29+). @default - not checked */
   kubernetesVersion: z.string().optional(),
   /** Image for the small helpers (wait-for, volume permissions). @default "busybox:1.36.1" */

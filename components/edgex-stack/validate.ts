@@ -1,6 +1,7 @@
 import { Host, hasRole } from "../../lib/hosts/host";
 import { IssueCollector, parseInto } from "../../lib/validation/issues";
 import { EDGEX_RELEASES, OPTIONAL_SERVICES, OptionalService } from "./release-data";
+import { selectedServices, serviceName } from "./services";
 import { EdgeXStackProps, EdgeXStackSpecSchema } from "./spec";
 
 /** Validates an EdgeX spec; problems go to `issues`; returns plain props when all is well. */
@@ -58,8 +59,15 @@ export function checkEdgeXStack(input: unknown, issues: IssueCollector, base = "
   }
 
   const enabled = Object.fromEntries(OPTIONAL_SERVICES.map((k) => [k, spec.services[k] ?? k !== "ui"])) as Record<OptionalService, boolean>;
+  const props: EdgeXStackProps = { spec, persistence, enabled, arches: spec.arches as ("amd64" | "arm64")[] };
+  if (spec.network === "host" && spec.placement === "single-pod") {
+    const clashes = selectedServices(props).flatMap((s) => s.ports.filter((p) => spec.hostPortsInUse.includes(p.port)).map((p) => `${serviceName(s.key)}:${p.port}`));
+    if (clashes.length > 0) {
+      issues.add(`${base}.hostPortsInUse`, spec.hostPortsInUse, `clashes with ${clashes.join(", ")} on the node's network; switch those services off (${base}.services) or use network "pod"`);
+    }
+  }
   if (issues.issues.length > before) return undefined;
-  return { spec, persistence, enabled, arches: spec.arches as ("amd64" | "arm64")[] };
+  return props;
 }
 
 /**

@@ -45,8 +45,9 @@ const edgex = new EdgeXStack("demo-edgex", {
     network: "host",
     arches: edgeArches.length > 0 ? edgeArches : ["amd64"],
     kubernetesVersion: cluster.version,
-    // KubeEdge's mosquitto already holds 1883 on the node
+    // KubeEdge's mosquitto already holds 1883 on the node (and edgecore 10350): checked at validation
     services: { "device-mqtt": false },
+    hostPortsInUse: [1883, 10350],
   },
 });
 

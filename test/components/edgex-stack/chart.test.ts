@@ -34,6 +34,12 @@ describe("edgeXChart", () => {
     expect(objectsToYaml(objects)).toMatchSnapshot();
   });
 
+  test.each(EDGEX_RELEASE_NAMES)("GIVEN %s single-pod with every service WHEN rendered THEN no two containers of the pod listen on one port", (release) => {
+    const ds = render({ release, services: { ui: true } }).find((o) => o.kind === "DaemonSet") as any;
+    const ports = [...ds.spec.template.spec.initContainers, ...ds.spec.template.spec.containers].flatMap((c: any) => (c.ports ?? []).map((p: any) => p.containerPort));
+    expect(new Set(ports).size).toBe(ports.length);
+  });
+
   test("GIVEN Hanoi on arm64 WHEN rendered THEN EdgeX images use the -arm64 names and third-party images stay multi-arch", () => {
     const ds = find(render({ release: "hanoi-1.3", arches: ["arm64"] }), "DaemonSet", "edgex-arm64");
     const images = [...ds.spec.template.spec.initContainers, ...ds.spec.template.spec.containers].map((c: any) => c.image);

@@ -75,3 +75,15 @@ describe("checkEdgeXStackSection", () => {
     expect(p!.spec.kubernetesVersion).toBe("v1.31.4+k3s1");
   });
 });
+
+describe("host ports", () => {
+  test("GIVEN host network and KubeEdge's mosquitto on 1883 WHEN Odessa (MQTT bus) is checked THEN the clash is reported", () => {
+    expect(messages({ release: "odessa-4.0", network: "host", hostPortsInUse: [1883, 10350] })).toEqual([
+      'edgex.hostPortsInUse [1883,10350] clashes with edgex-mqtt-broker:1883 on the node\'s network; switch those services off (edgex.services) or use network "pod"',
+    ]);
+  });
+
+  test("GIVEN host network with device-mqtt off WHEN Napa is checked THEN 1883 is free", () => {
+    expect(messages({ release: "napa-3.1", network: "host", hostPortsInUse: [1883], services: { "device-mqtt": false } })).toEqual([]);
+  });
+});
