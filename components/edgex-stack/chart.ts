@@ -132,6 +132,7 @@ function singlePodObjects(props: EdgeXStackProps, selected: readonly EdgeXServic
           metadata: { labels: { ...labels, ...(selector ? { "kubernetes.io/arch": arch } : {}) } },
           spec: {
             nodeSelector: { ...props.spec.nodeSelector, ...(selector ? { "kubernetes.io/arch": arch } : {}) },
+            ...(props.spec.tolerations.length > 0 ? { tolerations: props.spec.tolerations } : {}),
             hostNetwork,
             dnsPolicy: hostNetwork ? "ClusterFirstWithHostNet" : "ClusterFirst",
             automountServiceAccountToken: false,
@@ -195,6 +196,7 @@ function perServiceObjects(props: EdgeXStackProps, selected: readonly EdgeXServi
     }
     const podSpec = {
       nodeSelector: { ...props.spec.nodeSelector, ...(selector ? { "kubernetes.io/arch": arch } : {}) },
+      ...(props.spec.tolerations.length > 0 ? { tolerations: props.spec.tolerations } : {}),
       automountServiceAccountToken: false,
       enableServiceLinks: false,
       securityContext: podSecurity(),

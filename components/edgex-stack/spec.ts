@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { EDGE_TOLERATION } from "../kubeedge-cloud/spec";
 import { DEFAULT_EDGEX_RELEASE, EDGEX_RELEASE_NAMES, EdgeXReleaseName, OPTIONAL_SERVICES, OptionalService } from "./release-data";
 
 const path = z.string().regex(/^\/[^\0\s]*$/, "must be an absolute path without spaces");
@@ -40,6 +41,17 @@ export const EdgeXStackSpecSchema = z.strictObject({
   services: z.partialRecord(z.enum(OPTIONAL_SERVICES), z.boolean()).default({}),
   /** Nodes EdgeX runs on. @default { "node-role.kubernetes.io/edge": "" } */
   nodeSelector: z.record(z.string(), z.string()).default({ "node-role.kubernetes.io/edge": "" }),
+  /** Tolerations of every EdgeX pod. @default - the taint KubeEdge edge nodes register with (`node-role.kubernetes.io/edge:NoSchedule`) */
+  tolerations: z
+    .array(
+      z.strictObject({
+        key: z.string().optional(),
+        operator: z.enum(["Exists", "Equal"]).default("Equal"),
+        value: z.string().optional(),
+        effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]).optional(),
+      }),
+    )
+    .default([{ ...EDGE_TOLERATION }]),
   /** Architectures of the selected nodes; suffix-named releases get one DaemonSet per arch. @default ["amd64"] */
   arches: z.array(z.enum(["amd64", "arm64", "arm", "riscv64", "loong64"])).min(1).default(["amd64"]),
   /** @default - single-pod: { kind: "hostPath", path: "/var/lib/edgex" }; per-service: { kind: "ephemeral" } */

@@ -3,6 +3,13 @@ import { Host, internalAddress } from "../../lib/hosts/host";
 import { kubeEdgeRelease } from "./release";
 import { EDGE_ROLE_LABEL, KubeEdgeCloudProps } from "./spec";
 
+/** `key[=value]:Effect` → a Node taint. */
+function parseTaint(t: string): { key: string; value?: string; effect: string } {
+  const [kv, effect] = [t.slice(0, t.lastIndexOf(":")), t.slice(t.lastIndexOf(":") + 1)];
+  const eq = kv.indexOf("=");
+  return eq < 0 ? { key: kv, effect } : { key: kv.slice(0, eq), value: kv.slice(eq + 1), effect };
+}
+
 /** The runtime endpoint edgecore's kubelet talks CRI to. */
 export const RUNTIME_ENDPOINTS = {
   containerd: "unix:///run/containerd/containerd.sock",
@@ -25,15 +32,18 @@ export function edgeCoreConfig(props: KubeEdgeCloudProps, host: Host, token: str
   const tunnelPort = spec.exposure.kind === "NodePort" ? spec.exposure.nodePorts.tunnel : spec.cloudStream.tunnelPort;
   const endpoint = RUNTIME_ENDPOINTS[spec.edge.runtime];
   const labels = { [EDGE_ROLE_LABEL]: "", "node-role.kubernetes.io/agent": "", ...spec.edge.labels, ...host.labels };
+  const taints = [...(spec.edge.taint ? [{ key: EDGE_ROLE_LABEL, effect: "NoSchedule" }] : []), ...host.taints.map(parseTaint)];
+  const registerWithTaints = taints.length > 0 ? { registerWithTaints: taints } : {};
   const runtime =
     release.edgedRuntimeFields === "edged"
       ? {
           containerRuntime: spec.edge.runtime === "docker" ? "docker" : "remote",
           remoteRuntimeEndpoint: endpoint,
           remoteImageEndpoint: endpoint,
+          ...registerWithTaints,
           tailoredKubeletConfig: { cgroupDriver: spec.edge.cgroupDriver },
         }
-      : { tailoredKubeletConfig: { cgroupDriver: spec.edge.cgroupDriver, containerRuntimeEndpoint: endpoint } };
+      : { tailoredKubeletConfig: { cgroupDriver: spec.edge.cgroupDriver, containerRuntimeEndpoint: endpoint, ...registerWithTaints } };
   const timeouts = { handshakeTimeout: 30, readDeadline: 15, writeDeadline: 15 };
   return {
     apiVersion: "edgecore.config.kubeedge.io/v1alpha2",

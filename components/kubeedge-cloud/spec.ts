@@ -83,6 +83,12 @@ export const EdgeSchema = z.strictObject({
   install: EdgeInstallSchema.default({ kind: "online", mirror: "https://github.com/kubeedge/kubeedge/releases/download" }),
   /** Labels every edge node registers with (besides `node-role.kubernetes.io/edge`). @default {} */
   labels: z.record(z.string(), z.string()).default({}),
+  /**
+   * Register edge nodes with the taint `node-role.kubernetes.io/edge:NoSchedule`, so workloads that do not tolerate it
+   * (every cloud-side Deployment and DaemonSet) never land on a node without cluster networking. Workloads meant for
+   * the edge tolerate it (`EDGE_TOLERATION`). Each host's own `taints` are added too. @default true
+   */
+  taint: z.boolean().default(true),
   /** The address edge nodes dial; must be one of `cloudHub.advertiseAddress`. @default - the first advertiseAddress */
   joinAddress: address.optional(),
 });
@@ -156,3 +162,5 @@ export interface JoinParameters {
 export const NAMESPACE = "kubeedge";
 export const TOKEN_SECRET = { namespace: "kubeedge", name: "tokensecret", key: "tokendata" } as const;
 export const EDGE_ROLE_LABEL = "node-role.kubernetes.io/edge";
+/** The toleration for the taint edge nodes register with (`edge.taint`). */
+export const EDGE_TOLERATION = { key: EDGE_ROLE_LABEL, operator: "Exists", effect: "NoSchedule" } as const;

@@ -1,5 +1,5 @@
 import { KubeObject } from "../../lib/manifests/kube-object";
-import { EDGE_ROLE_LABEL } from "../../components/kubeedge-cloud/spec";
+import { EDGE_ROLE_LABEL, EDGE_TOLERATION } from "../../components/kubeedge-cloud/spec";
 
 /** The seed's analytics demo (kubeedge/examples apache-beam-analysis, demo 1.2), one instance per edge node. */
 export interface BeamAnalyticsProps {
@@ -33,6 +33,7 @@ export function beamAnalyticsObjects(props: BeamAnalyticsProps = {}): KubeObject
           metadata: { labels },
           spec: {
             nodeSelector: { [EDGE_ROLE_LABEL]: "", "kubernetes.io/arch": props.arch ?? "amd64", ...props.nodeSelector },
+            tolerations: [EDGE_TOLERATION],
             hostNetwork: true,
             dnsPolicy: "ClusterFirstWithHostNet",
             automountServiceAccountToken: false,

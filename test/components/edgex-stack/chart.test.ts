@@ -45,6 +45,7 @@ describe("edgeXChart", () => {
     const images = [...ds.spec.template.spec.initContainers, ...ds.spec.template.spec.containers].map((c: any) => c.image);
     expect(images).toEqual(expect.arrayContaining(["edgexfoundry/docker-core-data-go-arm64:1.3.1", "edgexfoundry/docker-edgex-consul-arm64:1.3.0", "redis:6.0.9-alpine", "vault:1.5.3", "kong:2.0.5"]));
     expect(ds.spec.template.spec.nodeSelector).toEqual({ "node-role.kubernetes.io/edge": "", "kubernetes.io/arch": "arm64" });
+    expect(ds.spec.template.spec.tolerations).toEqual([{ key: "node-role.kubernetes.io/edge", operator: "Exists", effect: "NoSchedule" }]);
   });
 
   test("GIVEN Napa on mixed arm64/amd64 edge nodes WHEN rendered single-pod THEN one DaemonSet per arch (not per node)", () => {

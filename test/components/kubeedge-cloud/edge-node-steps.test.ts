@@ -58,7 +58,11 @@ describe("edge node steps", () => {
     expect(cfg.modules.edgeHub.websocket.server).toBe("10.0.0.11:10000");
     expect(cfg.modules.edged.hostnameOverride).toBe("edge-1");
     expect(cfg.modules.edged.nodeLabels).toEqual({ "node-role.kubernetes.io/edge": "", "node-role.kubernetes.io/agent": "", site: "plant-a" });
-    expect(cfg.modules.edged.tailoredKubeletConfig).toEqual({ cgroupDriver: "systemd", containerRuntimeEndpoint: "unix:///run/containerd/containerd.sock" });
+    expect(cfg.modules.edged.tailoredKubeletConfig).toEqual({
+      cgroupDriver: "systemd",
+      containerRuntimeEndpoint: "unix:///run/containerd/containerd.sock",
+      registerWithTaints: [{ key: "node-role.kubernetes.io/edge", effect: "NoSchedule" }],
+    });
     const install = edgeNodeSteps(props(), TOKEN).find((s) => s.id === "edge-1/kubeedge-install")!;
     expect(install.script).toContain("https://github.com/kubeedge/kubeedge/releases/download/v1.23.1/keadm-v1.23.1-linux-arm64.tar.gz");
   });
@@ -126,5 +130,26 @@ describe("keadm mode", () => {
       expect(shellcheck(renderDeleteBundle(s))).toBe("");
     }
     expect(steps.map((s) => ({ id: s.id, script: s.script, deleteScript: s.deleteScript }))).toMatchSnapshot();
+  });
+});
+
+describe("edge taint", () => {
+  test("GIVEN the default WHEN edgecore.yaml is rendered THEN the node registers with the edge NoSchedule taint plus the host's own taints", () => {
+    const issues = new IssueCollector();
+    const hosts = clusterHosts();
+    hosts[3] = { ...hosts[3], taints: ["dedicated=plant:NoExecute"] };
+    const p = checkKubeEdgeCloud({ hosts, spec: baseSpec }, issues)!;
+    const join = edgeNodeSteps(p, TOKEN).find((s) => s.id === "edge-1/kubeedge-join")!;
+    const cfg = parse(join.files.find((f) => f.path === EDGECORE_CONFIG)!.content);
+    expect(cfg.modules.edged.tailoredKubeletConfig.registerWithTaints).toEqual([
+      { key: "node-role.kubernetes.io/edge", effect: "NoSchedule" },
+      { key: "dedicated", value: "plant", effect: "NoExecute" },
+    ]);
+  });
+
+  test("GIVEN taint: false WHEN edgecore.yaml is rendered THEN no taint is registered", () => {
+    const join = edgeNodeSteps(props({ edge: { taint: false } }), TOKEN).find((s) => s.id === "edge-2/kubeedge-join")!;
+    const cfg = parse(join.files.find((f) => f.path === EDGECORE_CONFIG)!.content);
+    expect(cfg.modules.edged.tailoredKubeletConfig.registerWithTaints).toBeUndefined();
   });
 });
