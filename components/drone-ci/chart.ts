@@ -4,7 +4,7 @@ import { Construct } from "constructs";
 import { DockerRunner } from "./docker-runner";
 import { GitServer } from "./git-service";
 import { KubeRunner } from "./kube-runner";
-import { podSecurityLabels } from "./labels";
+import { dronePodSecurityLabels } from "./labels";
 import { DroneServer } from "./server";
 import { DroneCiProps } from "./spec";
 
@@ -18,7 +18,7 @@ export class DroneCiChart extends Chart {
     super(scope, id);
     const { spec } = props;
     const ns = (name: string, level: "restricted" | "baseline" | "privileged") =>
-      new k8s.KubeNamespace(this, `namespace-${name}`, { metadata: { name, labels: podSecurityLabels(level) } });
+      new k8s.KubeNamespace(this, `namespace-${name}`, { metadata: { name, labels: dronePodSecurityLabels(level) } });
     ns(spec.namespace, "restricted");
     ns(spec.runner.namespace, spec.runner.kind === "docker" ? "privileged" : "baseline");
     if (spec.runner.kind === "kube") ns(spec.runner.buildNamespace, "baseline");

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { hasRole, Host, internalAddress } from "../../lib/hosts/host";
 import { IssueCollector, parseInto } from "../../lib/validation/issues";
-import { compareVersions, CSI_DRIVER_NFS_VERSION, NFS_SUBDIR_MIN_VERSION, NFS_SUBDIR_VERSION, RETIRED_PROVISIONER_IMAGE } from "./versions";
+import { compareProvisionerVersions, CSI_DRIVER_NFS_VERSION, NFS_SUBDIR_MIN_VERSION, NFS_SUBDIR_VERSION, RETIRED_PROVISIONER_IMAGE } from "./versions";
 
 const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, "must be a lowercase DNS label (a-z, 0-9, '-', at most 63 characters)");
 const path = z.string().regex(/^\/[A-Za-z0-9._/-]*$/, "must be an absolute path of A-Z a-z 0-9 . _ - /");
@@ -141,7 +141,7 @@ export function validateNfsProvisioner(input: unknown, hosts: readonly Host[], i
   const p = spec.provisioner;
   const sc = spec.storageClass;
   if (p.kind === "nfs-subdir-external-provisioner") {
-    if (compareVersions(p.version, NFS_SUBDIR_MIN_VERSION) < 0) {
+    if (compareProvisionerVersions(p.version, NFS_SUBDIR_MIN_VERSION) < 0) {
       issues.add(`${base}.provisioner.version`, p.version, `is older than ${NFS_SUBDIR_MIN_VERSION}; releases before v4.0.0 need selfLink, which Kubernetes removed (RemoveSelfLink=false is gone since 1.24)`);
     }
     if (p.image?.includes(RETIRED_PROVISIONER_IMAGE)) {

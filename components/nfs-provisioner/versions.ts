@@ -28,7 +28,7 @@ export const NFS_SUBDIR_IMAGE = "registry.k8s.io/sig-storage/nfs-subdir-external
 export const RETIRED_PROVISIONER_IMAGE = "external_storage/nfs-client-provisioner";
 
 /** Compares `vMAJOR.MINOR.PATCH` versions; negative when a < b. */
-export function compareVersions(a: string, b: string): number {
+export function compareProvisionerVersions(a: string, b: string): number {
   const pa = a.replace(/^v/, "").split(".").map(Number);
   const pb = b.replace(/^v/, "").split(".").map(Number);
   for (let i = 0; i < 3; i++) if ((pa[i] ?? 0) !== (pb[i] ?? 0)) return (pa[i] ?? 0) - (pb[i] ?? 0);

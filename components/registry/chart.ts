@@ -2,7 +2,7 @@ import { Chart } from "cdk8s";
 import { k8s } from "cdk8s-plus-27";
 import { Construct } from "constructs";
 import { createHash } from "crypto";
-import { POD_PATHS, registryConfigDir, registrySecretEnv, renderRegistryConfig } from "./config";
+import { REGISTRY_POD_PATHS, registryConfigDir, registrySecretEnv, renderRegistryConfig } from "./config";
 import { renderHtpasswd } from "./htpasswd";
 import { REGISTRY_SERVER_SELECTOR, registryLabels } from "./labels";
 import { REGISTRY_CONTAINER_SECURITY, REGISTRY_POD_SECURITY } from "./pod-hardening";
@@ -31,7 +31,7 @@ export class RegistryChart extends Chart {
     const ns = mode.namespace;
     const tls = props.tls.kind === "tls";
     const configDir = registryConfigDir(props.spec);
-    const config = renderRegistryConfig(props, POD_PATHS);
+    const config = renderRegistryConfig(props, REGISTRY_POD_PATHS);
     const htpasswd = props.spec.auth ? renderHtpasswd(props.users, props.httpSecret) : undefined;
 
     new k8s.KubeNamespace(this, "namespace", {
@@ -89,7 +89,7 @@ export class RegistryChart extends Chart {
     ];
     const mounts: k8s.VolumeMount[] = [
       { name: "config", mountPath: configDir, readOnly: true },
-      { name: "data", mountPath: POD_PATHS.rootDirectory },
+      { name: "data", mountPath: REGISTRY_POD_PATHS.rootDirectory },
       { name: "tmp", mountPath: "/tmp" },
       ...(htpasswd !== undefined ? [{ name: "auth", mountPath: "/auth", readOnly: true }] : []),
       ...(tls ? [{ name: "tls", mountPath: "/etc/ssl/docker", readOnly: true }] : []),

@@ -16,7 +16,7 @@ export interface RegistryConfigPaths {
 }
 
 /** Paths inside the registry pod. */
-export const POD_PATHS: RegistryConfigPaths = {
+export const REGISTRY_POD_PATHS: RegistryConfigPaths = {
   rootDirectory: "/var/lib/registry",
   htpasswd: "/auth/htpasswd",
   certificate: "/etc/ssl/docker/tls.crt",

@@ -3,7 +3,7 @@ import { createHash } from "crypto";
 import { RegistryUser } from "./spec";
 
 /** bcrypt cost of htpasswd entries. */
-export const BCRYPT_COST = 10;
+export const HTPASSWD_BCRYPT_COST = 10;
 
 /**
  * An htpasswd file with bcrypt entries (the only scheme distribution accepts). The salt is derived from `seed`
@@ -16,5 +16,5 @@ export function renderHtpasswd(users: readonly RegistryUser[], seed: string): st
 
 function deterministicSalt(seed: string, u: RegistryUser): string {
   const digest = createHash("sha256").update(JSON.stringify([seed, u.username, u.password])).digest();
-  return `$2b$${String(BCRYPT_COST).padStart(2, "0")}$${encodeBase64(digest.subarray(0, 16), 16)}`;
+  return `$2b$${String(HTPASSWD_BCRYPT_COST).padStart(2, "0")}$${encodeBase64(digest.subarray(0, 16), 16)}`;
 }
