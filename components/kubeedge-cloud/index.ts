@@ -9,3 +9,4 @@ export * from "./runtime";
 export * from "./edge-node-steps";
 export * from "./keadm-init-steps";
 export * from "./kubeedge-cloud";
+export * from "./firewall-steps";

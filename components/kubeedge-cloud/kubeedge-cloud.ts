@@ -8,6 +8,7 @@ import { hostStepCommands } from "../../lib/pulumi/host-step-commands";
 import { IssueCollector } from "../../lib/validation/issues";
 import { cloudCoreChart, edgeAvoidancePatches, STREAM_CERT_SECRET } from "./cloudcore-chart";
 import { EDGE_STEPS, edgeNodeSteps, TOKEN_PLACEHOLDER } from "./edge-node-steps";
+import { cloudFirewallSteps } from "./firewall-steps";
 import { keadmInitSteps, KEADM_STEPS } from "./keadm-init-steps";
 import { JoinParameters, KubeEdgeCloudProps, KubeEdgeCloudSpecInput, NAMESPACE, TOKEN_SECRET } from "./spec";
 import { checkKubeEdgeCloud } from "./validate";
@@ -100,6 +101,7 @@ export class KubeEdgeCloud extends pulumi.ComponentResource {
       }),
     );
 
+    const firewall = hostStepCommands({ structure: cloudFirewallSteps(p) }, { parent: this, prefix: `${name}-cloud`, hosts: p.cloudHosts, dependsOn: ready });
     const steps = edgeNodeSteps(p, TOKEN_PLACEHOLDER);
     const prepare = hostStepCommands(
       { structure: steps.filter((s) => s.name !== EDGE_STEPS.join) },
@@ -107,7 +109,7 @@ export class KubeEdgeCloud extends pulumi.ComponentResource {
     );
     hostStepCommands(
       { structure: steps.filter((s) => s.name === EDGE_STEPS.join), material: token, render: (t: string) => edgeNodeSteps(p, t).filter((s) => s.name === EDGE_STEPS.join) },
-      { parent: this, prefix: `${name}-edge`, hosts: p.edgeHosts, existing: prepare, dependsOn: [tokenSecret, ...cloudcoreReady, ...patches] },
+      { parent: this, prefix: `${name}-edge`, hosts: p.edgeHosts, existing: prepare, dependsOn: [tokenSecret, ...cloudcoreReady, ...patches, ...firewall.values()] },
     );
 
     this.cloudcoreAddress = pulumi.output(p.join.cloudcoreIpPort);

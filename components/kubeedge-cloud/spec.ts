@@ -138,6 +138,8 @@ export interface KubeEdgeCloudProps {
   readonly spec: KubeEdgeCloudSpec;
   /** Hosts with the role "edge". */
   readonly edgeHosts: readonly Host[];
+  /** Cloud hosts (role server or agent, not edge): where cloudcore may run and its ports are opened. */
+  readonly cloudHosts: readonly Host[];
   /** keadm mode: the host running `keadm init`. */
   readonly keadmHost?: Host;
   /** What edge nodes dial. */

@@ -123,7 +123,8 @@ export function checkKubeEdgeCloudSection(
   }
   if (issues.issues.length > before) return undefined;
   const pinned = spec.exposure.kind === "hostNetwork" ? cloudcoreHost(hosts, [joinAddress]) : undefined;
-  return { spec, edgeHosts, keadmHost, join: joinParameters(spec, joinAddress), ...(pinned ? { cloudcoreNode: pinned.name } : {}) };
+  const cloudHosts = hosts.filter((h) => !hasRole(h, "edge") && (hasRole(h, "server") || hasRole(h, "agent")));
+  return { spec, edgeHosts, cloudHosts, keadmHost, join: joinParameters(spec, joinAddress), ...(pinned ? { cloudcoreNode: pinned.name } : {}) };
 }
 
 /** The endpoint edge nodes dial, derived from exposure and ports. */

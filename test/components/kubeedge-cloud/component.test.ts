@@ -63,6 +63,7 @@ describe("KubeEdgeCloud (Pulumi mocks)", () => {
         "command:remote:Command edge-edge-edge-1-kubeedge-install",
         "command:remote:Command edge-edge-edge-1-kubeedge-join",
         "command:remote:Command edge-edge-edge-3-kubeedge-join",
+        "command:remote:Command edge-cloud-cp-1-kubeedge-firewall",
       ]),
     );
     expect(recorded.filter((r) => r.type === "command:remote:Command" && r.name.startsWith("edge-edge-"))).toHaveLength(9);
@@ -73,7 +74,9 @@ describe("KubeEdgeCloud (Pulumi mocks)", () => {
     expect(await dependencies("edge-stream-certs")).toEqual(["edge-namespace", "edge-stream", "edge-stream-ca"]);
     expect(await dependencies("edge-cloudcore")).toEqual(["edge-namespace", "edge-stream-certs"]);
     expect(await dependencies("edge-token")).toEqual(["edge-cloudcore"]);
-    expect(await dependencies("edge-edge-edge-1-kubeedge-join")).toEqual(expect.arrayContaining(["edge-edge-edge-1-kubeedge-install", "edge-token", "edge-cloudcore"]));
+    expect(await dependencies("edge-edge-edge-1-kubeedge-join")).toEqual(
+      expect.arrayContaining(["edge-edge-edge-1-kubeedge-install", "edge-token", "edge-cloudcore", "edge-cloud-cp-1-kubeedge-firewall"]),
+    );
     expect(await dependencies("edge-edge-edge-1-kubeedge-install")).toEqual(["edge-edge-edge-1-kubeedge-runtime"]);
     expect(await dependencies("edge-edge-edge-1-kubeedge-runtime")).toEqual([]);
   });

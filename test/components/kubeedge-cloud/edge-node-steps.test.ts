@@ -153,3 +153,33 @@ describe("edge taint", () => {
     expect(cfg.modules.edged.tailoredKubeletConfig.registerWithTaints).toBeUndefined();
   });
 });
+
+describe("cloud firewall", () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { cloudFirewallSteps, cloudcoreFirewallPorts } = require("../../../components/kubeedge-cloud/firewall-steps") as typeof import("../../../components/kubeedge-cloud/firewall-steps");
+
+  test("GIVEN hostNetwork pinned to cp-1 (Ubuntu, ufw) WHEN rendered THEN only cp-1 opens cloudcore's ports", () => {
+    const steps = cloudFirewallSteps(props());
+    expect(steps.map((s) => s.id)).toEqual(["cp-1/kubeedge-firewall"]);
+    expect(steps[0].script).toContain("for p in 10000/tcp 10002/tcp 10003/tcp 10004/tcp; do");
+    expect(steps[0].deleteScript).toContain('ufw delete allow "$p"');
+  });
+
+  test("GIVEN NodePort with QUIC WHEN rendered THEN every cloud host with a firewall opens the node ports, QUIC as udp", () => {
+    const p = props({ exposure: { kind: "NodePort" }, cloudHub: { advertiseAddress: ["10.0.0.11"], quic: true } });
+    expect(cloudcoreFirewallPorts(p)).toEqual([
+      { port: 30000, protocol: "tcp" },
+      { port: 30001, protocol: "udp" },
+      { port: 30002, protocol: "tcp" },
+      { port: 30003, protocol: "tcp" },
+      { port: 30004, protocol: "tcp" },
+    ]);
+    const steps = cloudFirewallSteps(p);
+    expect(steps.map((s) => s.id)).toEqual(["cp-1/kubeedge-firewall", "cp-2/kubeedge-firewall", "worker-1/kubeedge-firewall"]);
+    expect(steps[2].script).toContain("firewall-cmd --permanent --add-port");
+    for (const s of steps) {
+      expect(shellcheck(renderStepBundle(s))).toBe("");
+      expect(shellcheck(renderDeleteBundle(s))).toBe("");
+    }
+  });
+});
