@@ -19,8 +19,8 @@ const VERSION_MARKER = "/var/lib/edgecloud/kubeedge.version";
 export const EDGE_STEPS = { runtime: "kubeedge-runtime", install: "kubeedge-install", join: "kubeedge-join" } as const;
 
 /** Every edge host's steps: runtime → keadm + edgecore binaries → edgecore config with the token, started. */
-export function edgeNodeSteps(props: KubeEdgeCloudProps, token: string): HostStep[] {
-  return props.edgeHosts.flatMap((h) => [runtimeStep(props, h), installStep(props, h), joinStep(props, h, token)]);
+export function edgeNodeSteps(props: KubeEdgeCloudProps, token: string, joinAfter: readonly string[] = []): HostStep[] {
+  return props.edgeHosts.flatMap((h) => [runtimeStep(props, h), installStep(props, h), joinStep(props, h, token, joinAfter)]);
 }
 
 /** The container runtime (containerd by default) with the cgroup driver edgecore's kubelet expects. */
@@ -122,7 +122,7 @@ export function installStep(props: KubeEdgeCloudProps, host: Host): HostStep {
  * refreshed in `kubeedge/tokensecret` changes the file, so a re-run restarts edgecore with the fresh token.
  * Delete: `keadm reset` and cleanup of what join left.
  */
-export function joinStep(props: KubeEdgeCloudProps, host: Host, token: string): HostStep {
+export function joinStep(props: KubeEdgeCloudProps, host: Host, token: string, after: readonly string[] = []): HostStep {
   const release = kubeEdgeRelease(props.spec.version);
   const unit = [
     "[Unit]",
@@ -166,7 +166,7 @@ export function joinStep(props: KubeEdgeCloudProps, host: Host, token: string): 
       { path: EDGECORE_CONFIG, mode: "0600", content: edgeCoreConfigYaml(edgeCoreConfig(props, host, token)), secret: true },
       { path: `/etc/systemd/system/${EDGECORE_UNIT}`, mode: "0644", content: unit, secret: false },
     ],
-    dependsOn: [stepId(host.name, EDGE_STEPS.install)],
+    dependsOn: [stepId(host.name, EDGE_STEPS.install), ...after],
     deleteScript,
   });
 }

@@ -10,3 +10,4 @@ export * from "./edge-node-steps";
 export * from "./keadm-init-steps";
 export * from "./kubeedge-cloud";
 export * from "./firewall-steps";
+export * from "./host-steps";

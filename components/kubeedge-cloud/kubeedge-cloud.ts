@@ -1,3 +1,4 @@
+import type * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { HostInput } from "../../lib/hosts/host";
@@ -5,11 +6,13 @@ import { chartObjects } from "../../lib/manifests/chart";
 import { applyObjects, clusterProvider } from "../../lib/pulumi/manifests";
 import { Certificate, CertificateAuthority } from "../../lib/pulumi/certificates";
 import { hostStepCommands } from "../../lib/pulumi/host-step-commands";
+import { HostStep } from "../../lib/steps/host-step";
 import { IssueCollector } from "../../lib/validation/issues";
 import { cloudCoreChart, edgeAvoidancePatches, STREAM_CERT_SECRET } from "./cloudcore-chart";
-import { EDGE_STEPS, edgeNodeSteps, TOKEN_PLACEHOLDER } from "./edge-node-steps";
-import { cloudFirewallSteps } from "./firewall-steps";
-import { keadmInitSteps, KEADM_STEPS } from "./keadm-init-steps";
+import { EDGE_STEPS, TOKEN_PLACEHOLDER } from "./edge-node-steps";
+import { FIREWALL_STEP } from "./firewall-steps";
+import { kubeEdgeHostSteps } from "./host-steps";
+import { KEADM_STEPS } from "./keadm-init-steps";
 import { JoinParameters, KubeEdgeCloudProps, KubeEdgeCloudSpecInput, NAMESPACE, TOKEN_SECRET } from "./spec";
 import { checkKubeEdgeCloud } from "./validate";
 
@@ -58,6 +61,11 @@ export class KubeEdgeCloud extends pulumi.ComponentResource {
     // not fail on a Secret cloudcore has not created yet.
     let gate: pulumi.Output<unknown>;
 
+    // every host step in one plan (keadm init, cloud firewall, edge nodes); the join steps get the real token later
+    const hostSteps = kubeEdgeHostSteps(p, TOKEN_PLACEHOLDER);
+    const isJoin = (s: HostStep) => s.name === EDGE_STEPS.join && p.edgeHosts.some((h) => h.name === s.host);
+    let cloudCmds = new Map<string, command.remote.Command>();
+
     if (p.spec.mode === "manifests") {
       const objects = chartObjects(cloudCoreChart(p));
       const namespace = applyObjects(`${name}-namespace`, objects.filter((o) => o.kind === "Namespace"), { parent: this, provider, dependsOn: ready });
@@ -80,7 +88,9 @@ export class KubeEdgeCloud extends pulumi.ComponentResource {
       cloudcoreReady = [cloudcore];
       gate = certs.id;
     } else {
-      const cmds = hostStepCommands({ structure: keadmInitSteps(p, p.keadmHost!) }, { parent: this, prefix: `${name}-keadm`, hosts: [p.keadmHost!], dependsOn: ready });
+      const keadm = hostSteps.filter((s) => s.host === p.keadmHost!.name && (s.name === KEADM_STEPS.install || s.name === KEADM_STEPS.init));
+      const cmds = hostStepCommands({ structure: keadm }, { parent: this, prefix: `${name}-keadm`, hosts: [p.keadmHost!], dependsOn: ready });
+      cloudCmds = cmds;
       const init = cmds.get(`${p.keadmHost!.name}/${KEADM_STEPS.init}`)!;
       cloudcoreReady = [init];
       gate = init.stdout;
@@ -101,15 +111,21 @@ export class KubeEdgeCloud extends pulumi.ComponentResource {
       }),
     );
 
-    const firewall = hostStepCommands({ structure: cloudFirewallSteps(p) }, { parent: this, prefix: `${name}-cloud`, hosts: p.cloudHosts, dependsOn: ready });
-    const steps = edgeNodeSteps(p, TOKEN_PLACEHOLDER);
+    const firewallSteps = hostSteps.filter((s) => s.name === FIREWALL_STEP);
+    const firewall = hostStepCommands({ structure: firewallSteps }, { parent: this, prefix: `${name}-cloud`, hosts: p.cloudHosts, dependsOn: ready });
     const prepare = hostStepCommands(
-      { structure: steps.filter((s) => s.name !== EDGE_STEPS.join) },
+      { structure: hostSteps.filter((s) => p.edgeHosts.some((h) => h.name === s.host) && !isJoin(s)) },
       { parent: this, prefix: `${name}-edge`, hosts: p.edgeHosts },
     );
     hostStepCommands(
-      { structure: steps.filter((s) => s.name === EDGE_STEPS.join), material: token, render: (t: string) => edgeNodeSteps(p, t).filter((s) => s.name === EDGE_STEPS.join) },
-      { parent: this, prefix: `${name}-edge`, hosts: p.edgeHosts, existing: prepare, dependsOn: [tokenSecret, ...cloudcoreReady, ...patches, ...firewall.values()] },
+      { structure: hostSteps.filter(isJoin), material: token, render: (t: string) => kubeEdgeHostSteps(p, t).filter(isJoin) },
+      {
+        parent: this,
+        prefix: `${name}-edge`,
+        hosts: p.edgeHosts,
+        existing: new Map([...cloudCmds, ...firewall, ...prepare]),
+        dependsOn: [tokenSecret, ...cloudcoreReady, ...patches],
+      },
     );
 
     this.cloudcoreAddress = pulumi.output(p.join.cloudcoreIpPort);

@@ -183,3 +183,20 @@ describe("cloud firewall", () => {
     }
   });
 });
+
+describe("kubeEdgeHostSteps", () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { kubeEdgeHostSteps } = require("../../../components/kubeedge-cloud/host-steps") as typeof import("../../../components/kubeedge-cloud/host-steps");
+
+  test("GIVEN keadm mode WHEN every host step is planned THEN joins wait for keadm init and the cloud firewall, in one valid plan", () => {
+    const steps = kubeEdgeHostSteps(props({ mode: "keadm" }), TOKEN);
+    expect(() => makePlan(steps)).not.toThrow();
+    expect(steps.find((s) => s.id === "edge-2/kubeedge-join")!.dependsOn).toEqual(["edge-2/kubeedge-install", "cp-1/kubeedge-firewall", "cp-1/kubeedge-keadm-init"]);
+  });
+
+  test("GIVEN manifests mode WHEN planned THEN there is no keadm step and joins wait for the firewall only", () => {
+    const steps = kubeEdgeHostSteps(props(), TOKEN);
+    expect(steps.some((s) => s.name === "kubeedge-keadm-init")).toBe(false);
+    expect(steps.find((s) => s.id === "edge-1/kubeedge-join")!.dependsOn).toEqual(["edge-1/kubeedge-install", "cp-1/kubeedge-firewall"]);
+  });
+});
