@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { K3sHaCluster } from "../components/k3s-ha-cluster/k3s-ha-cluster";
 import { clusterTopology } from "../components/k3s-ha-cluster/topology";
+import { DroneCi } from "../components/drone-ci/drone-ci";
 import { EdgeXStack } from "../components/edgex-stack/edgex-stack";
 import { KubeEdgeCloud } from "../components/kubeedge-cloud/kubeedge-cloud";
 import { NfsProvisioner } from "../components/nfs-provisioner/nfs-provisioner";
@@ -36,6 +37,8 @@ export class EdgecloudEnvironment extends pulumi.ComponentResource {
   readonly registry?: Registry;
   /** @default - undefined without an `nfs` section */
   readonly nfs?: NfsProvisioner;
+  /** @default - undefined without a `drone` section */
+  readonly drone?: DroneCi;
   /** @default - undefined without a `kubeedge` section */
   readonly kubeedge?: KubeEdgeCloud;
   /** @default - undefined without an `edgex` section */
@@ -49,7 +52,7 @@ export class EdgecloudEnvironment extends pulumi.ComponentResource {
     super(ENVIRONMENT_TYPE, name, {}, opts);
     const env = validateEnvironment(args.environment, `"${name}"`);
     this.environment = env;
-    const raw = wireEnvironment(args.environment) as { hosts: HostInput[]; k3s?: unknown; nfs?: unknown; registry?: unknown; kubeedge?: unknown; edgex?: unknown };
+    const raw = wireEnvironment(args.environment) as { hosts: HostInput[]; k3s?: unknown; nfs?: unknown; registry?: unknown; drone?: unknown; kubeedge?: unknown; edgex?: unknown };
     const topo = clusterTopology(env.cluster);
 
     // The registry first: K3s nodes need its mirror, credentials and CA before K3s starts.
@@ -73,6 +76,10 @@ export class EdgecloudEnvironment extends pulumi.ComponentResource {
     const storageReady = this.nfs ? [this.nfs.objects] : [lastServerStart];
     if (env.registry && env.registry.spec.mode.kind === "in-cluster") {
       this.registry = new Registry(`${name}-registry`, { spec: raw.registry as never, hosts: env.hosts, kubeconfig: this.kubeconfig, dependsOn: storageReady }, { parent: this });
+    }
+
+    if (env.drone) {
+      this.drone = new DroneCi(`${name}-drone`, { spec: raw.drone as never, kubeconfig: this.kubeconfig, dependsOn: storageReady }, { parent: this });
     }
 
     // Edge nodes join cloudcore's advertised address; EdgeX (arches and version wired) waits for them.
@@ -101,6 +108,6 @@ export class EdgecloudEnvironment extends pulumi.ComponentResource {
       );
     }
 
-    this.registerOutputs({ kubeconfig: this.kubeconfig, apiServer: this.apiServer, registryEndpoint: this.registry?.endpoint, storageClass: this.nfs?.storageClassName, cloudcoreAddress: this.kubeedge?.cloudcoreAddress });
+    this.registerOutputs({ kubeconfig: this.kubeconfig, apiServer: this.apiServer, registryEndpoint: this.registry?.endpoint, storageClass: this.nfs?.storageClassName, droneUrl: this.drone?.serverUrl, cloudcoreAddress: this.kubeedge?.cloudcoreAddress });
   }
 }

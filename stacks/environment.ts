@@ -7,6 +7,7 @@ import { K3sHaClusterProps } from "../components/k3s-ha-cluster/spec";
 import { Host, hasRole } from "../lib/hosts/host";
 import { validateHosts } from "../lib/hosts/validate-hosts";
 import { IssueCollector, ValidationError, ValidationIssue, parseInto } from "../lib/validation/issues";
+import { DroneCiPlan, validateDroneCi } from "../components/drone-ci/spec";
 import { EdgeXStackProps } from "../components/edgex-stack/spec";
 import { checkEdgeXStackSection } from "../components/edgex-stack/validate";
 import { KubeEdgeCloudProps } from "../components/kubeedge-cloud/spec";
@@ -35,6 +36,8 @@ export const EnvironmentFileSchema = z.strictObject({
   nfs: z.unknown().optional(),
   /** {@link RegistrySpecSchema}: a container registry every node pulls from. @default - no registry */
   registry: z.unknown().optional(),
+  /** {@link DroneCiSpecSchema}: Drone CI (+ optional Gogs/Gitea) in the cluster. @default - no Drone */
+  drone: z.unknown().optional(),
   /** {@link KubeEdgeCloudSpecSchema}: cloudcore and the hosts with the role "edge" joined to it. @default - no KubeEdge */
   kubeedge: z.unknown().optional(),
   /** {@link EdgeXStackSpecSchema}: EdgeX Foundry on the edge nodes. @default - no EdgeX */
@@ -55,6 +58,8 @@ export interface Environment {
   readonly nfs?: NfsProvisionerProps;
   /** @default - no registry */
   readonly registry?: RegistryPlan;
+  /** @default - no Drone */
+  readonly drone?: DroneCiPlan;
   /** @default - no KubeEdge */
   readonly kubeedge?: KubeEdgeCloudProps;
   /** @default - no EdgeX */
@@ -102,6 +107,7 @@ export function checkEnvironment(raw: unknown, issues: IssueCollector): Environm
   const cluster = checkK3sHaCluster({ name: file.name, hosts: file.hosts, spec: file.k3s }, issues);
   const nfs = file.nfs === undefined ? undefined : validateNfsProvisioner(file.nfs, hosts, issues, "nfs");
   const registry = file.registry === undefined ? undefined : validateRegistry(file.registry, hosts, issues, "registry");
+  const drone = file.drone === undefined ? undefined : validateDroneCi(file.drone, issues, "drone");
   const kubeedge = file.kubeedge === undefined ? undefined : checkKubeEdgeCloudSection(hosts, file.kubeedge, issues);
   if (file.kubeedge === undefined) {
     hosts.forEach((h, i) => hasRole(h, "edge") && issues.add(`hosts[${i}].roles`, h.roles, 'has "edge", but the environment has no kubeedge section to join edge nodes to'));
@@ -119,6 +125,7 @@ export function checkEnvironment(raw: unknown, issues: IssueCollector): Environm
     cluster,
     ...(nfs ? { nfs } : {}),
     ...(registry ? { registry } : {}),
+    ...(drone ? { drone } : {}),
     ...(kubeedge ? { kubeedge } : {}),
     ...(edgex ? { edgex } : {}),
     ...(rancher ? { rancher } : {}),

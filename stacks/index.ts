@@ -21,3 +21,5 @@ export const storageClass = stack.nfs?.storageClassName;
 export const cloudcoreAddress = stack.kubeedge?.cloudcoreAddress;
 export const edgeJoin = stack.kubeedge?.joinParameters;
 export const edgexEntryPoints = stack.edgex?.entryPoints;
+export const droneUrl = stack.drone?.serverUrl;
+export const gitUrl = stack.drone?.providerServer;

@@ -1,5 +1,6 @@
 import { randomBytes } from "crypto";
 import { ClusterMaterial, generateClusterMaterial, placeholderMaterial } from "../components/k3s-ha-cluster/material";
+import { DroneCiPlan, DroneCiProps } from "../components/drone-ci/spec";
 import { RegistryPlan, RegistryProps, RegistryTlsMaterial, endpointHost } from "../components/registry/spec";
 import { createCa, issueCert } from "../lib/pki/x509";
 import { Environment } from "./environment";
@@ -10,6 +11,8 @@ export interface EnvironmentMaterial {
   readonly cluster: ClusterMaterial;
   /** @default - no registry */
   readonly registry?: RegistryProps;
+  /** @default - no Drone */
+  readonly drone?: DroneCiProps;
   /** cloudcore's stream certificates (manifests mode). @default - no KubeEdge */
   readonly kubeedgeStream?: { readonly caPem: string; readonly certPem: string; readonly keyPem: string };
 }
@@ -22,7 +25,27 @@ export async function environmentMaterial(env: Environment, kind: "generated" | 
   const cluster = kind === "placeholder" ? placeholderMaterial(env.cluster) : await generateClusterMaterial(env.cluster, hex(32));
   const registry = env.registry ? await registryProps(env.registry, kind) : undefined;
   const kubeedgeStream = env.kubeedge?.spec.mode === "manifests" ? await streamCerts(env, kind) : undefined;
-  return { kind, cluster, ...(registry ? { registry } : {}), ...(kubeedgeStream ? { kubeedgeStream } : {}) };
+  const drone = env.drone ? droneProps(env.drone, kind) : undefined;
+  return { kind, cluster, ...(registry ? { registry } : {}), ...(drone ? { drone } : {}), ...(kubeedgeStream ? { kubeedgeStream } : {}) };
+}
+
+/** Drone's secrets: the spec's when given, else generated like DroneCi does (RPC 32 bytes, database key 16 bytes hex). */
+function droneProps(plan: DroneCiPlan, kind: "generated" | "placeholder"): DroneCiProps {
+  const spec = plan.spec;
+  const gen = (name: string, bytes: number) => (kind === "placeholder" ? `<drone-${name}>` : hex(bytes));
+  const p = spec.provider;
+  const db = spec.server.database;
+  return {
+    spec,
+    providerServer: plan.providerServer,
+    rpcSecret: spec.rpcSecret !== undefined ? String(spec.rpcSecret) : gen("rpc-secret", 32),
+    databaseSecret: spec.databaseSecret !== undefined ? String(spec.databaseSecret) : gen("database-secret", 16),
+    ...(p.kind !== "gogs" ? { clientSecret: String(p.clientSecret) } : {}),
+    ...(db.driver !== "sqlite3" ? { databaseDatasource: String(db.datasource) } : {}),
+    ...(spec.git
+      ? { gitSecrets: { secretKey: gen("git-secret-key", 32), internalToken: spec.git.kind === "gitea" ? gen("git-internal-token", 32) : "", jwtSecret: spec.git.kind === "gitea" ? gen("git-jwt-secret", 32) : "" } }
+      : {}),
+  };
 }
 
 /** The CA and server/client certificate of cloudcore's stream (what KubeEdgeCloud makes as stateful resources). */

@@ -1,6 +1,7 @@
 import { renderK3sHaClusterSteps } from "../components/k3s-ha-cluster/plan";
 import { clusterTopology } from "../components/k3s-ha-cluster/topology";
 import { kubeVipChart } from "../components/k3s-ha-cluster/registration/kube-vip-chart";
+import { DroneCiChart } from "../components/drone-ci/chart";
 import { edgeXObjects } from "../components/edgex-stack/chart";
 import { STREAM_CERT_SECRET, cloudCoreObjects } from "../components/kubeedge-cloud/cloudcore-chart";
 import { KUBEEDGE_COMPONENT, TOKEN_PLACEHOLDER, edgeNodeSteps } from "../components/kubeedge-cloud/edge-node-steps";
@@ -99,6 +100,12 @@ export function synthesizeWith(env: Environment, material: EnvironmentMaterial, 
     progress(`registry: rendering (${registry.spec.mode.kind} mode, endpoint ${registry.endpoint})`);
     if (registry.spec.mode.kind === "in-cluster") manifests.registry = chartObjects(new RegistryChart(newApp(), "registry", registry));
     else later.push(...registryHostSteps(registry));
+  }
+
+  if (material.drone) {
+    const d = material.drone;
+    progress(`drone-ci: rendering (${d.spec.provider.kind} at ${d.providerServer}, ${d.spec.runner.kind} runner)`);
+    manifests["drone-ci"] = chartObjects(new DroneCiChart(newApp(), "drone", d));
   }
 
   const ke = env.kubeedge;

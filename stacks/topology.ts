@@ -94,6 +94,7 @@ export function environmentTopology(env: Environment): EnvironmentTopology {
   const r = env.registry;
   if (r?.spec.mode.kind === "host" && r.host) put(r.host.name, `registry :${r.spec.mode.port}`);
   if (r?.spec.mode.kind === "in-cluster") workloads.push("registry");
+  if (env.drone) workloads.push(`drone${env.drone.spec.git ? ` + ${env.drone.spec.git.kind}` : ""}`);
   const ke = env.kubeedge;
   if (ke) {
     if (ke.cloudcoreNode) put(ke.cloudcoreNode, "cloudcore");

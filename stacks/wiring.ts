@@ -6,7 +6,9 @@ import { DEFAULT_K3S_VERSION } from "../components/k3s-ha-cluster/k3s/version";
  * left unset:
  *
  * - the NFS StorageClass backs the in-cluster registry's PVC (`registry.mode.storage.storageClassName`) and EdgeX's
- *   PVCs (`edgex.persistence` of kind `pvc`, `edgex.secretsVolume` for per-service placement with security);
+ *   PVCs (`edgex.persistence` of kind `pvc`, `edgex.secretsVolume` for per-service placement with security), and
+ *   Drone's and its Gogs/Gitea's data (`drone.server.storage`, `drone.git.storage`);
+ * - Drone's provider URL comes from the in-cluster Gogs/Gitea (DroneCi's own validation does that);
  * - KubeEdge and EdgeX are checked against the cluster's K3s version (`kubernetesVersion`);
  * - EdgeX gets one DaemonSet per architecture of the edge hosts (`edgex.arches`).
  */
@@ -18,6 +20,16 @@ export function wireEnvironment(raw: Record<string, unknown>): Record<string, un
   if (nfsClass && registry && mode?.kind === "in-cluster") {
     const storage = asRecord(mode.storage) ?? {};
     if (storage.storageClassName === undefined) out.registry = { ...registry, mode: { ...mode, storage: { ...storage, storageClassName: nfsClass } } };
+  }
+  const drone = asRecord(raw.drone);
+  if (nfsClass && drone) {
+    const withClass = (part: unknown) => {
+      const r = asRecord(part);
+      if (!r) return part;
+      const st = asRecord(r.storage) ?? {};
+      return st.storageClassName === undefined ? { ...r, storage: { ...st, storageClassName: nfsClass } } : r;
+    };
+    out.drone = { ...drone, ...(drone.server !== undefined ? { server: withClass(drone.server) } : {}), ...(drone.git !== undefined ? { git: withClass(drone.git) } : {}) };
   }
   const k3sVersion = asRecord(raw.k3s)?.version;
   const kubernetesVersion = typeof k3sVersion === "string" ? k3sVersion : DEFAULT_K3S_VERSION;

@@ -38,6 +38,7 @@ describe("EdgecloudEnvironment (Pulumi mocks): the default environment", () => {
     expect(named("edgecloud:k3s:K3sHaCluster")).toEqual(["default", "multi-site-beijing"]);
     expect(named("edgecloud:storage:NfsProvisioner")).toEqual(["default-nfs"]);
     expect(named("edgecloud:services:Registry")).toEqual(["default-registry"]);
+    expect(named("edgecloud:services:DroneCi")).toEqual(["default-drone"]);
     expect(named("edgecloud:edge:KubeEdgeCloud")).toEqual(["default-kubeedge"]);
     expect(named("edgecloud:edge:EdgeXStack")).toEqual(["default-edgex"]);
     expect(stack.apiServer).toBe("https://192.168.10.100:6443");
@@ -58,6 +59,7 @@ describe("EdgecloudEnvironment (Pulumi mocks): the default environment", () => {
     const objs = (group.inputs.objs?.value ?? group.inputs.objs) as { kind: string; spec?: { storageClassName?: string } }[];
     expect(objs.find((o) => o.kind === "PersistentVolumeClaim")!.spec!.storageClassName).toBe("nfs");
     expect(await dependenciesOf("default-registry-objects")).toContain("default-nfs-objects");
+    expect(await dependenciesOf("default-drone-objects")).toContain("default-nfs-objects");
   });
 
   test("THEN the edge nodes join cloudcore's address, and EdgeX waits for KubeEdge", async () => {

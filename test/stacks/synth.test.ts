@@ -1,4 +1,6 @@
-import { validateEnvironment } from "../../stacks/environment";
+import { join } from "path";
+import { environmentsDir, loadEnvironment, validateEnvironment } from "../../stacks/environment";
+import { synthSecretResolver } from "../../stacks/secret-refs";
 import { synthesize } from "../../stacks/synth";
 import { haHosts, haSpec } from "../fixtures/cluster";
 
@@ -23,6 +25,19 @@ describe("synthesize", () => {
       expect(config.files.some((f) => f.path.startsWith("/etc/rancher/k3s/registry-ca/"))).toBe(true);
     }
     expect(out.manifests.registry!.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(expect.arrayContaining(["Deployment/registry", "PersistentVolumeClaim/registry-data"]));
+  });
+
+  test("GIVEN the default environment THEN every PVC uses the NFS class and Drone points at the in-cluster Gogs", async () => {
+    const env = loadEnvironment(join(environmentsDir(), "default.yaml"), { secrets: synthSecretResolver("placeholder") });
+    const out = await synthesize(env, { material: "placeholder" });
+    const pvcs = Object.values(out.manifests).flat().filter((o) => o.kind === "PersistentVolumeClaim");
+    expect(pvcs.map((o) => `${o.metadata.namespace}/${o.metadata.name}`).sort()).toEqual(["drone/drone-server-data", "git/gogs-data", "registry/registry-data"]);
+    for (const pvc of pvcs) expect((pvc.spec as { storageClassName?: string }).storageClassName).toBe("nfs");
+    const sc = out.manifests["nfs-provisioner"]!.find((o) => o.kind === "StorageClass")!;
+    expect(sc.metadata.name).toBe("nfs");
+    expect(sc.metadata.annotations?.["storageclass.kubernetes.io/is-default-class"]).toBe("true");
+    const droneEnv = out.manifests["drone-ci"]!.find((o) => o.kind === "ConfigMap" && /drone/.test(o.metadata.name))!;
+    expect(JSON.stringify(droneEnv)).toContain('"DRONE_GOGS_SERVER":"http://gogs.git.svc.cluster.local:3000"');
   });
 
   test("GIVEN generated material THEN the token and certificates are real and differ between runs", async () => {
