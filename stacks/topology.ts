@@ -71,15 +71,16 @@ export function environmentTopology(env: Environment): EnvironmentTopology {
   const endpoints: TopologyEndpoint[] = [];
   const links: TopologyLink[] = [];
   const registrationId = "registration";
-  const regLabel = reg?.kind === "kube-vip" ? "kube-vip VIP" : "external load balancer";
-  if (reg) endpoints.push({ id: registrationId, label: regLabel, detail: `registration ${t.registrationAddress}:6443`, kind: "registration" });
-  const joinTarget = endpoints.some((e) => e.id === registrationId) ? registrationId : t.servers[0]!.name;
+  // Always an endpoint, so agents (bottom row) reach it from the adjacent row: the VIP, the LB, or the one server.
+  const regLabel = reg?.kind === "kube-vip" ? "kube-vip VIP" : reg?.kind === "external" ? "external load balancer" : `server ${t.servers[0]!.name}`;
+  endpoints.push({ id: registrationId, label: regLabel, detail: `registration ${t.registrationAddress}:6443`, kind: "registration" });
+  const joinTarget = registrationId;
 
   for (let i = 0; i + 1 < t.etcd.length; i++) links.push({ from: t.etcd[i]!.name, to: t.etcd[i + 1]!.name, kind: "etcd-peer" });
   if (t.etcd.length > 2) links.push({ from: t.etcd[t.etcd.length - 1]!.name, to: t.etcd[0]!.name, kind: "etcd-peer" });
   // Servers reach the etcd hosts over the network; etcd co-located on the servers needs no arrow.
   if (t.etcd.some((e) => !hasRole(e, "server"))) for (const s of t.servers) links.push({ from: s.name, to: "tier:etcd", kind: "datastore" });
-  if (joinTarget === registrationId) for (const s of t.servers) links.push({ from: registrationId, to: s.name, kind: "fronts" });
+  for (const s of t.servers) links.push({ from: registrationId, to: s.name, kind: "fronts" });
   for (const a of t.agents) links.push({ from: a.name, to: joinTarget, kind: "join" });
   const nfs = env.nfs;
   let storage: string | undefined;
