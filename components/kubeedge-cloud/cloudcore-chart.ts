@@ -261,7 +261,8 @@ function iptablesManagerObjects(props: KubeEdgeCloudProps, image: (n: string) =>
   ];
 }
 
-function mosquittoDaemonSet(image: string): KubeObject {
+/** Upstream's eclipse-mosquitto DaemonSet on edge nodes (host network, 1883). */
+export function mosquittoDaemonSet(image: string): KubeObject {
   const labels = { "k8s-app": "eclipse-mosquitto", "app.kubernetes.io/part-of": "kubeedge" };
   return {
     apiVersion: "apps/v1",

@@ -9,32 +9,27 @@ export const KEADM_STEPS = { install: "kubeedge-install", init: "kubeedge-keadm-
 const MARKER = "/var/lib/edgecloud/keadm-init.sha256";
 
 /**
- * The cloudcore chart values `keadm init`/`keadm upgrade cloud` get for the typed options (keys of the chart's
- * values.yaml). Advertise addresses go through `--advertise-address`, which keadm places in the certificate SANs.
+ * The cloudcore chart values `keadm init`/`keadm upgrade cloud` get for the typed options — only keys the chart's
+ * values.yaml has (the chart fixes cloudcore's ports at 10000-10004, so custom ports are manifests-mode only; see
+ * validation). Advertise addresses go through `--advertise-address`, which keadm places in the certificate SANs.
  */
 export function keadmSetValues(props: KubeEdgeCloudProps): string[] {
   const { spec } = props;
   const e = spec.exposure;
   const values: [string, string | number | boolean][] = [
     ["cloudCore.modules.cloudHub.nodeLimit", spec.cloudHub.nodeLimit],
-    ["cloudCore.modules.cloudHub.websocket.port", spec.cloudHub.websocketPort],
+    ["cloudCore.modules.cloudHub.websocket.enable", true],
     ["cloudCore.modules.cloudHub.quic.enable", spec.cloudHub.quic],
-    ["cloudCore.modules.cloudHub.quic.port", spec.cloudHub.quicPort],
-    ["cloudCore.modules.cloudHub.https.port", spec.cloudHub.httpsPort],
+    ["cloudCore.modules.cloudHub.https.enable", true],
     ["cloudCore.modules.cloudStream.enable", spec.cloudStream.enable],
-    ["cloudCore.modules.cloudStream.streamPort", spec.cloudStream.streamPort],
-    ["cloudCore.modules.cloudStream.tunnelPort", spec.cloudStream.tunnelPort],
     ["cloudCore.modules.dynamicController.enable", spec.dynamicController],
     ["cloudCore.modules.router.enable", spec.router],
     ["cloudCore.hostNetWork", e.kind === "hostNetwork"],
     ["cloudCore.service.type", e.kind === "hostNetwork" ? "ClusterIP" : e.kind],
-    ["iptablesManager.enable", spec.iptablesManager.enable && spec.iptablesManager.mode === "external"],
-    ["iptablesManager.mode", spec.iptablesManager.mode],
-    ["cloudCore.modules.iptablesManager.enable", spec.iptablesManager.enable],
-    ["cloudCore.modules.iptablesManager.mode", spec.iptablesManager.mode],
     ["cloudCore.image.repository", `${spec.imageRepository}/cloudcore`],
+    ["iptablesManager.enable", spec.iptablesManager.enable],
+    ["iptablesManager.mode", spec.iptablesManager.mode],
     ["iptablesManager.image.repository", `${spec.imageRepository}/${spec.iptablesManager.framework === "nft" ? "iptables-manager-nft" : "iptables-manager"}`],
-    ["mqtt.enable", spec.mosquitto],
     ...spec.cloudHub.dnsNames.map((d, i): [string, string] => [`cloudCore.modules.cloudHub.dnsNames[${i}]`, d]),
     ...(e.kind === "NodePort"
       ? ([
@@ -45,7 +40,6 @@ export function keadmSetValues(props: KubeEdgeCloudProps): string[] {
           ["cloudCore.service.tunnelNodePort", e.nodePorts.tunnel],
         ] as [string, number][])
       : []),
-    ...(e.kind === "LoadBalancer" && e.loadBalancerIP ? ([["cloudCore.service.loadBalancerIP", e.loadBalancerIP]] as [string, string][]) : []),
   ];
   return values.map(([k, v]) => `${k}=${String(v)}`);
 }

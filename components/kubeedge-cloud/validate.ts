@@ -112,6 +112,19 @@ export function checkKubeEdgeCloudSection(
 
   let keadmHost: Host | undefined;
   if (spec.mode === "keadm") {
+    const fixed: [string, number, number][] = [
+      ["cloudHub.websocketPort", spec.cloudHub.websocketPort, 10000],
+      ["cloudHub.quicPort", spec.cloudHub.quicPort, 10001],
+      ["cloudHub.httpsPort", spec.cloudHub.httpsPort, 10002],
+      ["cloudStream.streamPort", spec.cloudStream.streamPort, 10003],
+      ["cloudStream.tunnelPort", spec.cloudStream.tunnelPort, 10004],
+    ];
+    for (const [field, value, upstream] of fixed) {
+      if (value !== upstream) issues.add(`${S}.${field}`, value, `must be ${upstream} with mode "keadm" (keadm's cloudcore chart fixes the port); use mode "manifests" for other ports`);
+    }
+    if (spec.exposure.kind === "LoadBalancer" && spec.exposure.loadBalancerIP !== undefined) {
+      issues.add(`${S}.exposure.loadBalancerIP`, spec.exposure.loadBalancerIP, 'cannot be set through keadm\'s cloudcore chart; use mode "manifests", or leave it to the load balancer');
+    }
     const servers = hosts.filter((h) => hasRole(h, "server"));
     keadmHost = spec.keadmHost !== undefined ? hosts.find((h) => h.name === spec.keadmHost) : servers[0];
     if (spec.keadmHost !== undefined && (!keadmHost || !hasRole(keadmHost, "server"))) {

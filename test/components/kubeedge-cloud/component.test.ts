@@ -110,9 +110,12 @@ describe("KubeEdgeCloud (Pulumi mocks)", () => {
   });
 
   test("GIVEN keadm mode THEN keadm init runs on the server over SSH and the token read waits for it", async () => {
-    const k = new KubeEdgeCloud("ke", { hosts, spec: { ...baseSpec, mode: "keadm" }, kubeconfig: "apiVersion: v1\nkind: Config\n" });
+    const k = new KubeEdgeCloud("ke", { hosts, spec: { ...baseSpec, mode: "keadm", mosquitto: true }, kubeconfig: "apiVersion: v1\nkind: Config\n" });
     await valueOf(k.joinToken);
+    await settle();
     expect(byName("ke-keadm-cp-1-kubeedge-keadm-init")).toBeDefined();
+    expect(await dependencies("ke-mosquitto")).toEqual(["ke-keadm-cp-1-kubeedge-keadm-init"]);
+    expect(await dependencies("ke-edge-edge-1-kubeedge-join")).toEqual(expect.arrayContaining(["ke-keadm-cp-1-kubeedge-keadm-init", "ke-cloud-cp-1-kubeedge-firewall", "ke-token"]));
     expect(byName("ke-cloudcore")).toBeUndefined();
     expect(await dependencies("ke-token")).toEqual(["ke-keadm-cp-1-kubeedge-keadm-init"]);
   });

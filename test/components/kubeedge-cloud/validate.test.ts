@@ -83,6 +83,13 @@ describe("checkKubeEdgeCloud", () => {
     expect(messages({ mode: "keadm", keadmHost: "worker-1" })).toEqual(['kubeedge.keadmHost "worker-1" must name a host with the role "server"; servers: cp-1, cp-2']);
   });
 
+  test("GIVEN keadm mode with a custom port or a LoadBalancer IP WHEN checked THEN both are refused (the chart fixes them)", () => {
+    expect(messages({ mode: "keadm", cloudHub: { advertiseAddress: ["10.0.0.11"], websocketPort: 11000 }, exposure: { kind: "LoadBalancer", loadBalancerIP: "10.0.0.11" } })).toEqual([
+      'kubeedge.cloudHub.websocketPort 11000 must be 10000 with mode "keadm" (keadm\'s cloudcore chart fixes the port); use mode "manifests" for other ports',
+      "kubeedge.exposure.loadBalancerIP \"10.0.0.11\" cannot be set through keadm's cloudcore chart; use mode \"manifests\", or leave it to the load balancer",
+    ]);
+  });
+
   test("GIVEN no advertise address WHEN checked THEN it is required", () => {
     expect(messages({ cloudHub: { advertiseAddress: [] } })).toEqual(["kubeedge.cloudHub.advertiseAddress [] must be >= 1 items"]);
   });
