@@ -360,8 +360,8 @@ function v3Services(o: V3Options, thirdParty: {
   const common = (ctx: EnvContext, self: string): Record<string, string> => ({
     EDGEX_SECURITY_SECRET_STORE: String(ctx.secure),
     EDGEX_CONFIG_PROVIDER: provider(ctx),
-    EDGEX_REGISTRY: provider(ctx),
     EDGEX_USE_REGISTRY: "true",
+    REGISTRY_HOST: ctx.host(registryKey),
     SERVICE_HOST: ctx.host(self),
     SERVICE_SERVERBINDADDR: ctx.bind,
     ...(ctx.secure ? { SECRETSTORE_HOST: ctx.host(o.secretStoreKey) } : {}),
