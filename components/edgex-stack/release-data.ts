@@ -435,7 +435,13 @@ function v3Services(o: V3Options, thirdParty: {
           image: thirdParty.database,
           ports: [{ name: "postgres", port: 5432 }],
           security: "always",
-          env: () => ({ POSTGRES_DB: "edgex_db", POSTGRES_USER: "postgres", POSTGRES_PASSWORD_FILE: "/tmp/edgex/secrets/postgres/password", PGDATA: "/var/lib/postgresql/data/pgdata", POSTGRES_HOST_AUTH_METHOD: "scram-sha-256" }),
+          // without security nothing writes a password: trust, reachable only on localhost or inside the namespace
+          env: (ctx) => ({
+            POSTGRES_DB: "edgex_db",
+            POSTGRES_USER: "postgres",
+            PGDATA: "/var/lib/postgresql/data/pgdata",
+            ...(ctx.secure ? { POSTGRES_PASSWORD_FILE: "/tmp/edgex/secrets/postgres/password", POSTGRES_HOST_AUTH_METHOD: "scram-sha-256" } : { POSTGRES_HOST_AUTH_METHOD: "trust" }),
+          }),
           args: (ctx) => ["-c", `listen_addresses=${ctx.bind === "127.0.0.1" ? "localhost" : "*"}`],
           probe: { kind: "exec", command: ["pg_isready", "-h", "127.0.0.1"] },
           after: [],
