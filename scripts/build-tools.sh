@@ -49,6 +49,9 @@ mkdir -p "$BIN"
 TIMES="$CACHE/$KEY/build-times.tsv"
 export GOFLAGS="-buildvcs=false -mod=readonly"
 export GOTOOLCHAIN=local
+# The module proxy only: never fall back to fetching sources from their VCS hosts ("direct").
+GOPROXY=$(go env GOPROXY | tr '|' ',' | tr ',' '\n' | grep -v -x -e direct -e off | paste -sd, -)
+export GOPROXY=${GOPROXY:-https://proxy.golang.org}
 export CGO_ENABLED=0
 
 # build <tools dir> <package> <binary> <extra ldflags>

@@ -67,6 +67,7 @@ export async function startApiServer(
   put("apiserver.crt", serving.certPem, 0o644);
   put("apiserver.key", serving.keyPem, 0o600);
   put("service-account.key", sa.keyPem, 0o600);
+  put("service-account.crt", sa.certPem, 0o644); // verification wants the public half (a certificate will do)
   copyFileSync(join(opts.binDir, "kube-apiserver"), join(h.root, "usr/local/bin/kube-apiserver"));
   chmodSync(join(h.root, "usr/local/bin/kube-apiserver"), 0o755);
 
@@ -85,7 +86,7 @@ export async function startApiServer(
     "--anonymous-auth=false",
     `--service-cluster-ip-range=${opts.serviceCidr}`,
     "--service-account-issuer=https://kubernetes.default.svc",
-    `--service-account-key-file=${DIR}/service-account.key`,
+    `--service-account-key-file=${DIR}/service-account.crt`,
     `--service-account-signing-key-file=${DIR}/service-account.key`,
     "--allow-privileged=true",
     "--profiling=false",
@@ -119,9 +120,11 @@ systemd-run --unit=${UNIT} --property=Restart=no /usr/local/bin/kube-apiserver $
     const r = await kubectl(["get", "--raw", "/readyz"], { timeoutMs: 35_000 });
     if (r.code === 0 && r.stdout.trim() === "ok") break;
     last = (r.stdout + r.stderr).trim();
-    if (Date.now() > deadline) {
+    const failed = (await lab.exec(host, `systemctl is-failed --quiet ${UNIT}`)).code === 0;
+    if (failed || Date.now() > deadline) {
       const journal = await lab.exec(host, `journalctl -u ${UNIT} --no-pager | tail -40`);
-      throw new Error(`kube-apiserver on ${host} not ready after ${(Date.now() - t0) / 1000} s (last: ${last})\n${journal.stdout}`);
+      const why = failed ? "exited" : `not ready after ${(Date.now() - t0) / 1000} s`;
+      throw new Error(`kube-apiserver on ${host} ${why} (last answer: ${last})\n${journal.stdout}`);
     }
     await new Promise((r2) => setTimeout(r2, 1000));
   }
