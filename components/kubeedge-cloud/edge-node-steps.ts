@@ -57,6 +57,12 @@ export function runtimeStep(props: KubeEdgeCloudProps, host: Host): HostStep {
     "  ec_changed",
     "fi",
     "ec_unit containerd.service /etc/containerd/config.toml",
+    // the release's minimum containerd (v1.15+ needs 1.6): a distribution too old fails here, not in edgecore
+    "have=$(containerd --version | grep -oE ' v?[0-9]+\\.[0-9]+' | head -n1 | tr -d ' v')",
+    `if [ "$(printf '%s\\n' ${kubeEdgeRelease(props.spec.version).minContainerd} "$have" | sort -V | head -n1)" != ${kubeEdgeRelease(props.spec.version).minContainerd} ]; then`,
+    `  ec_log "containerd $have on ${host.name} is older than ${kubeEdgeRelease(props.spec.version).minContainerd}, which KubeEdge ${props.spec.version} needs"`,
+    "  exit 1",
+    "fi",
     ...(runtime === "docker" ? ["ec_unit docker.service"] : []),
   ];
   return hostStep({
@@ -92,11 +98,16 @@ export function installStep(props: KubeEdgeCloudProps, host: Host): HostStep {
           `  cp ${shellQuote(install.dir)}/"$f" "$work/"`,
           "done",
         ];
+  const sums = install.sha512 ?? {};
+  const verify = [`${keadm}.tar.gz`, `${kubeedge}.tar.gz`]
+    .filter((f) => sums[f] !== undefined)
+    .map((f) => `echo ${shellQuote(`${sums[f]}  ${f}`)} | (cd "$work" && sha512sum -c --quiet -)`);
   const script = [
     `if [ "$(cat ${VERSION_MARKER} 2>/dev/null || true)" != ${v} ] || [ ! -x /usr/local/bin/keadm ] || [ ! -x /usr/local/bin/edgecore ]; then`,
     "  work=$(mktemp -d)",
     "  trap 'rm -rf \"$work\"' EXIT",
     ...fetch.map((l) => `  ${l}`),
+    ...verify.map((l) => `  ${l}`),
     `  tar -xzf "$work/${keadm}.tar.gz" -C "$work"`,
     `  tar -xzf "$work/${kubeedge}.tar.gz" -C "$work"`,
     `  install -m 0755 "$work/${keadm}/keadm/keadm" /usr/local/bin/keadm`,

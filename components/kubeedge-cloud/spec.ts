@@ -67,9 +67,16 @@ export const EdgeInstallSchema = z.discriminatedUnion("kind", [
     kind: z.literal("online"),
     /** @default "https://github.com/kubeedge/kubeedge/releases/download" */
     mirror: url.default("https://github.com/kubeedge/kubeedge/releases/download"),
+    /** sha512 per tarball file name (`keadm-v1.23.1-linux-arm64.tar.gz` → hex), checked before install. @default {} */
+    sha512: z.record(z.string(), z.string().regex(/^[a-f0-9]{128}$/, "must be a sha512 in hex")).optional(),
   }),
   /** Air-gap: both tarballs already in `dir` on every edge host. */
-  z.strictObject({ kind: z.literal("prestaged"), dir: path }),
+  z.strictObject({
+    kind: z.literal("prestaged"),
+    dir: path,
+    /** sha512 per tarball file name, checked before install. @default {} */
+    sha512: z.record(z.string(), z.string().regex(/^[a-f0-9]{128}$/, "must be a sha512 in hex")).optional(),
+  }),
 ]);
 
 export const EdgeSchema = z.strictObject({

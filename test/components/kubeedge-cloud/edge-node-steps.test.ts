@@ -85,6 +85,19 @@ describe("edge node steps", () => {
     expect(rt.script).toContain("ec_pkg dnf docker-ce containerd.io");
   });
 
+  test("GIVEN sha512 sums WHEN the install step is rendered THEN the tarballs are checked before install, and shellcheck is clean", () => {
+    const sum = "a".repeat(128);
+    const install = edgeNodeSteps(props({ edge: { install: { kind: "online", sha512: { "keadm-v1.23.1-linux-arm64.tar.gz": sum } } } }), TOKEN).find((s) => s.id === "edge-1/kubeedge-install")!;
+    expect(install.script).toContain(`echo '${sum}  keadm-v1.23.1-linux-arm64.tar.gz' | (cd "$work" && sha512sum -c --quiet -)`);
+    expect(install.script).not.toContain("kubeedge-v1.23.1-linux-arm64.tar.gz' |");
+    expect(shellcheck(renderStepBundle(install))).toBe("");
+  });
+
+  test("GIVEN a release needing containerd 1.6 WHEN the runtime step is rendered THEN an older containerd fails the step with a message", () => {
+    const rt = edgeNodeSteps(props(), TOKEN).find((s) => s.id === "edge-1/kubeedge-runtime")!;
+    expect(rt.script).toContain("is older than 1.6, which KubeEdge v1.23.1 needs");
+  });
+
   test("GIVEN pre-staged tarballs WHEN the install step is rendered THEN nothing is downloaded", () => {
     const install = edgeNodeSteps(props({ edge: { install: { kind: "prestaged", dir: "/opt/kubeedge" } } }), TOKEN).find((s) => s.id === "edge-2/kubeedge-install")!;
     expect(install.script).not.toContain("curl");
