@@ -72,7 +72,8 @@ export class CsiDriverNfs extends Construct {
         { name: "CSI_ENDPOINT", value: "unix:///csi/csi.sock" },
       ],
       ports: [{ name: "healthz", containerPort: healthPort, protocol: "TCP" }],
-      livenessProbe: { httpGet: { path: "/healthz", port: k8s.IntOrString.fromString("healthz") }, initialDelaySeconds: 30, timeoutSeconds: 10, periodSeconds: 30, failureThreshold: 5 },
+      // the liveness-probe sidecar listens on localhost only; with hostNetwork kubelet reaches it there
+      livenessProbe: { httpGet: { host: "localhost", path: "/healthz", port: k8s.IntOrString.fromString("healthz") }, initialDelaySeconds: 30, timeoutSeconds: 10, periodSeconds: 30, failureThreshold: 5 },
       securityContext: pluginSecurity,
       resources: { requests: { cpu: q("10m"), memory: q("20Mi") }, limits: { memory: q("300Mi") } },
       volumeMounts: [socket, { name: "pods-mount-dir", mountPath: `${kubelet}/pods`, mountPropagation: "Bidirectional" }],

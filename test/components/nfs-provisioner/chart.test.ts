@@ -33,6 +33,8 @@ describe("NfsProvisionerChart", () => {
       const nfs = node.containers.find((c: any) => c.name === "nfs");
       expect(nfs.volumeMounts).toContainEqual({ name: "pods-mount-dir", mountPath: "/var/lib/kubelet/pods", mountPropagation: "Bidirectional" });
       expect(node.hostNetwork).toBe(true);
+      // hostNetwork + a sidecar listening on localhost: kubelet must probe localhost
+      expect(nfs.livenessProbe.httpGet).toEqual({ host: "localhost", path: "/healthz", port: "healthz" });
       const controller = find(objects, "Deployment", "csi-nfs-controller").spec.template.spec;
       expect(controller.containers.map((c: any) => c.name)).toEqual(["csi-provisioner", "csi-resizer", "liveness-probe", "nfs"]);
     });
