@@ -21,6 +21,24 @@ const haveCommand = tools.hasPlugin("command");
 const suite = isRoot && haveCommand ? describe : describe.skip;
 if (!haveCommand) console.warn(`stage 1 (K3sHaCluster through pulumi up) skipped: ${tools.binDir}/pulumi-resource-command is not built (the Go module proxy does not serve github.com/pulumi/pulumi-command/provider)`);
 
+(haveCommand ? describe.skip : describe)("stage 1 without the command plugin", () => {
+  test("GIVEN the lab stack WHEN pulumi preview THEN the program and K3sHaCluster register, and the engine stops at the missing plugin instead of downloading it", async () => {
+    const stack = await PulumiStack.create({ program: join(REPO, "stacks/lab"), stack: "lab", tools });
+    try {
+      const cluster = await labCluster();
+      await stack.setConfigObject("hosts", cluster.props.hosts.map((h) => ({ name: h.name, address: h.address, ssh: { user: "root", privateKeyPath: "/dev/null" }, os: h.os, arch: h.arch, roles: [...h.roles] })));
+      await stack.setConfigObject("spec", CLUSTER_SPEC);
+      const r = await stack.run(["preview"]);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toContain("edgecloud:k3s:K3sHaCluster lab create");
+      expect(r.stdout).toContain("error: no resource plugin 'pulumi-resource-command' found in the workspace at version v1.2.1 or on your $PATH");
+      expect(r.stdout + r.stderr).not.toMatch(/download/i);
+    } finally {
+      await stack.remove();
+    }
+  }, 300_000);
+});
+
 const timings: string[] = [];
 
 suite("stage 1: K3sHaCluster on the lab through pulumi up", () => {
