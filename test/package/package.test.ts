@@ -57,6 +57,18 @@ console.log(steps.map((s) => s.id).join(","));
     expect(out.trim().split(",")).toEqual(expect.arrayContaining(["server-1/k3s-start", "agent-1/k3s-start"]));
   });
 
+  test("GIVEN the examples/basic Pulumi program THEN it type-checks against the package, importing it by name", () => {
+    const readme = readFileSync(join(root, "examples/basic/README.md"), "utf8");
+    const program = readme.split("```ts\n")[1]!.split("```")[0]!;
+    expect(program).toMatch(/from "edgecloud";/);
+    const dir = join(tmp, "example");
+    sh("mkdir", ["-p", dir], tmp);
+    writeFileSync(join(dir, "index.ts"), program);
+    writeFileSync(join(dir, "tsconfig.json"), readFileSync(join(root, "examples/basic/tsconfig.json"), "utf8"));
+    sh("ln", ["-s", join(scratch, "node_modules"), join(dir, "node_modules")], dir);
+    sh(join(scratch, "node_modules/.bin/tsc"), ["-p", ".", "--noEmit"], dir);
+  });
+
   test("GIVEN the installed CLI THEN edgecloud validates an environment file", () => {
     const env = join(scratch, "env.yaml");
     writeFileSync(env, readFileSync(join(root, "environments/single-node.yaml"), "utf8"));
