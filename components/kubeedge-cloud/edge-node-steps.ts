@@ -150,10 +150,28 @@ export function joinStep(props: KubeEdgeCloudProps, host: Host, token: string, a
     "WantedBy=multi-user.target",
     "",
   ].join("\n");
+  const applied = "/etc/kubeedge/config/.edgecore.applied";
   const script = [
     "ec_dir /etc/kubeedge 0755 root:root",
     "ec_dir /var/lib/kubeedge 0755 root:root",
-    `ec_unit ${EDGECORE_UNIT} ${EDGECORE_CONFIG}`,
+    // A rotated token alone does not restart a node that already holds its certificate; any other change does.
+    "restart=0",
+    `if ec_any_changed ${EDGECORE_CONFIG} /etc/systemd/system/${EDGECORE_UNIT}; then`,
+    `  if ec_file_changed /etc/systemd/system/${EDGECORE_UNIT} || [ ! -s /etc/kubeedge/certs/server.crt ] || [ ! -f ${applied} ] ||`,
+    `    ! cmp -s <(grep -v '^ *token:' ${EDGECORE_CONFIG}) <(grep -v '^ *token:' ${applied}); then`,
+    "    restart=1",
+    "  else",
+    '    ec_log "only the join token changed; edgecore keeps running (it holds its certificate)"',
+    "  fi",
+    `  install -m 0600 ${EDGECORE_CONFIG} ${applied}`,
+    "fi",
+    `was_active=0`,
+    `if systemctl is-active --quiet ${EDGECORE_UNIT}; then was_active=1; fi`,
+    `ec_unit ${EDGECORE_UNIT}`,
+    'if [ "$was_active" = 1 ] && [ "$restart" = 1 ]; then',
+    `  systemctl restart ${EDGECORE_UNIT}`,
+    "  ec_changed",
+    "fi",
     // certificates appear once cloudcore accepted the token
     "if ! ec_retry 60 2 test -s /etc/kubeedge/certs/server.crt; then",
     `  ec_log "edgecore on ${host.name} got no certificate from ${props.join.certServer}; check that the address is reachable and the token current (a re-run refreshes it)"`,
