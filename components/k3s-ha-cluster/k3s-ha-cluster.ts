@@ -21,8 +21,8 @@ export interface K3sHaClusterArgs {
   readonly spec?: K3sHaClusterSpecInput;
   /** K3s token. @default - generated once and kept (encrypted) in state */
   readonly token?: pulumi.Input<string>;
-  /** registries.yaml for every node (from a Registry component). @default - none */
-  readonly registries?: K3sRegistries;
+  /** registries.yaml for every node (e.g. a Registry component's `k3sRegistries`, a secret Output). @default - none */
+  readonly registries?: pulumi.Input<K3sRegistries>;
 }
 
 /**
@@ -46,14 +46,15 @@ export class K3sHaCluster extends pulumi.ComponentResource {
 
   constructor(name: string, args: K3sHaClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("edgecloud:k3s:K3sHaCluster", name, {}, opts);
-    const props = validateK3sHaCluster({ name, hosts: args.hosts, spec: args.spec, registries: args.registries });
+    const props = validateK3sHaCluster({ name, hosts: args.hosts, spec: args.spec });
     this.props = props;
     const topo = clusterTopology(props);
     const token = args.token !== undefined ? pulumi.secret(args.token) : new RandomSecret(`${name}-token`, { bytes: 32 }, { parent: this }).value;
     const pki = topo.externalEtcd ? this.etcdPki(name, props) : undefined;
-    const material: pulumi.Output<ClusterMaterial> = pulumi
-      .all([token, pki?.material ?? pulumi.output(undefined)])
-      .apply(([t, e]) => (e ? { token: t, etcd: e } : { token: t }));
+    const material: pulumi.Output<ClusterMaterial & { registries?: K3sRegistries }> = pulumi
+      .all([token, pki?.material ?? pulumi.output(undefined), pulumi.output(args.registries as pulumi.Input<K3sRegistries | undefined>)])
+      .apply(([t, e, r]) => ({ token: t, ...(e ? { etcd: e } : {}), ...(r ? { registries: r as K3sRegistries } : {}) }));
+    const withRegistries = (m: { registries?: K3sRegistries }): K3sHaClusterProps => ({ ...props, registries: m.registries });
     const structure = renderK3sHaClusterSteps(props, placeholderMaterial(props));
     const isPreflight = (s: { name: string }) => s.name === "preflight";
     const preflight = hostStepCommands({ structure: structure.filter(isPreflight) }, { parent: this, prefix: name, hosts: props.hosts });
@@ -64,7 +65,7 @@ export class K3sHaCluster extends pulumi.ComponentResource {
       return "pre-flight passed";
     });
     const rest = hostStepCommands(
-      { structure: structure.filter((s) => !isPreflight(s)), material, render: (m) => renderK3sHaClusterSteps(props, m).filter((s) => !isPreflight(s)) },
+      { structure: structure.filter((s) => !isPreflight(s)), material, render: (m) => renderK3sHaClusterSteps(withRegistries(m), m).filter((s) => !isPreflight(s)) },
       { parent: this, prefix: name, hosts: props.hosts, existing: preflight, gate: preflight.size ? gate : undefined },
     );
     this.steps = new Map([...preflight, ...rest]);

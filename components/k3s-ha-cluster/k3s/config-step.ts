@@ -51,6 +51,7 @@ export function k3sConfigStep(p: K3sConfigStepProps): HostStep {
   touch ${K3S_RESTART_MARKER}
   ec_log "K3s configuration changed; the start step restarts ${unit}"
 fi`;
-  const deleteScript = `ec_rm ${files.map((f) => f.path).join(" ")} ${K3S_RESTART_MARKER}`;
+  // registries.yaml may arrive only at deploy time (a secret Output): always remove it on delete
+  const deleteScript = `ec_rm ${[...new Set([...files.map((f) => f.path), K3S_REGISTRIES_PATH])].join(" ")} ${K3S_RESTART_MARKER}`;
   return hostStep({ host: p.host.name, name: "k3s-config", component: COMPONENT, script, files, deleteScript, dependsOn: p.dependsOn });
 }

@@ -64,6 +64,15 @@ describe("K3sHaCluster (Pulumi mocks)", () => {
     expect(await valueOf(cluster.kubeconfig)).toContain("kind: Config");
   });
 
+  test("GIVEN registries as a secret Output THEN every node's config step places registries.yaml 0600", async () => {
+    const registries = pulumi.secret({ mirrors: { "reg.local:5000": { endpoint: ["https://192.168.10.21:32500"] } }, configs: { "192.168.10.21:32500": { auth: { username: "node", password: "pw-123" } } } });
+    const c = new K3sHaCluster("withreg", { hosts, spec: haSpec, registries });
+    const stdin = await valueOf(c.steps.get("agent-2/k3s-config")!.stdin);
+    expect(stdin).toContain("ec_put /etc/rancher/k3s/registries.yaml 0600 root:root");
+    expect(stdin).not.toContain("pw-123");
+    expect(await isSecret(c.steps.get("agent-2/k3s-config")!.stdin as pulumi.Output<unknown>)).toBe(true);
+  });
+
   test("GIVEN an invalid config THEN it throws before registering any resource", () => {
     const before = recorded.length;
     expect(() => new K3sHaCluster("bad", { hosts: hosts.slice(0, 2), spec: haSpec })).toThrow(/give 2 hosts the role "etcd"/);
