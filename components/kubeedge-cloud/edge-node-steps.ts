@@ -31,15 +31,19 @@ export function runtimeStep(props: KubeEdgeCloudProps, host: Host): HostStep {
   const systemdCgroup = cgroupDriver === "systemd" ? "true" : "false";
   const lines = [
     `ec_pkg ${pm} ${osProfile(host.os).packages.curl} ${osProfile(host.os).packages.tar}`,
+    // a runtime already on the host (e.g. Docker's containerd.io on Ubuntu) is used as is: the distribution's
+    // package would conflict with it
+    `if ! command -v ${runtime === "docker" ? "docker" : "containerd"} >/dev/null 2>&1; then`,
     ...(install.repo
       ? [
-          `if [ ! -f ${install.repo.file} ]; then`,
-          `  curl -fsSL --retry 3 -o ${install.repo.file} ${shellQuote(install.repo.url)}`,
-          "  ec_changed",
-          "fi",
+          `  if [ ! -f ${install.repo.file} ]; then`,
+          `    curl -fsSL --retry 3 -o ${install.repo.file} ${shellQuote(install.repo.url)}`,
+          "    ec_changed",
+          "  fi",
         ]
       : []),
-    `ec_pkg ${pm} ${install.packages.join(" ")}`,
+    `  ec_pkg ${pm} ${install.packages.join(" ")}`,
+    "fi",
     "for m in overlay br_netfilter; do",
     '  if [ ! -d "/sys/module/$m" ]; then modprobe "$m"; ec_changed; fi',
     "done",
