@@ -65,7 +65,8 @@ export class ArgvSampler {
 
 /**
  * Strings that must never appear in any argv, derived from the secret files of the steps: every content line of
- * 16+ characters (PEM body lines, tokens, passwords), and the base64 lines the bundle carries them in.
+ * 16+ characters (PEM body lines), the value of every `token: value`/`PASSWORD=value` line, and the
+ * base64 lines the bundle carries them in.
  */
 export function secretNeedles(files: readonly { readonly content: string; readonly secret: boolean }[]): string[] {
   const needles = new Set<string>();
@@ -74,6 +75,9 @@ export function secretNeedles(files: readonly { readonly content: string; readon
     for (const line of f.content.split("\n")) {
       const t = line.trim();
       if (t.length >= 16 && !/^-----(BEGIN|END) /.test(t)) needles.add(t);
+      // the value of `token: value` / `PASSWORD=value` lines (a token in config.yaml)
+      const m = /^[A-Za-z0-9_.-]*(token|password|passwd|secret)[A-Za-z0-9_.-]*\s*[:=]\s*"?([^"\s]{16,})"?$/i.exec(t);
+      if (m) needles.add(m[2]);
     }
     const b64 = Buffer.from(f.content, "utf8").toString("base64");
     for (let i = 0; i + 76 <= b64.length; i += 76) needles.add(b64.slice(i, i + 76));

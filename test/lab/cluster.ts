@@ -48,6 +48,8 @@ export interface LabClusterOptions {
   readonly name?: string;
   readonly hosts?: readonly { name: string; roles: HostInput["roles"]; ip: number }[];
   readonly spec?: K3sHaClusterSpecInput;
+  /** Reuse secret material (to render a changed spec for the same cluster). @default - freshly generated */
+  readonly material?: ClusterMaterial;
   /** Per-host lab machine overrides (hostname, memory, distro etcd). */
   readonly machines?: Readonly<Record<string, Partial<LabHostSpec>>>;
 }
@@ -67,7 +69,7 @@ export async function labCluster(opts: LabClusterOptions = {}): Promise<LabClust
     })),
     spec: opts.spec ?? CLUSTER_SPEC,
   });
-  const material = await generateClusterMaterial(props, `K10${randomBytes(24).toString("hex")}::server:${randomBytes(16).toString("hex")}`);
+  const material = opts.material ?? await generateClusterMaterial(props, `K10${randomBytes(24).toString("hex")}::server:${randomBytes(16).toString("hex")}`);
   const steps = renderK3sHaClusterSteps(props, material);
   return {
     props,

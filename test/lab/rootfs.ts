@@ -8,7 +8,7 @@ import { run } from "./proc";
  * Built with debootstrap, cached outside the repository and rebuilt when absent or when anything that shapes it
  * (package list, suite, mirror, image tweaks) changes: the cache directory is named by a hash of all of that.
  */
-export const ROOTFS_PACKAGES: readonly string[] = [
+export const ROOTFS_BASE_PACKAGES: readonly string[] = [
   "systemd",
   "systemd-sysv",
   "dbus",
@@ -22,6 +22,16 @@ export const ROOTFS_PACKAGES: readonly string[] = [
   "openssl",
 ];
 
+/**
+ * Installed with apt inside the debootstrapped tree (booted with systemd-nspawn, host network): debootstrap
+ * cannot configure some of their dependencies itself (golang-github-containers-common fails there).
+ * The Registry (host mode) and NFS steps need them; the hosts are offline, so `ec_pkg` must find them installed.
+ */
+export const ROOTFS_EXTRA_PACKAGES: readonly string[] = ["docker-registry", "skopeo", "nfs-kernel-server", "nfs-common"];
+
+/** Every package of the image. */
+export const ROOTFS_PACKAGES: readonly string[] = [...ROOTFS_BASE_PACKAGES, ...ROOTFS_EXTRA_PACKAGES];
+
 export const ROOTFS_SUITE = "bookworm";
 export const ROOTFS_MIRROR = process.env.EDGECLOUD_LAB_MIRROR ?? "http://deb.debian.org/debian";
 export const ROOTFS_CACHE = process.env.EDGECLOUD_LAB_CACHE ?? "/var/cache/edgecloud-lab";
@@ -32,15 +42,18 @@ export const ROOTFS_CACHE = process.env.EDGECLOUD_LAB_CACHE ?? "/var/cache/edgec
  * - Debian's etcd-server package enables etcd.service, which starts a default single-member etcd listening on
  *   plaintext localhost:2379/2380 with data in /var/lib/etcd/default. The image disables it (a lab host must
  *   start clean); `LabHostSpec.distroEtcdRunning` re-enables it per host to reproduce a fresh `apt install`.
+ * - Likewise docker-registry.service (plaintext :5000) and nfs-server.service are disabled: the library's steps
+ *   enable what they configure.
  * - apt and maintenance timers are masked: the hosts are offline and an apt-daily run would hold the dpkg lock.
  * - machine-id and SSH host keys are removed: each host gets its own at boot time (see lab.ts).
  */
-const IMAGE_REVISION = 3;
+const IMAGE_REVISION = 4;
 const IMAGE_TWEAKS = `
 set -euo pipefail
 cd "$1"
 systemctl --root=. disable etcd.service >/dev/null 2>&1 || true
 rm -f etc/systemd/system/multi-user.target.wants/etcd.service etc/systemd/system/etcd2.service
+for u in docker-registry.service nfs-server.service; do systemctl --root=. disable "$u" >/dev/null 2>&1 || true; done
 for t in apt-daily.timer apt-daily-upgrade.timer dpkg-db-backup.timer e2scrub_all.timer fstrim.timer \\
          e2scrub_reap.service systemd-pstore.service getty@tty1.service; do
   systemctl --root=. mask "$t" >/dev/null 2>&1
@@ -92,12 +105,24 @@ export async function ensureRootfs(log: (m: string) => void = () => undefined): 
     log(`building lab rootfs ${dir} (debootstrap ${ROOTFS_SUITE}, ${ROOTFS_PACKAGES.length} packages)`);
     const r = await run(
       "debootstrap",
-      ["--variant=minbase", `--include=${ROOTFS_PACKAGES.join(",")}`, ROOTFS_SUITE, tmp, ROOTFS_MIRROR],
+      ["--variant=minbase", `--include=${ROOTFS_BASE_PACKAGES.join(",")}`, ROOTFS_SUITE, tmp, ROOTFS_MIRROR],
       { timeoutMs: 15 * 60_000 },
     );
     if (r.code !== 0) {
       rmSync(tmp, { recursive: true, force: true });
       throw new Error(`debootstrap failed (exit ${r.code}):\n${(r.stdout + r.stderr).slice(-4000)}`);
+    }
+    if (ROOTFS_EXTRA_PACKAGES.length) {
+      const a = await run(
+        "systemd-nspawn",
+        ["-q", "-D", tmp, "--register=no", "--keep-unit", "-E", "DEBIAN_FRONTEND=noninteractive", "bash", "-c",
+          `apt-get update -q && apt-get install -y -q --no-install-recommends ${ROOTFS_EXTRA_PACKAGES.join(" ")} && apt-get clean`],
+        { timeoutMs: 15 * 60_000 },
+      );
+      if (a.code !== 0) {
+        rmSync(tmp, { recursive: true, force: true });
+        throw new Error(`apt-get install in the rootfs failed (exit ${a.code}):\n${(a.stdout + a.stderr).slice(-4000)}`);
+      }
     }
     const t = await run("bash", ["-c", IMAGE_TWEAKS, "tweaks", tmp]);
     if (t.code !== 0) throw new Error(`rootfs tweaks failed: ${t.stderr}`);
