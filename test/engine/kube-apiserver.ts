@@ -139,6 +139,12 @@ systemd-run --unit=${UNIT} --property=Restart=no /usr/local/bin/kube-apiserver $
   };
 }
 
+function isZero(v: unknown): boolean {
+  if (v === "" || v === false) return true;
+  if (Array.isArray(v)) return v.length === 0;
+  return v !== null && typeof v === "object" && Object.keys(v).length === 0;
+}
+
 function runTool(cmd: string, args: readonly string[], opts: { stdin?: string; timeoutMs?: number }): Promise<KubectlResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"] });
@@ -161,10 +167,12 @@ function runTool(cmd: string, args: readonly string[], opts: { stdin?: string; t
 }
 
 /**
- * True when every field of `expected` is in `actual` with an equal value (the server adds defaults, status and
- * metadata of its own). Returns the paths that differ.
+ * The paths where `actual` (read back from the API server) lacks a field of `expected` (what was applied) or holds
+ * another value. The server adds defaults, status and metadata of its own, and drops zero values of `omitempty`
+ * fields (`""`, `false`, `[]`, `{}`), which therefore count as equal to an absent field.
  */
 export function missingFields(expected: unknown, actual: unknown, path = ""): string[] {
+  if ((actual === undefined || actual === null) && isZero(expected)) return [];
   if (expected === null || typeof expected !== "object") {
     if (expected === actual) return [];
     if (typeof expected === "number" && String(expected) === String(actual)) return [];
