@@ -1,8 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import { isSecret, recorded, settle, valueOf } from "../../support/pulumi-mocks";
-import { setupServiceMocks } from "../registry/mocks";
+import { isSecret, recorded, settle, valueOf, setupPulumiMocks } from "../../support/pulumi-mocks";
 
-setupServiceMocks();
+setupPulumiMocks();
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { DroneCi } = require("../../../components/drone-ci/drone-ci") as typeof import("../../../components/drone-ci/drone-ci");
 

@@ -1,9 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
-import { recorded, settle, valueOf } from "../../support/pulumi-mocks";
+import { recorded, settle, valueOf, setupPulumiMocks } from "../../support/pulumi-mocks";
 import { testHosts } from "../registry/fixtures";
-import { setupServiceMocks } from "../registry/mocks";
 
-setupServiceMocks();
+setupPulumiMocks();
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { NfsProvisioner } = require("../../../components/nfs-provisioner/nfs-provisioner") as typeof import("../../../components/nfs-provisioner/nfs-provisioner");
 

@@ -1,9 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
-import { isSecret, recorded, settle, valueOf } from "../../support/pulumi-mocks";
+import { isSecret, recorded, settle, valueOf, setupPulumiMocks } from "../../support/pulumi-mocks";
 import { testHosts } from "./fixtures";
-import { setupServiceMocks } from "./mocks";
 
-setupServiceMocks();
+setupPulumiMocks();
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { Registry } = require("../../../components/registry/registry") as typeof import("../../../components/registry/registry");
 
