@@ -90,3 +90,20 @@ describe("EdgecloudEnvironment (Pulumi mocks): a multi-site stack", () => {
     expect(JSON.stringify(cmd.inputs)).not.toContain("tok_c-1");
   });
 });
+
+describe("EdgecloudEnvironment (Pulumi mocks): every example environment", () => {
+  const expected: Record<string, string[]> = {
+    "single-node": ["edgecloud:k3s:K3sHaCluster", "edgecloud:storage:NfsProvisioner", "edgecloud:services:Registry"],
+    "ha-cloud": ["edgecloud:k3s:K3sHaCluster", "edgecloud:storage:NfsProvisioner", "edgecloud:services:Registry", "edgecloud:services:DroneCi"],
+    "edge-cloud": ["edgecloud:k3s:K3sHaCluster", "edgecloud:storage:NfsProvisioner", "edgecloud:services:Registry", "edgecloud:services:DroneCi", "edgecloud:edge:KubeEdgeCloud", "edgecloud:edge:EdgeXStack"],
+    "multi-site-shanghai": ["edgecloud:k3s:K3sHaCluster", "command:remote:Command"],
+  };
+
+  test.each(Object.keys(expected))("GIVEN %s THEN its components are children of the Environment and the kubeconfig is secret", async (name) => {
+    const stack = new EdgecloudEnvironment(`env-${name}`, { environment: load(name), rancherManifestUrl: pulumi.secret("https://rancher.example.com/v3/import/x_c-2.yaml") });
+    await valueOf(stack.kubeconfig);
+    const mine = recorded.filter((r) => r.name === name || r.name.startsWith(`env-${name}`));
+    for (const type of expected[name]!) expect(mine.map((r) => r.type)).toContain(type);
+    expect(await isSecret(stack.kubeconfig)).toBe(true);
+  });
+});
