@@ -55,17 +55,27 @@ export class EdgecloudEnvironment extends pulumi.ComponentResource {
     const raw = wireEnvironment(args.environment) as { hosts: HostInput[]; k3s?: unknown; nfs?: unknown; registry?: unknown; drone?: unknown; kubeedge?: unknown; edgex?: unknown };
     const topo = clusterTopology(env.cluster);
 
-    // The registry first: K3s nodes need its mirror, credentials and CA before K3s starts.
-    this.registry =
-      env.registry && env.registry.spec.mode.kind === "host"
-        ? new Registry(`${name}-registry`, { spec: raw.registry as never, hosts: env.hosts }, { parent: this })
-        : undefined;
+    // The registry first: every K3s node's registries.yaml (mirror, node user's credentials, CA) comes from it. In
+    // cluster mode it also needs the cluster's kubeconfig and the NFS objects, which exist only later: both are
+    // handed over as promises, settled below once those resources are constructed.
+    const kubeconfigLater = deferred<pulumi.Output<string>>();
+    const storageLater = deferred<pulumi.Resource>();
+    if (env.registry) {
+      const inCluster = env.registry.spec.mode.kind === "in-cluster";
+      this.registry = new Registry(
+        `${name}-registry`,
+        {
+          spec: raw.registry as never,
+          hosts: env.hosts,
+          ...(inCluster ? { kubeconfig: pulumi.secret(pulumi.output(kubeconfigLater.promise).apply((k) => k)), dependsOn: [lazyResource(storageLater.promise)] } : {}),
+        },
+        { parent: this },
+      );
+    }
 
-    // Wiring registry → registries.yaml: `registry.k3sRegistries` is an Output (generated CA, secret passwords), and
-    // K3sHaClusterArgs.registries takes plain K3sRegistries for now; synth wires it (stacks/synth.ts). Pending an
-    // Input-typed `registries` in K3sHaCluster.
-    this.cluster = new K3sHaCluster(env.name, { hosts: raw.hosts, spec: raw.k3s as never }, { parent: this });
+    this.cluster = new K3sHaCluster(env.name, { hosts: raw.hosts, spec: raw.k3s as never, ...(this.registry ? { registries: this.registry.k3sRegistries } : {}) }, { parent: this });
     this.kubeconfig = this.cluster.kubeconfig;
+    kubeconfigLater.resolve(this.kubeconfig);
     this.apiServer = `https://${topo.registrationAddress}:6443`;
     const lastServerStart = this.cluster.steps.get(stepId(topo.servers[topo.servers.length - 1]!.name, "k3s-start"))!;
 
@@ -74,9 +84,7 @@ export class EdgecloudEnvironment extends pulumi.ComponentResource {
       this.nfs = new NfsProvisioner(`${name}-nfs`, { spec: raw.nfs as never, hosts: env.hosts, kubeconfig: this.kubeconfig, dependsOn: [lastServerStart] }, { parent: this });
     }
     const storageReady = this.nfs ? [this.nfs.objects] : [lastServerStart];
-    if (env.registry && env.registry.spec.mode.kind === "in-cluster") {
-      this.registry = new Registry(`${name}-registry`, { spec: raw.registry as never, hosts: env.hosts, kubeconfig: this.kubeconfig, dependsOn: storageReady }, { parent: this });
-    }
+    storageLater.resolve(storageReady[0]!);
 
     if (env.drone) {
       this.drone = new DroneCi(`${name}-drone`, { spec: raw.drone as never, kubeconfig: this.kubeconfig, dependsOn: storageReady }, { parent: this });
@@ -110,4 +118,18 @@ export class EdgecloudEnvironment extends pulumi.ComponentResource {
 
     this.registerOutputs({ kubeconfig: this.kubeconfig, apiServer: this.apiServer, registryEndpoint: this.registry?.endpoint, storageClass: this.nfs?.storageClassName, droneUrl: this.drone?.serverUrl, cloudcoreAddress: this.kubeedge?.cloudcoreAddress });
   }
+}
+
+function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void } {
+  let resolve!: (v: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+/**
+ * A resource known only later, as a `dependsOn` entry: Pulumi's runtime awaits promises in `dependsOn`
+ * (`Input<Resource>`), while component args type the list as resources.
+ */
+function lazyResource(p: Promise<pulumi.Resource>): pulumi.Resource {
+  return p as unknown as pulumi.Resource;
 }

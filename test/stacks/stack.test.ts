@@ -107,3 +107,23 @@ describe("EdgecloudEnvironment (Pulumi mocks): every example environment", () =>
     expect(await isSecret(stack.kubeconfig)).toBe(true);
   });
 });
+
+describe("EdgecloudEnvironment (Pulumi mocks): registry wiring", () => {
+  test("GIVEN a registry THEN every K3s node's config step writes registries.yaml with the registry's mirror and node credentials, secret", async () => {
+    const stack = new EdgecloudEnvironment("wired", { environment: load("ha-cloud") });
+    await valueOf(stack.kubeconfig);
+    for (const h of ["cp-1", "cp-2", "cp-3", "worker-1", "worker-2", "worker-3"]) {
+      const step = stack.cluster.steps.get(`${h}/k3s-config`)!;
+      expect(await isSecret(step.stdin as pulumi.Output<unknown>)).toBe(true);
+      const stdin = String(await valueOf(step.stdin));
+      const files = [...stdin.matchAll(/ec_put (\S+) \S+ \S+ <<'EC_FILE_EOF'\n([\s\S]*?)EC_FILE_EOF/g)].map((m) => ({ path: m[1], content: Buffer.from(m[2]!.replace(/\n/g, ""), "base64").toString("utf8") }));
+      const reg = files.find((f) => f.path === "/etc/rancher/k3s/registries.yaml")!;
+      expect(reg.content).toContain("10.20.0.11:32500");
+      expect(reg.content).toContain("username: node");
+      expect(reg.content).toContain("password: pw-registry-node-password");
+      expect(files.some((f) => f.path!.startsWith("/etc/rancher/k3s/registry-ca/"))).toBe(true);
+    }
+    // the in-cluster registry still waits for the NFS objects (a dependency settled after construction)
+    expect(await dependenciesOf("wired-registry-objects")).toContain("wired-nfs-objects");
+  });
+});
