@@ -11,7 +11,7 @@ import { synthesize } from "../../stacks/synth";
 import { labCluster } from "../lab/cluster";
 import { describeFailures, executePlan } from "../lab/executor";
 import { Lab } from "../lab/lab";
-import { ApiServer, Datastore, missingFields, startApiServer } from "./kube-apiserver";
+import { ApiServer, Datastore, minimalValue, missingFields, startApiServer, storageVersion } from "./kube-apiserver";
 import { engineTools } from "./pulumi-cli";
 
 /**
@@ -137,6 +137,26 @@ suite("stage 2: the default environment's manifests on a real kube-apiserver ove
     expect(diffs).toEqual([]);
   }, 600_000);
 
+  test("GIVEN the established CRDs WHEN a custom object of each is created THEN the API server accepts it and reads it back", async () => {
+    const crds = manifests.flatMap(([, objs]) => objs).filter((o) => o.kind === "CustomResourceDefinition") as unknown as Crd[];
+    expect(crds.length).toBeGreaterThan(0);
+    const objects = crds.map((crd) => {
+      const version = storageVersion(crd);
+      const body = minimalValue(version.schema?.openAPIV3Schema?.properties?.spec) as Record<string, unknown>;
+      const meta = { name: "engine-probe", ...(crd.spec.scope === "Namespaced" ? { namespace: "default" } : {}) };
+      const spec = version.schema?.openAPIV3Schema?.properties?.spec ? { spec: body } : {};
+      return { apiVersion: `${crd.spec.group}/${version.name}`, kind: crd.spec.names.kind, metadata: meta, ...spec } as KubeObject;
+    });
+    const created = await api.kubectl(["create", "-f", "-", "-o", "name"], { stdin: toYaml(objects) });
+    expect({ code: created.code, stderr: created.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(created.stdout.trim().split("\n").length).toBe(crds.length);
+    const back = JSON.parse((await api.kubectl(["get", "-f", "-", "-o", "json"], { stdin: toYaml(objects) })).stdout) as { items?: Record<string, unknown>[] };
+    const items = back.items ?? [back as Record<string, unknown>];
+    expect(objects.flatMap((o, i) => missingFields(o, items[i]).map((d) => `${o.kind}${d}`))).toEqual([]);
+    expect((await api.kubectl(["delete", "--wait=true", "--timeout=60s", "-f", "-"], { stdin: toYaml(objects), timeoutMs: 90_000 })).code).toBe(0);
+    timings.push(`custom objects: ${objects.length} created, read back, deleted`);
+  }, 300_000);
+
   test("GIVEN the applied objects WHEN deleted THEN none is left, in the API or in etcd", async () => {
     const t0 = Date.now();
     const all = manifests.flatMap(([, objs]) => objs);
@@ -199,6 +219,15 @@ function comparable(o: KubeObject): Record<string, unknown> {
   const data = { ...((rest.data as Record<string, string> | undefined) ?? {}) };
   for (const [k, v] of Object.entries(stringData)) data[k] = Buffer.from(v).toString("base64");
   return { ...rest, data };
+}
+
+interface Crd {
+  readonly spec: {
+    readonly group: string;
+    readonly scope: "Namespaced" | "Cluster";
+    readonly names: { readonly kind: string };
+    readonly versions: { name: string; storage: boolean; schema?: { openAPIV3Schema?: Parameters<typeof minimalValue>[0] & { properties?: Record<string, Parameters<typeof minimalValue>[0]> } } }[];
+  };
 }
 
 function firstServiceIp(cidr: string): string {

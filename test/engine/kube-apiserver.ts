@@ -139,6 +139,46 @@ systemd-run --unit=${UNIT} --property=Restart=no /usr/local/bin/kube-apiserver $
   };
 }
 
+interface JsonSchema {
+  readonly type?: string;
+  readonly properties?: Record<string, JsonSchema>;
+  readonly required?: readonly string[];
+  readonly items?: JsonSchema;
+  readonly enum?: readonly unknown[];
+  readonly minItems?: number;
+  readonly minimum?: number;
+  readonly "x-kubernetes-int-or-string"?: boolean;
+  readonly "x-kubernetes-preserve-unknown-fields"?: boolean;
+}
+
+/** The CRD's storage version. */
+export function storageVersion(crd: { spec: { versions: { name: string; storage: boolean; schema?: { openAPIV3Schema?: JsonSchema } }[] } }) {
+  return crd.spec.versions.find((v) => v.storage) ?? crd.spec.versions[0]!;
+}
+
+/**
+ * The smallest value the schema accepts as far as its types, required fields, enums and minimums go: what a custom
+ * object of a CRD needs to pass the API server's structural validation (patterns and CEL rules are not solved).
+ */
+export function minimalValue(schema: JsonSchema | undefined): unknown {
+  if (!schema) return {};
+  if (schema.enum && schema.enum.length) return schema.enum[0];
+  if (schema["x-kubernetes-int-or-string"]) return 1;
+  switch (schema.type) {
+    case "string":
+      return "engine";
+    case "integer":
+    case "number":
+      return Math.max(1, schema.minimum ?? 1);
+    case "boolean":
+      return false;
+    case "array":
+      return Array.from({ length: schema.minItems ?? 0 }, () => minimalValue(schema.items));
+    default:
+      return Object.fromEntries((schema.required ?? []).map((k) => [k, minimalValue(schema.properties?.[k])]));
+  }
+}
+
 function isZero(v: unknown): boolean {
   if (v === "" || v === false) return true;
   if (Array.isArray(v)) return v.length === 0;
