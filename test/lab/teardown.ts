@@ -1,5 +1,5 @@
-import { spawnSync } from "child_process";
-import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "fs";
+import { spawn, spawnSync } from "child_process";
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "fs";
 import { join } from "path";
 
 /** What a lab started, persisted to `<dir>/state.json` before each thing is created so any process can undo it. */
@@ -38,11 +38,29 @@ const SIGRTMIN_PLUS_4 = 38;
 const active = new Map<string, LabState>();
 let handlersInstalled = false;
 
-/** Records (and persists) a lab's state, and makes sure signals and exit tear it down. */
+/**
+ * Records (and persists) a lab's state, and makes sure it is torn down when its owner goes away: signal and exit
+ * handlers in this process, and a detached watchdog process (see watchdog.ts) for what handlers cannot catch —
+ * SIGKILL, and jest, whose sandboxed `process` object never delivers signals or `exit` to handlers registered
+ * from a test file.
+ */
 export function registerLab(state: LabState): void {
+  const first = !active.has(state.id);
   active.set(state.id, state);
   writeFileSync(join(state.dir, "state.json"), JSON.stringify(state, null, 2));
   installHandlers();
+  if (first) startWatchdog(state);
+}
+
+function startWatchdog(state: LabState): void {
+  const out = openSync(join(state.dir, "..", `${state.id}.watchdog.log`), "a");
+  const child = spawn(
+    process.execPath,
+    ["-r", require.resolve("ts-node/register/transpile-only"), join(__dirname, "watchdog.ts"), state.dir, String(state.ownerPid)],
+    { detached: true, stdio: ["ignore", out, out], cwd: join(__dirname, "..", "..") },
+  );
+  closeSync(out);
+  child.unref();
 }
 
 export function unregisterLab(state: LabState): void {
@@ -124,7 +142,10 @@ export function teardown(state: LabState, log: (m: string) => void = () => undef
     if (existsSync(`/run/netns/${h.netns}`)) leftovers.push(`${h.name}: netns ${h.netns} still present`);
   }
   if (existsSync(`/run/netns/${state.hubNetns}`)) leftovers.push(`netns ${state.hubNetns} still present`);
-  if (leftovers.length === 0 && process.env.EDGECLOUD_LAB_KEEP !== "1") rmSync(state.dir, { recursive: true, force: true });
+  if (leftovers.length === 0 && process.env.EDGECLOUD_LAB_KEEP !== "1") {
+    rmSync(state.dir, { recursive: true, force: true });
+    rmSync(join(state.dir, "..", `${state.id}.watchdog.log`), { force: true });
+  }
   const ms = Date.now() - t0;
   log(
     `lab ${state.id} torn down in ${(ms / 1000).toFixed(1)} s: ${graceful.length}/${hosts.length} powered off, ` +
