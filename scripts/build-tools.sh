@@ -89,7 +89,7 @@ npm_version() { node -p "require('$ROOT/package.json').dependencies['$1'].replac
 
 SDK_NPM_VERSION=$(npm_version @pulumi/pulumi)
 if [ "v$SDK_NPM_VERSION" != "$PULUMI_VERSION" ]; then
-  echo "build-tools: note: CLI $PULUMI_VERSION, npm @pulumi/pulumi $SDK_NPM_VERSION (the proxy serves pkg/v3 only up to $PULUMI_VERSION; see tools/README.md)"
+  echo "build-tools: note: CLI $PULUMI_VERSION, npm @pulumi/pulumi $SDK_NPM_VERSION: the Go module proxy refuses pkg/v3 v$SDK_NPM_VERSION (see tools/README.md)"
 fi
 
 minor=${KUBERNETES_VERSION#v1.}
