@@ -129,9 +129,21 @@ export async function ensureRootfs(log: (m: string) => void = () => undefined): 
     writeFileSync(join(tmp, ".edgecloud-lab-ready"), JSON.stringify({ hash, packages: ROOTFS_PACKAGES, at: new Date().toISOString() }));
     renameSync(tmp, dir);
     log(`built lab rootfs in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    pruneOldRootfs(dir, log);
     return { dir, built: true, ms: Date.now() - t0 };
   } finally {
     rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+/** Removes root filesystems of earlier package lists that no mounted overlay uses any more. */
+function pruneOldRootfs(keep: string, log: (m: string) => void): void {
+  const mounts = readFileSync("/proc/self/mountinfo", "utf8");
+  for (const e of readdirSync(ROOTFS_CACHE)) {
+    const path = join(ROOTFS_CACHE, e);
+    if (!/^rootfs-[0-9a-f]{16}$/.test(e) || path === keep || mounts.includes(path)) continue;
+    log(`removing the old lab rootfs ${path}`);
+    rmSync(path, { recursive: true, force: true });
   }
 }
 
