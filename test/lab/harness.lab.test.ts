@@ -1,4 +1,6 @@
+import { spawn } from "child_process";
 import { existsSync, readdirSync, readFileSync, readlinkSync } from "fs";
+import { join } from "path";
 import { hostStep, makePlan } from "../../lib/steps";
 import { ArgvSampler, secretNeedles } from "./argv-sampler";
 import { describeFailures, executePlan, PlanRun } from "./executor";
@@ -200,5 +202,39 @@ describe("WHEN the lab stops", () => {
       expect(readFileSync("/proc/self/mountinfo", "utf8")).not.toContain(h.root);
     }
     expect(existsSync(l.dir)).toBe(false);
+  });
+});
+
+describe("WHEN the process that owns a lab is killed with SIGKILL", () => {
+  test("THEN its watchdog tears the lab down: no process, namespace, mount or directory is left", async () => {
+    const child = spawn(process.execPath, ["-r", require.resolve("ts-node/register/transpile-only"), join(__dirname, "support", "owner-process.ts")], {
+      stdio: ["ignore", "pipe", "inherit"],
+      cwd: join(__dirname, "..", ".."),
+    });
+    const ready = await new Promise<{ dir: string; nspawnPid: number; pidNs: string; netns: string; root: string }>((resolve, reject) => {
+      let out = "";
+      child.stdout!.on("data", (c: Buffer) => {
+        out += c.toString();
+        const m = /^READY (.*)$/m.exec(out);
+        if (m) resolve(JSON.parse(m[1]));
+      });
+      child.on("exit", (code) => reject(new Error(`owner exited early (${code})`)));
+    });
+    expect(existsSync(`/proc/${ready.nspawnPid}`)).toBe(true);
+    child.kill("SIGKILL");
+    const gone = (): boolean =>
+      !existsSync(ready.dir) &&
+      !existsSync(`/run/netns/${ready.netns}`) &&
+      !readFileSync("/proc/self/mountinfo", "utf8").includes(ready.root) &&
+      !readdirSync("/proc").some((e) => {
+        try {
+          return /^\d+$/.test(e) && readlinkSync(`/proc/${e}/ns/pid`) === ready.pidNs;
+        } catch {
+          return false;
+        }
+      });
+    const deadline = Date.now() + 30_000;
+    while (!gone() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    expect(gone()).toBe(true);
   });
 });
