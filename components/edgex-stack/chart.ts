@@ -6,6 +6,8 @@ import {
   dataVolumeName,
   dependenciesOf,
   entryServices,
+  gated,
+  INIT_VOLUME,
   probeSpec,
   releaseOf,
   scratchVolumeName,
@@ -13,6 +15,8 @@ import {
   selectedServices,
   serviceContainer,
   serviceName,
+  sharedVolumeName,
+  sharedVolumes,
 } from "./services";
 import { EdgeXStackProps } from "./spec";
 
@@ -89,9 +93,14 @@ function volumePermissions(props: EdgeXStackProps, services: readonly EdgeXServi
  */
 function singlePodObjects(props: EdgeXStackProps, selected: readonly EdgeXServiceData[]): KubeObject[] {
   const entries = new Set(entryServices(props, selected).map((s) => s.key));
-  // a sidecar must not wait for a main container: pull every dependency of a sidecar or job into the sidecars
-  const sidecars = new Set(selected.filter((s) => !s.job && STATEFUL_ROLES.has(s.role)).map((s) => s.key));
-  for (let changed = true; changed; ) {
+  const gates = gated(props);
+  // Gated (v3/v4 with security): the bootstrapper starts first (its scripts fill /edgex-init), then everything at
+  // once — the stage gates order the rest, as in compose. Otherwise: the stateful services start first as sidecars,
+  // and a sidecar must not wait for a main container, so every dependency of a sidecar or job becomes one too.
+  const sidecars = new Set(
+    gates ? [releaseOf(props).stageGate!.bootstrapper] : selected.filter((s) => !s.job && STATEFUL_ROLES.has(s.role)).map((s) => s.key),
+  );
+  for (let changed = !gates; changed; ) {
     changed = false;
     for (const s of selected) {
       if (!(s.job || sidecars.has(s.key))) continue;
@@ -113,13 +122,13 @@ function singlePodObjects(props: EdgeXStackProps, selected: readonly EdgeXServic
       return c;
     };
     const init = selected
-      .filter((s) => s.job || sidecars.has(s.key))
+      .filter((s) => (s.job && !gates) || sidecars.has(s.key))
       .map((s) => {
         const c = container(s);
         if (s.job) return c;
         return { ...c, restartPolicy: "Always", ...(s.probe ? { startupProbe: { ...probeSpec(s.probe), periodSeconds: 2, failureThreshold: 150 } } : {}) };
       });
-    const main = selected.filter((s) => !s.job && !sidecars.has(s.key)).map(container);
+    const main = selected.filter((s) => !(s.job && !gates) && !sidecars.has(s.key)).map(container);
     const name = selector ? `edgex-${arch}` : "edgex";
     return {
       apiVersion: "apps/v1",
@@ -146,6 +155,8 @@ function singlePodObjects(props: EdgeXStackProps, selected: readonly EdgeXServic
               ...selected.flatMap(scratchVolumes),
               ...selected.filter((s) => s.dataDir).map((s) => dataVolume(props, s)),
               ...(props.spec.security ? [{ name: SECRETS_VOLUME, emptyDir: { medium: "Memory", sizeLimit: "16Mi" } }] : []),
+              ...(gates ? [{ name: INIT_VOLUME, emptyDir: {} }] : []),
+              ...sharedVolumes(props, selected).map((n) => ({ name: sharedVolumeName(n), emptyDir: {} })),
             ],
           },
         },
@@ -165,14 +176,16 @@ function perServiceObjects(props: EdgeXStackProps, selected: readonly EdgeXServi
       apiVersion: "v1",
       kind: "PersistentVolumeClaim",
       metadata: { name: SECRETS_VOLUME, namespace: ns, labels: PART_OF },
-      // explicit: the StorageClass named in secretsVolume must offer ReadWriteMany
+      // explicit: the StorageClass named in secretsVolume must offer ReadWriteMany; it holds the tokens, and with
+      // stage gates the bootstrapper's scripts (edgex-init) and the volumes compose shares between services
       spec: { accessModes: ["ReadWriteMany"], storageClassName: props.spec.secretsVolume.storageClassName, resources: { requests: { storage: props.spec.secretsVolume.size } } },
     });
   }
   for (const s of selected) {
     const name = serviceName(s.key);
     const labels = { ...PART_OF, [SERVICE_LABEL]: name, "app.kubernetes.io/name": name, "app.kubernetes.io/instance": ns };
-    const waits = dependenciesOf(s, selected)
+    // gated: the wrappers wait on the bootstrapper's stage gates instead
+    const waits = (gated(props) ? [] : dependenciesOf(s, selected))
       .filter((d) => d.ports.length > 0)
       .map((d) => ({
         name: `wait-${d.key}`.slice(0, 63),

@@ -8,6 +8,7 @@
 
 /** What a service does; renderers place and order services by role. */
 export type EdgeXRole =
+  | "bootstrapper"
   | "secretstore"
   | "secretstore-setup"
   | "registry"
@@ -80,6 +81,30 @@ export interface EdgeXServiceData {
   readonly capabilities?: readonly string[];
   /** Runs to completion (an init step), rather than serving. @default false */
   readonly job?: boolean;
+  /**
+   * With security on, in releases gated by the security-bootstrapper: the wrapper script from `/edgex-init` the
+   * container starts with (it waits for the bootstrapper's stage gates), and the command it then runs.
+   * @default - the image's entrypoint
+   */
+  readonly gate?: { readonly entrypoint: readonly string[]; readonly command?: readonly string[] };
+  /** With security on: runs as root (compose `user: root:root`; it sets up files for others). @default false */
+  readonly secureRoot?: boolean;
+  /**
+   * With security on: which part of the token volume it mounts — `all` (read-write, the secret-store setup) or its
+   * own directory `/tmp/edgex/secrets/<dir>` read-only. @default - its own directory, named by its key
+   */
+  readonly secrets?: "all" | { readonly dir: string } | "none";
+  /** Volumes it shares with other services of the release (compose named volumes), by name. @default [] */
+  readonly shared?: readonly { readonly name: string; readonly path: string; readonly readOnly?: boolean }[];
+}
+
+/** The security-bootstrapper's stage gates (v3/v4): every secured service finds them through these variables. */
+export interface StageGate {
+  /** The bootstrapper's service key. */
+  readonly bootstrapper: string;
+  /** The gate ports the bootstrapper listens on. */
+  readonly ports: readonly number[];
+  readonly env: (ctx: EnvContext) => Readonly<Record<string, string>>;
 }
 
 export interface EdgeXReleaseData {
@@ -94,11 +119,15 @@ export interface EdgeXReleaseData {
   readonly gateway: "kong" | "nginx";
   /** Where services read their secret-store tokens (a shared emptyDir). */
   readonly secretsPath: string;
+  /** A service's own token directory is `<secretsPath>/<prefix><key>` unless its data names one. */
+  readonly secretsDirPrefix: "edgex-" | "";
   /** The services' health path. */
   readonly pingPath: string;
   /** Architectures the release publishes images for. */
   readonly arches: readonly ("amd64" | "arm64")[];
   readonly services: readonly EdgeXServiceData[];
+  /** Security through the security-bootstrapper's stage gates (Ireland and later). @default - ordered start only */
+  readonly stageGate?: StageGate;
 }
 
 const EDGEX_USER = { uid: 2002, gid: 2001 } as const;
@@ -154,6 +183,7 @@ const HANOI: EdgeXReleaseData = {
   secretStore: "vault",
   gateway: "kong",
   secretsPath: "/tmp/edgex/secrets",
+  secretsDirPrefix: "edgex-",
   pingPath: "/api/v1/ping",
   arches: ["amd64", "arm64"],
   services: [
@@ -177,12 +207,13 @@ const HANOI: EdgeXReleaseData = {
       readOnlyRootFilesystem: true,
       writable: ["/vault/config", "/vault/logs"],
       dataDir: "/vault/file",
+      secrets: "none",
     },
     hanoiGo("secretstore-setup", "secretstore-setup", "security-secretstore-setup-go", 0, ["vault"], (ctx) => ({
       SECRETSTORE_SETUP_DONE_FLAG: "/tmp/edgex/secrets/edgex-consul/.secretstore-setup-done",
       SECRETSTORE_HOST: ctx.host("vault"),
       ADD_SECRETSTORE_TOKENS: "edgex-core-data,edgex-core-metadata,edgex-core-command,edgex-support-notifications,edgex-support-scheduler,app-service-rules,edgex-device-virtual,edgex-device-rest,edgex-device-mqtt,edgex-security-bootstrap-redis,edgex-security-proxy-setup",
-    }), { security: "secure", ports: [], probe: undefined, job: true, writable: ["/vault/config"] }),
+    }), { security: "secure", ports: [], probe: undefined, job: true, writable: ["/vault/config"], secrets: "all" }),
     {
       key: "consul",
       role: "registry",
@@ -209,12 +240,14 @@ const HANOI: EdgeXReleaseData = {
       user: { uid: 999, gid: 1000 },
       readOnlyRootFilesystem: true,
       dataDir: "/data",
+      secrets: "none",
     },
     hanoiGo("bootstrap-redis", "database-setup", "security-bootstrap-redis-go", 0, ["redis", "vault"], (ctx) => ({ SECRETSTORE_TOKENFILE: "/tmp/edgex/secrets/edgex-security-bootstrap-redis/secrets-token.json", DATABASES_PRIMARY_HOST: ctx.host("redis") }), {
       security: "secure",
       ports: [],
       probe: undefined,
       job: true,
+      secrets: { dir: "edgex-security-bootstrap-redis" },
     }),
     hanoiGo("core-metadata", "core", "core-metadata-go", 48081, ["consul", "redis"], () => ({ NOTIFICATIONS_SENDER: "edgex-core-metadata" })),
     { ...hanoiGo("core-data", "core", "core-data-go", 48080, ["consul", "redis", "core-metadata"]), ports: [{ name: "http", port: 48080 }, { name: "zmq", port: 5563 }] },
@@ -243,6 +276,7 @@ const HANOI: EdgeXReleaseData = {
       after: ["core-data"],
       user: { uid: 1001, gid: 1001 },
       readOnlyRootFilesystem: false,
+      secrets: "none",
     },
     hanoiGo("app-service-rules", "rules-app", "app-service-configurable", 48100, ["consul", "core-data"], (ctx) => ({
       EDGEX_PROFILE: "rules-engine",
@@ -270,6 +304,7 @@ const HANOI: EdgeXReleaseData = {
       user: { uid: 1883, gid: 1883 },
       readOnlyRootFilesystem: true,
       dataDir: "/mosquitto/data",
+      secrets: "none",
     },
     {
       key: "kong-db",
@@ -285,6 +320,7 @@ const HANOI: EdgeXReleaseData = {
       readOnlyRootFilesystem: true,
       writable: ["/var/run/postgresql", "/tmp"],
       dataDir: "/var/lib/postgresql/data",
+      secrets: { dir: "edgex-kong" },
     },
     {
       key: "kong",
@@ -308,12 +344,13 @@ const HANOI: EdgeXReleaseData = {
       user: { uid: 1000, gid: 1000 },
       readOnlyRootFilesystem: false,
       writable: ["/tmp"],
+      secrets: { dir: "edgex-kong" },
     },
     hanoiGo("proxy-setup", "gateway-setup", "security-proxy-setup-go", 0, ["kong", "vault"], (ctx) => ({
       KONGURL_SERVER: ctx.host("kong"),
       SECRETSERVICE_SERVER: ctx.host("vault"),
       SECRETSERVICE_TOKENPATH: "/tmp/edgex/secrets/edgex-security-proxy-setup/secrets-token.json",
-    }), { security: "secure", ports: [], probe: undefined, job: true }),
+    }), { security: "secure", ports: [], probe: undefined, job: true, secrets: { dir: "edgex-security-proxy-setup" } }),
     {
       key: "ui",
       role: "ui",
@@ -326,11 +363,16 @@ const HANOI: EdgeXReleaseData = {
       after: ["core-command"],
       user: EDGEX_USER,
       readOnlyRootFilesystem: true,
+      secrets: "none",
     },
   ],
 };
 
 // ---------------------------------------------------------------------------------------------- v3 / v4 shared
+// From edgex-compose (napa branch; main for Odessa): with security on, every service starts through a wrapper in the
+// `edgex-init` volume the security-bootstrapper fills, which waits on the bootstrapper's stage gates; tokens are in
+// /tmp/edgex/secrets/<service>.
+
 interface V3Options {
   readonly tag: string;
   readonly arch: "suffix" | "multi";
@@ -339,11 +381,51 @@ interface V3Options {
   /** The message bus host key: `redis` (Napa) or `mqtt-broker` (Odessa). */
   readonly busHost: string;
   readonly busType: "redis" | "mqtt";
-  readonly secretStoreKey: "vault" | "openbao";
+  /** `vault` (Napa, host edgex-vault) or `secret-store` (Odessa, OpenBao, host edgex-secret-store). */
+  readonly secretStoreKey: "vault" | "secret-store";
+  /** Environment prefix of the secret store: VAULT or BAO. */
+  readonly secretStoreEnv: "VAULT" | "BAO";
+  /** Its wrapper in /edgex-init. */
+  readonly secretStoreWrapper: string;
   readonly ports: Readonly<Record<"coreData" | "metadata" | "command" | "notifications" | "scheduler" | "ekuiper" | "rules" | "virtual" | "rest" | "mqtt" | "proxyAuth", number>>;
 }
 
 const v3Image = (o: V3Options, svc: string): EdgeXImage => ({ repository: `edgexfoundry/${svc}`, tag: o.tag, arch: o.arch });
+const READY_TO_RUN = ["/edgex-init/ready_to_run_wait_install.sh"];
+const BOOTSTRAPPER_PORTS = { start: 54321, tokens: 54322, registry: 54324, proxySetup: 54325, readyToRun: 54329 } as const;
+
+function v3StageGate(o: V3Options): StageGate {
+  const registryKey = o.registry === "consul" ? "consul" : "core-keeper";
+  const dbKey = o.database === "redis" ? "redis" : "postgres";
+  const dbPort = o.database === "redis" ? 6379 : 5432;
+  return {
+    bootstrapper: "security-bootstrapper",
+    ports: Object.values(BOOTSTRAPPER_PORTS),
+    env: (ctx) => ({
+      PROXY_SETUP_HOST: ctx.host("security-proxy-setup"),
+      STAGEGATE_BOOTSTRAPPER_HOST: ctx.host("security-bootstrapper"),
+      STAGEGATE_BOOTSTRAPPER_STARTPORT: String(BOOTSTRAPPER_PORTS.start),
+      STAGEGATE_DATABASE_HOST: ctx.host(dbKey),
+      STAGEGATE_DATABASE_PORT: String(dbPort),
+      STAGEGATE_DATABASE_READYPORT: String(dbPort),
+      STAGEGATE_PROXYSETUP_READYPORT: String(BOOTSTRAPPER_PORTS.proxySetup),
+      STAGEGATE_READY_TORUNPORT: String(BOOTSTRAPPER_PORTS.readyToRun),
+      STAGEGATE_REGISTRY_HOST: ctx.host(registryKey),
+      STAGEGATE_REGISTRY_PORT: o.registry === "consul" ? "8500" : "59890",
+      STAGEGATE_REGISTRY_READYPORT: String(BOOTSTRAPPER_PORTS.registry),
+      ...(o.registry === "consul"
+        ? {
+            STAGEGATE_REGISTRY_ACL_BOOTSTRAPTOKENPATH: "/tmp/edgex/secrets/consul-acl-token/bootstrap_token.json",
+            STAGEGATE_REGISTRY_ACL_SENTINELFILEPATH: "/consul/config/consul_acl_done",
+            STAGEGATE_REGISTRY_ACL_MANAGEMENTTOKENPATH: "/tmp/edgex/secrets/consul-acl-token/mgmt_token.json",
+          }
+        : {}),
+      STAGEGATE_SECRETSTORESETUP_HOST: ctx.host("security-secretstore-setup"),
+      STAGEGATE_SECRETSTORESETUP_TOKENS_READYPORT: String(BOOTSTRAPPER_PORTS.tokens),
+      STAGEGATE_WAITFOR_TIMEOUT: "60s",
+    }),
+  };
+}
 
 function v3Services(o: V3Options, thirdParty: {
   readonly secretStore: EdgeXImage;
@@ -364,41 +446,117 @@ function v3Services(o: V3Options, thirdParty: {
     REGISTRY_HOST: ctx.host(registryKey),
     SERVICE_HOST: ctx.host(self),
     SERVICE_SERVERBINDADDR: ctx.bind,
-    ...(ctx.secure ? { SECRETSTORE_HOST: ctx.host(o.secretStoreKey) } : {}),
+    ...(ctx.secure ? { SECRETSTORE_HOST: ctx.host(o.secretStoreKey), CLIENTS_SECURITY_SECRETSTORE_SETUP_HOST: ctx.host("security-secretstore-setup") } : {}),
   });
-  const svc = (key: string, role: EdgeXRole, image: string, port: number, after: readonly string[], extra: (ctx: EnvContext) => Record<string, string> = () => ({}), rest: Partial<EdgeXServiceData> = {}) =>
-    go(key, role, v3Image(o, image), port, after, (ctx) => ({ ...common(ctx, key), ...extra(ctx) }), { probe: { kind: "http", path: "/api/v3/ping", port }, ...rest });
+  // EdgeX Go services: the binary is /<name>; secured, it starts through ready_to_run_wait_install.sh
+  const svc = (
+    key: string,
+    role: EdgeXRole,
+    image: string,
+    port: number,
+    after: readonly string[],
+    extra: (ctx: EnvContext) => Record<string, string> = () => ({}),
+    rest: Partial<EdgeXServiceData> = {},
+  ) =>
+    go(key, role, v3Image(o, image), port, after, (ctx) => ({ ...common(ctx, key), ...extra(ctx) }), {
+      probe: { kind: "http", path: "/api/v3/ping", port },
+      gate: { entrypoint: READY_TO_RUN, command: [`/${image}`, "--registry"] },
+      ...rest,
+    });
   const ready = [registryKey, dbKey];
+  const busEnv = (ctx: EnvContext): Record<string, string> =>
+    o.busType === "mqtt"
+      ? {
+          CONNECTION__EDGEX__MQTTMSGBUS__SERVER: ctx.host(o.busHost),
+          CONNECTION__EDGEX__MQTTMSGBUS__PORT: "1883",
+          CONNECTION__EDGEX__MQTTMSGBUS__PROTOCOL: "tcp",
+          CONNECTION__EDGEX__MQTTMSGBUS__TYPE: "mqtt",
+          EDGEX__DEFAULT__CONNECTIONSELECTOR: "mqttmsgbus",
+          EDGEX__DEFAULT__SERVER: ctx.host(o.busHost),
+          EDGEX__DEFAULT__PORT: "1883",
+          EDGEX__DEFAULT__PROTOCOL: "tcp",
+          EDGEX__DEFAULT__TYPE: "mqtt",
+        }
+      : {
+          CONNECTION__EDGEX__REDISMSGBUS__SERVER: ctx.host(o.busHost),
+          CONNECTION__EDGEX__REDISMSGBUS__PORT: "6379",
+          CONNECTION__EDGEX__REDISMSGBUS__PROTOCOL: "redis",
+          CONNECTION__EDGEX__REDISMSGBUS__TYPE: "redis",
+          EDGEX__DEFAULT__CONNECTIONSELECTOR: "edgex.redisMsgBus",
+          EDGEX__DEFAULT__SERVER: ctx.host(o.busHost),
+          EDGEX__DEFAULT__PORT: "6379",
+          EDGEX__DEFAULT__PROTOCOL: "redis",
+          EDGEX__DEFAULT__TYPE: "redis",
+        };
+  const ssDir = `/${o.secretStoreKey === "vault" ? "vault" : "openbao"}`;
   return [
+    {
+      key: "security-bootstrapper",
+      role: "bootstrapper",
+      image: v3Image(o, "security-bootstrapper"),
+      ports: Object.values(BOOTSTRAPPER_PORTS).map((port) => ({ name: `gate-${port}`, port })),
+      security: "secure",
+      env: () => ({ EDGEX_USER: "2002", EDGEX_GROUP: "2001" }),
+      probe: { kind: "tcp", port: BOOTSTRAPPER_PORTS.start },
+      after: [],
+      readOnlyRootFilesystem: true,
+      secureRoot: true,
+      secrets: "none",
+    },
     {
       key: o.secretStoreKey,
       role: "secretstore",
       image: thirdParty.secretStore,
       ports: [{ name: "http", port: 8200 }],
       security: "secure",
-      env: (ctx) => {
-        const prefix = o.secretStoreKey === "vault" ? "VAULT" : "BAO";
-        return {
-          [`${prefix}_ADDR`]: `http://${ctx.host(o.secretStoreKey)}:8200`,
-          [`${prefix}_CONFIG_DIR`]: `/${o.secretStoreKey}/config`,
-          SKIP_SETCAP: "true",
-          [`${prefix}_LOCAL_CONFIG`]: JSON.stringify({ listener: { tcp: { address: `${ctx.bind}:8200`, tls_disable: "1" } }, storage: { file: { path: `/${o.secretStoreKey}/file` } }, disable_mlock: true }),
-        };
-      },
-      args: () => ["server"],
+      env: (ctx) => ({
+        [`${o.secretStoreEnv}_ADDR`]: `http://${ctx.host(o.secretStoreKey)}:8200`,
+        [`${o.secretStoreEnv}_CONFIG_DIR`]: `${ssDir}/config`,
+        SKIP_SETCAP: "true",
+        [`${o.secretStoreEnv}_LOCAL_CONFIG`]: [
+          `listener "tcp" {`,
+          `  address = "${ctx.bind === "127.0.0.1" ? "127.0.0.1" : "0.0.0.0"}:8200"`,
+          `  tls_disable = "1"`,
+          `}`,
+          `backend "file" {`,
+          `  path = "${ssDir}/file"`,
+          `}`,
+          `default_lease_ttl = "168h"`,
+          `max_lease_ttl = "720h"`,
+          `disable_mlock = true`,
+          ``,
+        ].join("\n"),
+      }),
+      gate: { entrypoint: [o.secretStoreWrapper], command: ["server"] },
       probe: { kind: "tcp", port: 8200 },
-      after: [],
-      user: { uid: 100, gid: 1000 },
+      after: ["security-bootstrapper"],
       readOnlyRootFilesystem: true,
-      writable: [`/${o.secretStoreKey}/config`, `/${o.secretStoreKey}/logs`],
-      dataDir: `/${o.secretStoreKey}/file`,
+      secureRoot: true,
+      secrets: "none",
+      writable: [`${ssDir}/config`, `${ssDir}/logs`],
+      dataDir: `${ssDir}/file`,
     },
     svc("security-secretstore-setup", "secretstore-setup", "security-secretstore-setup", 0, [o.secretStoreKey], (ctx) => ({
-      SECUREMESSAGEBUS_TYPE: o.busType,
+      SECUREMESSAGEBUS_TYPE: o.busType === "mqtt" ? "mqtt" : "redis",
+      EDGEX_USER: "2002",
+      EDGEX_GROUP: "2001",
       EDGEX_ADD_SECRETSTORE_TOKENS: "",
-      EDGEX_ADD_KNOWN_SECRETS: `redisdb[app-rules-engine],redisdb[device-rest],message-bus[device-rest],redisdb[device-virtual],message-bus[device-virtual],redisdb[device-mqtt],message-bus[device-mqtt]`,
+      EDGEX_ADD_KNOWN_SECRETS:
+        o.database === "postgres"
+          ? "postgres[app-rules-engine],message-bus[app-rules-engine],message-bus[device-rest],message-bus[device-virtual]"
+          : "redisdb[app-rules-engine],redisdb[device-rest],message-bus[device-rest],redisdb[device-virtual],message-bus[device-virtual]",
       SECRETSTORE_HOST: ctx.host(o.secretStoreKey),
-    }), { security: "secure", ports: [], probe: undefined, job: true, writable: ["/vault/config"] }),
+    }), {
+      ports: [],
+      probe: undefined,
+      // long-running in compose (restart: always): a container, not a run-once step
+      gate: undefined,
+      secureRoot: true,
+      secrets: "all",
+      security: "secure",
+      writable: ["/run", ssDir],
+      shared: [{ name: "secret-store-config", path: `${ssDir}/config` }],
+    }),
     o.registry === "consul"
       ? {
           key: "consul",
@@ -406,14 +564,27 @@ function v3Services(o: V3Options, thirdParty: {
           image: thirdParty.registry,
           ports: [{ name: "http", port: 8500 }],
           security: "always",
-          env: () => ({}),
+          env: (ctx): Record<string, string> => (ctx.secure ? { EDGEX_ADD_REGISTRY_ACL_ROLES: "", EDGEX_USER: "2002", EDGEX_GROUP: "2001" } : {}),
           args: (ctx) => ["agent", "-ui", "-bootstrap", "-server", `-client=${ctx.bind}`, "-data-dir=/consul/data"],
+          gate: { entrypoint: ["/edgex-init/consul_wait_install.sh"], command: ["agent", "-ui", "-bootstrap", "-server", "-client", "0.0.0.0"] },
           probe: { kind: "http", path: "/v1/status/leader", port: 8500 },
           after: [],
           readOnlyRootFilesystem: false,
+          secureRoot: true,
+          secrets: { dir: "edgex-consul" },
+          writable: ["/consul/config"],
           dataDir: "/consul/data",
         }
-      : svc("core-keeper", "registry", "core-keeper", 59890, [dbKey], (ctx) => ({ EDGEX_USE_REGISTRY: "false", EDGEX_CONFIG_PROVIDER: "none", DATABASE_HOST: ctx.host(dbKey), MESSAGEBUS_HOST: ctx.host(o.busHost) })),
+      : svc("core-keeper", "registry", "core-keeper", 59890, [dbKey], (ctx) => ({
+          EDGEX_USE_REGISTRY: "false",
+          EDGEX_CONFIG_PROVIDER: "none",
+          DATABASE_HOST: ctx.host(dbKey),
+          MESSAGEBUS_HOST: ctx.host(o.busHost),
+          MESSAGEBUS_PORT: "1883",
+          MESSAGEBUS_PROTOCOL: "tcp",
+          MESSAGEBUS_TYPE: o.busType,
+          ...(ctx.secure ? { MESSAGEBUS_AUTHMODE: "usernamepassword", MESSAGEBUS_SECRETNAME: "message-bus" } : {}),
+        }), { gate: undefined }),
     o.database === "redis"
       ? {
           key: "redis",
@@ -421,12 +592,16 @@ function v3Services(o: V3Options, thirdParty: {
           image: thirdParty.database,
           ports: [{ name: "redis", port: 6379 }],
           security: "always",
-          env: () => ({}),
+          env: (ctx): Record<string, string> => (ctx.secure ? { DATABASECONFIG_NAME: "redis.conf", DATABASECONFIG_PATH: "/run/redis/conf" } : {}),
           args: (ctx) => ["redis-server", "--bind", ctx.bind, "--dir", "/data", "--protected-mode", "no"],
+          gate: { entrypoint: ["/edgex-init/redis_wait_install.sh"], command: ["/usr/local/bin/docker-entrypoint.sh", "/run/redis/conf/redis.conf"] },
           probe: { kind: "tcp", port: 6379 },
           after: [],
           user: { uid: 999, gid: 1000 },
           readOnlyRootFilesystem: true,
+          secureRoot: true,
+          secrets: { dir: "security-bootstrapper-redis" },
+          writable: ["/run"],
           dataDir: "/data",
         }
       : {
@@ -436,18 +611,22 @@ function v3Services(o: V3Options, thirdParty: {
           ports: [{ name: "postgres", port: 5432 }],
           security: "always",
           // without security nothing writes a password: trust, reachable only on localhost or inside the namespace
-          env: (ctx) => ({
+          env: (ctx): Record<string, string> => ({
             POSTGRES_DB: "edgex_db",
-            POSTGRES_USER: "postgres",
             PGDATA: "/var/lib/postgresql/data/pgdata",
-            ...(ctx.secure ? { POSTGRES_PASSWORD_FILE: "/tmp/edgex/secrets/postgres/password", POSTGRES_HOST_AUTH_METHOD: "scram-sha-256" } : { POSTGRES_HOST_AUTH_METHOD: "trust" }),
+            ...(ctx.secure
+              ? { DATABASECONFIG_NAME: "create-users.sh", DATABASECONFIG_PATH: "/tmp/postgres-init-scripts" }
+              : { POSTGRES_USER: "postgres", POSTGRES_HOST_AUTH_METHOD: "trust" }),
           }),
           args: (ctx) => ["-c", `listen_addresses=${ctx.bind === "127.0.0.1" ? "localhost" : "*"}`],
+          gate: { entrypoint: ["/edgex-init/postgres_wait_install.sh"] },
           probe: { kind: "exec", command: ["pg_isready", "-h", "127.0.0.1"] },
           after: [],
           user: { uid: 70, gid: 70 },
           readOnlyRootFilesystem: true,
-          writable: ["/var/run/postgresql", "/tmp"],
+          secureRoot: true,
+          secrets: { dir: "security-bootstrapper-postgres" },
+          writable: ["/var/run/postgresql", "/run", "/tmp"],
           dataDir: "/var/lib/postgresql/data",
         },
     {
@@ -458,78 +637,119 @@ function v3Services(o: V3Options, thirdParty: {
       security: "always",
       // Odessa's message bus is MQTT: the broker is always on there; in Napa only for device-mqtt
       ...(o.busType === "mqtt" ? {} : { optional: "device-mqtt" as const }),
-      env: () => ({}),
+      env: (ctx): Record<string, string> =>
+        ctx.secure && o.busType === "mqtt"
+          ? { BROKER_TYPE: "mosquitto", CONF_DIR: "/edgex-init/bootstrap-mosquitto/res", ENTRYPOINT: "/docker-entrypoint.sh /usr/sbin/mosquitto -c /mosquitto/config/mosquitto.conf" }
+          : {},
       command: ["/usr/sbin/mosquitto", "-c", "/mosquitto-no-auth.conf"],
+      // only the MQTT message bus is secured (credentials from the secret store)
+      ...(o.busType === "mqtt"
+        ? { gate: { entrypoint: ["/edgex-init/messagebus_wait_install.sh"], command: ["/usr/sbin/mosquitto", "-c", "/mosquitto/config/mosquitto.conf"] }, secureRoot: true, secrets: { dir: "security-bootstrapper-messagebus" } }
+        : { secrets: "none" as const }),
       probe: { kind: "tcp", port: 1883 },
       after: [],
       user: { uid: 1883, gid: 1883 },
       readOnlyRootFilesystem: true,
+      writable: o.busType === "mqtt" ? ["/mosquitto/config"] : [],
       dataDir: "/mosquitto/data",
     },
-    svc("core-common-config-bootstrapper", "config-bootstrap", "core-common-config-bootstrapper", 0, [registryKey], (ctx) => ({
-      ALL_SERVICES_REGISTRY_HOST: ctx.host(registryKey),
-      ALL_SERVICES_DATABASE_HOST: ctx.host(dbKey),
-      ALL_SERVICES_MESSAGEBUS_HOST: ctx.host(o.busHost),
-      ALL_SERVICES_MESSAGEBUS_TYPE: o.busType,
-      APP_SERVICES_CLIENTS_CORE_METADATA_HOST: ctx.host("core-metadata"),
-      DEVICE_SERVICES_CLIENTS_CORE_METADATA_HOST: ctx.host("core-metadata"),
-    }), { ports: [], probe: undefined, job: true }),
+    {
+      ...svc("core-common-config-bootstrapper", "config-bootstrap", "core-common-config-bootstrapper", 0, [registryKey], (ctx) => ({
+        ALL_SERVICES_REGISTRY_HOST: ctx.host(registryKey),
+        ALL_SERVICES_DATABASE_HOST: ctx.host(dbKey),
+        ALL_SERVICES_MESSAGEBUS_HOST: ctx.host(o.busHost),
+        ALL_SERVICES_MESSAGEBUS_TYPE: o.busType,
+        APP_SERVICES_CLIENTS_CORE_METADATA_HOST: ctx.host("core-metadata"),
+        DEVICE_SERVICES_CLIENTS_CORE_METADATA_HOST: ctx.host("core-metadata"),
+        ...(ctx.secure
+          ? {
+              ALL_SERVICES_CLIENTS_SECURITY_PROXY_AUTH_HOST: ctx.host("proxy-auth"),
+              ...(o.busType === "mqtt" ? { ALL_SERVICES_MESSAGEBUS_AUTHMODE: "usernamepassword", ALL_SERVICES_MESSAGEBUS_SECRETNAME: "message-bus" } : {}),
+            }
+          : {}),
+      }), { ports: [], probe: undefined, job: true }),
+      gate: { entrypoint: READY_TO_RUN, command: ["/entrypoint.sh", "/core-common-config-bootstrapper", "--registry"] },
+    },
     svc("core-metadata", "core", "core-metadata", o.ports.metadata, ready),
     svc("core-data", "core", "core-data", o.ports.coreData, [...ready, "core-metadata"]),
     svc("core-command", "core", "core-command", o.ports.command, [...ready, "core-metadata"]),
     svc("support-notifications", "support", "support-notifications", o.ports.notifications, ready, undefined, { optional: "support-notifications" }),
     svc("support-scheduler", "support", "support-scheduler", o.ports.scheduler, ready, undefined, { optional: "support-scheduler" }),
     {
-      key: "ekuiper",
+      key: "kuiper",
       role: "rules-engine",
       image: thirdParty.ekuiper,
       ports: [{ name: "http", port: o.ports.ekuiper }],
       security: "always",
       optional: "rules-engine",
-      env: (ctx) => ({
-        CONNECTION__EDGEX__REDISMSGBUS__SERVER: ctx.host(o.busHost),
-        CONNECTION__EDGEX__REDISMSGBUS__PORT: o.busType === "redis" ? "6379" : "1883",
-        CONNECTION__EDGEX__REDISMSGBUS__TYPE: o.busType,
-        EDGEX__DEFAULT__SERVER: ctx.host(o.busHost),
-        EDGEX__DEFAULT__PORT: o.busType === "redis" ? "6379" : "1883",
-        EDGEX__DEFAULT__TYPE: o.busType,
-        EDGEX__DEFAULT__TOPIC: "edgex/rules-events",
-        KUIPER__BASIC__CONSOLELOG: "true",
-        KUIPER__BASIC__RESTPORT: String(o.ports.ekuiper),
-      }),
+      env: (ctx) => ({ ...busEnv(ctx), EDGEX__DEFAULT__TOPIC: "edgex/rules-events", KUIPER__BASIC__CONSOLELOG: "true", KUIPER__BASIC__RESTPORT: String(o.ports.ekuiper) }),
+      gate: { entrypoint: ["/edgex-init/kuiper_wait_install.sh"] },
       probe: { kind: "tcp", port: o.ports.ekuiper },
       after: [o.busHost],
       user: { uid: 1001, gid: 1001 },
       readOnlyRootFilesystem: false,
+      secrets: "none",
     },
-    svc("app-rules-engine", "rules-app", "app-service-configurable", o.ports.rules, [...ready, "core-data"], () => ({ EDGEX_PROFILE: "rules-engine", SERVICE_PORT: String(o.ports.rules) }), { optional: "rules-engine" }),
+    svc("app-rules-engine", "rules-app", "app-service-configurable", o.ports.rules, [...ready, "core-data"], () => ({ EDGEX_PROFILE: "rules-engine", SERVICE_PORT: String(o.ports.rules) }), {
+      optional: "rules-engine",
+      gate: { entrypoint: READY_TO_RUN, command: ["/app-service-configurable", "--registry"] },
+    }),
     svc("device-virtual", "device", "device-virtual", o.ports.virtual, [...ready, "core-metadata"], undefined, { optional: "device-virtual" }),
     svc("device-rest", "device", "device-rest", o.ports.rest, [...ready, "core-metadata"], undefined, { optional: "device-rest" }),
     svc("device-mqtt", "device", "device-mqtt", o.ports.mqtt, [...ready, "core-metadata", "mqtt-broker"], (ctx) => ({
       MQTTBROKERINFO_HOST: ctx.host("mqtt-broker"),
       MQTTBROKERINFO_PORT: "1883",
     }), { optional: "device-mqtt" }),
-    svc("security-proxy-auth", "gateway-setup", "security-proxy-auth", o.ports.proxyAuth, [o.secretStoreKey], undefined, { security: "secure" }),
+    svc("proxy-auth", "gateway-setup", "security-proxy-auth", o.ports.proxyAuth, [o.secretStoreKey], undefined, {
+      security: "secure",
+      gate: { entrypoint: ["/bin/sh", ...READY_TO_RUN], command: ["entrypoint.sh", "/security-proxy-auth", "--registry"] },
+      secrets: { dir: "security-proxy-auth" },
+    }),
+    {
+      key: "security-proxy-setup",
+      role: "gateway-setup",
+      image: v3Image(o, "security-proxy-setup"),
+      ports: [],
+      security: "secure",
+      env: (ctx) => ({
+        EDGEX_SECURITY_SECRET_STORE: "true",
+        SECRETSTORE_HOST: ctx.host(o.secretStoreKey),
+        EDGEX_ADD_PROXY_ROUTE: "",
+        ROUTES_CORE_DATA_HOST: ctx.host("core-data"),
+        ROUTES_CORE_METADATA_HOST: ctx.host("core-metadata"),
+        ROUTES_CORE_COMMAND_HOST: ctx.host("core-command"),
+        ROUTES_RULES_ENGINE_HOST: ctx.host("kuiper"),
+        ROUTES_DEVICE_VIRTUAL_HOST: ctx.host("device-virtual"),
+      }),
+      gate: { entrypoint: ["/edgex-init/proxy_setup_wait_install.sh"] },
+      after: [o.secretStoreKey],
+      readOnlyRootFilesystem: true,
+      secureRoot: true,
+      secrets: { dir: "security-proxy-setup" },
+      shared: [
+        { name: "secret-store-config", path: `${ssDir}/config` },
+        { name: "nginx-templates", path: "/etc/nginx/templates" },
+        { name: "nginx-tls", path: "/etc/ssl/nginx" },
+      ],
+    },
     {
       key: "nginx",
       role: "gateway",
       image: thirdParty.nginx,
       ports: [{ name: "https", port: 8443 }],
       security: "secure",
-      env: (ctx) => ({ EDGEX_PROXY_AUTH_HOST: ctx.host("security-proxy-auth") }),
+      env: () => ({}),
+      gate: { entrypoint: ["/bin/sh", "/edgex-init/nginx_wait_install.sh"], command: ["/docker-entrypoint.sh", "nginx", "-g", "daemon off;"] },
       probe: { kind: "tcp", port: 8443 },
-      after: ["security-proxy-auth", "security-proxy-setup"],
-      readOnlyRootFilesystem: false,
-      writable: ["/var/cache/nginx", "/var/run", "/etc/nginx/conf.d", "/etc/ssl/nginx"],
+      after: ["proxy-auth", "security-proxy-setup"],
+      readOnlyRootFilesystem: true,
+      secrets: "none",
+      writable: ["/etc/nginx/conf.d", "/var/cache/nginx", "/var/log/nginx", "/var/run"],
+      shared: [
+        { name: "nginx-templates", path: "/etc/nginx/templates" },
+        { name: "nginx-tls", path: "/etc/ssl/nginx" },
+      ],
     },
-    svc("security-proxy-setup", "gateway-setup", "security-proxy-setup", 0, [o.secretStoreKey], (ctx) => ({
-      EDGEX_ADD_PROXY_ROUTE: "",
-      ROUTES_CORE_DATA_HOST: ctx.host("core-data"),
-      ROUTES_CORE_METADATA_HOST: ctx.host("core-metadata"),
-      ROUTES_CORE_COMMAND_HOST: ctx.host("core-command"),
-      ROUTES_RULES_ENGINE_HOST: ctx.host("ekuiper"),
-      ROUTES_DEVICE_VIRTUAL_HOST: ctx.host("device-virtual"),
-    }), { security: "secure", ports: [], probe: undefined, job: true, writable: ["/etc/nginx/conf.d", "/etc/ssl/nginx"] }),
     {
       key: "ui",
       role: "ui",
@@ -542,6 +762,7 @@ function v3Services(o: V3Options, thirdParty: {
       after: ["core-command"],
       user: EDGEX_USER,
       readOnlyRootFilesystem: true,
+      secrets: { dir: "ui" },
     },
   ];
 }
@@ -555,6 +776,8 @@ const NAPA_OPTS: V3Options = {
   busHost: "redis",
   busType: "redis",
   secretStoreKey: "vault",
+  secretStoreEnv: "VAULT",
+  secretStoreWrapper: "/edgex-init/vault_wait_install.sh",
   ports: { coreData: 59880, metadata: 59881, command: 59882, notifications: 59860, scheduler: 59861, ekuiper: 59720, rules: 59701, virtual: 59900, rest: 59986, mqtt: 59982, proxyAuth: 59842 },
 };
 const NAPA: EdgeXReleaseData = {
@@ -566,6 +789,7 @@ const NAPA: EdgeXReleaseData = {
   secretStore: "vault",
   gateway: "nginx",
   secretsPath: "/tmp/edgex/secrets",
+  secretsDirPrefix: "",
   pingPath: "/api/v3/ping",
   arches: ["amd64", "arm64"],
   services: v3Services(NAPA_OPTS, {
@@ -577,6 +801,7 @@ const NAPA: EdgeXReleaseData = {
     nginx: { repository: "nginx", tag: "1.25.5-alpine-slim", arch: "multi" },
     ui: { repository: "edgexfoundry/edgex-ui", tag: "3.1.0", arch: "suffix" },
   }),
+  stageGate: v3StageGate(NAPA_OPTS),
 };
 
 // ---------------------------------------------------------------------------------------------- Odessa 4.0
@@ -587,7 +812,9 @@ const ODESSA_OPTS: V3Options = {
   database: "postgres",
   busHost: "mqtt-broker",
   busType: "mqtt",
-  secretStoreKey: "openbao",
+  secretStoreKey: "secret-store",
+  secretStoreEnv: "BAO",
+  secretStoreWrapper: "/edgex-init/secretstore_wait_install.sh",
   ports: { coreData: 59880, metadata: 59881, command: 59882, notifications: 59860, scheduler: 59863, ekuiper: 59720, rules: 59701, virtual: 59900, rest: 59986, mqtt: 59982, proxyAuth: 59842 },
 };
 const ODESSA: EdgeXReleaseData = {
@@ -599,6 +826,7 @@ const ODESSA: EdgeXReleaseData = {
   secretStore: "openbao",
   gateway: "nginx",
   secretsPath: "/tmp/edgex/secrets",
+  secretsDirPrefix: "",
   pingPath: "/api/v3/ping",
   arches: ["amd64", "arm64"],
   services: v3Services(ODESSA_OPTS, {
@@ -610,6 +838,7 @@ const ODESSA: EdgeXReleaseData = {
     nginx: { repository: "nginx", tag: "1.29-alpine-slim", arch: "multi" },
     ui: { repository: "edgexfoundry/edgex-ui", tag: "4.0.1", arch: "multi" },
   }),
+  stageGate: v3StageGate(ODESSA_OPTS),
 };
 
 export const EDGEX_RELEASES = { "hanoi-1.3": HANOI, "napa-3.1": NAPA, "odessa-4.0": ODESSA } as const satisfies Record<string, EdgeXReleaseData>;

@@ -65,33 +65,83 @@ export function probeSpec(p: Probe): Record<string, unknown> {
 }
 
 export const SECRETS_VOLUME = "edgex-secrets";
-const SECRET_WRITERS = new Set(["secretstore", "secretstore-setup", "database-setup", "gateway-setup", "registry", "gateway-db", "gateway", "database"]);
+/** The volume the security-bootstrapper fills with the wrapper scripts every gated service starts through. */
+export const INIT_VOLUME = "edgex-init";
 
-/** Volume names a service's container uses, besides the shared secrets volume. */
+/** Security through the bootstrapper's stage gates is in effect (security on, and the release has them). */
+export function gated(props: EdgeXStackProps): boolean {
+  return props.spec.security && releaseOf(props).stageGate !== undefined;
+}
+
+/** Volume names a service's container uses. */
 export function scratchVolumeName(s: EdgeXServiceData, i: number): string {
   return `tmp-${s.key}-${i}`.slice(0, 63);
 }
 export function dataVolumeName(s: EdgeXServiceData): string {
   return `data-${s.key}`.slice(0, 63);
 }
+export function sharedVolumeName(name: string): string {
+  return `shared-${name}`.slice(0, 63);
+}
+
+/**
+ * Where the shared volumes (tokens, edgex-init, compose named volumes) live: one emptyDir each in single-pod mode;
+ * subdirectories of the one ReadWriteMany claim (`secretsVolume`) per service.
+ */
+function sharedMount(props: EdgeXStackProps, kind: "secrets" | "init" | "shared", name: string, mountPath: string, readOnly: boolean, sub?: string): Record<string, unknown> {
+  const ro = readOnly ? { readOnly: true } : {};
+  if (props.spec.placement === "per-service") {
+    const prefix = kind === "secrets" ? "secrets" : kind === "init" ? INIT_VOLUME : `shared/${name}`;
+    return { name: SECRETS_VOLUME, mountPath, subPath: sub ? `${prefix}/${sub}` : prefix, ...ro };
+  }
+  const volume = kind === "secrets" ? SECRETS_VOLUME : kind === "init" ? INIT_VOLUME : sharedVolumeName(name);
+  return { name: volume, mountPath, ...(sub ? { subPath: sub } : {}), ...ro };
+}
+
+/** Names of the compose named volumes the selected services share. */
+export function sharedVolumes(props: EdgeXStackProps, selected: readonly EdgeXServiceData[]): string[] {
+  if (!props.spec.security) return [];
+  return [...new Set(selected.flatMap((s) => (s.shared ?? []).map((v) => v.name)))];
+}
 
 /** The container of a service: image for the arch, environment, probes, non-root and read-only root where the image allows. */
 export function serviceContainer(props: EdgeXStackProps, s: EdgeXServiceData, arch: "amd64" | "arm64", entry: boolean): Record<string, unknown> {
   const ctx = envContext(props, s, entry);
   const release = releaseOf(props);
-  const env = Object.entries(s.env(ctx)).map(([name, value]) => ({ name, value }));
+  const secure = props.spec.security;
+  const gates = gated(props);
+  const root = secure && s.secureRoot === true;
+  const env = Object.entries({ ...s.env(ctx), ...(gates ? release.stageGate!.env(ctx) : {}) }).map(([name, value]) => ({ name, value }));
+  const secrets = s.secrets ?? { dir: `${release.secretsDirPrefix}${s.key}` };
   const mounts = [
     ...(s.writable ?? []).map((p, i) => ({ name: scratchVolumeName(s, i), mountPath: p })),
     ...(s.dataDir ? [{ name: dataVolumeName(s), mountPath: s.dataDir }] : []),
-    ...(props.spec.security ? [{ name: SECRETS_VOLUME, mountPath: release.secretsPath, readOnly: !SECRET_WRITERS.has(s.role) }] : []),
+    ...(secure && secrets === "all" ? [sharedMount(props, "secrets", "", release.secretsPath, false)] : []),
+    ...(secure && typeof secrets === "object" ? [sharedMount(props, "secrets", "", `${release.secretsPath}/${secrets.dir}`, true, secrets.dir)] : []),
+    ...(gates ? [sharedMount(props, "init", "", "/edgex-init", s.key !== release.stageGate!.bootstrapper)] : []),
+    ...(secure ? (s.shared ?? []).map((v) => sharedMount(props, "shared", v.name, v.path, v.readOnly === true)) : []),
   ];
+  // gated: the wrapper from /edgex-init waits for the bootstrapper's gates, then runs the service
+  let command = s.command ? [...s.command] : undefined;
+  let args = s.args ? [...s.args(ctx)] : undefined;
+  if (gates && s.gate) {
+    command = [...s.gate.entrypoint];
+    args = s.gate.command ? [...s.gate.command] : undefined;
+    if (s.job && props.spec.placement === "single-pod") {
+      // a run-once step among long-running containers: stay up after it finished, so the pod stays ready
+      args = [...command, ...(args ?? [])];
+      command = ["/bin/sh", "-c", '"$0" "$@" && while :; do sleep 3600; done'];
+    }
+  }
   const probe = s.probe ? probeSpec(s.probe) : undefined;
+  const user = root ? { runAsNonRoot: false, runAsUser: 0, runAsGroup: 0 } : s.user ? { runAsNonRoot: true, runAsUser: s.user.uid, runAsGroup: s.user.gid } : {};
+  const caps = s.capabilities?.length ? { add: [...s.capabilities] } : root || !s.user ? { add: ["CHOWN", "SETUID", "SETGID", "DAC_OVERRIDE", "FOWNER"] } : {};
   return {
     name: serviceName(s.key),
     image: imageFor(s.image, arch),
     imagePullPolicy: "IfNotPresent",
-    ...(s.command ? { command: [...s.command] } : {}),
-    ...(s.args ? { args: [...s.args(ctx)] } : {}),
+    ...(command ? { command } : {}),
+    ...(args ? { args } : {}),
     ...(env.length > 0 ? { env } : {}),
     ...(s.ports.length > 0 ? { ports: s.ports.map((p) => ({ name: p.name.slice(0, 15), containerPort: p.port, protocol: p.protocol ?? "TCP" })) } : {}),
     ...(probe && !s.job ? { readinessProbe: { ...probe, periodSeconds: 10, failureThreshold: 3 } } : {}),
@@ -99,8 +149,8 @@ export function serviceContainer(props: EdgeXStackProps, s: EdgeXServiceData, ar
     securityContext: {
       allowPrivilegeEscalation: false,
       readOnlyRootFilesystem: s.readOnlyRootFilesystem,
-      ...(s.user ? { runAsNonRoot: true, runAsUser: s.user.uid, runAsGroup: s.user.gid } : {}),
-      capabilities: { drop: ["ALL"], ...(s.capabilities?.length ? { add: [...s.capabilities] } : s.user ? {} : { add: ["CHOWN", "SETUID", "SETGID", "DAC_OVERRIDE", "FOWNER"] }) },
+      ...user,
+      capabilities: { drop: ["ALL"], ...caps },
     },
     ...(mounts.length > 0 ? { volumeMounts: mounts } : {}),
   };

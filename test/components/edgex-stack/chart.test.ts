@@ -62,22 +62,62 @@ describe("edgeXChart", () => {
     expect(images).toContain("edgexfoundry/core-data:4.0.1");
   });
 
-  test("GIVEN single-pod with security WHEN rendered THEN secret store, registry and database start first as sidecars, setup jobs between, core services after", () => {
-    const ds = find(render({ release: "napa-3.1" }), "DaemonSet", "edgex-amd64").spec.template.spec;
+  test("GIVEN Hanoi single-pod with security WHEN rendered THEN secret store, registry and database start first as sidecars, setup steps between, core services after", () => {
+    const ds = find(render({ release: "hanoi-1.3" }), "DaemonSet", "edgex-amd64").spec.template.spec;
     const init = ds.initContainers.map((c: any) => `${c.name}${c.restartPolicy === "Always" ? "*" : ""}`);
-    expect(init.slice(0, 4)).toEqual(["volume-permissions", "edgex-vault*", "edgex-security-secretstore-setup", "edgex-consul*"]);
-    expect(init).toContain("edgex-redis*");
-    expect(init.indexOf("edgex-core-common-config-bootstrapper")).toBeGreaterThan(init.indexOf("edgex-consul*"));
-    const main = ds.containers.map((c: any) => c.name);
-    expect(main).toEqual(expect.arrayContaining(["edgex-core-data", "edgex-core-metadata", "edgex-core-command", "edgex-device-virtual", "edgex-device-rest", "edgex-device-mqtt", "edgex-nginx"]));
+    expect(init.slice(0, 5)).toEqual(["volume-permissions", "edgex-vault*", "edgex-secretstore-setup", "edgex-consul*", "edgex-redis*"]);
     const vault = ds.initContainers.find((c: any) => c.name === "edgex-vault");
     expect(vault.startupProbe).toEqual({ tcpSocket: { port: 8200 }, periodSeconds: 2, failureThreshold: 150 });
     const core = ds.containers.find((c: any) => c.name === "edgex-core-data");
-    expect(core.env).toEqual(expect.arrayContaining([{ name: "EDGEX_CONFIG_PROVIDER", value: "consul.http://localhost:8500" }, { name: "EDGEX_SECURITY_SECRET_STORE", value: "true" }]));
+    expect(core.env).toContainEqual({ name: "SECRETSTORE_TOKENFILE", value: "/tmp/edgex/secrets/edgex-core-data/secrets-token.json" });
+    // only its own token directory, read-only
+    expect(core.volumeMounts).toEqual([{ name: "edgex-secrets", mountPath: "/tmp/edgex/secrets/edgex-core-data", subPath: "edgex-core-data", readOnly: true }]);
+    expect(ds.initContainers.find((c: any) => c.name === "edgex-secretstore-setup").volumeMounts).toContainEqual({ name: "edgex-secrets", mountPath: "/tmp/edgex/secrets" });
+  });
+
+  test("GIVEN Napa single-pod with security WHEN rendered THEN the security-bootstrapper starts first and every service starts through its stage-gate wrapper", () => {
+    const ds = find(render({ release: "napa-3.1" }), "DaemonSet", "edgex-amd64").spec.template.spec;
+    const init = ds.initContainers.map((c: any) => `${c.name}${c.restartPolicy === "Always" ? "*" : ""}`);
+    expect(init).toEqual(["volume-permissions", "edgex-security-bootstrapper*"]);
+    expect(ds.initContainers[1].startupProbe).toEqual({ tcpSocket: { port: 54321 }, periodSeconds: 2, failureThreshold: 150 });
+    expect(ds.initContainers[1].volumeMounts).toContainEqual({ name: "edgex-init", mountPath: "/edgex-init" });
+    const byName = (n: string) => ds.containers.find((c: any) => c.name === n);
+    const core = byName("edgex-core-data");
+    expect(core.command).toEqual(["/edgex-init/ready_to_run_wait_install.sh"]);
+    expect(core.args).toEqual(["/core-data", "--registry"]);
+    expect(core.env).toEqual(expect.arrayContaining([
+      { name: "EDGEX_CONFIG_PROVIDER", value: "consul.http://localhost:8500" },
+      { name: "STAGEGATE_BOOTSTRAPPER_HOST", value: "localhost" },
+      { name: "STAGEGATE_READY_TORUNPORT", value: "54329" },
+      { name: "SECRETSTORE_HOST", value: "localhost" },
+    ]));
+    expect(core.volumeMounts).toEqual([
+      { name: "edgex-secrets", mountPath: "/tmp/edgex/secrets/core-data", subPath: "core-data", readOnly: true },
+      { name: "edgex-init", mountPath: "/edgex-init", readOnly: true },
+    ]);
     expect(core.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 2002, runAsGroup: 2001, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
-    expect(core.readinessProbe.httpGet).toEqual({ path: "/api/v3/ping", port: 59880 });
+    expect(byName("edgex-consul").command).toEqual(["/edgex-init/consul_wait_install.sh"]);
+    expect(byName("edgex-vault").command).toEqual(["/edgex-init/vault_wait_install.sh"]);
+    expect(byName("edgex-security-secretstore-setup").volumeMounts).toContainEqual({ name: "edgex-secrets", mountPath: "/tmp/edgex/secrets" });
+    // the run-once config bootstrapper stays up after its run, so the pod stays ready
+    const boot = byName("edgex-core-common-config-bootstrapper");
+    expect(boot.command).toEqual(["/bin/sh", "-c", '"$0" "$@" && while :; do sleep 3600; done']);
+    expect(boot.args).toEqual(["/edgex-init/ready_to_run_wait_install.sh", "/entrypoint.sh", "/core-common-config-bootstrapper", "--registry"]);
+    expect(byName("edgex-nginx").volumeMounts).toEqual(expect.arrayContaining([{ name: "shared-nginx-templates", mountPath: "/etc/nginx/templates" }]));
+    expect(ds.volumes.map((v: any) => v.name)).toEqual(expect.arrayContaining(["edgex-init", "shared-secret-store-config", "shared-nginx-templates", "shared-nginx-tls"]));
     expect(ds.enableServiceLinks).toBe(false);
     expect(ds.automountServiceAccountToken).toBe(false);
+  });
+
+  test("GIVEN Napa single-pod without security WHEN rendered THEN registry and database start first as sidecars, the config bootstrapper runs once before the services", () => {
+    const ds = find(render({ release: "napa-3.1", security: false }), "DaemonSet", "edgex-amd64").spec.template.spec;
+    const init = ds.initContainers.map((c: any) => `${c.name}${c.restartPolicy === "Always" ? "*" : ""}`);
+    expect(init).toEqual(["volume-permissions", "edgex-consul*", "edgex-redis*", "edgex-mqtt-broker*", "edgex-core-common-config-bootstrapper"]);
+    const core = ds.containers.find((c: any) => c.name === "edgex-core-data");
+    expect(core.command).toBeUndefined();
+    expect(core.env).toContainEqual({ name: "EDGEX_SECURITY_SECRET_STORE", value: "false" });
+    expect(core.readinessProbe.httpGet).toEqual({ path: "/api/v3/ping", port: 59880 });
+    expect(core.volumeMounts).toBeUndefined();
   });
 
   test("GIVEN single-pod on the pod network WHEN rendered THEN only the gateway gets a hostPort and only it is open to outside by NetworkPolicy", () => {
@@ -99,25 +139,37 @@ describe("edgeXChart", () => {
     expect(all.find((c: any) => c.name === "edgex-core-data").env).toContainEqual({ name: "SERVICE_SERVERBINDADDR", value: "127.0.0.1" });
   });
 
-  test("GIVEN per-service mode WHEN rendered THEN one Deployment + Service per service, waits as init containers, ClusterIP except the gateway, RWO data claims", () => {
+  test("GIVEN per-service mode with security WHEN rendered THEN one Deployment + Service per service, the gates reached through the bootstrapper's Service, shared volumes as subdirectories of the one RWX claim", () => {
     const objects = render({ release: "napa-3.1", ...perService });
-    const redis = find(objects, "Service", "edgex-redis");
-    expect(redis.spec.type).toBe("ClusterIP");
+    expect(find(objects, "Service", "edgex-redis").spec.type).toBe("ClusterIP");
     expect(find(objects, "Service", "edgex-nginx").spec.type).toBe("NodePort");
+    expect(find(objects, "Service", "edgex-security-bootstrapper").spec.ports.map((p: any) => p.port)).toEqual([54321, 54322, 54324, 54325, 54329]);
     const core = find(objects, "Deployment", "edgex-core-data");
     expect(core.spec.strategy).toEqual({ type: "Recreate" });
-    expect(core.spec.template.spec.initContainers.map((c: any) => c.name)).toEqual(["wait-consul", "wait-redis", "wait-core-metadata"]);
-    expect(core.spec.template.spec.containers[0].env).toContainEqual({ name: "EDGEX_CONFIG_PROVIDER", value: "consul.http://edgex-consul:8500" });
-    expect(find(objects, "Job", "edgex-security-secretstore-setup")).toBeDefined();
+    expect(core.spec.template.spec.initContainers).toBeUndefined();
+    const c = core.spec.template.spec.containers[0];
+    expect(c.env).toEqual(expect.arrayContaining([{ name: "EDGEX_CONFIG_PROVIDER", value: "consul.http://edgex-consul:8500" }, { name: "STAGEGATE_BOOTSTRAPPER_HOST", value: "edgex-security-bootstrapper" }]));
+    expect(c.volumeMounts).toEqual([
+      { name: "edgex-secrets", mountPath: "/tmp/edgex/secrets/core-data", subPath: "secrets/core-data", readOnly: true },
+      { name: "edgex-secrets", mountPath: "/edgex-init", subPath: "edgex-init", readOnly: true },
+    ]);
+    expect(find(objects, "Job", "edgex-core-common-config-bootstrapper").spec.template.spec.containers[0].command).toEqual(["/edgex-init/ready_to_run_wait_install.sh"]);
     expect(find(objects, "PersistentVolumeClaim", "data-redis").spec.accessModes).toEqual(["ReadWriteOnce"]);
     const rwx = objects.filter((o: any) => o.kind === "PersistentVolumeClaim" && o.spec.accessModes.includes("ReadWriteMany")).map((o) => o.metadata.name);
     expect(rwx).toEqual(["edgex-secrets"]); // only the one the user asked for
     expect(find(objects, "NetworkPolicy", "allow-entry-edgex-nginx").spec.podSelector).toEqual({ matchLabels: { "org.edgexfoundry.service": "edgex-nginx" } });
   });
 
+  test("GIVEN per-service mode without security WHEN rendered THEN dependencies are awaited by init containers", () => {
+    const objects = render({ release: "napa-3.1", placement: "per-service", security: false, persistence: { kind: "ephemeral" } });
+    const core = find(objects, "Deployment", "edgex-core-data");
+    expect(core.spec.template.spec.initContainers.map((c: any) => c.name)).toEqual(["wait-consul", "wait-redis", "wait-core-metadata"]);
+    expect(core.spec.template.spec.initContainers[0].command).toEqual(["sh", "-c", "until nc -z edgex-consul 8500; do echo waiting for edgex-consul; sleep 2; done"]);
+  });
+
   test("GIVEN per-service without security WHEN rendered THEN no secret store or gateway, no RWX claim, and nothing is open from outside unless exposed", () => {
     const objects = render({ release: "odessa-4.0", placement: "per-service", security: false, persistence: { kind: "ephemeral" } });
-    expect(objects.some((o) => o.metadata.name === "edgex-openbao" || o.metadata.name === "edgex-nginx")).toBe(false);
+    expect(objects.some((o) => o.metadata.name === "edgex-secret-store" || o.metadata.name === "edgex-nginx" || o.metadata.name === "edgex-security-bootstrapper")).toBe(false);
     expect(objects.some((o) => o.kind === "PersistentVolumeClaim")).toBe(false);
     expect(objects.filter((o) => o.kind === "NetworkPolicy").map((o) => o.metadata.name)).toEqual(["edgex-default-deny-ingress", "edgex-allow-same-namespace"]);
     expect(find(objects, "Deployment", "edgex-core-keeper")).toBeDefined();
@@ -130,7 +182,7 @@ describe("edgeXChart", () => {
     const names = objects.filter((o) => o.kind === "Deployment").map((o) => o.metadata.name);
     expect(names).not.toContain("edgex-device-mqtt");
     expect(names).not.toContain("edgex-mqtt-broker");
-    expect(names).not.toContain("edgex-ekuiper");
+    expect(names).not.toContain("edgex-kuiper");
     expect(names).toContain("edgex-device-virtual");
   });
 
