@@ -7,7 +7,6 @@ export interface TopologySvgProps {
 }
 
 const BOX_W = 184;
-const BOX_H = 84;
 const EP_W = 240;
 const EP_H = 70;
 const GAP = 16;
@@ -53,6 +52,9 @@ interface Placed extends Rect {
  */
 export function renderTopologySvg(topo: EnvironmentTopology, props: TopologySvgProps = {}): string {
   const max = props.maxHostsPerTier ?? 8;
+  // Host boxes are as tall as the longest component list needs (2 or 3 lines), the same for every host.
+  const componentLines = Math.min(3, Math.max(2, ...topo.hosts.map((h) => wrap(h.components.join(", "), 3).length)));
+  const BOX_H = 34 + 14 * (1 + componentLines) + 8;
   const tiers = (t: TopologyTier) => topo.hosts.filter((h) => h.tier === t);
   const rows: { groups: { tier?: TopologyTier; title: string; items: (TopologyHost | TopologyEndpoint | { more: number; id: string })[] }[] }[] = [];
   const group = (t: TopologyTier) => {
@@ -128,7 +130,7 @@ export function renderTopologySvg(topo: EnvironmentTopology, props: TopologySvgP
         const p = placed.get(id)!;
         if ("more" in item) out.push(box(p, [`+${item.more} more`, "same role", "", ""], "#f3f4f6", true));
         else if ("label" in item) out.push(box(p, [item.label, ...wrap(item.detail, 3, EP_W)], "#ffffff"));
-        else out.push(box(p, [item.name, item.address, item.platform, ...wrap(item.components.join(", "), 2)], "#ffffff"));
+        else out.push(box(p, [item.name, item.address, item.platform, ...wrap(item.components.join(", "), componentLines)], "#ffffff"));
       }
     }
   }
