@@ -11,3 +11,4 @@ export * from "./keadm-init-steps";
 export * from "./kubeedge-cloud";
 export * from "./firewall-steps";
 export * from "./host-steps";
+export * from "./token-wait-step";

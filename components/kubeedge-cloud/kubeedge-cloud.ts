@@ -14,6 +14,7 @@ import { EDGE_STEPS, TOKEN_PLACEHOLDER } from "./edge-node-steps";
 import { FIREWALL_STEP } from "./firewall-steps";
 import { kubeEdgeHostSteps } from "./host-steps";
 import { KEADM_STEPS } from "./keadm-init-steps";
+import { TOKEN_WAIT_STEP, tokenWaitHost } from "./token-wait-step";
 import { JoinParameters, KubeEdgeCloudProps, KubeEdgeCloudSpecInput, NAMESPACE, TOKEN_SECRET } from "./spec";
 import { checkKubeEdgeCloud } from "./validate";
 
@@ -88,6 +89,18 @@ export class KubeEdgeCloud extends pulumi.ComponentResource {
       const cloudcore = applyObjects(`${name}-cloudcore`, objects.filter((o) => o.kind !== "Namespace"), { parent: this, provider, dependsOn: [namespace, certs] });
       cloudcoreReady = [cloudcore];
       gate = certs.id;
+      // then wait on a server until cloudcore created the token Secret (#4103)
+      const waitHost = tokenWaitHost(p);
+      if (waitHost) {
+        const wait = hostStepCommands(
+          { structure: hostSteps.filter((s) => s.name === TOKEN_WAIT_STEP) },
+          { parent: this, prefix: `${name}-cloud`, hosts: [waitHost], dependsOn: [cloudcore] },
+        );
+        cloudCmds = wait;
+        const cmd = wait.get(`${waitHost.name}/${TOKEN_WAIT_STEP}`)!;
+        cloudcoreReady = [cloudcore, cmd];
+        gate = pulumi.all([certs.id, cmd.stdout]);
+      }
     } else {
       const keadm = hostSteps.filter((s) => s.host === p.keadmHost!.name && (s.name === KEADM_STEPS.install || s.name === KEADM_STEPS.init));
       const cmds = hostStepCommands({ structure: keadm }, { parent: this, prefix: `${name}-keadm`, hosts: [p.keadmHost!], dependsOn: ready });

@@ -73,9 +73,10 @@ describe("KubeEdgeCloud (Pulumi mocks)", () => {
     await valueOf(cloud.joinToken);
     expect(await dependencies("edge-stream-certs")).toEqual(["edge-namespace", "edge-stream", "edge-stream-ca"]);
     expect(await dependencies("edge-cloudcore")).toEqual(["edge-namespace", "edge-stream-certs"]);
-    expect(await dependencies("edge-token")).toEqual(["edge-cloudcore"]);
+    expect(await dependencies("edge-cloud-cp-1-kubeedge-token-wait")).toEqual(["edge-cloudcore"]);
+    expect(await dependencies("edge-token")).toEqual(["edge-cloud-cp-1-kubeedge-token-wait", "edge-cloudcore"]);
     expect(await dependencies("edge-edge-edge-1-kubeedge-join")).toEqual(
-      expect.arrayContaining(["edge-edge-edge-1-kubeedge-install", "edge-token", "edge-cloudcore", "edge-cloud-cp-1-kubeedge-firewall"]),
+      expect.arrayContaining(["edge-edge-edge-1-kubeedge-install", "edge-token", "edge-cloudcore", "edge-cloud-cp-1-kubeedge-firewall", "edge-cloud-cp-1-kubeedge-token-wait"]),
     );
     expect(await dependencies("edge-edge-edge-1-kubeedge-install")).toEqual(["edge-edge-edge-1-kubeedge-runtime"]);
     expect(await dependencies("edge-edge-edge-1-kubeedge-runtime")).toEqual([]);

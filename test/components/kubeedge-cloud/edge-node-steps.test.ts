@@ -207,9 +207,14 @@ describe("kubeEdgeHostSteps", () => {
     expect(steps.find((s) => s.id === "edge-2/kubeedge-join")!.dependsOn).toEqual(["edge-2/kubeedge-install", "cp-1/kubeedge-firewall", "cp-1/kubeedge-keadm-init"]);
   });
 
-  test("GIVEN manifests mode WHEN planned THEN there is no keadm step and joins wait for the firewall only", () => {
+  test("GIVEN manifests mode WHEN planned THEN there is no keadm step; joins wait for the firewall and for the token Secret on the first server", () => {
     const steps = kubeEdgeHostSteps(props(), TOKEN);
     expect(steps.some((s) => s.name === "kubeedge-keadm-init")).toBe(false);
-    expect(steps.find((s) => s.id === "edge-1/kubeedge-join")!.dependsOn).toEqual(["edge-1/kubeedge-install", "cp-1/kubeedge-firewall"]);
+    expect(steps.find((s) => s.id === "edge-1/kubeedge-join")!.dependsOn).toEqual(["edge-1/kubeedge-install", "cp-1/kubeedge-firewall", "cp-1/kubeedge-token-wait"]);
+    const wait = steps.find((s) => s.id === "cp-1/kubeedge-token-wait")!;
+    expect(wait.script).toContain("ec_retry 60 5 /usr/local/bin/k3s kubectl -n kubeedge get secret tokensecret");
+    expect(wait.secret).toBe(false);
+    expect(shellcheck(renderStepBundle(wait))).toBe("");
+    expect(() => makePlan(steps)).not.toThrow();
   });
 });
