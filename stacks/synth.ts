@@ -27,7 +27,6 @@ import { EnvironmentTopology, environmentTopology } from "./topology";
 
 export const K3S_COMPONENT = "k3s-ha-cluster";
 export const EDGEX_COMPONENT = "edgex-stack";
-export type { EnvironmentMaterial } from "./material";
 
 export interface SynthOptions {
   /**
