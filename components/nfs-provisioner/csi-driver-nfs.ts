@@ -4,6 +4,7 @@ import { nfsLabels, nfsSelector } from "./labels";
 import { NfsProvisionerProps } from "./spec";
 import { CSI_NFS_DRIVER } from "./storage-class";
 import { csiDriverNfsImages } from "./versions";
+import { AVOID_EDGE_NODES } from "../../lib/k3s/node-roles";
 
 const NAME = "csi-driver-nfs";
 const CONTROLLER_SA = "csi-nfs-controller-sa";
@@ -158,6 +159,8 @@ export class CsiDriverNfs extends Construct {
             automountServiceAccountToken: false,
             priorityClassName: "system-node-critical",
             tolerations: [{ operator: "Exists" }],
+            // tolerates every taint, so keep it off KubeEdge edge nodes explicitly
+            affinity: AVOID_EDGE_NODES,
             containers: [
               liveness(29653),
               {

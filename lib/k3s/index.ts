@@ -1,1 +1,2 @@
 export * from "./registries";
+export * from "./node-roles";
