@@ -58,8 +58,7 @@ console.log(steps.map((s) => s.id).join(","));
   });
 
   test("GIVEN the examples/basic Pulumi program THEN it type-checks against the package, importing it by name", () => {
-    const readme = readFileSync(join(root, "examples/basic/README.md"), "utf8");
-    const program = readme.split("```ts\n")[1]!.split("```")[0]!;
+    const program = readFileSync(join(root, "examples/basic/index.ts"), "utf8");
     expect(program).toMatch(/from "edgecloud";/);
     const dir = join(tmp, "example");
     sh("mkdir", ["-p", dir], tmp);
