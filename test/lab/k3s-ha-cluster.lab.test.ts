@@ -343,10 +343,13 @@ describe("4. Faults", () => {
     }
   });
 
-  // KNOWN BUG (components/k3s-ha-cluster/etcd/member-step.ts with the edgecloud-etcdctl wrapper): the wrapper
-  // already passes --endpoints=<all members> and etcdctl appends a second --endpoints instead of replacing it, so
-  // the member step's "is the rest of the cluster healthy?" probe also asks the wiped member itself, fails, and the
-  // member re-bootstraps as "new" instead of rejoining. Remove `.failing` when the wrapper is fixed.
+  // KNOWN BUG (components/k3s-ha-cluster/etcd/member-step.ts): (1) the edgecloud-etcdctl wrapper already passes
+  // --endpoints=<all members> and etcdctl appends a second --endpoints instead of replacing it, so the "is the rest
+  // of the cluster healthy?" probe also asks the wiped member itself, fails, and the member re-bootstraps as "new"
+  // instead of rejoining. Fixing only that breaks first provisioning: (2) a member of the initial cluster that never
+  // ran is listed WITH its name (only its client URLs are empty), so the step takes it for "lost its data" and
+  // removes it; and (3) `member add` right after `member remove` fails "etcdserver: unhealthy cluster" for a few
+  // seconds. A patch fixing all three was verified on the lab (see the lab's report). Remove `.failing` then.
   test.failing("(d) a member that lost its data directory rejoins as a new member (the member step's rejoin path)", async () => {
     await the().sh("etcd-3", `systemctl stop ${ETCD_UNIT}\nrm -rf /var/lib/etcd/member`);
     const rerun = await provision();
