@@ -73,6 +73,7 @@ export class Lab {
   static async start(opts: LabOptions): Promise<Lab> {
     const log = opts.log ?? ((): void => undefined);
     validate(opts.hosts);
+    checkHostTools();
     reapStaleLabs(opts.workRoot, log);
     const rootfs = await ensureRootfs(log);
     const t0 = Date.now();
@@ -232,6 +233,18 @@ export function sshArgv(dir: string, hubNetns: string, address: string, remoteCo
     "--",
     ...remoteCommand,
   ];
+}
+
+/** The runner must be root with the lab's host packages installed; says exactly what is missing. */
+export const LAB_HOST_PACKAGES = "debootstrap systemd-container openssh-client iproute2 util-linux procps";
+function checkHostTools(): void {
+  const problems: string[] = [];
+  if (process.getuid?.() !== 0) problems.push("the lab needs root (network namespaces, mounts, systemd-nspawn)");
+  const path = (process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin").split(":");
+  const tools = ["debootstrap", "systemd-nspawn", "systemctl", "ip", "nsenter", "mount", "umount", "ssh", "ssh-keygen", "kill"];
+  const missing = tools.filter((t) => !path.some((d) => existsSync(join(d, t))));
+  if (missing.length) problems.push(`missing ${missing.join(", ")}: apt-get install ${LAB_HOST_PACKAGES}`);
+  if (problems.length) throw new Error(`cannot start the lab:\n- ${problems.join("\n- ")}`);
 }
 
 function validate(hosts: readonly LabHostSpec[]): void {
