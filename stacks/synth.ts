@@ -4,8 +4,8 @@ import { kubeVipChart } from "../components/k3s-ha-cluster/registration/kube-vip
 import { DroneCiChart } from "../components/drone-ci/chart";
 import { edgeXObjects } from "../components/edgex-stack/chart";
 import { STREAM_CERT_SECRET, cloudCoreObjects } from "../components/kubeedge-cloud/cloudcore-chart";
-import { KUBEEDGE_COMPONENT, TOKEN_PLACEHOLDER, edgeNodeSteps } from "../components/kubeedge-cloud/edge-node-steps";
-import { keadmInitSteps } from "../components/kubeedge-cloud/keadm-init-steps";
+import { KUBEEDGE_COMPONENT, TOKEN_PLACEHOLDER } from "../components/kubeedge-cloud/edge-node-steps";
+import { kubeEdgeHostSteps } from "../components/kubeedge-cloud/host-steps";
 import { NAMESPACE as KUBEEDGE_NAMESPACE } from "../components/kubeedge-cloud/spec";
 import { NfsProvisionerChart } from "../components/nfs-provisioner/chart";
 import { nfsClientSteps } from "../components/nfs-provisioner/client-steps";
@@ -122,10 +122,11 @@ export function synthesizeWith(env: Environment, material: EnvironmentMaterial, 
           stringData: { "streamCA.crt": stream.caPem, "stream.crt": stream.certPem, "stream.key": stream.keyPem },
         },
       ];
-    } else later.push(...keadmInitSteps(ke, ke.keadmHost!));
+    }
     const token = opts.kubeedgeToken ?? process.env.EDGECLOUD_KUBEEDGE_TOKEN;
     if (token === undefined && ke.edgeHosts.length > 0) notes.push(`kubeedge: the edge nodes' join steps hold ${TOKEN_PLACEHOLDER}; the token exists once cloudcore runs (kubectl -n kubeedge get secret tokensecret), then set EDGECLOUD_KUBEEDGE_TOKEN and synth again`);
-    later.push(...edgeNodeSteps(ke, token ?? TOKEN_PLACEHOLDER));
+    // keadm init (keadm mode), the token wait, cloud firewall ports, then the edge joins — as the component does
+    later.push(...kubeEdgeHostSteps(ke, token ?? TOKEN_PLACEHOLDER));
   }
   if (env.edgex) {
     progress(`${EDGEX_COMPONENT}: rendering EdgeX ${env.edgex.spec.release} (${env.edgex.spec.placement}, ${env.edgex.arches.join("/")})`);
