@@ -111,7 +111,7 @@ if [ "$stage" = 2 ] || [ "$stage" = all ]; then
   probe "github.com/pulumi/pulumi-kubernetes/provider/v4@v$(npm_version @pulumi/kubernetes)" pulumi-resource-kubernetes
 fi
 # what was built answers (a broken binary fails here, not in the middle of a test)
-[ -x "$BIN/pulumi" ] && echo "build-tools: pulumi $("$BIN/pulumi" version)"
+[ -x "$BIN/pulumi" ] && echo "build-tools: pulumi $(PULUMI_HOME="$CACHE/$KEY/pulumi-home" PULUMI_SKIP_UPDATE_CHECK=true "$BIN/pulumi" version)"
 [ -x "$BIN/kube-apiserver" ] && echo "build-tools: $("$BIN/kube-apiserver" --version)"
 [ -x "$BIN/kubectl" ] && echo "build-tools: kubectl $("$BIN/kubectl" version --client -o json | node -p 'JSON.parse(require("fs").readFileSync(0)).clientVersion.gitVersion')"
 echo "build-tools: done in $(($(date +%s) - total_start))s; binaries in $BIN"

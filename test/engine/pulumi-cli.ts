@@ -98,17 +98,22 @@ export class PulumiStack {
   static async create(opts: StackOptions): Promise<PulumiStack> {
     const root = mkdtempSync(join(process.env.EDGECLOUD_ENGINE_WORKDIR ?? tmpdir(), "edgecloud-engine-"));
     const s = new PulumiStack(opts, root);
-    // The repository stays untouched (stack config, secrets salt): the project folder is a throw-away copy of
-    // Pulumi.yaml whose `main` points back at the program, with node_modules linked so the language host, the
-    // dynamic-provider shim and the program resolve the repository's packages.
-    mkdirSync(s.projectDir, { recursive: true });
-    mkdirSync(s.backendDir, { recursive: true });
-    const project = parse(readFileSync(join(opts.program, "Pulumi.yaml"), "utf8")) as Record<string, unknown>;
-    project.main = relative(s.projectDir, resolve(opts.program, (project.main as string | undefined) ?? "."));
-    writeFileSync(join(s.projectDir, "Pulumi.yaml"), stringify(project));
-    symlinkSync(join(REPO, "node_modules"), join(s.projectDir, "node_modules"));
-    await s.must(["login", `file://${s.backendDir}`]);
-    await s.must(["stack", "init", opts.stack, "--secrets-provider", "passphrase"]);
+    try {
+      // The repository stays untouched (stack config, secrets salt): the project folder is a throw-away copy of
+      // Pulumi.yaml whose `main` points back at the program, with node_modules linked so the language host, the
+      // dynamic-provider shim and the program resolve the repository's packages.
+      mkdirSync(s.projectDir, { recursive: true });
+      mkdirSync(s.backendDir, { recursive: true });
+      const project = parse(readFileSync(join(opts.program, "Pulumi.yaml"), "utf8")) as Record<string, unknown>;
+      project.main = relative(s.projectDir, resolve(opts.program, (project.main as string | undefined) ?? "."));
+      writeFileSync(join(s.projectDir, "Pulumi.yaml"), stringify(project));
+      symlinkSync(join(REPO, "node_modules"), join(s.projectDir, "node_modules"));
+      await s.must(["login", `file://${s.backendDir}`]);
+      await s.must(["stack", "init", opts.stack, "--secrets-provider", "passphrase"]);
+    } catch (e) {
+      rmSync(root, { recursive: true, force: true });
+      throw e;
+    }
     return s;
   }
 
