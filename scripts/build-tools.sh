@@ -74,9 +74,11 @@ build() {
 
 # probe <module@version> <binary>: a provider plugin we would build, if the proxy served its module.
 probe() {
-  local modver=$1 bin=$2 out
+  local modver=$1 bin=$2 out dir
   if [ -x "$BIN/$bin" ]; then return 0; fi
-  out=$(cd "$(mktemp -d)" && GOFLAGS=-mod=mod go mod download -json "$modver" 2>&1 || true)
+  dir=$(mktemp -d)
+  out=$(cd "$dir" && GOFLAGS=-mod=mod go mod download -json "$modver" 2>&1) || true
+  rm -rf "$dir"
   if grep -q '"Error"' <<<"$out" || ! grep -q '"Zip"' <<<"$out"; then
     echo "build-tools: UNAVAILABLE $bin: the Go module proxy does not serve $modver:"
     grep -o '"Error": *"[^"]*"' <<<"$out" | sed 's/^/build-tools:   /' || echo "build-tools:   $out"
