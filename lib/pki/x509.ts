@@ -1,11 +1,21 @@
-import "reflect-metadata";
-import * as x509 from "@peculiar/x509";
+import type * as X509 from "@peculiar/x509";
 import { webcrypto } from "crypto";
 
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
 
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+/**
+ * @peculiar/x509, loaded by package name when called: Pulumi serializes these functions into the dynamic
+ * provider's process, which evaluates them without this module's top-level imports and side effects.
+ */
+function x509Lib(): typeof X509 {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  require("reflect-metadata");
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const lib = require("@peculiar/x509") as typeof X509;
+  lib.cryptoProvider.set(webcrypto as unknown as Parameters<typeof lib.cryptoProvider.set>[0]);
+  return lib;
+}
 
 const ALG: webcrypto.EcKeyGenParams & webcrypto.EcdsaParams = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
 
@@ -40,6 +50,7 @@ function serial(): string {
 }
 
 async function exportKey(key: CryptoKey): Promise<string> {
+  const x509 = x509Lib();
   const der = await webcrypto.subtle.exportKey("pkcs8", key);
   return x509.PemConverter.encode(der, "PRIVATE KEY");
 }
@@ -51,6 +62,7 @@ function subject(cn: string, o?: string): string {
 
 /** A self-signed ECDSA P-256 certificate authority. */
 export async function createCa(commonName: string, validityDays = 3650, now = new Date()): Promise<IssuedCert> {
+  const x509 = x509Lib();
   const keys = (await webcrypto.subtle.generateKey(ALG, true, ["sign", "verify"])) as unknown as CryptoKeyPair;
   const notAfter = new Date(now.getTime() + validityDays * DAY_MS);
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
@@ -71,6 +83,7 @@ export async function createCa(commonName: string, validityDays = 3650, now = ne
 
 /** A leaf certificate signed by `ca`, with the requested usages and SANs. */
 export async function issueCert(ca: IssuedCert, req: CertRequest, now = new Date()): Promise<IssuedCert> {
+  const x509 = x509Lib();
   const caCert = new x509.X509Certificate(ca.certPem);
   const caKey = await webcrypto.subtle.importKey("pkcs8", x509.PemConverter.decodeFirst(ca.keyPem), ALG, false, ["sign"]);
   const keys = (await webcrypto.subtle.generateKey(ALG, true, ["sign", "verify"])) as unknown as CryptoKeyPair;
@@ -101,5 +114,6 @@ export async function issueCert(ca: IssuedCert, req: CertRequest, now = new Date
 
 /** Expiry of a PEM certificate (ISO-8601). */
 export function certNotAfter(certPem: string): string {
+  const x509 = x509Lib();
   return new x509.X509Certificate(certPem).notAfter.toISOString();
 }

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { CertRequest, IssuedCert } from "../pki/x509";
+import { createCa, issueCert, type CertRequest, type IssuedCert } from "../pki/x509";
 
 interface CaInputs {
   commonName: string;
@@ -8,7 +8,6 @@ interface CaInputs {
 
 const caProvider: pulumi.dynamic.ResourceProvider = {
   async create(inputs: CaInputs) {
-    const { createCa } = await import("../pki/x509");
     const ca = await createCa(inputs.commonName, inputs.validityDays);
     return { id: `ca-${inputs.commonName}`, outs: { ...inputs, ...ca } };
   },
@@ -44,7 +43,6 @@ interface CertInputs {
 
 const certProvider: pulumi.dynamic.ResourceProvider = {
   async create(inputs: CertInputs) {
-    const { issueCert } = await import("../pki/x509");
     const ca: IssuedCert = { certPem: inputs.caCertPem, keyPem: inputs.caKeyPem, notAfter: "" };
     const cert = await issueCert(ca, inputs.request);
     return { id: `cert-${inputs.request.commonName}`, outs: { ...inputs, ...cert } };

@@ -7,7 +7,9 @@ export interface RandomSecretArgs {
 
 const randomSecretProvider: pulumi.dynamic.ResourceProvider = {
   async create(inputs: { bytes: number }) {
-    const { randomBytes } = await import("crypto");
+    // required by name: Pulumi serializes this function into the dynamic provider's own process
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { randomBytes } = require("crypto") as typeof import("crypto");
     return { id: randomBytes(8).toString("hex"), outs: { bytes: inputs.bytes, value: randomBytes(inputs.bytes).toString("hex") } };
   },
   async diff(_id: string, olds: { bytes: number }, news: { bytes: number }) {
