@@ -238,3 +238,40 @@ describe("WHEN the process that owns a lab is killed with SIGKILL", () => {
     expect(gone()).toBe(true);
   });
 });
+
+describe("WHEN a host's shutdown hangs (a service whose stop never ends)", () => {
+  test("THEN teardown SIGKILLs the container's systemd and services by PID and nothing of it is left", async () => {
+    const stuck = await Lab.start({ hosts: [{ name: "stuck" }], log });
+    const h = stuck.host("stuck");
+    try {
+      await stuck.sh(
+        "stuck",
+        `cat >/etc/systemd/system/lab-stuck.service <<'UNIT'
+[Service]
+ExecStart=/bin/sleep infinity
+ExecStop=/bin/sleep infinity
+TimeoutStopSec=infinity
+UNIT
+systemctl daemon-reload && systemctl start lab-stuck.service`,
+      );
+    } catch (e) {
+      await stuck.stop(log);
+      throw e;
+    }
+    const report = await stuck.stop(log, { graceMs: 3000 });
+    expect(report.graceful).toEqual([]);
+    expect(report.killed.some((k) => / systemd$/.test(k))).toBe(true);
+    expect(report.killed.some((k) => / sleep$/.test(k))).toBe(true);
+    expect(report.leftovers).toEqual([]);
+    const left = readdirSync("/proc").filter((e) => {
+      try {
+        return /^\d+$/.test(e) && readlinkSync(`/proc/${e}/ns/pid`) === h.pidNs && !readFileSync(`/proc/${e}/stat`, "utf8").includes(") Z ");
+      } catch {
+        return false;
+      }
+    });
+    expect(left).toEqual([]);
+    expect(existsSync(`/run/netns/${h.netns}`)).toBe(false);
+    expect(existsSync(stuck.dir)).toBe(false);
+  });
+});

@@ -190,11 +190,14 @@ export class Lab {
     for (let i = 0; i < 100 && existsSync(`/proc/${h.nspawnPid}`); i++) await sleep(100);
   }
 
-  /** Stops everything this lab started and verifies nothing is left. Idempotent. Throws when something is left. */
-  async stop(log?: (m: string) => void): Promise<TeardownReport> {
+  /**
+   * Stops everything this lab started and verifies nothing is left. Idempotent. Throws when something is left.
+   * `graceMs`: how long the hosts get to power off cleanly before the rest is SIGKILLed. @default 15000
+   */
+  async stop(log?: (m: string) => void, opts: { graceMs?: number } = {}): Promise<TeardownReport> {
     if (this.stopped) return { ms: 0, leftovers: [], graceful: [], killed: [] };
     this.stopped = true;
-    const report = teardown(this.state, log);
+    const report = teardown(this.state, log, opts.graceMs);
     unregisterLab(this.state);
     if (report.leftovers.length) throw new Error(`lab ${this.id} teardown left: ${report.leftovers.join("; ")}`);
     return report;

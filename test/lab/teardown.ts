@@ -96,7 +96,7 @@ function installHandlers(): void {
  * 3. unmounts the overlays, deletes the network namespaces (and with them the veths and the bridge);
  * 4. verifies that no such process, mount or namespace is left, then removes the work directory.
  */
-export function teardown(state: LabState, log: (m: string) => void = () => undefined): TeardownReport {
+export function teardown(state: LabState, log: (m: string) => void = () => undefined, graceMs = 15_000): TeardownReport {
   const t0 = Date.now();
   const graceful: string[] = [];
   const killed = new Set<string>();
@@ -108,7 +108,7 @@ export function teardown(state: LabState, log: (m: string) => void = () => undef
     if (!h.pidNs && h.initPid) h.pidNs = pidNamespace(h.initPid) ?? "";
     if (h.initPid && h.pidNs && pidNamespace(h.initPid) === h.pidNs && signal(h.initPid, SIGRTMIN_PLUS_4)) asked.push(h);
   }
-  const deadline = Date.now() + 15_000;
+  const deadline = Date.now() + graceMs;
   while (Date.now() < deadline && asked.some((h) => isNspawn(h.nspawnPid))) sleepSync(100);
   for (const h of asked) if (!isNspawn(h.nspawnPid) && containerProcs(h).length === 0) graceful.push(h.name);
 
