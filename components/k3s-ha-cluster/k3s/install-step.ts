@@ -26,6 +26,8 @@ export function k3sInstallStep(host: Host, role: K3sRole, spec: K3sHaClusterSpec
   const mirrorEnv: string[] = [];
   if (spec.install.kind === "airgap") {
     const dir = spec.install.dir;
+    // no rancher rpm repository to reach: k3s-selinux must be pre-installed where SELinux enforces
+    mirrorEnv.push("INSTALL_K3S_SKIP_SELINUX_RPM=true");
     lines.push(
       `  for f in ${shellQuote(`${dir}/k3s`)} ${shellQuote(`${dir}/install.sh`)}; do [ -f "$f" ] || { ec_log "air-gap file $f is missing"; exit 1; }; done`,
       `  cp ${shellQuote(override ?? `${dir}/k3s`)} "$work/k3s"`,

@@ -86,6 +86,29 @@ describe("K3sHaCluster host steps", () => {
     expect(parse(s[2]!.files[0]!.content)["datastore-endpoint"]).toBeUndefined();
   });
 
+  test("install: sha256-verified download from the pinned release; CN mirror; air-gap from a pre-staged directory; per-host override", () => {
+    const install = (spec: object, host = 3) => {
+      const p = validateK3sHaCluster({ name: "demo", hosts: haHosts, spec: { ...haSpec, ...spec } });
+      return renderK3sHaClusterSteps(p, placeholderMaterial(p)).find((s) => s.id === `${haHosts[host]!.name}/k3s-install`)!.script;
+    };
+    const online = install({});
+    expect(online).toContain("curl -fsSL --retry 3 -o \"$work/k3s\" https://github.com/k3s-io/k3s/releases/download/v1.31.4%2Bk3s1/k3s");
+    expect(online).toContain('echo "$expected  $work/k3s" | sha256sum -c --quiet');
+    expect(online).toContain("INSTALL_K3S_SKIP_DOWNLOAD=true INSTALL_K3S_SKIP_START=true INSTALL_K3S_SKIP_ENABLE=true INSTALL_K3S_VERSION=v1.31.4+k3s1");
+    expect(install({}, 5)).toContain("/v1.31.4%2Bk3s1/k3s-arm64");
+    const cn = install({ install: { kind: "online", mirror: "cn" } });
+    expect(cn).toContain("https://rancher-mirror.rancher.cn/k3s/v1.31.4%2Bk3s1/k3s");
+    expect(cn).toContain("INSTALL_K3S_MIRROR=cn");
+    const airgap = install({ install: { kind: "airgap", dir: "/opt/k3s" } });
+    expect(airgap).not.toContain("curl");
+    expect(airgap).toContain("cp /opt/k3s/k3s \"$work/k3s\"");
+    expect(airgap).toContain("INSTALL_K3S_SKIP_SELINUX_RPM=true");
+    expect(airgap).toContain("/opt/k3s/k3s-airgap-images-amd64.tar*");
+    const override = install({ artifactOverrides: { "server-1": "/opt/custom/k3s" } });
+    expect(override).toContain("cp /opt/custom/k3s \"$work/k3s\"");
+    expect(override).not.toContain("sha256sum-");
+  });
+
   test("rolling restart goes member by member", () => {
     const r = etcdRollingRestartSteps(props.hosts.filter((h) => h.roles.includes("etcd")), props.spec.etcd);
     expect(r.map((s) => [s.id, s.dependsOn])).toEqual([["etcd-1/etcd-restart", []], ["etcd-2/etcd-restart", ["etcd-1/etcd-restart"]], ["etcd-3/etcd-restart", ["etcd-2/etcd-restart"]]]);
