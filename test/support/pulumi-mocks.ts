@@ -10,6 +10,11 @@ export interface RecordedResource {
 
 export const recorded: RecordedResource[] = [];
 
+/** State returned for a resource read (`X.get(name, id)`), by type and id; override in a test to simulate a cluster. */
+export const mockRead: { state: (type: string, id: string) => Record<string, unknown> | undefined } = {
+  state: () => undefined,
+};
+
 /** What a mocked remote command prints, by resource name; override in a test to simulate hosts. */
 export const mockCommand: { stdout: (name: string) => string } = {
   stdout: (name) => (name.endsWith("kubeconfig") ? "apiVersion: v1\nkind: Config\nclusters: []\n" : "edgecloud-step: changed=0\n"),
@@ -23,6 +28,11 @@ export function setupPulumiMocks(): void {
   pulumi.runtime.setMocks(
     {
       newResource(args: pulumi.runtime.MockResourceArgs) {
+        const read = args.id ? mockRead.state(args.type, args.id) : undefined;
+        if (read) {
+          recorded.push({ type: args.type, name: args.name, inputs: args.inputs, id: args.id! });
+          return { id: args.id!, state: read };
+        }
         const state: Record<string, any> = { ...args.inputs };
         if (args.type.startsWith("pulumi-nodejs:")) {
           for (const k of ["value", "certPem", "keyPem", "notAfter"]) {

@@ -1,48 +1,17 @@
 import * as pulumi from "@pulumi/pulumi";
-import { isSecret, recorded, settle, setupPulumiMocks, valueOf } from "../../support/pulumi-mocks";
+import { dependenciesOf, isSecret, mockRead, recordDependencies, recorded, settle, setupPulumiMocks, valueOf } from "../../support/pulumi-mocks";
 import { baseSpec, clusterHosts } from "./fixtures";
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const TOKEN = "cafe.eyJleHAiOjE3OTk5OTk5OTl9.signature";
 
-// The shared mocks echo inputs; a read of kubeedge/tokensecret has none, so answer it with a token as cloudcore would.
-const realSetMocks = pulumi.runtime.setMocks;
-Object.defineProperty(pulumi.runtime, "setMocks", {
-  configurable: true,
-  value: (mocks: pulumi.runtime.Mocks, ...rest: unknown[]) =>
-    (realSetMocks as (...a: unknown[]) => void)(
-      {
-        newResource: (args: pulumi.runtime.MockResourceArgs) => {
-          const r = mocks.newResource(args);
-          if (args.type === "kubernetes:core/v1:Secret" && args.id === "kubeedge/tokensecret") {
-            return { id: args.id, state: { data: { tokendata: Buffer.from(TOKEN).toString("base64") } } };
-          }
-          return r;
-        },
-        call: (args: pulumi.runtime.MockCallArgs) => mocks.call(args),
-      },
-      ...rest,
-    ),
-});
+// a read of kubeedge/tokensecret answers with a token, as cloudcore would have created it
+mockRead.state = (type, id) => (type === "kubernetes:core/v1:Secret" && id === "kubeedge/tokensecret" ? { data: { tokendata: Buffer.from(TOKEN).toString("base64") } } : undefined);
 setupPulumiMocks();
-// the mock monitor drops dependencies; keep them, by resource name, to assert on the graph
-const deps = new Map<string, string[]>();
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const monitor = (require("@pulumi/pulumi/runtime/settings") as { getMonitor(): any }).getMonitor();
-for (const method of ["registerResource", "readResource"] as const) {
-  const orig = monitor[method].bind(monitor);
-  monitor[method] = (req: any, cb: unknown) => {
-    deps.set(req.getName(), (req.getDependenciesList() as string[]).map((u) => u.split("::").pop()!));
-    return orig(req, cb);
-  };
-}
+recordDependencies();
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { KubeEdgeCloud } = require("../../../components/kubeedge-cloud/kubeedge-cloud") as typeof import("../../../components/kubeedge-cloud/kubeedge-cloud");
 
-async function dependencies(name: string): Promise<string[]> {
-  await settle();
-  return [...(deps.get(name) ?? [])].sort();
-}
 
 describe("KubeEdgeCloud (Pulumi mocks)", () => {
   const hosts = clusterHosts().map((h) => ({ ...h, ssh: { privateKey: pulumi.secret("KEY") } }));
@@ -71,15 +40,15 @@ describe("KubeEdgeCloud (Pulumi mocks)", () => {
 
   test("GIVEN the graph THEN cloudcore waits for the certs, the token read waits for cloudcore, joins wait for the token", async () => {
     await valueOf(cloud.joinToken);
-    expect(await dependencies("edge-stream-certs")).toEqual(["edge-namespace", "edge-stream", "edge-stream-ca"]);
-    expect(await dependencies("edge-cloudcore")).toEqual(["edge-namespace", "edge-stream-certs"]);
-    expect(await dependencies("edge-cloud-cp-1-kubeedge-token-wait")).toEqual(["edge-cloudcore"]);
-    expect(await dependencies("edge-token")).toEqual(["edge-cloud-cp-1-kubeedge-token-wait", "edge-cloudcore"]);
-    expect(await dependencies("edge-edge-edge-1-kubeedge-join")).toEqual(
+    expect(await dependenciesOf("edge-stream-certs")).toEqual(["edge-namespace", "edge-stream", "edge-stream-ca"]);
+    expect(await dependenciesOf("edge-cloudcore")).toEqual(["edge-namespace", "edge-stream-certs"]);
+    expect(await dependenciesOf("edge-cloud-cp-1-kubeedge-token-wait")).toEqual(["edge-cloudcore"]);
+    expect(await dependenciesOf("edge-token")).toEqual(["edge-cloud-cp-1-kubeedge-token-wait", "edge-cloudcore"]);
+    expect(await dependenciesOf("edge-edge-edge-1-kubeedge-join")).toEqual(
       expect.arrayContaining(["edge-edge-edge-1-kubeedge-install", "edge-token", "edge-cloudcore", "edge-cloud-cp-1-kubeedge-firewall", "edge-cloud-cp-1-kubeedge-token-wait"]),
     );
-    expect(await dependencies("edge-edge-edge-1-kubeedge-install")).toEqual(["edge-edge-edge-1-kubeedge-runtime"]);
-    expect(await dependencies("edge-edge-edge-1-kubeedge-runtime")).toEqual([]);
+    expect(await dependenciesOf("edge-edge-edge-1-kubeedge-install")).toEqual(["edge-edge-edge-1-kubeedge-runtime"]);
+    expect(await dependenciesOf("edge-edge-edge-1-kubeedge-runtime")).toEqual([]);
   });
 
   test("GIVEN the token THEN it is a secret output, reaches the host only inside the secret stdin, and never a create/delete string", async () => {
@@ -115,10 +84,10 @@ describe("KubeEdgeCloud (Pulumi mocks)", () => {
     await valueOf(k.joinToken);
     await settle();
     expect(byName("ke-keadm-cp-1-kubeedge-keadm-init")).toBeDefined();
-    expect(await dependencies("ke-mosquitto")).toEqual(["ke-keadm-cp-1-kubeedge-keadm-init"]);
-    expect(await dependencies("ke-edge-edge-1-kubeedge-join")).toEqual(expect.arrayContaining(["ke-keadm-cp-1-kubeedge-keadm-init", "ke-cloud-cp-1-kubeedge-firewall", "ke-token"]));
+    expect(await dependenciesOf("ke-mosquitto")).toEqual(["ke-keadm-cp-1-kubeedge-keadm-init"]);
+    expect(await dependenciesOf("ke-edge-edge-1-kubeedge-join")).toEqual(expect.arrayContaining(["ke-keadm-cp-1-kubeedge-keadm-init", "ke-cloud-cp-1-kubeedge-firewall", "ke-token"]));
     expect(byName("ke-cloudcore")).toBeUndefined();
-    expect(await dependencies("ke-token")).toEqual(["ke-keadm-cp-1-kubeedge-keadm-init"]);
+    expect(await dependenciesOf("ke-token")).toEqual(["ke-keadm-cp-1-kubeedge-keadm-init"]);
   });
 
   test("GIVEN an invalid spec THEN it throws before registering any resource", () => {
