@@ -147,3 +147,22 @@ ec_retry() {
   done
   return 1
 }
+
+# ec_fingerprint FILE... — sha256 over the files' contents (a missing file counts as empty).
+ec_fingerprint() {
+  local f
+  for f in "$@"; do
+    if [ -f "$f" ]; then cat "$f"; fi
+    printf '\0'
+  done | sha256sum | cut -d' ' -f1
+}
+
+# ec_applied_get NAME / ec_applied_set NAME VALUE — the fingerprint of the configuration a service last
+# (re)started with. Comparing it with the files on disk restarts a service whose new files were written by a run
+# that was cut before the restart.
+ec_applied_get() { cat "/var/lib/edgecloud/applied/$1" 2>/dev/null || true; }
+ec_applied_set() {
+  mkdir -p /var/lib/edgecloud/applied
+  printf '%s\n' "$2" >"/var/lib/edgecloud/applied/$1.tmp"
+  mv -f "/var/lib/edgecloud/applied/$1.tmp" "/var/lib/edgecloud/applied/$1"
+}

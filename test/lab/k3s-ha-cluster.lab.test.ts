@@ -164,11 +164,9 @@ if curl -fs --max-time 3 http://127.0.0.1:2379/version | grep -q etcdserver; the
     await the().sh("server-1", "rm -f /root/foreign.crt /root/foreign.key /root/foreign-ca.crt");
   });
 
-  // KNOWN BUG (components/k3s-ha-cluster/etcd/maintenance-step.ts): the snapshot script runs
-  // `edgecloud-etcdctl --endpoints=https://127.0.0.1:2379 snapshot save`; the wrapper already passes every member's
-  // endpoint and etcdctl appends, so it refuses: "snapshot must be requested to one selected node, not multiple".
-  // Remove `.failing` when fixed.
-  test.failing("THEN the scheduled snapshot service, started by hand, saves a snapshot on every member", async () => {
+  // The edgecloud-etcdctl wrapper's member endpoints are only a default: a caller's --endpoints replaces them
+  // (etcdctl would append, and a snapshot must go to one node).
+  test("THEN the scheduled snapshot service, started by hand, saves a snapshot on every member", async () => {
     for (const m of MEMBERS) {
       const r = await the().exec(m, "systemctl start edgecloud-etcd-snapshot.service && ls /var/backups/etcd");
       expect(`${m}: ${r.code} ${r.stdout.trim()}`).toMatch(new RegExp(`^${m}: 0 snapshot-\\d{8}T\\d{6}Z\\.db$`));
@@ -308,11 +306,9 @@ describe("4. Faults", () => {
       expect((await members()).map((m) => m.name).sort()).toEqual(MEMBERS);
     });
 
-    // KNOWN BUG (components/k3s-ha-cluster/etcd/member-step.ts): the restart is decided by "did THIS run rewrite a
-    // file" (ec_any_changed). The cut run wrote the new environment file and died before `systemctl restart`; the
-    // re-run finds the file already up to date, so it never restarts and etcd-3 keeps running the old config.
-    // (The K3s config step avoids this with a persistent restart marker.) Remove `.failing` when fixed.
-    test.failing("THEN every member runs the new config after the re-run", async () => {
+    // The cut run wrote the new environment file and died before `systemctl restart`; the member step compares
+    // the files with the fingerprint etcd last started with, so the re-run restarts it.
+    test("THEN every member runs the new config after the re-run", async () => {
       const running = await Promise.all(MEMBERS.map((m) => the().sh(m, environ)));
       expect(running.map((l, i) => `${MEMBERS[i]} ${l.trim()}`)).toEqual(MEMBERS.map((m) => `${m} ETCD_QUOTA_BACKEND_BYTES=${quota}`));
     });
@@ -343,14 +339,9 @@ describe("4. Faults", () => {
     }
   });
 
-  // KNOWN BUG (components/k3s-ha-cluster/etcd/member-step.ts): (1) the edgecloud-etcdctl wrapper already passes
-  // --endpoints=<all members> and etcdctl appends a second --endpoints instead of replacing it, so the "is the rest
-  // of the cluster healthy?" probe also asks the wiped member itself, fails, and the member re-bootstraps as "new"
-  // instead of rejoining. Fixing only that breaks first provisioning: (2) a member of the initial cluster that never
-  // ran is listed WITH its name (only its client URLs are empty), so the step takes it for "lost its data" and
-  // removes it; and (3) `member add` right after `member remove` fails "etcdserver: unhealthy cluster" for a few
-  // seconds. A patch fixing all three was verified on the lab (see the lab's report). Remove `.failing` then.
-  test.failing("(d) a member that lost its data directory rejoins as a new member (the member step's rejoin path)", async () => {
+  // A wiped member: the probe asks only the other members, finds the cluster healthy, removes the stale entry
+  // (listed with client URLs: it had started before) and adds itself again, retrying while etcd settles.
+  test("(d) a member that lost its data directory rejoins as a new member (the member step's rejoin path)", async () => {
     await the().sh("etcd-3", `systemctl stop ${ETCD_UNIT}\nrm -rf /var/lib/etcd/member`);
     const rerun = await provision();
     expect(describeFailures(rerun)).toBe("no failures");

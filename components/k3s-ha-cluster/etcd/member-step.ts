@@ -74,8 +74,10 @@ WantedBy=multi-user.target
 export function renderEtcdctlWrapper(members: readonly Host[], etcd: EtcdSpec): string {
   return `#!/bin/sh
 # etcdctl against the edgecloud etcd cluster over TLS with the admin client certificate.
-exec ${etcdBinDir(etcd)}/etcdctl --endpoints=${members.map((m) => clientUrl(m, etcd)).join(",")} \\
-  --cacert=${etcdPkiFile.ca} --cert=${etcdPkiFile.adminCert} --key=${etcdPkiFile.adminKey} "$@"
+# The member endpoints are only the default: a caller's --endpoints replaces them (etcdctl itself would append).
+ep=--endpoints=${members.map((m) => clientUrl(m, etcd)).join(",")}
+for a in "$@"; do case "$a" in --endpoints | --endpoints=*) ep= ;; esac; done
+exec ${etcdBinDir(etcd)}/etcdctl \${ep:+"$ep"} --cacert=${etcdPkiFile.ca} --cert=${etcdPkiFile.adminCert} --key=${etcdPkiFile.adminKey} "$@"
 `;
 }
 
@@ -112,16 +114,18 @@ if [ ! -d "$data/member" ]; then
   if [ -n "$others" ] && ${ETCDCTL_WRAPPER} --endpoints="$others" --command-timeout=5s endpoint health >/dev/null 2>&1; then
     # the cluster runs without this member: (re)join it as an existing member
     state=existing
-    listed=$(${ETCDCTL_WRAPPER} --endpoints="$others" member list | awk -F', ' -v u="$self_peer" '$4 == u { print $1 " " $3 }')
+    listed=$(${ETCDCTL_WRAPPER} --endpoints="$others" member list | awk -F', ' -v u="$self_peer" '$4 == u { print $1 " " ($5 == "" ? "unstarted" : "started") }')
     id=\${listed%% *}
-    name=\${listed#* }
-    if [ -n "$id" ] && [ -n "$name" ] && [ "$name" != "$id" ]; then
+    status=\${listed#* }
+    # a member of the initial cluster that never ran is listed with its name but without client URLs
+    if [ -n "$id" ] && [ "$status" = started ]; then
       ec_log "member ${h.name} lost its data; replacing its membership"
       ${ETCDCTL_WRAPPER} --endpoints="$others" member remove "$id" >/dev/null
       listed=""
     fi
     if [ -z "$listed" ]; then
-      ${ETCDCTL_WRAPPER} --endpoints="$others" member add ${shellQuote(h.name)} --peer-urls="$self_peer" >/dev/null
+      # right after a remove etcd refuses an add ("unhealthy cluster") for a few seconds
+      ec_retry 15 2 ${ETCDCTL_WRAPPER} --endpoints="$others" member add ${shellQuote(h.name)} --peer-urls="$self_peer" >/dev/null
     fi
   fi
   printf 'ETCD_INITIAL_CLUSTER_STATE=%s\\n' "$state" | base64 | ec_put ${ETCD_STATE_ENV_FILE} 0600 root:root
@@ -131,13 +135,17 @@ if ! systemctl is-enabled --quiet ${ETCD_UNIT} 2>/dev/null; then
   systemctl enable --quiet ${ETCD_UNIT}
   ec_changed
 fi
+want=$(ec_fingerprint ${restartOn.join(" ")})
 if ! systemctl is-active --quiet ${ETCD_UNIT}; then
   # non-blocking: the first members wait for their peers to reach quorum
   systemctl start --no-block ${ETCD_UNIT}
+  ec_applied_set etcd "$want"
   ec_changed
-elif ec_any_changed ${restartOn.join(" ")}; then
+elif [ "$(ec_applied_get etcd)" != "$want" ]; then
+  # the configuration differs from the one etcd runs with (this run's change, or one a cut run left behind)
   systemctl restart ${ETCD_UNIT}
   ec_retry 60 2 ${ETCDCTL_WRAPPER} --endpoints=https://127.0.0.1:${etcd.clientPort} endpoint health >/dev/null
+  ec_applied_set etcd "$want"
   ec_changed
 fi`;
   const deleteScript = `if systemctl is-active --quiet ${ETCD_UNIT} && [ -x ${ETCDCTL_WRAPPER} ]; then
@@ -151,6 +159,10 @@ fi`;
   fi
 fi
 ec_unit_remove ${ETCD_UNIT}
-ec_rm ${shellQuote(etcd.dataDir)} ${ETCD_PKI_DIR} ${ETCD_ENV_FILE} ${ETCD_STATE_ENV_FILE} ${ETCDCTL_WRAPPER}`;
+ec_rm ${shellQuote(etcd.dataDir)} ${ETCD_PKI_DIR} ${ETCD_ENV_FILE} ${ETCD_STATE_ENV_FILE} ${ETCDCTL_WRAPPER} /var/lib/edgecloud/applied/etcd
+systemctl reset-failed ${ETCD_UNIT} 2>/dev/null || true
+for d in /etc/etcd /var/lib/edgecloud/applied /var/lib/edgecloud; do
+  if [ -d "$d" ] && rmdir "$d" 2>/dev/null; then ec_changed; fi
+done`;
   return hostStep({ host: h.name, name: "etcd-member", component: COMPONENT, script, files, deleteScript, dependsOn: p.dependsOn });
 }

@@ -6,7 +6,7 @@ import { EtcdPki } from "../material";
 import { K3sHaClusterSpec } from "../spec";
 import { ClusterTopology } from "../topology";
 import { renderK3sConfig } from "./config";
-import { K3S_CONFIG_FILE, K3S_DATASTORE_FILES, K3S_MANIFESTS_DIR, K3S_RESTART_MARKER, K3sRole, k3sUnit } from "./paths";
+import { K3S_CONFIG_FILE, K3S_DATASTORE_FILES, K3S_MANIFESTS_DIR, K3sRole } from "./paths";
 
 export interface K3sConfigStepProps {
   readonly host: Host;
@@ -23,8 +23,8 @@ export interface K3sConfigStepProps {
 
 /**
  * config.yaml (token inside, 0600), the datastore CA/client cert/key a server uses, registries.yaml (0600) and
- * server auto-deploy manifests. When K3s already runs and any of them changed, it leaves a restart marker that
- * the start step acts on — servers restart one at a time because the start steps are chained.
+ * server auto-deploy manifests. The start step restarts K3s when they differ from what it runs with — servers
+ * one at a time, because the start steps are chained.
  */
 export function k3sConfigStep(p: K3sConfigStepProps): HostStep {
   const files: StepFile[] = [{ path: K3S_CONFIG_FILE, mode: "0600", content: renderK3sConfig(p.host, p.role, p.spec, p.topo, p.token), secret: true }];
@@ -45,13 +45,9 @@ export function k3sConfigStep(p: K3sConfigStepProps): HostStep {
       files.push({ path: `${K3S_MANIFESTS_DIR}/${name}`, mode: "0600", content: yaml, secret: false });
     }
   }
-  const unit = k3sUnit(p.role);
-  const script = `if ec_any_changed ${files.map((f) => f.path).join(" ")} && systemctl is-active --quiet ${unit}; then
-  mkdir -p "$(dirname ${K3S_RESTART_MARKER})"
-  touch ${K3S_RESTART_MARKER}
-  ec_log "K3s configuration changed; the start step restarts ${unit}"
-fi`;
+  // the start step restarts K3s when these files differ from the ones it runs with (see k3sStartStep)
+  const script = ":";
   // registries.yaml may arrive only at deploy time (a secret Output): always remove it on delete
-  const deleteScript = `ec_rm ${[...new Set([...files.map((f) => f.path), K3S_REGISTRIES_PATH])].join(" ")} ${K3S_RESTART_MARKER}`;
+  const deleteScript = `ec_rm ${[...new Set([...files.map((f) => f.path), K3S_REGISTRIES_PATH])].join(" ")}`;
   return hostStep({ host: p.host.name, name: "k3s-config", component: COMPONENT, script, files, deleteScript, dependsOn: p.dependsOn });
 }

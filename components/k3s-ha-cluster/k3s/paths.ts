@@ -2,8 +2,6 @@ export const K3S_CONFIG_DIR = "/etc/rancher/k3s";
 export const K3S_CONFIG_FILE = `${K3S_CONFIG_DIR}/config.yaml`;
 export const K3S_MANIFESTS_DIR = "/var/lib/rancher/k3s/server/manifests";
 export const K3S_IMAGES_DIR = "/var/lib/rancher/k3s/agent/images";
-/** A marker the config step leaves when K3s must restart to pick up a changed config. */
-export const K3S_RESTART_MARKER = "/var/lib/edgecloud/k3s.restart-pending";
 
 /** The datastore files a K3s server's config names. */
 export const K3S_DATASTORE_FILES = {

@@ -1,15 +1,21 @@
 import { Host } from "../../../lib/hosts/host";
 import { HostStep, hostStep } from "../../../lib/steps/host-step";
 import { COMPONENT } from "../etcd/component";
-import { K3S_RESTART_MARKER, K3sRole, k3sUnit } from "./paths";
+import { K3S_REGISTRIES_PATH } from "../../../lib/k3s/registries";
+import { K3S_CONFIG_FILE, K3S_DATASTORE_FILES, K3sRole, k3sUnit } from "./paths";
+
+/** Files whose change needs a K3s restart (manifests are re-applied by K3s itself). */
+const RESTART_ON = [K3S_CONFIG_FILE, K3S_REGISTRIES_PATH, K3S_DATASTORE_FILES.ca, K3S_DATASTORE_FILES.cert, K3S_DATASTORE_FILES.key];
 
 /**
- * Enables and starts K3s (or restarts it when the config step left the marker), then waits until it is ready:
+ * Enables and starts K3s (or restarts it when its configuration differs from the one it runs with), then waits
+ * until it is ready:
  * a server until its API answers /readyz, an agent until the kubelet is healthy. Agents first wait for the
  * registration address to answer.
  */
 export function k3sStartStep(host: Host, role: K3sRole, registrationAddress: string, dependsOn: readonly string[]): HostStep {
   const unit = k3sUnit(role);
+  const appliedName = role === "server" ? "k3s" : "k3s-agent";
   const wait =
     role === "server"
       ? "ec_retry 90 2 /usr/local/bin/k3s kubectl get --raw=/readyz >/dev/null 2>&1"
@@ -18,13 +24,15 @@ export function k3sStartStep(host: Host, role: K3sRole, registrationAddress: str
   systemctl enable --quiet ${unit}
   ec_changed
 fi
+want=$(ec_fingerprint ${RESTART_ON.join(" ")})
 if ! systemctl is-active --quiet ${unit}; then
   systemctl start ${unit}
-  rm -f ${K3S_RESTART_MARKER}
+  ec_applied_set ${appliedName} "$want"
   ec_changed
-elif [ -f ${K3S_RESTART_MARKER} ]; then
+elif [ "$(ec_applied_get ${appliedName})" != "$want" ]; then
+  # the configuration differs from the one K3s runs with (a change, or one a cut run left behind)
   systemctl restart ${unit}
-  rm -f ${K3S_RESTART_MARKER}
+  ec_applied_set ${appliedName} "$want"
   ec_changed
 fi
 if ! ${wait}; then
@@ -32,6 +40,7 @@ if ! ${wait}; then
   exit 1
 fi`;
   const deleteScript = `if systemctl is-active --quiet ${unit} 2>/dev/null; then systemctl stop ${unit}; ec_changed; fi
-if systemctl is-enabled --quiet ${unit} 2>/dev/null; then systemctl disable --quiet ${unit}; ec_changed; fi`;
+if systemctl is-enabled --quiet ${unit} 2>/dev/null; then systemctl disable --quiet ${unit}; ec_changed; fi
+ec_rm /var/lib/edgecloud/applied/${appliedName}`;
   return hostStep({ host: host.name, name: "k3s-start", component: COMPONENT, script, deleteScript, dependsOn });
 }
