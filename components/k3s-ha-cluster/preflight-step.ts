@@ -75,7 +75,7 @@ export function checkPreflightFacts(facts: readonly PreflightFacts[]): string[] 
     for (const [value, hosts] of groups) {
       if (hosts.length < 2) continue;
       const names = hosts.map((h) => `"${h}"`);
-      problems.push(`hosts ${names.slice(0, -1).join(", ")} and ${names[names.length - 1]} all report ${what} "${value}"; ${why}`);
+      problems.push(`hosts ${names.slice(0, -1).join(", ")} and ${names[names.length - 1]} ${hosts.length === 2 ? "both" : "all"} report ${what} "${value}"; ${why}`);
     }
   };
   dup("hostname", "hostname", "K3s registers nodes by name: give each host its own hostname");

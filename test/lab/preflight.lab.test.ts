@@ -63,7 +63,7 @@ describe("GIVEN a host below the memory minimum and a host named like another", 
       ["server-1", "etcd-1"],
     ]);
     expect(checkPreflightFacts(facts)).toEqual([
-      'hosts "etcd-1" and "server-1" all report hostname "etcd-1"; K3s registers nodes by name: give each host its own hostname',
+      'hosts "etcd-1" and "server-1" both report hostname "etcd-1"; K3s registers nodes by name: give each host its own hostname',
     ]);
   });
 

@@ -7,7 +7,7 @@ describe("pre-flight", () => {
     const facts = ["host=a hostname=x machine-id=1", "host=b hostname=x machine-id=1", "host=c hostname=x machine-id=2"].map((l) => parsePreflightFacts(`edgecloud-facts: ${l}`)!);
     expect(checkPreflightFacts(facts)).toEqual([
       'hosts "a", "b" and "c" all report hostname "x"; K3s registers nodes by name: give each host its own hostname',
-      'hosts "a" and "b" all report machine-id "1"; cloned machines must regenerate /etc/machine-id',
+      'hosts "a" and "b" both report machine-id "1"; cloned machines must regenerate /etc/machine-id',
     ]);
   });
 
