@@ -1,0 +1,250 @@
+import { spawn } from "child_process";
+import { createHash } from "crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "fs";
+import { connect as netConnect, AddressInfo } from "net";
+import { tmpdir } from "os";
+import { join, resolve } from "path";
+import { Server, utils } from "ssh2";
+import { HostStepConnection, hostStepRunProvider, HostStepRunInputs } from "../../../lib/pulumi/host-step-run";
+import { renderStepBundle } from "../../../lib/steps/bundle";
+import { hostStep } from "../../../lib/steps/host-step";
+
+/**
+ * HostStepRun's provider over real SSH (the ssh2 protocol end to end) against a small in-process SSH server that
+ * runs what it is asked with the local `bash -s` (sudo is only recorded: the fake strips the password line). The
+ * lab and the real engine run it against real sshd: test/engine/k3s-ha-cluster.engine.test.ts.
+ */
+interface Exec {
+  readonly user: string;
+  readonly command: string;
+  readonly stdin: string;
+}
+
+interface FakeHost {
+  readonly port: number;
+  /** The host key as an OpenSSH public key line. */
+  readonly hostKey: string;
+  readonly execs: Exec[];
+  /** Users that authenticated. */
+  readonly logins: string[];
+  close(): Promise<void>;
+}
+
+const REPO = resolve(__dirname, "../../..");
+const clientKey = utils.generateKeyPairSync("ed25519");
+const allowed = ((k) => {
+  if (k instanceof Error) throw k;
+  return k;
+})(utils.parseKey(clientKey.public));
+
+function fakeHost(opts: { port?: number } = {}): Promise<FakeHost> {
+  const hostKey = utils.generateKeyPairSync("ed25519");
+  const execs: Exec[] = [];
+  const logins: string[] = [];
+  const server = new Server({ hostKeys: [hostKey.private] }, (client) => {
+    let user = "";
+    client.on("error", () => undefined);
+    client.on("authentication", (ctx) => {
+      if (ctx.method !== "publickey" || ctx.key.algo !== allowed.type || !ctx.key.data.equals(allowed.getPublicSSH())) return ctx.reject(["publickey"]);
+      if (ctx.signature && allowed.verify(ctx.blob!, ctx.signature, ctx.hashAlgo) !== true) return ctx.reject(["publickey"]);
+      if (ctx.signature) {
+        user = ctx.username;
+        logins.push(user);
+      }
+      ctx.accept();
+    });
+    client.on("ready", () => {
+      client.on("tcpip", (accept, reject, info) => {
+        const sock = netConnect(info.destPort, info.destIP, () => {
+          const ch = accept();
+          ch.pipe(sock).pipe(ch);
+        });
+        sock.on("error", () => reject());
+      });
+      client.on("session", (accept) => {
+        accept().on("exec", (acceptExec, _reject, info) => {
+          const stream = acceptExec();
+          const chunks: Buffer[] = [];
+          stream.on("data", (d: Buffer) => chunks.push(d));
+          stream.on("end", () => {
+            const stdin = Buffer.concat(chunks).toString("utf8");
+            execs.push({ user, command: info.command, stdin });
+            const program = info.command.startsWith("sudo -S") ? stdin.slice(stdin.indexOf("\n") + 1) : stdin;
+            const bash = spawn("bash", ["-s"], { cwd: tmpdir(), stdio: ["pipe", "pipe", "pipe"] });
+            bash.stdout.on("data", (d: Buffer) => stream.write(d));
+            bash.stderr.on("data", (d: Buffer) => stream.stderr.write(d));
+            bash.on("close", (code) => {
+              stream.exit(code ?? 255);
+              stream.end();
+            });
+            bash.stdin.end(program);
+          });
+        });
+      });
+    });
+  });
+  return new Promise((res) => {
+    server.listen(opts.port ?? 0, "127.0.0.1", () => {
+      res({
+        port: (server.address() as AddressInfo).port,
+        hostKey: hostKey.public.split(" ").slice(0, 2).join(" "),
+        execs,
+        logins,
+        close: () => new Promise((r) => server.close(() => r())),
+      });
+    });
+  });
+}
+
+const step = (script: string, name = "demo") => hostStep({ host: "h1", name, component: "test", script, deleteScript: `ec_changed\necho "deleted ${name}"` });
+const conn = (h: FakeHost, extra: Partial<HostStepConnection> = {}): HostStepConnection => ({ host: "127.0.0.1", port: h.port, user: "root", privateKey: clientKey.private, hostKey: h.hostKey, ...extra });
+const inputs = (h: FakeHost, script: string, extra: Partial<HostStepConnection> = {}): HostStepRunInputs => ({
+  connection: conn(h, extra),
+  bundle: renderStepBundle(step(script)),
+  deleteBundle: `#!/usr/bin/env bash\necho "deleted"\n`,
+  trigger: "t1",
+});
+
+describe("HostStepRun's provider over SSH", () => {
+  let host: FakeHost;
+  beforeAll(async () => {
+    host = await fakeHost();
+  });
+  afterAll(async () => {
+    await host.close();
+  });
+
+  test("GIVEN a step bundle WHEN create THEN it runs as `bash -s` with the bundle on stdin (not argv), and stdout, changed and hash are its outputs", async () => {
+    const ins = inputs(host, 'ec_changed\necho "hello from the step"');
+    const r = await hostStepRunProvider.create(ins);
+    const exec = host.execs.at(-1)!;
+    expect(exec).toEqual({ user: "root", command: "bash -s", stdin: ins.bundle });
+    expect(r.outs.stdout).toContain("hello from the step\n");
+    expect(r.outs.changed).toBe(1);
+    expect(r.outs.hash).toBe(createHash("sha256").update(ins.bundle).digest("hex"));
+    expect(r.outs).toMatchObject({ bundle: ins.bundle, deleteBundle: ins.deleteBundle, trigger: "t1", connection: ins.connection });
+    expect(r.id).toMatch(/^[a-f0-9]{16}$/);
+  });
+
+  test("GIVEN a pinned host key that is not the host's WHEN create THEN it refuses at once, before authenticating, and names the key the host presented", async () => {
+    const other = utils.generateKeyPairSync("ed25519").public.split(" ").slice(0, 2).join(" ");
+    const logins = host.logins.length;
+    const t0 = Date.now();
+    await expect(hostStepRunProvider.create(inputs(host, "echo never", { hostKey: other }))).rejects.toThrow(
+      `root@127.0.0.1:${host.port}: the host key does not match the pinned hostKey (the host presented ${host.hostKey}); refusing to connect`,
+    );
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(host.logins.length).toBe(logins);
+  });
+
+  test("GIVEN a step that fails WHEN create THEN the error names the step, the exit code and the stderr tail, and not the bundle's secrets", async () => {
+    const ins = inputs(host, 'echo "tok=s3cr3t-value" >/dev/null\nfor i in $(seq 1 50); do echo "line $i" >&2; done\nexit 3');
+    const err = (await hostStepRunProvider.create(ins).catch((e: Error) => e)) as Error;
+    expect(err).toBeInstanceOf(Error);
+    expect(err.message).toMatch(/^edgecloud step h1\/demo failed on root@127\.0\.0\.1 \(exit 3\); stderr:\n… \(20 earlier lines\)\nline 21\n/);
+    expect(err.message).toContain("line 50");
+    expect(err.message).not.toContain("s3cr3t");
+  });
+
+  test("GIVEN a non-root user WHEN create THEN `sudo -n bash -s`, or with a sudo password `sudo -S -p '' bash -s` with the password as the first stdin line only", async () => {
+    await hostStepRunProvider.create(inputs(host, "echo as-ops", { user: "ops" }));
+    expect(host.execs.at(-1)!.command).toBe("sudo -n bash -s");
+    const ins = inputs(host, "echo as-ops", { user: "ops", sudoPassword: "pw-123" });
+    const r = await hostStepRunProvider.create(ins);
+    const exec = host.execs.at(-1)!;
+    expect(exec.command).toBe("sudo -S -p '' bash -s");
+    expect(exec.stdin).toBe(`pw-123\n${ins.bundle}`);
+    expect(r.outs.stdout).toContain("as-ops");
+    expect(r.outs.stdout).not.toContain("pw-123");
+  });
+
+  test("GIVEN the same inputs in another key order WHEN diff THEN no change; a new bundle, trigger or connection is an update, never a replace", async () => {
+    const ins = inputs(host, "echo a");
+    const { outs } = await hostStepRunProvider.create(ins);
+    const reordered = { trigger: ins.trigger, deleteBundle: ins.deleteBundle, bundle: ins.bundle, connection: { ...Object.fromEntries(Object.entries(ins.connection).reverse()) } as HostStepConnection };
+    expect(await hostStepRunProvider.diff("id", outs, reordered)).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
+    for (const news of [{ ...ins, bundle: renderStepBundle(step("echo b")) }, { ...ins, trigger: "t2" }, { ...ins, connection: { ...ins.connection, port: 2222 } }]) {
+      expect(await hostStepRunProvider.diff("id", outs, news)).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
+    }
+  });
+
+  test("GIVEN a run WHEN update THEN the new bundle runs; WHEN delete THEN the delete bundle runs; an empty delete bundle opens no session", async () => {
+    const ins = inputs(host, "echo first");
+    const { outs } = await hostStepRunProvider.create(ins);
+    const next = { ...ins, bundle: renderStepBundle(step("echo second")) };
+    const updated = await hostStepRunProvider.update("id", outs, next);
+    expect(updated.outs.stdout).toContain("second");
+    expect(updated.outs.changed).toBe(0);
+    await hostStepRunProvider.delete("id", updated.outs);
+    expect(host.execs.at(-1)!.stdin).toBe(ins.deleteBundle);
+    const n = host.execs.length;
+    await hostStepRunProvider.delete("id", { ...updated.outs, deleteBundle: "" });
+    expect(host.execs.length).toBe(n);
+  });
+
+  test("GIVEN a jump host WHEN create THEN the step reaches the host through a channel the jump host forwards", async () => {
+    const jump = await fakeHost();
+    try {
+      const r = await hostStepRunProvider.create(inputs(host, "echo via-jump", { jumpHost: { host: "127.0.0.1", port: jump.port, user: "hop", privateKey: clientKey.private, hostKey: jump.hostKey } }));
+      expect(r.outs.stdout).toContain("via-jump");
+      expect(jump.logins).toEqual(["hop"]);
+      expect(jump.execs).toEqual([]);
+      expect(host.execs.at(-1)!.stdin).toContain("echo via-jump");
+    } finally {
+      await jump.close();
+    }
+  });
+
+  test("GIVEN a host whose sshd is not up yet WHEN create THEN it retries until it is", async () => {
+    const probe = await fakeHost();
+    const port = probe.port;
+    await probe.close();
+    const later = new Promise<FakeHost>((res) => setTimeout(() => res(fakeHost({ port })), 1_500));
+    const pending = hostStepRunProvider.create({ ...inputs(host, "echo eventually"), connection: { host: "127.0.0.1", port, user: "root", privateKey: clientKey.private } });
+    const late = await later;
+    try {
+      expect((await pending).outs.stdout).toContain("eventually");
+    } finally {
+      await late.close();
+    }
+  }, 20_000);
+});
+
+describe("HostStepRun's provider as Pulumi serializes it", () => {
+  let host: FakeHost;
+  let dir: string;
+  beforeAll(async () => {
+    host = await fakeHost();
+    dir = mkdtempSync(join(tmpdir(), "host-step-run-"));
+  });
+  afterAll(async () => {
+    await host.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("GIVEN the serialized provider WHEN a bare node process loads it the way the dynamic-provider shim does THEN it runs a step over SSH", async () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { serializeFunction } = require("@pulumi/pulumi/runtime/closure/serializeClosure") as typeof import("@pulumi/pulumi/runtime/closure/serializeClosure");
+    const sf = await serializeFunction(() => hostStepRunProvider, { allowSecrets: true });
+    expect(sf.text).not.toMatch(/require\(["']\.{1,2}\//);
+    expect(sf.text).not.toMatch(/__importStar|_interop_require/);
+    writeFileSync(join(dir, "provider.js"), sf.text);
+    writeFileSync(join(dir, "inputs.json"), JSON.stringify(inputs(host, "ec_changed\necho serialized-ok")));
+    const driver = `
+      const fs = require("fs");
+      const provider = require("require-from-string")(fs.readFileSync(${JSON.stringify(join(dir, "provider.js"))}, "utf8")).${sf.exportName}();
+      provider.create(JSON.parse(fs.readFileSync(${JSON.stringify(join(dir, "inputs.json"))}, "utf8")))
+        .then((r) => console.log(JSON.stringify({ stdout: r.outs.stdout, changed: r.outs.changed })), (e) => { console.error(e.stack); process.exit(1); });`;
+    // the fake host lives in this process: the child must not block it, so run it asynchronously
+    const child = await new Promise<{ code: number | null; stdout: string; stderr: string }>((res) => {
+      const c = spawn(process.execPath, ["-e", driver], { cwd: REPO, env: { PATH: process.env.PATH } });
+      let stdout = "";
+      let stderr = "";
+      c.stdout.on("data", (d: Buffer) => (stdout += d));
+      c.stderr.on("data", (d: Buffer) => (stderr += d));
+      c.on("close", (code) => res({ code, stdout, stderr }));
+    });
+    expect({ code: child.code, stderr: child.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(JSON.parse(child.stdout)).toEqual({ stdout: expect.stringContaining("serialized-ok"), changed: 1 });
+  }, 30_000);
+});
