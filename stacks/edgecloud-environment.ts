@@ -7,7 +7,7 @@ import { KubeEdgeCloud } from "../components/kubeedge-cloud/kubeedge-cloud";
 import { NfsProvisioner } from "../components/nfs-provisioner/nfs-provisioner";
 import { Registry } from "../components/registry/registry";
 import { HostInput } from "../lib/hosts/host";
-import { hostStepCommands } from "../lib/pulumi/host-step-commands";
+import { HostStepExecutor, hostStepCommands } from "../lib/pulumi/host-step-commands";
 import { stepId } from "../lib/steps/host-step";
 import { Environment, validateEnvironment } from "./environment";
 import { rancherImportStep } from "./rancher-import";
@@ -23,6 +23,11 @@ export interface EdgecloudEnvironmentArgs {
   readonly environment: Record<string, unknown>;
   /** Rancher's registration manifest URL (secret) when the environment has a `rancher` section. @default - the environment's `rancher.manifestUrl` */
   readonly rancherManifestUrl?: pulumi.Input<string>;
+  /**
+   * What runs every component's host steps: `"command"` (Pulumi's command provider plugin) or `"in-process"`
+   * (`HostStepRun`, SSH from the program itself, no plugin). @default "command"
+   */
+  readonly executor?: HostStepExecutor;
 }
 
 /**
@@ -54,6 +59,7 @@ export class EdgecloudEnvironment extends pulumi.ComponentResource {
     this.environment = env;
     const raw = wireEnvironment(args.environment) as { hosts: HostInput[]; k3s?: unknown; nfs?: unknown; registry?: unknown; drone?: unknown; kubeedge?: unknown; edgex?: unknown };
     const topo = clusterTopology(env.cluster);
+    const executor = args.executor;
 
     // The registry first: every K3s node's registries.yaml (mirror, node user's credentials, CA) comes from it. In
     // cluster mode it also needs the cluster's kubeconfig and the NFS objects, which exist only later: both are
@@ -67,13 +73,14 @@ export class EdgecloudEnvironment extends pulumi.ComponentResource {
         {
           spec: raw.registry as never,
           hosts: env.hosts,
+          executor,
           ...(inCluster ? { kubeconfig: pulumi.secret(pulumi.output(kubeconfigLater.promise).apply((k) => k)), dependsOn: [lazyResource(storageLater.promise)] } : {}),
         },
         { parent: this },
       );
     }
 
-    this.cluster = new K3sHaCluster(env.name, { hosts: raw.hosts, spec: raw.k3s as never, ...(this.registry ? { registries: this.registry.k3sRegistries } : {}) }, { parent: this });
+    this.cluster = new K3sHaCluster(env.name, { hosts: raw.hosts, spec: raw.k3s as never, executor, ...(this.registry ? { registries: this.registry.k3sRegistries } : {}) }, { parent: this });
     this.kubeconfig = this.cluster.kubeconfig;
     kubeconfigLater.resolve(this.kubeconfig);
     this.apiServer = `https://${topo.registrationAddress}:6443`;
@@ -81,7 +88,7 @@ export class EdgecloudEnvironment extends pulumi.ComponentResource {
 
     // NFS before the workloads whose PVCs use its StorageClass (wireEnvironment set the class on them).
     if (env.nfs) {
-      this.nfs = new NfsProvisioner(`${name}-nfs`, { spec: raw.nfs as never, hosts: env.hosts, kubeconfig: this.kubeconfig, dependsOn: [lastServerStart] }, { parent: this });
+      this.nfs = new NfsProvisioner(`${name}-nfs`, { spec: raw.nfs as never, hosts: env.hosts, kubeconfig: this.kubeconfig, dependsOn: [lastServerStart], executor }, { parent: this });
     }
     const storageReady = this.nfs ? [this.nfs.objects] : [lastServerStart];
     storageLater.resolve(storageReady[0]!);
@@ -92,7 +99,7 @@ export class EdgecloudEnvironment extends pulumi.ComponentResource {
 
     // Edge nodes join cloudcore's advertised address; EdgeX (arches and version wired) waits for them.
     if (env.kubeedge) {
-      this.kubeedge = new KubeEdgeCloud(`${name}-kubeedge`, { hosts: raw.hosts, spec: raw.kubeedge as never, kubeconfig: this.kubeconfig, clusterReady: [lastServerStart] }, { parent: this });
+      this.kubeedge = new KubeEdgeCloud(`${name}-kubeedge`, { hosts: raw.hosts, spec: raw.kubeedge as never, kubeconfig: this.kubeconfig, clusterReady: [lastServerStart], executor }, { parent: this });
     }
     if (env.edgex) {
       this.edgex = new EdgeXStack(`${name}-edgex`, { spec: raw.edgex as never, kubeconfig: this.kubeconfig, after: [...(this.kubeedge ? [this.kubeedge] : []), ...storageReady] }, { parent: this });
@@ -112,7 +119,7 @@ export class EdgecloudEnvironment extends pulumi.ComponentResource {
           }),
           render: (u) => [rancherImportStep(first, rancher, u, [])],
         },
-        { parent: this, prefix: `${name}-rancher`, hosts: [first], dependsOn: [lastServerStart] },
+        { parent: this, prefix: `${name}-rancher`, hosts: [first], dependsOn: [lastServerStart], executor },
       );
     }
 

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { existsSync } from "fs";
 import { isAbsolute, resolve } from "path";
+import type { HostStepExecutor } from "../lib/pulumi/host-step-commands";
 import { environmentFile, readEnvironmentFile } from "./environment";
 import { resolveSecretRefs } from "./secret-refs";
 
@@ -12,13 +13,25 @@ export interface StackConfig {
   readonly sshPrivateKey?: pulumi.Output<string>;
   /** Rancher's registration manifest URL (secret; multi-site stacks). @default - none */
   readonly rancherManifestUrl?: pulumi.Output<string>;
+  /**
+   * What runs the host steps (`edgecloud:executor`): `command` (Pulumi's command provider plugin) or `in-process`
+   * (SSH from the program itself, no plugin: for air-gapped operators). @default "command"
+   */
+  readonly executor?: HostStepExecutor;
 }
 
+const EXECUTORS: readonly HostStepExecutor[] = ["command", "in-process"];
+
 export function readStackConfig(config = new pulumi.Config("edgecloud")): StackConfig {
+  const executor = config.get("executor");
+  if (executor !== undefined && !EXECUTORS.includes(executor as HostStepExecutor)) {
+    throw new Error(`edgecloud:executor "${executor}" is not an executor; use one of: ${EXECUTORS.join(", ")}`);
+  }
   return {
     environment: config.get("environment") ?? pulumi.getStack(),
     ...(config.get("sshPrivateKey") !== undefined ? { sshPrivateKey: config.requireSecret("sshPrivateKey") } : {}),
     ...(config.get("rancherManifestUrl") !== undefined ? { rancherManifestUrl: config.requireSecret("rancherManifestUrl") } : {}),
+    ...(executor !== undefined ? { executor: executor as HostStepExecutor } : {}),
   };
 }
 

@@ -1,10 +1,11 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { HostInput } from "../../lib/hosts/host";
+import { Host, HostInput } from "../../lib/hosts/host";
 import { K3sRegistries } from "../../lib/k3s/registries";
 import { Certificate, CertificateAuthority } from "../../lib/pulumi/certificates";
-import { hostConnection, runAsRootCommand } from "../../lib/pulumi/connection";
-import { hostStepCommands } from "../../lib/pulumi/host-step-commands";
+import { hostConnection, hostStepConnection, runAsRootCommand } from "../../lib/pulumi/connection";
+import { HostStepExecutor, hostStepCommands, StepResource } from "../../lib/pulumi/host-step-commands";
+import { HostStepRun } from "../../lib/pulumi/host-step-run";
 import { RandomSecret } from "../../lib/pulumi/random-secret";
 import { stepId } from "../../lib/steps/host-step";
 import { ClusterMaterial, EtcdPki, etcdCertRequests, placeholderMaterial } from "./material";
@@ -23,6 +24,13 @@ export interface K3sHaClusterArgs {
   readonly token?: pulumi.Input<string>;
   /** registries.yaml for every node (e.g. a Registry component's `k3sRegistries`, a secret Output). @default - none */
   readonly registries?: pulumi.Input<K3sRegistries>;
+  /**
+   * What runs the host steps: `"command"`, Pulumi's command provider (`remote.Command`, needs the
+   * `pulumi-resource-command` plugin), or `"in-process"`, SSH from the program itself (`HostStepRun`, no plugin:
+   * for air-gapped operators who cannot install provider plugins). Same steps, names and order either way.
+   * @default "command"
+   */
+  readonly executor?: HostStepExecutor;
 }
 
 /**
@@ -40,8 +48,8 @@ export class K3sHaCluster extends pulumi.ComponentResource {
   readonly certificateExpiry: pulumi.Output<Record<string, string>>;
   /** K3s version running. */
   readonly version: string;
-  /** Host step commands by step id (`host/name`), for components that must wait for a node. */
-  readonly steps: ReadonlyMap<string, command.remote.Command>;
+  /** Host step resources by step id (`host/name`), for components that must wait for a node. */
+  readonly steps: ReadonlyMap<string, StepResource>;
   readonly props: K3sHaClusterProps;
 
   constructor(name: string, args: K3sHaClusterArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -57,7 +65,7 @@ export class K3sHaCluster extends pulumi.ComponentResource {
     const withRegistries = (m: { registries?: K3sRegistries }): K3sHaClusterProps => ({ ...props, registries: m.registries });
     const structure = renderK3sHaClusterSteps(props, placeholderMaterial(props));
     const isPreflight = (s: { name: string }) => s.name === "preflight";
-    const preflight = hostStepCommands({ structure: structure.filter(isPreflight) }, { parent: this, prefix: name, hosts: props.hosts });
+    const preflight = hostStepCommands({ structure: structure.filter(isPreflight) }, { parent: this, prefix: name, hosts: props.hosts, executor: args.executor });
     // cross-host pre-flight (duplicate hostnames / machine ids): nothing is installed unless it passes
     const gate = pulumi.all([...preflight.values()].map((c) => c.stdout)).apply((outs) => {
       const problems = checkPreflightFacts(outs.map(parsePreflightFacts).filter((f): f is PreflightFacts => f !== undefined));
@@ -66,22 +74,13 @@ export class K3sHaCluster extends pulumi.ComponentResource {
     });
     const rest = hostStepCommands(
       { structure: structure.filter((s) => !isPreflight(s)), material, render: (m) => renderK3sHaClusterSteps(withRegistries(m), m).filter((s) => !isPreflight(s)) },
-      { parent: this, prefix: name, hosts: props.hosts, existing: preflight, gate: preflight.size ? gate : undefined },
+      { parent: this, prefix: name, hosts: props.hosts, existing: preflight, gate: preflight.size ? gate : undefined, executor: args.executor },
     );
     this.steps = new Map([...preflight, ...rest]);
 
     const first = topo.servers[0]!;
     const lastServerStart = this.steps.get(stepId(topo.servers[topo.servers.length - 1]!.name, "k3s-start"))!;
-    const read = new command.remote.Command(
-      `${name}-kubeconfig`,
-      {
-        connection: hostConnection(first),
-        create: `${runAsRootCommand(first).replace(" -s", "")} -c 'cat /etc/rancher/k3s/k3s.yaml'`,
-        logging: "none",
-        triggers: [lastServerStart.id],
-      },
-      { parent: this, dependsOn: [lastServerStart], additionalSecretOutputs: ["stdout"] },
-    );
+    const read = this.readKubeconfig(name, first, lastServerStart, args.executor ?? "command");
     this.kubeconfig = pulumi.secret(read.stdout.apply((y) => y.replace(/https:\/\/127\.0\.0\.1:6443/g, `https://${topo.registrationAddress}:6443`)));
     this.nodeNames = [...topo.servers, ...topo.agents].map((h) => h.name);
     this.etcdEndpoints = [...topo.etcdEndpoints];
@@ -95,6 +94,24 @@ export class K3sHaCluster extends pulumi.ComponentResource {
       registrationAddress: this.registrationAddress,
       certificateExpiry: this.certificateExpiry,
     });
+  }
+
+  /** Reads the first server's admin kubeconfig once the last server started (stdout kept secret). */
+  private readKubeconfig(name: string, first: Host, after: StepResource, executor: HostStepExecutor): StepResource {
+    const opts = { parent: this, dependsOn: [after], additionalSecretOutputs: ["stdout"] };
+    if (executor === "in-process") {
+      return new HostStepRun(`${name}-kubeconfig`, { connection: hostStepConnection(first), bundle: "cat /etc/rancher/k3s/k3s.yaml\n", trigger: after.id, secretStdout: true }, opts);
+    }
+    return new command.remote.Command(
+      `${name}-kubeconfig`,
+      {
+        connection: hostConnection(first),
+        create: `${runAsRootCommand(first).replace(" -s", "")} -c 'cat /etc/rancher/k3s/k3s.yaml'`,
+        logging: "none",
+        triggers: [after.id],
+      },
+      opts,
+    );
   }
 
   /** The CA and every certificate as stateful resources: generated once, re-issued only when their request changes. */

@@ -1,11 +1,10 @@
-import type * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { HostInput } from "../../lib/hosts/host";
 import { chartObjects } from "../../lib/manifests/chart";
 import { applyObjects, clusterProvider } from "../../lib/pulumi/manifests";
 import { Certificate, CertificateAuthority } from "../../lib/pulumi/certificates";
-import { hostStepCommands } from "../../lib/pulumi/host-step-commands";
+import { HostStepExecutor, hostStepCommands, StepResource } from "../../lib/pulumi/host-step-commands";
 import { HostStep } from "../../lib/steps/host-step";
 import { IssueCollector } from "../../lib/validation/issues";
 import { cloudCoreChart, edgeAvoidancePatches, mosquittoDaemonSet, STREAM_CERT_SECRET } from "./cloudcore-chart";
@@ -28,6 +27,12 @@ export interface KubeEdgeCloudArgs {
   readonly kubeconfig: pulumi.Input<string>;
   /** Resources the cluster is ready after (e.g. the K3s cluster component). @default [] */
   readonly clusterReady?: readonly pulumi.Resource[];
+  /**
+   * What runs the host steps: `"command"` (Pulumi's command provider, needs the `pulumi-resource-command` plugin)
+   * or `"in-process"` (`HostStepRun`: SSH from the program itself, no plugin). See K3sHaClusterArgs.executor.
+   * @default "command"
+   */
+  readonly executor?: HostStepExecutor;
 }
 
 /**
@@ -66,7 +71,7 @@ export class KubeEdgeCloud extends pulumi.ComponentResource {
     // every host step in one plan (keadm init, cloud firewall, edge nodes); the join steps get the real token later
     const hostSteps = kubeEdgeHostSteps(p, TOKEN_PLACEHOLDER);
     const isJoin = (s: HostStep) => s.name === EDGE_STEPS.join && p.edgeHosts.some((h) => h.name === s.host);
-    let cloudCmds = new Map<string, command.remote.Command>();
+    let cloudCmds = new Map<string, StepResource>();
 
     if (p.spec.mode === "manifests") {
       const objects = chartObjects(cloudCoreChart(p));
@@ -94,7 +99,7 @@ export class KubeEdgeCloud extends pulumi.ComponentResource {
       if (waitHost) {
         const wait = hostStepCommands(
           { structure: hostSteps.filter((s) => s.name === TOKEN_WAIT_STEP) },
-          { parent: this, prefix: `${name}-cloud`, hosts: [waitHost], dependsOn: [cloudcore] },
+          { parent: this, prefix: `${name}-cloud`, hosts: [waitHost], dependsOn: [cloudcore], executor: args.executor },
         );
         cloudCmds = wait;
         const cmd = wait.get(`${waitHost.name}/${TOKEN_WAIT_STEP}`)!;
@@ -103,7 +108,7 @@ export class KubeEdgeCloud extends pulumi.ComponentResource {
       }
     } else {
       const keadm = hostSteps.filter((s) => s.host === p.keadmHost!.name && (s.name === KEADM_STEPS.install || s.name === KEADM_STEPS.init));
-      const cmds = hostStepCommands({ structure: keadm }, { parent: this, prefix: `${name}-keadm`, hosts: [p.keadmHost!], dependsOn: ready });
+      const cmds = hostStepCommands({ structure: keadm }, { parent: this, prefix: `${name}-keadm`, hosts: [p.keadmHost!], dependsOn: ready, executor: args.executor });
       cloudCmds = cmds;
       const init = cmds.get(`${p.keadmHost!.name}/${KEADM_STEPS.init}`)!;
       cloudcoreReady = [init];
@@ -130,10 +135,10 @@ export class KubeEdgeCloud extends pulumi.ComponentResource {
     );
 
     const firewallSteps = hostSteps.filter((s) => s.name === FIREWALL_STEP);
-    const firewall = hostStepCommands({ structure: firewallSteps }, { parent: this, prefix: `${name}-cloud`, hosts: p.cloudHosts, dependsOn: ready });
+    const firewall = hostStepCommands({ structure: firewallSteps }, { parent: this, prefix: `${name}-cloud`, hosts: p.cloudHosts, dependsOn: ready, executor: args.executor });
     const prepare = hostStepCommands(
       { structure: hostSteps.filter((s) => p.edgeHosts.some((h) => h.name === s.host) && !isJoin(s)) },
-      { parent: this, prefix: `${name}-edge`, hosts: p.edgeHosts },
+      { parent: this, prefix: `${name}-edge`, hosts: p.edgeHosts, executor: args.executor },
     );
     hostStepCommands(
       { structure: hostSteps.filter(isJoin), material: token, render: (t: string) => kubeEdgeHostSteps(p, t).filter(isJoin) },
@@ -143,6 +148,7 @@ export class KubeEdgeCloud extends pulumi.ComponentResource {
         hosts: p.edgeHosts,
         existing: new Map([...cloudCmds, ...firewall, ...prepare]),
         dependsOn: [tokenSecret, ...cloudcoreReady, ...patches],
+        executor: args.executor,
       },
     );
 

@@ -1,9 +1,8 @@
-import type * as command from "@pulumi/command";
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Host } from "../../lib/hosts/host";
 import { assertValidObjects, chartObjects, newApp } from "../../lib/manifests";
-import { hostStepCommands } from "../../lib/pulumi/host-step-commands";
+import { HostStepExecutor, hostStepCommands, StepResource } from "../../lib/pulumi/host-step-commands";
 import { applyObjects, clusterProvider } from "../../lib/pulumi/manifests";
 import { makePlan } from "../../lib/steps/plan";
 import { IssueCollector } from "../../lib/validation/issues";
@@ -21,6 +20,12 @@ export interface NfsProvisionerArgs {
   readonly kubeconfig: pulumi.Input<string>;
   /** Resources to wait for, e.g. the K3sHaCluster. @default [] */
   readonly dependsOn?: readonly pulumi.Resource[];
+  /**
+   * What runs the host steps: `"command"` (Pulumi's command provider, needs the `pulumi-resource-command` plugin)
+   * or `"in-process"` (`HostStepRun`: SSH from the program itself, no plugin). See K3sHaClusterArgs.executor.
+   * @default "command"
+   */
+  readonly executor?: HostStepExecutor;
 }
 
 /**
@@ -31,8 +36,8 @@ export interface NfsProvisionerArgs {
 export class NfsProvisioner extends pulumi.ComponentResource {
   static readonly TYPE = "edgecloud:storage:NfsProvisioner";
   readonly storageClassName: string;
-  /** One command per host step, by step id (`<host>/nfs-server`, `<host>/nfs-client`). */
-  readonly steps: ReadonlyMap<string, command.remote.Command>;
+  /** One resource per host step, by step id (`<host>/nfs-server`, `<host>/nfs-client`). */
+  readonly steps: ReadonlyMap<string, StepResource>;
   readonly objects: k8s.yaml.v2.ConfigGroup;
 
   constructor(name: string, args: NfsProvisionerArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -42,7 +47,7 @@ export class NfsProvisioner extends pulumi.ComponentResource {
     const plan = makePlan([...nfsServerSteps(props), ...nfsClientSteps(props)]);
     super(NfsProvisioner.TYPE, name, {}, opts);
     this.storageClassName = props.spec.storageClass.name;
-    this.steps = hostStepCommands({ structure: plan.steps }, { parent: this, prefix: name, hosts: args.hosts, dependsOn: args.dependsOn });
+    this.steps = hostStepCommands({ structure: plan.steps }, { parent: this, prefix: name, hosts: args.hosts, dependsOn: args.dependsOn, executor: args.executor });
     const provider = clusterProvider(`${name}-provider`, args.kubeconfig, this);
     this.objects = applyObjects(`${name}-objects`, objects, { parent: this, provider, dependsOn: [...this.steps.values(), ...(args.dependsOn ?? [])] });
     this.registerOutputs({ storageClassName: this.storageClassName });

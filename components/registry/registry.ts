@@ -1,11 +1,10 @@
-import type * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Host } from "../../lib/hosts/host";
 import { K3sRegistries } from "../../lib/k3s/registries";
 import { assertValidObjects, chartObjects, newApp } from "../../lib/manifests";
 import { Certificate, CertificateAuthority } from "../../lib/pulumi/certificates";
-import { hostStepCommands } from "../../lib/pulumi/host-step-commands";
+import { HostStepExecutor, hostStepCommands, StepResource } from "../../lib/pulumi/host-step-commands";
 import { clusterProvider } from "../../lib/pulumi/manifests";
 import { RandomSecret } from "../../lib/pulumi/random-secret";
 import { IssueCollector } from "../../lib/validation/issues";
@@ -23,6 +22,12 @@ export interface RegistryArgs {
   readonly kubeconfig?: pulumi.Input<string>;
   /** Resources to wait for, e.g. the NfsProvisioner that makes the default StorageClass. @default [] */
   readonly dependsOn?: readonly pulumi.Resource[];
+  /**
+   * What runs the host steps: `"command"` (Pulumi's command provider, needs the `pulumi-resource-command` plugin)
+   * or `"in-process"` (`HostStepRun`: SSH from the program itself, no plugin). See K3sHaClusterArgs.executor.
+   * @default "command"
+   */
+  readonly executor?: HostStepExecutor;
 }
 
 /**
@@ -38,8 +43,8 @@ export class Registry extends pulumi.ComponentResource {
   readonly k3sRegistries: pulumi.Output<K3sRegistries>;
   /** The CA clients must trust. @default - undefined when TLS is off */
   readonly caPem?: pulumi.Output<string>;
-  /** Host mode: one command per host step, by step id. @default - empty in in-cluster mode */
-  readonly steps: ReadonlyMap<string, command.remote.Command>;
+  /** Host mode: one resource per host step, by step id. @default - empty in in-cluster mode */
+  readonly steps: ReadonlyMap<string, StepResource>;
   /** In-cluster mode: the applied objects. @default - undefined in host mode */
   readonly objects?: k8s.yaml.v2.ConfigGroup;
 
@@ -87,7 +92,7 @@ export class Registry extends pulumi.ComponentResource {
       const structure = registryHostSteps(placeholderProps(plan));
       this.steps = hostStepCommands(
         { structure, material: secretProps, render: registryHostSteps },
-        { parent: this, prefix: name, hosts: [plan.host!], dependsOn: args.dependsOn },
+        { parent: this, prefix: name, hosts: [plan.host!], dependsOn: args.dependsOn, executor: args.executor },
       );
     }
     this.registerOutputs({ endpoint: this.endpoint, k3sRegistries: this.k3sRegistries, caPem: this.caPem });

@@ -5,7 +5,14 @@ import { Host } from "../hosts/host";
 import { renderDeleteBundle, renderStepBundle } from "../steps/bundle";
 import { HostStep } from "../steps/host-step";
 import { makePlan } from "../steps/plan";
-import { hostConnection, runAsRootCommand } from "./connection";
+import { hostConnection, hostStepConnection, runAsRootCommand } from "./connection";
+import { HostStepRun } from "./host-step-run";
+
+/** What runs host steps: Pulumi's command provider (a plugin) or `HostStepRun` over SSH from the program itself. */
+export type HostStepExecutor = "command" | "in-process";
+
+/** A resource that ran one host step, whichever executor made it: `remote.Command` or `HostStepRun`. */
+export type StepResource = pulumi.CustomResource & { readonly stdout: pulumi.Output<string> };
 
 /**
  * Steps whose structure (ids, dependencies, delete scripts) is known now, and whose full content may depend on
@@ -25,21 +32,29 @@ export interface HostStepCommandsOptions {
   /** Extra resources every step waits for (e.g. another component's steps). */
   readonly dependsOn?: readonly pulumi.Resource[];
   /** Commands created earlier (another `hostStepCommands` call) that steps here may name in `dependsOn`. */
-  readonly existing?: ReadonlyMap<string, command.remote.Command>;
+  readonly existing?: ReadonlyMap<string, StepResource>;
   /**
    * A gate every command here waits on through its triggers: when the Output fails (e.g. a cross-host pre-flight
    * check), none of these commands is created.
    */
   readonly gate?: pulumi.Output<string>;
+  /**
+   * `"command"`: one `remote.Command` per step (needs the `pulumi-resource-command` plugin). `"in-process"`: one
+   * `HostStepRun` per step, SSH from the program itself (no plugin; for air-gapped operators). Same names,
+   * dependencies, gate and triggers either way.
+   * @default "command"
+   */
+  readonly executor?: HostStepExecutor;
 }
 
 /**
- * One `remote.Command` per host step: the bundle goes over stdin (a secret when it carries secret files), the
- * trigger is the bundle's hash, the delete is the inverse bundle, and dependencies mirror the step plan.
+ * One resource per host step (`remote.Command`, or `HostStepRun` with `executor: "in-process"`): the bundle goes
+ * over stdin (a secret when it carries secret files), the trigger is the bundle's hash, the delete is the inverse
+ * bundle, and dependencies mirror the step plan.
  */
-export function hostStepCommands<M>(source: StepSource<M>, opts: HostStepCommandsOptions): Map<string, command.remote.Command> {
+export function hostStepCommands<M>(source: StepSource<M>, opts: HostStepCommandsOptions): Map<string, StepResource> {
   const hosts = new Map(opts.hosts.map((h) => [h.name, h]));
-  const cmds = new Map<string, command.remote.Command>();
+  const cmds = new Map<string, StepResource>();
   const rendered = source.material && source.render ? memoRender(source.material, source.render) : undefined;
   const inside = new Set(source.structure.map((s) => s.id));
   for (const s of source.structure) {
@@ -59,25 +74,31 @@ export function hostStepCommands<M>(source: StepSource<M>, opts: HostStepCommand
           return renderStepBundle(s);
         })
       : pulumi.output(renderStepBundle(step));
+    const deps = [...step.dependsOn.map((d) => cmds.get(d) ?? opts.existing!.get(d)!), ...(opts.dependsOn ?? [])];
+    const name = `${opts.prefix}-${step.host}-${step.name}`;
+    const resourceOpts = { parent: opts.parent, dependsOn: deps };
+    if (opts.executor === "in-process") {
+      const trigger = opts.gate ? pulumi.all([bundle.apply(sha256), opts.gate]).apply(([h, g]) => `${h} ${g}`) : bundle.apply(sha256);
+      cmds.set(step.id, new HostStepRun(name, { connection: hostStepConnection(host), bundle, deleteBundle: renderDeleteBundle(step), trigger }, resourceOpts));
+      continue;
+    }
     const sudoPassword = host.ssh.sudoPassword as pulumi.Input<string> | undefined;
     const stdin = sudoPassword !== undefined ? pulumi.interpolate`${sudoPassword}\n${bundle}` : bundle;
-    const deps = [...step.dependsOn.map((d) => cmds.get(d) ?? opts.existing!.get(d)!), ...(opts.dependsOn ?? [])];
-    const deleteBundle = renderDeleteBundle(step);
     cmds.set(
       step.id,
       new command.remote.Command(
-        `${opts.prefix}-${step.host}-${step.name}`,
+        name,
         {
           connection: hostConnection(host),
           create: runAsRootCommand(host),
           update: runAsRootCommand(host),
           stdin: step.secret || rendered || sudoPassword !== undefined ? pulumi.secret(stdin) : stdin,
           triggers: opts.gate ? [bundle.apply(sha256), opts.gate] : [bundle.apply(sha256)],
-          delete: deleteCommand(host, deleteBundle),
+          delete: deleteCommand(host, renderDeleteBundle(step)),
           logging: "stdoutAndStderr",
           addPreviousOutputInEnv: false,
         },
-        { parent: opts.parent, dependsOn: deps, additionalSecretOutputs: ["stdin"], deleteBeforeReplace: false },
+        { ...resourceOpts, additionalSecretOutputs: ["stdin"], deleteBeforeReplace: false },
       ),
     );
   }

@@ -1,3 +1,4 @@
+import type * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { join } from "path";
 import { environmentsDir, readEnvironmentFile } from "../../stacks/environment";
@@ -113,7 +114,7 @@ describe("EdgecloudEnvironment (Pulumi mocks): registry wiring", () => {
     const stack = new EdgecloudEnvironment("wired", { environment: load("ha-cloud") });
     await valueOf(stack.kubeconfig);
     for (const h of ["cp-1", "cp-2", "cp-3", "worker-1", "worker-2", "worker-3"]) {
-      const step = stack.cluster.steps.get(`${h}/k3s-config`)!;
+      const step = stack.cluster.steps.get(`${h}/k3s-config`)! as command.remote.Command;
       expect(await isSecret(step.stdin as pulumi.Output<unknown>)).toBe(true);
       const stdin = String(await valueOf(step.stdin));
       const files = [...stdin.matchAll(/ec_put (\S+) \S+ \S+ <<'EC_FILE_EOF'\n([\s\S]*?)EC_FILE_EOF/g)].map((m) => ({ path: m[1], content: Buffer.from(m[2]!.replace(/\n/g, ""), "base64").toString("utf8") }));

@@ -15,7 +15,7 @@ export const mockRead: { state: (type: string, id: string) => Record<string, unk
   state: () => undefined,
 };
 
-/** What a mocked remote command prints, by resource name; override in a test to simulate hosts. */
+/** What a mocked remote command (or in-process HostStepRun) prints, by resource name; override in a test to simulate hosts. */
 export const mockCommand: { stdout: (name: string) => string } = {
   stdout: (name) => (name.endsWith("kubeconfig") ? "apiVersion: v1\nkind: Config\nclusters: []\n" : "edgecloud-step: changed=0\n"),
 };
@@ -41,7 +41,7 @@ export function setupPulumiMocks(): void {
             }
           }
         }
-        if (args.type === "command:remote:Command") {
+        if (args.type === "command:remote:Command" || args.type === "pulumi-nodejs:dynamic/edgecloud:HostStepRun") {
           state.stdout = mockCommand.stdout(args.name);
           state.stderr = "";
         }

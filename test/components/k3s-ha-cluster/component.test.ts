@@ -1,3 +1,4 @@
+import type * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { dependenciesOf as allDependenciesOf, isSecret, recordDependencies, recorded, setupPulumiMocks, valueOf } from "../../support/pulumi-mocks";
 import { haHosts, haSpec } from "../../fixtures/cluster";
@@ -44,8 +45,8 @@ describe("K3sHaCluster (Pulumi mocks)", () => {
 
   test("secret material: stdin, token, keys and kubeconfig are secret; certificates are stateful resources", async () => {
     expect(await isSecret(cluster.kubeconfig)).toBe(true);
-    expect(await isSecret(cluster.steps.get("server-1/k3s-config")!.stdin as pulumi.Output<unknown>)).toBe(true);
-    const stdin = await valueOf(cluster.steps.get("server-1/k3s-config")!.stdin);
+    expect(await isSecret((cluster.steps.get("server-1/k3s-config")! as command.remote.Command).stdin as pulumi.Output<unknown>)).toBe(true);
+    const stdin = await valueOf((cluster.steps.get("server-1/k3s-config")! as command.remote.Command).stdin);
     expect(stdin).toContain("ec_put /etc/rancher/k3s/config.yaml 0600 root:root");
     const dyn = recorded.filter((r) => r.type.startsWith("pulumi-nodejs:")).map((r) => r.name);
     expect(dyn).toEqual(expect.arrayContaining(["demo-token", "demo-etcd-ca", "demo-etcd-etcd-1-server", "demo-etcd-etcd-1-peer", "demo-etcd-client-server-1", "demo-etcd-admin"]));
@@ -67,10 +68,10 @@ describe("K3sHaCluster (Pulumi mocks)", () => {
   test("GIVEN registries as a secret Output THEN every node's config step places registries.yaml 0600", async () => {
     const registries = pulumi.secret({ mirrors: { "reg.local:5000": { endpoint: ["https://192.168.10.21:32500"] } }, configs: { "192.168.10.21:32500": { auth: { username: "node", password: "pw-123" } } } });
     const c = new K3sHaCluster("withreg", { hosts, spec: haSpec, registries });
-    const stdin = await valueOf(c.steps.get("agent-2/k3s-config")!.stdin);
+    const stdin = await valueOf((c.steps.get("agent-2/k3s-config")! as command.remote.Command).stdin);
     expect(stdin).toContain("ec_put /etc/rancher/k3s/registries.yaml 0600 root:root");
     expect(stdin).not.toContain("pw-123");
-    expect(await isSecret(c.steps.get("agent-2/k3s-config")!.stdin as pulumi.Output<unknown>)).toBe(true);
+    expect(await isSecret((c.steps.get("agent-2/k3s-config")! as command.remote.Command).stdin as pulumi.Output<unknown>)).toBe(true);
   });
 
   test("GIVEN an invalid config THEN it throws before registering any resource", () => {

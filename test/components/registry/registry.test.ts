@@ -1,3 +1,4 @@
+import type * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { isSecret, recorded, settle, valueOf, setupPulumiMocks } from "../../support/pulumi-mocks";
 import { testHosts } from "./fixtures";
@@ -67,7 +68,7 @@ describe("Registry (Pulumi mocks)", () => {
     });
 
     test("THEN one remote command runs the registry step on its host with a secret stdin and a secret-free delete", async () => {
-      const cmd = registry.steps.get("store-1/registry")!;
+      const cmd = registry.steps.get("store-1/registry")! as command.remote.Command;
       expect(await isSecret(cmd.stdin as pulumi.Output<unknown>)).toBe(true);
       const stdin = await valueOf(cmd.stdin);
       expect(stdin).toContain("ec_put /etc/edgecloud/registry/htpasswd 0600 root:root");
