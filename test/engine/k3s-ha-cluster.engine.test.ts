@@ -1,33 +1,36 @@
 import { readFileSync } from "fs";
 import { join } from "path";
 import { HostInput } from "../../lib/hosts/host";
+import { HostStepExecutor } from "../../lib/pulumi/host-step-commands";
 import { CLUSTER_SPEC, labCluster, LabCluster, NEEDS_K3S_BINARY } from "../lab/cluster";
 import { Lab } from "../lab/lab";
 import { engineTools, PulumiStack, REPO, resourcesByName } from "./pulumi-cli";
 
 /**
  * Stage 1: the lab stack (stacks/lab: the library's K3sHaCluster on the lab's machines) through the real engine —
- * `pulumi up` provisions the etcd members, the health gate and the servers' pre-K3s steps over SSH with the
- * command provider; a second `up` changes nothing; a change to one host runs only that host's steps; `destroy`
+ * `pulumi up` provisions the etcd members, the health gate and the servers' pre-K3s steps over real SSH; a second
+ * `up` changes nothing and opens no SSH session; a change to one host runs only that host's steps; `destroy`
  * leaves the hosts clean; the state never holds a secret in plaintext.
  *
- * Needs root (the lab) and `pulumi-resource-command`, which cannot be built here: its Go module
- * (github.com/pulumi/pulumi-command/provider) is not served by the proxy (see tools/README.md). Until it is, this
- * suite is skipped and says why; the engine itself is exercised by in-process-resources.engine.test.ts.
+ * Runs once per executor: `in-process` (HostStepRun: SSH from the program's dynamic provider, no plugin) whenever
+ * the lab can run (root); `command` (remote.Command) only when `pulumi-resource-command` is built, which it cannot
+ * be here: its Go module (github.com/pulumi/pulumi-command/provider) is not served by the proxy (tools/README.md).
+ * Without it, a preview proves the engine stops at the missing plugin instead of downloading it.
  */
 const tools = engineTools();
 const isRoot = process.getuid?.() === 0;
 const haveCommand = tools.hasPlugin("command");
-const suite = isRoot && haveCommand ? describe : describe.skip;
-if (!haveCommand) console.warn(`stage 1 (K3sHaCluster through pulumi up) skipped: ${tools.binDir}/pulumi-resource-command is not built (the Go module proxy does not serve github.com/pulumi/pulumi-command/provider)`);
+if (!haveCommand) console.warn(`stage 1 with executor "command" skipped: ${tools.binDir}/pulumi-resource-command is not built (the Go module proxy does not serve github.com/pulumi/pulumi-command/provider); executor "in-process" runs instead`);
+if (!isRoot) console.warn("stage 1 skipped: the lab needs root");
 
-(haveCommand ? describe.skip : describe)("stage 1 without the command plugin", () => {
+(haveCommand ? describe.skip : describe)("stage 1 with executor command, without the command plugin", () => {
   test("GIVEN the lab stack WHEN pulumi preview THEN the program and K3sHaCluster register, and the engine stops at the missing plugin instead of downloading it", async () => {
     const stack = await PulumiStack.create({ program: join(REPO, "stacks/lab"), stack: "lab", tools });
     try {
       const cluster = await labCluster();
       await stack.setConfigObject("hosts", cluster.props.hosts.map((h) => ({ name: h.name, address: h.address, ssh: { user: "root", privateKeyPath: "/dev/null" }, os: h.os, arch: h.arch, roles: [...h.roles] })));
       await stack.setConfigObject("spec", CLUSTER_SPEC);
+      await stack.setConfig("executor", "command");
       const r = await stack.run(["preview"]);
       expect(r.code).toBe(1);
       expect(r.stdout).toContain("edgecloud:k3s:K3sHaCluster lab create");
@@ -39,9 +42,13 @@ if (!haveCommand) console.warn(`stage 1 (K3sHaCluster through pulumi up) skipped
   }, 300_000);
 });
 
-const timings: string[] = [];
+for (const executor of ["in-process", "command"] as const satisfies readonly HostStepExecutor[]) {
+  const runs = isRoot && (executor === "in-process" || haveCommand);
+  (runs ? describe : describe.skip)(`stage 1 (executor ${executor}): K3sHaCluster on the lab through pulumi up`, () => stage1(executor));
+}
 
-suite("stage 1: K3sHaCluster on the lab through pulumi up", () => {
+function stage1(executor: HostStepExecutor): void {
+  const timings: string[] = [];
   let lab: Lab | undefined;
   let cluster: LabCluster;
   let stack: PulumiStack;
@@ -50,6 +57,15 @@ suite("stage 1: K3sHaCluster on the lab through pulumi up", () => {
   let targets: string[];
 
   const up = async () => stack.up(targets);
+  /** SSH sessions each host's sshd accepted so far (journal), this probe's own session included. */
+  const sessions = async (): Promise<Map<string, number>> =>
+    new Map(
+      await Promise.all(
+        cluster.labHosts.map(async (h) => [h.name, Number((await lab!.sh(h.name, "journalctl -q -o cat -t sshd | grep -c '^Accepted publickey' || true")).trim())] as const),
+      ),
+    );
+  /** Sessions opened between two `sessions()` probes, per host, without the probes' own. */
+  const opened = (before: Map<string, number>, after: Map<string, number>) => Object.fromEntries([...after].map(([h, n]) => [h, n - before.get(h)! - 1]));
 
   beforeAll(async () => {
     cluster = await labCluster();
@@ -68,6 +84,7 @@ suite("stage 1: K3sHaCluster on the lab through pulumi up", () => {
         roles: [...h.roles],
       };
     });
+    t = Date.now();
     stack = await PulumiStack.create({
       program: join(REPO, "stacks/lab"),
       stack: "lab",
@@ -76,22 +93,30 @@ suite("stage 1: K3sHaCluster on the lab through pulumi up", () => {
     });
     await stack.setConfigObject("hosts", hosts);
     await stack.setConfigObject("spec", CLUSTER_SPEC);
+    await stack.setConfig("executor", executor);
     const blocked = blockedSteps(cluster);
     const steps = await stack.preview();
     targets = steps.map((s) => s.urn).filter((u) => !blocked.some((b) => u.endsWith(`::lab-${b}`)) && !u.endsWith("::lab-kubeconfig"));
-    t = Date.now();
+    timings.push(`stack init + config + preview (${steps.length} resources, ${targets.length} targeted): ${Date.now() - t} ms`);
   }, 900_000);
 
   afterAll(async () => {
     if (stack) await stack.remove();
     await lab?.stop();
-    console.log(`engine timings (stage 1):\n  ${timings.join("\n  ")}`);
+    console.log(`engine timings (stage 1, executor ${executor}):\n  ${timings.join("\n  ")}`);
   }, 600_000);
 
   test("GIVEN the lab WHEN pulumi up THEN every etcd member is healthy over TLS with the client cert a K3s server got", async () => {
     const r = await up();
-    timings.push(`pulumi up (create): ${r.ms} ms`);
+    timings.push(`pulumi up (create, ${r.changes.create} resources): ${r.ms} ms`);
     expect(r.result).toBe("succeeded");
+    const byName = resourcesByName(await stack.exportWithSecrets());
+    const runs = [...byName].filter(([, x]) => x.type.endsWith(executor === "in-process" ? ":HostStepRun" : "command:remote:Command"));
+    expect(runs.length).toBeGreaterThan(0);
+    if (executor === "in-process") {
+      // every step ran to its end: it printed its changed count (parsed into the `changed` output)
+      for (const [name, x] of runs) expect({ name, changed: typeof x.outputs.changed }).toEqual({ name, changed: "number" });
+    }
     for (const server of cluster.props.hosts.filter((h) => h.roles.includes("server"))) {
       const health = await lab!.sh(
         server.name,
@@ -101,44 +126,76 @@ suite("stage 1: K3sHaCluster on the lab through pulumi up", () => {
     }
   }, 900_000);
 
-  test("GIVEN the stack is up WHEN pulumi up runs again THEN nothing changes and no host script runs", async () => {
+  test("GIVEN the stack is up WHEN pulumi up runs again THEN nothing changes and no host script runs (no SSH session at all)", async () => {
+    const pending = (await stack.preview()).filter((s) => s.op !== "same" && targets.includes(s.urn)).map((s) => `${s.op} ${s.urn.split("::").slice(-2).join("::")}`);
+    const before = await sessions();
     const r = await up();
+    const after = await sessions();
     timings.push(`pulumi up (no-op): ${r.ms} ms`);
-    expect(Object.keys(r.changes)).toEqual(["same"]);
+    expect({ changes: Object.keys(r.changes), pending }).toEqual({ changes: ["same"], pending: [] });
+    expect(opened(before, after)).toEqual(Object.fromEntries(cluster.labHosts.map((h) => [h.name, 0])));
   }, 900_000);
 
   test("GIVEN the stack is up WHEN one server's labels change THEN only that server's steps run", async () => {
     await stack.setConfigObject("hosts", hosts.map((h) => (h.name === "server-2" ? { ...h, labels: { "edgecloud.io/engine": "changed" } } : h)));
-    const changed = (await stack.preview()).filter((s) => s.op !== "same" && targets.includes(s.urn)).map((s) => s.urn.split("::").pop()!);
+    const changed = (await stack.preview()).filter((s) => s.op !== "same" && targets.includes(s.urn)).map((s) => `${s.op} ${s.urn.split("::").pop()!}`);
+    timings.push(`preview after the change: ${changed.join(", ")}`);
     expect(changed.length).toBeGreaterThan(0);
-    expect(changed.filter((n) => !n.startsWith("lab-server-2-"))).toEqual([]);
+    expect(changed.filter((n) => !/^update lab-server-2-/.test(n))).toEqual([]);
+    const before = await sessions();
     const r = await up();
-    timings.push(`pulumi up (one host changed): ${r.ms} ms`);
+    const after = await sessions();
+    timings.push(`pulumi up (one host changed: ${JSON.stringify(r.changes)}): ${r.ms} ms`);
     expect(r.result).toBe("succeeded");
+    expect(r.changes.update).toBe(changed.length);
+    const sessionsOpened = opened(before, after);
+    expect(sessionsOpened["server-2"]).toBe(changed.length);
+    expect(Object.entries(sessionsOpened).filter(([h, n]) => h !== "server-2" && n !== 0)).toEqual([]);
+    expect(await lab!.sh("server-2", "cat /etc/rancher/k3s/config.yaml")).toContain("edgecloud.io/engine=changed");
   }, 900_000);
 
-  test("GIVEN the state files WHEN searched THEN neither the K3s token, nor a private key, nor the SSH key appears in plaintext", async () => {
+  test("GIVEN the state files WHEN searched THEN neither the K3s token, nor a private key, nor the SSH key, nor a step bundle appears in plaintext", async () => {
     const byName = resourcesByName(await stack.exportWithSecrets());
     const secrets: [string, string][] = [["K3s token", byName.get("lab-token")!.outputs.value as string]];
     for (const [name, r] of byName) if (typeof r.outputs.keyPem === "string") secrets.push([`${name} key`, r.outputs.keyPem]);
     secrets.push(["lab SSH private key", readFileSync(join(lab!.dir, "id_ed25519"), "utf8")]);
+    expect(secrets.length).toBeGreaterThan(10);
+    const files = stack.backendFiles();
+    const state = [...files].find(([p]) => /\/\.pulumi\/stacks\/.*\.json$/.test(p));
+    expect(state?.[1]).toContain('"ciphertext"');
     const leaks: string[] = [];
-    for (const [path, content] of stack.backendFiles()) {
+    for (const [path, content] of files) {
       if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(content)) leaks.push(`${path}: a PEM private key`);
-      for (const [what, value] of secrets) if (content.includes(value.trim().split("\n").slice(1, 2).join(""))) leaks.push(`${path}: the ${what}`);
+      // a step bundle's file section (the secret files travel base64 in it)
+      if (content.includes("EC_FILE_EOF")) leaks.push(`${path}: a step bundle`);
+      const flat = content.replace(/\\n|\s/g, "");
+      for (const [what, value] of secrets) {
+        const body = value.replace(/-----[A-Z ]+-----/g, "").replace(/\s+/g, "");
+        if (content.includes(value.trim()) || flat.includes(body.slice(0, 64))) leaks.push(`${path}: the ${what}`);
+      }
     }
     expect(leaks).toEqual([]);
   }, 120_000);
 
   test("GIVEN the stack is up WHEN pulumi destroy THEN the hosts are clean", async () => {
     const r = await stack.destroy();
-    timings.push(`pulumi destroy: ${r.ms} ms`);
+    timings.push(`pulumi destroy (${JSON.stringify(r.changes)}): ${r.ms} ms`);
+    expect(r.result).toBe("succeeded");
+    const emptyDirs: string[] = [];
     for (const h of cluster.labHosts) {
-      const left = await lab!.sh(h.name, "ls -d /var/lib/etcd/* /etc/etcd /etc/rancher/k3s /etc/systemd/system/etcd.service 2>/dev/null || true");
+      // files, links and units the steps placed (the image's own empty /var/lib/etcd is not the library's)
+      const left = await lab!.sh(
+        h.name,
+        "find /var/lib/etcd /etc/etcd /etc/rancher /var/lib/rancher /var/lib/edgecloud /etc/systemd/system/etcd.service /etc/systemd/system/etcd.service.d /etc/modules-load.d/edgecloud-k3s.conf /etc/sysctl.d/90-edgecloud-k3s.conf ! -type d 2>/dev/null | sort || true; systemctl is-active etcd.service 2>/dev/null | grep -x active || true",
+      );
       expect({ host: h.name, left: left.trim() }).toEqual({ host: h.name, left: "" });
+      const dirs = (await lab!.sh(h.name, "find /etc/rancher /var/lib/rancher -type d 2>/dev/null | sort || true")).trim();
+      if (dirs) emptyDirs.push(`${h.name}: ${dirs.split("\n").join(" ")}`);
     }
+    // K3s's uninstall script (the k3s-install step's delete, not run here) removes these in a full deployment
+    timings.push(`empty directories left after destroy (only K3s's uninstall would remove them): ${emptyDirs.join("; ") || "none"}`);
   }, 900_000);
-});
+}
 
 /** Steps that need the K3s binary (not downloadable here) and every step that waits for them, as `<host>-<name>`. */
 function blockedSteps(c: LabCluster): string[] {
