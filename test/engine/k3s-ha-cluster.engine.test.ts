@@ -2,6 +2,7 @@ import { readFileSync } from "fs";
 import { join } from "path";
 import { HostInput } from "../../lib/hosts/host";
 import { HostStepExecutor } from "../../lib/pulumi/host-step-commands";
+import { ArgvSampler, secretNeedles } from "../lab/argv-sampler";
 import { CLUSTER_SPEC, labCluster, LabCluster, NEEDS_K3S_BINARY } from "../lab/cluster";
 import { Lab } from "../lab/lab";
 import { engineTools, PulumiStack, REPO, resourcesByName } from "./pulumi-cli";
@@ -55,6 +56,8 @@ function stage1(executor: HostStepExecutor): void {
   let hosts: HostInput[];
   /** `--target` URNs: everything but the K3s binary steps (no download here) and what waits for them. */
   let targets: string[];
+  /** Every host's process argv, sampled from the first `up` until the state is searched. */
+  let sampler: ArgvSampler | undefined;
 
   const up = async () => stack.up(targets);
   /** SSH sessions each host's sshd accepted so far (journal), this probe's own session included. */
@@ -98,9 +101,11 @@ function stage1(executor: HostStepExecutor): void {
     const steps = await stack.preview();
     targets = steps.map((s) => s.urn).filter((u) => !blocked.some((b) => u.endsWith(`::lab-${b}`)) && !u.endsWith("::lab-kubeconfig"));
     timings.push(`stack init + config + preview (${steps.length} resources, ${targets.length} targeted): ${Date.now() - t} ms`);
+    sampler = new ArgvSampler(lab, 50).start();
   }, 900_000);
 
   afterAll(async () => {
+    sampler?.stop();
     if (stack) await stack.remove();
     await lab?.stop();
     console.log(`engine timings (stage 1, executor ${executor}):\n  ${timings.join("\n  ")}`);
@@ -154,7 +159,7 @@ function stage1(executor: HostStepExecutor): void {
     expect(await lab!.sh("server-2", "cat /etc/rancher/k3s/config.yaml")).toContain("edgecloud.io/engine=changed");
   }, 900_000);
 
-  test("GIVEN the state files WHEN searched THEN neither the K3s token, nor a private key, nor the SSH key, nor a step bundle appears in plaintext", async () => {
+  test("GIVEN the state files and the hosts' process argv WHEN searched THEN neither the K3s token, nor a private key, nor the SSH key, nor a step bundle appears in plaintext", async () => {
     const byName = resourcesByName(await stack.exportWithSecrets());
     const secrets: [string, string][] = [["K3s token", byName.get("lab-token")!.outputs.value as string]];
     for (const [name, r] of byName) if (typeof r.outputs.keyPem === "string") secrets.push([`${name} key`, r.outputs.keyPem]);
@@ -175,6 +180,12 @@ function stage1(executor: HostStepExecutor): void {
       }
     }
     expect(leaks).toEqual([]);
+    // nor did any of them show in a host's process argv (`ps -eo args`) while the ups ran
+    sampler!.stop();
+    const needles = [...new Set([...secretNeedles(secrets.map(([, content]) => ({ content, secret: true }))), secrets[0]![1]])];
+    expect(sampler!.samples).toBeGreaterThan(100);
+    expect(sampler!.find(needles)).toEqual([]);
+    timings.push(`argv sampled on every host during the ups: ${sampler!.samples} samples, ${sampler!.count} distinct argv, ${needles.length} secret needles, 0 found`);
   }, 120_000);
 
   test("GIVEN the stack is up WHEN pulumi destroy THEN the hosts are clean", async () => {
