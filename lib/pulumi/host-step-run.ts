@@ -105,8 +105,13 @@ function canonical(v: unknown): string {
   return JSON.stringify(v ?? null);
 }
 
-/** Refused before or after the SSH handshake in a way another try cannot fix (host key, authentication). */
-class FatalConnectError extends Error {}
+/**
+ * An error another try cannot fix (host key, authentication). A marked plain Error, not a subclass: Pulumi's closure
+ * serializer rewrites classes into functions, and an `Error` subclass built that way loses its message.
+ */
+function fatal(message: string): Error {
+  return Object.assign(new Error(message), { fatal: true });
+}
 
 function hostKeyAlgorithms(type: string): string[] {
   return type === "ssh-rsa" ? ["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"] : [type];
@@ -150,9 +155,9 @@ function connectOnce(t: SshTarget, sock?: ClientChannel): Promise<Client> {
       settled = true;
       client.end();
       if (refusedKey !== undefined) {
-        reject(new FatalConnectError(`${where}: the host key does not match the pinned hostKey (the host presented ${refusedKey}); refusing to connect`));
+        reject(fatal(`${where}: the host key does not match the pinned hostKey (the host presented ${refusedKey}); refusing to connect`));
       } else if (e.level === "client-authentication") {
-        reject(new FatalConnectError(`${where}: authentication failed (${e.message})`));
+        reject(fatal(`${where}: authentication failed (${e.message})`));
       } else {
         reject(new Error(`${where}: ${e.message}`));
       }
@@ -184,7 +189,7 @@ async function connect(c: HostStepConnection): Promise<{ client: Client; close: 
       return { client, close: () => client.end() };
     } catch (e) {
       jump?.end();
-      if (e instanceof FatalConnectError) throw e;
+      if ((e as { fatal?: boolean }).fatal) throw e;
       last = e as Error;
       if (attempt < CONNECT_TRIES) await new Promise((r) => setTimeout(r, Math.min(1000 * attempt, 5000)));
     }

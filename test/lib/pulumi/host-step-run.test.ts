@@ -229,12 +229,19 @@ describe("HostStepRun's provider as Pulumi serializes it", () => {
     expect(sf.text).not.toMatch(/require\(["']\.{1,2}\//);
     expect(sf.text).not.toMatch(/__importStar|_interop_require/);
     writeFileSync(join(dir, "provider.js"), sf.text);
-    writeFileSync(join(dir, "inputs.json"), JSON.stringify(inputs(host, "ec_changed\necho serialized-ok")));
+    const good = inputs(host, "ec_changed\necho serialized-ok");
+    const wrongKey = { ...good, connection: { ...good.connection, hostKey: utils.generateKeyPairSync("ed25519").public.split(" ").slice(0, 2).join(" ") } };
+    writeFileSync(join(dir, "inputs.json"), JSON.stringify([good, wrongKey]));
+    // a run, and a refusal whose message must survive serialization (the engine shows the error's message)
     const driver = `
       const fs = require("fs");
       const provider = require("require-from-string")(fs.readFileSync(${JSON.stringify(join(dir, "provider.js"))}, "utf8")).${sf.exportName}();
-      provider.create(JSON.parse(fs.readFileSync(${JSON.stringify(join(dir, "inputs.json"))}, "utf8")))
-        .then((r) => console.log(JSON.stringify({ stdout: r.outs.stdout, changed: r.outs.changed })), (e) => { console.error(e.stack); process.exit(1); });`;
+      const [good, wrongKey] = JSON.parse(fs.readFileSync(${JSON.stringify(join(dir, "inputs.json"))}, "utf8"));
+      (async () => {
+        const r = await provider.create(good);
+        const refused = await provider.create(wrongKey).then(() => "created", (e) => e.message);
+        console.log(JSON.stringify({ stdout: r.outs.stdout, changed: r.outs.changed, refused }));
+      })().catch((e) => { console.error(e.stack); process.exit(1); });`;
     // the fake host lives in this process: the child must not block it, so run it asynchronously
     const child = await new Promise<{ code: number | null; stdout: string; stderr: string }>((res) => {
       const c = spawn(process.execPath, ["-e", driver], { cwd: REPO, env: { PATH: process.env.PATH } });
@@ -245,6 +252,10 @@ describe("HostStepRun's provider as Pulumi serializes it", () => {
       c.on("close", (code) => res({ code, stdout, stderr }));
     });
     expect({ code: child.code, stderr: child.stderr }).toEqual({ code: 0, stderr: "" });
-    expect(JSON.parse(child.stdout)).toEqual({ stdout: expect.stringContaining("serialized-ok"), changed: 1 });
+    expect(JSON.parse(child.stdout)).toEqual({
+      stdout: expect.stringContaining("serialized-ok"),
+      changed: 1,
+      refused: `root@127.0.0.1:${host.port}: the host key does not match the pinned hostKey (the host presented ${host.hostKey}); refusing to connect`,
+    });
   }, 30_000);
 });
