@@ -48,6 +48,21 @@ export function k3sConfigStep(p: K3sConfigStepProps): HostStep {
   // the start step restarts K3s when these files differ from the ones it runs with (see k3sStartStep)
   const script = ":";
   // registries.yaml may arrive only at deploy time (a secret Output): always remove it on delete
-  const deleteScript = `ec_rm ${[...new Set([...files.map((f) => f.path), K3S_REGISTRIES_PATH])].join(" ")}`;
+  const paths = [...new Set([...files.map((f) => f.path), K3S_REGISTRIES_PATH])];
+  // then the directories the files created, deepest first, where nothing else is left in them
+  const dirs = [...new Set(paths.flatMap((f) => ancestors(f)))].sort((a, b) => b.length - a.length);
+  const deleteScript = `ec_rm ${paths.join(" ")}
+for d in ${dirs.join(" ")}; do
+  if [ -d "$d" ] && rmdir "$d" 2>/dev/null; then ec_changed; fi
+done`;
   return hostStep({ host: p.host.name, name: "k3s-config", component: COMPONENT, script, files, deleteScript, dependsOn: p.dependsOn });
+}
+
+const SYSTEM_DIRS = new Set(["", "/etc", "/var", "/var/lib", "/usr", "/usr/local"]);
+
+/** The directories above a path that edgecloud may have created (never the system directories themselves). */
+function ancestors(path: string): string[] {
+  const out: string[] = [];
+  for (let d = path.slice(0, path.lastIndexOf("/")); !SYSTEM_DIRS.has(d); d = d.slice(0, d.lastIndexOf("/"))) out.push(d);
+  return out;
 }
