@@ -118,6 +118,8 @@ function singlePodObjects(props: EdgeXStackProps, selected: readonly EdgeXServic
   return archGroups(props, selected).map(({ arch, selector }) => {
     const container = (s: EdgeXServiceData) => {
       const c = serviceContainer(props, s, arch, entries.has(s.key)) as Record<string, unknown> & { ports?: Record<string, unknown>[] };
+      // one pod holds every service: port names must be unique across its containers (`http` is everyone's name)
+      if (c.ports) c.ports = c.ports.map((p) => ({ ...p, name: `${String(p.name).slice(0, 9)}-${String(p.containerPort)}`.slice(0, 15) }));
       if (entries.has(s.key) && !hostNetwork && c.ports) c.ports = c.ports.map((p) => ({ ...p, hostPort: p.containerPort }));
       return c;
     };

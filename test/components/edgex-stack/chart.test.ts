@@ -38,6 +38,10 @@ describe("edgeXChart", () => {
     const ds = render({ release, services: { ui: true } }).find((o) => o.kind === "DaemonSet") as any;
     const ports = [...ds.spec.template.spec.initContainers, ...ds.spec.template.spec.containers].flatMap((c: any) => (c.ports ?? []).map((p: any) => p.containerPort));
     expect(new Set(ports).size).toBe(ports.length);
+    // port names too: the API server warns on a name used twice in one pod
+    const names = [...ds.spec.template.spec.initContainers, ...ds.spec.template.spec.containers].flatMap((c: any) => (c.ports ?? []).map((p: any) => p.name));
+    expect(new Set(names).size).toBe(names.length);
+    for (const n of names) expect(n).toMatch(/^[a-z0-9]([-a-z0-9]{0,13}[a-z0-9])?$/);
   });
 
   test("GIVEN Hanoi on arm64 WHEN rendered THEN EdgeX images use the -arm64 names and third-party images stay multi-arch", () => {
