@@ -99,7 +99,7 @@ export class EdgecloudEnvironment extends pulumi.ComponentResource {
 
     // Edge nodes join cloudcore's advertised address; EdgeX (arches and version wired) waits for them.
     if (env.kubeedge) {
-      this.kubeedge = new KubeEdgeCloud(`${name}-kubeedge`, { hosts: raw.hosts, spec: raw.kubeedge as never, kubeconfig: this.kubeconfig, clusterReady: [lastServerStart], executor }, { parent: this });
+      this.kubeedge = new KubeEdgeCloud(`${name}-kubeedge`, { hosts: raw.hosts, spec: raw.kubeedge as never, kubeconfig: this.kubeconfig, clusterReady: [lastServerStart], executor, ...(this.registry ? { registries: this.registry.k3sRegistries } : {}) }, { parent: this });
     }
     if (env.edgex) {
       this.edgex = new EdgeXStack(`${name}-edgex`, { spec: raw.edgex as never, kubeconfig: this.kubeconfig, after: [...(this.kubeedge ? [this.kubeedge] : []), ...storageReady] }, { parent: this });

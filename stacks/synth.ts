@@ -107,7 +107,8 @@ export function synthesizeWith(env: Environment, material: EnvironmentMaterial, 
     manifests["drone-ci"] = chartObjects(new DroneCiChart(newApp(), "drone", d));
   }
 
-  const ke = env.kubeedge;
+  // the same registry for the edge nodes' containerd
+  const ke = env.kubeedge && registry ? { ...env.kubeedge, registries: registryK3sRegistries(registry) } : env.kubeedge;
   if (ke) {
     progress(`${KUBEEDGE_COMPONENT}: rendering cloudcore (${ke.spec.mode}) and ${ke.edgeHosts.length} edge node(s) joining ${ke.join.cloudcoreIpPort}`);
     if (ke.spec.mode === "manifests") {

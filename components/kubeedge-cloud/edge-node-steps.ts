@@ -7,6 +7,7 @@ import { edgeCoreConfig, edgeCoreConfigYaml } from "./edgecore-config";
 import { kubeEdgeRelease } from "./release";
 import { runtimeInstall } from "./runtime";
 import { KubeEdgeCloudProps } from "./spec";
+import { CONTAINERD_AUTH_FILE, CONTAINERD_CERTS_DIR, CRI_PLUGIN_PLACEHOLDER, containerdRegistryFiles } from "../../lib/k3s/containerd-registries";
 
 export const KUBEEDGE_COMPONENT = "kubeedge-cloud";
 /** Stands in for the join token when only the steps' structure is needed (ids, dependencies, delete scripts). */
@@ -29,6 +30,9 @@ export function runtimeStep(props: KubeEdgeCloudProps, host: Host): HostStep {
   const pm = osProfile(host.os).packageManager;
   const install = runtimeInstall(host.os, runtime);
   const systemdCgroup = cgroupDriver === "systemd" ? "true" : "false";
+  // the registry every K3s node mirrors, for this containerd too (edge nodes have no registries.yaml)
+  const registryFiles = props.registries && runtime === "containerd" ? containerdRegistryFiles(props.registries) : [];
+  const hasAuth = registryFiles.some((f) => f.path === CONTAINERD_AUTH_FILE);
   const lines = [
     `ec_pkg ${pm} ${osProfile(host.os).packages.curl} ${osProfile(host.os).packages.tar}`,
     // a runtime already on the host (e.g. Docker's containerd.io on Ubuntu) is used as is: the distribution's
@@ -51,11 +55,18 @@ export function runtimeStep(props: KubeEdgeCloudProps, host: Host): HostStep {
     // containerd's own default config, with the cgroup driver set; rewritten only when it differs
     "ec_dir /etc/containerd 0755 root:root",
     "want=$(mktemp)",
-    `containerd config default | sed -E 's/^([[:space:]]*SystemdCgroup =).*/\\1 ${systemdCgroup}/' >"$want"`,
+    `containerd config default | sed -E 's/^([[:space:]]*SystemdCgroup =).*/\\1 ${systemdCgroup}/'${registryFiles.length ? ` | sed -E 's#^([[:space:]]*config_path =).*#\\1 "${CONTAINERD_CERTS_DIR}"#'` : ""} >"$want"`,
+    ...(hasAuth
+      ? [
+          // the registry credentials (0600 file) under the CRI plugin's registry table, named as this containerd names it
+          `if grep -q '^version = 3' "$want"; then cri='plugins."io.containerd.cri.v1.images".registry'; else cri='plugins."io.containerd.grpc.v1.cri".registry'; fi`,
+          `sed "s#${CRI_PLUGIN_PLACEHOLDER}#$cri#" ${CONTAINERD_AUTH_FILE} >>"$want"`,
+        ]
+      : []),
     "if [ -f /etc/containerd/config.toml ] && cmp -s \"$want\" /etc/containerd/config.toml; then",
     '  rm -f "$want"',
     "else",
-    '  chmod 0644 "$want"',
+    `  chmod ${hasAuth ? "0600" : "0644"} "$want"`,
     '  mv -f "$want" /etc/containerd/config.toml',
     "  EC_FILE_CHANGED[/etc/containerd/config.toml]=1",
     "  ec_changed",
@@ -77,9 +88,10 @@ export function runtimeStep(props: KubeEdgeCloudProps, host: Host): HostStep {
     files: [
       { path: "/etc/modules-load.d/90-edgecloud-kubeedge.conf", mode: "0644", content: "overlay\nbr_netfilter\n", secret: false },
       { path: "/etc/sysctl.d/90-edgecloud-kubeedge.conf", mode: "0644", content: "net.ipv4.ip_forward = 1\nnet.bridge.bridge-nf-call-iptables = 1\n", secret: false },
+      ...registryFiles,
     ],
     // the runtime stays: other workloads may use it
-    deleteScript: "ec_rm /etc/modules-load.d/90-edgecloud-kubeedge.conf /etc/sysctl.d/90-edgecloud-kubeedge.conf",
+    deleteScript: ["ec_rm /etc/modules-load.d/90-edgecloud-kubeedge.conf /etc/sysctl.d/90-edgecloud-kubeedge.conf", ...(registryFiles.length ? [`ec_rm ${registryFiles.map((f) => f.path).join(" ")}`] : [])].join("\n"),
   });
 }
 

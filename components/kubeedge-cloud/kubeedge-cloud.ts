@@ -16,6 +16,7 @@ import { KEADM_STEPS } from "./keadm-init-steps";
 import { TOKEN_WAIT_STEP, tokenWaitHost } from "./token-wait-step";
 import { JoinParameters, KubeEdgeCloudProps, KubeEdgeCloudSpecInput, NAMESPACE, TOKEN_SECRET } from "./spec";
 import { checkKubeEdgeCloud } from "./validate";
+import type { K3sRegistries } from "../../lib/k3s/registries";
 
 export const KUBEEDGE_CLOUD_TYPE = "edgecloud:edge:KubeEdgeCloud";
 
@@ -33,6 +34,8 @@ export interface KubeEdgeCloudArgs {
    * @default "command"
    */
   readonly executor?: HostStepExecutor;
+  /** Registries the edge nodes' containerd mirrors, e.g. a Registry component's `k3sRegistries` (a secret Output). @default - none */
+  readonly registries?: pulumi.Input<K3sRegistries>;
 }
 
 /**
@@ -136,8 +139,16 @@ export class KubeEdgeCloud extends pulumi.ComponentResource {
 
     const firewallSteps = hostSteps.filter((s) => s.name === FIREWALL_STEP);
     const firewall = hostStepCommands({ structure: firewallSteps }, { parent: this, prefix: `${name}-cloud`, hosts: p.cloudHosts, dependsOn: ready, executor: args.executor });
+    const isPrepare = (s: HostStep) => p.edgeHosts.some((h) => h.name === s.host) && !isJoin(s);
     const prepare = hostStepCommands(
-      { structure: hostSteps.filter((s) => p.edgeHosts.some((h) => h.name === s.host) && !isJoin(s)) },
+      args.registries === undefined
+        ? { structure: hostSteps.filter(isPrepare) }
+        : {
+            // the runtime step carries the registry's credentials: rendered with them at deploy time, stdin secret
+            structure: hostSteps.filter(isPrepare),
+            material: pulumi.output(args.registries as pulumi.Input<K3sRegistries>),
+            render: (r: K3sRegistries) => kubeEdgeHostSteps({ ...p, registries: r }, TOKEN_PLACEHOLDER).filter(isPrepare),
+          },
       { parent: this, prefix: `${name}-edge`, hosts: p.edgeHosts, executor: args.executor },
     );
     hostStepCommands(

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { Host } from "../../lib/hosts/host";
 import { DEFAULT_KUBEEDGE_VERSION, KUBEEDGE_VERSIONS, KubeEdgeVersion } from "./release";
+import type { K3sRegistries } from "../../lib/k3s/registries";
 
 const address = z.string().regex(/^[A-Za-z0-9.:-]+$/, "must be an IP address or DNS name");
 const port = z.number().int().min(1).max(65535);
@@ -153,6 +154,8 @@ export interface KubeEdgeCloudProps {
   readonly join: JoinParameters;
   /** hostNetwork exposure: the cloud node whose address is advertised; cloudcore is pinned to it (#4417). @default - unpinned (e.g. the advertised address is a VIP) */
   readonly cloudcoreNode?: string;
+  /** Registries the edge nodes' containerd mirrors (the ones K3s nodes get in registries.yaml). @default - none */
+  readonly registries?: K3sRegistries;
 }
 
 /** Where and how edge nodes join: everything but the token. */

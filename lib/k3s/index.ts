@@ -1,2 +1,3 @@
 export * from "./registries";
 export * from "./node-roles";
+export * from "./containerd-registries";
