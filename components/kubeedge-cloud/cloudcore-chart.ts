@@ -5,15 +5,10 @@ import { cloudCoreConfig, cloudCoreConfigYaml } from "./cloudcore-config";
 import { kubeEdgeCrds } from "./crds";
 import { kubeEdgeRelease } from "./release";
 import { EDGE_ROLE_LABEL, KubeEdgeCloudProps, NAMESPACE } from "./spec";
+import { AVOID_EDGE_NODES } from "../../lib/k3s/node-roles";
 
-/** Node affinity that keeps a pod off KubeEdge edge nodes. */
-export const AVOID_EDGE_AFFINITY = {
-  nodeAffinity: {
-    requiredDuringSchedulingIgnoredDuringExecution: {
-      nodeSelectorTerms: [{ matchExpressions: [{ key: EDGE_ROLE_LABEL, operator: "DoesNotExist" }] }],
-    },
-  },
-} as const;
+/** Node affinity that keeps a pod off KubeEdge edge nodes (`lib/k3s/node-roles.ts`). */
+export const AVOID_EDGE_AFFINITY = AVOID_EDGE_NODES;
 
 /** Node affinity that places a pod only on KubeEdge edge nodes. */
 export const ON_EDGE_AFFINITY = {

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { Host } from "../../lib/hosts/host";
 import { DEFAULT_KUBEEDGE_VERSION, KUBEEDGE_VERSIONS, KubeEdgeVersion } from "./release";
 import type { K3sRegistries } from "../../lib/k3s/registries";
+import { EDGE_NODE_LABEL } from "../../lib/k3s/node-roles";
 
 const address = z.string().regex(/^[A-Za-z0-9.:-]+$/, "must be an IP address or DNS name");
 const port = z.number().int().min(1).max(65535);
@@ -173,6 +174,7 @@ export interface JoinParameters {
 
 export const NAMESPACE = "kubeedge";
 export const TOKEN_SECRET = { namespace: "kubeedge", name: "tokensecret", key: "tokendata" } as const;
-export const EDGE_ROLE_LABEL = "node-role.kubernetes.io/edge";
+/** The edge node label (`lib/k3s/node-roles.ts`), under KubeEdge's name. */
+export const EDGE_ROLE_LABEL = EDGE_NODE_LABEL;
 /** The toleration for the taint edge nodes register with (`edge.taint`). */
 export const EDGE_TOLERATION = { key: EDGE_ROLE_LABEL, operator: "Exists", effect: "NoSchedule" } as const;

@@ -137,6 +137,14 @@ ec_rm() {
   done
 }
 
+# ec_rmdir_empty DIR... — remove directories that exist and are empty (in the order given: deepest first).
+ec_rmdir_empty() {
+  local d
+  for d in "$@"; do
+    if [ -d "$d" ] && rmdir "$d" 2>/dev/null; then ec_changed; fi
+  done
+}
+
 # ec_retry TRIES DELAY CMD... — run CMD until it succeeds.
 ec_retry() {
   local tries=$1 delay=$2 i

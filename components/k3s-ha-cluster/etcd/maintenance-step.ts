@@ -64,6 +64,6 @@ done`;
   const deleteScript = `for u in ${units.join(" ")}; do ec_unit_remove "$u"; done
 ec_rm ${ETCD_LIB_DIR}/etcd-snapshot.sh ${ETCD_LIB_DIR}/etcd-maintain.sh
 # snapshots in ${snap.dir} are kept on purpose: they are the way back after an uninstall
-if [ -d ${ETCD_LIB_DIR} ] && rmdir ${ETCD_LIB_DIR} 2>/dev/null; then ec_changed; fi`;
+ec_rmdir_empty ${ETCD_LIB_DIR}`;
   return hostStep({ host: member.name, name: "etcd-maintenance", component: COMPONENT, script, files, deleteScript, dependsOn });
 }

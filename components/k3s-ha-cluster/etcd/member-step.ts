@@ -161,8 +161,6 @@ fi
 ec_unit_remove ${ETCD_UNIT}
 ec_rm ${shellQuote(etcd.dataDir)} ${ETCD_PKI_DIR} ${ETCD_ENV_FILE} ${ETCD_STATE_ENV_FILE} ${ETCDCTL_WRAPPER} /var/lib/edgecloud/applied/etcd
 systemctl reset-failed ${ETCD_UNIT} 2>/dev/null || true
-for d in /etc/etcd /var/lib/edgecloud/applied /var/lib/edgecloud; do
-  if [ -d "$d" ] && rmdir "$d" 2>/dev/null; then ec_changed; fi
-done`;
+ec_rmdir_empty /etc/etcd /var/lib/edgecloud/applied /var/lib/edgecloud`;
   return hostStep({ host: h.name, name: "etcd-member", component: COMPONENT, script, files, deleteScript, dependsOn: p.dependsOn });
 }

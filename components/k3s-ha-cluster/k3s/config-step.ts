@@ -52,9 +52,7 @@ export function k3sConfigStep(p: K3sConfigStepProps): HostStep {
   // then the directories the files created, deepest first, where nothing else is left in them
   const dirs = [...new Set(paths.flatMap((f) => ancestors(f)))].sort((a, b) => b.length - a.length);
   const deleteScript = `ec_rm ${paths.join(" ")}
-for d in ${dirs.join(" ")}; do
-  if [ -d "$d" ] && rmdir "$d" 2>/dev/null; then ec_changed; fi
-done`;
+ec_rmdir_empty ${dirs.join(" ")}`;
   return hostStep({ host: p.host.name, name: "k3s-config", component: COMPONENT, script, files, deleteScript, dependsOn: p.dependsOn });
 }
 
