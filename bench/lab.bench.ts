@@ -16,19 +16,25 @@ const s = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 function report(title: string, plan: StepPlan, run: PlanRun): { wall: number; critical: number; sequential: number } {
   const cp = criticalPath(plan, run.durations);
   const sequential = run.steps.reduce((a, r) => a + r.ms, 0);
-  console.log(`\n${title}: ${run.steps.length} steps, ${run.ok ? "all succeeded" : `FAILED\n${describeFailures(run)}`}`);
+  console.log(
+    `\n${title}: ${run.steps.length} steps, ${run.ok ? "all succeeded" : `FAILED\n${describeFailures(run)}`}`,
+  );
   const width = Math.max(...run.steps.map((r) => r.id.length));
   const scale = 60 / Math.max(run.wallMs, 1);
   for (const r of [...run.steps].sort((a, b) => a.startMs - b.startMs)) {
     const bar = " ".repeat(Math.round(r.startMs * scale)) + "#".repeat(Math.max(1, Math.round(r.ms * scale)));
     const mark = cp.ids.includes(r.id) ? "*" : " ";
-    console.log(`  ${mark} ${r.id.padEnd(width)} ${String(r.ms).padStart(6)} ms  changed=${String(r.changed ?? "?").padEnd(3)} |${bar}`);
+    console.log(
+      `  ${mark} ${r.id.padEnd(width)} ${String(r.ms).padStart(6)} ms  changed=${String(r.changed ?? "?").padEnd(3)} |${bar}`,
+    );
   }
   console.log(`  (* = on the critical path: ${cp.ids.join(" -> ")})`);
   console.log(`  wall time            ${s(run.wallMs)}`);
   console.log(`  critical path        ${s(cp.ms)}`);
   console.log(`  sequential sum       ${s(sequential)}`);
-  console.log(`  wall / critical      ${(run.wallMs / cp.ms).toFixed(3)}  (target <= ${TARGET}: ${run.wallMs <= TARGET * cp.ms ? "met" : "NOT met"})`);
+  console.log(
+    `  wall / critical      ${(run.wallMs / cp.ms).toFixed(3)}  (target <= ${TARGET}: ${run.wallMs <= TARGET * cp.ms ? "met" : "NOT met"})`,
+  );
   console.log(`  wall / sequential    ${(run.wallMs / sequential).toFixed(3)}`);
   return { wall: run.wallMs, critical: cp.ms, sequential };
 }
@@ -42,12 +48,19 @@ async function main(): Promise<number> {
   let code = 0;
   try {
     console.log(`lab: ${lab.hosts.length} hosts booted in ${s(lab.bootMs)}`);
-    console.log(`steps not run (need the K3s binary download): ${c.plan.steps.filter((x) => !c.runnable(x)).map((x) => x.id).join(", ")}`);
+    console.log(
+      `steps not run (need the K3s binary download): ${c.plan.steps
+        .filter((x) => !c.runnable(x))
+        .map((x) => x.id)
+        .join(", ")}`,
+    );
     const first = await executePlan(lab, c.plan, { only: c.runnable });
     const m = report("provision", plan, first);
     const noop = await executePlan(lab, c.plan, { only: c.runnable });
     const changed = noop.changedSteps;
-    console.log(`\nno-op re-run: ${changed.length} of ${noop.steps.length} scripts changed anything (target 0)${changed.length ? `: ${changed.map((r) => r.id).join(", ")}` : ""}`);
+    console.log(
+      `\nno-op re-run: ${changed.length} of ${noop.steps.length} scripts changed anything (target 0)${changed.length ? `: ${changed.map((r) => r.id).join(", ")}` : ""}`,
+    );
     console.log(`  wall time            ${s(noop.wallMs)}${noop.ok ? "" : `\n  FAILED\n${describeFailures(noop)}`}`);
     console.log(
       `\nsummary: wall ${s(m.wall)}, critical ${s(m.critical)}, sequential ${s(m.sequential)}, wall/critical ${(m.wall / m.critical).toFixed(3)}, ` +

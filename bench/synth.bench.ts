@@ -31,9 +31,22 @@ const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nbench\n-----END OPENSSH PRIVAT
 /** The benchmark environment: the default's control plane plus `n` edge nodes (alternating arm64/amd64). */
 export function benchEnvironment(n: number): Record<string, unknown> {
   const ssh = { privateKey: KEY };
-  const host = (name: string, address: string, os: string, arch: string, roles: string[]) => ({ name, address, os, arch, roles, ssh });
+  const host = (name: string, address: string, os: string, arch: string, roles: string[]) => ({
+    name,
+    address,
+    os,
+    arch,
+    roles,
+    ssh,
+  });
   const edge = Array.from({ length: n }, (_, i) =>
-    host(`edge-${i + 1}`, `10.${100 + Math.floor(i / 250)}.0.${(i % 250) + 2}`, i % 2 ? "debian-12" : "ubuntu-22.04", i % 2 ? "amd64" : "arm64", ["edge"]),
+    host(
+      `edge-${i + 1}`,
+      `10.${100 + Math.floor(i / 250)}.0.${(i % 250) + 2}`,
+      i % 2 ? "debian-12" : "ubuntu-22.04",
+      i % 2 ? "amd64" : "arm64",
+      ["edge"],
+    ),
   );
   return {
     name: `bench-${n}`,
@@ -51,7 +64,10 @@ export function benchEnvironment(n: number): Record<string, unknown> {
     ],
     k3s: { registrationAddress: { kind: "kube-vip", vip: "192.168.10.100", interface: "eth0" } },
     nfs: { server: { kind: "host", host: "nfs-1" } },
-    registry: { mode: { kind: "in-cluster", nodePort: 32500 }, auth: { users: [{ username: "node", password: "bench-password" }] } },
+    registry: {
+      mode: { kind: "in-cluster", nodePort: 32500 },
+      auth: { users: [{ username: "node", password: "bench-password" }] },
+    },
     kubeedge: { cloudHub: { advertiseAddress: ["192.168.10.21"], nodeLimit: Math.max(1000, n) } },
     edgex: { network: "host" },
   };
@@ -130,7 +146,9 @@ async function mocksCase(raw: Record<string, unknown>): Promise<{ ms: number; re
           return { id: args.id, state: { data: { tokendata: Buffer.from("bench.token.sig").toString("base64") } } };
         }
         const state: Record<string, unknown> = { ...args.inputs };
-        if (args.type.startsWith("pulumi-nodejs:")) for (const k of ["value", "certPem", "keyPem", "notAfter"]) state[k] ??= k === "notAfter" ? "2036-01-01T00:00:00.000Z" : `MOCK-${k}`;
+        if (args.type.startsWith("pulumi-nodejs:"))
+          for (const k of ["value", "certPem", "keyPem", "notAfter"])
+            state[k] ??= k === "notAfter" ? "2036-01-01T00:00:00.000Z" : `MOCK-${k}`;
         if (args.type === "command:remote:Command") state.stdout = "edgecloud-step: changed=0\n";
         return { id: `${args.name}-id`, state };
       },
@@ -141,7 +159,8 @@ async function mocksCase(raw: Record<string, unknown>): Promise<{ ms: number; re
     false,
   );
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { EdgecloudEnvironment } = require("../stacks/edgecloud-environment") as typeof import("../stacks/edgecloud-environment");
+  const { EdgecloudEnvironment } =
+    require("../stacks/edgecloud-environment") as typeof import("../stacks/edgecloud-environment");
   const t0 = performance.now();
   const stack = new EdgecloudEnvironment("bench", { environment: raw });
   await new Promise<void>((resolve) => stack.kubeconfig.apply(() => resolve()));
@@ -150,7 +169,20 @@ async function mocksCase(raw: Record<string, unknown>): Promise<{ ms: number; re
 }
 
 function table(rows: CaseResult[]): string {
-  const head = ["N", "synth ms", "warm ms", "YAML floor ms", "ratio", "warm ratio", "objects (k8s + steps)", "output MiB", "RSS synth MiB", "mocks ms", "mock resources", "RSS mocks MiB"];
+  const head = [
+    "N",
+    "synth ms",
+    "warm ms",
+    "YAML floor ms",
+    "ratio",
+    "warm ratio",
+    "objects (k8s + steps)",
+    "output MiB",
+    "RSS synth MiB",
+    "mocks ms",
+    "mock resources",
+    "RSS mocks MiB",
+  ];
   const body = rows.map((r) => [
     String(r.n),
     r.synthMs.toFixed(0),
@@ -193,7 +225,9 @@ async function main(): Promise<void> {
   const report = (label: string, ms: (r: CaseResult) => number) => {
     const ratio = ms(at(1000)) / at(1000).floorMs;
     const growth = ms(at(1000)) / ms(at(100));
-    console.log(`${label}: ratio at N=1000 ${ratio.toFixed(2)} (target ≤ 2.0) ${ratio <= 2 ? "ok" : "MISSED"}; t(1000)/t(100) ${growth.toFixed(1)} (target ≤ 12) ${growth <= 12 ? "ok" : "MISSED"}`);
+    console.log(
+      `${label}: ratio at N=1000 ${ratio.toFixed(2)} (target ≤ 2.0) ${ratio <= 2 ? "ok" : "MISSED"}; t(1000)/t(100) ${growth.toFixed(1)} (target ≤ 12) ${growth <= 12 ? "ok" : "MISSED"}`,
+    );
     return ratio <= 2 && growth <= 12;
   };
   console.log("");
@@ -201,7 +235,8 @@ async function main(): Promise<void> {
   if (!report("warm", (r) => r.warmMs)) process.exitCode = 1;
 }
 
-if (require.main === module) main().catch((e) => {
-  console.error(e);
-  process.exitCode = 3;
-});
+if (require.main === module)
+  main().catch((e) => {
+    console.error(e);
+    process.exitCode = 3;
+  });

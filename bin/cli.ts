@@ -53,7 +53,10 @@ function parseArgs(argv: readonly string[]): Args {
   };
   for (let i = 0; i < argv.length; i++) {
     const t = argv[i]!;
-    const [flag, inline] = t.startsWith("--") && t.includes("=") ? [t.slice(0, t.indexOf("=")), t.slice(t.indexOf("=") + 1)] : [t, undefined];
+    const [flag, inline] =
+      t.startsWith("--") && t.includes("=")
+        ? [t.slice(0, t.indexOf("=")), t.slice(t.indexOf("=") + 1)]
+        : [t, undefined];
     const take = () => (inline !== undefined ? inline : value(i++, flag));
     switch (flag) {
       case "--env":
@@ -138,13 +141,31 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 export function summary(env: Environment, out: SynthOutput, dist: DistSummary, ms: number): string {
   const rows = env.hosts.map((h) => {
     const steps = out.hosts[h.name] ?? [];
-    return [h.name, h.roles.join(","), `${h.os}/${h.arch}`, String(steps.length), String(steps.reduce((n, s) => n + s.files.length, 0))];
+    return [
+      h.name,
+      h.roles.join(","),
+      `${h.os}/${h.arch}`,
+      String(steps.length),
+      String(steps.reduce((n, s) => n + s.files.length, 0)),
+    ];
   });
-  const lines = [`environment "${env.name}" → ${dist.dir}`, "", ...table(["host", "roles", "os/arch", "steps", "files"], rows)];
-  lines.push(`  ${out.plan.steps.length} steps on ${env.hosts.length} hosts, ${dist.files} files (${dist.secretFiles} secret)`, "");
+  const lines = [
+    `environment "${env.name}" → ${dist.dir}`,
+    "",
+    ...table(["host", "roles", "os/arch", "steps", "files"], rows),
+  ];
+  lines.push(
+    `  ${out.plan.steps.length} steps on ${env.hosts.length} hosts, ${dist.files} files (${dist.secretFiles} secret)`,
+    "",
+  );
   const comps = Object.entries(dist.manifests);
   if (comps.length > 0) {
-    lines.push(...table(["component", "objects"], comps.map(([c, n]) => [c, String(n)])));
+    lines.push(
+      ...table(
+        ["component", "objects"],
+        comps.map(([c, n]) => [c, String(n)]),
+      ),
+    );
     lines.push(`  ${comps.reduce((n, [, k]) => n + k, 0)} objects, valid against Kubernetes v1.32 (strict)`, "");
   }
   for (const n of out.notes) lines.push(`note: ${n}`);
@@ -154,6 +175,7 @@ export function summary(env: Environment, out: SynthOutput, dist: DistSummary, m
 
 function table(head: string[], rows: string[][]): string[] {
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const fmt = (r: string[]) => `  ${r.map((c, i) => (/^\d+$/.test(c) || (i > 0 && /^(steps|files|objects)$/.test(c)) ? c.padStart(w[i]!) : c.padEnd(w[i]!))).join("  ")}`.trimEnd();
+  const fmt = (r: string[]) =>
+    `  ${r.map((c, i) => (/^\d+$/.test(c) || (i > 0 && /^(steps|files|objects)$/.test(c)) ? c.padStart(w[i]!) : c.padEnd(w[i]!))).join("  ")}`.trimEnd();
   return [fmt(head), fmt(w.map((n) => "-".repeat(n))), ...rows.map(fmt)];
 }

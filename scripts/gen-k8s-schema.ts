@@ -66,7 +66,12 @@ export function compact(schema: JsonObject): JsonObject {
       const props: JsonObject = {};
       for (const [name, p] of Object.entries(v as JsonObject)) props[name] = compact(p as JsonObject);
       out[k] = props;
-    } else if ((k === "items" || k === "additionalProperties") && v !== null && typeof v === "object" && !Array.isArray(v)) {
+    } else if (
+      (k === "items" || k === "additionalProperties") &&
+      v !== null &&
+      typeof v === "object" &&
+      !Array.isArray(v)
+    ) {
       out[k] = compact(v);
     } else {
       out[k] = v;

@@ -57,7 +57,15 @@ export class EdgecloudEnvironment extends pulumi.ComponentResource {
     super(ENVIRONMENT_TYPE, name, {}, opts);
     const env = validateEnvironment(args.environment, `"${name}"`);
     this.environment = env;
-    const raw = wireEnvironment(args.environment) as { hosts: HostInput[]; k3s?: unknown; nfs?: unknown; registry?: unknown; drone?: unknown; kubeedge?: unknown; edgex?: unknown };
+    const raw = wireEnvironment(args.environment) as {
+      hosts: HostInput[];
+      k3s?: unknown;
+      nfs?: unknown;
+      registry?: unknown;
+      drone?: unknown;
+      kubeedge?: unknown;
+      edgex?: unknown;
+    };
     const topo = clusterTopology(env.cluster);
     const executor = args.executor;
 
@@ -74,13 +82,27 @@ export class EdgecloudEnvironment extends pulumi.ComponentResource {
           spec: raw.registry as never,
           hosts: env.hosts,
           executor,
-          ...(inCluster ? { kubeconfig: pulumi.secret(pulumi.output(kubeconfigLater.promise).apply((k) => k)), dependsOn: [lazyResource(storageLater.promise)] } : {}),
+          ...(inCluster
+            ? {
+                kubeconfig: pulumi.secret(pulumi.output(kubeconfigLater.promise).apply((k) => k)),
+                dependsOn: [lazyResource(storageLater.promise)],
+              }
+            : {}),
         },
         { parent: this },
       );
     }
 
-    this.cluster = new K3sHaCluster(env.name, { hosts: raw.hosts, spec: raw.k3s as never, executor, ...(this.registry ? { registries: this.registry.k3sRegistries } : {}) }, { parent: this });
+    this.cluster = new K3sHaCluster(
+      env.name,
+      {
+        hosts: raw.hosts,
+        spec: raw.k3s as never,
+        executor,
+        ...(this.registry ? { registries: this.registry.k3sRegistries } : {}),
+      },
+      { parent: this },
+    );
     this.kubeconfig = this.cluster.kubeconfig;
     kubeconfigLater.resolve(this.kubeconfig);
     this.apiServer = `https://${topo.registrationAddress}:6443`;
@@ -88,21 +110,54 @@ export class EdgecloudEnvironment extends pulumi.ComponentResource {
 
     // NFS before the workloads whose PVCs use its StorageClass (wireEnvironment set the class on them).
     if (env.nfs) {
-      this.nfs = new NfsProvisioner(`${name}-nfs`, { spec: raw.nfs as never, hosts: env.hosts, kubeconfig: this.kubeconfig, dependsOn: [lastServerStart], executor }, { parent: this });
+      this.nfs = new NfsProvisioner(
+        `${name}-nfs`,
+        {
+          spec: raw.nfs as never,
+          hosts: env.hosts,
+          kubeconfig: this.kubeconfig,
+          dependsOn: [lastServerStart],
+          executor,
+        },
+        { parent: this },
+      );
     }
     const storageReady = this.nfs ? [this.nfs.objects] : [lastServerStart];
     storageLater.resolve(storageReady[0]!);
 
     if (env.drone) {
-      this.drone = new DroneCi(`${name}-drone`, { spec: raw.drone as never, kubeconfig: this.kubeconfig, dependsOn: storageReady }, { parent: this });
+      this.drone = new DroneCi(
+        `${name}-drone`,
+        { spec: raw.drone as never, kubeconfig: this.kubeconfig, dependsOn: storageReady },
+        { parent: this },
+      );
     }
 
     // Edge nodes join cloudcore's advertised address; EdgeX (arches and version wired) waits for them.
     if (env.kubeedge) {
-      this.kubeedge = new KubeEdgeCloud(`${name}-kubeedge`, { hosts: raw.hosts, spec: raw.kubeedge as never, kubeconfig: this.kubeconfig, clusterReady: [lastServerStart], executor, ...(this.registry ? { registries: this.registry.k3sRegistries } : {}) }, { parent: this });
+      this.kubeedge = new KubeEdgeCloud(
+        `${name}-kubeedge`,
+        {
+          hosts: raw.hosts,
+          spec: raw.kubeedge as never,
+          kubeconfig: this.kubeconfig,
+          clusterReady: [lastServerStart],
+          executor,
+          ...(this.registry ? { registries: this.registry.k3sRegistries } : {}),
+        },
+        { parent: this },
+      );
     }
     if (env.edgex) {
-      this.edgex = new EdgeXStack(`${name}-edgex`, { spec: raw.edgex as never, kubeconfig: this.kubeconfig, after: [...(this.kubeedge ? [this.kubeedge] : []), ...storageReady] }, { parent: this });
+      this.edgex = new EdgeXStack(
+        `${name}-edgex`,
+        {
+          spec: raw.edgex as never,
+          kubeconfig: this.kubeconfig,
+          after: [...(this.kubeedge ? [this.kubeedge] : []), ...storageReady],
+        },
+        { parent: this },
+      );
     }
 
     if (env.rancher) {
@@ -114,7 +169,10 @@ export class EdgecloudEnvironment extends pulumi.ComponentResource {
         {
           structure: [placeholder],
           material: url.apply((u) => {
-            if (u === "") throw new Error(`environment "${env.name}": rancher.manifestUrl is not set; pulumi config set --secret edgecloud:rancherManifestUrl <url>`);
+            if (u === "")
+              throw new Error(
+                `environment "${env.name}": rancher.manifestUrl is not set; pulumi config set --secret edgecloud:rancherManifestUrl <url>`,
+              );
             return u;
           }),
           render: (u) => [rancherImportStep(first, rancher, u, [])],
@@ -123,7 +181,14 @@ export class EdgecloudEnvironment extends pulumi.ComponentResource {
       );
     }
 
-    this.registerOutputs({ kubeconfig: this.kubeconfig, apiServer: this.apiServer, registryEndpoint: this.registry?.endpoint, storageClass: this.nfs?.storageClassName, droneUrl: this.drone?.serverUrl, cloudcoreAddress: this.kubeedge?.cloudcoreAddress });
+    this.registerOutputs({
+      kubeconfig: this.kubeconfig,
+      apiServer: this.apiServer,
+      registryEndpoint: this.registry?.endpoint,
+      storageClass: this.nfs?.storageClassName,
+      droneUrl: this.drone?.serverUrl,
+      cloudcoreAddress: this.kubeedge?.cloudcoreAddress,
+    });
   }
 }
 

@@ -69,7 +69,9 @@ export interface Environment {
 }
 
 /** The sections an environment may have, in the order they are validated and rendered. */
-export const ENVIRONMENT_SECTIONS = Object.keys(EnvironmentFileSchema.shape).filter((k) => !["name", "description", "hosts"].includes(k));
+export const ENVIRONMENT_SECTIONS = Object.keys(EnvironmentFileSchema.shape).filter(
+  (k) => !["name", "description", "hosts"].includes(k),
+);
 
 /**
  * Validates an environment (parsed YAML or an object): the top-level shape, the hosts, and every component section
@@ -92,31 +94,51 @@ export function checkEnvironment(raw: unknown, issues: IssueCollector): Environm
   // A reference nobody resolved is named once, then validated as a placeholder string.
   const refs = findSecretRefs(raw);
   for (const r of refs) {
-    issues.add(r.path, undefined, `refers to secret "${r.name}", which is not resolved: set ${secretEnvVar(r.name)} for synth, or pulumi config set --secret edgecloud:${r.name}`);
+    issues.add(
+      r.path,
+      undefined,
+      `refers to secret "${r.name}", which is not resolved: set ${secretEnvVar(r.name)} for synth, or pulumi config set --secret edgecloud:${r.name}`,
+    );
   }
-  const obj = wireEnvironment((refs.length > 0 ? resolveSecretRefs(raw, (n) => `<secret:${n}>`) : raw) as Record<string, unknown>);
+  const obj = wireEnvironment(
+    (refs.length > 0 ? resolveSecretRefs(raw, (n) => `<secret:${n}>`) : raw) as Record<string, unknown>,
+  );
   // Unknown sections are reported, and the known ones still validated, so one run shows every problem.
   const known = Object.keys(EnvironmentFileSchema.shape);
   const unknown = Object.keys(obj).filter((k) => !known.includes(k));
   for (const k of unknown) issues.add(k, undefined, `is not an environment section; allowed: ${known.join(", ")}`);
-  const file = parseInto(EnvironmentFileSchema, Object.fromEntries(Object.entries(obj).filter(([k]) => known.includes(k))), issues);
+  const file = parseInto(
+    EnvironmentFileSchema,
+    Object.fromEntries(Object.entries(obj).filter(([k]) => known.includes(k))),
+    issues,
+  );
   if (!file) return undefined;
   // The hosts are validated (and reported) by the cluster check; the other sections get whatever parsed.
   const hosts = validateHosts(file.hosts, new IssueCollector());
-  if (Array.isArray(file.hosts) && file.hosts.length === 0) issues.add("hosts", undefined, 'is empty; an environment needs at least one host with the role "server"');
+  if (Array.isArray(file.hosts) && file.hosts.length === 0)
+    issues.add("hosts", undefined, 'is empty; an environment needs at least one host with the role "server"');
   const cluster = checkK3sHaCluster({ name: file.name, hosts: file.hosts, spec: file.k3s }, issues);
   const nfs = file.nfs === undefined ? undefined : validateNfsProvisioner(file.nfs, hosts, issues, "nfs");
   const registry = file.registry === undefined ? undefined : validateRegistry(file.registry, hosts, issues, "registry");
   const drone = file.drone === undefined ? undefined : validateDroneCi(file.drone, issues, "drone");
   const kubeedge = file.kubeedge === undefined ? undefined : checkKubeEdgeCloudSection(hosts, file.kubeedge, issues);
   if (file.kubeedge === undefined) {
-    hosts.forEach((h, i) => hasRole(h, "edge") && issues.add(`hosts[${i}].roles`, h.roles, 'has "edge", but the environment has no kubeedge section to join edge nodes to'));
+    hosts.forEach(
+      (h, i) =>
+        hasRole(h, "edge") &&
+        issues.add(
+          `hosts[${i}].roles`,
+          h.roles,
+          'has "edge", but the environment has no kubeedge section to join edge nodes to',
+        ),
+    );
   }
   const edgex = file.edgex === undefined ? undefined : checkEdgeXStackSection(hosts, file.edgex, issues);
   if (file.edgex !== undefined && file.kubeedge === undefined && !hosts.some((h) => hasRole(h, "agent"))) {
     issues.add("edgex", undefined, "needs edge nodes (a kubeedge section) or agents to run on");
   }
-  const rancher = file.rancher === undefined ? undefined : parseInto(RancherImportSchema, file.rancher, issues, "rancher");
+  const rancher =
+    file.rancher === undefined ? undefined : parseInto(RancherImportSchema, file.rancher, issues, "rancher");
   if (issues.issues.length > before || !cluster) return undefined;
   return {
     name: file.name,
@@ -151,7 +173,16 @@ export function environmentsDir(): string {
 /** The file of a bundled environment: `default` → `environments/default.yaml`. */
 export function environmentFile(name: string): string {
   if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) {
-    throw new ValidationError([{ path: "--env", value: name, message: "must be the name of a file in environments/ (lowercase letters, digits, '-')" }], "environment");
+    throw new ValidationError(
+      [
+        {
+          path: "--env",
+          value: name,
+          message: "must be the name of a file in environments/ (lowercase letters, digits, '-')",
+        },
+      ],
+      "environment",
+    );
   }
   return join(environmentsDir(), `${name}.yaml`);
 }
@@ -180,19 +211,35 @@ export function readEnvironmentFile(file: string): unknown {
     text = readFileSync(file, "utf8");
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new ValidationError([{ path: file, value: undefined, message: code === "ENOENT" ? "does not exist" : `cannot be read (${code ?? String(e)})` }], "environment");
+    throw new ValidationError(
+      [
+        {
+          path: file,
+          value: undefined,
+          message: code === "ENOENT" ? "does not exist" : `cannot be read (${code ?? String(e)})`,
+        },
+      ],
+      "environment",
+    );
   }
   if (extname(file) === ".json") {
     try {
       return JSON.parse(text);
     } catch (e) {
-      throw new ValidationError([{ path: file, value: undefined, message: `is not valid JSON: ${(e as Error).message}` }], "environment");
+      throw new ValidationError(
+        [{ path: file, value: undefined, message: `is not valid JSON: ${(e as Error).message}` }],
+        "environment",
+      );
     }
   }
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new ValidationError(
-      doc.errors.map((e) => ({ path: `${file}:${e.linePos?.[0].line ?? "?"}:${e.linePos?.[0].col ?? "?"}`, value: undefined, message: e.message.split("\n")[0]!.replace(/:$/, "") })),
+      doc.errors.map((e) => ({
+        path: `${file}:${e.linePos?.[0].line ?? "?"}:${e.linePos?.[0].col ?? "?"}`,
+        value: undefined,
+        message: e.message.split("\n")[0]!.replace(/:$/, ""),
+      })),
       "environment",
     );
   }

@@ -6,7 +6,11 @@ import { EdgecloudEnvironment } from "./edgecloud-environment";
 import { readStackConfig, stackEnvironment } from "./stack-config";
 
 const cfg = readStackConfig();
-const stack = new EdgecloudEnvironment("edgecloud", { environment: stackEnvironment(cfg), rancherManifestUrl: cfg.rancherManifestUrl, executor: cfg.executor });
+const stack = new EdgecloudEnvironment("edgecloud", {
+  environment: stackEnvironment(cfg),
+  rancherManifestUrl: cfg.rancherManifestUrl,
+  executor: cfg.executor,
+});
 
 /** Admin kubeconfig (secret). */
 export const kubeconfig = stack.kubeconfig;

@@ -21,12 +21,22 @@ export interface EnvironmentMaterial {
  * `generated`: a random token and secrets, real certificates (in-process). `placeholder`: fixed strings of the right
  * shape (`<token>`, `<ca.crt>`), deterministic — for snapshots and reviews.
  */
-export async function environmentMaterial(env: Environment, kind: "generated" | "placeholder"): Promise<EnvironmentMaterial> {
-  const cluster = kind === "placeholder" ? placeholderMaterial(env.cluster) : await generateClusterMaterial(env.cluster, hex(32));
+export async function environmentMaterial(
+  env: Environment,
+  kind: "generated" | "placeholder",
+): Promise<EnvironmentMaterial> {
+  const cluster =
+    kind === "placeholder" ? placeholderMaterial(env.cluster) : await generateClusterMaterial(env.cluster, hex(32));
   const registry = env.registry ? await registryProps(env.registry, kind) : undefined;
   const kubeedgeStream = env.kubeedge?.spec.mode === "manifests" ? await streamCerts(env, kind) : undefined;
   const drone = env.drone ? droneProps(env.drone, kind) : undefined;
-  return { kind, cluster, ...(registry ? { registry } : {}), ...(drone ? { drone } : {}), ...(kubeedgeStream ? { kubeedgeStream } : {}) };
+  return {
+    kind,
+    cluster,
+    ...(registry ? { registry } : {}),
+    ...(drone ? { drone } : {}),
+    ...(kubeedgeStream ? { kubeedgeStream } : {}),
+  };
 }
 
 /** Drone's secrets: the spec's when given, else generated like DroneCi does (RPC 32 bytes, database key 16 bytes hex). */
@@ -43,18 +53,32 @@ function droneProps(plan: DroneCiPlan, kind: "generated" | "placeholder"): Drone
     ...(p.kind !== "gogs" ? { clientSecret: String(p.clientSecret) } : {}),
     ...(db.driver !== "sqlite3" ? { databaseDatasource: String(db.datasource) } : {}),
     ...(spec.git
-      ? { gitSecrets: { secretKey: gen("git-secret-key", 32), internalToken: spec.git.kind === "gitea" ? gen("git-internal-token", 32) : "", jwtSecret: spec.git.kind === "gitea" ? gen("git-jwt-secret", 32) : "" } }
+      ? {
+          gitSecrets: {
+            secretKey: gen("git-secret-key", 32),
+            internalToken: spec.git.kind === "gitea" ? gen("git-internal-token", 32) : "",
+            jwtSecret: spec.git.kind === "gitea" ? gen("git-jwt-secret", 32) : "",
+          },
+        }
       : {}),
   };
 }
 
 /** The CA and server/client certificate of cloudcore's stream (what KubeEdgeCloud makes as stateful resources). */
-async function streamCerts(env: Environment, kind: "generated" | "placeholder"): Promise<EnvironmentMaterial["kubeedgeStream"]> {
+async function streamCerts(
+  env: Environment,
+  kind: "generated" | "placeholder",
+): Promise<EnvironmentMaterial["kubeedgeStream"]> {
   if (kind === "placeholder") return { caPem: "<streamCA.crt>", certPem: "<stream.crt>", keyPem: "<stream.key>" };
   const hub = env.kubeedge!.spec.cloudHub;
   const isIp = (a: string) => /^\d{1,3}(\.\d{1,3}){3}$/.test(a) || a.includes(":");
   const ca = await createCa("kubeedge-stream-ca");
-  const cert = await issueCert(ca, { commonName: "kubeedge-stream", ips: hub.advertiseAddress.filter(isIp), dnsNames: [...hub.advertiseAddress.filter((a) => !isIp(a)), ...hub.dnsNames], usages: ["server", "client"] });
+  const cert = await issueCert(ca, {
+    commonName: "kubeedge-stream",
+    ips: hub.advertiseAddress.filter(isIp),
+    dnsNames: [...hub.advertiseAddress.filter((a) => !isIp(a)), ...hub.dnsNames],
+    usages: ["server", "client"],
+  });
   return { caPem: ca.certPem, certPem: cert.certPem, keyPem: cert.keyPem };
 }
 
@@ -64,12 +88,23 @@ async function registryProps(plan: RegistryPlan, kind: "generated" | "placeholde
   const fake = kind === "placeholder";
   let tls: RegistryTlsMaterial = { kind: "none" };
   if (spec.tls.kind === "provided") {
-    tls = { kind: "tls", certPem: String(spec.tls.certPem), keyPem: String(spec.tls.keyPem), caPem: String(spec.tls.caPem) };
+    tls = {
+      kind: "tls",
+      certPem: String(spec.tls.certPem),
+      keyPem: String(spec.tls.keyPem),
+      caPem: String(spec.tls.caPem),
+    };
   } else if (spec.tls.kind === "generated") {
     if (fake) tls = { kind: "tls", certPem: "<registry.crt>", keyPem: "<registry.key>", caPem: "<registry-ca.crt>" };
     else {
       const ca = await createCa("edgecloud registry CA", spec.tls.validityDays);
-      const cert = await issueCert(ca, { commonName: endpointHost(plan.endpoint), dnsNames: [...plan.sans.dnsNames], ips: [...plan.sans.ips], usages: ["server"], validityDays: spec.tls.validityDays });
+      const cert = await issueCert(ca, {
+        commonName: endpointHost(plan.endpoint),
+        dnsNames: [...plan.sans.dnsNames],
+        ips: [...plan.sans.ips],
+        usages: ["server"],
+        validityDays: spec.tls.validityDays,
+      });
       tls = { kind: "tls", certPem: cert.certPem, keyPem: cert.keyPem, caPem: ca.certPem };
     }
   }

@@ -10,14 +10,23 @@ export const RancherImportSchema = z.strictObject({
    * The cluster name shown in Rancher.
    * @default - the environment name
    */
-  clusterName: z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, "must be a lowercase DNS label").optional(),
+  clusterName: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, "must be a lowercase DNS label")
+    .optional(),
   /**
    * The registration manifest URL (`https://<rancher>/v3/import/<token>_<cluster>.yaml`). It carries the
    * registration token: keep it out of environment files and set it with
    * `pulumi config set --secret edgecloud:rancherManifestUrl …` (or EDGECLOUD_RANCHER_MANIFEST_URL for synth).
    * @default - from secret stack config
    */
-  manifestUrl: z.string().regex(/^https:\/\/[^\s]+\.yaml$/, "must be the https URL of Rancher's registration manifest (…/v3/import/<token>.yaml)").optional(),
+  manifestUrl: z
+    .string()
+    .regex(
+      /^https:\/\/[^\s]+\.yaml$/,
+      "must be the https URL of Rancher's registration manifest (…/v3/import/<token>.yaml)",
+    )
+    .optional(),
   /** Rancher with a self-signed certificate: fetch the manifest without verifying TLS (Rancher's `curl --insecure` variant). @default false */
   insecure: z.boolean().default(false),
 });
@@ -32,7 +41,12 @@ const URL_FILE = "/etc/edgecloud/rancher/manifest-url";
  * 0600 file, read by curl with `--config` so it never reaches argv. Check-then-act: skipped when the cattle
  * cluster agent already exists.
  */
-export function rancherImportStep(server: Host, spec: RancherImport, manifestUrl: string, dependsOn: readonly string[]): HostStep {
+export function rancherImportStep(
+  server: Host,
+  spec: RancherImport,
+  manifestUrl: string,
+  dependsOn: readonly string[],
+): HostStep {
   const curlConfig = `url = "${manifestUrl.replace(/["\\]/g, "")}"\n`;
   const script = `kc=(/usr/local/bin/k3s kubectl)
 if "\${kc[@]}" -n cattle-system get deployment cattle-cluster-agent >/dev/null 2>&1; then

@@ -11,7 +11,13 @@ export interface SecretRef {
 }
 
 export function isSecretRef(v: unknown): v is SecretRef {
-  return v !== null && typeof v === "object" && !Array.isArray(v) && Object.keys(v).length === 1 && typeof (v as SecretRef).secret === "string";
+  return (
+    v !== null &&
+    typeof v === "object" &&
+    !Array.isArray(v) &&
+    Object.keys(v).length === 1 &&
+    typeof (v as SecretRef).secret === "string"
+  );
 }
 
 /** Replaces every `{ secret: name }` in a parsed environment (deep copy); `resolve` is called once per distinct name. */
@@ -45,7 +51,11 @@ export function secretEnvVar(name: string): string {
  * The synth resolver: `EDGECLOUD_SECRET_<NAME>` when set, else a random value for this run (its name recorded in
  * `generated`); with `placeholder`, the fixed string `<secret:name>`.
  */
-export function synthSecretResolver(kind: "generated" | "placeholder", generated: string[] = [], env: NodeJS.ProcessEnv = process.env): (name: string) => string {
+export function synthSecretResolver(
+  kind: "generated" | "placeholder",
+  generated: string[] = [],
+  env: NodeJS.ProcessEnv = process.env,
+): (name: string) => string {
   return (name) => {
     if (kind === "placeholder") return `<secret:${name}>`;
     const given = env[secretEnvVar(name)];
@@ -59,6 +69,7 @@ export function synthSecretResolver(kind: "generated" | "placeholder", generated
 export function findSecretRefs(raw: unknown, path = ""): { path: string; name: string }[] {
   if (isSecretRef(raw)) return [{ path, name: raw.secret }];
   if (Array.isArray(raw)) return raw.flatMap((v, i) => findSecretRefs(v, `${path}[${i}]`));
-  if (raw !== null && typeof raw === "object") return Object.entries(raw).flatMap(([k, v]) => findSecretRefs(v, path ? `${path}.${k}` : k));
+  if (raw !== null && typeof raw === "object")
+    return Object.entries(raw).flatMap(([k, v]) => findSecretRefs(v, path ? `${path}.${k}` : k));
   return [];
 }

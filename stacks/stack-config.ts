@@ -30,7 +30,9 @@ export function readStackConfig(config = new pulumi.Config("edgecloud")): StackC
   return {
     environment: config.get("environment") ?? pulumi.getStack(),
     ...(config.get("sshPrivateKey") !== undefined ? { sshPrivateKey: config.requireSecret("sshPrivateKey") } : {}),
-    ...(config.get("rancherManifestUrl") !== undefined ? { rancherManifestUrl: config.requireSecret("rancherManifestUrl") } : {}),
+    ...(config.get("rancherManifestUrl") !== undefined
+      ? { rancherManifestUrl: config.requireSecret("rancherManifestUrl") }
+      : {}),
     ...(executor !== undefined ? { executor: executor as HostStepExecutor } : {}),
   };
 }
@@ -40,13 +42,23 @@ export function readStackConfig(config = new pulumi.Config("edgecloud")): StackC
  * config `edgecloud:<name>` and, when `sshPrivateKey` is set, every host's key replaced by it.
  */
 export function stackEnvironment(cfg: StackConfig, config = new pulumi.Config("edgecloud")): Record<string, unknown> {
-  const file = /[/\\]|\.ya?ml$|\.json$/.test(cfg.environment) ? (isAbsolute(cfg.environment) ? cfg.environment : resolve(cfg.environment)) : environmentFile(cfg.environment);
+  const file = /[/\\]|\.ya?ml$|\.json$/.test(cfg.environment)
+    ? isAbsolute(cfg.environment)
+      ? cfg.environment
+      : resolve(cfg.environment)
+    : environmentFile(cfg.environment);
   if (!existsSync(file)) throw new Error(`edgecloud:environment "${cfg.environment}": ${file} does not exist`);
-  return prepareEnvironment(readEnvironmentFile(file), { secrets: (name) => config.requireSecret(name), sshPrivateKey: cfg.sshPrivateKey });
+  return prepareEnvironment(readEnvironmentFile(file), {
+    secrets: (name) => config.requireSecret(name),
+    sshPrivateKey: cfg.sshPrivateKey,
+  });
 }
 
 /** Resolves secret references and applies the one-key-for-all-hosts override to a parsed environment. */
-export function prepareEnvironment(raw: unknown, opts: { secrets: (name: string) => unknown; sshPrivateKey?: pulumi.Input<string> }): Record<string, unknown> {
+export function prepareEnvironment(
+  raw: unknown,
+  opts: { secrets: (name: string) => unknown; sshPrivateKey?: pulumi.Input<string> },
+): Record<string, unknown> {
   const env = resolveSecretRefs(raw, opts.secrets) as Record<string, unknown>;
   if (opts.sshPrivateKey !== undefined && Array.isArray(env.hosts)) {
     env.hosts = env.hosts.map((h: Record<string, unknown>) => {

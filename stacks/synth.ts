@@ -84,20 +84,26 @@ export function synthesizeWith(env: Environment, material: EnvironmentMaterial, 
   const later: HostStep[] = [];
   const manifests: Record<string, KubeObject[]> = {};
   const reg = env.cluster.spec.registrationAddress;
-  if (reg?.kind === "kube-vip") manifests[K3S_COMPONENT] = chartObjects(kubeVipChart({ vip: reg.vip, interface: reg.interface, image: reg.image }));
+  if (reg?.kind === "kube-vip")
+    manifests[K3S_COMPONENT] = chartObjects(kubeVipChart({ vip: reg.vip, interface: reg.interface, image: reg.image }));
 
   if (env.nfs) {
-    progress(`${NFS_COMPONENT}: rendering (server ${env.nfs.serverAddress}:${env.nfs.exportPath}, StorageClass "${env.nfs.spec.storageClass.name}")`);
+    progress(
+      `${NFS_COMPONENT}: rendering (server ${env.nfs.serverAddress}:${env.nfs.exportPath}, StorageClass "${env.nfs.spec.storageClass.name}")`,
+    );
     later.push(...nfsServerSteps(env.nfs), ...nfsClientSteps(env.nfs));
     manifests[NFS_COMPONENT] = chartObjects(new NfsProvisionerChart(newApp(), "nfs", env.nfs));
   }
 
   // Cross-component wiring happens here, on plain props: the registry reaches every node's registries.yaml.
   const registry = material.registry;
-  const cluster = registry ? { ...env.cluster, registries: mergeRegistries(env.cluster.registries, registryK3sRegistries(registry)) } : env.cluster;
+  const cluster = registry
+    ? { ...env.cluster, registries: mergeRegistries(env.cluster.registries, registryK3sRegistries(registry)) }
+    : env.cluster;
   if (registry) {
     progress(`registry: rendering (${registry.spec.mode.kind} mode, endpoint ${registry.endpoint})`);
-    if (registry.spec.mode.kind === "in-cluster") manifests.registry = chartObjects(new RegistryChart(newApp(), "registry", registry));
+    if (registry.spec.mode.kind === "in-cluster")
+      manifests.registry = chartObjects(new RegistryChart(newApp(), "registry", registry));
     else later.push(...registryHostSteps(registry));
   }
 
@@ -110,7 +116,9 @@ export function synthesizeWith(env: Environment, material: EnvironmentMaterial, 
   // the same registry for the edge nodes' containerd
   const ke = env.kubeedge && registry ? { ...env.kubeedge, registries: registryK3sRegistries(registry) } : env.kubeedge;
   if (ke) {
-    progress(`${KUBEEDGE_COMPONENT}: rendering cloudcore (${ke.spec.mode}) and ${ke.edgeHosts.length} edge node(s) joining ${ke.join.cloudcoreIpPort}`);
+    progress(
+      `${KUBEEDGE_COMPONENT}: rendering cloudcore (${ke.spec.mode}) and ${ke.edgeHosts.length} edge node(s) joining ${ke.join.cloudcoreIpPort}`,
+    );
     if (ke.spec.mode === "manifests") {
       const stream = material.kubeedgeStream!;
       manifests[KUBEEDGE_COMPONENT] = [
@@ -125,12 +133,17 @@ export function synthesizeWith(env: Environment, material: EnvironmentMaterial, 
       ];
     }
     const token = opts.kubeedgeToken ?? process.env.EDGECLOUD_KUBEEDGE_TOKEN;
-    if (token === undefined && ke.edgeHosts.length > 0) notes.push(`kubeedge: the edge nodes' join steps hold ${TOKEN_PLACEHOLDER}; the token exists once cloudcore runs (kubectl -n kubeedge get secret tokensecret), then set EDGECLOUD_KUBEEDGE_TOKEN and synth again`);
+    if (token === undefined && ke.edgeHosts.length > 0)
+      notes.push(
+        `kubeedge: the edge nodes' join steps hold ${TOKEN_PLACEHOLDER}; the token exists once cloudcore runs (kubectl -n kubeedge get secret tokensecret), then set EDGECLOUD_KUBEEDGE_TOKEN and synth again`,
+      );
     // keadm init (keadm mode), the token wait, cloud firewall ports, then the edge joins — as the component does
     later.push(...kubeEdgeHostSteps(ke, token ?? TOKEN_PLACEHOLDER));
   }
   if (env.edgex) {
-    progress(`${EDGEX_COMPONENT}: rendering EdgeX ${env.edgex.spec.release} (${env.edgex.spec.placement}, ${env.edgex.arches.join("/")})`);
+    progress(
+      `${EDGEX_COMPONENT}: rendering EdgeX ${env.edgex.spec.release} (${env.edgex.spec.placement}, ${env.edgex.arches.join("/")})`,
+    );
     manifests[EDGEX_COMPONENT] = edgeXObjects(env.edgex);
   }
 
@@ -142,8 +155,15 @@ export function synthesizeWith(env: Environment, material: EnvironmentMaterial, 
   if (env.rancher) {
     progress(`${RANCHER_COMPONENT}: rendering the registration step`);
     const url = opts.rancherManifestUrl ?? process.env.EDGECLOUD_RANCHER_MANIFEST_URL ?? env.rancher.manifestUrl;
-    if (url === undefined) notes.push(`rancher: no registration manifest URL given; the rancher-import step holds a placeholder (set EDGECLOUD_RANCHER_MANIFEST_URL, or pulumi config set --secret edgecloud:rancherManifestUrl)`);
-    steps.push(rancherImportStep(topo.servers[0]!, env.rancher, url ?? `${env.rancher.server}/v3/import/PLACEHOLDER.yaml`, [lastServerStart]));
+    if (url === undefined)
+      notes.push(
+        `rancher: no registration manifest URL given; the rancher-import step holds a placeholder (set EDGECLOUD_RANCHER_MANIFEST_URL, or pulumi config set --secret edgecloud:rancherManifestUrl)`,
+      );
+    steps.push(
+      rancherImportStep(topo.servers[0]!, env.rancher, url ?? `${env.rancher.server}/v3/import/PLACEHOLDER.yaml`, [
+        lastServerStart,
+      ]),
+    );
   }
 
   progress(`plan: ordering ${steps.length} steps`);
@@ -158,6 +178,9 @@ export function synthesizeWith(env: Environment, material: EnvironmentMaterial, 
     collectObjectIssues(issues, all);
     issues.throwIfAny(`environment "${env.name}": invalid Kubernetes objects`);
   }
-  if (material.kind === "generated") notes.push("the host scripts carry the generated token, keys and passwords: the output is written 0700/0600; never commit it");
+  if (material.kind === "generated")
+    notes.push(
+      "the host scripts carry the generated token, keys and passwords: the output is written 0700/0600; never commit it",
+    );
   return { environment: env, plan, hosts, manifests, topology: environmentTopology(env), notes };
 }

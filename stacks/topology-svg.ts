@@ -1,4 +1,11 @@
-import { EnvironmentTopology, LINK_LABELS, TopologyEndpoint, TopologyHost, TopologyLinkKind, TopologyTier } from "./topology";
+import {
+  EnvironmentTopology,
+  LINK_LABELS,
+  TopologyEndpoint,
+  TopologyHost,
+  TopologyLinkKind,
+  TopologyTier,
+} from "./topology";
 
 /** Layout knobs of {@link renderTopologySvg}. */
 export interface TopologySvgProps {
@@ -32,7 +39,13 @@ const TIER_TITLES: Readonly<Record<TopologyTier, string>> = {
   edge: "edge nodes",
   service: "service hosts",
 };
-const TIER_FILL: Readonly<Record<TopologyTier, string>> = { etcd: "#fff7ed", server: "#eef2ff", agent: "#eff6ff", edge: "#ecfdf5", service: "#fdf2f8" };
+const TIER_FILL: Readonly<Record<TopologyTier, string>> = {
+  etcd: "#fff7ed",
+  server: "#eef2ff",
+  agent: "#eff6ff",
+  edge: "#ecfdf5",
+  service: "#fdf2f8",
+};
 
 interface Rect {
   x: number;
@@ -56,7 +69,13 @@ export function renderTopologySvg(topo: EnvironmentTopology, props: TopologySvgP
   const componentLines = Math.min(3, Math.max(2, ...topo.hosts.map((h) => wrap(h.components.join(", "), 3).length)));
   const BOX_H = 34 + 14 * (1 + componentLines) + 8;
   const tiers = (t: TopologyTier) => topo.hosts.filter((h) => h.tier === t);
-  const rows: { groups: { tier?: TopologyTier; title: string; items: (TopologyHost | TopologyEndpoint | { more: number; id: string })[] }[] }[] = [];
+  const rows: {
+    groups: {
+      tier?: TopologyTier;
+      title: string;
+      items: (TopologyHost | TopologyEndpoint | { more: number; id: string })[];
+    }[];
+  }[] = [];
   const group = (t: TopologyTier) => {
     const hs = tiers(t);
     if (hs.length === 0) return [];
@@ -90,15 +109,24 @@ export function renderTopologySvg(topo: EnvironmentTopology, props: TopologySvgP
     const bottomPad = row.groups.some((g) => g.tier === "etcd") ? PAD + 14 : PAD;
     for (const g of row.groups) {
       const w = widthOf(g);
-      if (!isEndpoints) frames.push({ rect: { x, y, w, h: TITLE_H + inner + PAD + bottomPad }, title: g.title, tier: g.tier });
+      if (!isEndpoints)
+        frames.push({ rect: { x, y, w, h: TITLE_H + inner + PAD + bottomPad }, title: g.title, tier: g.tier });
       let bx = x + PAD;
       for (const item of g.items) {
         const bw = "label" in item ? EP_W : BOX_W;
         const id = "name" in item ? item.name : item.id;
-        placed.set(id, { id, row: ri, x: bx, y: isEndpoints ? y + (TITLE_H + PAD) / 2 : y + TITLE_H + PAD, w: bw, h: inner });
+        placed.set(id, {
+          id,
+          row: ri,
+          x: bx,
+          y: isEndpoints ? y + (TITLE_H + PAD) / 2 : y + TITLE_H + PAD,
+          w: bw,
+          h: inner,
+        });
         bx += bw + GAP;
       }
-      if (g.tier) placed.set(`tier:${g.tier}`, { id: `tier:${g.tier}`, row: ri, x, y, w, h: TITLE_H + inner + PAD + bottomPad });
+      if (g.tier)
+        placed.set(`tier:${g.tier}`, { id: `tier:${g.tier}`, row: ri, x, y, w, h: TITLE_H + inner + PAD + bottomPad });
       x += w + GROUP_GAP;
     }
     y += TITLE_H + inner + PAD + bottomPad + ROW_GAP;
@@ -110,7 +138,10 @@ export function renderTopologySvg(topo: EnvironmentTopology, props: TopologySvgP
   out.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="DejaVu Sans, Helvetica, Arial, sans-serif">`,
     `<defs>${Object.entries(COLORS)
-      .map(([k, c]) => `<marker id="arrow-${k}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="${c}"/></marker>`)
+      .map(
+        ([k, c]) =>
+          `<marker id="arrow-${k}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="${c}"/></marker>`,
+      )
       .join("")}</defs>`,
     `<rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`,
     `<text x="${MARGIN}" y="${MARGIN + 12}" font-size="16" font-weight="bold" fill="#111827">${esc(`edgecloud environment "${topo.name}"`)}</text>`,
@@ -130,7 +161,14 @@ export function renderTopologySvg(topo: EnvironmentTopology, props: TopologySvgP
         const p = placed.get(id)!;
         if ("more" in item) out.push(box(p, [`+${item.more} more`, "same role", "", ""], "#f3f4f6", true));
         else if ("label" in item) out.push(box(p, [item.label, ...wrap(item.detail, 3, EP_W)], "#ffffff"));
-        else out.push(box(p, [item.name, item.address, item.platform, ...wrap(item.components.join(", "), componentLines)], "#ffffff"));
+        else
+          out.push(
+            box(
+              p,
+              [item.name, item.address, item.platform, ...wrap(item.components.join(", "), componentLines)],
+              "#ffffff",
+            ),
+          );
       }
     }
   }
@@ -153,7 +191,9 @@ function renderLinks(topo: EnvironmentTopology, placed: Map<string, Placed>): st
   const seen = new Set<string>();
   const links = topo.links
     .map((l) => ({ l, a: resolve(l.from), b: resolve(l.to) }))
-    .filter((x): x is { l: (typeof topo.links)[number]; a: Placed; b: Placed } => x.a !== undefined && x.b !== undefined)
+    .filter(
+      (x): x is { l: (typeof topo.links)[number]; a: Placed; b: Placed } => x.a !== undefined && x.b !== undefined,
+    )
     .filter(({ l, a, b }) => {
       const k = `${a.id}>${b.id}>${l.kind}`;
       return seen.has(k) ? false : (seen.add(k), true);
@@ -168,15 +208,24 @@ function renderLinks(topo: EnvironmentTopology, placed: Map<string, Placed>): st
       out.push(`<line x1="${left.x + left.w}" y1="${my}" x2="${right.x}" y2="${my}" stroke="${c}" stroke-width="2"/>`);
     } else {
       const by = left.y + left.h;
-      out.push(`<path d="M${left.x + left.w / 2},${by} v12 H${right.x + right.w / 2} v-12" fill="none" stroke="${c}" stroke-width="2"/>`);
+      out.push(
+        `<path d="M${left.x + left.w / 2},${by} v12 H${right.x + right.w / 2} v-12" fill="none" stroke="${c}" stroke-width="2"/>`,
+      );
     }
   }
   // Between rows: spread the anchors of the links that share a box side so lines fan out instead of stacking.
   const between = links.filter((x) => x.a.row !== x.b.row);
-  const sides = between.map(({ a, b }) => ({ aSide: (a.row < b.row ? "bottom" : "top") as "top" | "bottom", bSide: (a.row < b.row ? "top" : "bottom") as "top" | "bottom" }));
+  const sides = between.map(({ a, b }) => ({
+    aSide: (a.row < b.row ? "bottom" : "top") as "top" | "bottom",
+    bSide: (a.row < b.row ? "top" : "bottom") as "top" | "bottom",
+  }));
   const count = new Map<string, number>();
   between.forEach(({ a, b }, i) => {
-    for (const [p, s] of [[a, sides[i]!.aSide], [b, sides[i]!.bSide]] as const) count.set(`${p.id}|${s}`, (count.get(`${p.id}|${s}`) ?? 0) + 1);
+    for (const [p, s] of [
+      [a, sides[i]!.aSide],
+      [b, sides[i]!.bSide],
+    ] as const)
+      count.set(`${p.id}|${s}`, (count.get(`${p.id}|${s}`) ?? 0) + 1);
   });
   const used = new Map<string, number>();
   const xAt = (p: Placed, s: "top" | "bottom", other: Placed) => {
@@ -184,7 +233,14 @@ function renderLinks(topo: EnvironmentTopology, placed: Map<string, Placed>): st
     const n = count.get(key)!;
     const i = used.get(key) ?? 0;
     used.set(key, i + 1);
-    if (n === 1) return Math.max(p.x + 12, Math.min(p.x + p.w - 12, other.x + other.w / 2 > p.x && other.x + other.w / 2 < p.x + p.w ? other.x + other.w / 2 : p.x + p.w / 2));
+    if (n === 1)
+      return Math.max(
+        p.x + 12,
+        Math.min(
+          p.x + p.w - 12,
+          other.x + other.w / 2 > p.x && other.x + other.w / 2 < p.x + p.w ? other.x + other.w / 2 : p.x + p.w / 2,
+        ),
+      );
     return p.x + (p.w * (i + 1)) / (n + 1);
   };
   // Sort so the fan keeps left-to-right order (no crossings within a fan).
@@ -197,17 +253,26 @@ function renderLinks(topo: EnvironmentTopology, placed: Map<string, Placed>): st
     const y1 = o.aSide === "bottom" ? o.a.y + o.a.h : o.a.y;
     const x2 = xAt(o.b, o.bSide, o.a);
     const y2 = o.bSide === "bottom" ? o.b.y + o.b.h : o.b.y;
-    out.push(`<line x1="${r(x1)}" y1="${r(y1)}" x2="${r(x2)}" y2="${r(y2)}" stroke="${c}" stroke-width="1.6" marker-end="url(#arrow-${o.l.kind})"/>`);
+    out.push(
+      `<line x1="${r(x1)}" y1="${r(y1)}" x2="${r(x2)}" y2="${r(y2)}" stroke="${c}" stroke-width="1.6" marker-end="url(#arrow-${o.l.kind})"/>`,
+    );
   }
   return out;
 }
 
 function box(p: Rect, lines: string[], fill: string, dashed = false): string {
   const [title, ...rest] = lines;
-  const parts = [`<rect x="${p.x}" y="${p.y}" width="${p.w}" height="${p.h}" rx="6" fill="${fill}" stroke="#4b5563"${dashed ? ' stroke-dasharray="4 3"' : ""}/>`];
-  parts.push(`<text x="${p.x + 10}" y="${p.y + 18}" font-size="13" font-weight="bold" fill="#111827">${esc(fit(title ?? "", p.w - 20, 7.6))}</text>`);
+  const parts = [
+    `<rect x="${p.x}" y="${p.y}" width="${p.w}" height="${p.h}" rx="6" fill="${fill}" stroke="#4b5563"${dashed ? ' stroke-dasharray="4 3"' : ""}/>`,
+  ];
+  parts.push(
+    `<text x="${p.x + 10}" y="${p.y + 18}" font-size="13" font-weight="bold" fill="#111827">${esc(fit(title ?? "", p.w - 20, 7.6))}</text>`,
+  );
   rest.forEach((l, i) => {
-    if (l) parts.push(`<text x="${p.x + 10}" y="${p.y + 34 + i * 14}" font-size="11" fill="#374151">${esc(fit(l, p.w - 20, 6.4))}</text>`);
+    if (l)
+      parts.push(
+        `<text x="${p.x + 10}" y="${p.y + 34 + i * 14}" font-size="11" fill="#374151">${esc(fit(l, p.w - 20, 6.4))}</text>`,
+      );
   });
   return parts.join("");
 }

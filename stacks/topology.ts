@@ -72,14 +72,26 @@ export function environmentTopology(env: Environment): EnvironmentTopology {
   const links: TopologyLink[] = [];
   const registrationId = "registration";
   // Always an endpoint, so agents (bottom row) reach it from the adjacent row: the VIP, the LB, or the one server.
-  const regLabel = reg?.kind === "kube-vip" ? "kube-vip VIP" : reg?.kind === "external" ? "external load balancer" : `server ${t.servers[0]!.name}`;
-  endpoints.push({ id: registrationId, label: regLabel, detail: `registration ${t.registrationAddress}:6443`, kind: "registration" });
+  const regLabel =
+    reg?.kind === "kube-vip"
+      ? "kube-vip VIP"
+      : reg?.kind === "external"
+        ? "external load balancer"
+        : `server ${t.servers[0]!.name}`;
+  endpoints.push({
+    id: registrationId,
+    label: regLabel,
+    detail: `registration ${t.registrationAddress}:6443`,
+    kind: "registration",
+  });
   const joinTarget = registrationId;
 
-  for (let i = 0; i + 1 < t.etcd.length; i++) links.push({ from: t.etcd[i]!.name, to: t.etcd[i + 1]!.name, kind: "etcd-peer" });
+  for (let i = 0; i + 1 < t.etcd.length; i++)
+    links.push({ from: t.etcd[i]!.name, to: t.etcd[i + 1]!.name, kind: "etcd-peer" });
   if (t.etcd.length > 2) links.push({ from: t.etcd[t.etcd.length - 1]!.name, to: t.etcd[0]!.name, kind: "etcd-peer" });
   // Servers reach the etcd hosts over the network; etcd co-located on the servers needs no arrow.
-  if (t.etcd.some((e) => !hasRole(e, "server"))) for (const s of t.servers) links.push({ from: s.name, to: "tier:etcd", kind: "datastore" });
+  if (t.etcd.some((e) => !hasRole(e, "server")))
+    for (const s of t.servers) links.push({ from: s.name, to: "tier:etcd", kind: "datastore" });
   for (const s of t.servers) links.push({ from: registrationId, to: s.name, kind: "fronts" });
   for (const a of t.agents) links.push({ from: a.name, to: joinTarget, kind: "join" });
   const nfs = env.nfs;
@@ -88,7 +100,12 @@ export function environmentTopology(env: Environment): EnvironmentTopology {
     put(nfs.serverHost.name, `nfs server ${nfs.exportPath}`);
     storage = nfs.serverHost.name;
   } else if (nfs) {
-    endpoints.push({ id: "storage", label: "external NFS", detail: `${nfs.serverAddress}:${nfs.exportPath}`, kind: "storage" });
+    endpoints.push({
+      id: "storage",
+      label: "external NFS",
+      detail: `${nfs.serverAddress}:${nfs.exportPath}`,
+      kind: "storage",
+    });
     storage = "storage";
   }
   const workloads: string[] = [];
@@ -101,9 +118,17 @@ export function environmentTopology(env: Environment): EnvironmentTopology {
     if (ke.cloudcoreNode) put(ke.cloudcoreNode, "cloudcore");
     else workloads.push("cloudcore");
     if (env.edgex) workloads.push(`edgex ${env.edgex.spec.release} (on edge nodes)`);
-    endpoints.push({ id: "cloudcore", label: `cloudcore ${ke.spec.version}`, detail: `cloudHub ${ke.join.cloudcoreIpPort}`, kind: "cloudcore" });
+    endpoints.push({
+      id: "cloudcore",
+      label: `cloudcore ${ke.spec.version}`,
+      detail: `cloudHub ${ke.join.cloudcoreIpPort}`,
+      kind: "cloudcore",
+    });
     for (const h of ke.edgeHosts) {
-      components.set(h.name, [`edgecore ${ke.spec.version}`, ...(env.edgex ? [`edgex ${env.edgex.spec.release}`] : [])]);
+      components.set(h.name, [
+        `edgecore ${ke.spec.version}`,
+        ...(env.edgex ? [`edgex ${env.edgex.spec.release}`] : []),
+      ]);
       links.push({ from: h.name, to: "cloudcore", kind: "edge-join" });
     }
   }
@@ -113,13 +138,24 @@ export function environmentTopology(env: Environment): EnvironmentTopology {
     if (storage) links.push({ from: "workloads", to: storage, kind: "storage" });
   }
   if (env.rancher) {
-    endpoints.push({ id: "rancher", label: "Rancher", detail: env.rancher.server.replace(/^https:\/\//, ""), kind: "rancher" });
+    endpoints.push({
+      id: "rancher",
+      label: "Rancher",
+      detail: env.rancher.server.replace(/^https:\/\//, ""),
+      kind: "rancher",
+    });
     links.push({ from: t.servers[0]!.name, to: "rancher", kind: "import" });
   }
 
   return {
     name: env.name,
-    hosts: env.hosts.map((h) => ({ name: h.name, address: internalAddress(h), platform: `${h.os}/${h.arch}`, tier: tierOf(h), components: components.get(h.name)! })),
+    hosts: env.hosts.map((h) => ({
+      name: h.name,
+      address: internalAddress(h),
+      platform: `${h.os}/${h.arch}`,
+      tier: tierOf(h),
+      components: components.get(h.name)!,
+    })),
     endpoints,
     links,
   };

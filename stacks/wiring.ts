@@ -19,7 +19,8 @@ export function wireEnvironment(raw: Record<string, unknown>): Record<string, un
   const mode = asRecord(registry?.mode);
   if (nfsClass && registry && mode?.kind === "in-cluster") {
     const storage = asRecord(mode.storage) ?? {};
-    if (storage.storageClassName === undefined) out.registry = { ...registry, mode: { ...mode, storage: { ...storage, storageClassName: nfsClass } } };
+    if (storage.storageClassName === undefined)
+      out.registry = { ...registry, mode: { ...mode, storage: { ...storage, storageClassName: nfsClass } } };
   }
   const drone = asRecord(raw.drone);
   if (nfsClass && drone) {
@@ -29,7 +30,11 @@ export function wireEnvironment(raw: Record<string, unknown>): Record<string, un
       const st = asRecord(r.storage) ?? {};
       return st.storageClassName === undefined ? { ...r, storage: { ...st, storageClassName: nfsClass } } : r;
     };
-    out.drone = { ...drone, ...(drone.server !== undefined ? { server: withClass(drone.server) } : {}), ...(drone.git !== undefined ? { git: withClass(drone.git) } : {}) };
+    out.drone = {
+      ...drone,
+      ...(drone.server !== undefined ? { server: withClass(drone.server) } : {}),
+      ...(drone.git !== undefined ? { git: withClass(drone.git) } : {}),
+    };
   }
   const k3sVersion = asRecord(raw.k3s)?.version;
   const kubernetesVersion = typeof k3sVersion === "string" ? k3sVersion : DEFAULT_K3S_VERSION;
@@ -40,11 +45,15 @@ export function wireEnvironment(raw: Record<string, unknown>): Record<string, un
     const e: Record<string, unknown> = { ...edgex };
     if (e.kubernetesVersion === undefined) e.kubernetesVersion = kubernetesVersion;
     const hosts = Array.isArray(raw.hosts) ? raw.hosts.map(asRecord) : [];
-    const arches = [...new Set(hosts.filter((h) => Array.isArray(h?.roles) && h.roles.includes("edge")).map((h) => h!.arch))].filter((a) => typeof a === "string");
+    const arches = [
+      ...new Set(hosts.filter((h) => Array.isArray(h?.roles) && h.roles.includes("edge")).map((h) => h!.arch)),
+    ].filter((a) => typeof a === "string");
     if (e.arches === undefined && arches.length > 0) e.arches = arches;
     const persistence = asRecord(e.persistence);
-    if (nfsClass && persistence?.kind === "pvc" && persistence.storageClassName === undefined) e.persistence = { ...persistence, storageClassName: nfsClass };
-    if (nfsClass && e.placement === "per-service" && e.security !== false && e.secretsVolume === undefined) e.secretsVolume = { storageClassName: nfsClass };
+    if (nfsClass && persistence?.kind === "pvc" && persistence.storageClassName === undefined)
+      e.persistence = { ...persistence, storageClassName: nfsClass };
+    if (nfsClass && e.placement === "per-service" && e.security !== false && e.secretsVolume === undefined)
+      e.secretsVolume = { storageClassName: nfsClass };
     out.edgex = e;
   }
   return out;

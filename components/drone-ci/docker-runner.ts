@@ -23,12 +23,24 @@ export class DockerRunner extends Construct {
     if (r.kind !== "docker") throw new Error("DockerRunner needs runner.kind docker");
     const ns = r.namespace;
     const labels = droneLabels("runner");
-    new k8s.KubeSecret(this, "secrets", { metadata: { name: `${NAME}-secrets`, namespace: ns, labels }, type: "Opaque", stringData: { DRONE_RPC_SECRET: props.rpcSecret } });
+    new k8s.KubeSecret(this, "secrets", {
+      metadata: { name: `${NAME}-secrets`, namespace: ns, labels },
+      type: "Opaque",
+      stringData: { DRONE_RPC_SECRET: props.rpcSecret },
+    });
     new k8s.KubeConfigMap(this, "env", {
       metadata: { name: `${NAME}-env`, namespace: ns, labels },
-      data: { DRONE_RPC_HOST: droneRpcHost(props), DRONE_RPC_PROTO: "http", DRONE_RUNNER_CAPACITY: String(r.capacity), DOCKER_HOST: DIND_HOST },
+      data: {
+        DRONE_RPC_HOST: droneRpcHost(props),
+        DRONE_RPC_PROTO: "http",
+        DRONE_RUNNER_CAPACITY: String(r.capacity),
+        DOCKER_HOST: DIND_HOST,
+      },
     });
-    new k8s.KubeServiceAccount(this, "sa", { metadata: { name: NAME, namespace: ns, labels }, automountServiceAccountToken: false });
+    new k8s.KubeServiceAccount(this, "sa", {
+      metadata: { name: NAME, namespace: ns, labels },
+      automountServiceAccountToken: false,
+    });
     const unprivileged: k8s.SecurityContext = { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } };
     new k8s.KubeDeployment(this, "deployment", {
       metadata: { name: NAME, namespace: ns, labels },
@@ -62,7 +74,12 @@ export class DockerRunner extends Construct {
                 lifecycle: {
                   preStop: {
                     exec: {
-                      command: ["/drain/busybox", "sh", "-c", `while [ "$(/drain/busybox wget -qO- '${BUILDS_QUERY}' 2>/dev/null || echo '[]')" != "[]" ]; do /drain/busybox sleep 10; done`],
+                      command: [
+                        "/drain/busybox",
+                        "sh",
+                        "-c",
+                        `while [ "$(/drain/busybox wget -qO- '${BUILDS_QUERY}' 2>/dev/null || echo '[]')" != "[]" ]; do /drain/busybox sleep 10; done`,
+                      ],
                     },
                   },
                 },
@@ -79,7 +96,17 @@ export class DockerRunner extends Construct {
                   { name: "DOCKER_TLS_CERTDIR", value: "" },
                   { name: "DOCKER_HOST", value: "unix:///var/run/docker.sock" },
                 ],
-                lifecycle: { preStop: { exec: { command: ["sh", "-c", 'while [ -n "$(docker ps -q --filter label=io.drone=true)" ]; do sleep 10; done'] } } },
+                lifecycle: {
+                  preStop: {
+                    exec: {
+                      command: [
+                        "sh",
+                        "-c",
+                        'while [ -n "$(docker ps -q --filter label=io.drone=true)" ]; do sleep 10; done',
+                      ],
+                    },
+                  },
+                },
                 // Docker-in-Docker needs it; the runner namespace is the only one whose Pod Security allows it
                 securityContext: { privileged: true },
                 resources: { requests: { cpu: q("100m"), memory: q("256Mi") } },

@@ -36,10 +36,17 @@ export class DroneCi extends pulumi.ComponentResource {
     const spec = plan.spec;
     this.serverUrl = `${spec.server.proto}://${spec.server.host}`;
     this.providerServer = plan.providerServer;
-    const generated = (role: string, bytes: number) => pulumi.secret(new RandomSecret(`${name}-${role}`, { bytes }, { parent: this }).value);
-    this.rpcSecret = spec.rpcSecret !== undefined ? pulumi.secret(spec.rpcSecret as pulumi.Input<string>) : generated("rpc-secret", 32);
+    const generated = (role: string, bytes: number) =>
+      pulumi.secret(new RandomSecret(`${name}-${role}`, { bytes }, { parent: this }).value);
+    this.rpcSecret =
+      spec.rpcSecret !== undefined
+        ? pulumi.secret(spec.rpcSecret as pulumi.Input<string>)
+        : generated("rpc-secret", 32);
     // Drone uses DRONE_DATABASE_SECRET's 32 characters as an AES-256 key: 16 random bytes, hex
-    const databaseSecret = spec.databaseSecret !== undefined ? pulumi.output(spec.databaseSecret as pulumi.Input<string>) : generated("database-secret", 16);
+    const databaseSecret =
+      spec.databaseSecret !== undefined
+        ? pulumi.output(spec.databaseSecret as pulumi.Input<string>)
+        : generated("database-secret", 16);
     const p = spec.provider;
     const clientSecret = pulumi.output(p.kind === "gogs" ? undefined : (p.clientSecret as pulumi.Input<string>));
     const db = spec.server.database;
@@ -47,11 +54,16 @@ export class DroneCi extends pulumi.ComponentResource {
     const git = spec.git;
     const gitSecrets: pulumi.Output<GitServiceSecrets | undefined> = git
       ? pulumi
-          .all([generated("git-secret-key", 32), git.kind === "gitea" ? generated("git-internal-token", 32) : "", git.kind === "gitea" ? generated("git-jwt-secret", 32) : ""])
+          .all([
+            generated("git-secret-key", 32),
+            git.kind === "gitea" ? generated("git-internal-token", 32) : "",
+            git.kind === "gitea" ? generated("git-jwt-secret", 32) : "",
+          ])
           .apply(([secretKey, internalToken, jwtSecret]) => ({ secretKey, internalToken, jwtSecret }))
       : pulumi.output(undefined);
-    const props = pulumi.all([this.rpcSecret, databaseSecret, clientSecret, datasource, gitSecrets]).apply(
-      ([rpc, dbSecret, cs, ds, gs]): DroneCiProps => ({
+    const props = pulumi
+      .all([this.rpcSecret, databaseSecret, clientSecret, datasource, gitSecrets])
+      .apply(([rpc, dbSecret, cs, ds, gs]): DroneCiProps => ({
         spec,
         providerServer: plan.providerServer,
         rpcSecret: rpc,
@@ -59,15 +71,18 @@ export class DroneCi extends pulumi.ComponentResource {
         clientSecret: cs,
         databaseDatasource: ds,
         gitSecrets: gs,
-      }),
-    );
+      }));
     const objects = pulumi.secret(props).apply((pr) => {
       const objs = chartObjects(new DroneCiChart(newApp(), "drone", pr));
       assertValidObjects(objs);
       return objs;
     });
     const provider = clusterProvider(`${name}-provider`, args.kubeconfig, this);
-    this.objects = new k8s.yaml.v2.ConfigGroup(`${name}-objects`, { objs: objects }, { parent: this, provider, dependsOn: [...(args.dependsOn ?? [])] });
+    this.objects = new k8s.yaml.v2.ConfigGroup(
+      `${name}-objects`,
+      { objs: objects },
+      { parent: this, provider, dependsOn: [...(args.dependsOn ?? [])] },
+    );
     this.registerOutputs({ serverUrl: this.serverUrl, providerServer: this.providerServer, rpcSecret: this.rpcSecret });
   }
 }

@@ -53,7 +53,10 @@ export class GitServer extends Construct {
     const ns = git.namespace;
     const name = git.kind;
     const labels = droneLabels(name);
-    new k8s.KubeServiceAccount(this, "sa", { metadata: { name, namespace: ns, labels }, automountServiceAccountToken: false });
+    new k8s.KubeServiceAccount(this, "sa", {
+      metadata: { name, namespace: ns, labels },
+      automountServiceAccountToken: false,
+    });
     new k8s.KubePersistentVolumeClaim(this, "data", {
       metadata: { name: `${name}-data`, namespace: ns, labels },
       spec: {
@@ -63,14 +66,22 @@ export class GitServer extends Construct {
       },
     });
     const port: k8s.ContainerPort[] = [{ name: "http", containerPort: GIT_HTTP_PORT, protocol: "TCP" }];
-    const probe = (path: string) => ({ httpGet: { path, port: k8s.IntOrString.fromString("http") }, periodSeconds: 15, failureThreshold: 6 });
+    const probe = (path: string) => ({
+      httpGet: { path, port: k8s.IntOrString.fromString("http") },
+      periodSeconds: 15,
+      failureThreshold: 6,
+    });
     const resources = { requests: { cpu: q("50m"), memory: q("128Mi") }, limits: { memory: q("1Gi") } };
     let pod: k8s.PodSpec;
     let checksum: string;
     if (git.kind === "gogs") {
       const appIni = renderGogsAppIni(git, s.secretKey);
       checksum = createHash("sha256").update(appIni).digest("hex");
-      new k8s.KubeSecret(this, "config", { metadata: { name: `${name}-config`, namespace: ns, labels }, type: "Opaque", stringData: { "app.ini": appIni } });
+      new k8s.KubeSecret(this, "config", {
+        metadata: { name: `${name}-config`, namespace: ns, labels },
+        type: "Opaque",
+        stringData: { "app.ini": appIni },
+      });
       // the gogs image starts as root (s6) and drops to git (uid 1000)
       pod = {
         serviceAccountName: name,
@@ -81,7 +92,11 @@ export class GitServer extends Construct {
             name: "config",
             image: git.image,
             imagePullPolicy: "IfNotPresent",
-            command: ["sh", "-c", "mkdir -p /data/gogs/conf && cp /config/app.ini /data/gogs/conf/app.ini && chown -R 1000:1000 /data/gogs && chmod 0600 /data/gogs/conf/app.ini"],
+            command: [
+              "sh",
+              "-c",
+              "mkdir -p /data/gogs/conf && cp /config/app.ini /data/gogs/conf/app.ini && chown -R 1000:1000 /data/gogs && chmod 0600 /data/gogs/conf/app.ini",
+            ],
             volumeMounts: [
               { name: "data", mountPath: "/data" },
               { name: "config", mountPath: "/config", readOnly: true },
@@ -122,13 +137,25 @@ export class GitServer extends Construct {
         GITEA__security__INTERNAL_TOKEN: s.internalToken,
         GITEA__oauth2__JWT_SECRET: Buffer.from(s.jwtSecret, "hex").toString("base64url"),
       };
-      checksum = createHash("sha256").update(JSON.stringify([env, secretEnv])).digest("hex");
+      checksum = createHash("sha256")
+        .update(JSON.stringify([env, secretEnv]))
+        .digest("hex");
       new k8s.KubeConfigMap(this, "env", { metadata: { name: `${name}-env`, namespace: ns, labels }, data: env });
-      new k8s.KubeSecret(this, "secrets", { metadata: { name: `${name}-secrets`, namespace: ns, labels }, type: "Opaque", stringData: secretEnv });
+      new k8s.KubeSecret(this, "secrets", {
+        metadata: { name: `${name}-secrets`, namespace: ns, labels },
+        type: "Opaque",
+        stringData: secretEnv,
+      });
       pod = {
         serviceAccountName: name,
         automountServiceAccountToken: false,
-        securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } },
+        securityContext: {
+          runAsNonRoot: true,
+          runAsUser: 1000,
+          runAsGroup: 1000,
+          fsGroup: 1000,
+          seccompProfile: { type: "RuntimeDefault" },
+        },
         containers: [
           {
             name: "gitea",
@@ -139,7 +166,11 @@ export class GitServer extends Construct {
             readinessProbe: probe("/api/healthz"),
             livenessProbe: probe("/api/healthz"),
             resources,
-            securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+            securityContext: {
+              readOnlyRootFilesystem: true,
+              allowPrivilegeEscalation: false,
+              capabilities: { drop: ["ALL"] },
+            },
             volumeMounts: [
               { name: "data", mountPath: "/var/lib/gitea" },
               { name: "config", mountPath: "/etc/gitea" },
@@ -165,7 +196,11 @@ export class GitServer extends Construct {
     });
     new k8s.KubeService(this, "service", {
       metadata: { name, namespace: ns, labels },
-      spec: { type: "ClusterIP", selector: droneSelector(name), ports: [{ name: "http", port: GIT_HTTP_PORT, targetPort: k8s.IntOrString.fromString("http"), protocol: "TCP" }] },
+      spec: {
+        type: "ClusterIP",
+        selector: droneSelector(name),
+        ports: [{ name: "http", port: GIT_HTTP_PORT, targetPort: k8s.IntOrString.fromString("http"), protocol: "TCP" }],
+      },
     });
   }
 }

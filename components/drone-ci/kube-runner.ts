@@ -18,11 +18,18 @@ export class KubeRunner extends Construct {
     if (r.kind !== "kube") throw new Error("KubeRunner needs runner.kind kube");
     const ns = r.namespace;
     const labels = droneLabels("runner");
-    new k8s.KubeServiceAccount(this, "sa", { metadata: { name: NAME, namespace: ns, labels }, automountServiceAccountToken: true });
+    new k8s.KubeServiceAccount(this, "sa", {
+      metadata: { name: NAME, namespace: ns, labels },
+      automountServiceAccountToken: true,
+    });
     new k8s.KubeRole(this, "builds-role", {
       metadata: { name: NAME, namespace: r.buildNamespace, labels },
       rules: [
-        { apiGroups: [""], resources: ["pods"], verbs: ["create", "delete", "get", "list", "watch", "update", "patch"] },
+        {
+          apiGroups: [""],
+          resources: ["pods"],
+          verbs: ["create", "delete", "get", "list", "watch", "update", "patch"],
+        },
         { apiGroups: [""], resources: ["pods/log"], verbs: ["get"] },
         { apiGroups: [""], resources: ["secrets", "configmaps"], verbs: ["create", "delete", "get", "update"] },
       ],
@@ -32,10 +39,19 @@ export class KubeRunner extends Construct {
       roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: NAME },
       subjects: [{ kind: "ServiceAccount", name: NAME, namespace: ns }],
     });
-    new k8s.KubeSecret(this, "secrets", { metadata: { name: `${NAME}-secrets`, namespace: ns, labels }, type: "Opaque", stringData: { DRONE_RPC_SECRET: props.rpcSecret } });
+    new k8s.KubeSecret(this, "secrets", {
+      metadata: { name: `${NAME}-secrets`, namespace: ns, labels },
+      type: "Opaque",
+      stringData: { DRONE_RPC_SECRET: props.rpcSecret },
+    });
     new k8s.KubeConfigMap(this, "env", {
       metadata: { name: `${NAME}-env`, namespace: ns, labels },
-      data: { DRONE_RPC_HOST: droneRpcHost(props), DRONE_RPC_PROTO: "http", DRONE_RUNNER_CAPACITY: String(r.capacity), DRONE_NAMESPACE_DEFAULT: r.buildNamespace },
+      data: {
+        DRONE_RPC_HOST: droneRpcHost(props),
+        DRONE_RPC_PROTO: "http",
+        DRONE_RUNNER_CAPACITY: String(r.capacity),
+        DRONE_NAMESPACE_DEFAULT: r.buildNamespace,
+      },
     });
     new k8s.KubeDeployment(this, "deployment", {
       metadata: { name: NAME, namespace: ns, labels },

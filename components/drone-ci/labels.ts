@@ -16,5 +16,9 @@ export function droneSelector(component: string): Record<string, string> {
 
 /** Pod Security labels of a namespace. */
 export function dronePodSecurityLabels(level: "restricted" | "baseline" | "privileged"): Record<string, string> {
-  return { "pod-security.kubernetes.io/enforce": level, "pod-security.kubernetes.io/enforce-version": "latest", "pod-security.kubernetes.io/warn": level };
+  return {
+    "pod-security.kubernetes.io/enforce": level,
+    "pod-security.kubernetes.io/enforce-version": "latest",
+    "pod-security.kubernetes.io/warn": level,
+  };
 }

@@ -14,7 +14,10 @@ export function droneRpcHost(props: DroneCiProps): string {
  * `secret` (a Secret) holds the RPC secret, the database encryption secret, the OAuth client secret and an
  * external database's datasource.
  */
-export function droneServerEnv(props: DroneCiProps): { config: Record<string, string>; secret: Record<string, string> } {
+export function droneServerEnv(props: DroneCiProps): {
+  config: Record<string, string>;
+  secret: Record<string, string>;
+} {
   const { spec } = props;
   const p = spec.provider;
   const db = spec.server.database;

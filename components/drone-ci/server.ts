@@ -25,8 +25,15 @@ export class DroneServer extends Construct {
     const sqlite = spec.server.database.driver === "sqlite3";
 
     new k8s.KubeConfigMap(this, "env", { metadata: { name: CONFIG, namespace: ns, labels }, data: env.config });
-    new k8s.KubeSecret(this, "secrets", { metadata: { name: SECRET, namespace: ns, labels }, type: "Opaque", stringData: env.secret });
-    new k8s.KubeServiceAccount(this, "sa", { metadata: { name: DRONE_SERVER_SERVICE, namespace: ns, labels }, automountServiceAccountToken: false });
+    new k8s.KubeSecret(this, "secrets", {
+      metadata: { name: SECRET, namespace: ns, labels },
+      type: "Opaque",
+      stringData: env.secret,
+    });
+    new k8s.KubeServiceAccount(this, "sa", {
+      metadata: { name: DRONE_SERVER_SERVICE, namespace: ns, labels },
+      automountServiceAccountToken: false,
+    });
     if (sqlite) {
       new k8s.KubePersistentVolumeClaim(this, "data", {
         metadata: { name: PVC, namespace: ns, labels },
@@ -49,7 +56,13 @@ export class DroneServer extends Construct {
           spec: {
             serviceAccountName: DRONE_SERVER_SERVICE,
             automountServiceAccountToken: false,
-            securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } },
+            securityContext: {
+              runAsNonRoot: true,
+              runAsUser: 1000,
+              runAsGroup: 1000,
+              fsGroup: 1000,
+              seccompProfile: { type: "RuntimeDefault" },
+            },
             containers: [
               {
                 name: "server",
@@ -57,21 +70,42 @@ export class DroneServer extends Construct {
                 imagePullPolicy: "IfNotPresent",
                 ports: [{ name: "http", containerPort: DRONE_SERVER_PORT, protocol: "TCP" }],
                 envFrom: [{ configMapRef: { name: CONFIG } }, { secretRef: { name: SECRET } }],
-                readinessProbe: { httpGet: { path: "/healthz", port: k8s.IntOrString.fromString("http") }, periodSeconds: 10 },
-                livenessProbe: { httpGet: { path: "/healthz", port: k8s.IntOrString.fromString("http") }, periodSeconds: 20, failureThreshold: 6 },
+                readinessProbe: {
+                  httpGet: { path: "/healthz", port: k8s.IntOrString.fromString("http") },
+                  periodSeconds: 10,
+                },
+                livenessProbe: {
+                  httpGet: { path: "/healthz", port: k8s.IntOrString.fromString("http") },
+                  periodSeconds: 20,
+                  failureThreshold: 6,
+                },
                 resources: { requests: { cpu: q("50m"), memory: q("64Mi") }, limits: { memory: q("512Mi") } },
-                securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
-                volumeMounts: [...(sqlite ? [{ name: "data", mountPath: "/data" }] : []), { name: "tmp", mountPath: "/tmp" }],
+                securityContext: {
+                  readOnlyRootFilesystem: true,
+                  allowPrivilegeEscalation: false,
+                  capabilities: { drop: ["ALL"] },
+                },
+                volumeMounts: [
+                  ...(sqlite ? [{ name: "data", mountPath: "/data" }] : []),
+                  { name: "tmp", mountPath: "/tmp" },
+                ],
               },
             ],
-            volumes: [...(sqlite ? [{ name: "data", persistentVolumeClaim: { claimName: PVC } }] : []), { name: "tmp", emptyDir: {} }],
+            volumes: [
+              ...(sqlite ? [{ name: "data", persistentVolumeClaim: { claimName: PVC } }] : []),
+              { name: "tmp", emptyDir: {} },
+            ],
           },
         },
       },
     });
     new k8s.KubeService(this, "service", {
       metadata: { name: DRONE_SERVER_SERVICE, namespace: ns, labels },
-      spec: { type: "ClusterIP", selector: droneSelector("server"), ports: [{ name: "http", port: 80, targetPort: k8s.IntOrString.fromString("http"), protocol: "TCP" }] },
+      spec: {
+        type: "ClusterIP",
+        selector: droneSelector("server"),
+        ports: [{ name: "http", port: 80, targetPort: k8s.IntOrString.fromString("http"), protocol: "TCP" }],
+      },
     });
     const ingress = spec.server.ingress;
     const hostname = spec.server.host.replace(/:\d+$/, "");
@@ -81,15 +115,40 @@ export class DroneServer extends Construct {
         spec: {
           ...(ingress.className ? { ingressClassName: ingress.className } : {}),
           ...(ingress.tlsSecretName ? { tls: [{ hosts: [hostname], secretName: ingress.tlsSecretName }] } : {}),
-          rules: [{ host: hostname, http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: DRONE_SERVER_SERVICE, port: { name: "http" } } } }] } }],
+          rules: [
+            {
+              host: hostname,
+              http: {
+                paths: [
+                  {
+                    path: "/",
+                    pathType: "Prefix",
+                    backend: { service: { name: DRONE_SERVER_SERVICE, port: { name: "http" } } },
+                  },
+                ],
+              },
+            },
+          ],
         },
       });
     }
     const from: k8s.NetworkPolicyPeer[] = [
       // the RPC (/rpc/v2) shares the HTTP port: runners are let in by namespace
-      { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": spec.runner.namespace } }, podSelector: { matchLabels: droneSelector("runner") } },
-      ...(spec.git ? [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": spec.git.namespace } }, podSelector: { matchLabels: droneSelector(spec.git.kind) } }] : []),
-      ...(ingress ? [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ingress.controllerNamespace } } }] : []),
+      {
+        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": spec.runner.namespace } },
+        podSelector: { matchLabels: droneSelector("runner") },
+      },
+      ...(spec.git
+        ? [
+            {
+              namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": spec.git.namespace } },
+              podSelector: { matchLabels: droneSelector(spec.git.kind) },
+            },
+          ]
+        : []),
+      ...(ingress
+        ? [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ingress.controllerNamespace } } }]
+        : []),
       ...spec.server.allowFrom.map((cidr) => ({ ipBlock: { cidr } })),
     ];
     new k8s.KubeNetworkPolicy(this, "network-policy", {

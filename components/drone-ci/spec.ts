@@ -2,9 +2,16 @@ import { z } from "zod";
 import { deferred } from "../../lib/hosts/host";
 import { IssueCollector, parseInto } from "../../lib/validation/issues";
 
-const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, "must be a lowercase DNS label (a-z, 0-9, '-', at most 63 characters)");
+const dnsLabel = z
+  .string()
+  .regex(
+    /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/,
+    "must be a lowercase DNS label (a-z, 0-9, '-', at most 63 characters)",
+  );
 const dnsName = z.string().regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, "must be a lowercase DNS name");
-const url = z.string().regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?(\/[^\s]*)?$/, "must be an http(s) URL such as https://git.example.com");
+const url = z
+  .string()
+  .regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?(\/[^\s]*)?$/, "must be an http(s) URL such as https://git.example.com");
 const quantity = z.string().regex(/^\d+(\.\d+)?(Ki|Mi|Gi|Ti)$/, "must be a binary quantity such as 8Gi");
 const image = z.string().regex(/^[a-z0-9][a-z0-9./_:@-]*$/, "must be an image reference");
 /** A secret: a plain string or a Pulumi Output resolved at deploy time. */
@@ -73,7 +80,10 @@ export const DroneServerSchema = z.strictObject({
   /** @default { driver: "sqlite3" } */
   database: DroneDatabaseSchema.default({ driver: "sqlite3" }),
   /** `DRONE_USER_CREATE`: the first admin. @default - none (first login is a normal user) */
-  adminUser: z.string().regex(/^[A-Za-z0-9._-]+$/, "must be a git user name").optional(),
+  adminUser: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+$/, "must be a git user name")
+    .optional(),
   ingress: z
     .strictObject({
       /** @default - the cluster's default IngressClass */
@@ -212,7 +222,11 @@ export function validateDroneCi(input: unknown, issues: IssueCollector, base = "
   const before = issues.issues.length;
   const host = spec.server.host;
   if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(host)) {
-    issues.add(`${base}.server.host`, host, "must not include a scheme; DRONE_SERVER_HOST is host[:port] (the scheme goes in server.proto)");
+    issues.add(
+      `${base}.server.host`,
+      host,
+      "must not include a scheme; DRONE_SERVER_HOST is host[:port] (the scheme goes in server.proto)",
+    );
   } else if (host.includes("/")) {
     issues.add(`${base}.server.host`, host, "must not include a path; DRONE_SERVER_HOST is host[:port]");
   } else if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:\d{1,5})?$/.test(host)) {
@@ -222,15 +236,27 @@ export function validateDroneCi(input: unknown, issues: IssueCollector, base = "
   const git = spec.git;
   let providerServer = "";
   if (git && git.kind !== p.kind) {
-    issues.add(`${base}.git.kind`, git.kind, `does not match provider.kind "${p.kind}"; Drone talks to exactly one git provider`);
+    issues.add(
+      `${base}.git.kind`,
+      git.kind,
+      `does not match provider.kind "${p.kind}"; Drone talks to exactly one git provider`,
+    );
   }
   if (p.kind === "gogs" || p.kind === "gitea") {
     const fromGit = git && git.kind === p.kind ? (git.rootUrl ?? gitServiceUrl(git)) : undefined;
     if (p.server === undefined && fromGit === undefined) {
-      issues.add(`${base}.provider.server`, undefined, `is required unless git runs an in-cluster ${p.kind === "gogs" ? "Gogs" : "Gitea"}`);
+      issues.add(
+        `${base}.provider.server`,
+        undefined,
+        `is required unless git runs an in-cluster ${p.kind === "gogs" ? "Gogs" : "Gitea"}`,
+      );
     }
     if (p.kind === "gitea" && git?.kind === "gitea" && p.server !== undefined && p.server !== git.rootUrl) {
-      issues.add(`${base}.provider.server`, p.server, `differs from git.rootUrl "${git.rootUrl}"; Drone must send users to the Gitea that issues its OAuth tokens`);
+      issues.add(
+        `${base}.provider.server`,
+        p.server,
+        `differs from git.rootUrl "${git.rootUrl}"; Drone must send users to the Gitea that issues its OAuth tokens`,
+      );
     }
     providerServer = p.server ?? fromGit ?? "";
   } else {
@@ -238,16 +264,35 @@ export function validateDroneCi(input: unknown, issues: IssueCollector, base = "
   }
   const runner = spec.runner;
   if (runner.namespace === spec.namespace) {
-    issues.add(`${base}.runner.namespace`, runner.namespace, `is the server's namespace; runners need their own (Pod Security: only the runner namespace may run ${runner.kind === "docker" ? "privileged" : "build"} pods)`);
+    issues.add(
+      `${base}.runner.namespace`,
+      runner.namespace,
+      `is the server's namespace; runners need their own (Pod Security: only the runner namespace may run ${runner.kind === "docker" ? "privileged" : "build"} pods)`,
+    );
   }
-  if (runner.kind === "kube" && (runner.buildNamespace === spec.namespace || runner.buildNamespace === runner.namespace)) {
-    issues.add(`${base}.runner.buildNamespace`, runner.buildNamespace, "must differ from the server's and the runner's namespaces (build pods must not see their Secrets)");
+  if (
+    runner.kind === "kube" &&
+    (runner.buildNamespace === spec.namespace || runner.buildNamespace === runner.namespace)
+  ) {
+    issues.add(
+      `${base}.runner.buildNamespace`,
+      runner.buildNamespace,
+      "must differ from the server's and the runner's namespaces (build pods must not see their Secrets)",
+    );
   }
   if (git && git.namespace === spec.namespace) {
-    issues.add(`${base}.git.namespace`, git.namespace, "is the server's namespace; the git service runs in its own (its Pod Security level is baseline, the server's restricted)");
+    issues.add(
+      `${base}.git.namespace`,
+      git.namespace,
+      "is the server's namespace; the git service runs in its own (its Pod Security level is baseline, the server's restricted)",
+    );
   }
   if (spec.server.ingress?.tlsSecretName !== undefined && spec.server.proto === "http") {
-    issues.add(`${base}.server.proto`, "http", "contradicts server.ingress.tlsSecretName; set proto \"https\" so Drone's links and OAuth redirects use TLS");
+    issues.add(
+      `${base}.server.proto`,
+      "http",
+      'contradicts server.ingress.tlsSecretName; set proto "https" so Drone\'s links and OAuth redirects use TLS',
+    );
   }
   if (issues.issues.length > before) return undefined;
   return { spec, providerServer };

@@ -43,15 +43,23 @@ export function edgeXObjects(props: EdgeXStackProps): KubeObject[] {
     kind: "Namespace",
     metadata: {
       name: ns,
-      labels: { ...PART_OF, "pod-security.kubernetes.io/enforce": privileged ? "privileged" : "baseline", "pod-security.kubernetes.io/warn": "restricted" },
+      labels: {
+        ...PART_OF,
+        "pod-security.kubernetes.io/enforce": privileged ? "privileged" : "baseline",
+        "pod-security.kubernetes.io/warn": "restricted",
+      },
     },
   };
-  const workloads = props.spec.placement === "single-pod" ? singlePodObjects(props, selected) : perServiceObjects(props, selected);
+  const workloads =
+    props.spec.placement === "single-pod" ? singlePodObjects(props, selected) : perServiceObjects(props, selected);
   return [namespace, ...workloads, ...networkPolicies(props, selected)];
 }
 
 /** Per-arch groups: releases with `-arm64` image names need one workload per arch, multi-arch releases one. */
-function archGroups(props: EdgeXStackProps, selected: readonly EdgeXServiceData[]): { arch: "amd64" | "arm64"; selector: boolean }[] {
+function archGroups(
+  props: EdgeXStackProps,
+  selected: readonly EdgeXServiceData[],
+): { arch: "amd64" | "arm64"; selector: boolean }[] {
   const suffix = selected.some((s) => s.image.arch === "suffix");
   return suffix ? props.arches.map((arch) => ({ arch, selector: true })) : [{ arch: props.arches[0], selector: false }];
 }
@@ -62,7 +70,11 @@ function podSecurity(): Record<string, unknown> {
 
 function dataVolume(props: EdgeXStackProps, s: EdgeXServiceData): Record<string, unknown> {
   const p = props.persistence;
-  if (p.kind === "hostPath") return { name: dataVolumeName(s), hostPath: { path: `${p.path}/${props.spec.namespace}/${s.key}`, type: "DirectoryOrCreate" } };
+  if (p.kind === "hostPath")
+    return {
+      name: dataVolumeName(s),
+      hostPath: { path: `${p.path}/${props.spec.namespace}/${s.key}`, type: "DirectoryOrCreate" },
+    };
   if (p.kind === "pvc") return { name: dataVolumeName(s), persistentVolumeClaim: { claimName: dataVolumeName(s) } };
   return { name: dataVolumeName(s), emptyDir: {} };
 }
@@ -72,7 +84,10 @@ function scratchVolumes(s: EdgeXServiceData): Record<string, unknown>[] {
 }
 
 /** hostPath directories are created root-owned: hand them to the service's user first. */
-function volumePermissions(props: EdgeXStackProps, services: readonly EdgeXServiceData[]): Record<string, unknown> | undefined {
+function volumePermissions(
+  props: EdgeXStackProps,
+  services: readonly EdgeXServiceData[],
+): Record<string, unknown> | undefined {
   if (props.persistence.kind !== "hostPath") return undefined;
   const owned = services.filter((s) => s.dataDir && s.user);
   if (owned.length === 0) return undefined;
@@ -81,7 +96,13 @@ function volumePermissions(props: EdgeXStackProps, services: readonly EdgeXServi
     image: props.spec.helperImage,
     command: ["sh", "-c", owned.map((s) => `chown -R ${s.user!.uid}:${s.user!.gid} /data/${s.key}`).join(" && ")],
     resources: { requests: { cpu: "10m", memory: "8Mi" }, limits: { memory: "32Mi" } },
-    securityContext: { runAsUser: 0, runAsNonRoot: false, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"], add: ["CHOWN", "DAC_OVERRIDE", "FOWNER"] } },
+    securityContext: {
+      runAsUser: 0,
+      runAsNonRoot: false,
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ["ALL"], add: ["CHOWN", "DAC_OVERRIDE", "FOWNER"] },
+    },
     volumeMounts: owned.map((s) => ({ name: dataVolumeName(s), mountPath: `/data/${s.key}` })),
   };
 }
@@ -98,9 +119,11 @@ function singlePodObjects(props: EdgeXStackProps, selected: readonly EdgeXServic
   // once — the stage gates order the rest, as in compose. Otherwise: the stateful services start first as sidecars,
   // and a sidecar must not wait for a main container, so every dependency of a sidecar or job becomes one too.
   const sidecars = new Set(
-    gates ? [releaseOf(props).stageGate!.bootstrapper] : selected.filter((s) => !s.job && STATEFUL_ROLES.has(s.role)).map((s) => s.key),
+    gates
+      ? [releaseOf(props).stageGate!.bootstrapper]
+      : selected.filter((s) => !s.job && STATEFUL_ROLES.has(s.role)).map((s) => s.key),
   );
-  for (let changed = !gates; changed; ) {
+  for (let changed = !gates; changed;) {
     changed = false;
     for (const s of selected) {
       if (!(s.job || sidecars.has(s.key))) continue;
@@ -113,14 +136,26 @@ function singlePodObjects(props: EdgeXStackProps, selected: readonly EdgeXServic
     }
   }
   const hostNetwork = props.spec.network === "host";
-  const labels = { ...PART_OF, "app.kubernetes.io/name": "edgex", "app.kubernetes.io/instance": props.spec.namespace, "org.edgexfoundry.release": props.spec.release };
+  const labels = {
+    ...PART_OF,
+    "app.kubernetes.io/name": "edgex",
+    "app.kubernetes.io/instance": props.spec.namespace,
+    "org.edgexfoundry.release": props.spec.release,
+  };
   const perms = volumePermissions(props, selected);
   return archGroups(props, selected).map(({ arch, selector }) => {
     const container = (s: EdgeXServiceData) => {
-      const c = serviceContainer(props, s, arch, entries.has(s.key)) as Record<string, unknown> & { ports?: Record<string, unknown>[] };
+      const c = serviceContainer(props, s, arch, entries.has(s.key)) as Record<string, unknown> & {
+        ports?: Record<string, unknown>[];
+      };
       // one pod holds every service: port names must be unique across its containers (`http` is everyone's name)
-      if (c.ports) c.ports = c.ports.map((p) => ({ ...p, name: `${String(p.name).slice(0, 9)}-${String(p.containerPort)}`.slice(0, 15) }));
-      if (entries.has(s.key) && !hostNetwork && c.ports) c.ports = c.ports.map((p) => ({ ...p, hostPort: p.containerPort }));
+      if (c.ports)
+        c.ports = c.ports.map((p) => ({
+          ...p,
+          name: `${String(p.name).slice(0, 9)}-${String(p.containerPort)}`.slice(0, 15),
+        }));
+      if (entries.has(s.key) && !hostNetwork && c.ports)
+        c.ports = c.ports.map((p) => ({ ...p, hostPort: p.containerPort }));
       return c;
     };
     const init = selected
@@ -128,7 +163,11 @@ function singlePodObjects(props: EdgeXStackProps, selected: readonly EdgeXServic
       .map((s) => {
         const c = container(s);
         if (s.job) return c;
-        return { ...c, restartPolicy: "Always", ...(s.probe ? { startupProbe: { ...probeSpec(s.probe), periodSeconds: 2, failureThreshold: 150 } } : {}) };
+        return {
+          ...c,
+          restartPolicy: "Always",
+          ...(s.probe ? { startupProbe: { ...probeSpec(s.probe), periodSeconds: 2, failureThreshold: 150 } } : {}),
+        };
       });
     const main = selected.filter((s) => !(s.job && !gates) && !sidecars.has(s.key)).map(container);
     const name = selector ? `edgex-${arch}` : "edgex";
@@ -137,7 +176,13 @@ function singlePodObjects(props: EdgeXStackProps, selected: readonly EdgeXServic
       kind: "DaemonSet",
       metadata: { name, namespace: props.spec.namespace, labels },
       spec: {
-        selector: { matchLabels: { "app.kubernetes.io/name": "edgex", "app.kubernetes.io/instance": props.spec.namespace, ...(selector ? { "kubernetes.io/arch": arch } : {}) } },
+        selector: {
+          matchLabels: {
+            "app.kubernetes.io/name": "edgex",
+            "app.kubernetes.io/instance": props.spec.namespace,
+            ...(selector ? { "kubernetes.io/arch": arch } : {}),
+          },
+        },
         updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1 } },
         template: {
           metadata: { labels: { ...labels, ...(selector ? { "kubernetes.io/arch": arch } : {}) } },
@@ -156,7 +201,9 @@ function singlePodObjects(props: EdgeXStackProps, selected: readonly EdgeXServic
             volumes: [
               ...selected.flatMap(scratchVolumes),
               ...selected.filter((s) => s.dataDir).map((s) => dataVolume(props, s)),
-              ...(props.spec.security ? [{ name: SECRETS_VOLUME, emptyDir: { medium: "Memory", sizeLimit: "16Mi" } }] : []),
+              ...(props.spec.security
+                ? [{ name: SECRETS_VOLUME, emptyDir: { medium: "Memory", sizeLimit: "16Mi" } }]
+                : []),
               ...(gates ? [{ name: INIT_VOLUME, emptyDir: {} }] : []),
               ...sharedVolumes(props, selected).map((n) => ({ name: sharedVolumeName(n), emptyDir: {} })),
             ],
@@ -180,21 +227,40 @@ function perServiceObjects(props: EdgeXStackProps, selected: readonly EdgeXServi
       metadata: { name: SECRETS_VOLUME, namespace: ns, labels: PART_OF },
       // explicit: the StorageClass named in secretsVolume must offer ReadWriteMany; it holds the tokens, and with
       // stage gates the bootstrapper's scripts (edgex-init) and the volumes compose shares between services
-      spec: { accessModes: ["ReadWriteMany"], storageClassName: props.spec.secretsVolume.storageClassName, resources: { requests: { storage: props.spec.secretsVolume.size } } },
+      spec: {
+        accessModes: ["ReadWriteMany"],
+        storageClassName: props.spec.secretsVolume.storageClassName,
+        resources: { requests: { storage: props.spec.secretsVolume.size } },
+      },
     });
   }
   for (const s of selected) {
     const name = serviceName(s.key);
-    const labels = { ...PART_OF, [SERVICE_LABEL]: name, "app.kubernetes.io/name": name, "app.kubernetes.io/instance": ns };
+    const labels = {
+      ...PART_OF,
+      [SERVICE_LABEL]: name,
+      "app.kubernetes.io/name": name,
+      "app.kubernetes.io/instance": ns,
+    };
     // gated: the wrappers wait on the bootstrapper's stage gates instead
     const waits = (gated(props) ? [] : dependenciesOf(s, selected))
       .filter((d) => d.ports.length > 0)
       .map((d) => ({
         name: `wait-${d.key}`.slice(0, 63),
         image: props.spec.helperImage,
-        command: ["sh", "-c", `until nc -z ${serviceName(d.key)} ${d.ports[0].port}; do echo waiting for ${serviceName(d.key)}; sleep 2; done`],
+        command: [
+          "sh",
+          "-c",
+          `until nc -z ${serviceName(d.key)} ${d.ports[0].port}; do echo waiting for ${serviceName(d.key)}; sleep 2; done`,
+        ],
         resources: { requests: { cpu: "5m", memory: "8Mi" }, limits: { memory: "16Mi" } },
-        securityContext: { runAsNonRoot: true, runAsUser: 65534, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+        securityContext: {
+          runAsNonRoot: true,
+          runAsUser: 65534,
+          allowPrivilegeEscalation: false,
+          readOnlyRootFilesystem: true,
+          capabilities: { drop: ["ALL"] },
+        },
       }));
     const volumes = [
       ...scratchVolumes(s),
@@ -206,7 +272,11 @@ function perServiceObjects(props: EdgeXStackProps, selected: readonly EdgeXServi
         apiVersion: "v1",
         kind: "PersistentVolumeClaim",
         metadata: { name: dataVolumeName(s), namespace: ns, labels },
-        spec: { accessModes: ["ReadWriteOnce"], storageClassName: props.persistence.storageClassName, resources: { requests: { storage: props.persistence.size } } },
+        spec: {
+          accessModes: ["ReadWriteOnce"],
+          storageClassName: props.persistence.storageClassName,
+          resources: { requests: { storage: props.persistence.size } },
+        },
       });
     }
     const podSpec = {
@@ -224,7 +294,10 @@ function perServiceObjects(props: EdgeXStackProps, selected: readonly EdgeXServi
         apiVersion: "batch/v1",
         kind: "Job",
         metadata: { name, namespace: ns, labels },
-        spec: { backoffLimit: 20, template: { metadata: { labels }, spec: { ...podSpec, restartPolicy: "OnFailure" } } },
+        spec: {
+          backoffLimit: 20,
+          template: { metadata: { labels }, spec: { ...podSpec, restartPolicy: "OnFailure" } },
+        },
       });
       continue;
     }
@@ -249,7 +322,12 @@ function perServiceObjects(props: EdgeXStackProps, selected: readonly EdgeXServi
         spec: {
           type: entry ? (props.spec.security ? props.spec.gateway.serviceType : "NodePort") : "ClusterIP",
           selector: { [SERVICE_LABEL]: name },
-          ports: s.ports.map((p) => ({ name: p.name.slice(0, 15), port: p.port, targetPort: p.port, protocol: p.protocol ?? "TCP" })),
+          ports: s.ports.map((p) => ({
+            name: p.name.slice(0, 15),
+            port: p.port,
+            targetPort: p.port,
+            protocol: p.protocol ?? "TCP",
+          })),
         },
       });
     }
@@ -288,7 +366,12 @@ export function networkPolicies(props: EdgeXStackProps, selected: readonly EdgeX
       spec: {
         podSelector: { matchLabels: { "app.kubernetes.io/name": "edgex" } },
         policyTypes: ["Ingress"],
-        ingress: [{ from, ports: entries.flatMap((s) => s.ports.map((p) => ({ port: p.port, protocol: p.protocol ?? "TCP" }))) }],
+        ingress: [
+          {
+            from,
+            ports: entries.flatMap((s) => s.ports.map((p) => ({ port: p.port, protocol: p.protocol ?? "TCP" }))),
+          },
+        ],
       },
     });
   }
@@ -312,7 +395,10 @@ export function networkPolicies(props: EdgeXStackProps, selected: readonly EdgeX
 /** Where the stack is reached from outside: `<node>:<port>` per entry service. */
 export function entryPoints(props: EdgeXStackProps): { service: string; ports: number[] }[] {
   const selected = selectedServices(props);
-  return entryServices(props, selected).map((s) => ({ service: serviceName(s.key), ports: s.ports.map((p) => p.port) }));
+  return entryServices(props, selected).map((s) => ({
+    service: serviceName(s.key),
+    ports: s.ports.map((p) => p.port),
+  }));
 }
 
 export { releaseOf };

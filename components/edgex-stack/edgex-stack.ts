@@ -39,7 +39,9 @@ export class EdgeXStack extends pulumi.ComponentResource {
 
     this.namespace = pulumi.output(this.props.spec.namespace);
     this.entryPoints = pulumi.output(entryPoints(this.props));
-    this.workloads = pulumi.output(objects.filter((o) => o.kind === "DaemonSet" || o.kind === "Deployment").map((o) => o.metadata.name));
+    this.workloads = pulumi.output(
+      objects.filter((o) => o.kind === "DaemonSet" || o.kind === "Deployment").map((o) => o.metadata.name),
+    );
     this.registerOutputs({ namespace: this.namespace, entryPoints: this.entryPoints, workloads: this.workloads });
   }
 }

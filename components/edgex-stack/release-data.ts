@@ -27,7 +27,15 @@ export type EdgeXRole =
   | "ui";
 
 /** Services a user can switch on or off. Core services, registry, database and (with security) the secret store and gateway are always on. */
-export const OPTIONAL_SERVICES = ["support-notifications", "support-scheduler", "rules-engine", "device-virtual", "device-rest", "device-mqtt", "ui"] as const;
+export const OPTIONAL_SERVICES = [
+  "support-notifications",
+  "support-scheduler",
+  "rules-engine",
+  "device-virtual",
+  "device-rest",
+  "device-mqtt",
+  "ui",
+] as const;
 export type OptionalService = (typeof OPTIONAL_SERVICES)[number];
 
 /** How an image is named per arch: `suffix` appends `-arm64` to the repository on arm64 (Hanoi, Napa); `multi` is one multi-arch tag. */
@@ -153,7 +161,11 @@ const go = (
 });
 
 // ---------------------------------------------------------------------------------------------- Hanoi 1.3
-const hanoiImage = (svc: string, tag = "1.3.1"): EdgeXImage => ({ repository: `edgexfoundry/docker-${svc}`, tag, arch: "suffix" });
+const hanoiImage = (svc: string, tag = "1.3.1"): EdgeXImage => ({
+  repository: `edgexfoundry/docker-${svc}`,
+  tag,
+  arch: "suffix",
+});
 const hanoiCommon = (ctx: EnvContext, self: string, secure: boolean): Record<string, string> => ({
   EDGEX_SECURITY_SECRET_STORE: String(secure),
   REGISTRY_HOST: ctx.host("consul"),
@@ -168,11 +180,26 @@ const hanoiCommon = (ctx: EnvContext, self: string, secure: boolean): Record<str
   SERVICE_HOST: ctx.host(self),
   SERVICE_SERVERBINDADDR: ctx.bind,
   ...(secure
-    ? { SECRETSTORE_HOST: ctx.host("vault"), SECRETSTORE_ROOTCACERTPATH: "", SECRETSTORE_TOKENFILE: `/tmp/edgex/secrets/edgex-${self}/secrets-token.json` }
+    ? {
+        SECRETSTORE_HOST: ctx.host("vault"),
+        SECRETSTORE_ROOTCACERTPATH: "",
+        SECRETSTORE_TOKENFILE: `/tmp/edgex/secrets/edgex-${self}/secrets-token.json`,
+      }
     : {}),
 });
-const hanoiGo = (key: string, role: EdgeXRole, svc: string, port: number, after: readonly string[], extra: (ctx: EnvContext) => Record<string, string> = () => ({}), rest: Partial<EdgeXServiceData> = {}) =>
-  go(key, role, hanoiImage(svc), port, after, (ctx) => ({ ...hanoiCommon(ctx, key, ctx.secure), ...extra(ctx) }), { probe: { kind: "http", path: "/api/v1/ping", port }, ...rest });
+const hanoiGo = (
+  key: string,
+  role: EdgeXRole,
+  svc: string,
+  port: number,
+  after: readonly string[],
+  extra: (ctx: EnvContext) => Record<string, string> = () => ({}),
+  rest: Partial<EdgeXServiceData> = {},
+) =>
+  go(key, role, hanoiImage(svc), port, after, (ctx) => ({ ...hanoiCommon(ctx, key, ctx.secure), ...extra(ctx) }), {
+    probe: { kind: "http", path: "/api/v1/ping", port },
+    ...rest,
+  });
 
 const HANOI: EdgeXReleaseData = {
   name: "hanoi",
@@ -198,7 +225,11 @@ const HANOI: EdgeXReleaseData = {
         VAULT_CONFIG_DIR: "/vault/config",
         VAULT_UI: "true",
         SKIP_SETCAP: "true",
-        VAULT_LOCAL_CONFIG: JSON.stringify({ listener: { tcp: { address: `${ctx.bind}:8200`, tls_disable: "1" } }, storage: { file: { path: "/vault/file" } }, disable_mlock: true }),
+        VAULT_LOCAL_CONFIG: JSON.stringify({
+          listener: { tcp: { address: `${ctx.bind}:8200`, tls_disable: "1" } },
+          storage: { file: { path: "/vault/file" } },
+          disable_mlock: true,
+        }),
       }),
       args: () => ["server"],
       probe: { kind: "tcp", port: 8200 },
@@ -209,18 +240,31 @@ const HANOI: EdgeXReleaseData = {
       dataDir: "/vault/file",
       secrets: "none",
     },
-    hanoiGo("secretstore-setup", "secretstore-setup", "security-secretstore-setup-go", 0, ["vault"], (ctx) => ({
-      SECRETSTORE_SETUP_DONE_FLAG: "/tmp/edgex/secrets/edgex-consul/.secretstore-setup-done",
-      SECRETSTORE_HOST: ctx.host("vault"),
-      ADD_SECRETSTORE_TOKENS: "edgex-core-data,edgex-core-metadata,edgex-core-command,edgex-support-notifications,edgex-support-scheduler,app-service-rules,edgex-device-virtual,edgex-device-rest,edgex-device-mqtt,edgex-security-bootstrap-redis,edgex-security-proxy-setup",
-    }), { security: "secure", ports: [], probe: undefined, job: true, writable: ["/vault/config"], secrets: "all" }),
+    hanoiGo(
+      "secretstore-setup",
+      "secretstore-setup",
+      "security-secretstore-setup-go",
+      0,
+      ["vault"],
+      (ctx) => ({
+        SECRETSTORE_SETUP_DONE_FLAG: "/tmp/edgex/secrets/edgex-consul/.secretstore-setup-done",
+        SECRETSTORE_HOST: ctx.host("vault"),
+        ADD_SECRETSTORE_TOKENS:
+          "edgex-core-data,edgex-core-metadata,edgex-core-command,edgex-support-notifications,edgex-support-scheduler,app-service-rules,edgex-device-virtual,edgex-device-rest,edgex-device-mqtt,edgex-security-bootstrap-redis,edgex-security-proxy-setup",
+      }),
+      { security: "secure", ports: [], probe: undefined, job: true, writable: ["/vault/config"], secrets: "all" },
+    ),
     {
       key: "consul",
       role: "registry",
       image: hanoiImage("edgex-consul", "1.3.0"),
       ports: [{ name: "http", port: 8500 }],
       security: "always",
-      env: (ctx) => ({ EDGEX_DB: "redis", EDGEX_SECURE: String(ctx.secure), SECRETSTORE_SETUP_DONE_FLAG: "/tmp/edgex/secrets/edgex-consul/.secretstore-setup-done" }),
+      env: (ctx) => ({
+        EDGEX_DB: "redis",
+        EDGEX_SECURE: String(ctx.secure),
+        SECRETSTORE_SETUP_DONE_FLAG: "/tmp/edgex/secrets/edgex-consul/.secretstore-setup-done",
+      }),
       args: (ctx) => ["agent", "-ui", "-bootstrap", "-server", `-client=${ctx.bind}`, "-data-dir=/consul/data"],
       probe: { kind: "http", path: "/v1/status/leader", port: 8500 },
       after: ["secretstore-setup"],
@@ -242,25 +286,57 @@ const HANOI: EdgeXReleaseData = {
       dataDir: "/data",
       secrets: "none",
     },
-    hanoiGo("bootstrap-redis", "database-setup", "security-bootstrap-redis-go", 0, ["redis", "vault"], (ctx) => ({ SECRETSTORE_TOKENFILE: "/tmp/edgex/secrets/edgex-security-bootstrap-redis/secrets-token.json", DATABASES_PRIMARY_HOST: ctx.host("redis") }), {
-      security: "secure",
-      ports: [],
-      probe: undefined,
-      job: true,
-      secrets: { dir: "edgex-security-bootstrap-redis" },
-    }),
-    hanoiGo("core-metadata", "core", "core-metadata-go", 48081, ["consul", "redis"], () => ({ NOTIFICATIONS_SENDER: "edgex-core-metadata" })),
-    { ...hanoiGo("core-data", "core", "core-data-go", 48080, ["consul", "redis", "core-metadata"]), ports: [{ name: "http", port: 48080 }, { name: "zmq", port: 5563 }] },
+    hanoiGo(
+      "bootstrap-redis",
+      "database-setup",
+      "security-bootstrap-redis-go",
+      0,
+      ["redis", "vault"],
+      (ctx) => ({
+        SECRETSTORE_TOKENFILE: "/tmp/edgex/secrets/edgex-security-bootstrap-redis/secrets-token.json",
+        DATABASES_PRIMARY_HOST: ctx.host("redis"),
+      }),
+      {
+        security: "secure",
+        ports: [],
+        probe: undefined,
+        job: true,
+        secrets: { dir: "edgex-security-bootstrap-redis" },
+      },
+    ),
+    hanoiGo("core-metadata", "core", "core-metadata-go", 48081, ["consul", "redis"], () => ({
+      NOTIFICATIONS_SENDER: "edgex-core-metadata",
+    })),
+    {
+      ...hanoiGo("core-data", "core", "core-data-go", 48080, ["consul", "redis", "core-metadata"]),
+      ports: [
+        { name: "http", port: 48080 },
+        { name: "zmq", port: 5563 },
+      ],
+    },
     hanoiGo("core-command", "core", "core-command-go", 48082, ["consul", "redis", "core-metadata"]),
-    hanoiGo("support-notifications", "support", "support-notifications-go", 48060, ["consul", "redis"], undefined, { optional: "support-notifications" }),
-    hanoiGo("support-scheduler", "support", "support-scheduler-go", 48085, ["consul", "redis"], () => ({ INTERVALACTIONS_SCRUBPUSHED_HOST: "localhost", INTERVALACTIONS_SCRUBAGED_HOST: "localhost" }), {
-      optional: "support-scheduler",
+    hanoiGo("support-notifications", "support", "support-notifications-go", 48060, ["consul", "redis"], undefined, {
+      optional: "support-notifications",
     }),
+    hanoiGo(
+      "support-scheduler",
+      "support",
+      "support-scheduler-go",
+      48085,
+      ["consul", "redis"],
+      () => ({ INTERVALACTIONS_SCRUBPUSHED_HOST: "localhost", INTERVALACTIONS_SCRUBAGED_HOST: "localhost" }),
+      {
+        optional: "support-scheduler",
+      },
+    ),
     {
       key: "kuiper",
       role: "rules-engine",
       image: { repository: "emqx/kuiper", tag: "1.1.1-alpine", arch: "multi" },
-      ports: [{ name: "http", port: 48075 }, { name: "rest", port: 20498 }],
+      ports: [
+        { name: "http", port: 48075 },
+        { name: "rest", port: 20498 },
+      ],
       security: "always",
       optional: "rules-engine",
       env: (ctx) => ({
@@ -278,19 +354,39 @@ const HANOI: EdgeXReleaseData = {
       readOnlyRootFilesystem: false,
       secrets: "none",
     },
-    hanoiGo("app-service-rules", "rules-app", "app-service-configurable", 48100, ["consul", "core-data"], (ctx) => ({
-      EDGEX_PROFILE: "rules-engine",
-      BINDING_PUBLISHTOPIC: "events",
-      MESSAGEBUS_PUBLISHHOST_HOST: ctx.bind === "127.0.0.1" ? "127.0.0.1" : "*",
-      MESSAGEBUS_SUBSCRIBEHOST_HOST: ctx.host("core-data"),
-      SERVICE_PORT: "48100",
-    }), { optional: "rules-engine" }),
-    hanoiGo("device-virtual", "device", "device-virtual-go", 49990, ["core-data", "core-metadata"], undefined, { optional: "device-virtual" }),
-    hanoiGo("device-rest", "device", "device-rest-go", 49986, ["core-data", "core-metadata"], undefined, { optional: "device-rest" }),
-    hanoiGo("device-mqtt", "device", "device-mqtt-go", 49982, ["core-data", "core-metadata", "mqtt-broker"], (ctx) => ({
-      DRIVER_INCOMINGHOST: ctx.host("mqtt-broker"),
-      DRIVER_RESPONSEHOST: ctx.host("mqtt-broker"),
-    }), { optional: "device-mqtt" }),
+    hanoiGo(
+      "app-service-rules",
+      "rules-app",
+      "app-service-configurable",
+      48100,
+      ["consul", "core-data"],
+      (ctx) => ({
+        EDGEX_PROFILE: "rules-engine",
+        BINDING_PUBLISHTOPIC: "events",
+        MESSAGEBUS_PUBLISHHOST_HOST: ctx.bind === "127.0.0.1" ? "127.0.0.1" : "*",
+        MESSAGEBUS_SUBSCRIBEHOST_HOST: ctx.host("core-data"),
+        SERVICE_PORT: "48100",
+      }),
+      { optional: "rules-engine" },
+    ),
+    hanoiGo("device-virtual", "device", "device-virtual-go", 49990, ["core-data", "core-metadata"], undefined, {
+      optional: "device-virtual",
+    }),
+    hanoiGo("device-rest", "device", "device-rest-go", 49986, ["core-data", "core-metadata"], undefined, {
+      optional: "device-rest",
+    }),
+    hanoiGo(
+      "device-mqtt",
+      "device",
+      "device-mqtt-go",
+      49982,
+      ["core-data", "core-metadata", "mqtt-broker"],
+      (ctx) => ({
+        DRIVER_INCOMINGHOST: ctx.host("mqtt-broker"),
+        DRIVER_RESPONSEHOST: ctx.host("mqtt-broker"),
+      }),
+      { optional: "device-mqtt" },
+    ),
     {
       key: "mqtt-broker",
       role: "broker",
@@ -312,7 +408,12 @@ const HANOI: EdgeXReleaseData = {
       image: { repository: "postgres", tag: "12.3-alpine", arch: "multi" },
       ports: [{ name: "postgres", port: 5432 }],
       security: "secure",
-      env: () => ({ POSTGRES_DB: "kong", POSTGRES_USER: "kong", POSTGRES_PASSWORD_FILE: "/tmp/edgex/secrets/edgex-kong/postgres-password", PGDATA: "/var/lib/postgresql/data/pgdata" }),
+      env: () => ({
+        POSTGRES_DB: "kong",
+        POSTGRES_USER: "kong",
+        POSTGRES_PASSWORD_FILE: "/tmp/edgex/secrets/edgex-kong/postgres-password",
+        PGDATA: "/var/lib/postgresql/data/pgdata",
+      }),
       args: (ctx) => ["-c", `listen_addresses=${ctx.bind === "127.0.0.1" ? "localhost" : "*"}`],
       probe: { kind: "tcp", port: 5432 },
       after: ["secretstore-setup"],
@@ -326,7 +427,10 @@ const HANOI: EdgeXReleaseData = {
       key: "kong",
       role: "gateway",
       image: { repository: "kong", tag: "2.0.5", arch: "multi" },
-      ports: [{ name: "proxy", port: 8000 }, { name: "proxy-tls", port: 8443 }],
+      ports: [
+        { name: "proxy", port: 8000 },
+        { name: "proxy-tls", port: 8443 },
+      ],
       security: "secure",
       env: (ctx) => ({
         KONG_DATABASE: "postgres",
@@ -338,7 +442,11 @@ const HANOI: EdgeXReleaseData = {
         KONG_ADMIN_ERROR_LOG: "/dev/stderr",
         KONG_ADMIN_LISTEN: "127.0.0.1:8001, 127.0.0.1:8444 ssl",
       }),
-      command: ["/bin/sh", "-c", "kong migrations bootstrap --vv || kong migrations up --vv; exec /docker-entrypoint.sh kong docker-start"],
+      command: [
+        "/bin/sh",
+        "-c",
+        "kong migrations bootstrap --vv || kong migrations up --vv; exec /docker-entrypoint.sh kong docker-start",
+      ],
       probe: { kind: "tcp", port: 8000 },
       after: ["kong-db"],
       user: { uid: 1000, gid: 1000 },
@@ -346,11 +454,19 @@ const HANOI: EdgeXReleaseData = {
       writable: ["/tmp"],
       secrets: { dir: "edgex-kong" },
     },
-    hanoiGo("proxy-setup", "gateway-setup", "security-proxy-setup-go", 0, ["kong", "vault"], (ctx) => ({
-      KONGURL_SERVER: ctx.host("kong"),
-      SECRETSERVICE_SERVER: ctx.host("vault"),
-      SECRETSERVICE_TOKENPATH: "/tmp/edgex/secrets/edgex-security-proxy-setup/secrets-token.json",
-    }), { security: "secure", ports: [], probe: undefined, job: true, secrets: { dir: "edgex-security-proxy-setup" } }),
+    hanoiGo(
+      "proxy-setup",
+      "gateway-setup",
+      "security-proxy-setup-go",
+      0,
+      ["kong", "vault"],
+      (ctx) => ({
+        KONGURL_SERVER: ctx.host("kong"),
+        SECRETSERVICE_SERVER: ctx.host("vault"),
+        SECRETSERVICE_TOKENPATH: "/tmp/edgex/secrets/edgex-security-proxy-setup/secrets-token.json",
+      }),
+      { security: "secure", ports: [], probe: undefined, job: true, secrets: { dir: "edgex-security-proxy-setup" } },
+    ),
     {
       key: "ui",
       role: "ui",
@@ -387,12 +503,37 @@ interface V3Options {
   readonly secretStoreEnv: "VAULT" | "BAO";
   /** Its wrapper in /edgex-init. */
   readonly secretStoreWrapper: string;
-  readonly ports: Readonly<Record<"coreData" | "metadata" | "command" | "notifications" | "scheduler" | "ekuiper" | "rules" | "virtual" | "rest" | "mqtt" | "proxyAuth", number>>;
+  readonly ports: Readonly<
+    Record<
+      | "coreData"
+      | "metadata"
+      | "command"
+      | "notifications"
+      | "scheduler"
+      | "ekuiper"
+      | "rules"
+      | "virtual"
+      | "rest"
+      | "mqtt"
+      | "proxyAuth",
+      number
+    >
+  >;
 }
 
-const v3Image = (o: V3Options, svc: string): EdgeXImage => ({ repository: `edgexfoundry/${svc}`, tag: o.tag, arch: o.arch });
+const v3Image = (o: V3Options, svc: string): EdgeXImage => ({
+  repository: `edgexfoundry/${svc}`,
+  tag: o.tag,
+  arch: o.arch,
+});
 const READY_TO_RUN = ["/edgex-init/ready_to_run_wait_install.sh"];
-const BOOTSTRAPPER_PORTS = { start: 54321, tokens: 54322, registry: 54324, proxySetup: 54325, readyToRun: 54329 } as const;
+const BOOTSTRAPPER_PORTS = {
+  start: 54321,
+  tokens: 54322,
+  registry: 54324,
+  proxySetup: 54325,
+  readyToRun: 54329,
+} as const;
 
 function v3StageGate(o: V3Options): StageGate {
   const registryKey = o.registry === "consul" ? "consul" : "core-keeper";
@@ -427,18 +568,24 @@ function v3StageGate(o: V3Options): StageGate {
   };
 }
 
-function v3Services(o: V3Options, thirdParty: {
-  readonly secretStore: EdgeXImage;
-  readonly registry: EdgeXImage;
-  readonly database: EdgeXImage;
-  readonly broker: EdgeXImage;
-  readonly ekuiper: EdgeXImage;
-  readonly nginx: EdgeXImage;
-  readonly ui: EdgeXImage;
-}): EdgeXServiceData[] {
+function v3Services(
+  o: V3Options,
+  thirdParty: {
+    readonly secretStore: EdgeXImage;
+    readonly registry: EdgeXImage;
+    readonly database: EdgeXImage;
+    readonly broker: EdgeXImage;
+    readonly ekuiper: EdgeXImage;
+    readonly nginx: EdgeXImage;
+    readonly ui: EdgeXImage;
+  },
+): EdgeXServiceData[] {
   const registryKey = o.registry === "consul" ? "consul" : "core-keeper";
   const dbKey = o.database === "redis" ? "redis" : "postgres";
-  const provider = (ctx: EnvContext) => (o.registry === "consul" ? `consul.http://${ctx.host("consul")}:8500` : `keeper.http://${ctx.host("core-keeper")}:59890`);
+  const provider = (ctx: EnvContext) =>
+    o.registry === "consul"
+      ? `consul.http://${ctx.host("consul")}:8500`
+      : `keeper.http://${ctx.host("core-keeper")}:59890`;
   const common = (ctx: EnvContext, self: string): Record<string, string> => ({
     EDGEX_SECURITY_SECRET_STORE: String(ctx.secure),
     EDGEX_CONFIG_PROVIDER: provider(ctx),
@@ -446,7 +593,12 @@ function v3Services(o: V3Options, thirdParty: {
     REGISTRY_HOST: ctx.host(registryKey),
     SERVICE_HOST: ctx.host(self),
     SERVICE_SERVERBINDADDR: ctx.bind,
-    ...(ctx.secure ? { SECRETSTORE_HOST: ctx.host(o.secretStoreKey), CLIENTS_SECURITY_SECRETSTORE_SETUP_HOST: ctx.host("security-secretstore-setup") } : {}),
+    ...(ctx.secure
+      ? {
+          SECRETSTORE_HOST: ctx.host(o.secretStoreKey),
+          CLIENTS_SECURITY_SECRETSTORE_SETUP_HOST: ctx.host("security-secretstore-setup"),
+        }
+      : {}),
   });
   // EdgeX Go services: the binary is /<name>; secured, it starts through ready_to_run_wait_install.sh
   const svc = (
@@ -536,27 +688,35 @@ function v3Services(o: V3Options, thirdParty: {
       writable: [`${ssDir}/config`, `${ssDir}/logs`],
       dataDir: `${ssDir}/file`,
     },
-    svc("security-secretstore-setup", "secretstore-setup", "security-secretstore-setup", 0, [o.secretStoreKey], (ctx) => ({
-      SECUREMESSAGEBUS_TYPE: o.busType === "mqtt" ? "mqtt" : "redis",
-      EDGEX_USER: "2002",
-      EDGEX_GROUP: "2001",
-      EDGEX_ADD_SECRETSTORE_TOKENS: "",
-      EDGEX_ADD_KNOWN_SECRETS:
-        o.database === "postgres"
-          ? "postgres[app-rules-engine],message-bus[app-rules-engine],message-bus[device-rest],message-bus[device-virtual]"
-          : "redisdb[app-rules-engine],redisdb[device-rest],message-bus[device-rest],redisdb[device-virtual],message-bus[device-virtual]",
-      SECRETSTORE_HOST: ctx.host(o.secretStoreKey),
-    }), {
-      ports: [],
-      probe: undefined,
-      // long-running in compose (restart: always): a container, not a run-once step
-      gate: undefined,
-      secureRoot: true,
-      secrets: "all",
-      security: "secure",
-      writable: ["/run", ssDir],
-      shared: [{ name: "secret-store-config", path: `${ssDir}/config` }],
-    }),
+    svc(
+      "security-secretstore-setup",
+      "secretstore-setup",
+      "security-secretstore-setup",
+      0,
+      [o.secretStoreKey],
+      (ctx) => ({
+        SECUREMESSAGEBUS_TYPE: o.busType === "mqtt" ? "mqtt" : "redis",
+        EDGEX_USER: "2002",
+        EDGEX_GROUP: "2001",
+        EDGEX_ADD_SECRETSTORE_TOKENS: "",
+        EDGEX_ADD_KNOWN_SECRETS:
+          o.database === "postgres"
+            ? "postgres[app-rules-engine],message-bus[app-rules-engine],message-bus[device-rest],message-bus[device-virtual]"
+            : "redisdb[app-rules-engine],redisdb[device-rest],message-bus[device-rest],redisdb[device-virtual],message-bus[device-virtual]",
+        SECRETSTORE_HOST: ctx.host(o.secretStoreKey),
+      }),
+      {
+        ports: [],
+        probe: undefined,
+        // long-running in compose (restart: always): a container, not a run-once step
+        gate: undefined,
+        secureRoot: true,
+        secrets: "all",
+        security: "secure",
+        writable: ["/run", ssDir],
+        shared: [{ name: "secret-store-config", path: `${ssDir}/config` }],
+      },
+    ),
     o.registry === "consul"
       ? {
           key: "consul",
@@ -564,9 +724,13 @@ function v3Services(o: V3Options, thirdParty: {
           image: thirdParty.registry,
           ports: [{ name: "http", port: 8500 }],
           security: "always",
-          env: (ctx): Record<string, string> => (ctx.secure ? { EDGEX_ADD_REGISTRY_ACL_ROLES: "", EDGEX_USER: "2002", EDGEX_GROUP: "2001" } : {}),
+          env: (ctx): Record<string, string> =>
+            ctx.secure ? { EDGEX_ADD_REGISTRY_ACL_ROLES: "", EDGEX_USER: "2002", EDGEX_GROUP: "2001" } : {},
           args: (ctx) => ["agent", "-ui", "-bootstrap", "-server", `-client=${ctx.bind}`, "-data-dir=/consul/data"],
-          gate: { entrypoint: ["/edgex-init/consul_wait_install.sh"], command: ["agent", "-ui", "-bootstrap", "-server", "-client", "0.0.0.0"] },
+          gate: {
+            entrypoint: ["/edgex-init/consul_wait_install.sh"],
+            command: ["agent", "-ui", "-bootstrap", "-server", "-client", "0.0.0.0"],
+          },
           probe: { kind: "http", path: "/v1/status/leader", port: 8500 },
           after: [],
           readOnlyRootFilesystem: false,
@@ -575,16 +739,24 @@ function v3Services(o: V3Options, thirdParty: {
           writable: ["/consul/config"],
           dataDir: "/consul/data",
         }
-      : svc("core-keeper", "registry", "core-keeper", 59890, [dbKey], (ctx) => ({
-          EDGEX_USE_REGISTRY: "false",
-          EDGEX_CONFIG_PROVIDER: "none",
-          DATABASE_HOST: ctx.host(dbKey),
-          MESSAGEBUS_HOST: ctx.host(o.busHost),
-          MESSAGEBUS_PORT: "1883",
-          MESSAGEBUS_PROTOCOL: "tcp",
-          MESSAGEBUS_TYPE: o.busType,
-          ...(ctx.secure ? { MESSAGEBUS_AUTHMODE: "usernamepassword", MESSAGEBUS_SECRETNAME: "message-bus" } : {}),
-        }), { gate: undefined }),
+      : svc(
+          "core-keeper",
+          "registry",
+          "core-keeper",
+          59890,
+          [dbKey],
+          (ctx) => ({
+            EDGEX_USE_REGISTRY: "false",
+            EDGEX_CONFIG_PROVIDER: "none",
+            DATABASE_HOST: ctx.host(dbKey),
+            MESSAGEBUS_HOST: ctx.host(o.busHost),
+            MESSAGEBUS_PORT: "1883",
+            MESSAGEBUS_PROTOCOL: "tcp",
+            MESSAGEBUS_TYPE: o.busType,
+            ...(ctx.secure ? { MESSAGEBUS_AUTHMODE: "usernamepassword", MESSAGEBUS_SECRETNAME: "message-bus" } : {}),
+          }),
+          { gate: undefined },
+        ),
     o.database === "redis"
       ? {
           key: "redis",
@@ -592,9 +764,13 @@ function v3Services(o: V3Options, thirdParty: {
           image: thirdParty.database,
           ports: [{ name: "redis", port: 6379 }],
           security: "always",
-          env: (ctx): Record<string, string> => (ctx.secure ? { DATABASECONFIG_NAME: "redis.conf", DATABASECONFIG_PATH: "/run/redis/conf" } : {}),
+          env: (ctx): Record<string, string> =>
+            ctx.secure ? { DATABASECONFIG_NAME: "redis.conf", DATABASECONFIG_PATH: "/run/redis/conf" } : {},
           args: (ctx) => ["redis-server", "--bind", ctx.bind, "--dir", "/data", "--protected-mode", "no"],
-          gate: { entrypoint: ["/edgex-init/redis_wait_install.sh"], command: ["/usr/local/bin/docker-entrypoint.sh", "/run/redis/conf/redis.conf"] },
+          gate: {
+            entrypoint: ["/edgex-init/redis_wait_install.sh"],
+            command: ["/usr/local/bin/docker-entrypoint.sh", "/run/redis/conf/redis.conf"],
+          },
           probe: { kind: "tcp", port: 6379 },
           after: [],
           user: { uid: 999, gid: 1000 },
@@ -639,12 +815,23 @@ function v3Services(o: V3Options, thirdParty: {
       ...(o.busType === "mqtt" ? {} : { optional: "device-mqtt" as const }),
       env: (ctx): Record<string, string> =>
         ctx.secure && o.busType === "mqtt"
-          ? { BROKER_TYPE: "mosquitto", CONF_DIR: "/edgex-init/bootstrap-mosquitto/res", ENTRYPOINT: "/docker-entrypoint.sh /usr/sbin/mosquitto -c /mosquitto/config/mosquitto.conf" }
+          ? {
+              BROKER_TYPE: "mosquitto",
+              CONF_DIR: "/edgex-init/bootstrap-mosquitto/res",
+              ENTRYPOINT: "/docker-entrypoint.sh /usr/sbin/mosquitto -c /mosquitto/config/mosquitto.conf",
+            }
           : {},
       command: ["/usr/sbin/mosquitto", "-c", "/mosquitto-no-auth.conf"],
       // only the MQTT message bus is secured (credentials from the secret store)
       ...(o.busType === "mqtt"
-        ? { gate: { entrypoint: ["/edgex-init/messagebus_wait_install.sh"], command: ["/usr/sbin/mosquitto", "-c", "/mosquitto/config/mosquitto.conf"] }, secureRoot: true, secrets: { dir: "security-bootstrapper-messagebus" } }
+        ? {
+            gate: {
+              entrypoint: ["/edgex-init/messagebus_wait_install.sh"],
+              command: ["/usr/sbin/mosquitto", "-c", "/mosquitto/config/mosquitto.conf"],
+            },
+            secureRoot: true,
+            secrets: { dir: "security-bootstrapper-messagebus" },
+          }
         : { secrets: "none" as const }),
       probe: { kind: "tcp", port: 1883 },
       after: [],
@@ -654,27 +841,44 @@ function v3Services(o: V3Options, thirdParty: {
       dataDir: "/mosquitto/data",
     },
     {
-      ...svc("core-common-config-bootstrapper", "config-bootstrap", "core-common-config-bootstrapper", 0, [registryKey], (ctx) => ({
-        ALL_SERVICES_REGISTRY_HOST: ctx.host(registryKey),
-        ALL_SERVICES_DATABASE_HOST: ctx.host(dbKey),
-        ALL_SERVICES_MESSAGEBUS_HOST: ctx.host(o.busHost),
-        ALL_SERVICES_MESSAGEBUS_TYPE: o.busType,
-        APP_SERVICES_CLIENTS_CORE_METADATA_HOST: ctx.host("core-metadata"),
-        DEVICE_SERVICES_CLIENTS_CORE_METADATA_HOST: ctx.host("core-metadata"),
-        ...(ctx.secure
-          ? {
-              ALL_SERVICES_CLIENTS_SECURITY_PROXY_AUTH_HOST: ctx.host("proxy-auth"),
-              ...(o.busType === "mqtt" ? { ALL_SERVICES_MESSAGEBUS_AUTHMODE: "usernamepassword", ALL_SERVICES_MESSAGEBUS_SECRETNAME: "message-bus" } : {}),
-            }
-          : {}),
-      }), { ports: [], probe: undefined, job: true }),
+      ...svc(
+        "core-common-config-bootstrapper",
+        "config-bootstrap",
+        "core-common-config-bootstrapper",
+        0,
+        [registryKey],
+        (ctx) => ({
+          ALL_SERVICES_REGISTRY_HOST: ctx.host(registryKey),
+          ALL_SERVICES_DATABASE_HOST: ctx.host(dbKey),
+          ALL_SERVICES_MESSAGEBUS_HOST: ctx.host(o.busHost),
+          ALL_SERVICES_MESSAGEBUS_TYPE: o.busType,
+          APP_SERVICES_CLIENTS_CORE_METADATA_HOST: ctx.host("core-metadata"),
+          DEVICE_SERVICES_CLIENTS_CORE_METADATA_HOST: ctx.host("core-metadata"),
+          ...(ctx.secure
+            ? {
+                ALL_SERVICES_CLIENTS_SECURITY_PROXY_AUTH_HOST: ctx.host("proxy-auth"),
+                ...(o.busType === "mqtt"
+                  ? {
+                      ALL_SERVICES_MESSAGEBUS_AUTHMODE: "usernamepassword",
+                      ALL_SERVICES_MESSAGEBUS_SECRETNAME: "message-bus",
+                    }
+                  : {}),
+              }
+            : {}),
+        }),
+        { ports: [], probe: undefined, job: true },
+      ),
       gate: { entrypoint: READY_TO_RUN, command: ["/entrypoint.sh", "/core-common-config-bootstrapper", "--registry"] },
     },
     svc("core-metadata", "core", "core-metadata", o.ports.metadata, ready),
     svc("core-data", "core", "core-data", o.ports.coreData, [...ready, "core-metadata"]),
     svc("core-command", "core", "core-command", o.ports.command, [...ready, "core-metadata"]),
-    svc("support-notifications", "support", "support-notifications", o.ports.notifications, ready, undefined, { optional: "support-notifications" }),
-    svc("support-scheduler", "support", "support-scheduler", o.ports.scheduler, ready, undefined, { optional: "support-scheduler" }),
+    svc("support-notifications", "support", "support-notifications", o.ports.notifications, ready, undefined, {
+      optional: "support-notifications",
+    }),
+    svc("support-scheduler", "support", "support-scheduler", o.ports.scheduler, ready, undefined, {
+      optional: "support-scheduler",
+    }),
     {
       key: "kuiper",
       role: "rules-engine",
@@ -682,7 +886,12 @@ function v3Services(o: V3Options, thirdParty: {
       ports: [{ name: "http", port: o.ports.ekuiper }],
       security: "always",
       optional: "rules-engine",
-      env: (ctx) => ({ ...busEnv(ctx), EDGEX__DEFAULT__TOPIC: "edgex/rules-events", KUIPER__BASIC__CONSOLELOG: "true", KUIPER__BASIC__RESTPORT: String(o.ports.ekuiper) }),
+      env: (ctx) => ({
+        ...busEnv(ctx),
+        EDGEX__DEFAULT__TOPIC: "edgex/rules-events",
+        KUIPER__BASIC__CONSOLELOG: "true",
+        KUIPER__BASIC__RESTPORT: String(o.ports.ekuiper),
+      }),
       gate: { entrypoint: ["/edgex-init/kuiper_wait_install.sh"] },
       probe: { kind: "tcp", port: o.ports.ekuiper },
       after: [o.busHost],
@@ -690,19 +899,42 @@ function v3Services(o: V3Options, thirdParty: {
       readOnlyRootFilesystem: false,
       secrets: "none",
     },
-    svc("app-rules-engine", "rules-app", "app-service-configurable", o.ports.rules, [...ready, "core-data"], () => ({ EDGEX_PROFILE: "rules-engine", SERVICE_PORT: String(o.ports.rules) }), {
-      optional: "rules-engine",
-      gate: { entrypoint: READY_TO_RUN, command: ["/app-service-configurable", "--registry"] },
+    svc(
+      "app-rules-engine",
+      "rules-app",
+      "app-service-configurable",
+      o.ports.rules,
+      [...ready, "core-data"],
+      () => ({ EDGEX_PROFILE: "rules-engine", SERVICE_PORT: String(o.ports.rules) }),
+      {
+        optional: "rules-engine",
+        gate: { entrypoint: READY_TO_RUN, command: ["/app-service-configurable", "--registry"] },
+      },
+    ),
+    svc("device-virtual", "device", "device-virtual", o.ports.virtual, [...ready, "core-metadata"], undefined, {
+      optional: "device-virtual",
     }),
-    svc("device-virtual", "device", "device-virtual", o.ports.virtual, [...ready, "core-metadata"], undefined, { optional: "device-virtual" }),
-    svc("device-rest", "device", "device-rest", o.ports.rest, [...ready, "core-metadata"], undefined, { optional: "device-rest" }),
-    svc("device-mqtt", "device", "device-mqtt", o.ports.mqtt, [...ready, "core-metadata", "mqtt-broker"], (ctx) => ({
-      MQTTBROKERINFO_HOST: ctx.host("mqtt-broker"),
-      MQTTBROKERINFO_PORT: "1883",
-    }), { optional: "device-mqtt" }),
+    svc("device-rest", "device", "device-rest", o.ports.rest, [...ready, "core-metadata"], undefined, {
+      optional: "device-rest",
+    }),
+    svc(
+      "device-mqtt",
+      "device",
+      "device-mqtt",
+      o.ports.mqtt,
+      [...ready, "core-metadata", "mqtt-broker"],
+      (ctx) => ({
+        MQTTBROKERINFO_HOST: ctx.host("mqtt-broker"),
+        MQTTBROKERINFO_PORT: "1883",
+      }),
+      { optional: "device-mqtt" },
+    ),
     svc("proxy-auth", "gateway-setup", "security-proxy-auth", o.ports.proxyAuth, [o.secretStoreKey], undefined, {
       security: "secure",
-      gate: { entrypoint: ["/bin/sh", ...READY_TO_RUN], command: ["entrypoint.sh", "/security-proxy-auth", "--registry"] },
+      gate: {
+        entrypoint: ["/bin/sh", ...READY_TO_RUN],
+        command: ["entrypoint.sh", "/security-proxy-auth", "--registry"],
+      },
       secrets: { dir: "security-proxy-auth" },
     }),
     {
@@ -739,7 +971,10 @@ function v3Services(o: V3Options, thirdParty: {
       ports: [{ name: "https", port: 8443 }],
       security: "secure",
       env: () => ({}),
-      gate: { entrypoint: ["/bin/sh", "/edgex-init/nginx_wait_install.sh"], command: ["/docker-entrypoint.sh", "nginx", "-g", "daemon off;"] },
+      gate: {
+        entrypoint: ["/bin/sh", "/edgex-init/nginx_wait_install.sh"],
+        command: ["/docker-entrypoint.sh", "nginx", "-g", "daemon off;"],
+      },
       probe: { kind: "tcp", port: 8443 },
       after: ["proxy-auth", "security-proxy-setup"],
       readOnlyRootFilesystem: true,
@@ -778,7 +1013,19 @@ const NAPA_OPTS: V3Options = {
   secretStoreKey: "vault",
   secretStoreEnv: "VAULT",
   secretStoreWrapper: "/edgex-init/vault_wait_install.sh",
-  ports: { coreData: 59880, metadata: 59881, command: 59882, notifications: 59860, scheduler: 59861, ekuiper: 59720, rules: 59701, virtual: 59900, rest: 59986, mqtt: 59982, proxyAuth: 59842 },
+  ports: {
+    coreData: 59880,
+    metadata: 59881,
+    command: 59882,
+    notifications: 59860,
+    scheduler: 59861,
+    ekuiper: 59720,
+    rules: 59701,
+    virtual: 59900,
+    rest: 59986,
+    mqtt: 59982,
+    proxyAuth: 59842,
+  },
 };
 const NAPA: EdgeXReleaseData = {
   name: "napa",
@@ -815,7 +1062,19 @@ const ODESSA_OPTS: V3Options = {
   secretStoreKey: "secret-store",
   secretStoreEnv: "BAO",
   secretStoreWrapper: "/edgex-init/secretstore_wait_install.sh",
-  ports: { coreData: 59880, metadata: 59881, command: 59882, notifications: 59860, scheduler: 59863, ekuiper: 59720, rules: 59701, virtual: 59900, rest: 59986, mqtt: 59982, proxyAuth: 59842 },
+  ports: {
+    coreData: 59880,
+    metadata: 59881,
+    command: 59882,
+    notifications: 59860,
+    scheduler: 59863,
+    ekuiper: 59720,
+    rules: 59701,
+    virtual: 59900,
+    rest: 59986,
+    mqtt: 59982,
+    proxyAuth: 59842,
+  },
 };
 const ODESSA: EdgeXReleaseData = {
   name: "odessa",
@@ -841,7 +1100,10 @@ const ODESSA: EdgeXReleaseData = {
   stageGate: v3StageGate(ODESSA_OPTS),
 };
 
-export const EDGEX_RELEASES = { "hanoi-1.3": HANOI, "napa-3.1": NAPA, "odessa-4.0": ODESSA } as const satisfies Record<string, EdgeXReleaseData>;
+export const EDGEX_RELEASES = { "hanoi-1.3": HANOI, "napa-3.1": NAPA, "odessa-4.0": ODESSA } as const satisfies Record<
+  string,
+  EdgeXReleaseData
+>;
 export type EdgeXReleaseName = keyof typeof EDGEX_RELEASES;
 export const EDGEX_RELEASE_NAMES = Object.keys(EDGEX_RELEASES) as EdgeXReleaseName[];
 export const DEFAULT_EDGEX_RELEASE: EdgeXReleaseName = "napa-3.1";

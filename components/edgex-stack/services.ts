@@ -15,7 +15,9 @@ export function selectedServices(props: EdgeXStackProps): EdgeXServiceData[] {
   const release = releaseOf(props);
   const secure = props.spec.security;
   const chosen = release.services.filter(
-    (s) => (s.security === "always" || (s.security === "secure") === secure) && (s.optional === undefined || props.enabled[s.optional]),
+    (s) =>
+      (s.security === "always" || (s.security === "secure") === secure) &&
+      (s.optional === undefined || props.enabled[s.optional]),
   );
   const byKey = new Map(chosen.map((s) => [s.key, s]));
   const out: EdgeXServiceData[] = [];
@@ -40,7 +42,9 @@ export function dependenciesOf(s: EdgeXServiceData, selected: readonly EdgeXServ
 
 /** Services reachable from outside the namespace: the gateway with security, `expose` without. */
 export function entryServices(props: EdgeXStackProps, selected: readonly EdgeXServiceData[]): EdgeXServiceData[] {
-  return props.spec.security ? selected.filter((s) => s.role === "gateway") : selected.filter((s) => props.spec.expose.includes(s.key));
+  return props.spec.security
+    ? selected.filter((s) => s.role === "gateway")
+    : selected.filter((s) => props.spec.expose.includes(s.key));
 }
 
 /** How services find each other and what they bind to. */
@@ -88,7 +92,14 @@ export function sharedVolumeName(name: string): string {
  * Where the shared volumes (tokens, edgex-init, compose named volumes) live: one emptyDir each in single-pod mode;
  * subdirectories of the one ReadWriteMany claim (`secretsVolume`) per service.
  */
-function sharedMount(props: EdgeXStackProps, kind: "secrets" | "init" | "shared", name: string, mountPath: string, readOnly: boolean, sub?: string): Record<string, unknown> {
+function sharedMount(
+  props: EdgeXStackProps,
+  kind: "secrets" | "init" | "shared",
+  name: string,
+  mountPath: string,
+  readOnly: boolean,
+  sub?: string,
+): Record<string, unknown> {
   const ro = readOnly ? { readOnly: true } : {};
   if (props.spec.placement === "per-service") {
     const prefix = kind === "secrets" ? "secrets" : kind === "init" ? INIT_VOLUME : `shared/${name}`;
@@ -105,19 +116,29 @@ export function sharedVolumes(props: EdgeXStackProps, selected: readonly EdgeXSe
 }
 
 /** The container of a service: image for the arch, environment, probes, non-root and read-only root where the image allows. */
-export function serviceContainer(props: EdgeXStackProps, s: EdgeXServiceData, arch: "amd64" | "arm64", entry: boolean): Record<string, unknown> {
+export function serviceContainer(
+  props: EdgeXStackProps,
+  s: EdgeXServiceData,
+  arch: "amd64" | "arm64",
+  entry: boolean,
+): Record<string, unknown> {
   const ctx = envContext(props, s, entry);
   const release = releaseOf(props);
   const secure = props.spec.security;
   const gates = gated(props);
   const root = secure && s.secureRoot === true;
-  const env = Object.entries({ ...s.env(ctx), ...(gates ? release.stageGate!.env(ctx) : {}) }).map(([name, value]) => ({ name, value }));
+  const env = Object.entries({ ...s.env(ctx), ...(gates ? release.stageGate!.env(ctx) : {}) }).map(([name, value]) => ({
+    name,
+    value,
+  }));
   const secrets = s.secrets ?? { dir: `${release.secretsDirPrefix}${s.key}` };
   const mounts = [
     ...(s.writable ?? []).map((p, i) => ({ name: scratchVolumeName(s, i), mountPath: p })),
     ...(s.dataDir ? [{ name: dataVolumeName(s), mountPath: s.dataDir }] : []),
     ...(secure && secrets === "all" ? [sharedMount(props, "secrets", "", release.secretsPath, false)] : []),
-    ...(secure && typeof secrets === "object" ? [sharedMount(props, "secrets", "", `${release.secretsPath}/${secrets.dir}`, true, secrets.dir)] : []),
+    ...(secure && typeof secrets === "object"
+      ? [sharedMount(props, "secrets", "", `${release.secretsPath}/${secrets.dir}`, true, secrets.dir)]
+      : []),
     ...(gates ? [sharedMount(props, "init", "", "/edgex-init", s.key !== release.stageGate!.bootstrapper)] : []),
     ...(secure ? (s.shared ?? []).map((v) => sharedMount(props, "shared", v.name, v.path, v.readOnly === true)) : []),
   ];
@@ -134,8 +155,16 @@ export function serviceContainer(props: EdgeXStackProps, s: EdgeXServiceData, ar
     }
   }
   const probe = s.probe ? probeSpec(s.probe) : undefined;
-  const user = root ? { runAsNonRoot: false, runAsUser: 0, runAsGroup: 0 } : s.user ? { runAsNonRoot: true, runAsUser: s.user.uid, runAsGroup: s.user.gid } : {};
-  const caps = s.capabilities?.length ? { add: [...s.capabilities] } : root || !s.user ? { add: ["CHOWN", "SETUID", "SETGID", "DAC_OVERRIDE", "FOWNER"] } : {};
+  const user = root
+    ? { runAsNonRoot: false, runAsUser: 0, runAsGroup: 0 }
+    : s.user
+      ? { runAsNonRoot: true, runAsUser: s.user.uid, runAsGroup: s.user.gid }
+      : {};
+  const caps = s.capabilities?.length
+    ? { add: [...s.capabilities] }
+    : root || !s.user
+      ? { add: ["CHOWN", "SETUID", "SETGID", "DAC_OVERRIDE", "FOWNER"] }
+      : {};
   return {
     name: serviceName(s.key),
     image: imageFor(s.image, arch),
@@ -143,9 +172,22 @@ export function serviceContainer(props: EdgeXStackProps, s: EdgeXServiceData, ar
     ...(command ? { command } : {}),
     ...(args ? { args } : {}),
     ...(env.length > 0 ? { env } : {}),
-    ...(s.ports.length > 0 ? { ports: s.ports.map((p) => ({ name: p.name.slice(0, 15), containerPort: p.port, protocol: p.protocol ?? "TCP" })) } : {}),
+    ...(s.ports.length > 0
+      ? {
+          ports: s.ports.map((p) => ({
+            name: p.name.slice(0, 15),
+            containerPort: p.port,
+            protocol: p.protocol ?? "TCP",
+          })),
+        }
+      : {}),
     ...(probe && !s.job ? { readinessProbe: { ...probe, periodSeconds: 10, failureThreshold: 3 } } : {}),
-    resources: { requests: { cpu: "20m", memory: "32Mi" }, limits: { memory: s.role === "database" || s.role === "rules-engine" || s.role === "gateway" ? "512Mi" : "256Mi" } },
+    resources: {
+      requests: { cpu: "20m", memory: "32Mi" },
+      limits: {
+        memory: s.role === "database" || s.role === "rules-engine" || s.role === "gateway" ? "512Mi" : "256Mi",
+      },
+    },
     securityContext: {
       allowPrivilegeEscalation: false,
       readOnlyRootFilesystem: s.readOnlyRootFilesystem,

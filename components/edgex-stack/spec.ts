@@ -1,6 +1,12 @@
 import { z } from "zod";
 import { EDGE_TOLERATION } from "../kubeedge-cloud/spec";
-import { DEFAULT_EDGEX_RELEASE, EDGEX_RELEASE_NAMES, EdgeXReleaseName, OPTIONAL_SERVICES, OptionalService } from "./release-data";
+import {
+  DEFAULT_EDGEX_RELEASE,
+  EDGEX_RELEASE_NAMES,
+  EdgeXReleaseName,
+  OPTIONAL_SERVICES,
+  OptionalService,
+} from "./release-data";
 
 const path = z.string().regex(/^\/[^\0\s]*$/, "must be an absolute path without spaces");
 const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, "must be a lowercase DNS label");
@@ -9,9 +15,19 @@ const cidr = z.string().regex(/^[0-9a-fA-F.:]+\/\d{1,3}$/, "must be a CIDR such 
 /** Where stateful services (database, registry, secret store, broker) keep their data. */
 export const PersistenceSchema = z.discriminatedUnion("kind", [
   /** On the node, under `<path>/<namespace>/<service>`: the natural place for one instance per edge node. */
-  z.strictObject({ kind: z.literal("hostPath"), /** @default "/var/lib/edgex" */ path: path.default("/var/lib/edgex") }),
+  z.strictObject({
+    kind: z.literal("hostPath"),
+    /** @default "/var/lib/edgex" */ path: path.default("/var/lib/edgex"),
+  }),
   /** A ReadWriteOnce PersistentVolumeClaim per stateful service (per-service placement only). */
-  z.strictObject({ kind: z.literal("pvc"), storageClassName: z.string().min(1), /** @default "1Gi" */ size: z.string().regex(/^\d+(Mi|Gi|Ti)$/, "must be a size such as 1Gi").default("1Gi") }),
+  z.strictObject({
+    kind: z.literal("pvc"),
+    storageClassName: z.string().min(1),
+    /** @default "1Gi" */ size: z
+      .string()
+      .regex(/^\d+(Mi|Gi|Ti)$/, "must be a size such as 1Gi")
+      .default("1Gi"),
+  }),
   /** emptyDir: data is lost when the pod goes. */
   z.strictObject({ kind: z.literal("ephemeral") }),
 ]);
@@ -53,14 +69,19 @@ export const EdgeXStackSpecSchema = z.strictObject({
     )
     .default([{ ...EDGE_TOLERATION }]),
   /** Architectures of the selected nodes; suffix-named releases get one DaemonSet per arch. @default ["amd64"] */
-  arches: z.array(z.enum(["amd64", "arm64", "arm", "riscv64", "loong64"])).min(1).default(["amd64"]),
+  arches: z
+    .array(z.enum(["amd64", "arm64", "arm", "riscv64", "loong64"]))
+    .min(1)
+    .default(["amd64"]),
   /** @default - single-pod: { kind: "hostPath", path: "/var/lib/edgex" }; per-service: { kind: "ephemeral" } */
   persistence: PersistenceSchema.optional(),
   /**
    * per-service with security: the shared token volume every service mounts must be ReadWriteMany; name the
    * StorageClass that provides it (never assumed). @default - none (an error with per-service + security)
    */
-  secretsVolume: z.strictObject({ storageClassName: z.string().min(1), /** @default "16Mi" */ size: z.string().default("16Mi") }).optional(),
+  secretsVolume: z
+    .strictObject({ storageClassName: z.string().min(1), /** @default "16Mi" */ size: z.string().default("16Mi") })
+    .optional(),
   /** @default { serviceType: "NodePort", allowedCidrs: ["0.0.0.0/0"] } */
   gateway: GatewaySchema.default({ serviceType: "NodePort", allowedCidrs: ["0.0.0.0/0"] }),
   /** Without security: services reachable from outside the namespace (besides nothing). @default [] */

@@ -13,10 +13,15 @@ export function checkEdgeXStack(input: unknown, issues: IssueCollector, base = "
 
   spec.arches.forEach((a, i) => {
     if (!(release.arches as readonly string[]).includes(a)) {
-      issues.add(`${base}.arches[${i}]`, a, `is not published by EdgeX ${spec.release}; allowed: ${release.arches.join(", ")}`);
+      issues.add(
+        `${base}.arches[${i}]`,
+        a,
+        `is not published by EdgeX ${spec.release}; allowed: ${release.arches.join(", ")}`,
+      );
     }
   });
-  if (new Set(spec.arches).size !== spec.arches.length) issues.add(`${base}.arches`, spec.arches, "lists an arch twice");
+  if (new Set(spec.arches).size !== spec.arches.length)
+    issues.add(`${base}.arches`, spec.arches, "lists an arch twice");
 
   const suffixNamed = release.services.some((s) => s.image.arch === "suffix");
   if (spec.placement === "per-service" && suffixNamed && spec.arches.length > 1) {
@@ -26,15 +31,31 @@ export function checkEdgeXStack(input: unknown, issues: IssueCollector, base = "
       `has more than one arch with placement "per-service", but EdgeX ${spec.release} names images per arch (-arm64); render one EdgeXStack per arch or use placement "single-pod" (one DaemonSet per arch)`,
     );
   }
-  const persistence = spec.persistence ?? (spec.placement === "single-pod" ? { kind: "hostPath" as const, path: "/var/lib/edgex" } : { kind: "ephemeral" as const });
+  const persistence =
+    spec.persistence ??
+    (spec.placement === "single-pod"
+      ? { kind: "hostPath" as const, path: "/var/lib/edgex" }
+      : { kind: "ephemeral" as const });
   if (spec.placement === "single-pod" && persistence.kind === "pvc") {
-    issues.add(`${base}.persistence.kind`, "pvc", 'cannot be used with placement "single-pod" (one pod per node from a DaemonSet has no claim of its own); use "hostPath" or "ephemeral"');
+    issues.add(
+      `${base}.persistence.kind`,
+      "pvc",
+      'cannot be used with placement "single-pod" (one pod per node from a DaemonSet has no claim of its own); use "hostPath" or "ephemeral"',
+    );
   }
   if (spec.placement === "per-service" && persistence.kind === "hostPath") {
-    issues.add(`${base}.persistence.kind`, "hostPath", 'cannot be used with placement "per-service" (a Deployment may move to another node and lose its data); use "pvc" or "ephemeral"');
+    issues.add(
+      `${base}.persistence.kind`,
+      "hostPath",
+      'cannot be used with placement "per-service" (a Deployment may move to another node and lose its data); use "pvc" or "ephemeral"',
+    );
   }
   if (spec.placement === "per-service" && spec.network === "host") {
-    issues.add(`${base}.network`, "host", 'is only for placement "single-pod" (per-service pods would clash on node ports)');
+    issues.add(
+      `${base}.network`,
+      "host",
+      'is only for placement "single-pod" (per-service pods would clash on node ports)',
+    );
   }
   if (spec.placement === "per-service" && spec.security && !spec.secretsVolume) {
     issues.add(
@@ -44,26 +65,53 @@ export function checkEdgeXStack(input: unknown, issues: IssueCollector, base = "
     );
   }
   if (spec.security && spec.expose.length > 0) {
-    issues.add(`${base}.expose`, spec.expose, `must be empty with security on: the ${release.gateway} gateway is the only entry from outside the namespace`);
+    issues.add(
+      `${base}.expose`,
+      spec.expose,
+      `must be empty with security on: the ${release.gateway} gateway is the only entry from outside the namespace`,
+    );
   }
   const keys = new Set(release.services.map((s) => s.key));
   spec.expose.forEach((k, i) => {
-    if (!keys.has(k)) issues.add(`${base}.expose[${i}]`, k, `is not a service of EdgeX ${spec.release}; allowed: ${[...keys].join(", ")}`);
+    if (!keys.has(k))
+      issues.add(
+        `${base}.expose[${i}]`,
+        k,
+        `is not a service of EdgeX ${spec.release}; allowed: ${[...keys].join(", ")}`,
+      );
   });
   if (spec.kubernetesVersion !== undefined && spec.placement === "single-pod") {
     const m = /^v?(\d+)\.(\d+)/.exec(spec.kubernetesVersion);
-    if (!m) issues.add(`${base}.kubernetesVersion`, spec.kubernetesVersion, "must be a Kubernetes or K3s version such as v1.31.4+k3s1");
+    if (!m)
+      issues.add(
+        `${base}.kubernetesVersion`,
+        spec.kubernetesVersion,
+        "must be a Kubernetes or K3s version such as v1.31.4+k3s1",
+      );
     else if (Number(m[1]) === 1 && Number(m[2]) < 29) {
-      issues.add(`${base}.placement`, "single-pod", `needs Kubernetes 1.29+ (native sidecar containers order the secret store and registry before core services); ${base}.kubernetesVersion is ${spec.kubernetesVersion}; use placement "per-service"`);
+      issues.add(
+        `${base}.placement`,
+        "single-pod",
+        `needs Kubernetes 1.29+ (native sidecar containers order the secret store and registry before core services); ${base}.kubernetesVersion is ${spec.kubernetesVersion}; use placement "per-service"`,
+      );
     }
   }
 
-  const enabled = Object.fromEntries(OPTIONAL_SERVICES.map((k) => [k, spec.services[k] ?? k !== "ui"])) as Record<OptionalService, boolean>;
+  const enabled = Object.fromEntries(OPTIONAL_SERVICES.map((k) => [k, spec.services[k] ?? k !== "ui"])) as Record<
+    OptionalService,
+    boolean
+  >;
   const props: EdgeXStackProps = { spec, persistence, enabled, arches: spec.arches as ("amd64" | "arm64")[] };
   if (spec.network === "host" && spec.placement === "single-pod") {
-    const clashes = selectedServices(props).flatMap((s) => s.ports.filter((p) => spec.hostPortsInUse.includes(p.port)).map((p) => `${serviceName(s.key)}:${p.port}`));
+    const clashes = selectedServices(props).flatMap((s) =>
+      s.ports.filter((p) => spec.hostPortsInUse.includes(p.port)).map((p) => `${serviceName(s.key)}:${p.port}`),
+    );
     if (clashes.length > 0) {
-      issues.add(`${base}.hostPortsInUse`, spec.hostPortsInUse, `clashes with ${clashes.join(", ")} on the node's network; switch those services off (${base}.services) or use network "pod"`);
+      issues.add(
+        `${base}.hostPortsInUse`,
+        spec.hostPortsInUse,
+        `clashes with ${clashes.join(", ")} on the node's network; switch those services off (${base}.services) or use network "pod"`,
+      );
     }
   }
   if (issues.issues.length > before) return undefined;
@@ -85,7 +133,9 @@ export function checkEdgeXStackSection(
   const arches = [...new Set(hosts.filter((h) => hasRole(h, "edge")).map((h) => h.arch))];
   const filled = {
     ...(arches.length > 0 && !("arches" in raw) ? { arches } : {}),
-    ...(defaults.kubernetesVersion !== undefined && !("kubernetesVersion" in raw) ? { kubernetesVersion: defaults.kubernetesVersion } : {}),
+    ...(defaults.kubernetesVersion !== undefined && !("kubernetesVersion" in raw)
+      ? { kubernetesVersion: defaults.kubernetesVersion }
+      : {}),
     ...raw,
   };
   return checkEdgeXStack(filled, issues, base);

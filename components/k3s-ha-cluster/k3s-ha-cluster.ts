@@ -57,31 +57,63 @@ export class K3sHaCluster extends pulumi.ComponentResource {
     const props = validateK3sHaCluster({ name, hosts: args.hosts, spec: args.spec });
     this.props = props;
     const topo = clusterTopology(props);
-    const token = args.token !== undefined ? pulumi.secret(args.token) : new RandomSecret(`${name}-token`, { bytes: 32 }, { parent: this }).value;
+    const token =
+      args.token !== undefined
+        ? pulumi.secret(args.token)
+        : new RandomSecret(`${name}-token`, { bytes: 32 }, { parent: this }).value;
     const pki = topo.externalEtcd ? this.etcdPki(name, props) : undefined;
     const material: pulumi.Output<ClusterMaterial & { registries?: K3sRegistries }> = pulumi
-      .all([token, pki?.material ?? pulumi.output(undefined), pulumi.output(args.registries as pulumi.Input<K3sRegistries | undefined>)])
-      .apply(([t, e, r]) => ({ token: t, ...(e ? { etcd: e } : {}), ...(r ? { registries: r as K3sRegistries } : {}) }));
-    const withRegistries = (m: { registries?: K3sRegistries }): K3sHaClusterProps => ({ ...props, registries: m.registries });
+      .all([
+        token,
+        pki?.material ?? pulumi.output(undefined),
+        pulumi.output(args.registries as pulumi.Input<K3sRegistries | undefined>),
+      ])
+      .apply(([t, e, r]) => ({
+        token: t,
+        ...(e ? { etcd: e } : {}),
+        ...(r ? { registries: r as K3sRegistries } : {}),
+      }));
+    const withRegistries = (m: { registries?: K3sRegistries }): K3sHaClusterProps => ({
+      ...props,
+      registries: m.registries,
+    });
     const structure = renderK3sHaClusterSteps(props, placeholderMaterial(props));
     const isPreflight = (s: { name: string }) => s.name === "preflight";
-    const preflight = hostStepCommands({ structure: structure.filter(isPreflight) }, { parent: this, prefix: name, hosts: props.hosts, executor: args.executor });
+    const preflight = hostStepCommands(
+      { structure: structure.filter(isPreflight) },
+      { parent: this, prefix: name, hosts: props.hosts, executor: args.executor },
+    );
     // cross-host pre-flight (duplicate hostnames / machine ids): nothing is installed unless it passes
     const gate = pulumi.all([...preflight.values()].map((c) => c.stdout)).apply((outs) => {
-      const problems = checkPreflightFacts(outs.map(parsePreflightFacts).filter((f): f is PreflightFacts => f !== undefined));
+      const problems = checkPreflightFacts(
+        outs.map(parsePreflightFacts).filter((f): f is PreflightFacts => f !== undefined),
+      );
       if (problems.length) throw new Error(`pre-flight failed:\n  - ${problems.join("\n  - ")}`);
       return "pre-flight passed";
     });
     const rest = hostStepCommands(
-      { structure: structure.filter((s) => !isPreflight(s)), material, render: (m) => renderK3sHaClusterSteps(withRegistries(m), m).filter((s) => !isPreflight(s)) },
-      { parent: this, prefix: name, hosts: props.hosts, existing: preflight, gate: preflight.size ? gate : undefined, executor: args.executor },
+      {
+        structure: structure.filter((s) => !isPreflight(s)),
+        material,
+        render: (m) => renderK3sHaClusterSteps(withRegistries(m), m).filter((s) => !isPreflight(s)),
+      },
+      {
+        parent: this,
+        prefix: name,
+        hosts: props.hosts,
+        existing: preflight,
+        gate: preflight.size ? gate : undefined,
+        executor: args.executor,
+      },
     );
     this.steps = new Map([...preflight, ...rest]);
 
     const first = topo.servers[0]!;
     const lastServerStart = this.steps.get(stepId(topo.servers[topo.servers.length - 1]!.name, "k3s-start"))!;
     const read = this.readKubeconfig(name, first, lastServerStart, args.executor ?? "command");
-    this.kubeconfig = pulumi.secret(read.stdout.apply((y) => y.replace(/https:\/\/127\.0\.0\.1:6443/g, `https://${topo.registrationAddress}:6443`)));
+    this.kubeconfig = pulumi.secret(
+      read.stdout.apply((y) => y.replace(/https:\/\/127\.0\.0\.1:6443/g, `https://${topo.registrationAddress}:6443`)),
+    );
     this.nodeNames = [...topo.servers, ...topo.agents].map((h) => h.name);
     this.etcdEndpoints = [...topo.etcdEndpoints];
     this.registrationAddress = topo.registrationAddress;
@@ -100,7 +132,16 @@ export class K3sHaCluster extends pulumi.ComponentResource {
   private readKubeconfig(name: string, first: Host, after: StepResource, executor: HostStepExecutor): StepResource {
     const opts = { parent: this, dependsOn: [after], additionalSecretOutputs: ["stdout"] };
     if (executor === "in-process") {
-      return new HostStepRun(`${name}-kubeconfig`, { connection: hostStepConnection(first), bundle: "cat /etc/rancher/k3s/k3s.yaml\n", trigger: after.id, secretStdout: true }, opts);
+      return new HostStepRun(
+        `${name}-kubeconfig`,
+        {
+          connection: hostStepConnection(first),
+          bundle: "cat /etc/rancher/k3s/k3s.yaml\n",
+          trigger: after.id,
+          secretStdout: true,
+        },
+        opts,
+      );
     }
     return new command.remote.Command(
       `${name}-kubeconfig`,
@@ -115,16 +156,36 @@ export class K3sHaCluster extends pulumi.ComponentResource {
   }
 
   /** The CA and every certificate as stateful resources: generated once, re-issued only when their request changes. */
-  private etcdPki(name: string, props: K3sHaClusterProps): { material: pulumi.Output<EtcdPki>; expiry: pulumi.Output<Record<string, string>> } {
+  private etcdPki(
+    name: string,
+    props: K3sHaClusterProps,
+  ): { material: pulumi.Output<EtcdPki>; expiry: pulumi.Output<Record<string, string>> } {
     const req = etcdCertRequests(props);
-    const ca = new CertificateAuthority(`${name}-etcd-ca`, { commonName: req.caCommonName, validityDays: props.spec.etcd.certValidityDays }, { parent: this });
-    const issue = (id: string, r: (typeof req.admin)) => new Certificate(`${name}-etcd-${id}`, { ca, request: r }, { parent: this });
-    const members = Object.entries(req.members).map(([host, r]) => ({ host, server: issue(`${host}-server`, r.server), peer: issue(`${host}-peer`, r.peer) }));
+    const ca = new CertificateAuthority(
+      `${name}-etcd-ca`,
+      { commonName: req.caCommonName, validityDays: props.spec.etcd.certValidityDays },
+      { parent: this },
+    );
+    const issue = (id: string, r: typeof req.admin) =>
+      new Certificate(`${name}-etcd-${id}`, { ca, request: r }, { parent: this });
+    const members = Object.entries(req.members).map(([host, r]) => ({
+      host,
+      server: issue(`${host}-server`, r.server),
+      peer: issue(`${host}-peer`, r.peer),
+    }));
     const clients = Object.entries(req.clients).map(([host, r]) => ({ host, cert: issue(`client-${host}`, r) }));
     const admin = issue("admin", req.admin);
-    const out = (c: Certificate | CertificateAuthority) => pulumi.all([c.certPem, c.keyPem, c.notAfter]).apply(([certPem, keyPem, notAfter]) => ({ certPem, keyPem, notAfter }));
+    const out = (c: Certificate | CertificateAuthority) =>
+      pulumi
+        .all([c.certPem, c.keyPem, c.notAfter])
+        .apply(([certPem, keyPem, notAfter]) => ({ certPem, keyPem, notAfter }));
     const material = pulumi
-      .all([out(ca), pulumi.all(members.map((m) => pulumi.all([out(m.server), out(m.peer)]))), pulumi.all(clients.map((c) => out(c.cert))), out(admin)])
+      .all([
+        out(ca),
+        pulumi.all(members.map((m) => pulumi.all([out(m.server), out(m.peer)]))),
+        pulumi.all(clients.map((c) => out(c.cert))),
+        out(admin),
+      ])
       .apply(([caM, ms, cs, adminM]) => ({
         ca: caM,
         members: Object.fromEntries(members.map((m, i) => [m.host, { server: ms[i]![0], peer: ms[i]![1] }])),
@@ -132,9 +193,19 @@ export class K3sHaCluster extends pulumi.ComponentResource {
         admin: adminM,
       }));
     const expiry = pulumi
-      .all([ca.notAfter, ...members.flatMap((m) => [m.server.notAfter, m.peer.notAfter]), ...clients.map((c) => c.cert.notAfter), admin.notAfter])
+      .all([
+        ca.notAfter,
+        ...members.flatMap((m) => [m.server.notAfter, m.peer.notAfter]),
+        ...clients.map((c) => c.cert.notAfter),
+        admin.notAfter,
+      ])
       .apply((dates) => {
-        const names = ["etcd-ca", ...members.flatMap((m) => [`etcd-${m.host}-server`, `etcd-${m.host}-peer`]), ...clients.map((c) => `etcd-client-${c.host}`), "etcd-admin"];
+        const names = [
+          "etcd-ca",
+          ...members.flatMap((m) => [`etcd-${m.host}-server`, `etcd-${m.host}-peer`]),
+          ...clients.map((c) => `etcd-client-${c.host}`),
+          "etcd-admin",
+        ];
         return Object.fromEntries(names.map((n, i) => [n, dates[i]!]));
       });
     return { material: pulumi.secret(material), expiry };

@@ -35,7 +35,10 @@ export function etcdCertRequests(props: K3sHaClusterProps): EtcdCertRequests {
   const sans = (h: (typeof t.etcd)[number]) => {
     const addrs = [...new Set([h.address, internalAddress(h)])];
     const isIp = (a: string) => /^[\d.]+$/.test(a) || a.includes(":");
-    return { ips: [...addrs.filter(isIp), "127.0.0.1"], dnsNames: [...new Set([h.name, ...addrs.filter((a) => !isIp(a)), "localhost"])] };
+    return {
+      ips: [...addrs.filter(isIp), "127.0.0.1"],
+      dnsNames: [...new Set([h.name, ...addrs.filter((a) => !isIp(a)), "localhost"])],
+    };
   };
   return {
     caCommonName: `${props.name}-etcd-ca`,
@@ -48,7 +51,12 @@ export function etcdCertRequests(props: K3sHaClusterProps): EtcdCertRequests {
         },
       ]),
     ),
-    clients: Object.fromEntries(t.servers.map((h) => [h.name, { commonName: `k3s-${h.name}`, usages: ["client"], validityDays: days } satisfies CertRequest])),
+    clients: Object.fromEntries(
+      t.servers.map((h) => [
+        h.name,
+        { commonName: `k3s-${h.name}`, usages: ["client"], validityDays: days } satisfies CertRequest,
+      ]),
+    ),
     admin: { commonName: `${props.name}-etcd-admin`, usages: ["client"], validityDays: days },
   };
 }
@@ -76,7 +84,9 @@ export function placeholderMaterial(props: K3sHaClusterProps): ClusterMaterial {
     token: "<token>",
     etcd: {
       ca: fake("ca"),
-      members: Object.fromEntries(Object.keys(req.members).map((n) => [n, { server: fake(`${n}-server`), peer: fake(`${n}-peer`) }])),
+      members: Object.fromEntries(
+        Object.keys(req.members).map((n) => [n, { server: fake(`${n}-server`), peer: fake(`${n}-peer`) }]),
+      ),
       clients: Object.fromEntries(Object.keys(req.clients).map((n) => [n, fake(`k3s-${n}`)])),
       admin: fake("admin"),
     },

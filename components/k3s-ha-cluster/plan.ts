@@ -19,7 +19,11 @@ import { clusterTopology } from "./topology";
 export function serverManifests(props: K3sHaClusterProps): Record<string, string> {
   const reg = props.spec.registrationAddress;
   if (reg?.kind !== "kube-vip") return {};
-  return { "edgecloud-kube-vip.yaml": objectsToYaml(chartObjects(kubeVipChart({ vip: reg.vip, interface: reg.interface, image: reg.image }))) };
+  return {
+    "edgecloud-kube-vip.yaml": objectsToYaml(
+      chartObjects(kubeVipChart({ vip: reg.vip, interface: reg.interface, image: reg.image })),
+    ),
+  };
 }
 
 /**
@@ -47,7 +51,16 @@ export function renderK3sHaClusterSteps(props: K3sHaClusterProps, material: Clus
     const memberIds: string[] = [];
     for (const m of t.etcd) {
       const install = add(etcdInstallStep(m, spec.etcd, after(m.name)));
-      prev = add(etcdMemberStep({ clusterName: props.name, member: m, members: t.etcd, etcd: spec.etcd, pki, dependsOn: [install, ...(prev ? [prev] : [])] }));
+      prev = add(
+        etcdMemberStep({
+          clusterName: props.name,
+          member: m,
+          members: t.etcd,
+          etcd: spec.etcd,
+          pki,
+          dependsOn: [install, ...(prev ? [prev] : [])],
+        }),
+      );
       memberIds.push(prev);
     }
     const first = t.servers[0]!;
@@ -61,7 +74,17 @@ export function renderK3sHaClusterSteps(props: K3sHaClusterProps, material: Clus
   const node = (h: (typeof t.servers)[number], role: K3sRole, startDeps: string[]) => {
     const prereqs = add(k3sPrereqsStep(h, role, spec, after(h.name)));
     const config = add(
-      k3sConfigStep({ host: h, role, spec, topo: t, token: material.token, pki: material.etcd, registries: props.registries, serverManifests: manifests, dependsOn: [prereqs] }),
+      k3sConfigStep({
+        host: h,
+        role,
+        spec,
+        topo: t,
+        token: material.token,
+        pki: material.etcd,
+        registries: props.registries,
+        serverManifests: manifests,
+        dependsOn: [prereqs],
+      }),
     );
     const install = add(k3sInstallStep(h, role, spec, [config]));
     return add(k3sStartStep(h, role, t.registrationAddress, [install, ...startDeps]));

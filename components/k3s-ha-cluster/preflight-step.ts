@@ -23,7 +23,8 @@ export const FACTS_PREFIX = "edgecloud-facts:";
  */
 export function preflightStep(host: Host, roles: readonly PreflightRole[], others: readonly Host[] = []): HostStep {
   const os = osProfile(host.os);
-  const pick = (k: "cpus" | "memoryGiB" | "diskGiB") => host.minima?.[k] ?? Math.max(...roles.map((r) => ROLE_MINIMA[r][k]));
+  const pick = (k: "cpus" | "memoryGiB" | "diskGiB") =>
+    host.minima?.[k] ?? Math.max(...roles.map((r) => ROLE_MINIMA[r][k]));
   const min = { cpus: pick("cpus"), memoryGiB: pick("memoryGiB"), diskGiB: pick("diskGiB") };
   const clash = others.filter((o) => o.name !== host.name).map((o) => o.name);
   const script = `problems=()
@@ -62,7 +63,13 @@ export interface PreflightFacts {
 export function parsePreflightFacts(stdout: string): PreflightFacts | undefined {
   const line = stdout.split("\n").find((l) => l.startsWith(FACTS_PREFIX));
   if (!line) return undefined;
-  const kv = Object.fromEntries(line.slice(FACTS_PREFIX.length).trim().split(/\s+/).map((p) => p.split("=", 2) as [string, string]));
+  const kv = Object.fromEntries(
+    line
+      .slice(FACTS_PREFIX.length)
+      .trim()
+      .split(/\s+/)
+      .map((p) => p.split("=", 2) as [string, string]),
+  );
   return { host: kv.host ?? "", hostname: kv.hostname ?? "", machineId: kv["machine-id"] ?? "" };
 }
 
@@ -75,7 +82,9 @@ export function checkPreflightFacts(facts: readonly PreflightFacts[]): string[] 
     for (const [value, hosts] of groups) {
       if (hosts.length < 2) continue;
       const names = hosts.map((h) => `"${h}"`);
-      problems.push(`hosts ${names.slice(0, -1).join(", ")} and ${names[names.length - 1]} ${hosts.length === 2 ? "both" : "all"} report ${what} "${value}"; ${why}`);
+      problems.push(
+        `hosts ${names.slice(0, -1).join(", ")} and ${names[names.length - 1]} ${hosts.length === 2 ? "both" : "all"} report ${what} "${value}"; ${why}`,
+      );
     }
   };
   dup("hostname", "hostname", "K3s registers nodes by name: give each host its own hostname");

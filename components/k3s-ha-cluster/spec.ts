@@ -26,7 +26,10 @@ export const EtcdInstallSchema = z.discriminatedUnion("kind", [
 
 export const EtcdSchema = z.strictObject({
   /** @default "v3.5.17" */
-  version: z.string().regex(/^v3\.\d+\.\d+$/, "must be an etcd v3 release such as v3.5.17").default(DEFAULT_ETCD_VERSION),
+  version: z
+    .string()
+    .regex(/^v3\.\d+\.\d+$/, "must be an etcd v3 release such as v3.5.17")
+    .default(DEFAULT_ETCD_VERSION),
   /** @default { kind: "release" } */
   install: EtcdInstallSchema.default({ kind: "release", mirror: "https://github.com/etcd-io/etcd/releases/download" }),
   /** @default 2379 */
@@ -57,9 +60,17 @@ export const EtcdSchema = z.strictObject({
 
 export const RegistrationAddressSchema = z.discriminatedUnion("kind", [
   /** kube-vip in ARP mode announces `vip` on `interface` of the servers. */
-  z.strictObject({ kind: z.literal("kube-vip"), vip: ipv4, interface: z.string().min(1), /** @default "ghcr.io/kube-vip/kube-vip:v0.8.9" */ image: z.string().default("ghcr.io/kube-vip/kube-vip:v0.8.9") }),
+  z.strictObject({
+    kind: z.literal("kube-vip"),
+    vip: ipv4,
+    interface: z.string().min(1),
+    /** @default "ghcr.io/kube-vip/kube-vip:v0.8.9" */ image: z.string().default("ghcr.io/kube-vip/kube-vip:v0.8.9"),
+  }),
   /** An external load balancer (or DNS name) in front of the servers on 6443. */
-  z.strictObject({ kind: z.literal("external"), address: z.string().regex(/^[A-Za-z0-9.:-]+$/, "must be an IP address or DNS name") }),
+  z.strictObject({
+    kind: z.literal("external"),
+    address: z.string().regex(/^[A-Za-z0-9.:-]+$/, "must be an IP address or DNS name"),
+  }),
 ]);
 
 export const NetworkSchema = z.strictObject({
@@ -77,7 +88,10 @@ export const NetworkSchema = z.strictObject({
 
 export const K3sInstallSchema = z.discriminatedUnion("kind", [
   /** Download the pinned binary (sha256-verified) and install script; `mirror: "cn"` uses the China mirror. */
-  z.strictObject({ kind: z.literal("online"), /** @default "github" */ mirror: z.enum(["github", "cn"]).default("github") }),
+  z.strictObject({
+    kind: z.literal("online"),
+    /** @default "github" */ mirror: z.enum(["github", "cn"]).default("github"),
+  }),
   /** Air-gap: binary, install script and images tarball pre-staged on every node (`<dir>/k3s`, `<dir>/install.sh`, `<dir>/k3s-airgap-images-<arch>.tar.zst`). */
   z.strictObject({ kind: z.literal("airgap"), dir: path }),
 ]);

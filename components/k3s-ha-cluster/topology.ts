@@ -19,7 +19,8 @@ export function clusterTopology(props: K3sHaClusterProps): ClusterTopology {
   const servers = props.hosts.filter((h) => hasRole(h, "server"));
   const agents = props.hosts.filter((h) => hasRole(h, "agent"));
   const reg = props.spec.registrationAddress;
-  const registrationAddress = reg?.kind === "kube-vip" ? reg.vip : reg?.kind === "external" ? reg.address : internalAddress(servers[0]!);
+  const registrationAddress =
+    reg?.kind === "kube-vip" ? reg.vip : reg?.kind === "external" ? reg.address : internalAddress(servers[0]!);
   return {
     etcd,
     servers,

@@ -18,14 +18,19 @@ export interface K3sHaClusterInput {
  * Validates hosts and spec together and returns plain props; every problem is collected into `issues`
  * (nothing thrown), so an environment can report all components' problems at once.
  */
-export function checkK3sHaCluster(input: K3sHaClusterInput, issues: IssueCollector, base = { hosts: "hosts", spec: "k3s" }): K3sHaClusterProps | undefined {
+export function checkK3sHaCluster(
+  input: K3sHaClusterInput,
+  issues: IssueCollector,
+  base = { hosts: "hosts", spec: "k3s" },
+): K3sHaClusterProps | undefined {
   const before = issues.issues.length;
   if (!/^[a-z0-9]([-a-z0-9]{0,40}[a-z0-9])?$/.test(input.name)) {
     issues.add("name", input.name, "must be a lowercase DNS label of at most 42 characters");
   }
   const hosts = validateHosts(input.hosts, issues, base.hosts);
   const spec = parseInto(K3sHaClusterSpecSchema, input.spec ?? {}, issues, base.spec);
-  if (!spec || hosts.length === 0 || (Array.isArray(input.hosts) && hosts.length !== input.hosts.length)) return undefined;
+  if (!spec || hosts.length === 0 || (Array.isArray(input.hosts) && hosts.length !== input.hosts.length))
+    return undefined;
   const S = base.spec;
   const H = (h: Host) => `${base.hosts}[${hosts.indexOf(h)}]`;
 
@@ -35,20 +40,38 @@ export function checkK3sHaCluster(input: K3sHaClusterInput, issues: IssueCollect
   const etcd = hosts.filter((h) => hasRole(h, "etcd"));
   const servers = hosts.filter((h) => hasRole(h, "server"));
 
-  if (servers.length === 0) issues.add(base.hosts, undefined, 'no host has the role "server"; a cluster needs at least one');
+  if (servers.length === 0)
+    issues.add(base.hosts, undefined, 'no host has the role "server"; a cluster needs at least one');
   if (etcd.length > 0 && etcd.length % 2 === 0) {
-    issues.add(base.hosts, etcd.map((h) => h.name), `give ${etcd.length} hosts the role "etcd"; etcd needs an odd number of members (1, 3, 5 or 7) to keep quorum`);
+    issues.add(
+      base.hosts,
+      etcd.map((h) => h.name),
+      `give ${etcd.length} hosts the role "etcd"; etcd needs an odd number of members (1, 3, 5 or 7) to keep quorum`,
+    );
   }
-  if (etcd.length > 7) issues.add(base.hosts, etcd.length, 'has more than 7 "etcd" hosts; etcd recommends at most 7 members');
+  if (etcd.length > 7)
+    issues.add(base.hosts, etcd.length, 'has more than 7 "etcd" hosts; etcd recommends at most 7 members');
   if (servers.length > 1 && etcd.length === 0) {
-    issues.add(base.hosts, undefined, `${servers.length} servers but no "etcd" host; more than one server needs the external etcd cluster (give 1, 3 or 5 hosts the role "etcd")`);
+    issues.add(
+      base.hosts,
+      undefined,
+      `${servers.length} servers but no "etcd" host; more than one server needs the external etcd cluster (give 1, 3 or 5 hosts the role "etcd")`,
+    );
   }
   if (servers.length > 1 && !spec.registrationAddress) {
-    issues.add(`${S}.registrationAddress`, undefined, `is required with ${servers.length} servers (agents and kubeconfig need one fixed address): { kind: "kube-vip", vip, interface } or { kind: "external", address }`);
+    issues.add(
+      `${S}.registrationAddress`,
+      undefined,
+      `is required with ${servers.length} servers (agents and kubeconfig need one fixed address): { kind: "kube-vip", vip, interface } or { kind: "external", address }`,
+    );
   }
   for (const h of hosts) {
     if (hasRole(h, "server") && hasRole(h, "agent")) {
-      issues.add(`${H(h)}.roles`, h.roles, 'has both "server" and "agent"; a K3s server already runs workloads, pick one');
+      issues.add(
+        `${H(h)}.roles`,
+        h.roles,
+        'has both "server" and "agent"; a K3s server already runs workloads, pick one',
+      );
     }
     if (hasRole(h, "edge") && (hasRole(h, "server") || hasRole(h, "agent"))) {
       issues.add(`${H(h)}.roles`, h.roles, 'has "edge" with "server"/"agent"; an edge node runs edgecore, not K3s');
@@ -63,20 +86,34 @@ export function checkK3sHaCluster(input: K3sHaClusterInput, issues: IssueCollect
     }
   }
   for (const name of Object.keys(spec.artifactOverrides)) {
-    if (!hosts.some((h) => h.name === name)) issues.add(`${S}.artifactOverrides.${name}`, undefined, "names no host; keys are host names");
+    if (!hosts.some((h) => h.name === name))
+      issues.add(`${S}.artifactOverrides.${name}`, undefined, "names no host; keys are host names");
   }
 
   // etcd
-  if (spec.etcd.clientPort === spec.etcd.peerPort) issues.add(`${S}.etcd.peerPort`, spec.etcd.peerPort, "must differ from etcd.clientPort");
+  if (spec.etcd.clientPort === spec.etcd.peerPort)
+    issues.add(`${S}.etcd.peerPort`, spec.etcd.peerPort, "must differ from etcd.clientPort");
   for (const h of etcd) {
     if (spec.etcd.install.kind === "release" && !supportsArch("etcd-release", h.arch)) {
-      issues.add(`${H(h)}.arch`, h.arch, `(host "${h.name}", ${h.os}/${h.arch}): etcd ${spec.etcd.version} release tarballs exist for ${SUPPORTED_ARCHES["etcd-release"].join(", ")} only; use etcd.install { kind: "distro" } or "prestaged"`);
+      issues.add(
+        `${H(h)}.arch`,
+        h.arch,
+        `(host "${h.name}", ${h.os}/${h.arch}): etcd ${spec.etcd.version} release tarballs exist for ${SUPPORTED_ARCHES["etcd-release"].join(", ")} only; use etcd.install { kind: "distro" } or "prestaged"`,
+      );
     }
     if (spec.etcd.install.kind === "distro") {
       if (!DISTRO_ETCD_OS.includes(h.os)) {
-        issues.add(`${H(h)}.os`, h.os, `(host "${h.name}"): the distribution ships no etcd package; use etcd.install { kind: "release" } or "prestaged" (distro etcd exists on ${DISTRO_ETCD_OS.join(", ")})`);
+        issues.add(
+          `${H(h)}.os`,
+          h.os,
+          `(host "${h.name}"): the distribution ships no etcd package; use etcd.install { kind: "release" } or "prestaged" (distro etcd exists on ${DISTRO_ETCD_OS.join(", ")})`,
+        );
       } else if (!supportsArch("etcd-distro", h.arch)) {
-        issues.add(`${H(h)}.arch`, h.arch, `(host "${h.name}"): the distribution builds etcd for ${SUPPORTED_ARCHES["etcd-distro"].join(", ")} only`);
+        issues.add(
+          `${H(h)}.arch`,
+          h.arch,
+          `(host "${h.name}"): the distribution builds etcd for ${SUPPORTED_ARCHES["etcd-distro"].join(", ")} only`,
+        );
       }
     }
   }
@@ -84,10 +121,18 @@ export function checkK3sHaCluster(input: K3sHaClusterInput, issues: IssueCollect
   // network
   const net = spec.network;
   if (version && net.flannelBackend === "ipsec" && atLeast(version, 1, 27)) {
-    issues.add(`${S}.network.flannelBackend`, "ipsec", `was removed in K3s v1.27 (k3s#7297); ${spec.version} allows vxlan, host-gw, wireguard-native or none`);
+    issues.add(
+      `${S}.network.flannelBackend`,
+      "ipsec",
+      `was removed in K3s v1.27 (k3s#7297); ${spec.version} allows vxlan, host-gw, wireguard-native or none`,
+    );
   }
   if (version && net.flannelBackend === "wireguard-native" && !atLeast(version, 1, 26)) {
-    issues.add(`${S}.network.flannelBackend`, "wireguard-native", `needs K3s v1.26 or later; ${spec.version} has it not`);
+    issues.add(
+      `${S}.network.flannelBackend`,
+      "wireguard-native",
+      `needs K3s v1.26 or later; ${spec.version} has it not`,
+    );
   }
   if (net.cni && net.flannelBackend !== "none") {
     issues.add(`${S}.network.cni`, net.cni, `requires network.flannelBackend "none" (it is "${net.flannelBackend}")`);
@@ -97,7 +142,11 @@ export function checkK3sHaCluster(input: K3sHaClusterInput, issues: IssueCollect
   if (!pod) issues.add(`${S}.network.clusterCidr`, net.clusterCidr, "is not a valid IPv4 CIDR");
   if (!svc) issues.add(`${S}.network.serviceCidr`, net.serviceCidr, "is not a valid IPv4 CIDR");
   if (pod && svc && cidrsOverlap(pod, svc)) {
-    issues.add(`${S}.network.clusterCidr`, net.clusterCidr, `overlaps network.serviceCidr ${net.serviceCidr}; pod and service ranges must be disjoint`);
+    issues.add(
+      `${S}.network.clusterCidr`,
+      net.clusterCidr,
+      `overlaps network.serviceCidr ${net.serviceCidr}; pod and service ranges must be disjoint`,
+    );
   }
   const dns = parseIpv4(net.clusterDns);
   if (svc && dns !== undefined && !cidrContains(svc, dns)) {
@@ -106,9 +155,16 @@ export function checkK3sHaCluster(input: K3sHaClusterInput, issues: IssueCollect
   for (const h of hosts) {
     const ip = parseIpv4(h.internalAddress ?? h.address);
     if (ip === undefined) continue;
-    for (const [field, c] of [["clusterCidr", pod], ["serviceCidr", svc]] as const) {
+    for (const [field, c] of [
+      ["clusterCidr", pod],
+      ["serviceCidr", svc],
+    ] as const) {
       if (c && cidrContains(c, ip)) {
-        issues.add(`${S}.network.${field}`, net[field], `contains the address ${h.internalAddress ?? h.address} of host "${h.name}"; pick a range disjoint from the host network`);
+        issues.add(
+          `${S}.network.${field}`,
+          net[field],
+          `contains the address ${h.internalAddress ?? h.address} of host "${h.name}"; pick a range disjoint from the host network`,
+        );
       }
     }
   }
@@ -116,8 +172,14 @@ export function checkK3sHaCluster(input: K3sHaClusterInput, issues: IssueCollect
   if (reg?.kind === "kube-vip") {
     const vip = parseIpv4(reg.vip);
     const clash = hosts.find((h) => h.address === reg.vip || h.internalAddress === reg.vip);
-    if (clash) issues.add(`${S}.registrationAddress.vip`, reg.vip, `is the address of host "${clash.name}"; the VIP must be a free address on the servers' network`);
-    if (vip !== undefined && pod && cidrContains(pod, vip)) issues.add(`${S}.registrationAddress.vip`, reg.vip, `lies inside network.clusterCidr ${net.clusterCidr}`);
+    if (clash)
+      issues.add(
+        `${S}.registrationAddress.vip`,
+        reg.vip,
+        `is the address of host "${clash.name}"; the VIP must be a free address on the servers' network`,
+      );
+    if (vip !== undefined && pod && cidrContains(pod, vip))
+      issues.add(`${S}.registrationAddress.vip`, reg.vip, `lies inside network.clusterCidr ${net.clusterCidr}`);
   }
   if (issues.issues.length > before) return undefined;
   return { name: input.name, hosts, spec, registries: input.registries };

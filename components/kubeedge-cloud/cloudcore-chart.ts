@@ -31,7 +31,8 @@ const AGGREGATE = "rbac.authorization.kubeedge.io/aggregate-to-cloudcore";
  */
 export function cloudCoreChart(props: KubeEdgeCloudProps, app?: App): Chart {
   const chart = newChart(app, "kubeedge-cloud");
-  for (const o of cloudCoreObjects(props)) new ApiObject(chart, `${o.kind}-${o.metadata.namespace ?? ""}-${o.metadata.name}`, o);
+  for (const o of cloudCoreObjects(props))
+    new ApiObject(chart, `${o.kind}-${o.metadata.namespace ?? ""}-${o.metadata.name}`, o);
   return chart;
 }
 
@@ -44,10 +45,28 @@ export function cloudCoreObjects(props: KubeEdgeCloudProps): KubeObject[] {
   const image = (n: string) => `${spec.imageRepository}/${n}:${release.imageTag}`;
   const ports = [
     { name: "cloudhub", port: spec.cloudHub.websocketPort, protocol: "TCP", np: "cloudhub" as const, on: true },
-    { name: "cloudhub-quic", port: spec.cloudHub.quicPort, protocol: "UDP", np: "quic" as const, on: spec.cloudHub.quic },
+    {
+      name: "cloudhub-quic",
+      port: spec.cloudHub.quicPort,
+      protocol: "UDP",
+      np: "quic" as const,
+      on: spec.cloudHub.quic,
+    },
     { name: "cloudhub-https", port: spec.cloudHub.httpsPort, protocol: "TCP", np: "https" as const, on: true },
-    { name: "cloudstream", port: spec.cloudStream.streamPort, protocol: "TCP", np: "stream" as const, on: spec.cloudStream.enable },
-    { name: "tunnelport", port: spec.cloudStream.tunnelPort, protocol: "TCP", np: "tunnel" as const, on: spec.cloudStream.enable },
+    {
+      name: "cloudstream",
+      port: spec.cloudStream.streamPort,
+      protocol: "TCP",
+      np: "stream" as const,
+      on: spec.cloudStream.enable,
+    },
+    {
+      name: "tunnelport",
+      port: spec.cloudStream.tunnelPort,
+      protocol: "TCP",
+      np: "tunnel" as const,
+      on: spec.cloudStream.enable,
+    },
   ].filter((p) => p.on);
 
   const affinity = props.cloudcoreNode
@@ -72,7 +91,10 @@ export function cloudCoreObjects(props: KubeEdgeCloudProps): KubeObject[] {
       apiVersion: "v1",
       kind: "Namespace",
       // cloudcore and the iptables-manager are privileged with host networking
-      metadata: { name: ns, labels: { "pod-security.kubernetes.io/enforce": "privileged", "app.kubernetes.io/part-of": "kubeedge" } },
+      metadata: {
+        name: ns,
+        labels: { "pod-security.kubernetes.io/enforce": "privileged", "app.kubernetes.io/part-of": "kubeedge" },
+      },
     },
     ...kubeEdgeCrds(release),
     { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "cloudcore", namespace: ns, labels: LABELS } },
@@ -130,9 +152,22 @@ export function cloudCoreObjects(props: KubeEdgeCloudProps): KubeObject[] {
                 ...(spec.probes
                   ? {
                       // /ca.crt answers once cloudcore has loaded its CA: ready to hand out edge certificates
-                      readinessProbe: { httpGet: { scheme: "HTTPS", path: "/ca.crt", port: spec.cloudHub.httpsPort }, periodSeconds: 10, failureThreshold: 3 },
-                      livenessProbe: { tcpSocket: { port: spec.cloudHub.websocketPort }, initialDelaySeconds: 30, periodSeconds: 20, failureThreshold: 6 },
-                      startupProbe: { tcpSocket: { port: spec.cloudHub.httpsPort }, periodSeconds: 5, failureThreshold: 60 },
+                      readinessProbe: {
+                        httpGet: { scheme: "HTTPS", path: "/ca.crt", port: spec.cloudHub.httpsPort },
+                        periodSeconds: 10,
+                        failureThreshold: 3,
+                      },
+                      livenessProbe: {
+                        tcpSocket: { port: spec.cloudHub.websocketPort },
+                        initialDelaySeconds: 30,
+                        periodSeconds: 20,
+                        failureThreshold: 6,
+                      },
+                      startupProbe: {
+                        tcpSocket: { port: spec.cloudHub.httpsPort },
+                        periodSeconds: 5,
+                        failureThreshold: 60,
+                      },
                     }
                   : {}),
                 volumeMounts: [
@@ -170,7 +205,9 @@ export function cloudCoreObjects(props: KubeEdgeCloudProps): KubeObject[] {
       spec: {
         type: spec.exposure.kind === "hostNetwork" ? "ClusterIP" : spec.exposure.kind,
         selector: { "k8s-app": "kubeedge", kubeedge: "cloudcore" },
-        ...(spec.exposure.kind === "LoadBalancer" && spec.exposure.loadBalancerIP ? { loadBalancerIP: spec.exposure.loadBalancerIP } : {}),
+        ...(spec.exposure.kind === "LoadBalancer" && spec.exposure.loadBalancerIP
+          ? { loadBalancerIP: spec.exposure.loadBalancerIP }
+          : {}),
         ports: ports.map((p) => ({
           name: p.name,
           port: p.port,
@@ -182,7 +219,8 @@ export function cloudCoreObjects(props: KubeEdgeCloudProps): KubeObject[] {
     },
   ];
 
-  if (spec.iptablesManager.enable && spec.iptablesManager.mode === "external") objects.push(...iptablesManagerObjects(props, image));
+  if (spec.iptablesManager.enable && spec.iptablesManager.mode === "external")
+    objects.push(...iptablesManagerObjects(props, image));
   if (spec.mosquitto) objects.push(mosquittoDaemonSet(release.mosquittoImage));
   return objects;
 }
@@ -192,24 +230,55 @@ function cloudcoreRules(groups: readonly string[]): Record<string, unknown>[] {
   return [
     {
       apiGroups: [""],
-      resources: ["nodes", "nodes/status", "pods", "pods/status", "configmaps", "secrets", "endpoints", "services", "namespaces", "events", "persistentvolumes", "persistentvolumeclaims", "serviceaccounts", "serviceaccounts/token"],
+      resources: [
+        "nodes",
+        "nodes/status",
+        "pods",
+        "pods/status",
+        "configmaps",
+        "secrets",
+        "endpoints",
+        "services",
+        "namespaces",
+        "events",
+        "persistentvolumes",
+        "persistentvolumeclaims",
+        "serviceaccounts",
+        "serviceaccounts/token",
+      ],
       verbs: all,
     },
     { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: all },
     { apiGroups: [...new Set(groups)], resources: ["*"], verbs: all },
     { apiGroups: ["apiextensions.k8s.io"], resources: ["customresourcedefinitions"], verbs: ["get", "list", "watch"] },
-    { apiGroups: ["storage.k8s.io"], resources: ["volumeattachments", "csinodes", "csidrivers", "storageclasses"], verbs: ["get", "list", "watch"] },
+    {
+      apiGroups: ["storage.k8s.io"],
+      resources: ["volumeattachments", "csinodes", "csidrivers", "storageclasses"],
+      verbs: ["get", "list", "watch"],
+    },
     { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["get", "list", "watch"] },
-    { apiGroups: ["rbac.authorization.k8s.io"], resources: ["roles", "rolebindings", "clusterroles", "clusterrolebindings"], verbs: ["get", "list", "watch"] },
+    {
+      apiGroups: ["rbac.authorization.k8s.io"],
+      resources: ["roles", "rolebindings", "clusterroles", "clusterrolebindings"],
+      verbs: ["get", "list", "watch"],
+    },
     { apiGroups: ["authentication.k8s.io"], resources: ["tokenreviews"], verbs: ["create"] },
     { apiGroups: ["authorization.k8s.io"], resources: ["subjectaccessreviews"], verbs: ["create"] },
-    { apiGroups: ["certificates.k8s.io"], resources: ["certificatesigningrequests", "certificatesigningrequests/approval"], verbs: ["get", "list", "watch", "create", "update"] },
+    {
+      apiGroups: ["certificates.k8s.io"],
+      resources: ["certificatesigningrequests", "certificatesigningrequests/approval"],
+      verbs: ["get", "list", "watch", "create", "update"],
+    },
   ];
 }
 
 function iptablesManagerObjects(props: KubeEdgeCloudProps, image: (n: string) => string): KubeObject[] {
   const ns = NAMESPACE;
-  const labels = { "k8s-app": "iptables-manager", kubeedge: "iptables-manager", "app.kubernetes.io/part-of": "kubeedge" };
+  const labels = {
+    "k8s-app": "iptables-manager",
+    kubeedge: "iptables-manager",
+    "app.kubernetes.io/part-of": "kubeedge",
+  };
   const name = props.spec.iptablesManager.framework === "nft" ? "iptables-manager-nft" : "iptables-manager";
   return [
     { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "iptables-manager-sa", namespace: ns, labels } },
@@ -278,7 +347,12 @@ export function mosquittoDaemonSet(image: string): KubeObject {
               imagePullPolicy: "IfNotPresent",
               ports: [{ name: "mqtt", containerPort: 1883, hostPort: 1883, protocol: "TCP" }],
               resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { memory: "64Mi" } },
-              securityContext: { runAsNonRoot: true, runAsUser: 1883, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true },
+              securityContext: {
+                runAsNonRoot: true,
+                runAsUser: 1883,
+                allowPrivilegeEscalation: false,
+                readOnlyRootFilesystem: true,
+              },
               volumeMounts: [{ name: "data", mountPath: "/mosquitto/data" }],
             },
           ],
@@ -294,7 +368,9 @@ export function mosquittoDaemonSet(image: string): KubeObject {
  * nodes, where they would crash-loop without the API server and cluster network (#4691 #5987). K3s runs flannel
  * and kube-proxy inside the k3s process, so with K3s this is only for DaemonSets other components add.
  */
-export function edgeAvoidancePatches(refs: readonly { readonly namespace: string; readonly name: string }[]): KubeObject[] {
+export function edgeAvoidancePatches(
+  refs: readonly { readonly namespace: string; readonly name: string }[],
+): KubeObject[] {
   return refs.map((r) => ({
     apiVersion: "apps/v1",
     kind: "DaemonSet",

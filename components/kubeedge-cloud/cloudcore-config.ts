@@ -16,7 +16,12 @@ export interface CloudCoreConfig {
       readonly tlsPrivateKeyFile: string;
       readonly unixsocket: { readonly enable: boolean; readonly address: string };
       readonly websocket: { readonly enable: boolean; readonly address: string; readonly port: number };
-      readonly quic: { readonly enable: boolean; readonly address: string; readonly port: number; readonly maxIncomingStreams: number };
+      readonly quic: {
+        readonly enable: boolean;
+        readonly address: string;
+        readonly port: number;
+        readonly maxIncomingStreams: number;
+      };
       readonly https: { readonly enable: boolean; readonly address: string; readonly port: number };
     };
     readonly cloudStream: {
@@ -31,7 +36,12 @@ export interface CloudCoreConfig {
       readonly tlsTunnelPrivateKeyFile: string;
     };
     readonly dynamicController: { readonly enable: boolean };
-    readonly router: { readonly enable: boolean; readonly address: string; readonly port: number; readonly restTimeout: number };
+    readonly router: {
+      readonly enable: boolean;
+      readonly address: string;
+      readonly port: number;
+      readonly restTimeout: number;
+    };
     readonly iptablesManager: { readonly enable: boolean; readonly mode: "external" | "internal" };
   };
 }

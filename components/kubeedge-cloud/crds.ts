@@ -19,7 +19,13 @@ export function crdFor(k: KubeEdgeKind): KubeObject {
     metadata: { name: `${k.plural}.${k.group}`, labels: { "app.kubernetes.io/part-of": "kubeedge" } },
     spec: {
       group: k.group,
-      names: { kind: k.kind, listKind: `${k.kind}List`, plural: k.plural, singular: k.singular, ...(k.shortNames ? { shortNames: [...k.shortNames] } : {}) },
+      names: {
+        kind: k.kind,
+        listKind: `${k.kind}List`,
+        plural: k.plural,
+        singular: k.singular,
+        ...(k.shortNames ? { shortNames: [...k.shortNames] } : {}),
+      },
       scope: k.scope,
       versions: k.versions.map((v, i) => ({
         name: v,

@@ -7,7 +7,12 @@ import { edgeCoreConfig, edgeCoreConfigYaml } from "./edgecore-config";
 import { kubeEdgeRelease } from "./release";
 import { runtimeInstall } from "./runtime";
 import { KubeEdgeCloudProps } from "./spec";
-import { CONTAINERD_AUTH_FILE, CONTAINERD_CERTS_DIR, CRI_PLUGIN_PLACEHOLDER, containerdRegistryFiles } from "../../lib/k3s/containerd-registries";
+import {
+  CONTAINERD_AUTH_FILE,
+  CONTAINERD_CERTS_DIR,
+  CRI_PLUGIN_PLACEHOLDER,
+  containerdRegistryFiles,
+} from "../../lib/k3s/containerd-registries";
 
 export const KUBEEDGE_COMPONENT = "kubeedge-cloud";
 /** Stands in for the join token when only the steps' structure is needed (ids, dependencies, delete scripts). */
@@ -21,7 +26,11 @@ export const EDGE_STEPS = { runtime: "kubeedge-runtime", install: "kubeedge-inst
 
 /** Every edge host's steps: runtime → keadm + edgecore binaries → edgecore config with the token, started. */
 export function edgeNodeSteps(props: KubeEdgeCloudProps, token: string, joinAfter: readonly string[] = []): HostStep[] {
-  return props.edgeHosts.flatMap((h) => [runtimeStep(props, h), installStep(props, h), joinStep(props, h, token, joinAfter)]);
+  return props.edgeHosts.flatMap((h) => [
+    runtimeStep(props, h),
+    installStep(props, h),
+    joinStep(props, h, token, joinAfter),
+  ]);
 }
 
 /** The container runtime (containerd by default) with the cgroup driver edgecore's kubelet expects. */
@@ -63,7 +72,7 @@ export function runtimeStep(props: KubeEdgeCloudProps, host: Host): HostStep {
           `sed "s#${CRI_PLUGIN_PLACEHOLDER}#$cri#" ${CONTAINERD_AUTH_FILE} >>"$want"`,
         ]
       : []),
-    "if [ -f /etc/containerd/config.toml ] && cmp -s \"$want\" /etc/containerd/config.toml; then",
+    'if [ -f /etc/containerd/config.toml ] && cmp -s "$want" /etc/containerd/config.toml; then',
     '  rm -f "$want"',
     "else",
     `  chmod ${hasAuth ? "0600" : "0644"} "$want"`,
@@ -86,12 +95,25 @@ export function runtimeStep(props: KubeEdgeCloudProps, host: Host): HostStep {
     component: KUBEEDGE_COMPONENT,
     script: lines.join("\n"),
     files: [
-      { path: "/etc/modules-load.d/90-edgecloud-kubeedge.conf", mode: "0644", content: "overlay\nbr_netfilter\n", secret: false },
-      { path: "/etc/sysctl.d/90-edgecloud-kubeedge.conf", mode: "0644", content: "net.ipv4.ip_forward = 1\nnet.bridge.bridge-nf-call-iptables = 1\n", secret: false },
+      {
+        path: "/etc/modules-load.d/90-edgecloud-kubeedge.conf",
+        mode: "0644",
+        content: "overlay\nbr_netfilter\n",
+        secret: false,
+      },
+      {
+        path: "/etc/sysctl.d/90-edgecloud-kubeedge.conf",
+        mode: "0644",
+        content: "net.ipv4.ip_forward = 1\nnet.bridge.bridge-nf-call-iptables = 1\n",
+        secret: false,
+      },
       ...registryFiles,
     ],
     // the runtime stays: other workloads may use it
-    deleteScript: ["ec_rm /etc/modules-load.d/90-edgecloud-kubeedge.conf /etc/sysctl.d/90-edgecloud-kubeedge.conf", ...(registryFiles.length ? [`ec_rm ${registryFiles.map((f) => f.path).join(" ")}`] : [])].join("\n"),
+    deleteScript: [
+      "ec_rm /etc/modules-load.d/90-edgecloud-kubeedge.conf /etc/sysctl.d/90-edgecloud-kubeedge.conf",
+      ...(registryFiles.length ? [`ec_rm ${registryFiles.map((f) => f.path).join(" ")}`] : []),
+    ].join("\n"),
   });
 }
 
@@ -149,7 +171,12 @@ export function installStep(props: KubeEdgeCloudProps, host: Host): HostStep {
  * refreshed in `kubeedge/tokensecret` changes the file, so a re-run restarts edgecore with the fresh token.
  * Delete: `keadm reset` and cleanup of what join left.
  */
-export function joinStep(props: KubeEdgeCloudProps, host: Host, token: string, after: readonly string[] = []): HostStep {
+export function joinStep(
+  props: KubeEdgeCloudProps,
+  host: Host,
+  token: string,
+  after: readonly string[] = [],
+): HostStep {
   const release = kubeEdgeRelease(props.spec.version);
   const unit = [
     "[Unit]",
@@ -208,7 +235,12 @@ export function joinStep(props: KubeEdgeCloudProps, host: Host, token: string, a
     component: KUBEEDGE_COMPONENT,
     script,
     files: [
-      { path: EDGECORE_CONFIG, mode: "0600", content: edgeCoreConfigYaml(edgeCoreConfig(props, host, token)), secret: true },
+      {
+        path: EDGECORE_CONFIG,
+        mode: "0600",
+        content: edgeCoreConfigYaml(edgeCoreConfig(props, host, token)),
+        secret: true,
+      },
       { path: `/etc/systemd/system/${EDGECORE_UNIT}`, mode: "0644", content: unit, secret: false },
     ],
     dependsOn: [stepId(host.name, EDGE_STEPS.install), ...after],

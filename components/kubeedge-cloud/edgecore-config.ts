@@ -26,13 +26,17 @@ export function edgeCoreConfig(props: KubeEdgeCloudProps, host: Host, token: str
   const release = kubeEdgeRelease(spec.version);
   const hostPart = join.address.includes(":") ? `[${join.address}]` : join.address;
   const hubPort = (kind: "websocket" | "quic") => {
-    if (spec.exposure.kind === "NodePort") return kind === "quic" ? spec.exposure.nodePorts.quic : spec.exposure.nodePorts.cloudhub;
+    if (spec.exposure.kind === "NodePort")
+      return kind === "quic" ? spec.exposure.nodePorts.quic : spec.exposure.nodePorts.cloudhub;
     return kind === "quic" ? spec.cloudHub.quicPort : spec.cloudHub.websocketPort;
   };
   const tunnelPort = spec.exposure.kind === "NodePort" ? spec.exposure.nodePorts.tunnel : spec.cloudStream.tunnelPort;
   const endpoint = RUNTIME_ENDPOINTS[spec.edge.runtime];
   const labels = { [EDGE_ROLE_LABEL]: "", "node-role.kubernetes.io/agent": "", ...spec.edge.labels, ...host.labels };
-  const taints = [...(spec.edge.taint ? [{ key: EDGE_ROLE_LABEL, effect: "NoSchedule" }] : []), ...host.taints.map(parseTaint)];
+  const taints = [
+    ...(spec.edge.taint ? [{ key: EDGE_ROLE_LABEL, effect: "NoSchedule" }] : []),
+    ...host.taints.map(parseTaint),
+  ];
   const registerWithTaints = taints.length > 0 ? { registerWithTaints: taints } : {};
   const runtime =
     release.edgedRuntimeFields === "edged"
@@ -43,7 +47,13 @@ export function edgeCoreConfig(props: KubeEdgeCloudProps, host: Host, token: str
           ...registerWithTaints,
           tailoredKubeletConfig: { cgroupDriver: spec.edge.cgroupDriver },
         }
-      : { tailoredKubeletConfig: { cgroupDriver: spec.edge.cgroupDriver, containerRuntimeEndpoint: endpoint, ...registerWithTaints } };
+      : {
+          tailoredKubeletConfig: {
+            cgroupDriver: spec.edge.cgroupDriver,
+            containerRuntimeEndpoint: endpoint,
+            ...registerWithTaints,
+          },
+        };
   const timeouts = { handshakeTimeout: 30, readDeadline: 15, writeDeadline: 15 };
   return {
     apiVersion: "edgecore.config.kubeedge.io/v1alpha2",
@@ -59,7 +69,11 @@ export function edgeCoreConfig(props: KubeEdgeCloudProps, host: Host, token: str
         tlsCaFile: "/etc/kubeedge/ca/rootCA.crt",
         tlsCertFile: "/etc/kubeedge/certs/server.crt",
         tlsPrivateKeyFile: "/etc/kubeedge/certs/server.key",
-        websocket: { enable: spec.edge.hubProtocol === "websocket", server: `${hostPart}:${hubPort("websocket")}`, ...timeouts },
+        websocket: {
+          enable: spec.edge.hubProtocol === "websocket",
+          server: `${hostPart}:${hubPort("websocket")}`,
+          ...timeouts,
+        },
         quic: { enable: spec.edge.hubProtocol === "quic", server: `${hostPart}:${hubPort("quic")}`, ...timeouts },
       },
       edged: {

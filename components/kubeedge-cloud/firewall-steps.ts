@@ -15,14 +15,24 @@ export function cloudcoreFirewallPorts(props: KubeEdgeCloudProps): FirewallPort[
       { port: e.nodePorts.cloudhub, protocol: "tcp" },
       ...(spec.cloudHub.quic ? [{ port: e.nodePorts.quic, protocol: "udp" as const }] : []),
       { port: e.nodePorts.https, protocol: "tcp" },
-      ...(spec.cloudStream.enable ? [{ port: e.nodePorts.stream, protocol: "tcp" as const }, { port: e.nodePorts.tunnel, protocol: "tcp" as const }] : []),
+      ...(spec.cloudStream.enable
+        ? [
+            { port: e.nodePorts.stream, protocol: "tcp" as const },
+            { port: e.nodePorts.tunnel, protocol: "tcp" as const },
+          ]
+        : []),
     ];
   }
   return [
     { port: spec.cloudHub.websocketPort, protocol: "tcp" },
     ...(spec.cloudHub.quic ? [{ port: spec.cloudHub.quicPort, protocol: "udp" as const }] : []),
     { port: spec.cloudHub.httpsPort, protocol: "tcp" },
-    ...(spec.cloudStream.enable ? [{ port: spec.cloudStream.streamPort, protocol: "tcp" as const }, { port: spec.cloudStream.tunnelPort, protocol: "tcp" as const }] : []),
+    ...(spec.cloudStream.enable
+      ? [
+          { port: spec.cloudStream.streamPort, protocol: "tcp" as const },
+          { port: spec.cloudStream.tunnelPort, protocol: "tcp" as const },
+        ]
+      : []),
   ];
 }
 

@@ -15,6 +15,10 @@ export function kubeEdgeHostSteps(props: KubeEdgeCloudProps, token: string): Hos
   const waitHost = tokenWaitHost(props);
   const wait = waitHost ? [tokenWaitStep(props, waitHost)] : [];
   const firewall = cloudFirewallSteps(props);
-  const after = [...firewall.map((s) => s.id), ...keadm.filter((s) => s.name === KEADM_STEPS.init).map((s) => s.id), ...wait.map((s) => s.id)];
+  const after = [
+    ...firewall.map((s) => s.id),
+    ...keadm.filter((s) => s.name === KEADM_STEPS.init).map((s) => s.id),
+    ...wait.map((s) => s.id),
+  ];
   return [...keadm, ...wait, ...firewall, ...edgeNodeSteps(props, token, after)];
 }

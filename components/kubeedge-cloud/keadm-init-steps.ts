@@ -29,7 +29,10 @@ export function keadmSetValues(props: KubeEdgeCloudProps): string[] {
     ["cloudCore.image.repository", `${spec.imageRepository}/cloudcore`],
     ["iptablesManager.enable", spec.iptablesManager.enable],
     ["iptablesManager.mode", spec.iptablesManager.mode],
-    ["iptablesManager.image.repository", `${spec.imageRepository}/${spec.iptablesManager.framework === "nft" ? "iptables-manager-nft" : "iptables-manager"}`],
+    [
+      "iptablesManager.image.repository",
+      `${spec.imageRepository}/${spec.iptablesManager.framework === "nft" ? "iptables-manager-nft" : "iptables-manager"}`,
+    ],
     ...spec.cloudHub.dnsNames.map((d, i): [string, string] => [`cloudCore.modules.cloudHub.dnsNames[${i}]`, d]),
     ...(e.kind === "NodePort"
       ? ([
@@ -77,7 +80,13 @@ export function keadmInitSteps(props: KubeEdgeCloudProps, host: Host): HostStep[
   const install = installStep(props, host);
   return [
     // no runtime step on the server: K3s brings containerd; only keadm is needed
-    hostStep({ host: host.name, name: KEADM_STEPS.install, component: KUBEEDGE_COMPONENT, script: install.script, deleteScript: install.deleteScript }),
+    hostStep({
+      host: host.name,
+      name: KEADM_STEPS.install,
+      component: KUBEEDGE_COMPONENT,
+      script: install.script,
+      deleteScript: install.deleteScript,
+    }),
     hostStep({
       host: host.name,
       name: KEADM_STEPS.init,

@@ -78,23 +78,43 @@ export class KubeEdgeCloud extends pulumi.ComponentResource {
 
     if (p.spec.mode === "manifests") {
       const objects = chartObjects(cloudCoreChart(p));
-      const namespace = applyObjects(`${name}-namespace`, objects.filter((o) => o.kind === "Namespace"), { parent: this, provider, dependsOn: ready });
+      const namespace = applyObjects(
+        `${name}-namespace`,
+        objects.filter((o) => o.kind === "Namespace"),
+        { parent: this, provider, dependsOn: ready },
+      );
       const ca = new CertificateAuthority(`${name}-stream-ca`, { commonName: "kubeedge-stream-ca" }, { parent: this });
       const stream = new Certificate(
         `${name}-stream`,
-        { ca, request: { commonName: "kubeedge-stream", ips: p.spec.cloudHub.advertiseAddress.filter(isIp), dnsNames: [...p.spec.cloudHub.advertiseAddress.filter((a) => !isIp(a)), ...p.spec.cloudHub.dnsNames], usages: ["server", "client"] } },
+        {
+          ca,
+          request: {
+            commonName: "kubeedge-stream",
+            ips: p.spec.cloudHub.advertiseAddress.filter(isIp),
+            dnsNames: [...p.spec.cloudHub.advertiseAddress.filter((a) => !isIp(a)), ...p.spec.cloudHub.dnsNames],
+            usages: ["server", "client"],
+          },
+        },
         { parent: this },
       );
       const certs = new k8s.core.v1.Secret(
         `${name}-stream-certs`,
         {
           metadata: { name: STREAM_CERT_SECRET, namespace: NAMESPACE },
-          stringData: pulumi.secret({ "streamCA.crt": ca.certPem, "stream.crt": stream.certPem, "stream.key": stream.keyPem }),
+          stringData: pulumi.secret({
+            "streamCA.crt": ca.certPem,
+            "stream.crt": stream.certPem,
+            "stream.key": stream.keyPem,
+          }),
         },
         { parent: this, provider, dependsOn: [namespace] },
       );
       // ConfigGroup v2 waits for the Deployment's rollout: cloudcore is ready when it resolves
-      const cloudcore = applyObjects(`${name}-cloudcore`, objects.filter((o) => o.kind !== "Namespace"), { parent: this, provider, dependsOn: [namespace, certs] });
+      const cloudcore = applyObjects(
+        `${name}-cloudcore`,
+        objects.filter((o) => o.kind !== "Namespace"),
+        { parent: this, provider, dependsOn: [namespace, certs] },
+      );
       cloudcoreReady = [cloudcore];
       gate = certs.id;
       // then wait on a server until cloudcore created the token Secret (#4103)
@@ -110,35 +130,58 @@ export class KubeEdgeCloud extends pulumi.ComponentResource {
         gate = pulumi.all([certs.id, cmd.stdout]);
       }
     } else {
-      const keadm = hostSteps.filter((s) => s.host === p.keadmHost!.name && (s.name === KEADM_STEPS.install || s.name === KEADM_STEPS.init));
-      const cmds = hostStepCommands({ structure: keadm }, { parent: this, prefix: `${name}-keadm`, hosts: [p.keadmHost!], dependsOn: ready, executor: args.executor });
+      const keadm = hostSteps.filter(
+        (s) => s.host === p.keadmHost!.name && (s.name === KEADM_STEPS.install || s.name === KEADM_STEPS.init),
+      );
+      const cmds = hostStepCommands(
+        { structure: keadm },
+        { parent: this, prefix: `${name}-keadm`, hosts: [p.keadmHost!], dependsOn: ready, executor: args.executor },
+      );
       cloudCmds = cmds;
       const init = cmds.get(`${p.keadmHost!.name}/${KEADM_STEPS.init}`)!;
       cloudcoreReady = [init];
       gate = init.stdout;
       // keadm's chart has no mosquitto switch: the same DaemonSet as manifests mode, applied once kubeedge exists
       if (p.spec.mosquitto) {
-        applyObjects(`${name}-mosquitto`, [mosquittoDaemonSet(kubeEdgeRelease(p.spec.version).mosquittoImage)], { parent: this, provider, dependsOn: [init] });
+        applyObjects(`${name}-mosquitto`, [mosquittoDaemonSet(kubeEdgeRelease(p.spec.version).mosquittoImage)], {
+          parent: this,
+          provider,
+          dependsOn: [init],
+        });
       }
     }
 
     const patches = edgeAvoidancePatches(p.spec.avoidEdgeDaemonSets).map(
       (o, i) =>
-        new k8s.apps.v1.DaemonSetPatch(`${name}-avoid-edge-${i}`, o as unknown as k8s.apps.v1.DaemonSetPatchArgs, { parent: this, provider, dependsOn: ready }),
+        new k8s.apps.v1.DaemonSetPatch(`${name}-avoid-edge-${i}`, o as unknown as k8s.apps.v1.DaemonSetPatchArgs, {
+          parent: this,
+          provider,
+          dependsOn: ready,
+        }),
     );
 
     const tokenId = gate.apply(() => `${TOKEN_SECRET.namespace}/${TOKEN_SECRET.name}`);
-    const tokenSecret = k8s.core.v1.Secret.get(`${name}-token`, tokenId, { parent: this, provider, dependsOn: cloudcoreReady });
+    const tokenSecret = k8s.core.v1.Secret.get(`${name}-token`, tokenId, {
+      parent: this,
+      provider,
+      dependsOn: cloudcoreReady,
+    });
     const token = pulumi.secret(
       tokenSecret.data.apply((d) => {
         const b64 = d?.[TOKEN_SECRET.key];
-        if (!b64) throw new Error(`Secret ${TOKEN_SECRET.namespace}/${TOKEN_SECRET.name} has no "${TOKEN_SECRET.key}"; is cloudcore running (kubeedge#4103)?`);
+        if (!b64)
+          throw new Error(
+            `Secret ${TOKEN_SECRET.namespace}/${TOKEN_SECRET.name} has no "${TOKEN_SECRET.key}"; is cloudcore running (kubeedge#4103)?`,
+          );
         return Buffer.from(b64, "base64").toString("utf8").trim();
       }),
     );
 
     const firewallSteps = hostSteps.filter((s) => s.name === FIREWALL_STEP);
-    const firewall = hostStepCommands({ structure: firewallSteps }, { parent: this, prefix: `${name}-cloud`, hosts: p.cloudHosts, dependsOn: ready, executor: args.executor });
+    const firewall = hostStepCommands(
+      { structure: firewallSteps },
+      { parent: this, prefix: `${name}-cloud`, hosts: p.cloudHosts, dependsOn: ready, executor: args.executor },
+    );
     const isPrepare = (s: HostStep) => p.edgeHosts.some((h) => h.name === s.host) && !isJoin(s);
     const prepare = hostStepCommands(
       args.registries === undefined
@@ -147,12 +190,17 @@ export class KubeEdgeCloud extends pulumi.ComponentResource {
             // the runtime step carries the registry's credentials: rendered with them at deploy time, stdin secret
             structure: hostSteps.filter(isPrepare),
             material: pulumi.output(args.registries as pulumi.Input<K3sRegistries>),
-            render: (r: K3sRegistries) => kubeEdgeHostSteps({ ...p, registries: r }, TOKEN_PLACEHOLDER).filter(isPrepare),
+            render: (r: K3sRegistries) =>
+              kubeEdgeHostSteps({ ...p, registries: r }, TOKEN_PLACEHOLDER).filter(isPrepare),
           },
       { parent: this, prefix: `${name}-edge`, hosts: p.edgeHosts, executor: args.executor },
     );
     hostStepCommands(
-      { structure: hostSteps.filter(isJoin), material: token, render: (t: string) => kubeEdgeHostSteps(p, t).filter(isJoin) },
+      {
+        structure: hostSteps.filter(isJoin),
+        material: token,
+        render: (t: string) => kubeEdgeHostSteps(p, t).filter(isJoin),
+      },
       {
         parent: this,
         prefix: `${name}-edge`,

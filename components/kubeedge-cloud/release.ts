@@ -45,33 +45,130 @@ export interface KubeEdgeRelease {
 }
 
 const devices = (versions: readonly string[], withStatus: boolean): KubeEdgeKind[] => [
-  { group: "devices.kubeedge.io", kind: "Device", plural: "devices", singular: "device", scope: "Namespaced", versions },
-  { group: "devices.kubeedge.io", kind: "DeviceModel", plural: "devicemodels", singular: "devicemodel", scope: "Namespaced", versions },
+  {
+    group: "devices.kubeedge.io",
+    kind: "Device",
+    plural: "devices",
+    singular: "device",
+    scope: "Namespaced",
+    versions,
+  },
+  {
+    group: "devices.kubeedge.io",
+    kind: "DeviceModel",
+    plural: "devicemodels",
+    singular: "devicemodel",
+    scope: "Namespaced",
+    versions,
+  },
   ...(withStatus
-    ? [{ group: "devices.kubeedge.io", kind: "DeviceStatus", plural: "devicestatuses", singular: "devicestatus", scope: "Namespaced", versions } as const]
+    ? [
+        {
+          group: "devices.kubeedge.io",
+          kind: "DeviceStatus",
+          plural: "devicestatuses",
+          singular: "devicestatus",
+          scope: "Namespaced",
+          versions,
+        } as const,
+      ]
     : []),
 ];
 const reliableSyncs: KubeEdgeKind[] = [
-  { group: "reliablesyncs.kubeedge.io", kind: "ClusterObjectSync", plural: "clusterobjectsyncs", singular: "clusterobjectsync", scope: "Cluster", versions: ["v1alpha1"] },
-  { group: "reliablesyncs.kubeedge.io", kind: "ObjectSync", plural: "objectsyncs", singular: "objectsync", scope: "Namespaced", versions: ["v1alpha1"] },
+  {
+    group: "reliablesyncs.kubeedge.io",
+    kind: "ClusterObjectSync",
+    plural: "clusterobjectsyncs",
+    singular: "clusterobjectsync",
+    scope: "Cluster",
+    versions: ["v1alpha1"],
+  },
+  {
+    group: "reliablesyncs.kubeedge.io",
+    kind: "ObjectSync",
+    plural: "objectsyncs",
+    singular: "objectsync",
+    scope: "Namespaced",
+    versions: ["v1alpha1"],
+  },
 ];
 const rules: KubeEdgeKind[] = [
-  { group: "rules.kubeedge.io", kind: "Rule", plural: "rules", singular: "rule", scope: "Namespaced", versions: ["v1"] },
-  { group: "rules.kubeedge.io", kind: "RuleEndpoint", plural: "ruleendpoints", singular: "ruleendpoint", scope: "Namespaced", versions: ["v1"] },
+  {
+    group: "rules.kubeedge.io",
+    kind: "Rule",
+    plural: "rules",
+    singular: "rule",
+    scope: "Namespaced",
+    versions: ["v1"],
+  },
+  {
+    group: "rules.kubeedge.io",
+    kind: "RuleEndpoint",
+    plural: "ruleendpoints",
+    singular: "ruleendpoint",
+    scope: "Namespaced",
+    versions: ["v1"],
+  },
 ];
 const apps: KubeEdgeKind[] = [
-  { group: "apps.kubeedge.io", kind: "NodeGroup", plural: "nodegroups", singular: "nodegroup", scope: "Cluster", versions: ["v1alpha1"], shortNames: ["ng"] },
-  { group: "apps.kubeedge.io", kind: "EdgeApplication", plural: "edgeapplications", singular: "edgeapplication", scope: "Namespaced", versions: ["v1alpha1"], shortNames: ["ea"] },
+  {
+    group: "apps.kubeedge.io",
+    kind: "NodeGroup",
+    plural: "nodegroups",
+    singular: "nodegroup",
+    scope: "Cluster",
+    versions: ["v1alpha1"],
+    shortNames: ["ng"],
+  },
+  {
+    group: "apps.kubeedge.io",
+    kind: "EdgeApplication",
+    plural: "edgeapplications",
+    singular: "edgeapplication",
+    scope: "Namespaced",
+    versions: ["v1alpha1"],
+    shortNames: ["ea"],
+  },
 ];
 const operations = (version: string, withConfigUpdate: boolean): KubeEdgeKind[] => [
-  { group: "operations.kubeedge.io", kind: "NodeUpgradeJob", plural: "nodeupgradejobs", singular: "nodeupgradejob", scope: "Cluster", versions: [version] },
-  { group: "operations.kubeedge.io", kind: "ImagePrePullJob", plural: "imageprepulljobs", singular: "imageprepulljob", scope: "Cluster", versions: [version] },
+  {
+    group: "operations.kubeedge.io",
+    kind: "NodeUpgradeJob",
+    plural: "nodeupgradejobs",
+    singular: "nodeupgradejob",
+    scope: "Cluster",
+    versions: [version],
+  },
+  {
+    group: "operations.kubeedge.io",
+    kind: "ImagePrePullJob",
+    plural: "imageprepulljobs",
+    singular: "imageprepulljob",
+    scope: "Cluster",
+    versions: [version],
+  },
   ...(withConfigUpdate
-    ? [{ group: "operations.kubeedge.io", kind: "ConfigUpdateJob", plural: "configupdatejobs", singular: "configupdatejob", scope: "Cluster", versions: [version] } as const]
+    ? [
+        {
+          group: "operations.kubeedge.io",
+          kind: "ConfigUpdateJob",
+          plural: "configupdatejobs",
+          singular: "configupdatejob",
+          scope: "Cluster",
+          versions: [version],
+        } as const,
+      ]
     : []),
 ];
 const policy: KubeEdgeKind[] = [
-  { group: "policy.kubeedge.io", kind: "ServiceAccountAccess", plural: "serviceaccountaccesses", singular: "serviceaccountaccess", scope: "Namespaced", versions: ["v1alpha1"] },
+  {
+    group: "policy.kubeedge.io",
+    kind: "ServiceAccountAccess",
+    plural: "serviceaccountaccesses",
+    singular: "serviceaccountaccess",
+    scope: "Namespaced",
+    versions: ["v1alpha1"],
+  },
 ];
 
 /** Releases by version. The newest is the default. */
@@ -92,7 +189,14 @@ export const KUBEEDGE_RELEASES = {
     kubernetes: { min: "1.28", max: "1.30" },
     runtimes: ["containerd"],
     minContainerd: "1.6",
-    kinds: [...devices(["v1beta1"], false), ...reliableSyncs, ...rules, ...apps, ...operations("v1alpha1", false), ...policy],
+    kinds: [
+      ...devices(["v1beta1"], false),
+      ...reliableSyncs,
+      ...rules,
+      ...apps,
+      ...operations("v1alpha1", false),
+      ...policy,
+    ],
     imageTag: "v1.20.0",
     resetEdge: ["reset", "edge", "--force"],
     mosquittoImage: "eclipse-mosquitto:1.6.15",
@@ -103,7 +207,14 @@ export const KUBEEDGE_RELEASES = {
     kubernetes: { min: "1.30", max: "1.32" },
     runtimes: ["containerd"],
     minContainerd: "1.6",
-    kinds: [...devices(["v1beta1"], true), ...reliableSyncs, ...rules, ...apps, ...operations("v1alpha2", true), ...policy],
+    kinds: [
+      ...devices(["v1beta1"], true),
+      ...reliableSyncs,
+      ...rules,
+      ...apps,
+      ...operations("v1alpha2", true),
+      ...policy,
+    ],
     imageTag: "v1.23.1",
     resetEdge: ["reset", "edge", "--force"],
     mosquittoImage: "eclipse-mosquitto:1.6.15",

@@ -9,7 +9,10 @@ export interface RuntimeInstall {
   readonly unit: "containerd.service" | "docker.service";
 }
 
-const DOCKER_RHEL_REPO = { url: "https://download.docker.com/linux/centos/docker-ce.repo", file: "/etc/yum.repos.d/docker-ce.repo" };
+const DOCKER_RHEL_REPO = {
+  url: "https://download.docker.com/linux/centos/docker-ce.repo",
+  file: "/etc/yum.repos.d/docker-ce.repo",
+};
 
 /**
  * Packages per OS family and runtime: Debian/Ubuntu ship `containerd` and `docker.io`; openEuler ships `containerd`
@@ -20,10 +23,26 @@ export function runtimeInstall(os: OsId, runtime: "containerd" | "docker"): Runt
   const p = osProfile(os);
   const unit = runtime === "docker" ? "docker.service" : "containerd.service";
   if (p.family === "debian") {
-    return { packages: runtime === "docker" ? ["docker.io", "containernetworking-plugins"] : ["containerd", "containernetworking-plugins"], unit };
+    return {
+      packages:
+        runtime === "docker"
+          ? ["docker.io", "containernetworking-plugins"]
+          : ["containerd", "containernetworking-plugins"],
+      unit,
+    };
   }
   if (os.startsWith("openeuler")) {
-    return { packages: runtime === "docker" ? ["docker", "containernetworking-plugins"] : ["containerd", "containernetworking-plugins"], unit };
+    return {
+      packages:
+        runtime === "docker"
+          ? ["docker", "containernetworking-plugins"]
+          : ["containerd", "containernetworking-plugins"],
+      unit,
+    };
   }
-  return { repo: DOCKER_RHEL_REPO, packages: runtime === "docker" ? ["docker-ce", "containerd.io"] : ["containerd.io"], unit };
+  return {
+    repo: DOCKER_RHEL_REPO,
+    packages: runtime === "docker" ? ["docker-ce", "containerd.io"] : ["containerd.io"],
+    unit,
+  };
 }

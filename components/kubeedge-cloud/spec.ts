@@ -46,11 +46,20 @@ export const ExposureSchema = z.discriminatedUnion("kind", [
     kind: z.literal("NodePort"),
     /** @default { cloudhub: 30000, quic: 30001, https: 30002, stream: 30003, tunnel: 30004 } */
     nodePorts: z
-      .strictObject({ cloudhub: nodePort.default(30000), quic: nodePort.default(30001), https: nodePort.default(30002), stream: nodePort.default(30003), tunnel: nodePort.default(30004) })
+      .strictObject({
+        cloudhub: nodePort.default(30000),
+        quic: nodePort.default(30001),
+        https: nodePort.default(30002),
+        stream: nodePort.default(30003),
+        tunnel: nodePort.default(30004),
+      })
       .default({ cloudhub: 30000, quic: 30001, https: 30002, stream: 30003, tunnel: 30004 }),
   }),
   /** A LoadBalancer Service (K3s ServiceLB, MetalLB…); `loadBalancerIP` must be an advertiseAddress. */
-  z.strictObject({ kind: z.literal("LoadBalancer"), /** @default - assigned by the load balancer */ loadBalancerIP: address.optional() }),
+  z.strictObject({
+    kind: z.literal("LoadBalancer"),
+    /** @default - assigned by the load balancer */ loadBalancerIP: address.optional(),
+  }),
 ]);
 
 export const IptablesManagerSchema = z.strictObject({
@@ -89,7 +98,10 @@ export const EdgeSchema = z.strictObject({
   /** @default "websocket" */
   hubProtocol: z.enum(["websocket", "quic"]).default("websocket"),
   /** @default { kind: "online" } */
-  install: EdgeInstallSchema.default({ kind: "online", mirror: "https://github.com/kubeedge/kubeedge/releases/download" }),
+  install: EdgeInstallSchema.default({
+    kind: "online",
+    mirror: "https://github.com/kubeedge/kubeedge/releases/download",
+  }),
   /** Labels every edge node registers with (besides `node-role.kubernetes.io/edge`). @default {} */
   labels: z.record(z.string(), z.string()).default({}),
   /**
@@ -114,7 +126,10 @@ export const KubeEdgeCloudSpecSchema = z.strictObject({
   /** keadm mode: kubeconfig path on that host. @default "/etc/rancher/k3s/k3s.yaml" */
   kubeconfigPath: path.default("/etc/rancher/k3s/k3s.yaml"),
   /** @default "kubeedge" */
-  imageRepository: z.string().regex(/^[a-z0-9][a-z0-9._\/:-]*$/, "must be an image repository such as kubeedge or registry.local:5000/kubeedge").default("kubeedge"),
+  imageRepository: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9._\/:-]*$/, "must be an image repository such as kubeedge or registry.local:5000/kubeedge")
+    .default("kubeedge"),
   cloudHub: CloudHubSchema,
   /** @default { enable: true, streamPort: 10003, tunnelPort: 10004 } */
   cloudStream: CloudStreamSchema.default({ enable: true, streamPort: 10003, tunnelPort: 10004 }),

@@ -2,7 +2,13 @@ import { Host, hasRole, internalAddress } from "../../lib/hosts/host";
 import { validateHosts } from "../../lib/hosts/validate-hosts";
 import { SUPPORTED_ARCHES, supportsArch } from "../../lib/platform/support-matrix";
 import { IssueCollector, parseInto } from "../../lib/validation/issues";
-import { KUBEEDGE_RELEASES, KUBEEDGE_VERSIONS, kubeEdgeRelease, kubernetesCompatible, kubernetesMinor } from "./release";
+import {
+  KUBEEDGE_RELEASES,
+  KUBEEDGE_VERSIONS,
+  kubeEdgeRelease,
+  kubernetesCompatible,
+  kubernetesMinor,
+} from "./release";
 import { JoinParameters, KubeEdgeCloudProps, KubeEdgeCloudSpec, KubeEdgeCloudSpecSchema, TOKEN_SECRET } from "./spec";
 
 export interface KubeEdgeCloudInput {
@@ -12,7 +18,11 @@ export interface KubeEdgeCloudInput {
 }
 
 /** Validates hosts and spec together; every problem goes to `issues`; returns plain props when all is well. */
-export function checkKubeEdgeCloud(input: KubeEdgeCloudInput, issues: IssueCollector, base = { hosts: "hosts", spec: "kubeedge" }): KubeEdgeCloudProps | undefined {
+export function checkKubeEdgeCloud(
+  input: KubeEdgeCloudInput,
+  issues: IssueCollector,
+  base = { hosts: "hosts", spec: "kubeedge" },
+): KubeEdgeCloudProps | undefined {
   const before = issues.issues.length;
   const hosts = validateHosts(input.hosts, issues, base.hosts);
   if (issues.issues.length > before) {
@@ -36,7 +46,10 @@ export function checkKubeEdgeCloudSection(
 ): KubeEdgeCloudProps | undefined {
   const before = issues.issues.length;
   const withDefaults =
-    rawSpec !== null && typeof rawSpec === "object" && defaults.kubernetesVersion !== undefined && !("kubernetesVersion" in rawSpec)
+    rawSpec !== null &&
+    typeof rawSpec === "object" &&
+    defaults.kubernetesVersion !== undefined &&
+    !("kubernetesVersion" in rawSpec)
       ? { ...rawSpec, kubernetesVersion: defaults.kubernetesVersion }
       : (rawSpec ?? {});
   const spec = parseInto(KubeEdgeCloudSpecSchema, withDefaults, issues, base.spec);
@@ -47,7 +60,11 @@ export function checkKubeEdgeCloudSection(
 
   const k8s = kubernetesMinor(spec.kubernetesVersion);
   if (!k8s) {
-    issues.add(`${S}.kubernetesVersion`, spec.kubernetesVersion, "must be a Kubernetes or K3s version such as v1.31.4+k3s1");
+    issues.add(
+      `${S}.kubernetesVersion`,
+      spec.kubernetesVersion,
+      "must be a Kubernetes or K3s version such as v1.31.4+k3s1",
+    );
   } else if (!kubernetesCompatible(release, spec.kubernetesVersion)) {
     const fits = KUBEEDGE_VERSIONS.filter((v) => kubernetesCompatible(KUBEEDGE_RELEASES[v], spec.kubernetesVersion));
     issues.add(
@@ -66,7 +83,11 @@ export function checkKubeEdgeCloudSection(
       `is not in ${S}.cloudHub.advertiseAddress ${JSON.stringify(advertised)}; cloudcore's certificate covers only the advertised addresses, so edge nodes must join one of them`,
     );
   }
-  if (spec.exposure.kind === "LoadBalancer" && spec.exposure.loadBalancerIP !== undefined && !advertised.includes(spec.exposure.loadBalancerIP)) {
+  if (
+    spec.exposure.kind === "LoadBalancer" &&
+    spec.exposure.loadBalancerIP !== undefined &&
+    !advertised.includes(spec.exposure.loadBalancerIP)
+  ) {
     issues.add(
       `${S}.exposure.loadBalancerIP`,
       spec.exposure.loadBalancerIP,
@@ -74,10 +95,16 @@ export function checkKubeEdgeCloudSection(
     );
   }
   if (spec.edge.hubProtocol === "quic" && !spec.cloudHub.quic) {
-    issues.add(`${S}.edge.hubProtocol`, "quic", `needs ${S}.cloudHub.quic: true (cloudcore only listens for QUIC when enabled)`);
+    issues.add(
+      `${S}.edge.hubProtocol`,
+      "quic",
+      `needs ${S}.cloudHub.quic: true (cloudcore only listens for QUIC when enabled)`,
+    );
   }
   if (!(release.runtimes as readonly string[]).includes(spec.edge.runtime)) {
-    const withDocker = KUBEEDGE_VERSIONS.filter((v) => (KUBEEDGE_RELEASES[v].runtimes as readonly string[]).includes("docker"));
+    const withDocker = KUBEEDGE_VERSIONS.filter((v) =>
+      (KUBEEDGE_RELEASES[v].runtimes as readonly string[]).includes("docker"),
+    );
     issues.add(
       `${S}.edge.runtime`,
       spec.edge.runtime,
@@ -95,18 +122,27 @@ export function checkKubeEdgeCloudSection(
   for (const [field, p, used] of portFields) {
     if (!used) continue;
     const prev = ports.get(p);
-    if (prev !== undefined) issues.add(`${S}.${field}`, p, `is also ${S}.${prev}; cloudcore's listeners need distinct ports`);
+    if (prev !== undefined)
+      issues.add(`${S}.${field}`, p, `is also ${S}.${prev}; cloudcore's listeners need distinct ports`);
     else ports.set(p, field);
   }
 
   const edgeHosts = hosts.filter((h) => hasRole(h, "edge"));
   for (const h of edgeHosts) {
     if (!supportsArch("keadm", h.arch)) {
-      issues.add(`${H(h)}.arch`, h.arch, `is not supported by KubeEdge (edge host "${h.name}"); allowed: ${SUPPORTED_ARCHES.keadm.join(", ")}`);
+      issues.add(
+        `${H(h)}.arch`,
+        h.arch,
+        `is not supported by KubeEdge (edge host "${h.name}"); allowed: ${SUPPORTED_ARCHES.keadm.join(", ")}`,
+      );
     }
     const clash = h.roles.filter((r) => r === "server" || r === "agent");
     if (clash.length > 0) {
-      issues.add(`${H(h)}.roles`, h.roles, `combines "edge" with ${clash.map((r) => `"${r}"`).join(" and ")}; an edge node runs edgecore instead of the K3s kubelet, give it only "edge"`);
+      issues.add(
+        `${H(h)}.roles`,
+        h.roles,
+        `combines "edge" with ${clash.map((r) => `"${r}"`).join(" and ")}; an edge node runs edgecore instead of the K3s kubelet, give it only "edge"`,
+      );
     }
   }
 
@@ -120,15 +156,28 @@ export function checkKubeEdgeCloudSection(
       ["cloudStream.tunnelPort", spec.cloudStream.tunnelPort, 10004],
     ];
     for (const [field, value, upstream] of fixed) {
-      if (value !== upstream) issues.add(`${S}.${field}`, value, `must be ${upstream} with mode "keadm" (keadm's cloudcore chart fixes the port); use mode "manifests" for other ports`);
+      if (value !== upstream)
+        issues.add(
+          `${S}.${field}`,
+          value,
+          `must be ${upstream} with mode "keadm" (keadm's cloudcore chart fixes the port); use mode "manifests" for other ports`,
+        );
     }
     if (spec.exposure.kind === "LoadBalancer" && spec.exposure.loadBalancerIP !== undefined) {
-      issues.add(`${S}.exposure.loadBalancerIP`, spec.exposure.loadBalancerIP, 'cannot be set through keadm\'s cloudcore chart; use mode "manifests", or leave it to the load balancer');
+      issues.add(
+        `${S}.exposure.loadBalancerIP`,
+        spec.exposure.loadBalancerIP,
+        'cannot be set through keadm\'s cloudcore chart; use mode "manifests", or leave it to the load balancer',
+      );
     }
     const servers = hosts.filter((h) => hasRole(h, "server"));
     keadmHost = spec.keadmHost !== undefined ? hosts.find((h) => h.name === spec.keadmHost) : servers[0];
     if (spec.keadmHost !== undefined && (!keadmHost || !hasRole(keadmHost, "server"))) {
-      issues.add(`${S}.keadmHost`, spec.keadmHost, `must name a host with the role "server"; servers: ${servers.map((h) => h.name).join(", ") || "none"}`);
+      issues.add(
+        `${S}.keadmHost`,
+        spec.keadmHost,
+        `must name a host with the role "server"; servers: ${servers.map((h) => h.name).join(", ") || "none"}`,
+      );
       keadmHost = undefined;
     } else if (!keadmHost) {
       issues.add(`${S}.mode`, "keadm", 'needs a host with the role "server" to run keadm init on');
@@ -137,7 +186,14 @@ export function checkKubeEdgeCloudSection(
   if (issues.issues.length > before) return undefined;
   const pinned = spec.exposure.kind === "hostNetwork" ? cloudcoreHost(hosts, [joinAddress]) : undefined;
   const cloudHosts = hosts.filter((h) => !hasRole(h, "edge") && (hasRole(h, "server") || hasRole(h, "agent")));
-  return { spec, edgeHosts, cloudHosts, keadmHost, join: joinParameters(spec, joinAddress), ...(pinned ? { cloudcoreNode: pinned.name } : {}) };
+  return {
+    spec,
+    edgeHosts,
+    cloudHosts,
+    keadmHost,
+    join: joinParameters(spec, joinAddress),
+    ...(pinned ? { cloudcoreNode: pinned.name } : {}),
+  };
 }
 
 /** The endpoint edge nodes dial, derived from exposure and ports. */
@@ -159,5 +215,10 @@ export function joinParameters(spec: KubeEdgeCloudSpec, address: string): JoinPa
 
 /** The cloud host cloudcore must run on with hostNetwork so the advertised address is its own (#4417). */
 export function cloudcoreHost(hosts: readonly Host[], advertised: readonly string[]): Host | undefined {
-  return hosts.find((h) => !hasRole(h, "edge") && (hasRole(h, "server") || hasRole(h, "agent")) && (advertised.includes(h.address) || advertised.includes(internalAddress(h))));
+  return hosts.find(
+    (h) =>
+      !hasRole(h, "edge") &&
+      (hasRole(h, "server") || hasRole(h, "agent")) &&
+      (advertised.includes(h.address) || advertised.includes(internalAddress(h))),
+  );
 }

@@ -14,7 +14,11 @@ export function nfsClientSteps(props: NfsProvisionerProps): HostStep[] {
       host: node.name,
       name: "nfs-client",
       component: NFS_COMPONENT,
-      script: [`ec_pkg ${os.packageManager} ${os.packages.nfsClient}`, "command -v mount.nfs >/dev/null || { ec_log 'mount.nfs is missing after installing the NFS client'; exit 1; }", ""].join("\n"),
+      script: [
+        `ec_pkg ${os.packageManager} ${os.packages.nfsClient}`,
+        "command -v mount.nfs >/dev/null || { ec_log 'mount.nfs is missing after installing the NFS client'; exit 1; }",
+        "",
+      ].join("\n"),
       deleteScript: "# the NFS client package is kept (other mounts may use it)\n",
     });
   });

@@ -32,18 +32,31 @@ export class CsiDriverNfs extends Construct {
       metadata: { name: CSI_NFS_DRIVER, labels: labels("driver") },
       spec: { attachRequired: false, volumeLifecycleModes: ["Persistent"], fsGroupPolicy: "File" },
     });
-    new k8s.KubeServiceAccount(this, "controller-sa", { metadata: { name: CONTROLLER_SA, namespace: ns, labels: labels("controller") }, automountServiceAccountToken: true });
-    new k8s.KubeServiceAccount(this, "node-sa", { metadata: { name: NODE_SA, namespace: ns, labels: labels("node") }, automountServiceAccountToken: false });
+    new k8s.KubeServiceAccount(this, "controller-sa", {
+      metadata: { name: CONTROLLER_SA, namespace: ns, labels: labels("controller") },
+      automountServiceAccountToken: true,
+    });
+    new k8s.KubeServiceAccount(this, "node-sa", {
+      metadata: { name: NODE_SA, namespace: ns, labels: labels("node") },
+      automountServiceAccountToken: false,
+    });
 
     const rules: k8s.PolicyRule[] = [
-      { apiGroups: [""], resources: ["persistentvolumes"], verbs: ["get", "list", "watch", "create", "delete", ...(resizer ? ["patch"] : [])] },
+      {
+        apiGroups: [""],
+        resources: ["persistentvolumes"],
+        verbs: ["get", "list", "watch", "create", "delete", ...(resizer ? ["patch"] : [])],
+      },
       { apiGroups: [""], resources: ["persistentvolumeclaims"], verbs: ["get", "list", "watch", "update"] },
       ...(resizer ? [{ apiGroups: [""], resources: ["persistentvolumeclaims/status"], verbs: ["patch"] }] : []),
       { apiGroups: ["storage.k8s.io"], resources: ["storageclasses", "csinodes"], verbs: ["get", "list", "watch"] },
       { apiGroups: [""], resources: ["nodes"], verbs: ["get", "list", "watch"] },
       { apiGroups: [""], resources: ["events"], verbs: ["get", "list", "watch", "create", "update", "patch"] },
     ];
-    new k8s.KubeClusterRole(this, "controller-role", { metadata: { name: "edgecloud-csi-nfs-controller", labels: labels("controller") }, rules });
+    new k8s.KubeClusterRole(this, "controller-role", {
+      metadata: { name: "edgecloud-csi-nfs-controller", labels: labels("controller") },
+      rules,
+    });
     new k8s.KubeClusterRoleBinding(this, "controller-binding", {
       metadata: { name: "edgecloud-csi-nfs-controller", labels: labels("controller") },
       roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "edgecloud-csi-nfs-controller" },
@@ -51,7 +64,13 @@ export class CsiDriverNfs extends Construct {
     });
     new k8s.KubeRole(this, "leader-election-role", {
       metadata: { name: "csi-nfs-leader-election", namespace: ns, labels: labels("controller") },
-      rules: [{ apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "list", "watch", "create", "update", "patch"] }],
+      rules: [
+        {
+          apiGroups: ["coordination.k8s.io"],
+          resources: ["leases"],
+          verbs: ["get", "list", "watch", "create", "update", "patch"],
+        },
+      ],
     });
     new k8s.KubeRoleBinding(this, "leader-election-binding", {
       metadata: { name: "csi-nfs-leader-election", namespace: ns, labels: labels("controller") },
@@ -60,8 +79,16 @@ export class CsiDriverNfs extends Construct {
     });
 
     const socket: k8s.VolumeMount = { name: "socket-dir", mountPath: "/csi" };
-    const sidecarSecurity: k8s.SecurityContext = { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } };
-    const pluginSecurity: k8s.SecurityContext = { privileged: true, allowPrivilegeEscalation: true, capabilities: { add: ["SYS_ADMIN"] } };
+    const sidecarSecurity: k8s.SecurityContext = {
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ["ALL"] },
+    };
+    const pluginSecurity: k8s.SecurityContext = {
+      privileged: true,
+      allowPrivilegeEscalation: true,
+      capabilities: { add: ["SYS_ADMIN"] },
+    };
     const small = { requests: { cpu: q("10m"), memory: q("20Mi") }, limits: { memory: q("100Mi") } };
     const plugin = (healthPort: number): k8s.Container => ({
       name: "nfs",
@@ -74,10 +101,19 @@ export class CsiDriverNfs extends Construct {
       ],
       ports: [{ name: "healthz", containerPort: healthPort, protocol: "TCP" }],
       // the liveness-probe sidecar listens on localhost only; with hostNetwork kubelet reaches it there
-      livenessProbe: { httpGet: { host: "localhost", path: "/healthz", port: k8s.IntOrString.fromString("healthz") }, initialDelaySeconds: 30, timeoutSeconds: 10, periodSeconds: 30, failureThreshold: 5 },
+      livenessProbe: {
+        httpGet: { host: "localhost", path: "/healthz", port: k8s.IntOrString.fromString("healthz") },
+        initialDelaySeconds: 30,
+        timeoutSeconds: 10,
+        periodSeconds: 30,
+        failureThreshold: 5,
+      },
       securityContext: pluginSecurity,
       resources: { requests: { cpu: q("10m"), memory: q("20Mi") }, limits: { memory: q("300Mi") } },
-      volumeMounts: [socket, { name: "pods-mount-dir", mountPath: `${kubelet}/pods`, mountPropagation: "Bidirectional" }],
+      volumeMounts: [
+        socket,
+        { name: "pods-mount-dir", mountPath: `${kubelet}/pods`, mountPropagation: "Bidirectional" },
+      ],
     });
     const liveness = (healthPort: number): k8s.Container => ({
       name: "liveness-probe",
@@ -116,7 +152,14 @@ export class CsiDriverNfs extends Construct {
                 name: "csi-provisioner",
                 image: images.provisioner,
                 imagePullPolicy: "IfNotPresent",
-                args: ["-v=2", "--csi-address=/csi/csi.sock", "--leader-election", `--leader-election-namespace=${ns}`, "--extra-create-metadata=true", "--timeout=1200s"],
+                args: [
+                  "-v=2",
+                  "--csi-address=/csi/csi.sock",
+                  "--leader-election",
+                  `--leader-election-namespace=${ns}`,
+                  "--extra-create-metadata=true",
+                  "--timeout=1200s",
+                ],
                 securityContext: sidecarSecurity,
                 resources: { requests: { cpu: q("10m"), memory: q("20Mi") }, limits: { memory: q("400Mi") } },
                 volumeMounts: [socket],
@@ -127,7 +170,13 @@ export class CsiDriverNfs extends Construct {
                       name: "csi-resizer",
                       image: images.resizer,
                       imagePullPolicy: "IfNotPresent",
-                      args: ["-v=2", "--csi-address=/csi/csi.sock", "--leader-election", `--leader-election-namespace=${ns}`, "--timeout=1200s"],
+                      args: [
+                        "-v=2",
+                        "--csi-address=/csi/csi.sock",
+                        "--leader-election",
+                        `--leader-election-namespace=${ns}`,
+                        "--timeout=1200s",
+                      ],
                       securityContext: sidecarSecurity,
                       resources: { requests: { cpu: q("10m"), memory: q("20Mi") }, limits: { memory: q("400Mi") } },
                       volumeMounts: [socket],
@@ -170,7 +219,13 @@ export class CsiDriverNfs extends Construct {
                 args: ["--v=2", "--csi-address=/csi/csi.sock", "--kubelet-registration-path=$(DRIVER_REG_SOCK_PATH)"],
                 env: [{ name: "DRIVER_REG_SOCK_PATH", value: `${kubelet}/plugins/csi-nfsplugin/csi.sock` }],
                 livenessProbe: {
-                  exec: { command: ["/csi-node-driver-registrar", "--kubelet-registration-path=$(DRIVER_REG_SOCK_PATH)", "--mode=kubelet-registration-probe"] },
+                  exec: {
+                    command: [
+                      "/csi-node-driver-registrar",
+                      "--kubelet-registration-path=$(DRIVER_REG_SOCK_PATH)",
+                      "--mode=kubelet-registration-probe",
+                    ],
+                  },
                   initialDelaySeconds: 30,
                   timeoutSeconds: 15,
                 },

@@ -47,9 +47,16 @@ export class NfsProvisioner extends pulumi.ComponentResource {
     const plan = makePlan([...nfsServerSteps(props), ...nfsClientSteps(props)]);
     super(NfsProvisioner.TYPE, name, {}, opts);
     this.storageClassName = props.spec.storageClass.name;
-    this.steps = hostStepCommands({ structure: plan.steps }, { parent: this, prefix: name, hosts: args.hosts, dependsOn: args.dependsOn, executor: args.executor });
+    this.steps = hostStepCommands(
+      { structure: plan.steps },
+      { parent: this, prefix: name, hosts: args.hosts, dependsOn: args.dependsOn, executor: args.executor },
+    );
     const provider = clusterProvider(`${name}-provider`, args.kubeconfig, this);
-    this.objects = applyObjects(`${name}-objects`, objects, { parent: this, provider, dependsOn: [...this.steps.values(), ...(args.dependsOn ?? [])] });
+    this.objects = applyObjects(`${name}-objects`, objects, {
+      parent: this,
+      provider,
+      dependsOn: [...this.steps.values(), ...(args.dependsOn ?? [])],
+    });
     this.registerOutputs({ storageClassName: this.storageClassName });
   }
 }

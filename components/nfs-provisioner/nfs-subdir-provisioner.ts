@@ -16,12 +16,16 @@ export class NfsSubdirProvisioner extends Construct {
   constructor(scope: Construct, id: string, props: NfsProvisionerProps) {
     super(scope, id);
     const p = props.spec.provisioner;
-    if (p.kind !== "nfs-subdir-external-provisioner") throw new Error("NfsSubdirProvisioner needs provisioner.kind nfs-subdir-external-provisioner");
+    if (p.kind !== "nfs-subdir-external-provisioner")
+      throw new Error("NfsSubdirProvisioner needs provisioner.kind nfs-subdir-external-provisioner");
     const ns = props.spec.namespace;
     const labels = { ...nfsLabels(NAME, "provisioner"), "app.kubernetes.io/version": p.version };
     const role = `edgecloud-${NAME}-runner`;
 
-    new k8s.KubeServiceAccount(this, "sa", { metadata: { name: NAME, namespace: ns, labels }, automountServiceAccountToken: true });
+    new k8s.KubeServiceAccount(this, "sa", {
+      metadata: { name: NAME, namespace: ns, labels },
+      automountServiceAccountToken: true,
+    });
     new k8s.KubeClusterRole(this, "runner", {
       metadata: { name: role, labels },
       rules: [
@@ -39,7 +43,9 @@ export class NfsSubdirProvisioner extends Construct {
     });
     new k8s.KubeRole(this, "leader-locking", {
       metadata: { name: `leader-locking-${NAME}`, namespace: ns, labels },
-      rules: [{ apiGroups: [""], resources: ["endpoints"], verbs: ["get", "list", "watch", "create", "update", "patch"] }],
+      rules: [
+        { apiGroups: [""], resources: ["endpoints"], verbs: ["get", "list", "watch", "create", "update", "patch"] },
+      ],
     });
     new k8s.KubeRoleBinding(this, "leader-locking-binding", {
       metadata: { name: `leader-locking-${NAME}`, namespace: ns, labels },

@@ -87,8 +87,8 @@ function diskScript(device: string, fsType: "ext4" | "xfs", mp: string): string[
     'uuid=$(blkid -p -o value -s UUID "$dev")',
     `entry="UUID=$uuid $mp ${fsType} defaults,nofail 0 2"`,
     'if ! grep -qxF "$entry" /etc/fstab; then',
-    '  awk -v mp="$mp" \'$2 != mp\' /etc/fstab >/etc/fstab.ec-new',
-    '  printf \'%s\\n\' "$entry" >>/etc/fstab.ec-new',
+    "  awk -v mp=\"$mp\" '$2 != mp' /etc/fstab >/etc/fstab.ec-new",
+    "  printf '%s\\n' \"$entry\" >>/etc/fstab.ec-new",
     "  chmod 0644 /etc/fstab.ec-new",
     "  mv -f /etc/fstab.ec-new /etc/fstab",
     "  systemctl daemon-reload",
@@ -103,7 +103,9 @@ function diskScript(device: string, fsType: "ext4" | "xfs", mp: string): string[
 }
 
 function firewalldScript(clients: readonly string[], services: readonly string[], op: "add" | "remove"): string[] {
-  const rules = clients.flatMap((c) => services.map((s) => `rule family="ipv4" source address="${c}" service name="${s}" accept`));
+  const rules = clients.flatMap((c) =>
+    services.map((s) => `rule family="ipv4" source address="${c}" service name="${s}" accept`),
+  );
   const check = op === "add" ? "!" : "";
   return [
     "if systemctl is-active --quiet firewalld; then",
@@ -129,8 +131,18 @@ function ufwScript(clients: readonly string[], v3: boolean, op: "add" | "remove"
     "if command -v ufw >/dev/null 2>&1 && ufw status | grep -q '^Status: active'; then",
     ...rules.flatMap((r) =>
       op === "add"
-        ? [`  if ! ufw show added | grep -qxF ${shellQuote(`ufw ${r}`)}; then`, `    ufw ${r} >/dev/null`, "    ec_changed", "  fi"]
-        : [`  if ufw show added | grep -qxF ${shellQuote(`ufw ${r}`)}; then`, `    ufw delete ${r} >/dev/null`, "    ec_changed", "  fi"],
+        ? [
+            `  if ! ufw show added | grep -qxF ${shellQuote(`ufw ${r}`)}; then`,
+            `    ufw ${r} >/dev/null`,
+            "    ec_changed",
+            "  fi",
+          ]
+        : [
+            `  if ufw show added | grep -qxF ${shellQuote(`ufw ${r}`)}; then`,
+            `    ufw delete ${r} >/dev/null`,
+            "    ec_changed",
+            "  fi",
+          ],
     ),
     "fi",
   ];

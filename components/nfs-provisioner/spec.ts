@@ -1,12 +1,25 @@
 import { z } from "zod";
 import { hasRole, Host, internalAddress } from "../../lib/hosts/host";
 import { IssueCollector, parseInto } from "../../lib/validation/issues";
-import { compareProvisionerVersions, CSI_DRIVER_NFS_VERSION, NFS_SUBDIR_MIN_VERSION, NFS_SUBDIR_VERSION, RETIRED_PROVISIONER_IMAGE } from "./versions";
+import {
+  compareProvisionerVersions,
+  CSI_DRIVER_NFS_VERSION,
+  NFS_SUBDIR_MIN_VERSION,
+  NFS_SUBDIR_VERSION,
+  RETIRED_PROVISIONER_IMAGE,
+} from "./versions";
 
-const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, "must be a lowercase DNS label (a-z, 0-9, '-', at most 63 characters)");
+const dnsLabel = z
+  .string()
+  .regex(
+    /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/,
+    "must be a lowercase DNS label (a-z, 0-9, '-', at most 63 characters)",
+  );
 const path = z.string().regex(/^\/[A-Za-z0-9._/-]*$/, "must be an absolute path of A-Z a-z 0-9 . _ - /");
 const address = z.string().regex(/^[A-Za-z0-9.:-]+$/, "must be an IP address or DNS name");
-const cidr = z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/, "must be an IPv4 CIDR such as 10.0.0.0/24 (a single host is /32)");
+const cidr = z
+  .string()
+  .regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/, "must be an IPv4 CIDR such as 10.0.0.0/24 (a single host is /32)");
 const image = z.string().regex(/^[a-z0-9][a-z0-9./_:@-]*$/, "must be an image reference");
 
 /** An NFS server edgecloud sets up on one of the hosts. */
@@ -22,11 +35,16 @@ export const HostNfsServerSchema = z.strictObject({
    * exports(5) options. `no_root_squash` lets the provisioner create and remove the per-volume directories as root.
    * @default ["rw", "sync", "no_subtree_check", "no_root_squash"]
    */
-  exportOptions: z.array(z.string().regex(/^[a-z_]+(=[A-Za-z0-9:_.-]+)?$/, "must be an exports(5) option such as rw or anonuid=1000")).min(1).default(["rw", "sync", "no_subtree_check", "no_root_squash"]),
+  exportOptions: z
+    .array(z.string().regex(/^[a-z_]+(=[A-Za-z0-9:_.-]+)?$/, "must be an exports(5) option such as rw or anonuid=1000"))
+    .min(1)
+    .default(["rw", "sync", "no_subtree_check", "no_root_squash"]),
   /** A dedicated disk for the export: formatted only when it holds no filesystem or partition table, mounted via fstab. @default - the export lives on the root filesystem */
   disk: z
     .strictObject({
-      device: z.string().regex(/^\/dev\/[A-Za-z0-9._/-]+$/, "must be a block device path such as /dev/vdb or /dev/disk/by-id/..."),
+      device: z
+        .string()
+        .regex(/^\/dev\/[A-Za-z0-9._/-]+$/, "must be a block device path such as /dev/vdb or /dev/disk/by-id/..."),
       /** @default "ext4" */
       fsType: z.enum(["ext4", "xfs"]).default("ext4"),
     })
@@ -41,21 +59,32 @@ export const ProvisionerSchema = z.discriminatedUnion("kind", [
   z.strictObject({
     kind: z.literal("csi-driver-nfs"),
     /** @default "v4.13.4" */
-    version: z.string().regex(/^v4\.\d+\.\d+$/, "must be a csi-driver-nfs v4 release such as v4.13.4").default(CSI_DRIVER_NFS_VERSION),
+    version: z
+      .string()
+      .regex(/^v4\.\d+\.\d+$/, "must be a csi-driver-nfs v4 release such as v4.13.4")
+      .default(CSI_DRIVER_NFS_VERSION),
     /** kubelet's root directory (K3s: /var/lib/kubelet). @default "/var/lib/kubelet" */
     kubeletDir: path.default("/var/lib/kubelet"),
     /** Image overrides (e.g. a mirror). @default - registry.k8s.io images of the release */
-    images: z.partialRecord(z.enum(["nfsplugin", "provisioner", "resizer", "livenessProbe", "nodeDriverRegistrar"]), image).default({}),
+    images: z
+      .partialRecord(z.enum(["nfsplugin", "provisioner", "resizer", "livenessProbe", "nodeDriverRegistrar"]), image)
+      .default({}),
   }),
   /** kubernetes-sigs/nfs-subdir-external-provisioner (v4.0.2 or later: no selfLink). */
   z.strictObject({
     kind: z.literal("nfs-subdir-external-provisioner"),
     /** @default "v4.0.2" */
-    version: z.string().regex(/^v\d+\.\d+\.\d+$/, "must be a release such as v4.0.2").default(NFS_SUBDIR_VERSION),
+    version: z
+      .string()
+      .regex(/^v\d+\.\d+\.\d+$/, "must be a release such as v4.0.2")
+      .default(NFS_SUBDIR_VERSION),
     /** @default - registry.k8s.io/sig-storage/nfs-subdir-external-provisioner:<version> */
     image: image.optional(),
     /** @default "cluster.local/nfs-subdir-external-provisioner" */
-    provisionerName: z.string().regex(/^[a-z0-9.-]+\/[a-z0-9.-]+$/, "must look like cluster.local/nfs-subdir-external-provisioner").default("cluster.local/nfs-subdir-external-provisioner"),
+    provisionerName: z
+      .string()
+      .regex(/^[a-z0-9.-]+\/[a-z0-9.-]+$/, "must look like cluster.local/nfs-subdir-external-provisioner")
+      .default("cluster.local/nfs-subdir-external-provisioner"),
   }),
 ]);
 
@@ -76,19 +105,32 @@ export const StorageClassSchema = z.strictObject({
    * Directory per volume, with csi-driver-nfs variables `${pvc.metadata.namespace}`, `${pvc.metadata.name}`,
    * `${pv.metadata.name}` (translated for nfs-subdir's pathPattern). @default - the provisioner's default
    */
-  subDir: z.string().regex(/^[A-Za-z0-9._${}/-]+$/, "must be a relative path with ${...} variables").optional(),
+  subDir: z
+    .string()
+    .regex(/^[A-Za-z0-9._${}/-]+$/, "must be a relative path with ${...} variables")
+    .optional(),
   /** Mode of each new volume directory (csi-driver-nfs `mountPermissions`; "0" leaves it). @default - unset */
-  mountPermissions: z.string().regex(/^0[0-7]{0,4}$/, "must be an octal mode such as 0777").optional(),
+  mountPermissions: z
+    .string()
+    .regex(/^0[0-7]{0,4}$/, "must be an octal mode such as 0777")
+    .optional(),
   /** `nfsvers` mount option. @default "4.1" */
   nfsVersion: z.enum(["3", "4", "4.0", "4.1", "4.2"]).default("4.1"),
   /** Extra mount options (e.g. `hard`, `noatime`). @default [] */
-  mountOptions: z.array(z.string().regex(/^[a-z0-9_]+(=[A-Za-z0-9._:-]+)?$/, "must be a mount option such as hard or timeo=600")).default([]),
+  mountOptions: z
+    .array(z.string().regex(/^[a-z0-9_]+(=[A-Za-z0-9._:-]+)?$/, "must be a mount option such as hard or timeo=600"))
+    .default([]),
 });
 
 export const NfsProvisionerSpecSchema = z.strictObject({
   server: z.discriminatedUnion("kind", [HostNfsServerSchema, ExternalNfsServerSchema]),
   /** @default { kind: "csi-driver-nfs" } */
-  provisioner: ProvisionerSchema.default({ kind: "csi-driver-nfs", version: CSI_DRIVER_NFS_VERSION, kubeletDir: "/var/lib/kubelet", images: {} }),
+  provisioner: ProvisionerSchema.default({
+    kind: "csi-driver-nfs",
+    version: CSI_DRIVER_NFS_VERSION,
+    kubeletDir: "/var/lib/kubelet",
+    images: {},
+  }),
   storageClass: StorageClassSchema.default(StorageClassSchema.parse({})),
   /** Namespace of the provisioner (labelled for Pod Security: privileged for the CSI node plugin). @default "nfs-provisioner" */
   namespace: dnsLabel.default("nfs-provisioner"),
@@ -116,7 +158,12 @@ export interface NfsProvisionerProps {
 const SUBDIR_VARIABLES = ["${pvc.metadata.namespace}", "${pvc.metadata.name}", "${pv.metadata.name}"];
 
 /** Validates the spec against the hosts; records every problem under `base`. */
-export function validateNfsProvisioner(input: unknown, hosts: readonly Host[], issues: IssueCollector, base = "nfs"): NfsProvisionerProps | undefined {
+export function validateNfsProvisioner(
+  input: unknown,
+  hosts: readonly Host[],
+  issues: IssueCollector,
+  base = "nfs",
+): NfsProvisionerProps | undefined {
   const spec = parseInto(NfsProvisionerSpecSchema, input, issues, base);
   if (!spec) return undefined;
   const before = issues.issues.length;
@@ -127,37 +174,81 @@ export function validateNfsProvisioner(input: unknown, hosts: readonly Host[], i
   if (server.kind === "host") {
     const i = hosts.findIndex((h) => h.name === server.host);
     serverHost = hosts[i];
-    if (!serverHost) issues.add(`${base}.server.host`, server.host, `is not among the hosts (${hosts.map((h) => h.name).join(", ") || "none"})`);
-    else if (!hasRole(serverHost, "nfs")) issues.add(`${base}.server.host`, server.host, `does not have the role "nfs"; add it to hosts[${i}].roles`);
+    if (!serverHost)
+      issues.add(
+        `${base}.server.host`,
+        server.host,
+        `is not among the hosts (${hosts.map((h) => h.name).join(", ") || "none"})`,
+      );
+    else if (!hasRole(serverHost, "nfs"))
+      issues.add(`${base}.server.host`, server.host, `does not have the role "nfs"; add it to hosts[${i}].roles`);
     allowedClients = server.allowedClients ?? nodes.map((n) => `${internalAddress(n)}/32`);
     if (server.allowedClients === undefined && nodes.length === 0) {
-      issues.add(`${base}.server.allowedClients`, undefined, "is required when there are no K3s nodes to derive it from");
+      issues.add(
+        `${base}.server.allowedClients`,
+        undefined,
+        "is required when there are no K3s nodes to derive it from",
+      );
     }
     (server.allowedClients ?? []).forEach((c, j) => {
-      if (c.endsWith("/0")) issues.add(`${base}.server.allowedClients[${j}]`, c, "exports to every address; list the nodes' network(s) instead");
-      else if (Number(c.split("/")[1]) > 32 || c.split("/")[0].split(".").some((o) => Number(o) > 255)) issues.add(`${base}.server.allowedClients[${j}]`, c, "is not a valid IPv4 CIDR");
+      if (c.endsWith("/0"))
+        issues.add(
+          `${base}.server.allowedClients[${j}]`,
+          c,
+          "exports to every address; list the nodes' network(s) instead",
+        );
+      else if (
+        Number(c.split("/")[1]) > 32 ||
+        c
+          .split("/")[0]
+          .split(".")
+          .some((o) => Number(o) > 255)
+      )
+        issues.add(`${base}.server.allowedClients[${j}]`, c, "is not a valid IPv4 CIDR");
     });
   }
   const p = spec.provisioner;
   const sc = spec.storageClass;
   if (p.kind === "nfs-subdir-external-provisioner") {
     if (compareProvisionerVersions(p.version, NFS_SUBDIR_MIN_VERSION) < 0) {
-      issues.add(`${base}.provisioner.version`, p.version, `is older than ${NFS_SUBDIR_MIN_VERSION}; releases before v4.0.0 need selfLink, which Kubernetes removed (RemoveSelfLink=false is gone since 1.24)`);
+      issues.add(
+        `${base}.provisioner.version`,
+        p.version,
+        `is older than ${NFS_SUBDIR_MIN_VERSION}; releases before v4.0.0 need selfLink, which Kubernetes removed (RemoveSelfLink=false is gone since 1.24)`,
+      );
     }
     if (p.image?.includes(RETIRED_PROVISIONER_IMAGE)) {
-      issues.add(`${base}.provisioner.image`, p.image, "is the retired nfs-client-provisioner, which needs selfLink; use registry.k8s.io/sig-storage/nfs-subdir-external-provisioner");
+      issues.add(
+        `${base}.provisioner.image`,
+        p.image,
+        "is the retired nfs-client-provisioner, which needs selfLink; use registry.k8s.io/sig-storage/nfs-subdir-external-provisioner",
+      );
     }
     if (sc.mountPermissions !== undefined) {
-      issues.add(`${base}.storageClass.mountPermissions`, sc.mountPermissions, "is a csi-driver-nfs parameter; nfs-subdir-external-provisioner always creates directories 0777");
+      issues.add(
+        `${base}.storageClass.mountPermissions`,
+        sc.mountPermissions,
+        "is a csi-driver-nfs parameter; nfs-subdir-external-provisioner always creates directories 0777",
+      );
     }
     if (sc.subDir?.includes("${pv.metadata.name}")) {
-      issues.add(`${base}.storageClass.subDir`, sc.subDir, "uses ${pv.metadata.name}, which nfs-subdir-external-provisioner's pathPattern cannot express; use ${pvc.metadata.namespace} and ${pvc.metadata.name}");
+      issues.add(
+        `${base}.storageClass.subDir`,
+        sc.subDir,
+        "uses ${pv.metadata.name}, which nfs-subdir-external-provisioner's pathPattern cannot express; use ${pvc.metadata.namespace} and ${pvc.metadata.name}",
+      );
     }
   }
   if (sc.subDir !== undefined) {
     const unknown = (sc.subDir.match(/\$\{[^}]*\}/g) ?? []).filter((v) => !SUBDIR_VARIABLES.includes(v));
-    if (unknown.length > 0) issues.add(`${base}.storageClass.subDir`, sc.subDir, `uses unknown variable${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")}; allowed: ${SUBDIR_VARIABLES.join(", ")}`);
-    if (sc.subDir.startsWith("/") || sc.subDir.split("/").includes("..")) issues.add(`${base}.storageClass.subDir`, sc.subDir, "must stay inside the export (relative, no ..)");
+    if (unknown.length > 0)
+      issues.add(
+        `${base}.storageClass.subDir`,
+        sc.subDir,
+        `uses unknown variable${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")}; allowed: ${SUBDIR_VARIABLES.join(", ")}`,
+      );
+    if (sc.subDir.startsWith("/") || sc.subDir.split("/").includes(".."))
+      issues.add(`${base}.storageClass.subDir`, sc.subDir, "must stay inside the export (relative, no ..)");
   }
   if (issues.issues.length > before) return undefined;
   return {

@@ -12,7 +12,10 @@ const SUBDIR_PATTERN: Readonly<Record<string, string>> = {
 };
 
 /** The class's provisioner name and typed parameters, as each provisioner spells them. */
-export function storageClassParameters(props: NfsProvisionerProps): { provisioner: string; parameters: Record<string, string> } {
+export function storageClassParameters(props: NfsProvisionerProps): {
+  provisioner: string;
+  parameters: Record<string, string>;
+} {
   const sc = props.spec.storageClass;
   const p = props.spec.provisioner;
   if (p.kind === "csi-driver-nfs") {
@@ -31,8 +34,12 @@ export function storageClassParameters(props: NfsProvisionerProps): { provisione
     provisioner: p.provisionerName,
     parameters: {
       // nfs-subdir: archiveOnDelete is the legacy switch; onDelete (delete|retain) wins when set
-      ...(sc.onDelete === "archive" ? { archiveOnDelete: "true" } : { onDelete: sc.onDelete, archiveOnDelete: "false" }),
-      ...(sc.subDir !== undefined ? { pathPattern: sc.subDir.replace(/\$\{[^}]*\}/g, (v) => SUBDIR_PATTERN[v] ?? v) } : {}),
+      ...(sc.onDelete === "archive"
+        ? { archiveOnDelete: "true" }
+        : { onDelete: sc.onDelete, archiveOnDelete: "false" }),
+      ...(sc.subDir !== undefined
+        ? { pathPattern: sc.subDir.replace(/\$\{[^}]*\}/g, (v) => SUBDIR_PATTERN[v] ?? v) }
+        : {}),
     },
   };
 }

@@ -27,7 +27,8 @@ export class RegistryChart extends Chart {
   constructor(scope: Construct, id: string, props: RegistryProps) {
     super(scope, id);
     const mode = props.spec.mode;
-    if (mode.kind !== "in-cluster") throw new Error(`RegistryChart renders in-cluster mode only; mode is "${mode.kind}"`);
+    if (mode.kind !== "in-cluster")
+      throw new Error(`RegistryChart renders in-cluster mode only; mode is "${mode.kind}"`);
     const ns = mode.namespace;
     const tls = props.tls.kind === "tls";
     const configDir = registryConfigDir(props.spec);
@@ -85,7 +86,21 @@ export class RegistryChart extends Chart {
       { name: "data", persistentVolumeClaim: { claimName: DATA_PVC } },
       { name: "tmp", emptyDir: { sizeLimit: k8s.Quantity.fromString("256Mi") } },
       ...(htpasswd !== undefined ? [{ name: "auth", secret: { secretName: AUTH_SECRET, defaultMode: 0o440 } }] : []),
-      ...(tls ? [{ name: "tls", secret: { secretName: TLS_SECRET, defaultMode: 0o440, items: [{ key: "tls.crt", path: "tls.crt" }, { key: "tls.key", path: "tls.key" }] } }] : []),
+      ...(tls
+        ? [
+            {
+              name: "tls",
+              secret: {
+                secretName: TLS_SECRET,
+                defaultMode: 0o440,
+                items: [
+                  { key: "tls.crt", path: "tls.crt" },
+                  { key: "tls.key", path: "tls.key" },
+                ],
+              },
+            },
+          ]
+        : []),
     ];
     const mounts: k8s.VolumeMount[] = [
       { name: "config", mountPath: configDir, readOnly: true },
@@ -123,8 +138,15 @@ export class RegistryChart extends Chart {
                 args: ["serve", configPath],
                 ports: [{ name: "registry", containerPort: REGISTRY_PORT, protocol: "TCP" }],
                 envFrom: [{ secretRef: { name: ENV_SECRET } }],
-                readinessProbe: { httpGet: { path: "/", port: k8s.IntOrString.fromString("registry"), scheme }, periodSeconds: 10 },
-                livenessProbe: { httpGet: { path: "/", port: k8s.IntOrString.fromString("registry"), scheme }, periodSeconds: 20, failureThreshold: 6 },
+                readinessProbe: {
+                  httpGet: { path: "/", port: k8s.IntOrString.fromString("registry"), scheme },
+                  periodSeconds: 10,
+                },
+                livenessProbe: {
+                  httpGet: { path: "/", port: k8s.IntOrString.fromString("registry"), scheme },
+                  periodSeconds: 20,
+                  failureThreshold: 6,
+                },
                 resources: {
                   requests: { cpu: k8s.Quantity.fromString("50m"), memory: k8s.Quantity.fromString("64Mi") },
                   limits: { memory: k8s.Quantity.fromString("512Mi") },
@@ -179,14 +201,29 @@ export class RegistryChart extends Chart {
         rules: [
           {
             host: ingress.host,
-            http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: REGISTRY_NAME, port: { name: "registry" } } } }] },
+            http: {
+              paths: [
+                {
+                  path: "/",
+                  pathType: "Prefix",
+                  backend: { service: { name: REGISTRY_NAME, port: { name: "registry" } } },
+                },
+              ],
+            },
           },
         ],
       },
     });
   }
 
-  private gcCronJob(props: RegistryProps, mode: InClusterMode, image: string, configPath: string, volumes: k8s.Volume[], mounts: k8s.VolumeMount[]): void {
+  private gcCronJob(
+    props: RegistryProps,
+    mode: InClusterMode,
+    image: string,
+    configPath: string,
+    volumes: k8s.Volume[],
+    mounts: k8s.VolumeMount[],
+  ): void {
     const gc = props.spec.gc;
     new k8s.KubeCronJob(this, "gc", {
       metadata: { name: `${REGISTRY_NAME}-gc`, namespace: mode.namespace, labels: registryLabels("gc") },
@@ -209,7 +246,10 @@ export class RegistryChart extends Chart {
                 affinity: {
                   podAffinity: {
                     requiredDuringSchedulingIgnoredDuringExecution: [
-                      { labelSelector: { matchLabels: { ...REGISTRY_SERVER_SELECTOR } }, topologyKey: "kubernetes.io/hostname" },
+                      {
+                        labelSelector: { matchLabels: { ...REGISTRY_SERVER_SELECTOR } },
+                        topologyKey: "kubernetes.io/hostname",
+                      },
                     ],
                   },
                 },
@@ -221,7 +261,10 @@ export class RegistryChart extends Chart {
                     command: ["registry"],
                     args: ["garbage-collect", ...(gc.deleteUntagged ? ["--delete-untagged"] : []), configPath],
                     envFrom: [{ secretRef: { name: ENV_SECRET } }],
-                    resources: { requests: { cpu: k8s.Quantity.fromString("50m"), memory: k8s.Quantity.fromString("64Mi") }, limits: { memory: k8s.Quantity.fromString("512Mi") } },
+                    resources: {
+                      requests: { cpu: k8s.Quantity.fromString("50m"), memory: k8s.Quantity.fromString("64Mi") },
+                      limits: { memory: k8s.Quantity.fromString("512Mi") },
+                    },
                     securityContext: REGISTRY_CONTAINER_SECURITY,
                     volumeMounts: mounts,
                   },

@@ -48,7 +48,11 @@ export function renderRegistryConfig(props: RegistryProps, paths: RegistryConfig
     health: { storagedriver: { enabled: true, interval: "10s", threshold: 3 } },
   };
   if (spec.auth) config.auth = { htpasswd: { realm: spec.auth.realm, path: paths.htpasswd } };
-  if (spec.proxy) config.proxy = { remoteurl: spec.proxy.remoteUrl, ...(spec.proxy.username ? { username: spec.proxy.username } : {}) };
+  if (spec.proxy)
+    config.proxy = {
+      remoteurl: spec.proxy.remoteUrl,
+      ...(spec.proxy.username ? { username: spec.proxy.username } : {}),
+    };
   return stringify(config, { lineWidth: 0 });
 }
 

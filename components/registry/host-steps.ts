@@ -18,7 +18,8 @@ const COMPONENT = "registry";
  */
 export function registryHostSteps(props: RegistryProps): HostStep[] {
   const mode = props.spec.mode;
-  if (mode.kind !== "host" || !props.host) throw new Error(`registryHostSteps renders host mode only; mode is "${mode.kind}"`);
+  if (mode.kind !== "host" || !props.host)
+    throw new Error(`registryHostSteps renders host mode only; mode is "${mode.kind}"`);
   const tls = props.tls.kind === "tls";
   const paths: RegistryConfigPaths = {
     rootDirectory: mode.dataDir,
@@ -38,18 +39,42 @@ export function registryHostSteps(props: RegistryProps): HostStep[] {
         .join(""),
       secret: true,
     },
-    ...(props.spec.auth ? [{ path: `${ETC}/htpasswd`, mode: "0600", content: renderHtpasswd(props.users, props.httpSecret), secret: true }] : []),
+    ...(props.spec.auth
+      ? [
+          {
+            path: `${ETC}/htpasswd`,
+            mode: "0600",
+            content: renderHtpasswd(props.users, props.httpSecret),
+            secret: true,
+          },
+        ]
+      : []),
     ...(props.tls.kind === "tls"
       ? [
           { path: `${ETC}/tls.crt`, mode: "0644", content: props.tls.certPem, secret: false },
           { path: `${ETC}/tls.key`, mode: "0600", content: props.tls.keyPem, secret: true },
         ]
       : []),
-    { path: `/etc/systemd/system/${REGISTRY_UNIT}.d/override.conf`, mode: "0644", content: dropIn(props, mode.dataDir, tls), secret: false },
+    {
+      path: `/etc/systemd/system/${REGISTRY_UNIT}.d/override.conf`,
+      mode: "0644",
+      content: dropIn(props, mode.dataDir, tls),
+      secret: false,
+    },
     ...(props.spec.gc.enabled && gcCalendar
       ? [
-          { path: `/etc/systemd/system/${REGISTRY_GC_UNIT}.service`, mode: "0644", content: gcService(props.spec.gc.deleteUntagged), secret: false },
-          { path: `/etc/systemd/system/${REGISTRY_GC_UNIT}.timer`, mode: "0644", content: gcTimer(gcCalendar), secret: false },
+          {
+            path: `/etc/systemd/system/${REGISTRY_GC_UNIT}.service`,
+            mode: "0644",
+            content: gcService(props.spec.gc.deleteUntagged),
+            secret: false,
+          },
+          {
+            path: `/etc/systemd/system/${REGISTRY_GC_UNIT}.timer`,
+            mode: "0644",
+            content: gcTimer(gcCalendar),
+            secret: false,
+          },
         ]
       : []),
   ];
@@ -128,5 +153,16 @@ function gcService(deleteUntagged: boolean): string {
 }
 
 function gcTimer(onCalendar: string): string {
-  return ["[Unit]", "Description=Daily registry garbage collection (edgecloud)", "", "[Timer]", `OnCalendar=${onCalendar}`, "Persistent=true", "", "[Install]", "WantedBy=timers.target", ""].join("\n");
+  return [
+    "[Unit]",
+    "Description=Daily registry garbage collection (edgecloud)",
+    "",
+    "[Timer]",
+    `OnCalendar=${onCalendar}`,
+    "Persistent=true",
+    "",
+    "[Install]",
+    "WantedBy=timers.target",
+    "",
+  ].join("\n");
 }

@@ -15,6 +15,8 @@ export function renderHtpasswd(users: readonly RegistryUser[], seed: string): st
 }
 
 function deterministicSalt(seed: string, u: RegistryUser): string {
-  const digest = createHash("sha256").update(JSON.stringify([seed, u.username, u.password])).digest();
+  const digest = createHash("sha256")
+    .update(JSON.stringify([seed, u.username, u.password]))
+    .digest();
   return `$2b$${String(HTPASSWD_BCRYPT_COST).padStart(2, "0")}$${encodeBase64(digest.subarray(0, 16), 16)}`;
 }

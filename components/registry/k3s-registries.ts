@@ -17,7 +17,8 @@ export function registryCaFile(endpoint: string): string {
  */
 export function registryK3sRegistries(props: RegistryProps): K3sRegistries {
   const tls = props.tls.kind === "tls";
-  const endpoints = props.mirrorEndpoints && props.mirrorEndpoints.length > 0 ? props.mirrorEndpoints : [props.endpoint];
+  const endpoints =
+    props.mirrorEndpoints && props.mirrorEndpoints.length > 0 ? props.mirrorEndpoints : [props.endpoint];
   const urls = endpoints.map((e) => `${tls ? "https" : "http"}://${e}`);
   const mirrors: Record<string, { endpoint: string[] }> = { [props.endpoint]: { endpoint: urls } };
   if (props.spec.proxy) mirrors[proxyMirrorOf(props.spec.proxy)] = { endpoint: urls };

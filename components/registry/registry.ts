@@ -11,7 +11,14 @@ import { IssueCollector } from "../../lib/validation/issues";
 import { RegistryChart } from "./chart";
 import { registryHostSteps } from "./host-steps";
 import { registryK3sRegistries } from "./k3s-registries";
-import { endpointHost, RegistryPlan, RegistryProps, RegistrySpecInput, RegistryTlsMaterial, validateRegistry } from "./spec";
+import {
+  endpointHost,
+  RegistryPlan,
+  RegistryProps,
+  RegistrySpecInput,
+  RegistryTlsMaterial,
+  validateRegistry,
+} from "./spec";
 
 export interface RegistryArgs {
   /** The registry: mode, auth, TLS, proxy, GC. Passwords and keys may be Pulumi secrets. */
@@ -54,28 +61,32 @@ export class Registry extends pulumi.ComponentResource {
     this.endpoint = plan.endpoint;
     const spec = plan.spec;
     const httpSecret: pulumi.Output<string> =
-      spec.httpSecret !== undefined ? pulumi.secret(spec.httpSecret as pulumi.Input<string>) : new RandomSecret(`${name}-http-secret`, { bytes: 32 }, { parent: this }).value;
+      spec.httpSecret !== undefined
+        ? pulumi.secret(spec.httpSecret as pulumi.Input<string>)
+        : new RandomSecret(`${name}-http-secret`, { bytes: 32 }, { parent: this }).value;
     const tls = this.tlsMaterial(name, plan);
     this.caPem = tls?.caPem;
     const tlsOut: pulumi.Output<RegistryTlsMaterial> = tls
-      ? pulumi.all([tls.certPem, tls.keyPem, tls.caPem]).apply(([certPem, keyPem, caPem]): RegistryTlsMaterial => ({ kind: "tls", certPem, keyPem, caPem }))
+      ? pulumi
+          .all([tls.certPem, tls.keyPem, tls.caPem])
+          .apply(([certPem, keyPem, caPem]): RegistryTlsMaterial => ({ kind: "tls", certPem, keyPem, caPem }))
       : pulumi.output<RegistryTlsMaterial>({ kind: "none" });
-    const passwords: pulumi.Output<string[]> = pulumi.all((spec.auth?.users ?? []).map((u) => pulumi.output(u.password as pulumi.Input<string>)));
-    const proxyPassword = pulumi.output(spec.proxy?.password as pulumi.Input<string> | undefined);
-    const props = pulumi.all([httpSecret, tlsOut, passwords, proxyPassword]).apply(
-      ([h, t, pw, pp]): RegistryProps => ({
-        spec,
-        endpoint: plan.endpoint,
-        mirrorEndpoints: plan.mirrorEndpoints,
-        nodeAddresses: plan.nodeAddresses,
-        host: plan.host,
-        users: (spec.auth?.users ?? []).map((u, i) => ({ username: u.username, password: pw[i] })),
-        nodeUser: plan.nodeUser,
-        httpSecret: h,
-        tls: t,
-        proxyPassword: pp,
-      }),
+    const passwords: pulumi.Output<string[]> = pulumi.all(
+      (spec.auth?.users ?? []).map((u) => pulumi.output(u.password as pulumi.Input<string>)),
     );
+    const proxyPassword = pulumi.output(spec.proxy?.password as pulumi.Input<string> | undefined);
+    const props = pulumi.all([httpSecret, tlsOut, passwords, proxyPassword]).apply(([h, t, pw, pp]): RegistryProps => ({
+      spec,
+      endpoint: plan.endpoint,
+      mirrorEndpoints: plan.mirrorEndpoints,
+      nodeAddresses: plan.nodeAddresses,
+      host: plan.host,
+      users: (spec.auth?.users ?? []).map((u, i) => ({ username: u.username, password: pw[i] })),
+      nodeUser: plan.nodeUser,
+      httpSecret: h,
+      tls: t,
+      proxyPassword: pp,
+    }));
     const secretProps = pulumi.secret(props);
     this.k3sRegistries = pulumi.secret(secretProps.apply(registryK3sRegistries));
 
@@ -87,7 +98,11 @@ export class Registry extends pulumi.ComponentResource {
         return objs;
       });
       this.steps = new Map();
-      this.objects = new k8s.yaml.v2.ConfigGroup(`${name}-objects`, { objs: objects }, { parent: this, provider, dependsOn: [...(args.dependsOn ?? [])] });
+      this.objects = new k8s.yaml.v2.ConfigGroup(
+        `${name}-objects`,
+        { objs: objects },
+        { parent: this, provider, dependsOn: [...(args.dependsOn ?? [])] },
+      );
     } else {
       const structure = registryHostSteps(placeholderProps(plan));
       this.steps = hostStepCommands(
@@ -98,7 +113,10 @@ export class Registry extends pulumi.ComponentResource {
     this.registerOutputs({ endpoint: this.endpoint, k3sRegistries: this.k3sRegistries, caPem: this.caPem });
   }
 
-  private tlsMaterial(name: string, plan: RegistryPlan): { certPem: pulumi.Output<string>; keyPem: pulumi.Output<string>; caPem: pulumi.Output<string> } | undefined {
+  private tlsMaterial(
+    name: string,
+    plan: RegistryPlan,
+  ): { certPem: pulumi.Output<string>; keyPem: pulumi.Output<string>; caPem: pulumi.Output<string> } | undefined {
     const tls = plan.spec.tls;
     if (tls.kind === "none") return undefined;
     if (tls.kind === "provided") {
@@ -108,7 +126,11 @@ export class Registry extends pulumi.ComponentResource {
         caPem: pulumi.output(tls.caPem as pulumi.Input<string>),
       };
     }
-    const ca = new CertificateAuthority(`${name}-ca`, { commonName: `edgecloud registry CA (${name})`, validityDays: tls.validityDays }, { parent: this });
+    const ca = new CertificateAuthority(
+      `${name}-ca`,
+      { commonName: `edgecloud registry CA (${name})`, validityDays: tls.validityDays },
+      { parent: this },
+    );
     const cert = new Certificate(
       `${name}-cert`,
       {
@@ -150,7 +172,10 @@ function placeholderProps(plan: RegistryPlan): RegistryProps {
     users: (spec.auth?.users ?? []).map((u) => ({ username: u.username, password: "<secret>" })),
     nodeUser: plan.nodeUser,
     httpSecret: "<secret>",
-    tls: spec.tls.kind === "none" ? { kind: "none" } : { kind: "tls", certPem: "<cert>", keyPem: "<secret>", caPem: "<cert>" },
+    tls:
+      spec.tls.kind === "none"
+        ? { kind: "none" }
+        : { kind: "tls", certPem: "<cert>", keyPem: "<secret>", caPem: "<cert>" },
     proxyPassword: spec.proxy?.password !== undefined ? "<secret>" : undefined,
   };
 }

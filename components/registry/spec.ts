@@ -4,9 +4,16 @@ import { osProfile } from "../../lib/platform/os";
 import { IssueCollector, parseInto } from "../../lib/validation/issues";
 import { cronToOnCalendar } from "./schedule";
 
-const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, "must be a lowercase DNS label (a-z, 0-9, '-', at most 63 characters)");
+const dnsLabel = z
+  .string()
+  .regex(
+    /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/,
+    "must be a lowercase DNS label (a-z, 0-9, '-', at most 63 characters)",
+  );
 const dnsName = z.string().regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, "must be a lowercase DNS name");
-const hostPort = z.string().regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, "must be host[:port] without a scheme, e.g. 10.0.0.11:32500");
+const hostPort = z
+  .string()
+  .regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, "must be host[:port] without a scheme, e.g. 10.0.0.11:32500");
 const path = z.string().regex(/^\/[^\0\s]*$/, "must be an absolute path without spaces");
 const quantity = z.string().regex(/^\d+(\.\d+)?(Ki|Mi|Gi|Ti|Pi)$/, "must be a binary quantity such as 20Gi");
 /** A secret: a plain string or a Pulumi Output resolved at deploy time. */
@@ -35,7 +42,10 @@ export const InClusterModeSchema = z.strictObject({
       /** @default - the cluster's default IngressClass */
       className: dnsName.optional(),
       /** nginx `proxy-body-size`; "0" is unlimited (image layers are large: the 413 complaint). @default "0" */
-      maxBodySize: z.string().regex(/^(0|\d+[kmgKMG]?)$/, "must be 0 (unlimited) or a size such as 512m").default("0"),
+      maxBodySize: z
+        .string()
+        .regex(/^(0|\d+[kmgKMG]?)$/, "must be 0 (unlimited) or a size such as 512m")
+        .default("0"),
       /** TLS Secret for the Ingress. @default - no TLS on the Ingress */
       tlsSecretName: dnsName.optional(),
     })
@@ -76,7 +86,12 @@ export const RegistryTlsSchema = z.discriminatedUnion("kind", [
     extraSans: z.array(z.string().regex(/^[A-Za-z0-9.:-]+$/, "must be an IP address or DNS name")).default([]),
   }),
   /** A certificate you bring; `caPem` is what nodes trust. */
-  z.strictObject({ kind: z.literal("provided"), certPem: z.union([z.string().includes("BEGIN CERTIFICATE"), deferred]), keyPem: secret, caPem: z.union([z.string().includes("BEGIN CERTIFICATE"), deferred]) }),
+  z.strictObject({
+    kind: z.literal("provided"),
+    certPem: z.union([z.string().includes("BEGIN CERTIFICATE"), deferred]),
+    keyPem: secret,
+    caPem: z.union([z.string().includes("BEGIN CERTIFICATE"), deferred]),
+  }),
   /** Plain HTTP; nodes get an explicit `http://` endpoint (K3s never falls back to HTTP on its own). */
   z.strictObject({ kind: z.literal("none") }),
 ]);
@@ -84,14 +99,23 @@ export const RegistryTlsSchema = z.discriminatedUnion("kind", [
 export const RegistrySpecSchema = z.strictObject({
   mode: z.discriminatedUnion("kind", [InClusterModeSchema, HostModeSchema]),
   /** distribution release (image tag) for in-cluster mode; the major picks the config path. @default "3.0.0" */
-  version: z.string().regex(/^[23]\.\d+\.\d+$/, "must be a distribution release such as 3.0.0 or 2.8.3").default("3.0.0"),
+  version: z
+    .string()
+    .regex(/^[23]\.\d+\.\d+$/, "must be a distribution release such as 3.0.0 or 2.8.3")
+    .default("3.0.0"),
   /** @default "docker.io/library/registry" */
-  image: z.string().regex(/^[a-z0-9][a-z0-9./_-]*$/, "must be an image repository without tag").default("docker.io/library/registry"),
+  image: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9./_-]*$/, "must be an image repository without tag")
+    .default("docker.io/library/registry"),
   /** htpasswd authentication; without it the registry is anonymous (push included). @default - anonymous */
   auth: z
     .strictObject({
       /** @default "edgecloud registry" */
-      realm: z.string().regex(/^[^"\n]+$/, "must not contain quotes or newlines").default("edgecloud registry"),
+      realm: z
+        .string()
+        .regex(/^[^"\n]+$/, "must not contain quotes or newlines")
+        .default("edgecloud registry"),
       users: z.array(RegistryUserSchema).min(1),
       /** The user whose credentials go into every node's registries.yaml. @default - the first user */
       nodeUser: z.string().optional(),
@@ -104,11 +128,16 @@ export const RegistrySpecSchema = z.strictObject({
   /** Pull-through cache of a remote registry (the registry then refuses pushes). @default - none */
   proxy: z
     .strictObject({
-      remoteUrl: z.string().regex(/^https:\/\/[^\s/]+(\/[^\s]*)?$/, "must be an https URL such as https://registry-1.docker.io"),
+      remoteUrl: z
+        .string()
+        .regex(/^https:\/\/[^\s/]+(\/[^\s]*)?$/, "must be an https URL such as https://registry-1.docker.io"),
       username: z.string().min(1).optional(),
       password: secret.optional(),
       /** Registry name mirrored to this cache in the nodes' registries.yaml. @default - "docker.io" for Docker Hub, else the remote's host */
-      mirrorOf: z.string().regex(/^[A-Za-z0-9.-]+(:\d+)?$/, "must be a registry host name such as docker.io").optional(),
+      mirrorOf: z
+        .string()
+        .regex(/^[A-Za-z0-9.-]+(:\d+)?$/, "must be a registry host name such as docker.io")
+        .optional(),
     })
     .optional(),
   gc: z
@@ -116,7 +145,10 @@ export const RegistrySpecSchema = z.strictObject({
       /** @default true */
       enabled: z.boolean().default(true),
       /** Cron schedule. @default "0 1 * * *" */
-      schedule: z.string().regex(/^(\S+\s+){4}\S+$/, "must be a five-field cron schedule").default("0 1 * * *"),
+      schedule: z
+        .string()
+        .regex(/^(\S+\s+){4}\S+$/, "must be a five-field cron schedule")
+        .default("0 1 * * *"),
       /** @default true */
       deleteUntagged: z.boolean().default(true),
     })
@@ -135,7 +167,9 @@ export interface RegistryUser {
 }
 
 /** TLS material, resolved. */
-export type RegistryTlsMaterial = { readonly kind: "none" } | { readonly kind: "tls"; readonly certPem: string; readonly keyPem: string; readonly caPem: string };
+export type RegistryTlsMaterial =
+  | { readonly kind: "none" }
+  | { readonly kind: "tls"; readonly certPem: string; readonly keyPem: string; readonly caPem: string };
 
 /** Everything the registry renderers need: validated, every secret resolved, plain values only. */
 export interface RegistryProps {
@@ -184,7 +218,12 @@ const DOCKER_HUB = new Set(["registry-1.docker.io", "index.docker.io", "docker.i
  * Validates a registry spec against the hosts: every problem is recorded under `base` and nothing is returned when
  * there is any.
  */
-export function validateRegistry(input: unknown, hosts: readonly Host[], issues: IssueCollector, base = "registry"): RegistryPlan | undefined {
+export function validateRegistry(
+  input: unknown,
+  hosts: readonly Host[],
+  issues: IssueCollector,
+  base = "registry",
+): RegistryPlan | undefined {
   const spec = parseInto(RegistrySpecSchema, input, issues, base);
   if (!spec) return undefined;
   const before = issues.issues.length;
@@ -197,19 +236,35 @@ export function validateRegistry(input: unknown, hosts: readonly Host[], issues:
   if (mode.kind === "host") {
     host = hosts.find((h) => h.name === mode.host);
     if (!host) {
-      issues.add(`${base}.mode.host`, mode.host, `is not among the hosts (${hosts.map((h) => h.name).join(", ") || "none"})`);
+      issues.add(
+        `${base}.mode.host`,
+        mode.host,
+        `is not among the hosts (${hosts.map((h) => h.name).join(", ") || "none"})`,
+      );
     } else {
       if (osProfile(host.os).family !== "debian") {
-        issues.add(`${base}.mode.host`, mode.host, `runs ${host.os}; host mode needs a Debian or Ubuntu host (the docker-registry package)`);
+        issues.add(
+          `${base}.mode.host`,
+          mode.host,
+          `runs ${host.os}; host mode needs a Debian or Ubuntu host (the docker-registry package)`,
+        );
       }
       endpoint = `${internalAddress(host)}:${mode.port}`;
     }
     if (spec.gc.enabled && cronToOnCalendar(spec.gc.schedule) === undefined) {
-      issues.add(`${base}.gc.schedule`, spec.gc.schedule, "is not a daily schedule \"M H * * *\"; host mode runs garbage collection from a daily systemd timer");
+      issues.add(
+        `${base}.gc.schedule`,
+        spec.gc.schedule,
+        'is not a daily schedule "M H * * *"; host mode runs garbage collection from a daily systemd timer',
+      );
     }
     // The version only picks the image in-cluster; on a host Debian's package decides. Say so instead of ignoring it.
     if ((input as { version?: unknown }).version !== undefined) {
-      issues.add(`${base}.version`, spec.version, "applies to in-cluster mode only; host mode runs Debian's docker-registry (distribution 2.x)");
+      issues.add(
+        `${base}.version`,
+        spec.version,
+        "applies to in-cluster mode only; host mode runs Debian's docker-registry (distribution 2.x)",
+      );
     }
   } else {
     const firstServer = hosts.find((h) => hasRole(h, "server"));
@@ -217,8 +272,7 @@ export function validateRegistry(input: unknown, hosts: readonly Host[], issues:
     else if (mode.nodePort !== undefined && firstServer) {
       endpoint = `${internalAddress(firstServer)}:${mode.nodePort}`;
       mirrorEndpoints = hosts.filter((h) => hasRole(h, "server")).map((h) => `${internalAddress(h)}:${mode.nodePort}`);
-    }
-    else if (mode.ingress) endpoint = mode.ingress.host;
+    } else if (mode.ingress) endpoint = mode.ingress.host;
     else {
       issues.add(
         `${base}.mode`,
@@ -226,11 +280,25 @@ export function validateRegistry(input: unknown, hosts: readonly Host[], issues:
         "gives the nodes no way to reach the registry; set nodePort (e.g. 32500), ingress or endpoint (containerd on the nodes cannot resolve cluster DNS)",
       );
     }
-    if (mode.ingress && spec.tls.kind !== "none" && mode.ingress.tlsSecretName === undefined && !mode.endpoint && mode.nodePort === undefined) {
-      issues.add(`${base}.mode.ingress.tlsSecretName`, undefined, "is required when nodes pull through the Ingress with TLS on; set it, or set tls.kind \"none\" to terminate TLS elsewhere");
+    if (
+      mode.ingress &&
+      spec.tls.kind !== "none" &&
+      mode.ingress.tlsSecretName === undefined &&
+      !mode.endpoint &&
+      mode.nodePort === undefined
+    ) {
+      issues.add(
+        `${base}.mode.ingress.tlsSecretName`,
+        undefined,
+        'is required when nodes pull through the Ingress with TLS on; set it, or set tls.kind "none" to terminate TLS elsewhere',
+      );
     }
     if (mode.replicas > 1 && mode.storage.accessMode === "ReadWriteOnce") {
-      issues.add(`${base}.mode.replicas`, mode.replicas, "needs storage.accessMode \"ReadWriteMany\"; replicas cannot share a ReadWriteOnce volume");
+      issues.add(
+        `${base}.mode.replicas`,
+        mode.replicas,
+        'needs storage.accessMode "ReadWriteMany"; replicas cannot share a ReadWriteOnce volume',
+      );
     }
   }
   let nodeUser: string | undefined;
@@ -238,10 +306,19 @@ export function validateRegistry(input: unknown, hosts: readonly Host[], issues:
     const seen = new Map<string, number>();
     spec.auth.users.forEach((u, i) => {
       const prev = seen.get(u.username);
-      if (prev !== undefined) issues.add(`${base}.auth.users[${i}].username`, u.username, `is used twice (${base}.auth.users[${prev}]); user names must be unique`);
+      if (prev !== undefined)
+        issues.add(
+          `${base}.auth.users[${i}].username`,
+          u.username,
+          `is used twice (${base}.auth.users[${prev}]); user names must be unique`,
+        );
       else seen.set(u.username, i);
       if (typeof u.password === "string" && Buffer.byteLength(u.password, "utf8") > 72) {
-        issues.add(`${base}.auth.users[${i}].password`, undefined, "is longer than 72 bytes; bcrypt ignores everything after byte 72");
+        issues.add(
+          `${base}.auth.users[${i}].password`,
+          undefined,
+          "is longer than 72 bytes; bcrypt ignores everything after byte 72",
+        );
       }
     });
     nodeUser = spec.auth.nodeUser ?? spec.auth.users[0].username;

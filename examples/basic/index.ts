@@ -3,7 +3,13 @@ import { IssueCollector, K3sHaCluster, validateHosts, type HostInput } from "edg
 
 const config = new pulumi.Config();
 const ssh = { user: "root", privateKey: config.requireSecret("sshPrivateKey") };
-const host = (name: string, address: string, os: HostInput["os"], arch: HostInput["arch"], roles: HostInput["roles"]): HostInput => ({ name, address, os, arch, roles, ssh });
+const host = (
+  name: string,
+  address: string,
+  os: HostInput["os"],
+  arch: HostInput["arch"],
+  roles: HostInput["roles"],
+): HostInput => ({ name, address, os, arch, roles, ssh });
 
 const hosts: HostInput[] = [
   host("etcd-1", "192.168.10.11", "debian-12", "amd64", ["etcd"]),

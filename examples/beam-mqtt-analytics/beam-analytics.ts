@@ -20,9 +20,16 @@ export interface BeamAnalyticsProps {
  */
 export function beamAnalyticsObjects(props: BeamAnalyticsProps = {}): KubeObject[] {
   const ns = props.namespace ?? "beam-analytics";
-  const labels = { "app.kubernetes.io/name": "ke-apachebeam-analysis", "app.kubernetes.io/part-of": "beam-mqtt-analytics" };
+  const labels = {
+    "app.kubernetes.io/name": "ke-apachebeam-analysis",
+    "app.kubernetes.io/part-of": "beam-mqtt-analytics",
+  };
   return [
-    { apiVersion: "v1", kind: "Namespace", metadata: { name: ns, labels: { "pod-security.kubernetes.io/enforce": "privileged" } } },
+    {
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: { name: ns, labels: { "pod-security.kubernetes.io/enforce": "privileged" } },
+    },
     {
       apiVersion: "apps/v1",
       kind: "DaemonSet",

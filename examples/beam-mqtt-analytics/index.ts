@@ -19,7 +19,9 @@ import { beamAnalyticsObjects } from "./beam-analytics";
 
 const config = new pulumi.Config();
 const hosts = parse(readFileSync(config.require("hostsFile"), "utf8")) as HostInput[];
-const edgeArches = [...new Set(hosts.filter((h) => h.roles.includes("edge")).map((h) => h.arch))] as ("amd64" | "arm64")[];
+const edgeArches = [...new Set(hosts.filter((h) => h.roles.includes("edge")).map((h) => h.arch))] as (
+  "amd64" | "arm64"
+)[];
 
 const cluster = new K3sHaCluster("demo", { hosts });
 

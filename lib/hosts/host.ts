@@ -7,7 +7,10 @@ export const deferred = z.custom<unknown>((v) => v !== null && typeof v === "obj
 
 const dnsLabel = z
   .string()
-  .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, "must be a lowercase DNS label (a-z, 0-9, '-', at most 63 characters)");
+  .regex(
+    /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/,
+    "must be a lowercase DNS label (a-z, 0-9, '-', at most 63 characters)",
+  );
 
 export const HOST_ROLES = ["etcd", "server", "agent", "edge", "nfs", "registry"] as const;
 export type HostRole = (typeof HOST_ROLES)[number];
@@ -34,7 +37,13 @@ export const SshSchema = z.strictObject({
   /** Path of a private key file on the machine that runs edgecloud (read only when connecting). */
   privateKeyPath: z.string().min(1).optional(),
   /** Pinned host public key (`ssh-ed25519 AAAA…`); without it the first key seen is trusted. */
-  hostKey: z.string().regex(/^(ssh-(ed25519|rsa)|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+$/, "must be an OpenSSH public key line (type base64)").optional(),
+  hostKey: z
+    .string()
+    .regex(
+      /^(ssh-(ed25519|rsa)|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+$/,
+      "must be an OpenSSH public key line (type base64)",
+    )
+    .optional(),
   /** For a non-root user whose sudo asks for a password; a secret, sent on stdin only. */
   sudoPassword: z.union([z.string().min(1), deferred]).optional(),
   jumpHost: JumpHostSchema.optional(),
@@ -42,7 +51,10 @@ export const SshSchema = z.strictObject({
 
 export const TaintSchema = z
   .string()
-  .regex(/^[A-Za-z0-9./_-]+(=[A-Za-z0-9._-]*)?:(NoSchedule|PreferNoSchedule|NoExecute)$/, "must be key[=value]:NoSchedule|PreferNoSchedule|NoExecute");
+  .regex(
+    /^[A-Za-z0-9./_-]+(=[A-Za-z0-9._-]*)?:(NoSchedule|PreferNoSchedule|NoExecute)$/,
+    "must be key[=value]:NoSchedule|PreferNoSchedule|NoExecute",
+  );
 
 export const PreflightMinimaSchema = z.strictObject({
   cpus: z.number().int().min(1).optional(),
@@ -56,7 +68,10 @@ export const HostSchema = z.strictObject({
   /** Address edgecloud connects to and the cluster uses (IPv4, IPv6 or DNS name). */
   address: z.string().regex(/^[A-Za-z0-9.:-]+$/, "must be an IP address or DNS name"),
   /** @default - `address` */
-  internalAddress: z.string().regex(/^[A-Za-z0-9.:-]+$/, "must be an IP address or DNS name").optional(),
+  internalAddress: z
+    .string()
+    .regex(/^[A-Za-z0-9.:-]+$/, "must be an IP address or DNS name")
+    .optional(),
   ssh: SshSchema,
   os: z.enum(OS_IDS),
   arch: z.enum(ARCHES),

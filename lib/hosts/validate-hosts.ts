@@ -18,15 +18,27 @@ export function validateHosts(input: unknown, issues: IssueCollector, base = "ho
   hosts.forEach((h, i) => {
     const prev = seenName.get(h.name);
     if (prev !== undefined) {
-      issues.add(`${base}[${i}].name`, h.name, `is used twice (${base}[${prev}]); host names must be unique (K3s registers nodes by name)`);
+      issues.add(
+        `${base}[${i}].name`,
+        h.name,
+        `is used twice (${base}[${prev}]); host names must be unique (K3s registers nodes by name)`,
+      );
     } else seenName.set(h.name, i);
     const prevA = seenAddr.get(h.address);
     if (prevA !== undefined) {
-      issues.add(`${base}[${i}].address`, h.address, `is used twice (${base}[${prevA}]); each host needs its own address`);
+      issues.add(
+        `${base}[${i}].address`,
+        h.address,
+        `is used twice (${base}[${prevA}]); each host needs its own address`,
+      );
     } else seenAddr.set(h.address, i);
     const s = h.ssh;
     if (s.privateKey === undefined && s.privateKeyPath === undefined) {
-      issues.add(`${base}[${i}].ssh`, undefined, "has no private key; set ssh.privateKey (a secret) or ssh.privateKeyPath");
+      issues.add(
+        `${base}[${i}].ssh`,
+        undefined,
+        "has no private key; set ssh.privateKey (a secret) or ssh.privateKeyPath",
+      );
     }
     if (s.privateKey !== undefined && s.privateKeyPath !== undefined) {
       issues.add(`${base}[${i}].ssh`, undefined, "sets both privateKey and privateKeyPath; set exactly one");

@@ -32,14 +32,28 @@ export function containerdRegistryFiles(r: K3sRegistries): StepFile[] {
     for (const ep of mirror.endpoint) {
       const ca = caFor(hostOf(ep));
       const skip = r.configs?.[hostOf(ep)]?.tls?.insecureSkipVerify;
-      lines.push(`[host.${toml(ep)}]`, '  capabilities = ["pull", "resolve"]', ...(ca ? [`  ca = ${toml(ca)}`] : []), ...(skip ? ["  skip_verify = true"] : []), "");
+      lines.push(
+        `[host.${toml(ep)}]`,
+        '  capabilities = ["pull", "resolve"]',
+        ...(ca ? [`  ca = ${toml(ca)}`] : []),
+        ...(skip ? ["  skip_verify = true"] : []),
+        "",
+      );
     }
-    files.push({ path: `${CONTAINERD_CERTS_DIR}/${name === "*" ? "_default" : name}/hosts.toml`, mode: "0644", content: lines.join("\n"), secret: false });
+    files.push({
+      path: `${CONTAINERD_CERTS_DIR}/${name === "*" ? "_default" : name}/hosts.toml`,
+      mode: "0644",
+      content: lines.join("\n"),
+      secret: false,
+    });
   }
   const auth = Object.entries(r.configs ?? {}).filter(([, c]) => c.auth);
   if (auth.length > 0) {
     const content = auth
-      .map(([host, c]) => `\n[${CRI_PLUGIN_PLACEHOLDER}.configs.${toml(host)}.auth]\n  username = ${toml(c.auth!.username)}\n  password = ${toml(c.auth!.password)}\n`)
+      .map(
+        ([host, c]) =>
+          `\n[${CRI_PLUGIN_PLACEHOLDER}.configs.${toml(host)}.auth]\n  username = ${toml(c.auth!.username)}\n  password = ${toml(c.auth!.password)}\n`,
+      )
       .join("");
     files.push({ path: CONTAINERD_AUTH_FILE, mode: "0600", content, secret: true });
   }

@@ -6,13 +6,20 @@ import { StepFile } from "../steps/host-step";
  * K3s documents it: `mirrors.<name>.endpoint[]` (+ `rewrite`), `configs.<host:port>.auth` and `.tls`.
  */
 export interface K3sRegistries {
-  readonly mirrors?: Readonly<Record<string, { readonly endpoint: readonly string[]; readonly rewrite?: Readonly<Record<string, string>> }>>;
+  readonly mirrors?: Readonly<
+    Record<string, { readonly endpoint: readonly string[]; readonly rewrite?: Readonly<Record<string, string>> }>
+  >;
   readonly configs?: Readonly<
     Record<
       string,
       {
         readonly auth?: { readonly username: string; readonly password: string };
-        readonly tls?: { readonly caFile?: string; readonly certFile?: string; readonly keyFile?: string; readonly insecureSkipVerify?: boolean };
+        readonly tls?: {
+          readonly caFile?: string;
+          readonly certFile?: string;
+          readonly keyFile?: string;
+          readonly insecureSkipVerify?: boolean;
+        };
       }
     >
   >;
@@ -42,7 +49,10 @@ export function renderRegistriesYaml(r: K3sRegistries): string {
       },
     ]),
   );
-  return stringify({ ...(r.mirrors ? { mirrors: r.mirrors } : {}), ...(Object.keys(configs).length ? { configs } : {}) });
+  return stringify({
+    ...(r.mirrors ? { mirrors: r.mirrors } : {}),
+    ...(Object.keys(configs).length ? { configs } : {}),
+  });
 }
 
 /** Merges registry configs from several sources (e.g. the CN mirror and an in-cluster registry). */

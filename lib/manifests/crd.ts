@@ -107,11 +107,13 @@ function convert(s: Structural, inJunctor: boolean): AnySchemaObject {
     if (Array.isArray(s[j])) out[j] = (s[j] as Structural[]).map((b) => convert(b, true));
   }
   if (s.not !== null && typeof s.not === "object") out.not = convert(s.not as Structural, true);
-  if (s.items !== null && typeof s.items === "object" && !Array.isArray(s.items)) out.items = convert(s.items as Structural, inJunctor);
+  if (s.items !== null && typeof s.items === "object" && !Array.isArray(s.items))
+    out.items = convert(s.items as Structural, inJunctor);
 
   const properties: Record<string, AnySchemaObject> = {};
   if (s.properties !== null && typeof s.properties === "object") {
-    for (const [name, p] of Object.entries(s.properties as Record<string, Structural>)) properties[name] = convert(p, inJunctor);
+    for (const [name, p] of Object.entries(s.properties as Record<string, Structural>))
+      properties[name] = convert(p, inJunctor);
   }
   if (s["x-kubernetes-embedded-resource"] === true) {
     properties.apiVersion ??= { type: "string" };

@@ -53,7 +53,13 @@ export class K8sSchema {
   private readonly validators = new Map<string, ValidateFunction>();
 
   constructor(generated: GeneratedSchema) {
-    this.ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true, validateSchema: false, unicodeRegExp: false });
+    this.ajv = new Ajv({
+      allErrors: true,
+      strict: false,
+      allowUnionTypes: true,
+      validateSchema: false,
+      unicodeRegExp: false,
+    });
     this.ajv.addFormat("quantity", { type: "string", validate: (s: string) => QUANTITY_RE.test(s) });
     this.ajv.addFormat("byte", { type: "string", validate: (s: string) => BASE64_RE.test(s) });
     this.ajv.addFormat("date-time", { type: "string", validate: (s: string) => DATE_TIME_RE.test(s) });
@@ -66,7 +72,8 @@ export class K8sSchema {
         const key = `${apiVersion}/${gvk.kind}`;
         if (this.kinds.has(key)) continue;
         this.kinds.set(key, { definition: name, scope: generated.scopes[key] });
-        if (generated.scopes[key] !== undefined) this.servedAs.set(gvk.kind, [...(this.servedAs.get(gvk.kind) ?? []), apiVersion]);
+        if (generated.scopes[key] !== undefined)
+          this.servedAs.set(gvk.kind, [...(this.servedAs.get(gvk.kind) ?? []), apiVersion]);
       }
     }
     this.ajv.addSchema({ $id: SCHEMA_ID, definitions });
@@ -87,7 +94,8 @@ export class K8sSchema {
     let v = this.validators.get(definition);
     if (v === undefined) {
       v = this.ajv.getSchema(`${SCHEMA_ID}#/definitions/${definition}`);
-      if (v === undefined) throw new Error(`no definition ${definition} in the Kubernetes ${KUBERNETES_SCHEMA_VERSION} schema`);
+      if (v === undefined)
+        throw new Error(`no definition ${definition} in the Kubernetes ${KUBERNETES_SCHEMA_VERSION} schema`);
       this.validators.set(definition, v);
     }
     return v;
@@ -116,7 +124,8 @@ export function builtinKind(apiVersion: string, kind: string): BuiltinKind | und
  */
 function strictBuiltin(raw: RawSchema): AnySchemaObject {
   if (raw.$ref !== undefined) return { $ref: raw.$ref };
-  if (raw["x-kubernetes-int-or-string"] === true || raw.format === "int-or-string") return { type: ["integer", "string"] };
+  if (raw["x-kubernetes-int-or-string"] === true || raw.format === "int-or-string")
+    return { type: ["integer", "string"] };
   const out: AnySchemaObject = {};
   if (raw.type !== undefined) out.type = raw.type;
   if (raw.format === "byte" || raw.format === "date-time" || raw.format === "int32") out.format = raw.format;
@@ -129,7 +138,10 @@ function strictBuiltin(raw: RawSchema): AnySchemaObject {
     out.properties = properties;
   }
   if (raw.additionalProperties !== undefined) {
-    out.additionalProperties = typeof raw.additionalProperties === "boolean" ? raw.additionalProperties : strictBuiltin(raw.additionalProperties);
+    out.additionalProperties =
+      typeof raw.additionalProperties === "boolean"
+        ? raw.additionalProperties
+        : strictBuiltin(raw.additionalProperties);
   } else if (raw.properties !== undefined) {
     out.additionalProperties = false;
   }

@@ -27,9 +27,16 @@ export function objectId(obj: unknown, index: number): string {
   const o = (obj !== null && typeof obj === "object" ? obj : {}) as Record<string, unknown>;
   const meta = (o.metadata !== null && typeof o.metadata === "object" ? o.metadata : {}) as Record<string, unknown>;
   const kind = typeof o.kind === "string" && o.kind !== "" ? o.kind : undefined;
-  const name = typeof meta.name === "string" && meta.name !== "" ? meta.name : typeof meta.generateName === "string" ? `${meta.generateName}*` : undefined;
+  const name =
+    typeof meta.name === "string" && meta.name !== ""
+      ? meta.name
+      : typeof meta.generateName === "string"
+        ? `${meta.generateName}*`
+        : undefined;
   if (kind === undefined || name === undefined) return `objects[${index}]${kind === undefined ? "" : ` (${kind})`}`;
-  return typeof meta.namespace === "string" && meta.namespace !== "" ? `${kind}/${meta.namespace}/${name}` : `${kind}/${name}`;
+  return typeof meta.namespace === "string" && meta.namespace !== ""
+    ? `${kind}/${meta.namespace}/${name}`
+    : `${kind}/${name}`;
 }
 
 /** `apps/v1` → `apps`; `v1` → `` (the core group). */

@@ -36,9 +36,16 @@ export function assertValidObjects(objects: readonly KubeObject[], opts: Validat
 }
 
 /** {@link validateObjects} into an existing collector, to report manifest problems together with config problems. */
-export function collectObjectIssues(issues: IssueCollector, objects: readonly KubeObject[], opts: ValidateObjectsOptions = {}): void {
+export function collectObjectIssues(
+  issues: IssueCollector,
+  objects: readonly KubeObject[],
+  opts: ValidateObjectsOptions = {},
+): void {
   const schema = k8sSchema();
-  const crds = [...(opts.crds ?? []), ...objects.filter((o) => o?.apiVersion === CRD_API_VERSION && o?.kind === "CustomResourceDefinition")];
+  const crds = [
+    ...(opts.crds ?? []),
+    ...objects.filter((o) => o?.apiVersion === CRD_API_VERSION && o?.kind === "CustomResourceDefinition"),
+  ];
   const custom = customKinds(crds);
   const seen = new Map<string, number>();
 
@@ -69,7 +76,12 @@ export function collectObjectIssues(issues: IssueCollector, objects: readonly Ku
     if (meta !== null && typeof meta === "object" && typeof meta.name === "string") {
       const key = `${apiGroup(apiVersion)}/${kind}/${typeof meta.namespace === "string" ? meta.namespace : ""}/${meta.name}`;
       const first = seen.get(key);
-      if (first !== undefined) issues.add(id, undefined, `is defined twice (objects[${first}] and objects[${index}]); kind, namespace and name must be unique`);
+      if (first !== undefined)
+        issues.add(
+          id,
+          undefined,
+          `is defined twice (objects[${first}] and objects[${index}]); kind, namespace and name must be unique`,
+        );
       else seen.set(key, index);
     }
 
@@ -95,24 +107,41 @@ function resolveValidator(
   const versions = custom.get(`${apiGroup(apiVersion)}/${kind}`);
   if (versions === undefined) {
     const served = schema.apiVersionsOf(kind);
-    const hint = served.length > 0 ? `; Kubernetes ${KUBERNETES_SCHEMA_VERSION} serves ${kind} as ${served.join(", ")}` : "";
-    issues.add(`${id} apiVersion`, apiVersion, `has no kind "${kind}" in Kubernetes ${KUBERNETES_SCHEMA_VERSION} and no CustomResourceDefinition defines it${hint}`);
+    const hint =
+      served.length > 0 ? `; Kubernetes ${KUBERNETES_SCHEMA_VERSION} serves ${kind} as ${served.join(", ")}` : "";
+    issues.add(
+      `${id} apiVersion`,
+      apiVersion,
+      `has no kind "${kind}" in Kubernetes ${KUBERNETES_SCHEMA_VERSION} and no CustomResourceDefinition defines it${hint}`,
+    );
     return undefined;
   }
   const version = apiVersionOnly(apiVersion);
   const v = versions.find((x) => x.version === version);
   if (v === undefined) {
-    issues.add(`${id} apiVersion`, apiVersion, `is not a version of CustomResourceDefinition ${versions[0].crd}; it has ${versions.map((x) => x.version).join(", ")}`);
+    issues.add(
+      `${id} apiVersion`,
+      apiVersion,
+      `is not a version of CustomResourceDefinition ${versions[0].crd}; it has ${versions.map((x) => x.version).join(", ")}`,
+    );
     return undefined;
   }
   if (!v.served) {
     const served = versions.filter((x) => x.served).map((x) => x.version);
-    issues.add(`${id} apiVersion`, apiVersion, `is not served by CustomResourceDefinition ${v.crd}; served: ${served.length > 0 ? served.join(", ") : "none"}`);
+    issues.add(
+      `${id} apiVersion`,
+      apiVersion,
+      `is not served by CustomResourceDefinition ${v.crd}; served: ${served.length > 0 ? served.join(", ") : "none"}`,
+    );
     return undefined;
   }
   const compiled = customValidator(schema, v);
   if (compiled instanceof Error) {
-    issues.add(`${id} apiVersion`, apiVersion, `cannot be checked: the schema of CustomResourceDefinition ${v.crd} version ${v.version} does not compile (${compiled.message})`);
+    issues.add(
+      `${id} apiVersion`,
+      apiVersion,
+      `cannot be checked: the schema of CustomResourceDefinition ${v.crd} version ${v.version} does not compile (${compiled.message})`,
+    );
     return undefined;
   }
   return compiled;
@@ -126,7 +155,9 @@ function customValidator(schema: K8sSchema, v: CustomKindVersion): ValidateFunct
   let compiled = customValidators.get(key);
   if (compiled === undefined) {
     try {
-      compiled = schema.ajv.compile(strictCustomSchema(v.schema ?? { type: "object", "x-kubernetes-preserve-unknown-fields": true }));
+      compiled = schema.ajv.compile(
+        strictCustomSchema(v.schema ?? { type: "object", "x-kubernetes-preserve-unknown-fields": true }),
+      );
     } catch (e) {
       compiled = e instanceof Error ? e : new Error(String(e));
     }
@@ -189,7 +220,11 @@ function toIssue(id: string, data: unknown, e: ErrorObject): ValidationIssue {
         message: `is not allowed; allowed: ${(e.params.allowedValues as unknown[]).map((a) => JSON.stringify(a)).join(", ")}`,
       };
     case "format":
-      return { path: at(segments), value, message: FORMAT_MESSAGES[String(e.params.format)] ?? (e.message ?? "is invalid") };
+      return {
+        path: at(segments),
+        value,
+        message: FORMAT_MESSAGES[String(e.params.format)] ?? e.message ?? "is invalid",
+      };
     default:
       return { path: at(segments), value, message: e.message ?? `fails ${e.keyword}` };
   }

@@ -74,7 +74,10 @@ export async function createCa(commonName: string, validityDays = 3650, now = ne
     signingAlgorithm: ALG,
     extensions: [
       new x509.BasicConstraintsExtension(true, 1, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true),
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature,
+        true,
+      ),
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
   });
@@ -85,13 +88,18 @@ export async function createCa(commonName: string, validityDays = 3650, now = ne
 export async function issueCert(ca: IssuedCert, req: CertRequest, now = new Date()): Promise<IssuedCert> {
   const x509 = x509Lib();
   const caCert = new x509.X509Certificate(ca.certPem);
-  const caKey = await webcrypto.subtle.importKey("pkcs8", x509.PemConverter.decodeFirst(ca.keyPem), ALG, false, ["sign"]);
+  const caKey = await webcrypto.subtle.importKey("pkcs8", x509.PemConverter.decodeFirst(ca.keyPem), ALG, false, [
+    "sign",
+  ]);
   const keys = (await webcrypto.subtle.generateKey(ALG, true, ["sign", "verify"])) as unknown as CryptoKeyPair;
   const notAfter = new Date(now.getTime() + (req.validityDays ?? 3650) * DAY_MS);
   const eku: string[] = [];
   if (req.usages.includes("server")) eku.push(x509.ExtendedKeyUsage.serverAuth);
   if (req.usages.includes("client")) eku.push(x509.ExtendedKeyUsage.clientAuth);
-  const san = [...(req.ips ?? []).map((v) => ({ type: "ip" as const, value: v })), ...(req.dnsNames ?? []).map((v) => ({ type: "dns" as const, value: v }))];
+  const san = [
+    ...(req.ips ?? []).map((v) => ({ type: "ip" as const, value: v })),
+    ...(req.dnsNames ?? []).map((v) => ({ type: "dns" as const, value: v })),
+  ];
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: serial(),
     subject: subject(req.commonName, req.organization),

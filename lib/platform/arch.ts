@@ -19,9 +19,44 @@ export interface ArchNames {
 }
 
 export const ARCH_NAMES: Readonly<Record<Arch, ArchNames>> = {
-  amd64: { uname: ["x86_64"], k3sBinary: "k3s", k3sImages: "amd64", etcd: "amd64", kubeedge: "amd64", edgexHanoiSuffix: "" },
-  arm64: { uname: ["aarch64", "arm64"], k3sBinary: "k3s-arm64", k3sImages: "arm64", etcd: "arm64", kubeedge: "arm64", edgexHanoiSuffix: "-arm64" },
-  arm: { uname: ["armv7l", "armv7", "armhf"], k3sBinary: "k3s-armhf", k3sImages: "arm", etcd: "arm", kubeedge: "arm", edgexHanoiSuffix: "" },
-  riscv64: { uname: ["riscv64"], k3sBinary: "k3s-riscv64", k3sImages: "riscv64", etcd: "riscv64", kubeedge: "riscv64", edgexHanoiSuffix: "" },
-  loong64: { uname: ["loongarch64"], k3sBinary: "k3s-loong64", k3sImages: "loong64", etcd: "loong64", kubeedge: "loong64", edgexHanoiSuffix: "" },
+  amd64: {
+    uname: ["x86_64"],
+    k3sBinary: "k3s",
+    k3sImages: "amd64",
+    etcd: "amd64",
+    kubeedge: "amd64",
+    edgexHanoiSuffix: "",
+  },
+  arm64: {
+    uname: ["aarch64", "arm64"],
+    k3sBinary: "k3s-arm64",
+    k3sImages: "arm64",
+    etcd: "arm64",
+    kubeedge: "arm64",
+    edgexHanoiSuffix: "-arm64",
+  },
+  arm: {
+    uname: ["armv7l", "armv7", "armhf"],
+    k3sBinary: "k3s-armhf",
+    k3sImages: "arm",
+    etcd: "arm",
+    kubeedge: "arm",
+    edgexHanoiSuffix: "",
+  },
+  riscv64: {
+    uname: ["riscv64"],
+    k3sBinary: "k3s-riscv64",
+    k3sImages: "riscv64",
+    etcd: "riscv64",
+    kubeedge: "riscv64",
+    edgexHanoiSuffix: "",
+  },
+  loong64: {
+    uname: ["loongarch64"],
+    k3sBinary: "k3s-loong64",
+    k3sImages: "loong64",
+    etcd: "loong64",
+    kubeedge: "loong64",
+    edgexHanoiSuffix: "",
+  },
 };

@@ -55,7 +55,13 @@ const debPackages = {
   etcdClient: "etcd-client",
 } as const;
 
-function rhel(id: OsId, osIds: string[], version: string, pm: PackageManager, extra: Partial<OsProfile["packages"]> = {}): OsProfile {
+function rhel(
+  id: OsId,
+  osIds: string[],
+  version: string,
+  pm: PackageManager,
+  extra: Partial<OsProfile["packages"]> = {},
+): OsProfile {
   return {
     id,
     family: "rhel",

@@ -27,7 +27,13 @@ export class CertificateAuthority extends pulumi.dynamic.Resource {
     super(
       caProvider,
       name,
-      { commonName: args.commonName, validityDays: args.validityDays ?? 3650, certPem: undefined, keyPem: undefined, notAfter: undefined },
+      {
+        commonName: args.commonName,
+        validityDays: args.validityDays ?? 3650,
+        certPem: undefined,
+        keyPem: undefined,
+        notAfter: undefined,
+      },
       { ...opts, additionalSecretOutputs: ["keyPem"] },
       "edgecloud",
       "CertificateAuthority",
@@ -61,11 +67,22 @@ export class Certificate extends pulumi.dynamic.Resource {
   declare readonly keyPem: pulumi.Output<string>;
   declare readonly notAfter: pulumi.Output<string>;
 
-  constructor(name: string, args: { ca: CertificateAuthority; request: CertRequest }, opts?: pulumi.CustomResourceOptions) {
+  constructor(
+    name: string,
+    args: { ca: CertificateAuthority; request: CertRequest },
+    opts?: pulumi.CustomResourceOptions,
+  ) {
     super(
       certProvider,
       name,
-      { caCertPem: args.ca.certPem, caKeyPem: args.ca.keyPem, request: args.request, certPem: undefined, keyPem: undefined, notAfter: undefined },
+      {
+        caCertPem: args.ca.certPem,
+        caKeyPem: args.ca.keyPem,
+        request: args.request,
+        certPem: undefined,
+        keyPem: undefined,
+        notAfter: undefined,
+      },
       { ...opts, additionalSecretOutputs: ["keyPem", "caKeyPem"] },
       "edgecloud",
       "Certificate",

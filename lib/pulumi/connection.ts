@@ -17,12 +17,28 @@ interface SshEndpoint {
 /** Where and how to reach a host and its optional jump host; keys as secrets, a key path read here. */
 function sshEndpoints(host: Host): { target: SshEndpoint; jump?: SshEndpoint } {
   const s = host.ssh;
-  const key = s.privateKey !== undefined ? (s.privateKey as pulumi.Input<string>) : readFileSync(s.privateKeyPath!, "utf8");
-  const target = { host: host.address, port: s.port, user: s.user, privateKey: pulumi.secret(key), ...(s.hostKey ? { hostKey: s.hostKey } : {}) };
+  const key =
+    s.privateKey !== undefined ? (s.privateKey as pulumi.Input<string>) : readFileSync(s.privateKeyPath!, "utf8");
+  const target = {
+    host: host.address,
+    port: s.port,
+    user: s.user,
+    privateKey: pulumi.secret(key),
+    ...(s.hostKey ? { hostKey: s.hostKey } : {}),
+  };
   const j = s.jumpHost;
   if (!j) return { target };
   const jumpKey = (j.privateKey as pulumi.Input<string> | undefined) ?? key;
-  return { target, jump: { host: j.address, port: j.port, user: j.user, privateKey: pulumi.secret(jumpKey), ...(j.hostKey ? { hostKey: j.hostKey } : {}) } };
+  return {
+    target,
+    jump: {
+      host: j.address,
+      port: j.port,
+      user: j.user,
+      privateKey: pulumi.secret(jumpKey),
+      ...(j.hostKey ? { hostKey: j.hostKey } : {}),
+    },
+  };
 }
 
 /**
@@ -46,5 +62,9 @@ export function runAsRootCommand(host: Host): string {
 export function hostStepConnection(host: Host): HostStepConnectionArgs {
   const { target, jump } = sshEndpoints(host);
   const sudo = host.ssh.sudoPassword;
-  return { ...target, ...(sudo !== undefined ? { sudoPassword: pulumi.secret(sudo as pulumi.Input<string>) } : {}), ...(jump ? { jumpHost: jump } : {}) };
+  return {
+    ...target,
+    ...(sudo !== undefined ? { sudoPassword: pulumi.secret(sudo as pulumi.Input<string>) } : {}),
+    ...(jump ? { jumpHost: jump } : {}),
+  };
 }

@@ -59,11 +59,14 @@ export function hostStepCommands<M>(source: StepSource<M>, opts: HostStepCommand
   const inside = new Set(source.structure.map((s) => s.id));
   for (const s of source.structure) {
     for (const d of s.dependsOn) {
-      if (!inside.has(d) && !opts.existing?.has(d)) throw new Error(`step "${s.id}" depends on "${d}", which is neither among these steps nor in opts.existing`);
+      if (!inside.has(d) && !opts.existing?.has(d))
+        throw new Error(`step "${s.id}" depends on "${d}", which is neither among these steps nor in opts.existing`);
     }
   }
   // plan order (over the steps here): every dependency is created before its dependents
-  const ordered = makePlan(source.structure.map((s) => ({ ...s, dependsOn: s.dependsOn.filter((d) => inside.has(d)) }))).steps.map((s) => source.structure.find((x) => x.id === s.id)!);
+  const ordered = makePlan(
+    source.structure.map((s) => ({ ...s, dependsOn: s.dependsOn.filter((d) => inside.has(d)) })),
+  ).steps.map((s) => source.structure.find((x) => x.id === s.id)!);
   for (const step of ordered) {
     const host = hosts.get(step.host);
     if (!host) throw new Error(`step "${step.id}" targets host "${step.host}", which is not among the hosts`);
@@ -78,8 +81,17 @@ export function hostStepCommands<M>(source: StepSource<M>, opts: HostStepCommand
     const name = `${opts.prefix}-${step.host}-${step.name}`;
     const resourceOpts = { parent: opts.parent, dependsOn: deps };
     if (opts.executor === "in-process") {
-      const trigger = opts.gate ? pulumi.all([bundle.apply(sha256), opts.gate]).apply(([h, g]) => `${h} ${g}`) : bundle.apply(sha256);
-      cmds.set(step.id, new HostStepRun(name, { connection: hostStepConnection(host), bundle, deleteBundle: renderDeleteBundle(step), trigger }, resourceOpts));
+      const trigger = opts.gate
+        ? pulumi.all([bundle.apply(sha256), opts.gate]).apply(([h, g]) => `${h} ${g}`)
+        : bundle.apply(sha256);
+      cmds.set(
+        step.id,
+        new HostStepRun(
+          name,
+          { connection: hostStepConnection(host), bundle, deleteBundle: renderDeleteBundle(step), trigger },
+          resourceOpts,
+        ),
+      );
       continue;
     }
     const sudoPassword = host.ssh.sudoPassword as pulumi.Input<string> | undefined;
@@ -116,6 +128,9 @@ function sha256(s: string): string {
   return createHash("sha256").update(s).digest("hex");
 }
 
-function memoRender<M>(material: pulumi.Output<M>, render: (m: M) => readonly HostStep[]): pulumi.Output<Map<string, HostStep>> {
+function memoRender<M>(
+  material: pulumi.Output<M>,
+  render: (m: M) => readonly HostStep[],
+): pulumi.Output<Map<string, HostStep>> {
   return material.apply((m) => new Map(render(m).map((s) => [s.id, s])));
 }

@@ -139,7 +139,9 @@ function connectOnce(t: SshTarget, sock?: ClientChannel): Promise<Client> {
     if (t.hostKey) {
       const [type, b64] = t.hostKey.trim().split(/\s+/);
       const pinned = Buffer.from(b64 ?? "", "base64");
-      cfg.algorithms = { serverHostKey: hostKeyAlgorithms(type ?? "") as NonNullable<ConnectConfig["algorithms"]>["serverHostKey"] };
+      cfg.algorithms = {
+        serverHostKey: hostKeyAlgorithms(type ?? "") as NonNullable<ConnectConfig["algorithms"]>["serverHostKey"],
+      };
       cfg.hostVerifier = (key: Buffer) => {
         if (key.equals(pinned)) return true;
         refusedKey = `${type} ${key.toString("base64")}`;
@@ -155,7 +157,11 @@ function connectOnce(t: SshTarget, sock?: ClientChannel): Promise<Client> {
       settled = true;
       client.end();
       if (refusedKey !== undefined) {
-        reject(fatal(`${where}: the host key does not match the pinned hostKey (the host presented ${refusedKey}); refusing to connect`));
+        reject(
+          fatal(
+            `${where}: the host key does not match the pinned hostKey (the host presented ${refusedKey}); refusing to connect`,
+          ),
+        );
       } else if (e.level === "client-authentication") {
         reject(fatal(`${where}: authentication failed (${e.message})`));
       } else {
@@ -169,7 +175,9 @@ function connectOnce(t: SshTarget, sock?: ClientChannel): Promise<Client> {
 /** Opens a channel to `t` through `jump` (a direct-tcpip forward, like `ssh -J`). */
 function forward(jump: Client, t: SshTarget): Promise<ClientChannel> {
   return new Promise((resolve, reject) => {
-    jump.forwardOut("127.0.0.1", 0, t.host, t.port ?? 22, (err, ch) => (err ? reject(new Error(`jump host could not reach ${t.host}:${t.port ?? 22}: ${err.message}`)) : resolve(ch)));
+    jump.forwardOut("127.0.0.1", 0, t.host, t.port ?? 22, (err, ch) =>
+      err ? reject(new Error(`jump host could not reach ${t.host}:${t.port ?? 22}: ${err.message}`)) : resolve(ch),
+    );
   });
 }
 
@@ -213,7 +221,12 @@ function exec(client: Client, command: string, stdin: string): Promise<ExecResul
       stream.on("data", (d: Buffer) => out.push(d));
       stream.stderr.on("data", (d: Buffer) => errs.push(d));
       stream.on("close", (code: number | null | undefined, signal?: string) =>
-        resolve({ code: code ?? null, ...(signal ? { signal } : {}), stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(errs).toString("utf8") }),
+        resolve({
+          code: code ?? null,
+          ...(signal ? { signal } : {}),
+          stdout: Buffer.concat(out).toString("utf8"),
+          stderr: Buffer.concat(errs).toString("utf8"),
+        }),
       );
       stream.end(stdin);
     });
@@ -221,17 +234,27 @@ function exec(client: Client, command: string, stdin: string): Promise<ExecResul
 }
 
 /** Runs `program` as root on the host over SSH (stdin, never argv); throws with the stderr tail unless it exits 0. */
-export async function runHostProgram(c: HostStepConnection, program: string): Promise<{ stdout: string; changed: number | null; hash: string }> {
+export async function runHostProgram(
+  c: HostStepConnection,
+  program: string,
+): Promise<{ stdout: string; changed: number | null; hash: string }> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { createHash } = require("crypto") as typeof import("crypto");
   const { client, close } = await connect(c);
   try {
     const r = await exec(client, rootCommand(c), rootStdin(c, program));
     if (r.code !== 0) {
-      const how = r.code === null ? `the session ended without an exit status${r.signal ? ` (signal ${r.signal})` : ""}` : `exit ${r.code}`;
+      const how =
+        r.code === null
+          ? `the session ended without an exit status${r.signal ? ` (signal ${r.signal})` : ""}`
+          : `exit ${r.code}`;
       throw new Error(`${programName(program)} failed on ${c.user}@${c.host} (${how}); stderr:\n${tail(r.stderr)}`);
     }
-    return { stdout: r.stdout, changed: parseChanged(r.stdout) ?? null, hash: createHash("sha256").update(program).digest("hex") };
+    return {
+      stdout: r.stdout,
+      changed: parseChanged(r.stdout) ?? null,
+      hash: createHash("sha256").update(program).digest("hex"),
+    };
   } finally {
     close();
   }
@@ -284,7 +307,15 @@ export class HostStepRun extends pulumi.dynamic.Resource {
         changed: undefined,
         hash: undefined,
       },
-      { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "connection", "bundle", ...(args.secretStdout ? ["stdout"] : [])] },
+      {
+        ...opts,
+        additionalSecretOutputs: [
+          ...(opts?.additionalSecretOutputs ?? []),
+          "connection",
+          "bundle",
+          ...(args.secretStdout ? ["stdout"] : []),
+        ],
+      },
       "edgecloud",
       "HostStepRun",
     );

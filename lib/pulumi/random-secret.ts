@@ -10,7 +10,10 @@ const randomSecretProvider: pulumi.dynamic.ResourceProvider = {
     // required by name: Pulumi serializes this function into the dynamic provider's own process
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { randomBytes } = require("crypto") as typeof import("crypto");
-    return { id: randomBytes(8).toString("hex"), outs: { bytes: inputs.bytes, value: randomBytes(inputs.bytes).toString("hex") } };
+    return {
+      id: randomBytes(8).toString("hex"),
+      outs: { bytes: inputs.bytes, value: randomBytes(inputs.bytes).toString("hex") },
+    };
   },
   async diff(_id: string, olds: { bytes: number }, news: { bytes: number }) {
     return { changes: olds.bytes !== news.bytes, replaces: olds.bytes !== news.bytes ? ["bytes"] : [] };
@@ -25,6 +28,13 @@ export class RandomSecret extends pulumi.dynamic.Resource {
   declare readonly value: pulumi.Output<string>;
 
   constructor(name: string, args: RandomSecretArgs = {}, opts?: pulumi.CustomResourceOptions) {
-    super(randomSecretProvider, name, { bytes: args.bytes ?? 32, value: undefined }, { ...opts, additionalSecretOutputs: ["value"] }, "edgecloud", "RandomSecret");
+    super(
+      randomSecretProvider,
+      name,
+      { bytes: args.bytes ?? 32, value: undefined },
+      { ...opts, additionalSecretOutputs: ["value"] },
+      "edgecloud",
+      "RandomSecret",
+    );
   }
 }

@@ -35,7 +35,9 @@ export function renderDeleteBundle(step: HostStep): string {
 }
 
 function renderFilePut(f: StepFile): string {
-  const b64 = Buffer.from(f.content, "utf8").toString("base64").replace(/.{1,76}/g, "$&\n");
+  const b64 = Buffer.from(f.content, "utf8")
+    .toString("base64")
+    .replace(/.{1,76}/g, "$&\n");
   return `ec_put ${shellQuote(f.path)} ${f.mode} ${f.owner ?? "root:root"} <<'EC_FILE_EOF'\n${b64}EC_FILE_EOF`;
 }
 
@@ -46,6 +48,9 @@ export function shellQuote(v: string): string {
 
 /** Parses the changed count from a bundle's stdout; undefined when the marker is missing (the run died). */
 export function parseChanged(stdout: string): number | undefined {
-  const line = stdout.split("\n").reverse().find((l) => l.startsWith(CHANGED_MARKER));
+  const line = stdout
+    .split("\n")
+    .reverse()
+    .find((l) => l.startsWith(CHANGED_MARKER));
   return line === undefined ? undefined : Number(line.slice(CHANGED_MARKER.length));
 }

@@ -9,7 +9,11 @@ export interface FirewallPort {
  * Script lines that open ports in the OS's firewall (firewalld or ufw) when that firewall is running; a no-op
  * where the OS has none or it is inactive. Check-then-act, so a second run changes nothing.
  */
-export function openFirewallPorts(os: OsProfile, ports: readonly FirewallPort[], trustedSources: readonly string[] = []): string {
+export function openFirewallPorts(
+  os: OsProfile,
+  ports: readonly FirewallPort[],
+  trustedSources: readonly string[] = [],
+): string {
   if (ports.length === 0 && trustedSources.length === 0) return "";
   const spec = (p: FirewallPort) => `${p.port}/${p.protocol}`;
   switch (os.firewall) {

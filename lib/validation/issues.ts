@@ -14,7 +14,9 @@ export class ValidationError extends Error {
     readonly issues: readonly ValidationIssue[],
     context = "invalid configuration",
   ) {
-    super(`${context}: ${issues.length} problem${issues.length === 1 ? "" : "s"}\n${issues.map((i) => `  - ${formatIssue(i)}`).join("\n")}`);
+    super(
+      `${context}: ${issues.length} problem${issues.length === 1 ? "" : "s"}\n${issues.map((i) => `  - ${formatIssue(i)}`).join("\n")}`,
+    );
     this.name = "ValidationError";
   }
 }
@@ -66,13 +68,22 @@ export class IssueCollector {
  * Parses `input` with a zod schema; on failure records each zod issue (path, the value found there, what is
  * allowed) under `base` and returns undefined.
  */
-export function parseInto<S extends z.ZodType>(schema: S, input: unknown, issues: IssueCollector, base = ""): z.output<S> | undefined {
+export function parseInto<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  issues: IssueCollector,
+  base = "",
+): z.output<S> | undefined {
   const r = schema.safeParse(input);
   if (r.success) return r.data;
   for (const zi of r.error.issues) {
     const segs = [...(base ? [base] : []), ...zi.path];
     const value = valueAt(input, zi.path);
-    issues.add(formatPath(segs as PropertyKey[]), zi.code === "unrecognized_keys" ? undefined : value, describeZodIssue(zi));
+    issues.add(
+      formatPath(segs as PropertyKey[]),
+      zi.code === "unrecognized_keys" ? undefined : value,
+      describeZodIssue(zi),
+    );
   }
   return undefined;
 }

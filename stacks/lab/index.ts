@@ -13,7 +13,8 @@ const config = new pulumi.Config();
 const hosts = config.requireObject<HostInput[]>("hosts");
 const spec = config.getObject<K3sHaClusterSpecInput>("spec");
 const executor = config.get("executor") ?? "command";
-if (executor !== "command" && executor !== "in-process") throw new Error(`executor "${executor}" is not an executor; use command or in-process`);
+if (executor !== "command" && executor !== "in-process")
+  throw new Error(`executor "${executor}" is not an executor; use command or in-process`);
 
 const cluster = new K3sHaCluster("lab", { hosts, spec, executor });
 

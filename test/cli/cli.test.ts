@@ -26,7 +26,19 @@ describe("edgecloud synth", () => {
   });
 
   test("THEN each host has numbered step scripts (0700), delete scripts, a files/ tree and files.txt", () => {
-    expect(readdirSync(join(dist, "hosts")).sort()).toEqual(["agent-1", "agent-2", "edge-1", "edge-2", "etcd-1", "etcd-2", "etcd-3", "nfs-1", "server-1", "server-2", "server-3"]);
+    expect(readdirSync(join(dist, "hosts")).sort()).toEqual([
+      "agent-1",
+      "agent-2",
+      "edge-1",
+      "edge-2",
+      "etcd-1",
+      "etcd-2",
+      "etcd-3",
+      "nfs-1",
+      "server-1",
+      "server-2",
+      "server-3",
+    ]);
     const server = join(dist, "hosts", "server-1");
     const scripts = readdirSync(server).filter((f) => f.endsWith(".sh"));
     expect(scripts[0]).toBe("01-preflight.sh");
@@ -34,20 +46,28 @@ describe("edgecloud synth", () => {
     expect(scripts.every((s, i) => s.startsWith(String(i + 1).padStart(2, "0")))).toBe(true);
     expect(mode(join(server, "01-preflight.sh"))).toBe("700");
     expect(mode(dist)).toBe("700");
-    expect(readFileSync(join(server, "01-preflight.sh"), "utf8")).toMatch(/^#!\/usr\/bin\/env bash\n# edgecloud step server-1\/preflight/);
+    expect(readFileSync(join(server, "01-preflight.sh"), "utf8")).toMatch(
+      /^#!\/usr\/bin\/env bash\n# edgecloud step server-1\/preflight/,
+    );
     expect(existsSync(join(server, "delete", "06-k3s-start.sh"))).toBe(true);
-    expect(readFileSync(join(server, "files.txt"), "utf8")).toContain("0600 root:root /etc/rancher/k3s/config.yaml 03-k3s-config.sh secret");
+    expect(readFileSync(join(server, "files.txt"), "utf8")).toContain(
+      "0600 root:root /etc/rancher/k3s/config.yaml 03-k3s-config.sh secret",
+    );
   });
 
   test("THEN secret files are stubs in files/ (their content lives only in the bundle), other files are verbatim", () => {
     const files = join(dist, "hosts", "server-1", "files");
-    expect(readFileSync(join(files, "etc/rancher/k3s/config.yaml"), "utf8")).toMatch(/^# secret: \d+ bytes, sha256 [0-9a-f]{16}…; written by 03-k3s-config.sh\n$/);
+    expect(readFileSync(join(files, "etc/rancher/k3s/config.yaml"), "utf8")).toMatch(
+      /^# secret: \d+ bytes, sha256 [0-9a-f]{16}…; written by 03-k3s-config.sh\n$/,
+    );
     expect(mode(join(files, "etc/rancher/k3s/config.yaml"))).toBe("600");
     expect(readFileSync(join(files, "etc/rancher/k3s/etcd/ca.crt"), "utf8")).toContain("-----BEGIN CERTIFICATE-----");
   });
 
   test("THEN each component's manifest is YAML and the summary lists hosts × steps and objects per component", () => {
-    expect(readdirSync(join(dist, "manifests")).sort()).toEqual(expect.arrayContaining(["k3s-ha-cluster.yaml", "registry.yaml"]));
+    expect(readdirSync(join(dist, "manifests")).sort()).toEqual(
+      expect.arrayContaining(["k3s-ha-cluster.yaml", "registry.yaml"]),
+    );
     expect(readFileSync(join(dist, "manifests", "k3s-ha-cluster.yaml"), "utf8")).toContain("kind: DaemonSet");
     expect(result.out).toMatch(/^environment "default" → .*out\/default$/m);
     expect(result.out).toMatch(/^ {2}server-1 +server +ubuntu-22\.04\/amd64 +9 +\d+$/m);
@@ -61,7 +81,9 @@ describe("edgecloud synth", () => {
     const quiet = await run("synth", "--env", "single-node", "--out", "out", "-q", "--placeholders");
     expect(quiet.code).toBe(EXIT.ok);
     expect(quiet.err).toBe("");
-    expect(readFileSync(join(tmp, "out", "single-node", "hosts", "dev-1", "files", "etc/rancher/k3s/config.yaml"), "utf8")).toMatch(/^# secret/);
+    expect(
+      readFileSync(join(tmp, "out", "single-node", "hosts", "dev-1", "files", "etc/rancher/k3s/config.yaml"), "utf8"),
+    ).toMatch(/^# secret/);
   });
 });
 

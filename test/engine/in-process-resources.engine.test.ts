@@ -19,7 +19,12 @@ describe("in-process resources through the real engine", () => {
   let stack: PulumiStack;
 
   beforeAll(async () => {
-    stack = await PulumiStack.create({ program: join(__dirname, "fixtures/secrets"), stack: "engine", tools: engineTools(), log });
+    stack = await PulumiStack.create({
+      program: join(__dirname, "fixtures/secrets"),
+      stack: "engine",
+      tools: engineTools(),
+      log,
+    });
     await stack.setConfigObject("members", members);
   }, 120_000);
 
@@ -51,7 +56,10 @@ describe("in-process resources through the real engine", () => {
 
   test("GIVEN the stack is up WHEN one member's address changes THEN only that member's certificate is re-issued", async () => {
     const before = resourcesByName(await stack.exportWithSecrets());
-    await stack.setConfigObject("members", members.map((m) => (m.name === "etcd-3" ? { ...m, address: "10.213.0.23" } : m)));
+    await stack.setConfigObject(
+      "members",
+      members.map((m) => (m.name === "etcd-3" ? { ...m, address: "10.213.0.23" } : m)),
+    );
     const steps = await stack.preview();
     const changed = steps.filter((s) => s.op !== "same").map((s) => `${s.op} ${s.urn.split("::").pop()}`);
     expect(changed).toEqual(["replace etcd-3-server"]);
@@ -60,13 +68,16 @@ describe("in-process resources through the real engine", () => {
     const after = resourcesByName(await stack.exportWithSecrets());
     expect(after.get("etcd-1-server")!.outputs.certPem).toBe(before.get("etcd-1-server")!.outputs.certPem);
     expect(after.get("k3s-token")!.outputs.value).toBe(before.get("k3s-token")!.outputs.value);
-    expect(new X509Certificate(after.get("etcd-3-server")!.outputs.certPem as string).subjectAltName).toContain("IP Address:10.213.0.23");
+    expect(new X509Certificate(after.get("etcd-3-server")!.outputs.certPem as string).subjectAltName).toContain(
+      "IP Address:10.213.0.23",
+    );
   }, 600_000);
 
   test("GIVEN the state files WHEN searched for the token and every private key THEN none appears in plaintext", async () => {
     const byName = resourcesByName(await stack.exportWithSecrets());
     const secrets: [string, string][] = [["k3s token", byName.get("k3s-token")!.outputs.value as string]];
-    for (const [name, r] of byName) if (typeof r.outputs.keyPem === "string") secrets.push([`${name} private key`, r.outputs.keyPem]);
+    for (const [name, r] of byName)
+      if (typeof r.outputs.keyPem === "string") secrets.push([`${name} private key`, r.outputs.keyPem]);
     expect(secrets.length).toBe(1 + 1 + members.length);
     const files = stack.backendFiles();
     // the state is there, with the secrets as passphrase-encrypted ciphertext
@@ -77,7 +88,8 @@ describe("in-process resources through the real engine", () => {
       if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(content)) leaks.push(`${path}: contains a PEM private key`);
       for (const [what, value] of secrets) {
         const body = value.replace(/-----[A-Z ]+-----/g, "").replace(/\s+/g, "");
-        if (content.includes(value) || content.replace(/\\n|\s/g, "").includes(body.slice(0, 64))) leaks.push(`${path}: contains the ${what}`);
+        if (content.includes(value) || content.replace(/\\n|\s/g, "").includes(body.slice(0, 64)))
+          leaks.push(`${path}: contains the ${what}`);
       }
     }
     expect(leaks).toEqual([]);

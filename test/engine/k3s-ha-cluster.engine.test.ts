@@ -21,7 +21,10 @@ import { engineTools, PulumiStack, REPO, resourcesByName } from "./pulumi-cli";
 const tools = engineTools();
 const isRoot = process.getuid?.() === 0;
 const haveCommand = tools.hasPlugin("command");
-if (!haveCommand) console.warn(`stage 1 with executor "command" skipped: ${tools.binDir}/pulumi-resource-command is not built (the Go module proxy does not serve github.com/pulumi/pulumi-command/provider); executor "in-process" runs instead`);
+if (!haveCommand)
+  console.warn(
+    `stage 1 with executor "command" skipped: ${tools.binDir}/pulumi-resource-command is not built (the Go module proxy does not serve github.com/pulumi/pulumi-command/provider); executor "in-process" runs instead`,
+  );
 if (!isRoot) console.warn("stage 1 skipped: the lab needs root");
 
 (haveCommand ? describe.skip : describe)("stage 1 with executor command, without the command plugin", () => {
@@ -29,13 +32,25 @@ if (!isRoot) console.warn("stage 1 skipped: the lab needs root");
     const stack = await PulumiStack.create({ program: join(REPO, "stacks/lab"), stack: "lab", tools });
     try {
       const cluster = await labCluster();
-      await stack.setConfigObject("hosts", cluster.props.hosts.map((h) => ({ name: h.name, address: h.address, ssh: { user: "root", privateKeyPath: "/dev/null" }, os: h.os, arch: h.arch, roles: [...h.roles] })));
+      await stack.setConfigObject(
+        "hosts",
+        cluster.props.hosts.map((h) => ({
+          name: h.name,
+          address: h.address,
+          ssh: { user: "root", privateKeyPath: "/dev/null" },
+          os: h.os,
+          arch: h.arch,
+          roles: [...h.roles],
+        })),
+      );
       await stack.setConfigObject("spec", CLUSTER_SPEC);
       await stack.setConfig("executor", "command");
       const r = await stack.run(["preview"]);
       expect(r.code).toBe(1);
       expect(r.stdout).toContain("edgecloud:k3s:K3sHaCluster lab create");
-      expect(r.stdout).toContain("error: no resource plugin 'pulumi-resource-command' found in the workspace at version v1.2.1 or on your $PATH");
+      expect(r.stdout).toContain(
+        "error: no resource plugin 'pulumi-resource-command' found in the workspace at version v1.2.1 or on your $PATH",
+      );
       expect(r.stdout + r.stderr).not.toMatch(/download/i);
     } finally {
       await stack.remove();
@@ -45,7 +60,9 @@ if (!isRoot) console.warn("stage 1 skipped: the lab needs root");
 
 for (const executor of ["in-process", "command"] as const satisfies readonly HostStepExecutor[]) {
   const runs = isRoot && (executor === "in-process" || haveCommand);
-  (runs ? describe : describe.skip)(`stage 1 (executor ${executor}): K3sHaCluster on the lab through pulumi up`, () => stage1(executor));
+  (runs ? describe : describe.skip)(`stage 1 (executor ${executor}): K3sHaCluster on the lab through pulumi up`, () =>
+    stage1(executor),
+  );
 }
 
 function stage1(executor: HostStepExecutor): void {
@@ -64,14 +81,29 @@ function stage1(executor: HostStepExecutor): void {
   const sessions = async (from = ""): Promise<Map<string, number>> =>
     new Map(
       await Promise.all(
-        cluster.labHosts.map(async (h) => [h.name, Number((await lab!.sh(h.name, `journalctl -q -o cat -t sshd | grep -c '^Accepted publickey for root from ${from}' || true`)).trim())] as const),
+        cluster.labHosts.map(
+          async (h) =>
+            [
+              h.name,
+              Number(
+                (
+                  await lab!.sh(
+                    h.name,
+                    `journalctl -q -o cat -t sshd | grep -c '^Accepted publickey for root from ${from}' || true`,
+                  )
+                ).trim(),
+              ),
+            ] as const,
+        ),
       ),
     );
   /** Sessions opened between two `sessions()` probes, per host, without the probes' own (`probes`: 0 when `from` is not the runner). */
-  const opened = (before: Map<string, number>, after: Map<string, number>, probes = 1) => Object.fromEntries([...after].map(([h, n]) => [h, n - before.get(h)! - probes]));
+  const opened = (before: Map<string, number>, after: Map<string, number>, probes = 1) =>
+    Object.fromEntries([...after].map(([h, n]) => [h, n - before.get(h)! - probes]));
   /** The hosts as last set in the stack config. */
   let current: HostInput[];
-  const withServer2 = (change: (h: HostInput) => HostInput): HostInput[] => current.map((h) => (h.name === "server-2" ? change(h) : h));
+  const withServer2 = (change: (h: HostInput) => HostInput): HostInput[] =>
+    current.map((h) => (h.name === "server-2" ? change(h) : h));
 
   beforeAll(async () => {
     cluster = await labCluster();
@@ -84,7 +116,11 @@ function stage1(executor: HostStepExecutor): void {
       return {
         name: h.name,
         address: h.address,
-        ssh: { user: "root", privateKeyPath: join(lab!.dir, "id_ed25519"), hostKey: line.split(" ").slice(1, 3).join(" ") },
+        ssh: {
+          user: "root",
+          privateKeyPath: join(lab!.dir, "id_ed25519"),
+          hostKey: line.split(" ").slice(1, 3).join(" "),
+        },
         os: h.os,
         arch: h.arch,
         roles: [...h.roles],
@@ -102,8 +138,12 @@ function stage1(executor: HostStepExecutor): void {
     await stack.setConfig("executor", executor);
     const blocked = blockedSteps(cluster);
     const steps = await stack.preview();
-    targets = steps.map((s) => s.urn).filter((u) => !blocked.some((b) => u.endsWith(`::lab-${b}`)) && !u.endsWith("::lab-kubeconfig"));
-    timings.push(`stack init + config + preview (${steps.length} resources, ${targets.length} targeted): ${Date.now() - t} ms`);
+    targets = steps
+      .map((s) => s.urn)
+      .filter((u) => !blocked.some((b) => u.endsWith(`::lab-${b}`)) && !u.endsWith("::lab-kubeconfig"));
+    timings.push(
+      `stack init + config + preview (${steps.length} resources, ${targets.length} targeted): ${Date.now() - t} ms`,
+    );
     sampler = new ArgvSampler(lab, 50).start();
   }, 900_000);
 
@@ -119,23 +159,33 @@ function stage1(executor: HostStepExecutor): void {
     timings.push(`pulumi up (create, ${r.changes.create} resources): ${r.ms} ms`);
     expect(r.result).toBe("succeeded");
     const byName = resourcesByName(await stack.exportWithSecrets());
-    const runs = [...byName].filter(([, x]) => x.type.endsWith(executor === "in-process" ? ":HostStepRun" : "command:remote:Command"));
+    const runs = [...byName].filter(([, x]) =>
+      x.type.endsWith(executor === "in-process" ? ":HostStepRun" : "command:remote:Command"),
+    );
     expect(runs.length).toBeGreaterThan(0);
     if (executor === "in-process") {
       // every step ran to its end: it printed its changed count (parsed into the `changed` output)
-      for (const [name, x] of runs) expect({ name, changed: typeof x.outputs.changed }).toEqual({ name, changed: "number" });
+      for (const [name, x] of runs)
+        expect({ name, changed: typeof x.outputs.changed }).toEqual({ name, changed: "number" });
     }
     for (const server of cluster.props.hosts.filter((h) => h.roles.includes("server"))) {
       const health = await lab!.sh(
         server.name,
-        `ETCDCTL_API=3 etcdctl --endpoints=${cluster.props.hosts.filter((h) => h.roles.includes("etcd")).map((h) => `https://${h.address}:2379`).join(",")} --cacert=/etc/rancher/k3s/etcd/ca.crt --cert=/etc/rancher/k3s/etcd/client.crt --key=/etc/rancher/k3s/etcd/client.key endpoint health 2>&1`,
+        `ETCDCTL_API=3 etcdctl --endpoints=${cluster.props.hosts
+          .filter((h) => h.roles.includes("etcd"))
+          .map((h) => `https://${h.address}:2379`)
+          .join(
+            ",",
+          )} --cacert=/etc/rancher/k3s/etcd/ca.crt --cert=/etc/rancher/k3s/etcd/client.crt --key=/etc/rancher/k3s/etcd/client.key endpoint health 2>&1`,
       );
       expect(health.match(/is healthy/g)?.length).toBe(3);
     }
   }, 900_000);
 
   test("GIVEN the stack is up WHEN pulumi up runs again THEN nothing changes and no host script runs (no SSH session at all)", async () => {
-    const pending = (await stack.preview()).filter((s) => s.op !== "same" && targets.includes(s.urn)).map((s) => `${s.op} ${s.urn.split("::").slice(-2).join("::")}`);
+    const pending = (await stack.preview())
+      .filter((s) => s.op !== "same" && targets.includes(s.urn))
+      .map((s) => `${s.op} ${s.urn.split("::").slice(-2).join("::")}`);
     const before = await sessions();
     const r = await up();
     const after = await sessions();
@@ -148,7 +198,9 @@ function stage1(executor: HostStepExecutor): void {
     current = hosts;
     current = withServer2((h) => ({ ...h, labels: { "edgecloud.io/engine": "changed" } }));
     await stack.setConfigObject("hosts", current);
-    const changed = (await stack.preview()).filter((s) => s.op !== "same" && targets.includes(s.urn)).map((s) => `${s.op} ${s.urn.split("::").pop()!}`);
+    const changed = (await stack.preview())
+      .filter((s) => s.op !== "same" && targets.includes(s.urn))
+      .map((s) => `${s.op} ${s.urn.split("::").pop()!}`);
     timings.push(`preview after the change: ${changed.join(", ")}`);
     expect(changed.length).toBeGreaterThan(0);
     expect(changed.filter((n) => !/^update lab-server-2-/.test(n))).toEqual([]);
@@ -166,22 +218,35 @@ function stage1(executor: HostStepExecutor): void {
 
   test("GIVEN server-2 pinned to another host's key WHEN pulumi up THEN the in-process executor refuses to connect and nothing runs on server-2", async () => {
     const etcd1Key = hosts.find((h) => h.name === "etcd-1")!.ssh.hostKey!;
-    await stack.setConfigObject("hosts", withServer2((h) => ({ ...h, ssh: { ...h.ssh, hostKey: etcd1Key } })));
+    await stack.setConfigObject(
+      "hosts",
+      withServer2((h) => ({ ...h, ssh: { ...h.ssh, hostKey: etcd1Key } })),
+    );
     const before = await sessions();
     const r = await stack.run(["up", "--yes", "--skip-preview", ...targets.flatMap((t) => ["--target", t])]);
     const after = await sessions();
     timings.push(`pulumi up refused (server-2 pinned to etcd-1's key, exit ${r.code}): ${r.ms} ms`);
     expect(r.code).not.toBe(0);
-    if (executor === "in-process") expect(r.stdout).toContain(`root@10.213.0.22:22: the host key does not match the pinned hostKey (the host presented ${hosts.find((h) => h.name === "server-2")!.ssh.hostKey!}); refusing to connect`);
+    if (executor === "in-process")
+      expect(r.stdout).toContain(
+        `root@10.213.0.22:22: the host key does not match the pinned hostKey (the host presented ${hosts.find((h) => h.name === "server-2")!.ssh.hostKey!}); refusing to connect`,
+      );
     expect(opened(before, after)).toEqual(Object.fromEntries(cluster.labHosts.map((h) => [h.name, 0])));
     // the refused updates left the state as it was: back to the right key, nothing is pending
     await stack.setConfigObject("hosts", current);
-    expect((await stack.preview()).filter((s) => s.op !== "same" && targets.includes(s.urn)).map((s) => s.urn.split("::").pop())).toEqual([]);
+    expect(
+      (await stack.preview())
+        .filter((s) => s.op !== "same" && targets.includes(s.urn))
+        .map((s) => s.urn.split("::").pop()),
+    ).toEqual([]);
   }, 900_000);
 
   test("GIVEN server-2 reached through etcd-1 as a jump host WHEN pulumi up THEN server-2's steps run again, over a channel etcd-1 forwards", async () => {
     const etcd1 = hosts.find((h) => h.name === "etcd-1")!;
-    current = withServer2((h) => ({ ...h, ssh: { ...h.ssh, jumpHost: { address: etcd1.address, user: "root", hostKey: etcd1.ssh.hostKey } } }));
+    current = withServer2((h) => ({
+      ...h,
+      ssh: { ...h.ssh, jumpHost: { address: etcd1.address, user: "root", hostKey: etcd1.ssh.hostKey } },
+    }));
     await stack.setConfigObject("hosts", current);
     // a new connection re-runs every step of server-2; the others stay as they are (a preview cannot tell yet: the
     // pre-flight gate every install step waits on is unknown until server-2's pre-flight ran again)
@@ -195,14 +260,19 @@ function stage1(executor: HostStepExecutor): void {
     expect(r.changes.update).toBe(changed.length);
     // etcd-1 authenticated one session per step (the jump) and server-2 saw each come from etcd-1's address
     // (the two probes before the up are both counted in `after`)
-    expect(opened(before, after, 2)).toEqual(Object.fromEntries(cluster.labHosts.map((h) => [h.name, h.name === "server-2" || h.name === "etcd-1" ? changed.length : 0])));
+    expect(opened(before, after, 2)).toEqual(
+      Object.fromEntries(
+        cluster.labHosts.map((h) => [h.name, h.name === "server-2" || h.name === "etcd-1" ? changed.length : 0]),
+      ),
+    );
     expect(opened(viaJumpBefore, viaJumpAfter, 0)["server-2"]).toBe(changed.length);
   }, 900_000);
 
   test("GIVEN the state files and the hosts' process argv WHEN searched THEN neither the K3s token, nor a private key, nor the SSH key, nor a step bundle appears in plaintext", async () => {
     const byName = resourcesByName(await stack.exportWithSecrets());
     const secrets: [string, string][] = [["K3s token", byName.get("lab-token")!.outputs.value as string]];
-    for (const [name, r] of byName) if (typeof r.outputs.keyPem === "string") secrets.push([`${name} key`, r.outputs.keyPem]);
+    for (const [name, r] of byName)
+      if (typeof r.outputs.keyPem === "string") secrets.push([`${name} key`, r.outputs.keyPem]);
     secrets.push(["lab SSH private key", readFileSync(join(lab!.dir, "id_ed25519"), "utf8")]);
     expect(secrets.length).toBeGreaterThan(10);
     const files = stack.backendFiles();
@@ -222,10 +292,14 @@ function stage1(executor: HostStepExecutor): void {
     expect(leaks).toEqual([]);
     // nor did any of them show in a host's process argv (`ps -eo args`) while the ups ran
     sampler!.stop();
-    const needles = [...new Set([...secretNeedles(secrets.map(([, content]) => ({ content, secret: true }))), secrets[0]![1]])];
+    const needles = [
+      ...new Set([...secretNeedles(secrets.map(([, content]) => ({ content, secret: true }))), secrets[0]![1]]),
+    ];
     expect(sampler!.samples).toBeGreaterThan(100);
     expect(sampler!.find(needles)).toEqual([]);
-    timings.push(`argv sampled on every host during the ups: ${sampler!.samples} samples, ${sampler!.count} distinct argv, ${needles.length} secret needles, 0 found`);
+    timings.push(
+      `argv sampled on every host during the ups: ${sampler!.samples} samples, ${sampler!.count} distinct argv, ${needles.length} secret needles, 0 found`,
+    );
   }, 120_000);
 
   test("GIVEN the stack is up WHEN pulumi destroy THEN the hosts are clean", async () => {
@@ -240,18 +314,22 @@ function stage1(executor: HostStepExecutor): void {
         "find /var/lib/etcd /etc/etcd /etc/rancher /var/lib/rancher /var/lib/edgecloud /etc/systemd/system/etcd.service /etc/systemd/system/etcd.service.d /etc/modules-load.d/edgecloud-k3s.conf /etc/sysctl.d/90-edgecloud-k3s.conf ! -type d 2>/dev/null | sort || true; systemctl is-active etcd.service 2>/dev/null | grep -x active || true",
       );
       expect({ host: h.name, left: left.trim() }).toEqual({ host: h.name, left: "" });
-      const dirs = (await lab!.sh(h.name, "find /etc/rancher /var/lib/rancher -type d 2>/dev/null | sort || true")).trim();
+      const dirs = (
+        await lab!.sh(h.name, "find /etc/rancher /var/lib/rancher -type d 2>/dev/null | sort || true")
+      ).trim();
       if (dirs) emptyDirs.push(`${h.name}: ${dirs.split("\n").join(" ")}`);
     }
     // K3s's uninstall script (the k3s-install step's delete, not run here) removes these in a full deployment
-    timings.push(`empty directories left after destroy (only K3s's uninstall would remove them): ${emptyDirs.join("; ") || "none"}`);
+    timings.push(
+      `empty directories left after destroy (only K3s's uninstall would remove them): ${emptyDirs.join("; ") || "none"}`,
+    );
   }, 900_000);
 }
 
 /** Steps that need the K3s binary (not downloadable here) and every step that waits for them, as `<host>-<name>`. */
 function blockedSteps(c: LabCluster): string[] {
   const blocked = new Set(c.plan.steps.filter((s) => NEEDS_K3S_BINARY.includes(s.name)).map((s) => s.id));
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const s of c.plan.steps) {
       if (!blocked.has(s.id) && s.dependsOn.some((d) => blocked.has(d))) {

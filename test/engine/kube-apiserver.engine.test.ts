@@ -27,7 +27,8 @@ const tools = engineTools();
 const haveBinaries = tools.hasBinary("kube-apiserver") && tools.hasBinary("kubectl");
 const isRoot = process.getuid?.() === 0;
 const suite = haveBinaries && isRoot ? describe : describe.skip;
-if (!haveBinaries) console.warn(`kube-apiserver/kubectl not built in ${tools.binDir}: run \`bash scripts/build-tools.sh --stage 2\``);
+if (!haveBinaries)
+  console.warn(`kube-apiserver/kubectl not built in ${tools.binDir}: run \`bash scripts/build-tools.sh --stage 2\``);
 if (!isRoot) console.warn("the kube-apiserver engine test boots lab hosts: it needs root");
 
 const SERVER = "server-1";
@@ -60,7 +61,10 @@ suite("stage 2: the default environment's manifests on a real kube-apiserver ove
     lab = await Lab.start({ hosts: cluster.labHosts, log: progress });
     timings.push(`lab boot (4 hosts): ${Date.now() - t} ms`);
     t = Date.now();
-    const run = await executePlan(lab, cluster.plan, { only: cluster.runnable, afterStep: (s, r) => progress(`${s.id}: ${r.ok ? "ok" : "FAILED"} in ${r.ms} ms`) });
+    const run = await executePlan(lab, cluster.plan, {
+      only: cluster.runnable,
+      afterStep: (s, r) => progress(`${s.id}: ${r.ok ? "ok" : "FAILED"} in ${r.ms} ms`),
+    });
     if (!run.ok) throw new Error(`the library's host steps failed on the lab:\n${describeFailures(run)}`);
     timings.push(`host steps up to K3s (${run.steps.length} steps): ${run.wallMs} ms`);
     const k3sConfig = parse(await lab.sh(SERVER, `cat ${K3S_CONFIG_FILE}`)) as Record<string, string>;
@@ -85,12 +89,21 @@ suite("stage 2: the default environment's manifests on a real kube-apiserver ove
     await lab?.stop();
     if (work) rmSync(work, { recursive: true, force: true });
     console.log(`engine timings (stage 2):\n  ${timings.join("\n  ")}`);
-    if (warnings.length) console.warn(`kube-apiserver warnings on apply (${warnings.length}):\n  ${[...new Set(warnings)].join("\n  ")}`);
+    if (warnings.length)
+      console.warn(`kube-apiserver warnings on apply (${warnings.length}):\n  ${[...new Set(warnings)].join("\n  ")}`);
   }, 300_000);
 
   test("GIVEN the K3s server config's datastore settings THEN they name the lab's TLS etcd members and the server's own cert files", () => {
-    expect(datastore.endpoint.split(",")).toEqual(["https://10.213.0.11:2379", "https://10.213.0.12:2379", "https://10.213.0.13:2379"]);
-    expect([datastore.cafile, datastore.certfile, datastore.keyfile]).toEqual(["/etc/rancher/k3s/etcd/ca.crt", "/etc/rancher/k3s/etcd/client.crt", "/etc/rancher/k3s/etcd/client.key"]);
+    expect(datastore.endpoint.split(",")).toEqual([
+      "https://10.213.0.11:2379",
+      "https://10.213.0.12:2379",
+      "https://10.213.0.13:2379",
+    ]);
+    expect([datastore.cafile, datastore.certfile, datastore.keyfile]).toEqual([
+      "/etc/rancher/k3s/etcd/ca.crt",
+      "/etc/rancher/k3s/etcd/client.crt",
+      "/etc/rancher/k3s/etcd/client.key",
+    ]);
   });
 
   test("GIVEN kube-apiserver on those files WHEN it is ready THEN its etcd health check passes and its data lands in the lab's etcd", async () => {
@@ -105,7 +118,9 @@ suite("stage 2: the default environment's manifests on a real kube-apiserver ove
 
   test("GIVEN the default environment WHEN synthesized THEN it has manifests to apply", () => {
     const count = manifests.reduce((n, [, objs]) => n + objs.length, 0);
-    timings.push(`default environment: ${count} objects in ${manifests.length} component(s): ${manifests.map(([c, o]) => `${c} (${o.length})`).join(", ")}`);
+    timings.push(
+      `default environment: ${count} objects in ${manifests.length} component(s): ${manifests.map(([c, o]) => `${c} (${o.length})`).join(", ")}`,
+    );
     expect(count).toBeGreaterThan(0);
   });
 
@@ -115,16 +130,29 @@ suite("stage 2: the default environment's manifests on a real kube-apiserver ove
     const crds = all.filter((o) => o.kind === "CustomResourceDefinition");
     const namespaces = all.filter((o) => o.kind === "Namespace");
     const rest = all.filter((o) => o.kind !== "CustomResourceDefinition" && o.kind !== "Namespace");
-    for (const [phase, objs] of [["crds", crds], ["namespaces", namespaces], ["objects", rest]] as const) {
+    for (const [phase, objs] of [
+      ["crds", crds],
+      ["namespaces", namespaces],
+      ["objects", rest],
+    ] as const) {
       if (objs.length === 0) continue;
-      const r = await api.kubectl(["apply", "--server-side", "--field-manager=edgecloud-engine", "-f", "-"], { stdin: toYaml(objs) });
+      const r = await api.kubectl(["apply", "--server-side", "--field-manager=edgecloud-engine", "-f", "-"], {
+        stdin: toYaml(objs),
+      });
       // accepted: exit 0 and no error; the API server's warnings (deprecations, PodSecurity, duplicate port names)
       // are findings worth reading, not rejections: they are printed with the timings
       const lines = r.stderr.split("\n").filter((l) => l.trim() !== "");
       warnings.push(...lines.filter((l) => l.startsWith("Warning: ")));
-      expect({ phase, code: r.code, errors: lines.filter((l) => !l.startsWith("Warning: ")) }).toEqual({ phase, code: 0, errors: [] });
+      expect({ phase, code: r.code, errors: lines.filter((l) => !l.startsWith("Warning: ")) }).toEqual({
+        phase,
+        code: 0,
+        errors: [],
+      });
       if (phase === "crds") {
-        const w = await api.kubectl(["wait", "--for=condition=Established", "--timeout=60s", ...crds.map((c) => `crd/${c.metadata.name}`)], { timeoutMs: 90_000 });
+        const w = await api.kubectl(
+          ["wait", "--for=condition=Established", "--timeout=60s", ...crds.map((c) => `crd/${c.metadata.name}`)],
+          { timeoutMs: 90_000 },
+        );
         expect({ code: w.code, stderr: w.stderr }).toEqual({ code: 0, stderr: "" });
       }
     }
@@ -133,27 +161,47 @@ suite("stage 2: the default environment's manifests on a real kube-apiserver ove
     expect(back.stderr).toBe("");
     const items = (JSON.parse(back.stdout) as { items?: Record<string, unknown>[] }).items ?? [JSON.parse(back.stdout)];
     expect(items.length).toBe(all.length);
-    const diffs = all.flatMap((o, i) => missingFields(comparable(o), items[i]).map((d) => `${o.kind}/${o.metadata.namespace ?? ""}/${o.metadata.name}${d}`));
+    const diffs = all.flatMap((o, i) =>
+      missingFields(comparable(o), items[i]).map(
+        (d) => `${o.kind}/${o.metadata.namespace ?? ""}/${o.metadata.name}${d}`,
+      ),
+    );
     expect(diffs).toEqual([]);
   }, 600_000);
 
   test("GIVEN the established CRDs WHEN a custom object of each is created THEN the API server accepts it and reads it back", async () => {
-    const crds = manifests.flatMap(([, objs]) => objs).filter((o) => o.kind === "CustomResourceDefinition") as unknown as Crd[];
+    const crds = manifests
+      .flatMap(([, objs]) => objs)
+      .filter((o) => o.kind === "CustomResourceDefinition") as unknown as Crd[];
     expect(crds.length).toBeGreaterThan(0);
     const objects = crds.map((crd) => {
       const version = storageVersion(crd);
       const body = minimalValue(version.schema?.openAPIV3Schema?.properties?.spec) as Record<string, unknown>;
       const meta = { name: "engine-probe", ...(crd.spec.scope === "Namespaced" ? { namespace: "default" } : {}) };
       const spec = version.schema?.openAPIV3Schema?.properties?.spec ? { spec: body } : {};
-      return { apiVersion: `${crd.spec.group}/${version.name}`, kind: crd.spec.names.kind, metadata: meta, ...spec } as KubeObject;
+      return {
+        apiVersion: `${crd.spec.group}/${version.name}`,
+        kind: crd.spec.names.kind,
+        metadata: meta,
+        ...spec,
+      } as KubeObject;
     });
     const created = await api.kubectl(["create", "-f", "-", "-o", "name"], { stdin: toYaml(objects) });
     expect({ code: created.code, stderr: created.stderr }).toEqual({ code: 0, stderr: "" });
     expect(created.stdout.trim().split("\n").length).toBe(crds.length);
-    const back = JSON.parse((await api.kubectl(["get", "-f", "-", "-o", "json"], { stdin: toYaml(objects) })).stdout) as { items?: Record<string, unknown>[] };
+    const back = JSON.parse(
+      (await api.kubectl(["get", "-f", "-", "-o", "json"], { stdin: toYaml(objects) })).stdout,
+    ) as { items?: Record<string, unknown>[] };
     const items = back.items ?? [back as Record<string, unknown>];
     expect(objects.flatMap((o, i) => missingFields(o, items[i]).map((d) => `${o.kind}${d}`))).toEqual([]);
-    expect((await api.kubectl(["delete", "--wait=true", "--timeout=60s", "-f", "-"], { stdin: toYaml(objects), timeoutMs: 90_000 })).code).toBe(0);
+    expect(
+      (
+        await api.kubectl(["delete", "--wait=true", "--timeout=60s", "-f", "-"], {
+          stdin: toYaml(objects),
+          timeoutMs: 90_000,
+        })
+      ).code,
+    ).toBe(0);
     timings.push(`custom objects: ${objects.length} created, read back, deleted`);
   }, 300_000);
 
@@ -166,7 +214,10 @@ suite("stage 2: the default environment's manifests on a real kube-apiserver ove
       expect({ code: del.code, stderr: del.stderr }).toEqual({ code: 0, stderr: "" });
       // No kube-controller-manager runs here: clear the protection finalizers its pvc/pv-protection controllers clear
       // once nothing uses the volume (nothing does: no pod ever ran).
-      const held = JSON.parse((await api.kubectl(["get", "-f", "-", "--ignore-not-found", "-o", "json"], { stdin: toYaml(notCrd) })).stdout || "{}") as {
+      const held = JSON.parse(
+        (await api.kubectl(["get", "-f", "-", "--ignore-not-found", "-o", "json"], { stdin: toYaml(notCrd) })).stdout ||
+          "{}",
+      ) as {
         items?: { kind: string; metadata: { name: string; namespace?: string; finalizers?: string[] } }[];
       };
       for (const o of held.items ?? []) {
@@ -174,21 +225,58 @@ suite("stage 2: the default environment's manifests on a real kube-apiserver ove
         if (protection.length === 0) continue;
         const keep = (o.metadata.finalizers ?? []).filter((f) => !protection.includes(f));
         const ns = o.metadata.namespace ? ["-n", o.metadata.namespace] : [];
-        const r = await api.kubectl(["patch", o.kind, o.metadata.name, ...ns, "--type=merge", "-p", JSON.stringify({ metadata: { finalizers: keep } })]);
-        expect({ object: `${o.kind}/${o.metadata.name}`, code: r.code, stderr: r.stderr }).toEqual({ object: `${o.kind}/${o.metadata.name}`, code: 0, stderr: "" });
+        const r = await api.kubectl([
+          "patch",
+          o.kind,
+          o.metadata.name,
+          ...ns,
+          "--type=merge",
+          "-p",
+          JSON.stringify({ metadata: { finalizers: keep } }),
+        ]);
+        expect({ object: `${o.kind}/${o.metadata.name}`, code: r.code, stderr: r.stderr }).toEqual({
+          object: `${o.kind}/${o.metadata.name}`,
+          code: 0,
+          stderr: "",
+        });
       }
-      const gone = await api.kubectl(["wait", "--for=delete", "--timeout=60s", "-f", "-"], { stdin: toYaml(notCrd), timeoutMs: 90_000 });
-      expect({ code: gone.code, stderr: gone.stderr.split("\n").filter((l) => !/not found/i.test(l) && l.trim() !== "") }).toEqual({ code: 0, stderr: [] });
+      const gone = await api.kubectl(["wait", "--for=delete", "--timeout=60s", "-f", "-"], {
+        stdin: toYaml(notCrd),
+        timeoutMs: 90_000,
+      });
+      expect({
+        code: gone.code,
+        stderr: gone.stderr.split("\n").filter((l) => !/not found/i.test(l) && l.trim() !== ""),
+      }).toEqual({ code: 0, stderr: [] });
     }
     // …and do what its namespace controller does once a namespace is empty: finalize it.
     for (const ns of all.filter((o) => o.kind === "Namespace")) {
       await api.kubectl(["delete", "namespace", ns.metadata.name, "--wait=false"]);
-      const finalize = { apiVersion: "v1", kind: "Namespace", metadata: { name: ns.metadata.name }, spec: { finalizers: [] } };
-      const r = await api.kubectl(["replace", "--raw", `/api/v1/namespaces/${ns.metadata.name}/finalize`, "-f", "-"], { stdin: JSON.stringify(finalize) });
-      expect({ ns: ns.metadata.name, code: r.code, stderr: r.stderr }).toEqual({ ns: ns.metadata.name, code: 0, stderr: "" });
+      const finalize = {
+        apiVersion: "v1",
+        kind: "Namespace",
+        metadata: { name: ns.metadata.name },
+        spec: { finalizers: [] },
+      };
+      const r = await api.kubectl(["replace", "--raw", `/api/v1/namespaces/${ns.metadata.name}/finalize`, "-f", "-"], {
+        stdin: JSON.stringify(finalize),
+      });
+      expect({ ns: ns.metadata.name, code: r.code, stderr: r.stderr }).toEqual({
+        ns: ns.metadata.name,
+        code: 0,
+        stderr: "",
+      });
     }
     const crds = all.filter((o) => o.kind === "CustomResourceDefinition");
-    if (crds.length) expect((await api.kubectl(["delete", "--wait=true", "--timeout=120s", "-f", "-"], { stdin: toYaml(crds), timeoutMs: 180_000 })).code).toBe(0);
+    if (crds.length)
+      expect(
+        (
+          await api.kubectl(["delete", "--wait=true", "--timeout=120s", "-f", "-"], {
+            stdin: toYaml(crds),
+            timeoutMs: 180_000,
+          })
+        ).code,
+      ).toBe(0);
     timings.push(`delete ${all.length} objects: ${Date.now() - t0} ms`);
     const left = await api.kubectl(["get", "-f", "-", "--ignore-not-found", "-o", "name"], { stdin: toYaml(all) });
     expect(left.stdout.trim()).toBe("");
@@ -197,7 +285,9 @@ suite("stage 2: the default environment's manifests on a real kube-apiserver ove
       SERVER,
       `ETCDCTL_API=3 etcdctl --endpoints=${datastore.endpoint} --cacert=${datastore.cafile} --cert=${datastore.certfile} --key=${datastore.keyfile} get /registry --prefix --keys-only`,
     );
-    const leftKeys = keys.split("\n").filter((k) => names.some((n) => k.endsWith(`/${n}`)) && !k.startsWith("/registry/events/"));
+    const leftKeys = keys
+      .split("\n")
+      .filter((k) => names.some((n) => k.endsWith(`/${n}`)) && !k.startsWith("/registry/events/"));
     expect(leftKeys).toEqual([]);
   }, 600_000);
 });
@@ -226,7 +316,15 @@ interface Crd {
     readonly group: string;
     readonly scope: "Namespaced" | "Cluster";
     readonly names: { readonly kind: string };
-    readonly versions: { name: string; storage: boolean; schema?: { openAPIV3Schema?: Parameters<typeof minimalValue>[0] & { properties?: Record<string, Parameters<typeof minimalValue>[0]> } } }[];
+    readonly versions: {
+      name: string;
+      storage: boolean;
+      schema?: {
+        openAPIV3Schema?: Parameters<typeof minimalValue>[0] & {
+          properties?: Record<string, Parameters<typeof minimalValue>[0]>;
+        };
+      };
+    }[];
   };
 }
 

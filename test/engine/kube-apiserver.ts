@@ -54,7 +54,12 @@ export async function startApiServer(
     usages: ["server"],
     validityDays: 2,
   });
-  const admin = await issueCert(ca, { commonName: "edgecloud-engine", organization: "system:masters", usages: ["client"], validityDays: 2 });
+  const admin = await issueCert(ca, {
+    commonName: "edgecloud-engine",
+    organization: "system:masters",
+    usages: ["client"],
+    validityDays: 2,
+  });
   const sa = await createCa("edgecloud-engine-service-accounts", 2);
 
   const dir = join(h.root, DIR);
@@ -91,8 +96,11 @@ export async function startApiServer(
     "--allow-privileged=true",
     "--profiling=false",
   ];
-  await lab.sh(host, `systemctl stop ${UNIT} 2>/dev/null || true; systemctl reset-failed ${UNIT} 2>/dev/null || true
-systemd-run --unit=${UNIT} --property=Restart=no /usr/local/bin/kube-apiserver ${flags.join(" ")}`);
+  await lab.sh(
+    host,
+    `systemctl stop ${UNIT} 2>/dev/null || true; systemctl reset-failed ${UNIT} 2>/dev/null || true
+systemd-run --unit=${UNIT} --property=Restart=no /usr/local/bin/kube-apiserver ${flags.join(" ")}`,
+  );
 
   mkdirSync(opts.workDir, { recursive: true, mode: 0o700 });
   const kubeconfig = join(opts.workDir, "kubeconfig");
@@ -104,7 +112,12 @@ systemd-run --unit=${UNIT} --property=Restart=no /usr/local/bin/kube-apiserver $
       apiVersion: "v1",
       kind: "Config",
       clusters: [{ name: "engine", cluster: { server: url, "certificate-authority-data": b64(ca.certPem) } }],
-      users: [{ name: "admin", user: { "client-certificate-data": b64(admin.certPem), "client-key-data": b64(admin.keyPem) } }],
+      users: [
+        {
+          name: "admin",
+          user: { "client-certificate-data": b64(admin.certPem), "client-key-data": b64(admin.keyPem) },
+        },
+      ],
       contexts: [{ name: "engine", context: { cluster: "engine", user: "admin" } }],
       "current-context": "engine",
     }),
@@ -112,7 +125,11 @@ systemd-run --unit=${UNIT} --property=Restart=no /usr/local/bin/kube-apiserver $
   );
   const netns = lab.sshArgv(host)[1]!; // "--net=/run/netns/<bridge namespace>"
   const kubectl = (args: readonly string[], o: { stdin?: string; timeoutMs?: number } = {}): Promise<KubectlResult> =>
-    runTool("nsenter", [netns, "--", join(opts.binDir, "kubectl"), "--kubeconfig", kubeconfig, "--request-timeout=30s", ...args], o);
+    runTool(
+      "nsenter",
+      [netns, "--", join(opts.binDir, "kubectl"), "--kubeconfig", kubeconfig, "--request-timeout=30s", ...args],
+      o,
+    );
 
   const deadline = Date.now() + (opts.timeoutMs ?? 180_000);
   let last = "";
@@ -134,7 +151,10 @@ systemd-run --unit=${UNIT} --property=Restart=no /usr/local/bin/kube-apiserver $
     kubectl,
     readyMs: Date.now() - t0,
     stop: async () => {
-      await lab.exec(host, `systemctl stop ${UNIT} 2>/dev/null || true; systemctl reset-failed ${UNIT} 2>/dev/null || true`);
+      await lab.exec(
+        host,
+        `systemctl stop ${UNIT} 2>/dev/null || true; systemctl reset-failed ${UNIT} 2>/dev/null || true`,
+      );
     },
   };
 }
@@ -152,7 +172,9 @@ interface JsonSchema {
 }
 
 /** The CRD's storage version. */
-export function storageVersion(crd: { spec: { versions: { name: string; storage: boolean; schema?: { openAPIV3Schema?: JsonSchema } }[] } }) {
+export function storageVersion(crd: {
+  spec: { versions: { name: string; storage: boolean; schema?: { openAPIV3Schema?: JsonSchema } }[] };
+}) {
   return crd.spec.versions.find((v) => v.storage) ?? crd.spec.versions[0]!;
 }
 
@@ -185,7 +207,11 @@ function isZero(v: unknown): boolean {
   return v !== null && typeof v === "object" && Object.keys(v).length === 0;
 }
 
-function runTool(cmd: string, args: readonly string[], opts: { stdin?: string; timeoutMs?: number }): Promise<KubectlResult> {
+function runTool(
+  cmd: string,
+  args: readonly string[],
+  opts: { stdin?: string; timeoutMs?: number },
+): Promise<KubectlResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
@@ -223,7 +249,8 @@ export function missingFields(expected: unknown, actual: unknown, path = ""): st
     if (actual.length !== expected.length) return [`${path}: expected ${expected.length} items, got ${actual.length}`];
     return expected.flatMap((e, i) => missingFields(e, actual[i], `${path}[${i}]`));
   }
-  if (actual === null || typeof actual !== "object") return [`${path}: expected an object, got ${JSON.stringify(actual)}`];
+  if (actual === null || typeof actual !== "object")
+    return [`${path}: expected an object, got ${JSON.stringify(actual)}`];
   return Object.entries(expected as Record<string, unknown>).flatMap(([k, v]) =>
     v === undefined ? [] : missingFields(v, (actual as Record<string, unknown>)[k], `${path}.${k}`),
   );

@@ -1,6 +1,16 @@
 import { spawn, spawnSync } from "child_process";
 import { randomBytes } from "crypto";
-import { existsSync, mkdirSync, mkdtempSync, lstatSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  lstatSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "fs";
 import { tmpdir } from "os";
 import { join, relative, resolve } from "path";
 import { parse, stringify } from "yaml";
@@ -78,7 +88,12 @@ export class PulumiStack {
     this.projectDir = join(root, "project");
     this.home = join(root, "home");
     this.env = {
-      PATH: [opts.tools.binDir, join(REPO, "node_modules/@pulumi/pulumi"), join(REPO, "node_modules/.bin"), process.env.PATH].join(":"),
+      PATH: [
+        opts.tools.binDir,
+        join(REPO, "node_modules/@pulumi/pulumi"),
+        join(REPO, "node_modules/.bin"),
+        process.env.PATH,
+      ].join(":"),
       HOME: process.env.HOME,
       LANG: "C.UTF-8",
       PULUMI_HOME: this.home,
@@ -123,7 +138,11 @@ export class PulumiStack {
     const full = this.opts.netnsPath ? ["nsenter", `--net=${this.opts.netnsPath}`, "--", ...argv] : argv;
     const t0 = Date.now();
     return new Promise((res, rej) => {
-      const child = spawn(full[0]!, full.slice(1), { cwd: this.projectDir, env: this.env, stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn(full[0]!, full.slice(1), {
+        cwd: this.projectDir,
+        env: this.env,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
       let stdout = "";
       let stderr = "";
       const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
@@ -143,7 +162,8 @@ export class PulumiStack {
   /** Like run, but throws with the command's output unless it exits 0. */
   async must(args: readonly string[], timeoutMs?: number): Promise<CommandResult> {
     const r = await this.run(args, timeoutMs);
-    if (r.code !== 0) throw new Error(`pulumi ${args.join(" ")} failed (exit ${r.code}) after ${r.ms} ms:\n${r.stdout}\n${r.stderr}`);
+    if (r.code !== 0)
+      throw new Error(`pulumi ${args.join(" ")} failed (exit ${r.code}) after ${r.ms} ms:\n${r.stdout}\n${r.stderr}`);
     return r;
   }
 
@@ -178,7 +198,11 @@ export class PulumiStack {
 
   private async lastUpdate(): Promise<{ changes: Record<string, number>; result: string }> {
     const r = await this.must(["stack", "history", "--json", "--show-secrets=false"]);
-    const history = JSON.parse(r.stdout) as { version: number; result: string; resourceChanges?: Record<string, number> }[];
+    const history = JSON.parse(r.stdout) as {
+      version: number;
+      result: string;
+      resourceChanges?: Record<string, number>;
+    }[];
     const last = history.reduce((a, b) => (b.version > a.version ? b : a));
     return { changes: last.resourceChanges ?? {}, result: last.result };
   }
@@ -215,14 +239,21 @@ export class PulumiStack {
 
 export interface StackCheckpoint {
   readonly deployment: {
-    readonly resources?: readonly { readonly urn: string; readonly type: string; readonly outputs?: Record<string, unknown> }[];
+    readonly resources?: readonly {
+      readonly urn: string;
+      readonly type: string;
+      readonly outputs?: Record<string, unknown>;
+    }[];
   };
 }
 
 /** The resources of a checkpoint by their name (the last URN segment), secrets revealed (`stack export --show-secrets`). */
 export function resourcesByName(cp: StackCheckpoint): Map<string, { type: string; outputs: Record<string, unknown> }> {
   return new Map(
-    (cp.deployment.resources ?? []).map((r) => [r.urn.split("::").pop()!, { type: r.type, outputs: reveal(r.outputs ?? {}) as Record<string, unknown> }]),
+    (cp.deployment.resources ?? []).map((r) => [
+      r.urn.split("::").pop()!,
+      { type: r.type, outputs: reveal(r.outputs ?? {}) as Record<string, unknown> },
+    ]),
   );
 }
 

@@ -14,7 +14,10 @@ export class ArgvSampler {
   private timer: NodeJS.Timeout | undefined;
   private readonly hostByNs: Map<string, string>;
 
-  constructor(lab: Lab, private readonly intervalMs = 50) {
+  constructor(
+    lab: Lab,
+    private readonly intervalMs = 50,
+  ) {
     this.hostByNs = new Map(lab.hosts.map((h) => [h.pidNs, h.name]));
     for (const h of lab.hosts) this.seen.set(h.name, new Set());
   }

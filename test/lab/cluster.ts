@@ -69,14 +69,23 @@ export async function labCluster(opts: LabClusterOptions = {}): Promise<LabClust
     })),
     spec: opts.spec ?? CLUSTER_SPEC,
   });
-  const material = opts.material ?? await generateClusterMaterial(props, `K10${randomBytes(24).toString("hex")}::server:${randomBytes(16).toString("hex")}`);
+  const material =
+    opts.material ??
+    (await generateClusterMaterial(
+      props,
+      `K10${randomBytes(24).toString("hex")}::server:${randomBytes(16).toString("hex")}`,
+    ));
   const steps = renderK3sHaClusterSteps(props, material);
   return {
     props,
     material,
     steps,
     plan: makePlan(steps),
-    labHosts: hosts.map((h) => ({ name: h.name, address: `${LAB_SUBNET}.${h.ip}`, ...(opts.machines?.[h.name] ?? {}) })),
+    labHosts: hosts.map((h) => ({
+      name: h.name,
+      address: `${LAB_SUBNET}.${h.ip}`,
+      ...(opts.machines?.[h.name] ?? {}),
+    })),
     runnable: (s) => !NEEDS_K3S_BINARY.includes(s.name),
   };
 }

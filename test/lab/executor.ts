@@ -83,7 +83,11 @@ export interface ExecuteOptions {
  * each step as soon as every step it depends on has succeeded (delete: as soon as every step that depended on it
  * has been deleted). A failed step's dependents are skipped; independent steps go on.
  */
-export async function executePlan(transport: StepTransport, plan: StepPlan, opts: ExecuteOptions = {}): Promise<PlanRun> {
+export async function executePlan(
+  transport: StepTransport,
+  plan: StepPlan,
+  opts: ExecuteOptions = {},
+): Promise<PlanRun> {
   const mode = opts.mode ?? "create";
   const selected = plan.steps.filter((s) => opts.only?.(s) ?? true);
   const ids = new Set(selected.map((s) => s.id));
@@ -217,7 +221,8 @@ export async function executePlan(transport: StepTransport, plan: StepPlan, opts
 /** One line per failed step with the tail of its stderr: for test failure messages. */
 export function describeFailures(r: PlanRun): string {
   const lines = r.failed.map(
-    (f) => `${f.id}: exit ${f.code ?? f.signal}${f.cut ? " (cut)" : ""}\n    ${f.stderr.trim().split("\n").slice(-12).join("\n    ")}`,
+    (f) =>
+      `${f.id}: exit ${f.code ?? f.signal}${f.cut ? " (cut)" : ""}\n    ${f.stderr.trim().split("\n").slice(-12).join("\n    ")}`,
   );
   if (r.skipped.length) lines.push(`skipped: ${r.skipped.join(", ")}`);
   return lines.join("\n") || "no failures";

@@ -57,7 +57,10 @@ ip route show default | wc -l; systemctl is-enabled etcd.service 2>&1 || true; s
     }
     expect(ids.size).toBe(HOSTS.length);
     // the hosts reach each other over the bridge
-    const reach = await the().sh("alpha", HOSTS.map((n) => `timeout 2 bash -c '</dev/tcp/${n}/22' && echo ${n}`).join("\n"));
+    const reach = await the().sh(
+      "alpha",
+      HOSTS.map((n) => `timeout 2 bash -c '</dev/tcp/${n}/22' && echo ${n}`).join("\n"),
+    );
     expect(reach.trim().split("\n")).toEqual(HOSTS);
   });
 
@@ -117,7 +120,13 @@ ip route show default | wc -l; systemctl is-enabled etcd.service 2>&1 || true; s
     test("THEN its dependents are skipped and independent steps still run", async () => {
       const plan = makePlan([
         hostStep({ host: "alpha", name: "boom", component: "lab-fixture", script: "echo 'no luck' >&2; exit 7" }),
-        hostStep({ host: "beta", name: "after-boom", component: "lab-fixture", script: ":", dependsOn: ["alpha/boom"] }),
+        hostStep({
+          host: "beta",
+          name: "after-boom",
+          component: "lab-fixture",
+          script: ":",
+          dependsOn: ["alpha/boom"],
+        }),
         hostStep({ host: "gamma", name: "independent", component: "lab-fixture", script: ":" }),
       ]);
       const r = await executePlan(the(), plan);
@@ -137,7 +146,9 @@ ip route show default | wc -l; systemctl is-enabled etcd.service 2>&1 || true; s
     });
 
     test("AND the remote script dies with it THEN the step is half done, and a re-run completes it", async () => {
-      const cut = await executePlan(the(), plan, { cut: { stepId: "beta/two-phase", onOutput: /phase-1 written/, remote: "kill" } });
+      const cut = await executePlan(the(), plan, {
+        cut: { stepId: "beta/two-phase", onOutput: /phase-1 written/, remote: "kill" },
+      });
       const r = cut.get("beta/two-phase");
       expect([r.cut, r.ok, r.changed]).toEqual([true, false, undefined]);
       await new Promise((res) => setTimeout(res, 3500));
@@ -191,7 +202,10 @@ describe("WHEN the lab stops", () => {
       .filter((e) => /^\d+$/.test(e))
       .filter((e) => {
         try {
-          return namespaces.has(readlinkSync(`/proc/${e}/ns/pid`)) && !readFileSync(`/proc/${e}/stat`, "utf8").includes(") Z ");
+          return (
+            namespaces.has(readlinkSync(`/proc/${e}/ns/pid`)) &&
+            !readFileSync(`/proc/${e}/stat`, "utf8").includes(") Z ")
+          );
         } catch {
           return false;
         }
@@ -207,19 +221,25 @@ describe("WHEN the lab stops", () => {
 
 describe("WHEN the process that owns a lab is killed with SIGKILL", () => {
   test("THEN its watchdog tears the lab down: no process, namespace, mount or directory is left", async () => {
-    const child = spawn(process.execPath, ["-r", require.resolve("ts-node/register/transpile-only"), join(__dirname, "support", "owner-process.ts")], {
-      stdio: ["ignore", "pipe", "inherit"],
-      cwd: join(__dirname, "..", ".."),
-    });
-    const ready = await new Promise<{ dir: string; nspawnPid: number; pidNs: string; netns: string; root: string }>((resolve, reject) => {
-      let out = "";
-      child.stdout!.on("data", (c: Buffer) => {
-        out += c.toString();
-        const m = /^READY (.*)$/m.exec(out);
-        if (m) resolve(JSON.parse(m[1]));
-      });
-      child.on("exit", (code) => reject(new Error(`owner exited early (${code})`)));
-    });
+    const child = spawn(
+      process.execPath,
+      ["-r", require.resolve("ts-node/register/transpile-only"), join(__dirname, "support", "owner-process.ts")],
+      {
+        stdio: ["ignore", "pipe", "inherit"],
+        cwd: join(__dirname, "..", ".."),
+      },
+    );
+    const ready = await new Promise<{ dir: string; nspawnPid: number; pidNs: string; netns: string; root: string }>(
+      (resolve, reject) => {
+        let out = "";
+        child.stdout!.on("data", (c: Buffer) => {
+          out += c.toString();
+          const m = /^READY (.*)$/m.exec(out);
+          if (m) resolve(JSON.parse(m[1]));
+        });
+        child.on("exit", (code) => reject(new Error(`owner exited early (${code})`)));
+      },
+    );
     expect(existsSync(`/proc/${ready.nspawnPid}`)).toBe(true);
     child.kill("SIGKILL");
     const gone = (): boolean =>
@@ -265,7 +285,11 @@ systemctl daemon-reload && systemctl start lab-stuck.service`,
     expect(report.leftovers).toEqual([]);
     const left = readdirSync("/proc").filter((e) => {
       try {
-        return /^\d+$/.test(e) && readlinkSync(`/proc/${e}/ns/pid`) === h.pidNs && !readFileSync(`/proc/${e}/stat`, "utf8").includes(") Z ");
+        return (
+          /^\d+$/.test(e) &&
+          readlinkSync(`/proc/${e}/ns/pid`) === h.pidNs &&
+          !readFileSync(`/proc/${e}/stat`, "utf8").includes(") Z ")
+        );
       } catch {
         return false;
       }

@@ -72,7 +72,9 @@ beforeAll(async () => {
   // etcd-3 is left as a fresh `apt install etcd-server` leaves a Debian host: the distro's plaintext etcd running
   c = await labCluster({ machines: { "etcd-3": { distroEtcdRunning: true } } });
   lab = await Lab.start({ hosts: c.labHosts, log });
-  expect(await the().sh("etcd-3", "systemctl is-active etcd.service; curl -s http://127.0.0.1:2379/version")).toMatch(/^active\n\{"etcdserver":"3\.4/);
+  expect(await the().sh("etcd-3", "systemctl is-active etcd.service; curl -s http://127.0.0.1:2379/version")).toMatch(
+    /^active\n\{"etcdserver":"3\.4/,
+  );
   sampler = new ArgvSampler(the(), 50).start();
   first = await provision();
   log(`provisioned in ${(first.wallMs / 1000).toFixed(1)} s`);
@@ -87,8 +89,22 @@ describe("1. GIVEN the cluster hosts provisioned by the K3sHaCluster steps", () 
   test("THEN every step up to the K3s binary succeeded", () => {
     expect(describeFailures(first)).toBe("no failures");
     const ran = new Set(first.steps.map((s) => s.id));
-    expect([...ran].sort()).toEqual(c.plan.steps.filter(c.runnable).map((s) => s.id).sort());
-    expect(c.plan.steps.filter((s) => !ran.has(s.id)).map((s) => s.name).sort()).toEqual(Array(6).fill(0).map((_, i) => (i < 3 ? "k3s-install" : "k3s-start")));
+    expect([...ran].sort()).toEqual(
+      c.plan.steps
+        .filter(c.runnable)
+        .map((s) => s.id)
+        .sort(),
+    );
+    expect(
+      c.plan.steps
+        .filter((s) => !ran.has(s.id))
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual(
+      Array(6)
+        .fill(0)
+        .map((_, i) => (i < 3 ? "k3s-install" : "k3s-start")),
+    );
     for (const h of ALL) expect(first.get(`${h}/preflight`).ok).toBe(true);
   });
 
@@ -113,8 +129,15 @@ if curl -fs --max-time 3 http://127.0.0.1:2379/version | grep -q etcdserver; the
 
   test("THEN the member units are enabled and active and the cluster lists exactly the 3 members, started", async () => {
     for (const m of MEMBERS) {
-      const out = await the().sh(m, ETCD_UNITS.map((u) => `systemctl is-enabled ${u}; systemctl is-active ${u}`).join("\n"));
-      expect(out.trim().split("\n")).toEqual(Array(6).fill(0).map((_, i) => (i % 2 ? "active" : "enabled")));
+      const out = await the().sh(
+        m,
+        ETCD_UNITS.map((u) => `systemctl is-enabled ${u}; systemctl is-active ${u}`).join("\n"),
+      );
+      expect(out.trim().split("\n")).toEqual(
+        Array(6)
+          .fill(0)
+          .map((_, i) => (i % 2 ? "active" : "enabled")),
+      );
     }
     const list = await members();
     expect(list.map((r) => [r.name, r.status, r.peer]).sort()).toEqual(
@@ -132,8 +155,16 @@ if curl -fs --max-time 3 http://127.0.0.1:2379/version | grep -q etcdserver; the
   test("THEN plaintext, TLS without a client certificate and a certificate from a foreign CA are refused", async () => {
     const foreignCa = await createCa("foreign-ca", 30);
     const foreign = await issueCert(foreignCa, { commonName: "k3s-server-1", usages: ["client"], validityDays: 30 });
-    const put = (path: string, content: string): string => `install -m 0600 /dev/null ${path}\nbase64 -d >${path} <<'EOF'\n${Buffer.from(content).toString("base64")}\nEOF`;
-    await the().sh("server-1", [put("/root/foreign.crt", foreign.certPem), put("/root/foreign.key", foreign.keyPem), put("/root/foreign-ca.crt", foreignCa.certPem)].join("\n"));
+    const put = (path: string, content: string): string =>
+      `install -m 0600 /dev/null ${path}\nbase64 -d >${path} <<'EOF'\n${Buffer.from(content).toString("base64")}\nEOF`;
+    await the().sh(
+      "server-1",
+      [
+        put("/root/foreign.crt", foreign.certPem),
+        put("/root/foreign.key", foreign.keyPem),
+        put("/root/foreign-ca.crt", foreignCa.certPem),
+      ].join("\n"),
+    );
     const ep = "https://10.213.0.11:2379";
     const probe = async (script: string): Promise<{ code: number | null; out: string }> => {
       const r = await the().exec("server-1", script);
@@ -143,12 +174,16 @@ if curl -fs --max-time 3 http://127.0.0.1:2379/version | grep -q etcdserver; the
     const plaintext = await probe("curl -fsS --max-time 5 http://10.213.0.11:2379/health");
     expect(plaintext.code).not.toBe(0);
     expect(plaintext.out).not.toContain('"health"');
-    const plainEtcdctl = await probe("ETCDCTL_API=3 etcdctl --endpoints=http://10.213.0.11:2379 --dial-timeout=3s endpoint health");
+    const plainEtcdctl = await probe(
+      "ETCDCTL_API=3 etcdctl --endpoints=http://10.213.0.11:2379 --dial-timeout=3s endpoint health",
+    );
     expect(plainEtcdctl.code).not.toBe(0);
     const noCert = await probe(`curl -sS --max-time 5 --cacert ${ca} ${ep}/health`);
     expect(noCert.code).not.toBe(0);
     expect(noCert.out).not.toContain('"health"');
-    const foreignCert = await probe(`curl -sS --max-time 5 --cacert ${ca} --cert /root/foreign.crt --key /root/foreign.key ${ep}/health`);
+    const foreignCert = await probe(
+      `curl -sS --max-time 5 --cacert ${ca} --cert /root/foreign.crt --key /root/foreign.key ${ep}/health`,
+    );
     expect(foreignCert.code).not.toBe(0);
     expect(foreignCert.out).not.toContain('"health"');
     const foreignEtcdctl = await probe(
@@ -156,10 +191,14 @@ if curl -fs --max-time 3 http://127.0.0.1:2379/version | grep -q etcdserver; the
     );
     expect(foreignEtcdctl.code).not.toBe(0);
     // and the servers do not trust an etcd presenting a certificate from another CA
-    const wrongCa = await probe(`curl -sS --max-time 5 --cacert /root/foreign-ca.crt --cert ${K3S_DATASTORE_FILES.cert} --key ${K3S_DATASTORE_FILES.key} ${ep}/health`);
+    const wrongCa = await probe(
+      `curl -sS --max-time 5 --cacert /root/foreign-ca.crt --cert ${K3S_DATASTORE_FILES.cert} --key ${K3S_DATASTORE_FILES.key} ${ep}/health`,
+    );
     expect(wrongCa.code).not.toBe(0);
     // the real client cert works against the same endpoint (the refusals above are about the credentials)
-    const good = await probe(`curl -sS --max-time 5 --cacert ${ca} --cert ${K3S_DATASTORE_FILES.cert} --key ${K3S_DATASTORE_FILES.key} ${ep}/health`);
+    const good = await probe(
+      `curl -sS --max-time 5 --cacert ${ca} --cert ${K3S_DATASTORE_FILES.cert} --key ${K3S_DATASTORE_FILES.key} ${ep}/health`,
+    );
     expect(good.out).toContain('"health":"true"');
     await the().sh("server-1", "rm -f /root/foreign.crt /root/foreign.key /root/foreign-ca.crt");
   });
@@ -179,11 +218,19 @@ describe("2. GIVEN each K3s server's config.yaml", () => {
     for (const s of SERVERS) {
       const cfg = parse(await the().sh(s, `cat ${K3S_CONFIG_FILE}`)) as Record<string, string>;
       expect(cfg["datastore-endpoint"]).toBe(clusterTopology(c.props).etcdEndpoints.join(","));
-      const { "datastore-endpoint": ep, "datastore-cafile": ca, "datastore-certfile": cert, "datastore-keyfile": key } = cfg;
+      const {
+        "datastore-endpoint": ep,
+        "datastore-cafile": ca,
+        "datastore-certfile": cert,
+        "datastore-keyfile": key,
+      } = cfg;
       expect([ca, cert, key]).toEqual([K3S_DATASTORE_FILES.ca, K3S_DATASTORE_FILES.cert, K3S_DATASTORE_FILES.key]);
       const etcdctl = `ETCDCTL_API=3 etcdctl --endpoints=${ep} --cacert=${ca} --cert=${cert} --key=${key}`;
       const value = `written-by-${s}-${Date.now()}`;
-      const out = await the().sh(s, `${etcdctl} put /lab/wiring/${s} ${value}\n${etcdctl} get --print-value-only /lab/wiring/${s}`);
+      const out = await the().sh(
+        s,
+        `${etcdctl} put /lab/wiring/${s} ${value}\n${etcdctl} get --print-value-only /lab/wiring/${s}`,
+      );
       expect(out.trim().split("\n")).toEqual(["OK", value]);
     }
   });
@@ -194,7 +241,11 @@ async function fingerprint(): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   await Promise.all(
     ALL.map(async (h) => {
-      const files = [...new Set(c.plan.steps.filter((s) => s.host === h && c.runnable(s)).flatMap((s) => s.files.map((f) => f.path)))];
+      const files = [
+        ...new Set(
+          c.plan.steps.filter((s) => s.host === h && c.runnable(s)).flatMap((s) => s.files.map((f) => f.path)),
+        ),
+      ];
       if (MEMBERS.includes(h)) files.push(ETCD_STATE_ENV_FILE);
       const units = MEMBERS.includes(h) ? ETCD_UNITS : [];
       out[h] = await the().sh(
@@ -236,9 +287,12 @@ describe("4. Faults", () => {
     expect(stopped).toBe(true);
     expect(describeFailures(run)).toBe("no failures");
     expect(run.get("server-1/etcd-health-gate").stderr).toContain("members down: https://10.213.0.13:2379");
-    expect(run.changedSteps.map((s) => s.id).filter((id) => SERVERS.some((h) => id.startsWith(`${h}/`))).sort()).toEqual(
-      ["server-1/k3s-config", "server-1/k3s-prereqs", "server-2/k3s-config", "server-2/k3s-prereqs"],
-    );
+    expect(
+      run.changedSteps
+        .map((s) => s.id)
+        .filter((id) => SERVERS.some((h) => id.startsWith(`${h}/`)))
+        .sort(),
+    ).toEqual(["server-1/k3s-config", "server-1/k3s-prereqs", "server-2/k3s-config", "server-2/k3s-prereqs"]);
     expect(await the().sh("etcd-3", `systemctl is-active ${ETCD_UNIT} || true`)).toBe("inactive\n");
     expect(await healthyMembers()).toBe(2);
     // the member comes back by the library's own re-run
@@ -310,24 +364,36 @@ describe("4. Faults", () => {
     // the files with the fingerprint etcd last started with, so the re-run restarts it.
     test("THEN every member runs the new config after the re-run", async () => {
       const running = await Promise.all(MEMBERS.map((m) => the().sh(m, environ)));
-      expect(running.map((l, i) => `${MEMBERS[i]} ${l.trim()}`)).toEqual(MEMBERS.map((m) => `${m} ETCD_QUOTA_BACKEND_BYTES=${quota}`));
+      expect(running.map((l, i) => `${MEMBERS[i]} ${l.trim()}`)).toEqual(
+        MEMBERS.map((m) => `${m} ETCD_QUOTA_BACKEND_BYTES=${quota}`),
+      );
     });
   });
 
   test("(c) 1,000 keys, then a rolling restart of the members by the library's restart path: all 1,000 read back", async () => {
     const ops = Array.from({ length: 1000 }, (_, i) => `put /lab/fault-c/${String(i).padStart(4, "0")} value-${i}`);
     const txns: string[] = [];
-    for (let i = 0; i < ops.length; i += 100) txns.push(`${k3sEtcdctl} txn <<'EOF'\n\n${ops.slice(i, i + 100).join("\n")}\n\n\nEOF`);
+    for (let i = 0; i < ops.length; i += 100)
+      txns.push(`${k3sEtcdctl} txn <<'EOF'\n\n${ops.slice(i, i + 100).join("\n")}\n\n\nEOF`);
     const wrote = await the().sh("server-1", txns.join("\n"));
     expect(wrote.match(/^SUCCESS$/gm)).toHaveLength(10);
-    const before = await Promise.all(MEMBERS.map((m) => the().sh(m, `systemctl show -p ActiveEnterTimestampMonotonic --value ${ETCD_UNIT}`)));
-    const restart = makePlan(etcdRollingRestartSteps(c.props.hosts.filter((h) => MEMBERS.includes(h.name)), c.props.spec.etcd));
+    const before = await Promise.all(
+      MEMBERS.map((m) => the().sh(m, `systemctl show -p ActiveEnterTimestampMonotonic --value ${ETCD_UNIT}`)),
+    );
+    const restart = makePlan(
+      etcdRollingRestartSteps(
+        c.props.hosts.filter((h) => MEMBERS.includes(h.name)),
+        c.props.spec.etcd,
+      ),
+    );
     const r = await executePlan(the(), restart);
     expect(describeFailures(r)).toBe("no failures");
     // one member at a time
     const spans = r.steps.map((s) => [s.startMs, s.endMs]).sort((a, b) => a[0] - b[0]);
     for (let i = 1; i < spans.length; i++) expect(spans[i][0]).toBeGreaterThanOrEqual(spans[i - 1][1]);
-    const after = await Promise.all(MEMBERS.map((m) => the().sh(m, `systemctl show -p ActiveEnterTimestampMonotonic --value ${ETCD_UNIT}`)));
+    const after = await Promise.all(
+      MEMBERS.map((m) => the().sh(m, `systemctl show -p ActiveEnterTimestampMonotonic --value ${ETCD_UNIT}`)),
+    );
     MEMBERS.forEach((_, i) => expect(after[i]).not.toBe(before[i]));
     const expected = ops.map((_, i) => `value-${i}`).join("\n");
     for (const m of MEMBERS) {
@@ -373,7 +439,9 @@ describe("5. Security on the hosts", () => {
   test("THEN every secret file is mode 0600 with its declared owner (root unless a daemon user must read it)", async () => {
     const owners: string[] = [];
     for (const h of ALL) {
-      const secretFiles = c.plan.steps.filter((s) => s.host === h && c.runnable(s)).flatMap((s) => s.files.filter((f) => f.secret));
+      const secretFiles = c.plan.steps
+        .filter((s) => s.host === h && c.runnable(s))
+        .flatMap((s) => s.files.filter((f) => f.secret));
       if (!secretFiles.length) continue;
       const out = await the().sh(h, `stat -c '%n %a %U:%G' ${secretFiles.map((f) => f.path).join(" ")}`);
       const got = out.trim().split("\n");
@@ -412,15 +480,15 @@ describe("7. WHEN the cluster is uninstalled by the delete steps", () => {
       `for p in ${paths.join(" ")}; do if [ -e "$p" ]; then echo "left: $p"; fi; done`,
       "if [ -d /etc/rancher ]; then find /etc/rancher -type f | sed 's/^/left: /'; fi",
       // the directories the steps created go too, once empty (snapshots in /var/backups/etcd stay on purpose)
-      "for d in /etc/etcd /usr/local/lib/edgecloud /etc/rancher /var/lib/edgecloud; do if [ -d $d ]; then echo \"left: directory $d\"; fi; done",
+      'for d in /etc/etcd /usr/local/lib/edgecloud /etc/rancher /var/lib/edgecloud; do if [ -d $d ]; then echo "left: directory $d"; fi; done',
       "ls /etc/systemd/system | grep -i -e edgecloud -e '^k3s' | sed 's/^/unit file: /' || true",
       // a unit whose file is gone but which systemd still lists (a failed run, a reference) is reported below
       `systemctl list-units --all --no-legend --plain 'edgecloud*' | awk '$2 == "loaded" { print "unit: " $0 }'`,
       "pgrep -a etcd | sed 's/^/process: /' || true",
     ].join("\n");
     const notes = [
-      "if [ -e /var/backups/etcd ]; then echo \"snapshots kept in /var/backups/etcd\"; fi",
-      "systemctl list-units --all --no-legend --plain 'edgecloud*' | awk '$2 != \"loaded\" { print \"unit record \" $1 \" (\" $2 \" \" $3 \")\" }'",
+      'if [ -e /var/backups/etcd ]; then echo "snapshots kept in /var/backups/etcd"; fi',
+      'systemctl list-units --all --no-legend --plain \'edgecloud*\' | awk \'$2 != "loaded" { print "unit record " $1 " (" $2 " " $3 ")" }\'',
     ].join("\n");
     const reported: string[] = [];
     for (const h of ALL) {

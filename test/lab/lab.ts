@@ -1,10 +1,29 @@
 import { spawn } from "child_process";
 import { randomBytes } from "crypto";
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "fs";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "fs";
 import { join } from "path";
 import { ensureRootfs } from "./rootfs";
 import { must, run, RunOptions, RunResult, sleep } from "./proc";
-import { LabState, pidNamespace, registerLab, teardown, TeardownReport, unregisterLab, reapStaleLabs } from "./teardown";
+import {
+  LabState,
+  pidNamespace,
+  registerLab,
+  teardown,
+  TeardownReport,
+  unregisterLab,
+  reapStaleLabs,
+} from "./teardown";
 
 /** One machine of the lab. */
 export interface LabHostSpec {
@@ -85,7 +104,17 @@ export class Lab {
     const state: LabState = { id, ownerPid: process.pid, dir, hubNetns: hub, hosts: [] };
     registerLab(state);
     try {
-      await must("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `edgecloud-lab-${id}`, "-f", join(dir, "id_ed25519")]);
+      await must("ssh-keygen", [
+        "-q",
+        "-t",
+        "ed25519",
+        "-N",
+        "",
+        "-C",
+        `edgecloud-lab-${id}`,
+        "-f",
+        join(dir, "id_ed25519"),
+      ]);
       await must("ip", ["netns", "add", hub]);
       await must("ip", ["-n", hub, "link", "set", "lo", "up"]);
       await must("ip", ["-n", hub, "link", "add", "br0", "type", "bridge"]);
@@ -137,7 +166,8 @@ export class Lab {
   /** Like exec, but throws unless the script exits 0; returns stdout. */
   async sh(host: string, script: string): Promise<string> {
     const r = await this.exec(host, script);
-    if (r.code !== 0) throw new Error(`on ${host}: script failed (exit ${r.code ?? r.signal}):\n${script}\n--- stderr:\n${r.stderr}`);
+    if (r.code !== 0)
+      throw new Error(`on ${host}: script failed (exit ${r.code ?? r.signal}):\n${script}\n--- stderr:\n${r.stderr}`);
     return r.stdout;
   }
 
@@ -244,7 +274,18 @@ function checkHostTools(): void {
   const problems: string[] = [];
   if (process.getuid?.() !== 0) problems.push("the lab needs root (network namespaces, mounts, systemd-nspawn)");
   const path = (process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin").split(":");
-  const tools = ["debootstrap", "systemd-nspawn", "systemctl", "ip", "nsenter", "mount", "umount", "ssh", "ssh-keygen", "kill"];
+  const tools = [
+    "debootstrap",
+    "systemd-nspawn",
+    "systemctl",
+    "ip",
+    "nsenter",
+    "mount",
+    "umount",
+    "ssh",
+    "ssh-keygen",
+    "kill",
+  ];
   const missing = tools.filter((t) => !path.some((d) => existsSync(join(d, t))));
   if (missing.length) problems.push(`missing ${missing.join(", ")}: apt-get install ${LAB_HOST_PACKAGES}`);
   if (problems.length) throw new Error(`cannot start the lab:\n- ${problems.join("\n- ")}`);
@@ -254,12 +295,14 @@ function validate(hosts: readonly LabHostSpec[]): void {
   const problems: string[] = [];
   const seen = new Map<string, number>();
   hosts.forEach((h, i) => {
-    if (!/^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/.test(h.name)) problems.push(`hosts[${i}].name "${h.name}" must be a DNS label of at most 32 characters`);
+    if (!/^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/.test(h.name))
+      problems.push(`hosts[${i}].name "${h.name}" must be a DNS label of at most 32 characters`);
     const j = seen.get(h.name);
     if (j !== undefined) problems.push(`hosts[${i}].name "${h.name}" is used twice (hosts[${j}])`);
     seen.set(h.name, i);
   });
-  if (hosts.length === 0 || hosts.length > 40) problems.push(`hosts has ${hosts.length} entries; the lab boots 1 to 40`);
+  if (hosts.length === 0 || hosts.length > 40)
+    problems.push(`hosts has ${hosts.length} entries; the lab boots 1 to 40`);
   if (problems.length) throw new Error(`invalid lab options:\n- ${problems.join("\n- ")}`);
 }
 
@@ -282,19 +325,30 @@ async function prepareHost(
   const record = { name: spec.name, netns, merged, nspawnPid: 0, initPid: 0, pidNs: "" };
   state.hosts.push(record);
   registerLab(state); // persist before creating anything that needs cleaning up
-  await must("mount", ["-t", "overlay", "overlay", "-o", `lowerdir=${lower},upperdir=${upper},workdir=${work}`, merged]);
+  await must("mount", [
+    "-t",
+    "overlay",
+    "overlay",
+    "-o",
+    `lowerdir=${lower},upperdir=${upper},workdir=${work}`,
+    merged,
+  ]);
   // identity: hostname, machine-id, hosts file, SSH host key, root's authorized key
   writeFileSync(join(merged, "etc/hostname"), `${spec.hostname}\n`);
   writeFileSync(join(merged, "etc/machine-id"), `${randomBytes(16).toString("hex")}\n`);
   writeFileSync(
     join(merged, "etc/hosts"),
-    [`127.0.0.1\tlocalhost`, `127.0.1.1\t${spec.hostname}`, ...all.map((o) => `${o.address}\t${o.name}`), ""].join("\n"),
+    [`127.0.0.1\tlocalhost`, `127.0.1.1\t${spec.hostname}`, ...all.map((o) => `${o.address}\t${o.name}`), ""].join(
+      "\n",
+    ),
   );
   const hostKey = join(merged, "etc/ssh/ssh_host_ed25519_key");
   await must("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `root@${spec.name}`, "-f", hostKey]);
   const pub = readFileSync(`${hostKey}.pub`, "utf8").trim().split(" ").slice(0, 2).join(" ");
   mkdirSync(join(merged, "root/.ssh"), { recursive: true, mode: 0o700 });
-  writeFileSync(join(merged, "root/.ssh/authorized_keys"), readFileSync(join(state.dir, "id_ed25519.pub")), { mode: 0o600 });
+  writeFileSync(join(merged, "root/.ssh/authorized_keys"), readFileSync(join(state.dir, "id_ed25519.pub")), {
+    mode: 0o600,
+  });
   if (spec.memTotalMiB !== undefined) {
     const real = readFileSync("/proc/meminfo", "utf8");
     const kb = spec.memTotalMiB * 1024;
@@ -312,7 +366,20 @@ async function prepareHost(
   // network: a veth from the bridge namespace into the host's own namespace
   await must("ip", ["netns", "add", netns]);
   await must("ip", ["-n", netns, "link", "set", "lo", "up"]);
-  await must("ip", ["-n", state.hubNetns, "link", "add", `vh${spec.index}`, "type", "veth", "peer", "name", "eth0", "netns", netns]);
+  await must("ip", [
+    "-n",
+    state.hubNetns,
+    "link",
+    "add",
+    `vh${spec.index}`,
+    "type",
+    "veth",
+    "peer",
+    "name",
+    "eth0",
+    "netns",
+    netns,
+  ]);
   await must("ip", ["-n", state.hubNetns, "link", "set", `vh${spec.index}`, "master", "br0", "up"]);
   await must("ip", ["-n", netns, "addr", "add", `${spec.address}/24`, "dev", "eth0"]);
   await must("ip", ["-n", netns, "link", "set", "eth0", "up"]);
@@ -342,11 +409,17 @@ async function bootHost(state: LabState, merged: string, netns: string, spec: Pr
   record.nspawnPid = child.pid;
   registerLab(state);
   const deadline = Date.now() + BOOT_TIMEOUT_MS;
-  const [cmd, ...sshArgs] = sshArgv(state.dir, state.hubNetns, spec.address, ["systemctl", "is-system-running", "--wait"]);
+  const [cmd, ...sshArgs] = sshArgv(state.dir, state.hubNetns, spec.address, [
+    "systemctl",
+    "is-system-running",
+    "--wait",
+  ]);
   let last = "";
   for (;;) {
     if (child.exitCode !== null || !existsSync(`/proc/${child.pid}`)) {
-      throw new Error(`${name}: systemd-nspawn exited during boot; console:\n${tail(join(state.dir, "hosts", name, "console.log"))}`);
+      throw new Error(
+        `${name}: systemd-nspawn exited during boot; console:\n${tail(join(state.dir, "hosts", name, "console.log"))}`,
+      );
     }
     const r = await run(cmd, sshArgs, { timeoutMs: 30_000 });
     last = (r.stdout + r.stderr).trim();
@@ -360,15 +433,38 @@ async function bootHost(state: LabState, merged: string, netns: string, spec: Pr
   registerLab(state);
   if (spec.memTotalMiB !== undefined) {
     // nspawn cannot --bind over /proc (it mounts /proc later); bind inside the container's mount namespace instead
-    await must("nsenter", ["-t", String(initPid), "-m", "--", "mount", "--bind", "-o", "ro", "/etc/edgecloud-lab/meminfo", "/proc/meminfo"]);
+    await must("nsenter", [
+      "-t",
+      String(initPid),
+      "-m",
+      "--",
+      "mount",
+      "--bind",
+      "-o",
+      "ro",
+      "/etc/edgecloud-lab/meminfo",
+      "/proc/meminfo",
+    ]);
   }
-  return { name, address: spec.address, hostname: spec.hostname, nspawnPid: child.pid, initPid, pidNs: record.pidNs, root: merged, netns };
+  return {
+    name,
+    address: spec.address,
+    hostname: spec.hostname,
+    nspawnPid: child.pid,
+    initPid,
+    pidNs: record.pidNs,
+    root: merged,
+    netns,
+  };
 }
 
 /** The container's PID 1 as seen from the runner: the child of systemd-nspawn in another PID namespace. */
 function containerInit(nspawnPid: number): number {
   const own = pidNamespace(process.pid);
-  const children = readFileSync(`/proc/${nspawnPid}/task/${nspawnPid}/children`, "utf8").trim().split(/\s+/).map(Number);
+  const children = readFileSync(`/proc/${nspawnPid}/task/${nspawnPid}/children`, "utf8")
+    .trim()
+    .split(/\s+/)
+    .map(Number);
   const init = children.find((c) => pidNamespace(c) !== own);
   if (init === undefined) throw new Error(`systemd-nspawn ${nspawnPid} has no child in a new PID namespace`);
   return init;

@@ -69,7 +69,12 @@ describe("GIVEN a host below the memory minimum and a host named like another", 
 
   test("THEN no other step ran and nothing was installed", async () => {
     expect(run.steps.map((s) => s.id).sort()).toEqual(["etcd-1/preflight", "server-1/preflight"]);
-    expect([...run.skipped].sort()).toEqual(c.plan.steps.filter((s) => c.runnable(s) && s.name !== "preflight").map((s) => s.id).sort());
+    expect([...run.skipped].sort()).toEqual(
+      c.plan.steps
+        .filter((s) => c.runnable(s) && s.name !== "preflight")
+        .map((s) => s.id)
+        .sort(),
+    );
     const probe = `for p in /etc/etcd /var/lib/etcd/member /etc/rancher /etc/systemd/system/edgecloud-etcd.service /etc/sysctl.d/90-edgecloud-k3s.conf; do
   if [ -e "$p" ]; then echo "installed: $p"; fi
 done

@@ -27,7 +27,12 @@ export const ROOTFS_BASE_PACKAGES: readonly string[] = [
  * cannot configure some of their dependencies itself (golang-github-containers-common fails there).
  * The Registry (host mode) and NFS steps need them; the hosts are offline, so `ec_pkg` must find them installed.
  */
-export const ROOTFS_EXTRA_PACKAGES: readonly string[] = ["docker-registry", "skopeo", "nfs-kernel-server", "nfs-common"];
+export const ROOTFS_EXTRA_PACKAGES: readonly string[] = [
+  "docker-registry",
+  "skopeo",
+  "nfs-kernel-server",
+  "nfs-common",
+];
 
 /** Every package of the image. */
 export const ROOTFS_PACKAGES: readonly string[] = [...ROOTFS_BASE_PACKAGES, ...ROOTFS_EXTRA_PACKAGES];
@@ -74,7 +79,15 @@ rm -rf var/cache/apt/archives/*.deb var/lib/apt/lists/*_Packages
 
 export function rootfsHash(): string {
   return createHash("sha256")
-    .update(JSON.stringify({ p: [...ROOTFS_PACKAGES].sort(), s: ROOTFS_SUITE, m: ROOTFS_MIRROR, r: IMAGE_REVISION, t: IMAGE_TWEAKS }))
+    .update(
+      JSON.stringify({
+        p: [...ROOTFS_PACKAGES].sort(),
+        s: ROOTFS_SUITE,
+        m: ROOTFS_MIRROR,
+        r: IMAGE_REVISION,
+        t: IMAGE_TWEAKS,
+      }),
+    )
     .digest("hex")
     .slice(0, 16);
 }
@@ -115,18 +128,33 @@ export async function ensureRootfs(log: (m: string) => void = () => undefined): 
     if (ROOTFS_EXTRA_PACKAGES.length) {
       const a = await run(
         "systemd-nspawn",
-        ["-q", "-D", tmp, "--register=no", "--keep-unit", "-E", "DEBIAN_FRONTEND=noninteractive", "bash", "-c",
-          `apt-get update -q && apt-get install -y -q --no-install-recommends ${ROOTFS_EXTRA_PACKAGES.join(" ")} && apt-get clean`],
+        [
+          "-q",
+          "-D",
+          tmp,
+          "--register=no",
+          "--keep-unit",
+          "-E",
+          "DEBIAN_FRONTEND=noninteractive",
+          "bash",
+          "-c",
+          `apt-get update -q && apt-get install -y -q --no-install-recommends ${ROOTFS_EXTRA_PACKAGES.join(" ")} && apt-get clean`,
+        ],
         { timeoutMs: 15 * 60_000 },
       );
       if (a.code !== 0) {
         rmSync(tmp, { recursive: true, force: true });
-        throw new Error(`apt-get install in the rootfs failed (exit ${a.code}):\n${(a.stdout + a.stderr).slice(-4000)}`);
+        throw new Error(
+          `apt-get install in the rootfs failed (exit ${a.code}):\n${(a.stdout + a.stderr).slice(-4000)}`,
+        );
       }
     }
     const t = await run("bash", ["-c", IMAGE_TWEAKS, "tweaks", tmp]);
     if (t.code !== 0) throw new Error(`rootfs tweaks failed: ${t.stderr}`);
-    writeFileSync(join(tmp, ".edgecloud-lab-ready"), JSON.stringify({ hash, packages: ROOTFS_PACKAGES, at: new Date().toISOString() }));
+    writeFileSync(
+      join(tmp, ".edgecloud-lab-ready"),
+      JSON.stringify({ hash, packages: ROOTFS_PACKAGES, at: new Date().toISOString() }),
+    );
     renameSync(tmp, dir);
     log(`built lab rootfs in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     pruneOldRootfs(dir, log);

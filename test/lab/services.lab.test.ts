@@ -1,6 +1,12 @@
 import { parse } from "yaml";
 import { nfsClientSteps, nfsServerSteps, validateNfsProvisioner } from "../../components/nfs-provisioner";
-import { REGISTRY_UNIT, registryHostSteps, registryK3sRegistries, RegistryProps, validateRegistry } from "../../components/registry";
+import {
+  REGISTRY_UNIT,
+  registryHostSteps,
+  registryK3sRegistries,
+  RegistryProps,
+  validateRegistry,
+} from "../../components/registry";
 import { Host, HostSchema } from "../../lib/hosts/host";
 import { K3S_REGISTRIES_PATH, renderRegistriesYaml } from "../../lib/k3s/registries";
 import { createCa, issueCert } from "../../lib/pki";
@@ -33,7 +39,16 @@ const the = (): Lab => {
 /** The lab hosts as edgecloud hosts: store-1 carries the registry and the NFS export, node-1 is a K3s agent. */
 function labHosts(l: Lab): Host[] {
   const roles: Record<string, string[]> = { [STORE]: ["nfs", "registry"], [NODE]: ["agent"] };
-  return l.hosts.map((h) => HostSchema.parse({ name: h.name, address: h.address, ssh: { privateKey: "lab" }, os: "debian-12", arch: "amd64", roles: roles[h.name] }));
+  return l.hosts.map((h) =>
+    HostSchema.parse({
+      name: h.name,
+      address: h.address,
+      ssh: { privateKey: "lab" },
+      os: "debian-12",
+      arch: "amd64",
+      roles: roles[h.name],
+    }),
+  );
 }
 
 /** What K3sHaCluster does on every node with `registries`: registries.yaml 0600 and the CA files. */
@@ -44,7 +59,10 @@ function nodeRegistriesStep(props: RegistryProps): HostStep {
     name: "k3s-registries",
     component: "lab",
     script: ":\n",
-    files: [...(r.files ?? []), { path: K3S_REGISTRIES_PATH, mode: "0600", content: renderRegistriesYaml(r), secret: true }],
+    files: [
+      ...(r.files ?? []),
+      { path: K3S_REGISTRIES_PATH, mode: "0600", content: renderRegistriesYaml(r), secret: true },
+    ],
   });
 }
 
@@ -83,122 +101,169 @@ manifest=$(sed -n 's/.*"digest":"sha256:\([0-9a-f]*\)".*/\1/p' /tmp/oci-pulled/i
 layer=$(sed -n 's/.*"layers":\[{[^}]*"digest":"sha256:\([0-9a-f]*\)".*/\1/p' "/tmp/oci-pulled/blobs/sha256/$manifest")
 tar -xOf "/tmp/oci-pulled/blobs/sha256/$layer" hello.txt`;
 
-(missing.length > 0 ? describe.skip : describe)(`services on lab hosts${missing.length > 0 ? ` (skipped: the lab image lacks ${missing.join(", ")}; add them to ROOTFS_PACKAGES)` : ""}`, () => {
-  let hosts: Host[];
-  beforeAll(async () => {
-    lab = await Lab.start({ hosts: [{ name: STORE }, { name: NODE }], log });
-    hosts = labHosts(lab);
-  }, 20 * 60_000);
-  afterAll(async () => {
-    await lab?.stop(log);
-  });
-
-  describe("GIVEN the Registry in host mode with htpasswd and a generated TLS certificate", () => {
-    let props: RegistryProps;
-    let first: PlanRun;
-    let endpoint: string;
+(missing.length > 0 ? describe.skip : describe)(
+  `services on lab hosts${missing.length > 0 ? ` (skipped: the lab image lacks ${missing.join(", ")}; add them to ROOTFS_PACKAGES)` : ""}`,
+  () => {
+    let hosts: Host[];
     beforeAll(async () => {
-      const issues = new IssueCollector();
-      const plan = validateRegistry({ mode: { kind: "host", host: STORE }, auth: { users: [{ username: "ci", password: "ci-lab-password" }, { username: "node", password: "node-lab-password" }], nodeUser: "node" } }, hosts, issues);
-      issues.throwIfAny();
-      const ca = await createCa("lab registry CA", 30);
-      const cert = await issueCert(ca, { commonName: plan!.endpoint.split(":")[0], ips: [...plan!.sans.ips], dnsNames: [...plan!.sans.dnsNames], usages: ["server"], validityDays: 30 });
-      endpoint = plan!.endpoint;
-      props = {
-        spec: plan!.spec,
-        endpoint,
-        mirrorEndpoints: plan!.mirrorEndpoints,
-        nodeAddresses: plan!.nodeAddresses,
-        host: plan!.host,
-        users: [{ username: "ci", password: "ci-lab-password" }, { username: "node", password: "node-lab-password" }],
-        nodeUser: "node",
-        httpSecret: "lab-http-secret-0123456789abcdef",
-        tls: { kind: "tls", certPem: cert.certPem, keyPem: cert.keyPem, caPem: ca.certPem },
-      };
-      first = await executePlan(the(), makePlan([...registryHostSteps(props), nodeRegistriesStep(props)]));
+      lab = await Lab.start({ hosts: [{ name: STORE }, { name: NODE }], log });
+      hosts = labHosts(lab);
+    }, 20 * 60_000);
+    afterAll(async () => {
+      await lab?.stop(log);
     });
 
-    test("THEN the steps succeed and the registry serves TLS on 5000 as the docker-registry user", async () => {
-      expect(describeFailures(first)).toBe("no failures");
-      const out = await the().sh(STORE, `systemctl is-active ${REGISTRY_UNIT}; ps -o user= -C docker-registry | head -1; stat -c '%a %U' /etc/edgecloud/registry/htpasswd /etc/edgecloud/registry/tls.key`);
-      expect(out.trim().split("\n")).toEqual(["active", "docker-registry", "600 root", "600 root"]);
+    describe("GIVEN the Registry in host mode with htpasswd and a generated TLS certificate", () => {
+      let props: RegistryProps;
+      let first: PlanRun;
+      let endpoint: string;
+      beforeAll(async () => {
+        const issues = new IssueCollector();
+        const plan = validateRegistry(
+          {
+            mode: { kind: "host", host: STORE },
+            auth: {
+              users: [
+                { username: "ci", password: "ci-lab-password" },
+                { username: "node", password: "node-lab-password" },
+              ],
+              nodeUser: "node",
+            },
+          },
+          hosts,
+          issues,
+        );
+        issues.throwIfAny();
+        const ca = await createCa("lab registry CA", 30);
+        const cert = await issueCert(ca, {
+          commonName: plan!.endpoint.split(":")[0],
+          ips: [...plan!.sans.ips],
+          dnsNames: [...plan!.sans.dnsNames],
+          usages: ["server"],
+          validityDays: 30,
+        });
+        endpoint = plan!.endpoint;
+        props = {
+          spec: plan!.spec,
+          endpoint,
+          mirrorEndpoints: plan!.mirrorEndpoints,
+          nodeAddresses: plan!.nodeAddresses,
+          host: plan!.host,
+          users: [
+            { username: "ci", password: "ci-lab-password" },
+            { username: "node", password: "node-lab-password" },
+          ],
+          nodeUser: "node",
+          httpSecret: "lab-http-secret-0123456789abcdef",
+          tls: { kind: "tls", certPem: cert.certPem, keyPem: cert.keyPem, caPem: ca.certPem },
+        };
+        first = await executePlan(the(), makePlan([...registryHostSteps(props), nodeRegistriesStep(props)]));
+      });
+
+      test("THEN the steps succeed and the registry serves TLS on 5000 as the docker-registry user", async () => {
+        expect(describeFailures(first)).toBe("no failures");
+        const out = await the().sh(
+          STORE,
+          `systemctl is-active ${REGISTRY_UNIT}; ps -o user= -C docker-registry | head -1; stat -c '%a %U' /etc/edgecloud/registry/htpasswd /etc/edgecloud/registry/tls.key`,
+        );
+        expect(out.trim().split("\n")).toEqual(["active", "docker-registry", "600 root", "600 root"]);
+      });
+
+      test("THEN a second run changes nothing", async () => {
+        const again = await executePlan(the(), makePlan([...registryHostSteps(props), nodeRegistriesStep(props)]));
+        expect(describeFailures(again)).toBe("no failures");
+        expect(again.steps.map((s) => [s.id, s.changed])).toEqual([
+          [`${STORE}/registry`, 0],
+          [`${NODE}/k3s-registries`, 0],
+        ]);
+      });
+
+      test("THEN the node's registries.yaml is 0600 and names the https endpoint, the node user and the CA", async () => {
+        const out = await the().sh(NODE, `stat -c %a ${K3S_REGISTRIES_PATH}; cat ${K3S_REGISTRIES_PATH}`);
+        const [mode, ...yaml] = out.split("\n");
+        expect(mode).toBe("600");
+        const r = parse(yaml.join("\n"));
+        expect(r.mirrors[endpoint].endpoint).toEqual([`https://${endpoint}`]);
+        expect(r.configs[endpoint].auth.username).toBe("node");
+        expect(r.configs[endpoint].tls.ca_file).toMatch(/^\/etc\/rancher\/k3s\/registry-ca\//);
+      });
+
+      test("THEN skopeo pushes and pulls an OCI image with exactly those credentials and that CA", async () => {
+        const digest = (await the().sh(NODE, BUILD_IMAGE)).trim();
+        const out = await the().sh(
+          NODE,
+          `${SKOPEO_FROM_REGISTRIES_YAML.replace("reg=$1", `reg=${endpoint}`)}\n${PUSH_PULL.replaceAll("REGISTRY", endpoint)}`,
+        );
+        expect(out.trim().split("\n")).toEqual([digest, "hello from the edgecloud lab"]);
+      });
+
+      test("THEN an anonymous push is refused (401), and so is a client that does not trust the CA", async () => {
+        const anon = await the().exec(
+          NODE,
+          `skopeo copy --dest-cert-dir /root/lab-certs oci:/tmp/oci-src:1 docker://${endpoint}/lab/anon:1 2>&1`,
+        );
+        expect(anon.code).not.toBe(0);
+        expect(anon.stdout).toMatch(/unauthorized|authentication required/i);
+        const untrusted = await the().exec(
+          NODE,
+          `skopeo inspect --authfile /root/lab-auth.json docker://${endpoint}/lab/hello:1 2>&1`,
+        );
+        expect(untrusted.code).not.toBe(0);
+        expect(untrusted.stdout).toMatch(/x509|certificate/i);
+      });
+
+      test("THEN the delete bundle stops the service and removes its config, keeping the data", async () => {
+        const del = await executePlan(the(), makePlan(registryHostSteps(props)), { mode: "delete" });
+        expect(describeFailures(del)).toBe("no failures");
+        const out = await the().sh(
+          STORE,
+          `systemctl is-active ${REGISTRY_UNIT} || true; test -e /etc/edgecloud/registry && echo present || echo gone; test -d /var/lib/docker-registry/docker && echo data || echo nodata`,
+        );
+        expect(out.trim().split("\n")).toEqual(["inactive", "gone", "data"]);
+      });
     });
 
-    test("THEN a second run changes nothing", async () => {
-      const again = await executePlan(the(), makePlan([...registryHostSteps(props), nodeRegistriesStep(props)]));
-      expect(describeFailures(again)).toBe("no failures");
-      expect(again.steps.map((s) => [s.id, s.changed])).toEqual([
-        [`${STORE}/registry`, 0],
-        [`${NODE}/k3s-registries`, 0],
-      ]);
-    });
+    describe("GIVEN the NFS server on store-1 and the client on node-1", () => {
+      let run: PlanRun;
+      beforeAll(async () => {
+        const issues = new IssueCollector();
+        const props = validateNfsProvisioner({ server: { kind: "host", host: STORE } }, hosts, issues);
+        issues.throwIfAny();
+        run = await executePlan(the(), makePlan([...nfsServerSteps(props!), ...nfsClientSteps(props!)]));
+      });
 
-    test("THEN the node's registries.yaml is 0600 and names the https endpoint, the node user and the CA", async () => {
-      const out = await the().sh(NODE, `stat -c %a ${K3S_REGISTRIES_PATH}; cat ${K3S_REGISTRIES_PATH}`);
-      const [mode, ...yaml] = out.split("\n");
-      expect(mode).toBe("600");
-      const r = parse(yaml.join("\n"));
-      expect(r.mirrors[endpoint].endpoint).toEqual([`https://${endpoint}`]);
-      expect(r.configs[endpoint].auth.username).toBe("node");
-      expect(r.configs[endpoint].tls.ca_file).toMatch(/^\/etc\/rancher\/k3s\/registry-ca\//);
-    });
+      test("THEN the client step succeeds and mount.nfs exists on the node", async () => {
+        expect(run.get(`${NODE}/nfs-client`).ok).toBe(true);
+        expect((await the().sh(NODE, "command -v mount.nfs")).trim()).toMatch(/mount\.nfs$/);
+      });
 
-    test("THEN skopeo pushes and pulls an OCI image with exactly those credentials and that CA", async () => {
-      const digest = (await the().sh(NODE, BUILD_IMAGE)).trim();
-      const out = await the().sh(NODE, `${SKOPEO_FROM_REGISTRIES_YAML.replace("reg=$1", `reg=${endpoint}`)}\n${PUSH_PULL.replaceAll("REGISTRY", endpoint)}`);
-      expect(out.trim().split("\n")).toEqual([digest, "hello from the edgecloud lab"]);
-    });
-
-    test("THEN an anonymous push is refused (401), and so is a client that does not trust the CA", async () => {
-      const anon = await the().exec(NODE, `skopeo copy --dest-cert-dir /root/lab-certs oci:/tmp/oci-src:1 docker://${endpoint}/lab/anon:1 2>&1`);
-      expect(anon.code).not.toBe(0);
-      expect(anon.stdout).toMatch(/unauthorized|authentication required/i);
-      const untrusted = await the().exec(NODE, `skopeo inspect --authfile /root/lab-auth.json docker://${endpoint}/lab/hello:1 2>&1`);
-      expect(untrusted.code).not.toBe(0);
-      expect(untrusted.stdout).toMatch(/x509|certificate/i);
-    });
-
-    test("THEN the delete bundle stops the service and removes its config, keeping the data", async () => {
-      const del = await executePlan(the(), makePlan(registryHostSteps(props)), { mode: "delete" });
-      expect(describeFailures(del)).toBe("no failures");
-      const out = await the().sh(STORE, `systemctl is-active ${REGISTRY_UNIT} || true; test -e /etc/edgecloud/registry && echo present || echo gone; test -d /var/lib/docker-registry/docker && echo data || echo nodata`);
-      expect(out.trim().split("\n")).toEqual(["inactive", "gone", "data"]);
-    });
-  });
-
-  describe("GIVEN the NFS server on store-1 and the client on node-1", () => {
-    let run: PlanRun;
-    beforeAll(async () => {
-      const issues = new IssueCollector();
-      const props = validateNfsProvisioner({ server: { kind: "host", host: STORE } }, hosts, issues);
-      issues.throwIfAny();
-      run = await executePlan(the(), makePlan([...nfsServerSteps(props!), ...nfsClientSteps(props!)]));
-    });
-
-    test("THEN the client step succeeds and mount.nfs exists on the node", async () => {
-      expect(run.get(`${NODE}/nfs-client`).ok).toBe(true);
-      expect((await the().sh(NODE, "command -v mount.nfs")).trim()).toMatch(/mount\.nfs$/);
-    });
-
-    test("THEN the export is restricted to the node, and the share mounts and round-trips a file when nfsd can run here", async () => {
-      const exportsFile = await the().sh(STORE, "cat /etc/exports.d/edgecloud.exports");
-      expect(exportsFile).toContain(`/srv/nfs/k8s ${hosts.find((h) => h.name === NODE)!.address}/32(rw,sync,no_subtree_check,no_root_squash)`);
-      const server = run.get(`${STORE}/nfs-server`);
-      if (!server.ok) {
-        // The limit of the lab: nspawn containers share the host kernel and cannot start its nfsd.
-        const why = await the().exec(STORE, "systemctl status nfs-server.service --no-pager 2>&1 | tail -5; exportfs -v 2>&1 || true");
-        log(`nfs-server did not start in the lab (kernel nfsd unavailable in the container):\n${server.stderr.slice(-800)}\n${why.stdout}`);
-        expect(server.stderr).toMatch(/nfs-server|export \/srv\/nfs\/k8s is not active|nfsd/);
-        return;
-      }
-      const storeAddr = hosts.find((h) => h.name === STORE)!.address;
-      const out = await the().sh(
-        NODE,
-        `mkdir -p /mnt/nfs && mount -t nfs -o nfsvers=4.1 ${storeAddr}:/srv/nfs/k8s /mnt/nfs
+      test("THEN the export is restricted to the node, and the share mounts and round-trips a file when nfsd can run here", async () => {
+        const exportsFile = await the().sh(STORE, "cat /etc/exports.d/edgecloud.exports");
+        expect(exportsFile).toContain(
+          `/srv/nfs/k8s ${hosts.find((h) => h.name === NODE)!.address}/32(rw,sync,no_subtree_check,no_root_squash)`,
+        );
+        const server = run.get(`${STORE}/nfs-server`);
+        if (!server.ok) {
+          // The limit of the lab: nspawn containers share the host kernel and cannot start its nfsd.
+          const why = await the().exec(
+            STORE,
+            "systemctl status nfs-server.service --no-pager 2>&1 | tail -5; exportfs -v 2>&1 || true",
+          );
+          log(
+            `nfs-server did not start in the lab (kernel nfsd unavailable in the container):\n${server.stderr.slice(-800)}\n${why.stdout}`,
+          );
+          expect(server.stderr).toMatch(/nfs-server|export \/srv\/nfs\/k8s is not active|nfsd/);
+          return;
+        }
+        const storeAddr = hosts.find((h) => h.name === STORE)!.address;
+        const out = await the().sh(
+          NODE,
+          `mkdir -p /mnt/nfs && mount -t nfs -o nfsvers=4.1 ${storeAddr}:/srv/nfs/k8s /mnt/nfs
 echo lab-roundtrip >/mnt/nfs/probe.txt && sync && umount /mnt/nfs`,
-      );
-      expect(out).toBe("");
-      expect((await the().sh(STORE, "cat /srv/nfs/k8s/probe.txt")).trim()).toBe("lab-roundtrip");
+        );
+        expect(out).toBe("");
+        expect((await the().sh(STORE, "cat /srv/nfs/k8s/probe.txt")).trim()).toBe("lab-roundtrip");
+      });
     });
-  });
-});
+  },
+);

@@ -56,7 +56,13 @@ function startWatchdog(state: LabState): void {
   const out = openSync(join(state.dir, "..", `${state.id}.watchdog.log`), "a");
   const child = spawn(
     process.execPath,
-    ["-r", require.resolve("ts-node/register/transpile-only"), join(__dirname, "watchdog.ts"), state.dir, String(state.ownerPid)],
+    [
+      "-r",
+      require.resolve("ts-node/register/transpile-only"),
+      join(__dirname, "watchdog.ts"),
+      state.dir,
+      String(state.ownerPid),
+    ],
     { detached: true, stdio: ["ignore", out, out], cwd: join(__dirname, "..", "..") },
   );
   closeSync(out);
@@ -96,7 +102,11 @@ function installHandlers(): void {
  * 3. unmounts the overlays, deletes the network namespaces (and with them the veths and the bridge);
  * 4. verifies that no such process, mount or namespace is left, then removes the work directory.
  */
-export function teardown(state: LabState, log: (m: string) => void = () => undefined, graceMs = 15_000): TeardownReport {
+export function teardown(
+  state: LabState,
+  log: (m: string) => void = () => undefined,
+  graceMs = 15_000,
+): TeardownReport {
   const t0 = Date.now();
   const graceful: string[] = [];
   const killed = new Set<string>();
@@ -106,7 +116,8 @@ export function teardown(state: LabState, log: (m: string) => void = () => undef
   for (const h of hosts) {
     if (!h.initPid && h.nspawnPid && isNspawn(h.nspawnPid)) h.initPid = childInOtherPidNs(h.nspawnPid) ?? 0;
     if (!h.pidNs && h.initPid) h.pidNs = pidNamespace(h.initPid) ?? "";
-    if (h.initPid && h.pidNs && pidNamespace(h.initPid) === h.pidNs && signal(h.initPid, SIGRTMIN_PLUS_4)) asked.push(h);
+    if (h.initPid && h.pidNs && pidNamespace(h.initPid) === h.pidNs && signal(h.initPid, SIGRTMIN_PLUS_4))
+      asked.push(h);
   }
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline && asked.some((h) => isNspawn(h.nspawnPid))) sleepSync(100);
@@ -155,7 +166,11 @@ export function teardown(state: LabState, log: (m: string) => void = () => undef
 }
 
 /** Tears down labs whose owning process is gone (a run killed with SIGKILL, a crashed runner). */
-export function reapStaleLabs(workRoot: string = process.env.EDGECLOUD_LAB_WORKDIR ?? DEFAULT_WORK_ROOT, log: (m: string) => void = () => undefined, all = false): number {
+export function reapStaleLabs(
+  workRoot: string = process.env.EDGECLOUD_LAB_WORKDIR ?? DEFAULT_WORK_ROOT,
+  log: (m: string) => void = () => undefined,
+  all = false,
+): number {
   if (!existsSync(workRoot)) return 0;
   let n = 0;
   for (const e of readdirSync(workRoot)) {
@@ -259,7 +274,11 @@ function isNspawn(pid: number): boolean {
 function childInOtherPidNs(pid: number): number | undefined {
   const own = pidNamespace(process.pid);
   try {
-    const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+    const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8")
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
     return kids.find((k) => pidNamespace(k) !== own);
   } catch {
     return undefined;

@@ -31,7 +31,9 @@ const timer = setInterval(() => {
   if (alive(ownerPid)) return;
   clearInterval(timer);
   try {
-    teardown(JSON.parse(readFileSync(file, "utf8")) as LabState, (m) => process.stderr.write(`edgecloud-lab watchdog: ${m}\n`));
+    teardown(JSON.parse(readFileSync(file, "utf8")) as LabState, (m) =>
+      process.stderr.write(`edgecloud-lab watchdog: ${m}\n`),
+    );
   } catch (e) {
     process.stderr.write(`edgecloud-lab watchdog: ${String(e)}\n`);
   }

@@ -10,7 +10,13 @@ import { join, resolve } from "path";
  */
 const enabled = Boolean(process.env.CI || process.env.EDGECLOUD_PACKAGE_TEST);
 const root = resolve(__dirname, "../..");
-const sh = (cmd: string, args: string[], cwd: string) => execFileSync(cmd, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, npm_config_update_notifier: "false" } });
+const sh = (cmd: string, args: string[], cwd: string) =>
+  execFileSync(cmd, args, {
+    cwd,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, npm_config_update_notifier: "false" },
+  });
 
 (enabled ? describe : describe.skip)("npm package", () => {
   const tmp = mkdtempSync(join(tmpdir(), "edgecloud-pack-"));
@@ -19,17 +25,43 @@ const sh = (cmd: string, args: string[], cwd: string) => execFileSync(cmd, args,
 
   beforeAll(() => {
     sh("npm", ["run", "build"], root);
-    const packed = JSON.parse(sh("npm", ["pack", "--pack-destination", tmp, "--json"], root)) as { filename: string; files: { path: string }[] }[];
+    const packed = JSON.parse(sh("npm", ["pack", "--pack-destination", tmp, "--json"], root)) as {
+      filename: string;
+      files: { path: string }[];
+    }[];
     files = packed[0]!.files.map((f) => f.path);
     sh("mkdir", ["-p", scratch], tmp);
     writeFileSync(join(scratch, "package.json"), JSON.stringify({ name: "scratch", version: "0.0.0", private: true }));
-    const typescript = JSON.parse(readFileSync(join(root, "node_modules/typescript/package.json"), "utf8")).version as string;
-    const typesNode = JSON.parse(readFileSync(join(root, "node_modules/@types/node/package.json"), "utf8")).version as string;
-    sh("npm", ["install", "--offline", "--no-audit", "--no-fund", "--ignore-scripts", join(tmp, packed[0]!.filename), `typescript@${typescript}`, `@types/node@${typesNode}`], scratch);
+    const typescript = JSON.parse(readFileSync(join(root, "node_modules/typescript/package.json"), "utf8"))
+      .version as string;
+    const typesNode = JSON.parse(readFileSync(join(root, "node_modules/@types/node/package.json"), "utf8"))
+      .version as string;
+    sh(
+      "npm",
+      [
+        "install",
+        "--offline",
+        "--no-audit",
+        "--no-fund",
+        "--ignore-scripts",
+        join(tmp, packed[0]!.filename),
+        `typescript@${typescript}`,
+        `@types/node@${typesNode}`,
+      ],
+      scratch,
+    );
   }, 240_000);
 
   test("GIVEN the tarball THEN it has the entry point, its .d.ts, the CLI and no test or benchmark files", () => {
-    expect(files).toEqual(expect.arrayContaining(["package.json", "build/index.js", "build/index.d.ts", "build/bin/edgecloud.js", "build/lib/steps/prelude.sh"]));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        "package.json",
+        "build/index.js",
+        "build/index.d.ts",
+        "build/bin/edgecloud.js",
+        "build/lib/steps/prelude.sh",
+      ]),
+    );
     expect(files.filter((f) => /(^|\/)(test|bench)\/|\.test\.|__snapshots__/.test(f))).toEqual([]);
   });
 
@@ -50,7 +82,19 @@ console.log(steps.map((s) => s.id).join(","));
     );
     writeFileSync(
       join(scratch, "tsconfig.json"),
-      JSON.stringify({ compilerOptions: { strict: true, target: "ES2022", module: "commonjs", moduleResolution: "node", esModuleInterop: true, skipLibCheck: true, outDir: "out", types: ["node"] }, files: ["main.ts"] }),
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          target: "ES2022",
+          module: "commonjs",
+          moduleResolution: "node",
+          esModuleInterop: true,
+          skipLibCheck: true,
+          outDir: "out",
+          types: ["node"],
+        },
+        files: ["main.ts"],
+      }),
     );
     sh(join(scratch, "node_modules/.bin/tsc"), ["-p", "."], scratch);
     const out = sh("node", ["out/main.js"], scratch);
@@ -73,6 +117,8 @@ console.log(steps.map((s) => s.id).join(","));
     writeFileSync(env, readFileSync(join(root, "environments/single-node.yaml"), "utf8"));
     const bin = join(scratch, "node_modules/.bin/edgecloud");
     chmodSync(bin, 0o755);
-    expect(sh(bin, ["validate", "--config", env, "-q"], scratch)).toContain('environment "single-node" is valid (1 hosts)');
+    expect(sh(bin, ["validate", "--config", env, "-q"], scratch)).toContain(
+      'environment "single-node" is valid (1 hosts)',
+    );
   });
 });

@@ -10,7 +10,11 @@ function problems(raw: unknown): string[] {
   try {
     validateEnvironment(raw);
   } catch (e) {
-    if (e instanceof ValidationError) return e.message.split("\n").slice(1).map((l) => l.replace(/^ {2}- /, ""));
+    if (e instanceof ValidationError)
+      return e.message
+        .split("\n")
+        .slice(1)
+        .map((l) => l.replace(/^ {2}- /, ""));
     throw e;
   }
   return [];
@@ -42,20 +46,58 @@ describe("validateEnvironment", () => {
   });
 
   test("GIVEN an edge host but no kubeedge section THEN the host's roles are named", () => {
-    const hosts = [...haHosts, { name: "edge-1", address: "192.168.20.11", ssh: { privateKeyPath: "/k" }, os: "ubuntu-22.04", arch: "arm64", roles: ["edge"] }];
-    expect(problems({ name: "demo", hosts, k3s: haSpec })).toEqual(['hosts[8].roles ["edge"] has "edge", but the environment has no kubeedge section to join edge nodes to']);
+    const hosts = [
+      ...haHosts,
+      {
+        name: "edge-1",
+        address: "192.168.20.11",
+        ssh: { privateKeyPath: "/k" },
+        os: "ubuntu-22.04",
+        arch: "arm64",
+        roles: ["edge"],
+      },
+    ];
+    expect(problems({ name: "demo", hosts, k3s: haSpec })).toEqual([
+      'hosts[8].roles ["edge"] has "edge", but the environment has no kubeedge section to join edge nodes to',
+    ]);
   });
 
   test("GIVEN kubeedge and edgex sections without versions THEN the cluster's K3s version and the edge arches are wired in", () => {
-    const hosts = [...haHosts, { name: "edge-1", address: "192.168.20.11", ssh: { privateKeyPath: "/k" }, os: "ubuntu-22.04", arch: "arm64", roles: ["edge"] }];
-    const env = validateEnvironment({ name: "demo", hosts, k3s: haSpec, kubeedge: { cloudHub: { advertiseAddress: ["192.168.10.21"] } }, edgex: {} });
+    const hosts = [
+      ...haHosts,
+      {
+        name: "edge-1",
+        address: "192.168.20.11",
+        ssh: { privateKeyPath: "/k" },
+        os: "ubuntu-22.04",
+        arch: "arm64",
+        roles: ["edge"],
+      },
+    ];
+    const env = validateEnvironment({
+      name: "demo",
+      hosts,
+      k3s: haSpec,
+      kubeedge: { cloudHub: { advertiseAddress: ["192.168.10.21"] } },
+      edgex: {},
+    });
     expect(env.kubeedge!.spec.kubernetesVersion).toBe("v1.31.4+k3s1");
     expect(env.kubeedge!.edgeHosts.map((h) => h.name)).toEqual(["edge-1"]);
     expect(env.edgex!.arches).toEqual(["arm64"]);
   });
 
   test("GIVEN NFS and in-cluster PVCs without a class THEN the NFS StorageClass is wired into the registry and EdgeX", () => {
-    const hosts = [...haHosts, { name: "nfs-1", address: "192.168.10.41", ssh: { privateKeyPath: "/k" }, os: "debian-12", arch: "amd64", roles: ["nfs"] }];
+    const hosts = [
+      ...haHosts,
+      {
+        name: "nfs-1",
+        address: "192.168.10.41",
+        ssh: { privateKeyPath: "/k" },
+        os: "debian-12",
+        arch: "amd64",
+        roles: ["nfs"],
+      },
+    ];
     const env = validateEnvironment({
       name: "demo",
       hosts,
@@ -64,13 +106,17 @@ describe("validateEnvironment", () => {
       registry: { mode: { kind: "in-cluster", nodePort: 32500 } },
       edgex: { placement: "per-service", persistence: { kind: "pvc" } },
     });
-    expect(env.registry!.spec.mode.kind === "in-cluster" && env.registry!.spec.mode.storage.storageClassName).toBe("shared");
+    expect(env.registry!.spec.mode.kind === "in-cluster" && env.registry!.spec.mode.storage.storageClassName).toBe(
+      "shared",
+    );
     expect(env.edgex!.persistence).toEqual({ kind: "pvc", storageClassName: "shared", size: "1Gi" });
     expect(env.edgex!.spec.secretsVolume).toEqual({ storageClassName: "shared", size: "16Mi" });
   });
 
   test("GIVEN no hosts THEN the message says what an environment needs", () => {
-    expect(problems({ name: "demo", hosts: [] })).toEqual(['hosts: is empty; an environment needs at least one host with the role "server"']);
+    expect(problems({ name: "demo", hosts: [] })).toEqual([
+      'hosts: is empty; an environment needs at least one host with the role "server"',
+    ]);
   });
 
   test("GIVEN something that is not a mapping THEN one clear problem", () => {
@@ -78,7 +124,10 @@ describe("validateEnvironment", () => {
   });
 
   test("GIVEN an unresolved secret reference THEN the field is named", () => {
-    const registry = { mode: { kind: "in-cluster", nodePort: 32500 }, auth: { users: [{ username: "u", password: { secret: "pw" } }] } };
+    const registry = {
+      mode: { kind: "in-cluster", nodePort: 32500 },
+      auth: { users: [{ username: "u", password: { secret: "pw" } }] },
+    };
     expect(problems({ name: "demo", hosts: haHosts, k3s: haSpec, registry })).toEqual([
       'registry.auth.users[0].password: refers to secret "pw", which is not resolved: set EDGECLOUD_SECRET_PW for synth, or pulumi config set --secret edgecloud:pw',
     ]);
@@ -91,7 +140,9 @@ describe("loadEnvironment", () => {
   test("GIVEN a YAML syntax error THEN the problem names file, line and column", () => {
     const f = join(dir, "syntax.yaml");
     writeFileSync(f, "name: x\nhosts: [\n");
-    expect(() => loadEnvironment(f)).toThrow(`${f}:3:1: Flow sequence in block collection must be sufficiently indented and end with a ]`);
+    expect(() => loadEnvironment(f)).toThrow(
+      `${f}:3:1: Flow sequence in block collection must be sufficiently indented and end with a ]`,
+    );
   });
 
   test("GIVEN a missing file THEN it says so", () => {
@@ -104,7 +155,11 @@ describe("secret references", () => {
 
   test("GIVEN references THEN each distinct name is resolved once; a mapping with more keys is not a reference", () => {
     let calls = 0;
-    expect(resolveSecretRefs(raw, (n) => (calls++, `<${n}>`))).toEqual({ a: "<x>", b: ["<y>", "<x>"], c: { secret: "z", other: 1 } });
+    expect(resolveSecretRefs(raw, (n) => (calls++, `<${n}>`))).toEqual({
+      a: "<x>",
+      b: ["<y>", "<x>"],
+      c: { secret: "z", other: 1 },
+    });
     expect(calls).toBe(2);
     expect(secretRefNames(raw)).toEqual(["x", "y"]);
   });

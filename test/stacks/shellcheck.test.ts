@@ -15,12 +15,19 @@ describe("synthesized host scripts", () => {
     const seen = new Set<string>();
     for (const file of readdirSync(environmentsDir()).filter((f) => f.endsWith(".yaml"))) {
       const env = loadEnvironment(join(environmentsDir(), file), { secrets: synthSecretResolver("placeholder") });
-      const out = await synthesize(env, { material: "placeholder", validateManifests: false, rancherManifestUrl: "https://rancher.example.com/v3/import/t_c-1.yaml" });
+      const out = await synthesize(env, {
+        material: "placeholder",
+        validateManifests: false,
+        rancherManifestUrl: "https://rancher.example.com/v3/import/t_c-1.yaml",
+      });
       for (const s of out.plan.steps) {
         const key = `${s.component}/${s.name}`;
         if (seen.has(key)) continue;
         seen.add(key);
-        for (const [kind, text] of [["step", renderStepBundle(s)], ["delete", renderDeleteBundle(s)]] as const) {
+        for (const [kind, text] of [
+          ["step", renderStepBundle(s)],
+          ["delete", renderDeleteBundle(s)],
+        ] as const) {
           const h = createHash("sha256").update(text).digest("hex").slice(0, 12);
           writeFileSync(join(dir, `${env.name}--${s.host}--${s.name}--${kind}-${h}.sh`), text);
         }

@@ -3,7 +3,14 @@ import * as pulumi from "@pulumi/pulumi";
 import { join } from "path";
 import { environmentsDir, readEnvironmentFile } from "../../stacks/environment";
 import { prepareEnvironment } from "../../stacks/stack-config";
-import { dependenciesOf, isSecret, recordDependencies, recorded, setupPulumiMocks, valueOf } from "../support/pulumi-mocks";
+import {
+  dependenciesOf,
+  isSecret,
+  recordDependencies,
+  recorded,
+  setupPulumiMocks,
+  valueOf,
+} from "../support/pulumi-mocks";
 
 // The shared mocks echo inputs; a read of kubeedge/tokensecret has none, so answer it as a running cloudcore would.
 const realSetMocks = pulumi.runtime.setMocks;
@@ -24,10 +31,15 @@ Object.defineProperty(pulumi.runtime, "setMocks", {
 setupPulumiMocks();
 recordDependencies();
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { EdgecloudEnvironment } = require("../../stacks/edgecloud-environment") as typeof import("../../stacks/edgecloud-environment");
+const { EdgecloudEnvironment } =
+  require("../../stacks/edgecloud-environment") as typeof import("../../stacks/edgecloud-environment");
 
 const key = pulumi.secret("-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----\n");
-const load = (name: string) => prepareEnvironment(readEnvironmentFile(join(environmentsDir(), `${name}.yaml`)), { secrets: (n) => pulumi.secret(`pw-${n}`), sshPrivateKey: key });
+const load = (name: string) =>
+  prepareEnvironment(readEnvironmentFile(join(environmentsDir(), `${name}.yaml`)), {
+    secrets: (n) => pulumi.secret(`pw-${n}`),
+    sshPrivateKey: key,
+  });
 const named = (type: string) => recorded.filter((r) => r.type === type).map((r) => r.name);
 
 describe("EdgecloudEnvironment (Pulumi mocks): the default environment", () => {
@@ -49,7 +61,8 @@ describe("EdgecloudEnvironment (Pulumi mocks): the default environment", () => {
   test("THEN the NFS client reaches every K3s node and the server its host, after the cluster is up", async () => {
     await valueOf(stack.kubeconfig);
     const cmds = named("command:remote:Command");
-    for (const h of ["server-1", "server-2", "server-3", "agent-1", "agent-2"]) expect(cmds).toContain(`default-nfs-${h}-nfs-client`);
+    for (const h of ["server-1", "server-2", "server-3", "agent-1", "agent-2"])
+      expect(cmds).toContain(`default-nfs-${h}-nfs-client`);
     expect(cmds).toContain("default-nfs-nfs-1-nfs-server");
     expect(await dependenciesOf("default-nfs-agent-1-nfs-client")).toContain("default-server-3-k3s-start");
   });
@@ -57,7 +70,10 @@ describe("EdgecloudEnvironment (Pulumi mocks): the default environment", () => {
   test("THEN the registry's PVC uses the NFS StorageClass and the registry waits for the NFS objects", async () => {
     await valueOf(stack.kubeconfig);
     const group = recorded.find((r) => r.name === "default-registry-objects")!;
-    const objs = (group.inputs.objs?.value ?? group.inputs.objs) as { kind: string; spec?: { storageClassName?: string } }[];
+    const objs = (group.inputs.objs?.value ?? group.inputs.objs) as {
+      kind: string;
+      spec?: { storageClassName?: string };
+    }[];
     expect(objs.find((o) => o.kind === "PersistentVolumeClaim")!.spec!.storageClassName).toBe("nfs");
     expect(await dependenciesOf("default-registry-objects")).toContain("default-nfs-objects");
     expect(await dependenciesOf("default-drone-objects")).toContain("default-nfs-objects");
@@ -66,8 +82,19 @@ describe("EdgecloudEnvironment (Pulumi mocks): the default environment", () => {
   test("THEN the edge nodes join cloudcore's address, and EdgeX waits for KubeEdge", async () => {
     await valueOf(stack.kubeconfig);
     expect(await valueOf(stack.kubeedge!.cloudcoreAddress)).toBe("192.168.10.21:10000");
-    expect(named("command:remote:Command")).toEqual(expect.arrayContaining(["default-kubeedge-edge-edge-1-kubeedge-join", "default-kubeedge-edge-edge-2-kubeedge-join"]));
-    expect(await dependenciesOf("default-edgex-edgex")).toEqual(expect.arrayContaining(["default-kubeedge-edge-edge-1-kubeedge-join", "default-kubeedge-cloudcore", "default-nfs-objects"]));
+    expect(named("command:remote:Command")).toEqual(
+      expect.arrayContaining([
+        "default-kubeedge-edge-edge-1-kubeedge-join",
+        "default-kubeedge-edge-edge-2-kubeedge-join",
+      ]),
+    );
+    expect(await dependenciesOf("default-edgex-edgex")).toEqual(
+      expect.arrayContaining([
+        "default-kubeedge-edge-edge-1-kubeedge-join",
+        "default-kubeedge-cloudcore",
+        "default-nfs-objects",
+      ]),
+    );
   });
 
   test("THEN secret references resolve to secret stack config, never plain text in inputs", async () => {
@@ -86,7 +113,9 @@ describe("EdgecloudEnvironment (Pulumi mocks): a multi-site stack", () => {
   test("GIVEN a rancher section THEN the import runs on the first server after the last server started, its URL secret", async () => {
     await valueOf(site.kubeconfig);
     expect(named("command:remote:Command")).toContain("beijing-rancher-beijing-server-rancher-import");
-    expect(await dependenciesOf("beijing-rancher-beijing-server-rancher-import")).toContain("multi-site-beijing-beijing-server-k3s-start");
+    expect(await dependenciesOf("beijing-rancher-beijing-server-rancher-import")).toContain(
+      "multi-site-beijing-beijing-server-k3s-start",
+    );
     const cmd = recorded.find((r) => r.name === "beijing-rancher-beijing-server-rancher-import")!;
     expect(JSON.stringify(cmd.inputs)).not.toContain("tok_c-1");
   });
@@ -95,18 +124,36 @@ describe("EdgecloudEnvironment (Pulumi mocks): a multi-site stack", () => {
 describe("EdgecloudEnvironment (Pulumi mocks): every example environment", () => {
   const expected: Record<string, string[]> = {
     "single-node": ["edgecloud:k3s:K3sHaCluster", "edgecloud:storage:NfsProvisioner", "edgecloud:services:Registry"],
-    "ha-cloud": ["edgecloud:k3s:K3sHaCluster", "edgecloud:storage:NfsProvisioner", "edgecloud:services:Registry", "edgecloud:services:DroneCi"],
-    "edge-cloud": ["edgecloud:k3s:K3sHaCluster", "edgecloud:storage:NfsProvisioner", "edgecloud:services:Registry", "edgecloud:services:DroneCi", "edgecloud:edge:KubeEdgeCloud", "edgecloud:edge:EdgeXStack"],
+    "ha-cloud": [
+      "edgecloud:k3s:K3sHaCluster",
+      "edgecloud:storage:NfsProvisioner",
+      "edgecloud:services:Registry",
+      "edgecloud:services:DroneCi",
+    ],
+    "edge-cloud": [
+      "edgecloud:k3s:K3sHaCluster",
+      "edgecloud:storage:NfsProvisioner",
+      "edgecloud:services:Registry",
+      "edgecloud:services:DroneCi",
+      "edgecloud:edge:KubeEdgeCloud",
+      "edgecloud:edge:EdgeXStack",
+    ],
     "multi-site-shanghai": ["edgecloud:k3s:K3sHaCluster", "command:remote:Command"],
   };
 
-  test.each(Object.keys(expected))("GIVEN %s THEN its components are children of the Environment and the kubeconfig is secret", async (name) => {
-    const stack = new EdgecloudEnvironment(`env-${name}`, { environment: load(name), rancherManifestUrl: pulumi.secret("https://rancher.example.com/v3/import/x_c-2.yaml") });
-    await valueOf(stack.kubeconfig);
-    const mine = recorded.filter((r) => r.name === name || r.name.startsWith(`env-${name}`));
-    for (const type of expected[name]!) expect(mine.map((r) => r.type)).toContain(type);
-    expect(await isSecret(stack.kubeconfig)).toBe(true);
-  });
+  test.each(Object.keys(expected))(
+    "GIVEN %s THEN its components are children of the Environment and the kubeconfig is secret",
+    async (name) => {
+      const stack = new EdgecloudEnvironment(`env-${name}`, {
+        environment: load(name),
+        rancherManifestUrl: pulumi.secret("https://rancher.example.com/v3/import/x_c-2.yaml"),
+      });
+      await valueOf(stack.kubeconfig);
+      const mine = recorded.filter((r) => r.name === name || r.name.startsWith(`env-${name}`));
+      for (const type of expected[name]!) expect(mine.map((r) => r.type)).toContain(type);
+      expect(await isSecret(stack.kubeconfig)).toBe(true);
+    },
+  );
 });
 
 describe("EdgecloudEnvironment (Pulumi mocks): registry wiring", () => {
@@ -117,7 +164,10 @@ describe("EdgecloudEnvironment (Pulumi mocks): registry wiring", () => {
       const step = stack.cluster.steps.get(`${h}/k3s-config`)! as command.remote.Command;
       expect(await isSecret(step.stdin as pulumi.Output<unknown>)).toBe(true);
       const stdin = String(await valueOf(step.stdin));
-      const files = [...stdin.matchAll(/ec_put (\S+) \S+ \S+ <<'EC_FILE_EOF'\n([\s\S]*?)EC_FILE_EOF/g)].map((m) => ({ path: m[1], content: Buffer.from(m[2]!.replace(/\n/g, ""), "base64").toString("utf8") }));
+      const files = [...stdin.matchAll(/ec_put (\S+) \S+ \S+ <<'EC_FILE_EOF'\n([\s\S]*?)EC_FILE_EOF/g)].map((m) => ({
+        path: m[1],
+        content: Buffer.from(m[2]!.replace(/\n/g, ""), "base64").toString("utf8"),
+      }));
       const reg = files.find((f) => f.path === "/etc/rancher/k3s/registries.yaml")!;
       expect(reg.content).toContain("10.20.0.11:32500");
       expect(reg.content).toContain("username: node");

@@ -13,24 +13,36 @@ interface Box {
 
 /** The host/endpoint boxes of the picture (rx="6"), as numbers. */
 function boxes(svg: string): Box[] {
-  return [...svg.matchAll(/<rect x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" height="([\d.]+)" rx="6"/g)].map((m) => ({ x: +m[1]!, y: +m[2]!, w: +m[3]!, h: +m[4]! }));
+  return [...svg.matchAll(/<rect x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" height="([\d.]+)" rx="6"/g)].map((m) => ({
+    x: +m[1]!,
+    y: +m[2]!,
+    w: +m[3]!,
+    h: +m[4]!,
+  }));
 }
 const overlap = (a: Box, b: Box) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
-const env = (name: string) => loadEnvironment(join(environmentsDir(), `${name}.yaml`), { secrets: synthSecretResolver("placeholder") });
+const env = (name: string) =>
+  loadEnvironment(join(environmentsDir(), `${name}.yaml`), { secrets: synthSecretResolver("placeholder") });
 
 describe("renderTopologySvg", () => {
-  test.each(["default", "edge-cloud", "ha-cloud", "single-node", "multi-site-beijing"])("GIVEN %s THEN every host has a box and no two boxes overlap", (name) => {
-    const e = env(name);
-    const svg = renderTopologySvg(environmentTopology(e));
-    const b = boxes(svg);
-    expect(b.length).toBe(e.hosts.length + environmentTopology(e).endpoints.length);
-    for (let i = 0; i < b.length; i++) for (let j = i + 1; j < b.length; j++) expect(overlap(b[i]!, b[j]!)).toBe(false);
-    for (const h of e.hosts) expect(svg).toContain(`>${h.name}</text>`);
-  });
+  test.each(["default", "edge-cloud", "ha-cloud", "single-node", "multi-site-beijing"])(
+    "GIVEN %s THEN every host has a box and no two boxes overlap",
+    (name) => {
+      const e = env(name);
+      const svg = renderTopologySvg(environmentTopology(e));
+      const b = boxes(svg);
+      expect(b.length).toBe(e.hosts.length + environmentTopology(e).endpoints.length);
+      for (let i = 0; i < b.length; i++)
+        for (let j = i + 1; j < b.length; j++) expect(overlap(b[i]!, b[j]!)).toBe(false);
+      for (const h of e.hosts) expect(svg).toContain(`>${h.name}</text>`);
+    },
+  );
 
   test("GIVEN the default environment THEN the links of every kind are drawn and listed in the legend; the picture is stable", () => {
     const topo = environmentTopology(env("default"));
-    expect(new Set(topo.links.map((l) => l.kind))).toEqual(new Set(["etcd-peer", "datastore", "fronts", "join", "edge-join", "storage"]));
+    expect(new Set(topo.links.map((l) => l.kind))).toEqual(
+      new Set(["etcd-peer", "datastore", "fronts", "join", "edge-join", "storage"]),
+    );
     expect(topo.links).toContainEqual({ from: "edge-1", to: "cloudcore", kind: "edge-join" });
     expect(topo.links).toContainEqual({ from: "workloads", to: "nfs-1", kind: "storage" });
     const svg = renderTopologySvg(topo);

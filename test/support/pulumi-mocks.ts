@@ -17,7 +17,8 @@ export const mockRead: { state: (type: string, id: string) => Record<string, unk
 
 /** What a mocked remote command (or in-process HostStepRun) prints, by resource name; override in a test to simulate hosts. */
 export const mockCommand: { stdout: (name: string) => string } = {
-  stdout: (name) => (name.endsWith("kubeconfig") ? "apiVersion: v1\nkind: Config\nclusters: []\n" : "edgecloud-step: changed=0\n"),
+  stdout: (name) =>
+    name.endsWith("kubeconfig") ? "apiVersion: v1\nkind: Config\nclusters: []\n" : "edgecloud-step: changed=0\n",
 };
 
 /**
@@ -88,7 +89,10 @@ export function recordDependencies(): void {
   for (const method of ["registerResource", "readResource"] as const) {
     const orig = monitor[method].bind(monitor);
     monitor[method] = (req: any, cb: unknown) => {
-      deps.set(req.getName(), (req.getDependenciesList() as string[]).map((u) => u.split("::").pop()!));
+      deps.set(
+        req.getName(),
+        (req.getDependenciesList() as string[]).map((u) => u.split("::").pop()!),
+      );
       return orig(req, cb);
     };
   }

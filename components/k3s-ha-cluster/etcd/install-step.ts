@@ -27,7 +27,15 @@ export function etcdInstallStep(host: Host, etcd: EtcdSpec, dependsOn: readonly 
         );
       }
       lines.push(`ec_pkg ${os.packageManager} ${pkgs.join(" ")}`);
-      del.push(...(os.packageManager === "apt" ? [`if dpkg-query -W ${pkgs[0]} >/dev/null 2>&1; then DEBIAN_FRONTEND=noninteractive apt-get purge -y -q ${pkgs.join(" ")} >/dev/null; ec_changed; fi`] : [`if rpm -q ${pkgs[0]} >/dev/null 2>&1; then ${os.packageManager} remove -y -q ${pkgs.join(" ")} >/dev/null; ec_changed; fi`]));
+      del.push(
+        ...(os.packageManager === "apt"
+          ? [
+              `if dpkg-query -W ${pkgs[0]} >/dev/null 2>&1; then DEBIAN_FRONTEND=noninteractive apt-get purge -y -q ${pkgs.join(" ")} >/dev/null; ec_changed; fi`,
+            ]
+          : [
+              `if rpm -q ${pkgs[0]} >/dev/null 2>&1; then ${os.packageManager} remove -y -q ${pkgs.join(" ")} >/dev/null; ec_changed; fi`,
+            ]),
+      );
       break;
     }
     case "release":
@@ -60,13 +68,16 @@ export function etcdInstallStep(host: Host, etcd: EtcdSpec, dependsOn: readonly 
         "  ec_changed",
         "fi",
       );
-      del.push("ec_rm /usr/local/bin/etcd /usr/local/bin/etcdctl /usr/local/bin/etcdutl" + (etcd.install.kind === "release" ? ` /var/cache/edgecloud/${name}.tar.gz` : ""));
+      del.push(
+        "ec_rm /usr/local/bin/etcd /usr/local/bin/etcdctl /usr/local/bin/etcdutl" +
+          (etcd.install.kind === "release" ? ` /var/cache/edgecloud/${name}.tar.gz` : ""),
+      );
       break;
     }
   }
   lines.push(
     "# a distribution etcd.service must never run beside ours",
-    "if systemctl cat etcd.service >/dev/null 2>&1 && [ \"$(systemctl is-enabled etcd.service 2>/dev/null || true)\" != masked ]; then",
+    'if systemctl cat etcd.service >/dev/null 2>&1 && [ "$(systemctl is-enabled etcd.service 2>/dev/null || true)" != masked ]; then',
     "  systemctl disable --now --quiet etcd.service 2>/dev/null || true",
     "  systemctl mask --quiet etcd.service",
     "  rm -rf /var/lib/etcd/default",
@@ -74,7 +85,16 @@ export function etcdInstallStep(host: Host, etcd: EtcdSpec, dependsOn: readonly 
     "fi",
     `ec_user etcd ${shellQuote(etcd.dataDir)}`,
   );
-  del.unshift("if [ \"$(systemctl is-enabled etcd.service 2>/dev/null || true)\" = masked ]; then systemctl unmask --quiet etcd.service; ec_changed; fi");
+  del.unshift(
+    'if [ "$(systemctl is-enabled etcd.service 2>/dev/null || true)" = masked ]; then systemctl unmask --quiet etcd.service; ec_changed; fi',
+  );
   del.push("if id -u etcd >/dev/null 2>&1; then userdel etcd 2>/dev/null || true; ec_changed; fi");
-  return hostStep({ host: host.name, name: "etcd-install", component: COMPONENT, script: lines.join("\n"), deleteScript: del.join("\n"), dependsOn });
+  return hostStep({
+    host: host.name,
+    name: "etcd-install",
+    component: COMPONENT,
+    script: lines.join("\n"),
+    deleteScript: del.join("\n"),
+    dependsOn,
+  });
 }

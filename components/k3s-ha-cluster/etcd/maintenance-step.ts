@@ -5,7 +5,12 @@ import { EtcdSpec } from "../spec";
 import { COMPONENT } from "./component";
 import { ETCDCTL_WRAPPER, ETCD_LIB_DIR } from "./paths";
 
-const units = ["edgecloud-etcd-snapshot.service", "edgecloud-etcd-snapshot.timer", "edgecloud-etcd-maintain.service", "edgecloud-etcd-maintain.timer"];
+const units = [
+  "edgecloud-etcd-snapshot.service",
+  "edgecloud-etcd-snapshot.timer",
+  "edgecloud-etcd-maintain.service",
+  "edgecloud-etcd-maintain.timer",
+];
 
 /** Snapshot timer with retention, and periodic defragmentation + alarm check, on one member. */
 export function etcdMaintenanceStep(member: Host, etcd: EtcdSpec, dependsOn: readonly string[]): HostStep {
@@ -51,12 +56,35 @@ WantedBy=timers.target
   const files = [
     { path: `${ETCD_LIB_DIR}/etcd-snapshot.sh`, mode: "0755", content: snapshotScript, secret: false },
     { path: `${ETCD_LIB_DIR}/etcd-maintain.sh`, mode: "0755", content: maintainScript, secret: false },
-    { path: `/etc/systemd/system/${units[0]}`, mode: "0644", content: service("etcd snapshot (edgecloud)", `${ETCD_LIB_DIR}/etcd-snapshot.sh`), secret: false },
-    { path: `/etc/systemd/system/${units[1]}`, mode: "0644", content: timer("etcd snapshot schedule (edgecloud)", snap.schedule), secret: false },
-    { path: `/etc/systemd/system/${units[2]}`, mode: "0644", content: service("etcd defrag and alarm check (edgecloud)", `${ETCD_LIB_DIR}/etcd-maintain.sh`), secret: false },
-    { path: `/etc/systemd/system/${units[3]}`, mode: "0644", content: timer("etcd maintenance schedule (edgecloud)", etcd.maintenanceSchedule), secret: false },
+    {
+      path: `/etc/systemd/system/${units[0]}`,
+      mode: "0644",
+      content: service("etcd snapshot (edgecloud)", `${ETCD_LIB_DIR}/etcd-snapshot.sh`),
+      secret: false,
+    },
+    {
+      path: `/etc/systemd/system/${units[1]}`,
+      mode: "0644",
+      content: timer("etcd snapshot schedule (edgecloud)", snap.schedule),
+      secret: false,
+    },
+    {
+      path: `/etc/systemd/system/${units[2]}`,
+      mode: "0644",
+      content: service("etcd defrag and alarm check (edgecloud)", `${ETCD_LIB_DIR}/etcd-maintain.sh`),
+      secret: false,
+    },
+    {
+      path: `/etc/systemd/system/${units[3]}`,
+      mode: "0644",
+      content: timer("etcd maintenance schedule (edgecloud)", etcd.maintenanceSchedule),
+      secret: false,
+    },
   ];
-  const script = `if ec_any_changed ${files.slice(2).map((f) => f.path).join(" ")}; then systemctl daemon-reload; fi
+  const script = `if ec_any_changed ${files
+    .slice(2)
+    .map((f) => f.path)
+    .join(" ")}; then systemctl daemon-reload; fi
 for t in ${units[1]} ${units[3]}; do
   if ! systemctl is-enabled --quiet "$t" 2>/dev/null; then systemctl enable --quiet "$t"; ec_changed; fi
   if ! systemctl is-active --quiet "$t"; then systemctl start "$t"; ec_changed; fi
@@ -65,5 +93,13 @@ done`;
 ec_rm ${ETCD_LIB_DIR}/etcd-snapshot.sh ${ETCD_LIB_DIR}/etcd-maintain.sh
 # snapshots in ${snap.dir} are kept on purpose: they are the way back after an uninstall
 ec_rmdir_empty ${ETCD_LIB_DIR}`;
-  return hostStep({ host: member.name, name: "etcd-maintenance", component: COMPONENT, script, files, deleteScript, dependsOn });
+  return hostStep({
+    host: member.name,
+    name: "etcd-maintenance",
+    component: COMPONENT,
+    script,
+    files,
+    deleteScript,
+    dependsOn,
+  });
 }

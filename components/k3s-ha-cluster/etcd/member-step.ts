@@ -4,7 +4,15 @@ import { HostStep, StepFile, hostStep } from "../../../lib/steps/host-step";
 import { EtcdPki } from "../material";
 import { EtcdSpec } from "../spec";
 import { COMPONENT } from "./component";
-import { ETCDCTL_WRAPPER, ETCD_ENV_FILE, ETCD_PKI_DIR, ETCD_STATE_ENV_FILE, ETCD_UNIT, etcdBinDir, etcdPkiFile } from "./paths";
+import {
+  ETCDCTL_WRAPPER,
+  ETCD_ENV_FILE,
+  ETCD_PKI_DIR,
+  ETCD_STATE_ENV_FILE,
+  ETCD_UNIT,
+  etcdBinDir,
+  etcdPkiFile,
+} from "./paths";
 
 export interface EtcdMemberProps {
   readonly clusterName: string;
@@ -102,7 +110,9 @@ export function etcdMemberStep(p: EtcdMemberProps): HostStep {
     { path: ETCDCTL_WRAPPER, mode: "0755", content: renderEtcdctlWrapper(p.members, etcd), secret: false },
   ];
   const others = p.members.filter((m) => m.name !== h.name).map((m) => clientUrl(m, etcd));
-  const restartOn = files.filter((f) => f.path !== ETCDCTL_WRAPPER && !f.path.includes("admin")).map((f) => shellQuote(f.path));
+  const restartOn = files
+    .filter((f) => f.path !== ETCDCTL_WRAPPER && !f.path.includes("admin"))
+    .map((f) => shellQuote(f.path));
   const script = `ec_dir /etc/etcd 0755 root:root
 ec_dir ${ETCD_PKI_DIR} 0750 root:etcd
 ec_dir ${shellQuote(etcd.dataDir)} 0700 etcd:etcd
@@ -162,5 +172,13 @@ ec_unit_remove ${ETCD_UNIT}
 ec_rm ${shellQuote(etcd.dataDir)} ${ETCD_PKI_DIR} ${ETCD_ENV_FILE} ${ETCD_STATE_ENV_FILE} ${ETCDCTL_WRAPPER} /var/lib/edgecloud/applied/etcd
 systemctl reset-failed ${ETCD_UNIT} 2>/dev/null || true
 ec_rmdir_empty /etc/etcd /var/lib/edgecloud/applied /var/lib/edgecloud`;
-  return hostStep({ host: h.name, name: "etcd-member", component: COMPONENT, script, files, deleteScript, dependsOn: p.dependsOn });
+  return hostStep({
+    host: h.name,
+    name: "etcd-member",
+    component: COMPONENT,
+    script,
+    files,
+    deleteScript,
+    dependsOn: p.dependsOn,
+  });
 }

@@ -16,7 +16,15 @@ systemctl restart ${ETCD_UNIT}
 ec_retry 60 2 ${ETCDCTL_WRAPPER} --endpoints=https://127.0.0.1:${etcd.clientPort} endpoint health >/dev/null
 ec_retry 60 2 ${ETCDCTL_WRAPPER} endpoint health >/dev/null
 ec_changed`;
-    steps.push(hostStep({ host: m.name, name: "etcd-restart", component: COMPONENT, script, dependsOn: steps.length ? [steps[steps.length - 1]!.id] : [] }));
+    steps.push(
+      hostStep({
+        host: m.name,
+        name: "etcd-restart",
+        component: COMPONENT,
+        script,
+        dependsOn: steps.length ? [steps[steps.length - 1]!.id] : [],
+      }),
+    );
   }
   return steps;
 }

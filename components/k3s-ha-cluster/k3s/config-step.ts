@@ -27,7 +27,14 @@ export interface K3sConfigStepProps {
  * one at a time, because the start steps are chained.
  */
 export function k3sConfigStep(p: K3sConfigStepProps): HostStep {
-  const files: StepFile[] = [{ path: K3S_CONFIG_FILE, mode: "0600", content: renderK3sConfig(p.host, p.role, p.spec, p.topo, p.token), secret: true }];
+  const files: StepFile[] = [
+    {
+      path: K3S_CONFIG_FILE,
+      mode: "0600",
+      content: renderK3sConfig(p.host, p.role, p.spec, p.topo, p.token),
+      secret: true,
+    },
+  ];
   if (p.role === "server" && p.pki) {
     const client = p.pki.clients[p.host.name]!;
     files.push(
@@ -36,7 +43,10 @@ export function k3sConfigStep(p: K3sConfigStepProps): HostStep {
       { path: K3S_DATASTORE_FILES.key, mode: "0600", content: client.keyPem, secret: true },
     );
   }
-  if (p.registries && (Object.keys(p.registries.mirrors ?? {}).length || Object.keys(p.registries.configs ?? {}).length)) {
+  if (
+    p.registries &&
+    (Object.keys(p.registries.mirrors ?? {}).length || Object.keys(p.registries.configs ?? {}).length)
+  ) {
     files.push({ path: K3S_REGISTRIES_PATH, mode: "0600", content: renderRegistriesYaml(p.registries), secret: true });
     files.push(...(p.registries.files ?? []));
   }
@@ -53,7 +63,15 @@ export function k3sConfigStep(p: K3sConfigStepProps): HostStep {
   const dirs = [...new Set(paths.flatMap((f) => ancestors(f)))].sort((a, b) => b.length - a.length);
   const deleteScript = `ec_rm ${paths.join(" ")}
 ec_rmdir_empty ${dirs.join(" ")}`;
-  return hostStep({ host: p.host.name, name: "k3s-config", component: COMPONENT, script, files, deleteScript, dependsOn: p.dependsOn });
+  return hostStep({
+    host: p.host.name,
+    name: "k3s-config",
+    component: COMPONENT,
+    script,
+    files,
+    deleteScript,
+    dependsOn: p.dependsOn,
+  });
 }
 
 const SYSTEM_DIRS = new Set(["", "/etc", "/var", "/var/lib", "/usr", "/usr/local"]);
@@ -61,6 +79,7 @@ const SYSTEM_DIRS = new Set(["", "/etc", "/var", "/var/lib", "/usr", "/usr/local
 /** The directories above a path that edgecloud may have created (never the system directories themselves). */
 function ancestors(path: string): string[] {
   const out: string[] = [];
-  for (let d = path.slice(0, path.lastIndexOf("/")); !SYSTEM_DIRS.has(d); d = d.slice(0, d.lastIndexOf("/"))) out.push(d);
+  for (let d = path.slice(0, path.lastIndexOf("/")); !SYSTEM_DIRS.has(d); d = d.slice(0, d.lastIndexOf("/")))
+    out.push(d);
   return out;
 }

@@ -6,7 +6,13 @@ import { ClusterTopology } from "../topology";
 import { K3S_DATASTORE_FILES, K3sRole } from "./paths";
 
 /** The node's /etc/rancher/k3s/config.yaml (written 0600: it holds the token). Keys are K3s CLI flag names. */
-export function renderK3sConfig(host: Host, role: K3sRole, spec: K3sHaClusterSpec, topo: ClusterTopology, token: string): string {
+export function renderK3sConfig(
+  host: Host,
+  role: K3sRole,
+  spec: K3sHaClusterSpec,
+  topo: ClusterTopology,
+  token: string,
+): string {
   const cfg: Record<string, unknown> = {};
   if (role === "agent" || (topo.servers[0] && topo.servers[0].name !== host.name && !topo.externalEtcd)) {
     cfg.server = `https://${topo.registrationAddress}:6443`;

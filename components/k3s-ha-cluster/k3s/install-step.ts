@@ -7,8 +7,14 @@ import { K3sHaClusterSpec } from "../spec";
 import { K3S_IMAGES_DIR, K3sRole } from "./paths";
 
 const MIRRORS = {
-  github: { releases: "https://github.com/k3s-io/k3s/releases/download", installScript: (v: string) => `https://raw.githubusercontent.com/k3s-io/k3s/${v}/install.sh` },
-  cn: { releases: "https://rancher-mirror.rancher.cn/k3s", installScript: () => "https://rancher-mirror.rancher.cn/k3s/k3s-install.sh" },
+  github: {
+    releases: "https://github.com/k3s-io/k3s/releases/download",
+    installScript: (v: string) => `https://raw.githubusercontent.com/k3s-io/k3s/${v}/install.sh`,
+  },
+  cn: {
+    releases: "https://rancher-mirror.rancher.cn/k3s",
+    installScript: () => "https://rancher-mirror.rancher.cn/k3s/k3s-install.sh",
+  },
 } as const;
 
 /**
@@ -16,13 +22,27 @@ const MIRRORS = {
  * runs the upstream install script with INSTALL_K3S_SKIP_DOWNLOAD/SKIP_START/SKIP_ENABLE: it writes the unit,
  * symlinks and uninstall script; no token passes through it (the token lives in config.yaml).
  */
-export function k3sInstallStep(host: Host, role: K3sRole, spec: K3sHaClusterSpec, dependsOn: readonly string[]): HostStep {
+export function k3sInstallStep(
+  host: Host,
+  role: K3sRole,
+  spec: K3sHaClusterSpec,
+  dependsOn: readonly string[],
+): HostStep {
   const arch = ARCH_NAMES[host.arch];
   const v = spec.version;
   const vUrl = encodeURIComponent(v);
   const override = spec.artifactOverrides[host.name];
-  const lines = [`want=${shellQuote(v)}`, 'have=$(/usr/local/bin/k3s --version 2>/dev/null | head -n1 | awk \'{print $3}\' || true)', 'unit_present=0', `[ -f /etc/systemd/system/${role === "server" ? "k3s" : "k3s-agent"}.service ] && unit_present=1`];
-  lines.push('if [ "$have" != "$want" ] || [ "$unit_present" = 0 ]; then', "  work=$(mktemp -d)", "  trap 'rm -rf \"$work\"' EXIT");
+  const lines = [
+    `want=${shellQuote(v)}`,
+    "have=$(/usr/local/bin/k3s --version 2>/dev/null | head -n1 | awk '{print $3}' || true)",
+    "unit_present=0",
+    `[ -f /etc/systemd/system/${role === "server" ? "k3s" : "k3s-agent"}.service ] && unit_present=1`,
+  ];
+  lines.push(
+    'if [ "$have" != "$want" ] || [ "$unit_present" = 0 ]; then',
+    "  work=$(mktemp -d)",
+    "  trap 'rm -rf \"$work\"' EXIT",
+  );
   const mirrorEnv: string[] = [];
   if (spec.install.kind === "airgap") {
     const dir = spec.install.dir;
@@ -66,5 +86,12 @@ export function k3sInstallStep(host: Host, role: K3sRole, spec: K3sHaClusterSpec
   ec_changed
 fi
 ec_rm /usr/local/bin/k3s`;
-  return hostStep({ host: host.name, name: "k3s-install", component: COMPONENT, script: lines.join("\n"), deleteScript, dependsOn });
+  return hostStep({
+    host: host.name,
+    name: "k3s-install",
+    component: COMPONENT,
+    script: lines.join("\n"),
+    deleteScript,
+    dependsOn,
+  });
 }

@@ -21,7 +21,12 @@ export function k3sPorts(role: K3sRole, spec: K3sHaClusterSpec): FirewallPort[] 
 }
 
 /** Packages, kernel modules, sysctls, firewall and container runtime a K3s node needs before install. */
-export function k3sPrereqsStep(host: Host, role: K3sRole, spec: K3sHaClusterSpec, dependsOn: readonly string[] = []): HostStep {
+export function k3sPrereqsStep(
+  host: Host,
+  role: K3sRole,
+  spec: K3sHaClusterSpec,
+  dependsOn: readonly string[] = [],
+): HostStep {
   const os = osProfile(host.os);
   const pkgs = [os.packages.curl, os.packages.tar];
   if (os.family === "rhel" && os.selinux) pkgs.push("container-selinux", "policycoreutils");
@@ -32,7 +37,8 @@ export function k3sPrereqsStep(host: Host, role: K3sRole, spec: K3sHaClusterSpec
     {
       path: SYSCTL_FILE,
       mode: "0644",
-      content: "net.ipv4.ip_forward = 1\nnet.bridge.bridge-nf-call-iptables = 1\nnet.bridge.bridge-nf-call-ip6tables = 1\n",
+      content:
+        "net.ipv4.ip_forward = 1\nnet.bridge.bridge-nf-call-iptables = 1\nnet.bridge.bridge-nf-call-ip6tables = 1\n",
       secret: false,
     },
   ];
@@ -44,11 +50,23 @@ export function k3sPrereqsStep(host: Host, role: K3sRole, spec: K3sHaClusterSpec
     `if ec_file_changed ${SYSCTL_FILE}; then sysctl -e -q -p ${SYSCTL_FILE} || ec_log "some sysctls are not settable here"; fi`,
     openFirewallPorts(os, ports, [spec.network.clusterCidr, spec.network.serviceCidr]),
     ...(spec.runtime === "docker"
-      ? ["if ! systemctl is-enabled --quiet docker.service 2>/dev/null; then systemctl enable --now --quiet docker.service; ec_changed; fi"]
+      ? [
+          "if ! systemctl is-enabled --quiet docker.service 2>/dev/null; then systemctl enable --now --quiet docker.service; ec_changed; fi",
+        ]
       : []),
   ]
     .filter((l) => l !== "")
     .join("\n");
-  const deleteScript = [`ec_rm ${MODULES_FILE} ${SYSCTL_FILE}`, closeFirewallPorts(os, ports)].filter((l) => l !== "").join("\n");
-  return hostStep({ host: host.name, name: "k3s-prereqs", component: COMPONENT, script, files, deleteScript, dependsOn });
+  const deleteScript = [`ec_rm ${MODULES_FILE} ${SYSCTL_FILE}`, closeFirewallPorts(os, ports)]
+    .filter((l) => l !== "")
+    .join("\n");
+  return hostStep({
+    host: host.name,
+    name: "k3s-prereqs",
+    component: COMPONENT,
+    script,
+    files,
+    deleteScript,
+    dependsOn,
+  });
 }

@@ -5,7 +5,13 @@ import { K3S_REGISTRIES_PATH } from "../../../lib/k3s/registries";
 import { K3S_CONFIG_FILE, K3S_DATASTORE_FILES, K3sRole, k3sUnit } from "./paths";
 
 /** Files whose change needs a K3s restart (manifests are re-applied by K3s itself). */
-const RESTART_ON = [K3S_CONFIG_FILE, K3S_REGISTRIES_PATH, K3S_DATASTORE_FILES.ca, K3S_DATASTORE_FILES.cert, K3S_DATASTORE_FILES.key];
+const RESTART_ON = [
+  K3S_CONFIG_FILE,
+  K3S_REGISTRIES_PATH,
+  K3S_DATASTORE_FILES.ca,
+  K3S_DATASTORE_FILES.cert,
+  K3S_DATASTORE_FILES.key,
+];
 
 /**
  * Enables and starts K3s (or restarts it when its configuration differs from the one it runs with), then waits
@@ -13,7 +19,12 @@ const RESTART_ON = [K3S_CONFIG_FILE, K3S_REGISTRIES_PATH, K3S_DATASTORE_FILES.ca
  * a server until its API answers /readyz, an agent until the kubelet is healthy. Agents first wait for the
  * registration address to answer.
  */
-export function k3sStartStep(host: Host, role: K3sRole, registrationAddress: string, dependsOn: readonly string[]): HostStep {
+export function k3sStartStep(
+  host: Host,
+  role: K3sRole,
+  registrationAddress: string,
+  dependsOn: readonly string[],
+): HostStep {
   const unit = k3sUnit(role);
   const appliedName = role === "server" ? "k3s" : "k3s-agent";
   const wait =

@@ -17,7 +17,11 @@ const NAME = "kube-vip";
 export function kubeVipChart(props: KubeVipProps): Chart {
   const chart = newChart(undefined, "kube-vip");
   const labels = { "app.kubernetes.io/name": NAME, "app.kubernetes.io/managed-by": "edgecloud" };
-  new ApiObject(chart, "sa", { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: NAME, namespace: NS, labels } });
+  new ApiObject(chart, "sa", {
+    apiVersion: "v1",
+    kind: "ServiceAccount",
+    metadata: { name: NAME, namespace: NS, labels },
+  });
   new ApiObject(chart, "role", {
     apiVersion: "rbac.authorization.k8s.io/v1",
     kind: "ClusterRole",
@@ -26,7 +30,11 @@ export function kubeVipChart(props: KubeVipProps): Chart {
       { apiGroups: [""], resources: ["services/status"], verbs: ["update"] },
       { apiGroups: [""], resources: ["services", "endpoints"], verbs: ["list", "get", "watch", "update"] },
       { apiGroups: [""], resources: ["nodes"], verbs: ["list", "get", "watch", "update", "patch"] },
-      { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["list", "get", "watch", "update", "create"] },
+      {
+        apiGroups: ["coordination.k8s.io"],
+        resources: ["leases"],
+        verbs: ["list", "get", "watch", "update", "create"],
+      },
       { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["list", "get", "watch", "update"] },
     ],
   });
@@ -66,7 +74,9 @@ export function kubeVipChart(props: KubeVipProps): Chart {
           affinity: {
             nodeAffinity: {
               requiredDuringSchedulingIgnoredDuringExecution: {
-                nodeSelectorTerms: [{ matchExpressions: [{ key: "node-role.kubernetes.io/control-plane", operator: "Exists" }] }],
+                nodeSelectorTerms: [
+                  { matchExpressions: [{ key: "node-role.kubernetes.io/control-plane", operator: "Exists" }] },
+                ],
               },
             },
           },

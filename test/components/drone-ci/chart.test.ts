@@ -7,9 +7,12 @@ function render(props: DroneCiProps): KubeObject[] {
   assertValidObjects(objects);
   return objects;
 }
-const find = (objects: KubeObject[], kind: string, name?: string): any => objects.find((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
-const nsLevel = (objects: KubeObject[], name: string) => find(objects, "Namespace", name).metadata.labels["pod-security.kubernetes.io/enforce"];
-const SECRET_VALUES = /rpc-0123456789abcdef|0123456789abcdef0123456789abcdef|client-secret-value|git-secret-key|pg-password/;
+const find = (objects: KubeObject[], kind: string, name?: string): any =>
+  objects.find((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
+const nsLevel = (objects: KubeObject[], name: string) =>
+  find(objects, "Namespace", name).metadata.labels["pod-security.kubernetes.io/enforce"];
+const SECRET_VALUES =
+  /rpc-0123456789abcdef|0123456789abcdef0123456789abcdef|client-secret-value|git-secret-key|pg-password/;
 
 describe("DroneCiChart", () => {
   describe("GIVEN an in-cluster Gogs and the docker runner", () => {
@@ -22,17 +25,33 @@ describe("DroneCiChart", () => {
         DRONE_GOGS_SERVER: "http://gogs.git.svc.cluster.local:3000",
         DRONE_DATABASE_DRIVER: "sqlite3",
       });
-      expect(find(objects, "Secret", "drone-server-secrets").stringData).toEqual({ DRONE_RPC_SECRET: "rpc-0123456789abcdef", DRONE_DATABASE_SECRET: "0123456789abcdef0123456789abcdef" });
+      expect(find(objects, "Secret", "drone-server-secrets").stringData).toEqual({
+        DRONE_RPC_SECRET: "rpc-0123456789abcdef",
+        DRONE_DATABASE_SECRET: "0123456789abcdef0123456789abcdef",
+      });
       expect(JSON.stringify(objects.filter((o) => o.kind !== "Secret"))).not.toMatch(SECRET_VALUES);
     });
 
     test("THEN runners reach the RPC through the in-cluster Service, and only they (plus Gogs webhooks) pass the NetworkPolicy", () => {
-      expect(find(objects, "ConfigMap", "drone-runner-env").data).toEqual({ DRONE_RPC_HOST: "drone-server.drone.svc.cluster.local", DRONE_RPC_PROTO: "http", DRONE_RUNNER_CAPACITY: "2", DOCKER_HOST: "tcp://127.0.0.1:2375" });
+      expect(find(objects, "ConfigMap", "drone-runner-env").data).toEqual({
+        DRONE_RPC_HOST: "drone-server.drone.svc.cluster.local",
+        DRONE_RPC_PROTO: "http",
+        DRONE_RUNNER_CAPACITY: "2",
+        DOCKER_HOST: "tcp://127.0.0.1:2375",
+      });
       const np = find(objects, "NetworkPolicy").spec;
-      expect(np.podSelector).toEqual({ matchLabels: { "app.kubernetes.io/name": "drone", "app.kubernetes.io/component": "server" } });
+      expect(np.podSelector).toEqual({
+        matchLabels: { "app.kubernetes.io/name": "drone", "app.kubernetes.io/component": "server" },
+      });
       expect(np.ingress[0].from).toEqual([
-        { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "drone-runner" } }, podSelector: { matchLabels: { "app.kubernetes.io/name": "drone", "app.kubernetes.io/component": "runner" } } },
-        { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "git" } }, podSelector: { matchLabels: { "app.kubernetes.io/name": "gogs", "app.kubernetes.io/component": "gogs" } } },
+        {
+          namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "drone-runner" } },
+          podSelector: { matchLabels: { "app.kubernetes.io/name": "drone", "app.kubernetes.io/component": "runner" } },
+        },
+        {
+          namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "git" } },
+          podSelector: { matchLabels: { "app.kubernetes.io/name": "gogs", "app.kubernetes.io/component": "gogs" } },
+        },
       ]);
       expect(np.ingress[0].ports).toEqual([{ protocol: "TCP", port: 8080 }]);
     });
@@ -43,7 +62,11 @@ describe("DroneCiChart", () => {
       expect(nsLevel(objects, "git")).toBe("baseline");
       const privileged = objects
         .filter((o) => o.kind === "Deployment")
-        .flatMap((d: any) => d.spec.template.spec.containers.filter((c: any) => c.securityContext?.privileged).map((c: any) => `${d.metadata.namespace}/${d.metadata.name}/${c.name}`));
+        .flatMap((d: any) =>
+          d.spec.template.spec.containers
+            .filter((c: any) => c.securityContext?.privileged)
+            .map((c: any) => `${d.metadata.namespace}/${d.metadata.name}/${c.name}`),
+        );
       expect(privileged).toEqual(["drone-runner/drone-runner/dind"]);
     });
 
@@ -53,7 +76,11 @@ describe("DroneCiChart", () => {
       expect(pod.containers.map((c: any) => c.name)).toEqual(["runner", "dind", "gc"]);
       expect(pod.containers[0].lifecycle.preStop.exec.command[0]).toBe("/drain/busybox");
       expect(pod.containers[1].lifecycle.preStop.exec.command[2]).toContain("label=io.drone=true");
-      expect(pod.containers[1].args).toEqual(["--host=tcp://127.0.0.1:2375", "--host=unix:///var/run/docker.sock", "--tls=false"]);
+      expect(pod.containers[1].args).toEqual([
+        "--host=tcp://127.0.0.1:2375",
+        "--host=unix:///var/run/docker.sock",
+        "--tls=false",
+      ]);
     });
 
     test("THEN the server runs non-root on 8080 behind a Service on 80 with /healthz probes and a SQLite PVC", () => {
@@ -61,7 +88,9 @@ describe("DroneCiChart", () => {
       expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000 });
       expect(pod.containers[0].ports).toEqual([{ name: "http", containerPort: 8080, protocol: "TCP" }]);
       expect(pod.containers[0].readinessProbe.httpGet.path).toBe("/healthz");
-      expect(find(objects, "Service", "drone-server").spec.ports).toEqual([{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }]);
+      expect(find(objects, "Service", "drone-server").spec.ports).toEqual([
+        { name: "http", port: 80, targetPort: "http", protocol: "TCP" },
+      ]);
       expect(find(objects, "PersistentVolumeClaim", "drone-server-data").spec.resources.requests.storage).toBe("8Gi");
     });
 
@@ -81,7 +110,11 @@ describe("DroneCiChart", () => {
   describe("GIVEN an in-cluster Gitea, an Ingress with TLS and the kube runner", () => {
     const objects = render(
       droneProps({
-        server: { host: "drone.example.com", ingress: { className: "traefik", tlsSecretName: "drone-tls" }, adminUser: "ops" },
+        server: {
+          host: "drone.example.com",
+          ingress: { className: "traefik", tlsSecretName: "drone-tls" },
+          adminUser: "ops",
+        },
         provider: { kind: "gitea", clientId: "drone-app", clientSecret: "client-secret-value" },
         git: { kind: "gitea", rootUrl: "https://git.example.com" },
         runner: { kind: "kube" },
@@ -89,27 +122,42 @@ describe("DroneCiChart", () => {
     );
 
     test("THEN the OAuth client secret is in the Secret and the id in the ConfigMap", () => {
-      expect(find(objects, "Secret", "drone-server-secrets").stringData.DRONE_GITEA_CLIENT_SECRET).toBe("client-secret-value");
-      expect(find(objects, "ConfigMap", "drone-server-env").data).toMatchObject({ DRONE_GITEA_SERVER: "https://git.example.com", DRONE_GITEA_CLIENT_ID: "drone-app", DRONE_USER_CREATE: "username:ops,admin:true" });
+      expect(find(objects, "Secret", "drone-server-secrets").stringData.DRONE_GITEA_CLIENT_SECRET).toBe(
+        "client-secret-value",
+      );
+      expect(find(objects, "ConfigMap", "drone-server-env").data).toMatchObject({
+        DRONE_GITEA_SERVER: "https://git.example.com",
+        DRONE_GITEA_CLIENT_ID: "drone-app",
+        DRONE_USER_CREATE: "username:ops,admin:true",
+      });
       expect(JSON.stringify(objects.filter((o) => o.kind !== "Secret"))).not.toMatch(SECRET_VALUES);
     });
 
     test("THEN Gitea allows webhooks to Drone and keeps its generated secrets stable", () => {
       expect(find(objects, "ConfigMap", "gitea-env").data.GITEA__webhook__ALLOWED_HOST_LIST).toBe("drone.example.com");
-      expect(find(objects, "Secret", "gitea-secrets").stringData.GITEA__oauth2__JWT_SECRET).toBe(Buffer.alloc(32, 0xab).toString("base64url"));
+      expect(find(objects, "Secret", "gitea-secrets").stringData.GITEA__oauth2__JWT_SECRET).toBe(
+        Buffer.alloc(32, 0xab).toString("base64url"),
+      );
     });
 
     test("THEN the kube runner's rights are a Role in the build namespace only", () => {
       expect(objects.filter((o) => o.kind === "ClusterRole" || o.kind === "ClusterRoleBinding")).toEqual([]);
       expect(find(objects, "Role").metadata.namespace).toBe("drone-builds");
-      expect(find(objects, "RoleBinding").subjects).toEqual([{ kind: "ServiceAccount", name: "drone-runner-kube", namespace: "drone-runner" }]);
+      expect(find(objects, "RoleBinding").subjects).toEqual([
+        { kind: "ServiceAccount", name: "drone-runner-kube", namespace: "drone-runner" },
+      ]);
       expect(nsLevel(objects, "drone-runner")).toBe("baseline");
       expect(nsLevel(objects, "drone-builds")).toBe("baseline");
     });
 
     test("THEN the Ingress and the ingress controller's namespace are let through", () => {
-      expect(find(objects, "Ingress").spec).toMatchObject({ ingressClassName: "traefik", tls: [{ hosts: ["drone.example.com"], secretName: "drone-tls" }] });
-      expect(find(objects, "NetworkPolicy").spec.ingress[0].from).toContainEqual({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } } });
+      expect(find(objects, "Ingress").spec).toMatchObject({
+        ingressClassName: "traefik",
+        tls: [{ hosts: ["drone.example.com"], secretName: "drone-tls" }],
+      });
+      expect(find(objects, "NetworkPolicy").spec.ingress[0].from).toContainEqual({
+        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+      });
       expect(objectsToYaml(objects)).toMatchSnapshot();
     });
   });
@@ -117,18 +165,32 @@ describe("DroneCiChart", () => {
   describe("GIVEN GitHub and an external Postgres", () => {
     const objects = render(
       droneProps({
-        server: { host: "ci.example.com:8443", database: { driver: "postgres", datasource: "postgres://drone:pg-password@db:5432/drone" }, allowFrom: ["192.168.0.0/16"] },
+        server: {
+          host: "ci.example.com:8443",
+          database: { driver: "postgres", datasource: "postgres://drone:pg-password@db:5432/drone" },
+          allowFrom: ["192.168.0.0/16"],
+        },
         provider: { kind: "github", clientId: "gh-id", clientSecret: "client-secret-value" },
         runner: { kind: "docker", gc: false, replicas: 2 },
       }),
     );
     test("THEN the datasource is secret, there is no data PVC, and no gc sidecar", () => {
-      expect(find(objects, "Secret", "drone-server-secrets").stringData.DRONE_DATABASE_DATASOURCE).toBe("postgres://drone:pg-password@db:5432/drone");
-      expect(find(objects, "ConfigMap", "drone-server-env").data).toMatchObject({ DRONE_DATABASE_DRIVER: "postgres", DRONE_SERVER_HOST: "ci.example.com:8443", DRONE_GITHUB_SERVER: "https://github.com" });
+      expect(find(objects, "Secret", "drone-server-secrets").stringData.DRONE_DATABASE_DATASOURCE).toBe(
+        "postgres://drone:pg-password@db:5432/drone",
+      );
+      expect(find(objects, "ConfigMap", "drone-server-env").data).toMatchObject({
+        DRONE_DATABASE_DRIVER: "postgres",
+        DRONE_SERVER_HOST: "ci.example.com:8443",
+        DRONE_GITHUB_SERVER: "https://github.com",
+      });
       expect(find(objects, "ConfigMap", "drone-server-env").data.DRONE_DATABASE_DATASOURCE).toBeUndefined();
       expect(find(objects, "PersistentVolumeClaim")).toBeUndefined();
-      expect(find(objects, "Deployment", "drone-runner").spec.template.spec.containers.map((c: any) => c.name)).toEqual(["runner", "dind"]);
-      expect(find(objects, "NetworkPolicy").spec.ingress[0].from).toContainEqual({ ipBlock: { cidr: "192.168.0.0/16" } });
+      expect(find(objects, "Deployment", "drone-runner").spec.template.spec.containers.map((c: any) => c.name)).toEqual(
+        ["runner", "dind"],
+      );
+      expect(find(objects, "NetworkPolicy").spec.ingress[0].from).toContainEqual({
+        ipBlock: { cidr: "192.168.0.0/16" },
+      });
       expect(JSON.stringify(objects.filter((o) => o.kind !== "Secret"))).not.toMatch(SECRET_VALUES);
       expect(objectsToYaml(objects)).toMatchSnapshot();
     });

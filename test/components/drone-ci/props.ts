@@ -15,14 +15,22 @@ export function droneProps(input: DroneCiSpecInput): DroneCiProps {
     databaseSecret: "0123456789abcdef0123456789abcdef",
     clientSecret: p.kind === "gogs" ? undefined : String(p.clientSecret),
     databaseDatasource: db.driver === "sqlite3" ? undefined : String(db.datasource),
-    gitSecrets: spec.git ? { secretKey: "git-secret-key", internalToken: "git-internal-token", jwtSecret: "ab".repeat(32) } : undefined,
+    gitSecrets: spec.git
+      ? { secretKey: "git-secret-key", internalToken: "git-internal-token", jwtSecret: "ab".repeat(32) }
+      : undefined,
   };
 }
 
 export function droneProblems(input: unknown): string[] {
   const issues = new IssueCollector();
   validateDroneCi(input, issues);
-  return issues.issues.map((i) => (i.value === undefined ? `${i.path}: ${i.message}` : `${i.path} ${JSON.stringify(i.value)} ${i.message}`));
+  return issues.issues.map((i) =>
+    i.value === undefined ? `${i.path}: ${i.message}` : `${i.path} ${JSON.stringify(i.value)} ${i.message}`,
+  );
 }
 
-export const GOGS_IN_CLUSTER: DroneCiSpecInput = { server: { host: "drone.edge.lan", proto: "http" }, provider: { kind: "gogs" }, git: { kind: "gogs" } };
+export const GOGS_IN_CLUSTER: DroneCiSpecInput = {
+  server: { host: "drone.edge.lan", proto: "http" },
+  provider: { kind: "gogs" },
+  git: { kind: "gogs" },
+};

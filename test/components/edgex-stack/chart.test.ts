@@ -13,8 +13,13 @@ function props(spec: object = {}): EdgeXStackProps {
   return p!;
 }
 const render = (spec: object = {}) => chartObjects(edgeXChart(props(spec)));
-const perService = { placement: "per-service", secretsVolume: { storageClassName: "nfs-client" }, persistence: { kind: "pvc", storageClassName: "local-path" } };
-const find = (objects: any[], kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name);
+const perService = {
+  placement: "per-service",
+  secretsVolume: { storageClassName: "nfs-client" },
+  persistence: { kind: "pvc", storageClassName: "local-path" },
+};
+const find = (objects: any[], kind: string, name: string) =>
+  objects.find((o) => o.kind === kind && o.metadata.name === name);
 
 describe("edgeXChart", () => {
   const matrix = EDGEX_RELEASE_NAMES.flatMap((release) =>
@@ -28,33 +33,61 @@ describe("edgeXChart", () => {
       ].map(([mode, extra]) => [release, arch, mode as string, extra as object] as const),
     ),
   );
-  test.each(matrix)("GIVEN %s on %s, %s WHEN rendered THEN every object is strictly valid and matches the snapshot", (release, arch, _mode, extra) => {
-    const objects = render({ release, arches: [arch], ...extra });
-    expect(() => assertValidObjects(objects)).not.toThrow();
-    expect(objectsToYaml(objects)).toMatchSnapshot();
-  });
+  test.each(matrix)(
+    "GIVEN %s on %s, %s WHEN rendered THEN every object is strictly valid and matches the snapshot",
+    (release, arch, _mode, extra) => {
+      const objects = render({ release, arches: [arch], ...extra });
+      expect(() => assertValidObjects(objects)).not.toThrow();
+      expect(objectsToYaml(objects)).toMatchSnapshot();
+    },
+  );
 
-  test.each(EDGEX_RELEASE_NAMES)("GIVEN %s single-pod with every service WHEN rendered THEN no two containers of the pod listen on one port", (release) => {
-    const ds = render({ release, services: { ui: true } }).find((o) => o.kind === "DaemonSet") as any;
-    const ports = [...ds.spec.template.spec.initContainers, ...ds.spec.template.spec.containers].flatMap((c: any) => (c.ports ?? []).map((p: any) => p.containerPort));
-    expect(new Set(ports).size).toBe(ports.length);
-    // port names too: the API server warns on a name used twice in one pod
-    const names = [...ds.spec.template.spec.initContainers, ...ds.spec.template.spec.containers].flatMap((c: any) => (c.ports ?? []).map((p: any) => p.name));
-    expect(new Set(names).size).toBe(names.length);
-    for (const n of names) expect(n).toMatch(/^[a-z0-9]([-a-z0-9]{0,13}[a-z0-9])?$/);
-  });
+  test.each(EDGEX_RELEASE_NAMES)(
+    "GIVEN %s single-pod with every service WHEN rendered THEN no two containers of the pod listen on one port",
+    (release) => {
+      const ds = render({ release, services: { ui: true } }).find((o) => o.kind === "DaemonSet") as any;
+      const ports = [...ds.spec.template.spec.initContainers, ...ds.spec.template.spec.containers].flatMap((c: any) =>
+        (c.ports ?? []).map((p: any) => p.containerPort),
+      );
+      expect(new Set(ports).size).toBe(ports.length);
+      // port names too: the API server warns on a name used twice in one pod
+      const names = [...ds.spec.template.spec.initContainers, ...ds.spec.template.spec.containers].flatMap((c: any) =>
+        (c.ports ?? []).map((p: any) => p.name),
+      );
+      expect(new Set(names).size).toBe(names.length);
+      for (const n of names) expect(n).toMatch(/^[a-z0-9]([-a-z0-9]{0,13}[a-z0-9])?$/);
+    },
+  );
 
   test("GIVEN Hanoi on arm64 WHEN rendered THEN EdgeX images use the -arm64 names and third-party images stay multi-arch", () => {
     const ds = find(render({ release: "hanoi-1.3", arches: ["arm64"] }), "DaemonSet", "edgex-arm64");
-    const images = [...ds.spec.template.spec.initContainers, ...ds.spec.template.spec.containers].map((c: any) => c.image);
-    expect(images).toEqual(expect.arrayContaining(["edgexfoundry/docker-core-data-go-arm64:1.3.1", "edgexfoundry/docker-edgex-consul-arm64:1.3.0", "redis:6.0.9-alpine", "vault:1.5.3", "kong:2.0.5"]));
-    expect(ds.spec.template.spec.nodeSelector).toEqual({ "node-role.kubernetes.io/edge": "", "kubernetes.io/arch": "arm64" });
-    expect(ds.spec.template.spec.tolerations).toEqual([{ key: "node-role.kubernetes.io/edge", operator: "Exists", effect: "NoSchedule" }]);
+    const images = [...ds.spec.template.spec.initContainers, ...ds.spec.template.spec.containers].map(
+      (c: any) => c.image,
+    );
+    expect(images).toEqual(
+      expect.arrayContaining([
+        "edgexfoundry/docker-core-data-go-arm64:1.3.1",
+        "edgexfoundry/docker-edgex-consul-arm64:1.3.0",
+        "redis:6.0.9-alpine",
+        "vault:1.5.3",
+        "kong:2.0.5",
+      ]),
+    );
+    expect(ds.spec.template.spec.nodeSelector).toEqual({
+      "node-role.kubernetes.io/edge": "",
+      "kubernetes.io/arch": "arm64",
+    });
+    expect(ds.spec.template.spec.tolerations).toEqual([
+      { key: "node-role.kubernetes.io/edge", operator: "Exists", effect: "NoSchedule" },
+    ]);
   });
 
   test("GIVEN Napa on mixed arm64/amd64 edge nodes WHEN rendered single-pod THEN one DaemonSet per arch (not per node)", () => {
     const objects = render({ release: "napa-3.1", arches: ["amd64", "arm64"] });
-    expect(objects.filter((o) => o.kind === "DaemonSet").map((o) => o.metadata.name)).toEqual(["edgex-amd64", "edgex-arm64"]);
+    expect(objects.filter((o) => o.kind === "DaemonSet").map((o) => o.metadata.name)).toEqual([
+      "edgex-amd64",
+      "edgex-arm64",
+    ]);
   });
 
   test("GIVEN Odessa (multi-arch images) on both arches WHEN rendered THEN a single DaemonSet without an arch selector", () => {
@@ -69,46 +102,94 @@ describe("edgeXChart", () => {
   test("GIVEN Hanoi single-pod with security WHEN rendered THEN secret store, registry and database start first as sidecars, setup steps between, core services after", () => {
     const ds = find(render({ release: "hanoi-1.3" }), "DaemonSet", "edgex-amd64").spec.template.spec;
     const init = ds.initContainers.map((c: any) => `${c.name}${c.restartPolicy === "Always" ? "*" : ""}`);
-    expect(init.slice(0, 5)).toEqual(["volume-permissions", "edgex-vault*", "edgex-secretstore-setup", "edgex-consul*", "edgex-redis*"]);
+    expect(init.slice(0, 5)).toEqual([
+      "volume-permissions",
+      "edgex-vault*",
+      "edgex-secretstore-setup",
+      "edgex-consul*",
+      "edgex-redis*",
+    ]);
     const vault = ds.initContainers.find((c: any) => c.name === "edgex-vault");
     expect(vault.startupProbe).toEqual({ tcpSocket: { port: 8200 }, periodSeconds: 2, failureThreshold: 150 });
     const core = ds.containers.find((c: any) => c.name === "edgex-core-data");
-    expect(core.env).toContainEqual({ name: "SECRETSTORE_TOKENFILE", value: "/tmp/edgex/secrets/edgex-core-data/secrets-token.json" });
+    expect(core.env).toContainEqual({
+      name: "SECRETSTORE_TOKENFILE",
+      value: "/tmp/edgex/secrets/edgex-core-data/secrets-token.json",
+    });
     // only its own token directory, read-only
-    expect(core.volumeMounts).toEqual([{ name: "edgex-secrets", mountPath: "/tmp/edgex/secrets/edgex-core-data", subPath: "edgex-core-data", readOnly: true }]);
-    expect(ds.initContainers.find((c: any) => c.name === "edgex-secretstore-setup").volumeMounts).toContainEqual({ name: "edgex-secrets", mountPath: "/tmp/edgex/secrets" });
+    expect(core.volumeMounts).toEqual([
+      {
+        name: "edgex-secrets",
+        mountPath: "/tmp/edgex/secrets/edgex-core-data",
+        subPath: "edgex-core-data",
+        readOnly: true,
+      },
+    ]);
+    expect(ds.initContainers.find((c: any) => c.name === "edgex-secretstore-setup").volumeMounts).toContainEqual({
+      name: "edgex-secrets",
+      mountPath: "/tmp/edgex/secrets",
+    });
   });
 
   test("GIVEN Napa single-pod with security WHEN rendered THEN the security-bootstrapper starts first and every service starts through its stage-gate wrapper", () => {
     const ds = find(render({ release: "napa-3.1" }), "DaemonSet", "edgex-amd64").spec.template.spec;
     const init = ds.initContainers.map((c: any) => `${c.name}${c.restartPolicy === "Always" ? "*" : ""}`);
     expect(init).toEqual(["volume-permissions", "edgex-security-bootstrapper*"]);
-    expect(ds.initContainers[1].startupProbe).toEqual({ tcpSocket: { port: 54321 }, periodSeconds: 2, failureThreshold: 150 });
+    expect(ds.initContainers[1].startupProbe).toEqual({
+      tcpSocket: { port: 54321 },
+      periodSeconds: 2,
+      failureThreshold: 150,
+    });
     expect(ds.initContainers[1].volumeMounts).toContainEqual({ name: "edgex-init", mountPath: "/edgex-init" });
     const byName = (n: string) => ds.containers.find((c: any) => c.name === n);
     const core = byName("edgex-core-data");
     expect(core.command).toEqual(["/edgex-init/ready_to_run_wait_install.sh"]);
     expect(core.args).toEqual(["/core-data", "--registry"]);
-    expect(core.env).toEqual(expect.arrayContaining([
-      { name: "EDGEX_CONFIG_PROVIDER", value: "consul.http://localhost:8500" },
-      { name: "STAGEGATE_BOOTSTRAPPER_HOST", value: "localhost" },
-      { name: "STAGEGATE_READY_TORUNPORT", value: "54329" },
-      { name: "SECRETSTORE_HOST", value: "localhost" },
-    ]));
+    expect(core.env).toEqual(
+      expect.arrayContaining([
+        { name: "EDGEX_CONFIG_PROVIDER", value: "consul.http://localhost:8500" },
+        { name: "STAGEGATE_BOOTSTRAPPER_HOST", value: "localhost" },
+        { name: "STAGEGATE_READY_TORUNPORT", value: "54329" },
+        { name: "SECRETSTORE_HOST", value: "localhost" },
+      ]),
+    );
     expect(core.volumeMounts).toEqual([
       { name: "edgex-secrets", mountPath: "/tmp/edgex/secrets/core-data", subPath: "core-data", readOnly: true },
       { name: "edgex-init", mountPath: "/edgex-init", readOnly: true },
     ]);
-    expect(core.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 2002, runAsGroup: 2001, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
+    expect(core.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      runAsUser: 2002,
+      runAsGroup: 2001,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+    });
     expect(byName("edgex-consul").command).toEqual(["/edgex-init/consul_wait_install.sh"]);
     expect(byName("edgex-vault").command).toEqual(["/edgex-init/vault_wait_install.sh"]);
-    expect(byName("edgex-security-secretstore-setup").volumeMounts).toContainEqual({ name: "edgex-secrets", mountPath: "/tmp/edgex/secrets" });
+    expect(byName("edgex-security-secretstore-setup").volumeMounts).toContainEqual({
+      name: "edgex-secrets",
+      mountPath: "/tmp/edgex/secrets",
+    });
     // the run-once config bootstrapper stays up after its run, so the pod stays ready
     const boot = byName("edgex-core-common-config-bootstrapper");
     expect(boot.command).toEqual(["/bin/sh", "-c", '"$0" "$@" && while :; do sleep 3600; done']);
-    expect(boot.args).toEqual(["/edgex-init/ready_to_run_wait_install.sh", "/entrypoint.sh", "/core-common-config-bootstrapper", "--registry"]);
-    expect(byName("edgex-nginx").volumeMounts).toEqual(expect.arrayContaining([{ name: "shared-nginx-templates", mountPath: "/etc/nginx/templates" }]));
-    expect(ds.volumes.map((v: any) => v.name)).toEqual(expect.arrayContaining(["edgex-init", "shared-secret-store-config", "shared-nginx-templates", "shared-nginx-tls"]));
+    expect(boot.args).toEqual([
+      "/edgex-init/ready_to_run_wait_install.sh",
+      "/entrypoint.sh",
+      "/core-common-config-bootstrapper",
+      "--registry",
+    ]);
+    expect(byName("edgex-nginx").volumeMounts).toEqual(
+      expect.arrayContaining([{ name: "shared-nginx-templates", mountPath: "/etc/nginx/templates" }]),
+    );
+    expect(ds.volumes.map((v: any) => v.name)).toEqual(
+      expect.arrayContaining([
+        "edgex-init",
+        "shared-secret-store-config",
+        "shared-nginx-templates",
+        "shared-nginx-tls",
+      ]),
+    );
     expect(ds.enableServiceLinks).toBe(false);
     expect(ds.automountServiceAccountToken).toBe(false);
   });
@@ -116,7 +197,13 @@ describe("edgeXChart", () => {
   test("GIVEN Napa single-pod without security WHEN rendered THEN registry and database start first as sidecars, the config bootstrapper runs once before the services", () => {
     const ds = find(render({ release: "napa-3.1", security: false }), "DaemonSet", "edgex-amd64").spec.template.spec;
     const init = ds.initContainers.map((c: any) => `${c.name}${c.restartPolicy === "Always" ? "*" : ""}`);
-    expect(init).toEqual(["volume-permissions", "edgex-consul*", "edgex-redis*", "edgex-mqtt-broker*", "edgex-core-common-config-bootstrapper"]);
+    expect(init).toEqual([
+      "volume-permissions",
+      "edgex-consul*",
+      "edgex-redis*",
+      "edgex-mqtt-broker*",
+      "edgex-core-common-config-bootstrapper",
+    ]);
     const core = ds.containers.find((c: any) => c.name === "edgex-core-data");
     expect(core.command).toBeUndefined();
     expect(core.env).toContainEqual({ name: "EDGEX_SECURITY_SECRET_STORE", value: "false" });
@@ -127,10 +214,17 @@ describe("edgeXChart", () => {
   test("GIVEN single-pod on the pod network WHEN rendered THEN only the gateway gets a hostPort and only it is open to outside by NetworkPolicy", () => {
     const objects = render({ release: "napa-3.1" });
     const ds = find(objects, "DaemonSet", "edgex-amd64").spec.template.spec;
-    const withHostPort = [...ds.initContainers, ...ds.containers].filter((c: any) => (c.ports ?? []).some((p: any) => p.hostPort)).map((c: any) => c.name);
+    const withHostPort = [...ds.initContainers, ...ds.containers]
+      .filter((c: any) => (c.ports ?? []).some((p: any) => p.hostPort))
+      .map((c: any) => c.name);
     expect(withHostPort).toEqual(["edgex-nginx"]);
-    expect(find(objects, "NetworkPolicy", "edgex-default-deny-ingress").spec).toEqual({ podSelector: {}, policyTypes: ["Ingress"] });
-    expect(find(objects, "NetworkPolicy", "edgex-allow-entry").spec.ingress).toEqual([{ from: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [{ port: 8443, protocol: "TCP" }] }]);
+    expect(find(objects, "NetworkPolicy", "edgex-default-deny-ingress").spec).toEqual({
+      podSelector: {},
+      policyTypes: ["Ingress"],
+    });
+    expect(find(objects, "NetworkPolicy", "edgex-allow-entry").spec.ingress).toEqual([
+      { from: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [{ port: 8443, protocol: "TCP" }] },
+    ]);
   });
 
   test("GIVEN single-pod on the host network WHEN rendered THEN internal services bind 127.0.0.1 and the gateway 0.0.0.0", () => {
@@ -138,51 +232,115 @@ describe("edgeXChart", () => {
     expect(ds.hostNetwork).toBe(true);
     expect(ds.dnsPolicy).toBe("ClusterFirstWithHostNet");
     const all = [...ds.initContainers, ...ds.containers];
-    expect(all.find((c: any) => c.name === "edgex-redis").args).toEqual(["redis-server", "--bind", "127.0.0.1", "--dir", "/data"]);
+    expect(all.find((c: any) => c.name === "edgex-redis").args).toEqual([
+      "redis-server",
+      "--bind",
+      "127.0.0.1",
+      "--dir",
+      "/data",
+    ]);
     expect(all.find((c: any) => c.name === "edgex-consul").args).toContain("-client=127.0.0.1");
-    expect(all.find((c: any) => c.name === "edgex-core-data").env).toContainEqual({ name: "SERVICE_SERVERBINDADDR", value: "127.0.0.1" });
+    expect(all.find((c: any) => c.name === "edgex-core-data").env).toContainEqual({
+      name: "SERVICE_SERVERBINDADDR",
+      value: "127.0.0.1",
+    });
   });
 
   test("GIVEN per-service mode with security WHEN rendered THEN one Deployment + Service per service, the gates reached through the bootstrapper's Service, shared volumes as subdirectories of the one RWX claim", () => {
     const objects = render({ release: "napa-3.1", ...perService });
     expect(find(objects, "Service", "edgex-redis").spec.type).toBe("ClusterIP");
     expect(find(objects, "Service", "edgex-nginx").spec.type).toBe("NodePort");
-    expect(find(objects, "Service", "edgex-security-bootstrapper").spec.ports.map((p: any) => p.port)).toEqual([54321, 54322, 54324, 54325, 54329]);
+    expect(find(objects, "Service", "edgex-security-bootstrapper").spec.ports.map((p: any) => p.port)).toEqual([
+      54321, 54322, 54324, 54325, 54329,
+    ]);
     const core = find(objects, "Deployment", "edgex-core-data");
     expect(core.spec.strategy).toEqual({ type: "Recreate" });
     expect(core.spec.template.spec.initContainers).toBeUndefined();
     const c = core.spec.template.spec.containers[0];
-    expect(c.env).toEqual(expect.arrayContaining([{ name: "EDGEX_CONFIG_PROVIDER", value: "consul.http://edgex-consul:8500" }, { name: "STAGEGATE_BOOTSTRAPPER_HOST", value: "edgex-security-bootstrapper" }]));
+    expect(c.env).toEqual(
+      expect.arrayContaining([
+        { name: "EDGEX_CONFIG_PROVIDER", value: "consul.http://edgex-consul:8500" },
+        { name: "STAGEGATE_BOOTSTRAPPER_HOST", value: "edgex-security-bootstrapper" },
+      ]),
+    );
     expect(c.volumeMounts).toEqual([
-      { name: "edgex-secrets", mountPath: "/tmp/edgex/secrets/core-data", subPath: "secrets/core-data", readOnly: true },
+      {
+        name: "edgex-secrets",
+        mountPath: "/tmp/edgex/secrets/core-data",
+        subPath: "secrets/core-data",
+        readOnly: true,
+      },
       { name: "edgex-secrets", mountPath: "/edgex-init", subPath: "edgex-init", readOnly: true },
     ]);
-    expect(find(objects, "Job", "edgex-core-common-config-bootstrapper").spec.template.spec.containers[0].command).toEqual(["/edgex-init/ready_to_run_wait_install.sh"]);
+    expect(
+      find(objects, "Job", "edgex-core-common-config-bootstrapper").spec.template.spec.containers[0].command,
+    ).toEqual(["/edgex-init/ready_to_run_wait_install.sh"]);
     expect(find(objects, "PersistentVolumeClaim", "data-redis").spec.accessModes).toEqual(["ReadWriteOnce"]);
-    const rwx = objects.filter((o: any) => o.kind === "PersistentVolumeClaim" && o.spec.accessModes.includes("ReadWriteMany")).map((o) => o.metadata.name);
+    const rwx = objects
+      .filter((o: any) => o.kind === "PersistentVolumeClaim" && o.spec.accessModes.includes("ReadWriteMany"))
+      .map((o) => o.metadata.name);
     expect(rwx).toEqual(["edgex-secrets"]); // only the one the user asked for
-    expect(find(objects, "NetworkPolicy", "allow-entry-edgex-nginx").spec.podSelector).toEqual({ matchLabels: { "org.edgexfoundry.service": "edgex-nginx" } });
+    expect(find(objects, "NetworkPolicy", "allow-entry-edgex-nginx").spec.podSelector).toEqual({
+      matchLabels: { "org.edgexfoundry.service": "edgex-nginx" },
+    });
   });
 
   test("GIVEN per-service mode without security WHEN rendered THEN dependencies are awaited by init containers", () => {
-    const objects = render({ release: "napa-3.1", placement: "per-service", security: false, persistence: { kind: "ephemeral" } });
+    const objects = render({
+      release: "napa-3.1",
+      placement: "per-service",
+      security: false,
+      persistence: { kind: "ephemeral" },
+    });
     const core = find(objects, "Deployment", "edgex-core-data");
-    expect(core.spec.template.spec.initContainers.map((c: any) => c.name)).toEqual(["wait-consul", "wait-redis", "wait-core-metadata"]);
-    expect(core.spec.template.spec.initContainers[0].command).toEqual(["sh", "-c", "until nc -z edgex-consul 8500; do echo waiting for edgex-consul; sleep 2; done"]);
+    expect(core.spec.template.spec.initContainers.map((c: any) => c.name)).toEqual([
+      "wait-consul",
+      "wait-redis",
+      "wait-core-metadata",
+    ]);
+    expect(core.spec.template.spec.initContainers[0].command).toEqual([
+      "sh",
+      "-c",
+      "until nc -z edgex-consul 8500; do echo waiting for edgex-consul; sleep 2; done",
+    ]);
   });
 
   test("GIVEN per-service without security WHEN rendered THEN no secret store or gateway, no RWX claim, and nothing is open from outside unless exposed", () => {
-    const objects = render({ release: "odessa-4.0", placement: "per-service", security: false, persistence: { kind: "ephemeral" } });
-    expect(objects.some((o) => o.metadata.name === "edgex-secret-store" || o.metadata.name === "edgex-nginx" || o.metadata.name === "edgex-security-bootstrapper")).toBe(false);
+    const objects = render({
+      release: "odessa-4.0",
+      placement: "per-service",
+      security: false,
+      persistence: { kind: "ephemeral" },
+    });
+    expect(
+      objects.some(
+        (o) =>
+          o.metadata.name === "edgex-secret-store" ||
+          o.metadata.name === "edgex-nginx" ||
+          o.metadata.name === "edgex-security-bootstrapper",
+      ),
+    ).toBe(false);
     expect(objects.some((o) => o.kind === "PersistentVolumeClaim")).toBe(false);
-    expect(objects.filter((o) => o.kind === "NetworkPolicy").map((o) => o.metadata.name)).toEqual(["edgex-default-deny-ingress", "edgex-allow-same-namespace"]);
+    expect(objects.filter((o) => o.kind === "NetworkPolicy").map((o) => o.metadata.name)).toEqual([
+      "edgex-default-deny-ingress",
+      "edgex-allow-same-namespace",
+    ]);
     expect(find(objects, "Deployment", "edgex-core-keeper")).toBeDefined();
     expect(find(objects, "Deployment", "edgex-postgres")).toBeDefined();
-    expect(find(objects, "Deployment", "edgex-device-mqtt").spec.template.spec.containers[0].env).toContainEqual({ name: "MQTTBROKERINFO_HOST", value: "edgex-mqtt-broker" });
+    expect(find(objects, "Deployment", "edgex-device-mqtt").spec.template.spec.containers[0].env).toContainEqual({
+      name: "MQTTBROKERINFO_HOST",
+      value: "edgex-mqtt-broker",
+    });
   });
 
   test("GIVEN optional services switched off WHEN rendered THEN they and their broker are gone", () => {
-    const objects = render({ release: "napa-3.1", placement: "per-service", security: false, persistence: { kind: "ephemeral" }, services: { "device-mqtt": false, "rules-engine": false } });
+    const objects = render({
+      release: "napa-3.1",
+      placement: "per-service",
+      security: false,
+      persistence: { kind: "ephemeral" },
+      services: { "device-mqtt": false, "rules-engine": false },
+    });
     const names = objects.filter((o) => o.kind === "Deployment").map((o) => o.metadata.name);
     expect(names).not.toContain("edgex-device-mqtt");
     expect(names).not.toContain("edgex-mqtt-broker");
@@ -192,6 +350,8 @@ describe("edgeXChart", () => {
 
   test("GIVEN the entry points WHEN asked THEN the gateway with security, the exposed services without", () => {
     expect(entryPoints(props({ release: "hanoi-1.3" }))).toEqual([{ service: "edgex-kong", ports: [8000, 8443] }]);
-    expect(entryPoints(props({ release: "napa-3.1", security: false, services: { ui: true }, expose: ["ui"] }))).toEqual([{ service: "edgex-ui", ports: [4000] }]);
+    expect(
+      entryPoints(props({ release: "napa-3.1", security: false, services: { ui: true }, expose: ["ui"] })),
+    ).toEqual([{ service: "edgex-ui", ports: [4000] }]);
   });
 });

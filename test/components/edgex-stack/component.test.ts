@@ -3,17 +3,25 @@ import { recorded, settle, setupPulumiMocks, valueOf } from "../../support/pulum
 
 setupPulumiMocks();
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { EdgeXStack, edgeArches } = require("../../../components/edgex-stack/edgex-stack") as typeof import("../../../components/edgex-stack/edgex-stack");
+const { EdgeXStack, edgeArches } =
+  require("../../../components/edgex-stack/edgex-stack") as typeof import("../../../components/edgex-stack/edgex-stack");
 
 describe("EdgeXStack (Pulumi mocks)", () => {
-  const stack = new EdgeXStack("edgex", { spec: { release: "napa-3.1", arches: ["amd64", "arm64"] }, kubeconfig: pulumi.secret("apiVersion: v1\nkind: Config\n") });
+  const stack = new EdgeXStack("edgex", {
+    spec: { release: "napa-3.1", arches: ["amd64", "arm64"] },
+    kubeconfig: pulumi.secret("apiVersion: v1\nkind: Config\n"),
+  });
 
   test("GIVEN a spec THEN one provider and one ConfigGroup with the chart's objects are registered under the component", async () => {
     await valueOf(stack.workloads);
     await settle();
     const mine = recorded.filter((r) => r.name.startsWith("edgex"));
     expect(mine.map((r) => `${r.type} ${r.name}`)).toEqual(
-      expect.arrayContaining(["edgecloud:edge:EdgeXStack edgex", "pulumi:providers:kubernetes edgex-provider", "kubernetes:yaml/v2:ConfigGroup edgex-edgex"]),
+      expect.arrayContaining([
+        "edgecloud:edge:EdgeXStack edgex",
+        "pulumi:providers:kubernetes edgex-provider",
+        "kubernetes:yaml/v2:ConfigGroup edgex-edgex",
+      ]),
     );
     const group = recorded.find((r) => r.name === "edgex-edgex")!;
     const kinds = (group.inputs.objs as { kind: string }[]).map((o) => o.kind);
@@ -29,7 +37,9 @@ describe("EdgeXStack (Pulumi mocks)", () => {
 
   test("GIVEN hosts WHEN edge arches are derived THEN only edge hosts count", () => {
     const h = (name: string, arch: string, roles: string[]) => ({ name, arch, roles }) as never;
-    expect(edgeArches([h("a", "amd64", ["server"]), h("b", "arm64", ["edge"]), h("c", "arm64", ["edge"])])).toEqual(["arm64"]);
+    expect(edgeArches([h("a", "amd64", ["server"]), h("b", "arm64", ["edge"]), h("c", "arm64", ["edge"])])).toEqual([
+      "arm64",
+    ]);
   });
 
   test("GIVEN an invalid spec THEN it throws before registering any resource", () => {

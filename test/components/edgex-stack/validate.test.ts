@@ -4,7 +4,9 @@ import { checkEdgeXStack } from "../../../components/edgex-stack/validate";
 function messages(spec: object): string[] {
   const issues = new IssueCollector();
   checkEdgeXStack(spec, issues);
-  return issues.issues.map((i) => (i.value === undefined ? `${i.path}: ${i.message}` : `${i.path} ${JSON.stringify(i.value)} ${i.message}`));
+  return issues.issues.map((i) =>
+    i.value === undefined ? `${i.path}: ${i.message}` : `${i.path} ${JSON.stringify(i.value)} ${i.message}`,
+  );
 }
 
 describe("checkEdgeXStack", () => {
@@ -12,27 +14,47 @@ describe("checkEdgeXStack", () => {
     const issues = new IssueCollector();
     const p = checkEdgeXStack({}, issues)!;
     expect(issues.issues).toEqual([]);
-    expect(p.spec).toMatchObject({ release: "napa-3.1", placement: "single-pod", security: true, network: "pod", namespace: "edgex" });
+    expect(p.spec).toMatchObject({
+      release: "napa-3.1",
+      placement: "single-pod",
+      security: true,
+      network: "pod",
+      namespace: "edgex",
+    });
     expect(p.persistence).toEqual({ kind: "hostPath", path: "/var/lib/edgex" });
-    expect(p.enabled).toEqual({ "support-notifications": true, "support-scheduler": true, "rules-engine": true, "device-virtual": true, "device-rest": true, "device-mqtt": true, ui: false });
+    expect(p.enabled).toEqual({
+      "support-notifications": true,
+      "support-scheduler": true,
+      "rules-engine": true,
+      "device-virtual": true,
+      "device-rest": true,
+      "device-mqtt": true,
+      ui: false,
+    });
   });
 
   test("GIVEN an unknown release WHEN checked THEN the allowed ones are listed", () => {
-    expect(messages({ release: "minnesota-3.0" })).toEqual(['edgex.release "minnesota-3.0" is not allowed; allowed: "hanoi-1.3", "napa-3.1", "odessa-4.0"']);
+    expect(messages({ release: "minnesota-3.0" })).toEqual([
+      'edgex.release "minnesota-3.0" is not allowed; allowed: "hanoi-1.3", "napa-3.1", "odessa-4.0"',
+    ]);
   });
 
   test("GIVEN an arch EdgeX does not publish WHEN checked THEN it is refused", () => {
-    expect(messages({ release: "hanoi-1.3", arches: ["arm"] })).toEqual(['edgex.arches[0] "arm" is not published by EdgeX hanoi-1.3; allowed: amd64, arm64']);
+    expect(messages({ release: "hanoi-1.3", arches: ["arm"] })).toEqual([
+      'edgex.arches[0] "arm" is not published by EdgeX hanoi-1.3; allowed: amd64, arm64',
+    ]);
   });
 
   test("GIVEN per-service with security and no secrets volume WHEN checked THEN the hidden RWX need is made explicit", () => {
     expect(messages({ placement: "per-service" })).toEqual([
-      "edgex.secretsVolume: is required with placement \"per-service\" and security on: every service mounts the secret store's token volume, which needs a ReadWriteMany StorageClass; set secretsVolume.storageClassName, or use placement \"single-pod\" (tokens stay in the pod)",
+      'edgex.secretsVolume: is required with placement "per-service" and security on: every service mounts the secret store\'s token volume, which needs a ReadWriteMany StorageClass; set secretsVolume.storageClassName, or use placement "single-pod" (tokens stay in the pod)',
     ]);
   });
 
   test("GIVEN per-service on two arches of a suffix-named release WHEN checked THEN it is refused", () => {
-    expect(messages({ placement: "per-service", security: false, release: "napa-3.1", arches: ["amd64", "arm64"] })).toEqual([
+    expect(
+      messages({ placement: "per-service", security: false, release: "napa-3.1", arches: ["amd64", "arm64"] }),
+    ).toEqual([
       'edgex.arches ["amd64","arm64"] has more than one arch with placement "per-service", but EdgeX napa-3.1 names images per arch (-arm64); render one EdgeXStack per arch or use placement "single-pod" (one DaemonSet per arch)',
     ]);
   });
@@ -47,7 +69,9 @@ describe("checkEdgeXStack", () => {
   });
 
   test("GIVEN host network with per-service WHEN checked THEN it is refused", () => {
-    expect(messages({ placement: "per-service", security: false, network: "host" })).toEqual(['edgex.network "host" is only for placement "single-pod" (per-service pods would clash on node ports)']);
+    expect(messages({ placement: "per-service", security: false, network: "host" })).toEqual([
+      'edgex.network "host" is only for placement "single-pod" (per-service pods would clash on node ports)',
+    ]);
   });
 
   test("GIVEN exposed services with security on, or an unknown one WHEN checked THEN both are reported", () => {
@@ -66,10 +90,17 @@ describe("checkEdgeXStack", () => {
 
 describe("checkEdgeXStackSection", () => {
   test("GIVEN edge hosts of two arches and no arches in the section WHEN checked THEN arches come from the edge hosts", () => {
-    const { checkEdgeXStackSection } = require("../../../components/edgex-stack/validate") as typeof import("../../../components/edgex-stack/validate");
+    const { checkEdgeXStackSection } =
+      require("../../../components/edgex-stack/validate") as typeof import("../../../components/edgex-stack/validate");
     const h = (name: string, arch: string, roles: string[]) => ({ name, arch, roles }) as never;
     const issues = new IssueCollector();
-    const p = checkEdgeXStackSection([h("cp", "amd64", ["server"]), h("e1", "arm64", ["edge"]), h("e2", "amd64", ["edge"])], {}, issues, "edgex", { kubernetesVersion: "v1.31.4+k3s1" });
+    const p = checkEdgeXStackSection(
+      [h("cp", "amd64", ["server"]), h("e1", "arm64", ["edge"]), h("e2", "amd64", ["edge"])],
+      {},
+      issues,
+      "edgex",
+      { kubernetesVersion: "v1.31.4+k3s1" },
+    );
     expect(issues.issues).toEqual([]);
     expect(p!.arches).toEqual(["arm64", "amd64"]);
     expect(p!.spec.kubernetesVersion).toBe("v1.31.4+k3s1");
@@ -84,6 +115,8 @@ describe("host ports", () => {
   });
 
   test("GIVEN host network with device-mqtt off WHEN Napa is checked THEN 1883 is free", () => {
-    expect(messages({ release: "napa-3.1", network: "host", hostPortsInUse: [1883], services: { "device-mqtt": false } })).toEqual([]);
+    expect(
+      messages({ release: "napa-3.1", network: "host", hostPortsInUse: [1883], services: { "device-mqtt": false } }),
+    ).toEqual([]);
   });
 });

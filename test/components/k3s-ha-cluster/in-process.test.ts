@@ -1,11 +1,19 @@
 import * as pulumi from "@pulumi/pulumi";
-import { dependenciesOf, isSecret, recordDependencies, recorded, setupPulumiMocks, valueOf } from "../../support/pulumi-mocks";
+import {
+  dependenciesOf,
+  isSecret,
+  recordDependencies,
+  recorded,
+  setupPulumiMocks,
+  valueOf,
+} from "../../support/pulumi-mocks";
 import { haHosts, haSpec } from "../../fixtures/cluster";
 
 setupPulumiMocks();
 recordDependencies();
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { K3sHaCluster } = require("../../../components/k3s-ha-cluster/k3s-ha-cluster") as typeof import("../../../components/k3s-ha-cluster/k3s-ha-cluster");
+const { K3sHaCluster } =
+  require("../../../components/k3s-ha-cluster/k3s-ha-cluster") as typeof import("../../../components/k3s-ha-cluster/k3s-ha-cluster");
 
 const HOST_STEP_RUN = "pulumi-nodejs:dynamic/edgecloud:HostStepRun";
 /** The mock monitor's envelope for a secret input. */
@@ -15,10 +23,14 @@ const plain = (v: unknown): any => (isSecretInput(v) ? (v as { value: unknown })
 
 describe("K3sHaCluster with executor in-process (Pulumi mocks)", () => {
   const key = "-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----\n";
-  const hosts = haHosts.map((h) => ({ ...h, ssh: { privateKey: pulumi.secret(key), hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOZ" } }));
+  const hosts = haHosts.map((h) => ({
+    ...h,
+    ssh: { privateKey: pulumi.secret(key), hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOZ" },
+  }));
   const viaCommand = new K3sHaCluster("cmd", { hosts, spec: haSpec });
   const inProcess = new K3sHaCluster("inp", { hosts, spec: haSpec, executor: "in-process" });
-  const named = (prefix: string, type?: string) => recorded.filter((r) => r.name.startsWith(`${prefix}-`) && (type === undefined || r.type === type));
+  const named = (prefix: string, type?: string) =>
+    recorded.filter((r) => r.name.startsWith(`${prefix}-`) && (type === undefined || r.type === type));
 
   test("GIVEN executor in-process WHEN constructed THEN one HostStepRun per host step, named like the commands, and no remote.Command", async () => {
     await valueOf(inProcess.kubeconfig);
@@ -38,10 +50,21 @@ describe("K3sHaCluster with executor in-process (Pulumi mocks)", () => {
     const commands = new Set(named("cmd", "command:remote:Command").map((r) => r.name));
     const stepDeps = async (prefix: string, set: Set<string>, step: string) =>
       (await dependenciesOf(`${prefix}-${step}`)).filter((d) => set.has(d)).map((d) => d.slice(prefix.length + 1));
-    for (const step of ["etcd-1-etcd-install", "server-1-etcd-health-gate", "server-2-k3s-start", "agent-1-k3s-start", "kubeconfig"]) {
-      expect({ step, deps: await stepDeps("inp", runs, step) }).toEqual({ step, deps: await stepDeps("cmd", commands, step) });
+    for (const step of [
+      "etcd-1-etcd-install",
+      "server-1-etcd-health-gate",
+      "server-2-k3s-start",
+      "agent-1-k3s-start",
+      "kubeconfig",
+    ]) {
+      expect({ step, deps: await stepDeps("inp", runs, step) }).toEqual({
+        step,
+        deps: await stepDeps("cmd", commands, step),
+      });
     }
-    expect((await dependenciesOf("inp-server-1-etcd-health-gate")).filter((d) => runs.has(d) && !d.endsWith("-preflight"))).toEqual([
+    expect(
+      (await dependenciesOf("inp-server-1-etcd-health-gate")).filter((d) => runs.has(d) && !d.endsWith("-preflight")),
+    ).toEqual([
       "inp-etcd-1-etcd-member",
       "inp-etcd-2-etcd-member",
       "inp-etcd-3-etcd-member",
@@ -54,7 +77,11 @@ describe("K3sHaCluster with executor in-process (Pulumi mocks)", () => {
     const steps = named("inp", HOST_STEP_RUN).filter((r) => r.name !== "inp-kubeconfig");
     expect(steps.length).toBe(inProcess.steps.size);
     for (const r of steps) {
-      expect({ name: r.name, bundle: isSecretInput(r.inputs.bundle), connection: isSecretInput(r.inputs.connection) }).toEqual({ name: r.name, bundle: true, connection: true });
+      expect({
+        name: r.name,
+        bundle: isSecretInput(r.inputs.bundle),
+        connection: isSecretInput(r.inputs.connection),
+      }).toEqual({ name: r.name, bundle: true, connection: true });
       expect(plain(r.inputs.bundle)).toMatch(/^#!\/usr\/bin\/env bash\n# edgecloud step /);
       expect(typeof r.inputs.deleteBundle).toBe("string");
       expect(r.inputs.deleteBundle).toMatch(/^#!\/usr\/bin\/env bash\n# edgecloud delete /);
@@ -62,7 +89,12 @@ describe("K3sHaCluster with executor in-process (Pulumi mocks)", () => {
       const trigger = plain(r.inputs.trigger) as string;
       expect(trigger).toMatch(r.name.endsWith("-preflight") ? /^[a-f0-9]{64}$/ : /^[a-f0-9]{64} pre-flight passed$/);
       const conn = plain(r.inputs.connection);
-      expect(conn).toMatchObject({ user: "root", port: 22, privateKey: key, hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOZ" });
+      expect(conn).toMatchObject({
+        user: "root",
+        port: 22,
+        privateKey: key,
+        hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOZ",
+      });
     }
     const config = steps.find((r) => r.name === "inp-server-1-k3s-config")!;
     expect(plain(config.inputs.bundle)).toContain("ec_put /etc/rancher/k3s/config.yaml 0600 root:root");

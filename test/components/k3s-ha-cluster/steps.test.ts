@@ -22,7 +22,12 @@ describe("K3sHaCluster host steps", () => {
     const plan = makePlan(steps);
     const order = plan.steps.map((s) => s.id);
     const idx = (id: string) => order.indexOf(id);
-    expect(byId.get("server-1/etcd-health-gate")!.dependsOn).toEqual(["etcd-1/etcd-member", "etcd-2/etcd-member", "etcd-3/etcd-member", "server-1/k3s-config"]);
+    expect(byId.get("server-1/etcd-health-gate")!.dependsOn).toEqual([
+      "etcd-1/etcd-member",
+      "etcd-2/etcd-member",
+      "etcd-3/etcd-member",
+      "server-1/k3s-config",
+    ]);
     expect(byId.get("server-1/k3s-start")!.dependsOn).toEqual(["server-1/k3s-install", "server-1/etcd-health-gate"]);
     expect(byId.get("server-2/k3s-start")!.dependsOn).toContain("server-1/k3s-start");
     expect(byId.get("server-3/k3s-start")!.dependsOn).toContain("server-2/k3s-start");
@@ -54,9 +59,14 @@ describe("K3sHaCluster host steps", () => {
       "tls-san": ["192.168.10.100", "192.168.10.22"],
       disable: ["traefik"],
     });
-    expect(config.files.find((f) => f.path.endsWith("client.key"))).toMatchObject({ mode: "0600", secret: true, content: "<k3s-server-2.key>" });
+    expect(config.files.find((f) => f.path.endsWith("client.key"))).toMatchObject({
+      mode: "0600",
+      secret: true,
+      content: "<k3s-server-2.key>",
+    });
     const member = byId.get("etcd-2/etcd-member")!;
-    for (const f of member.files.filter((f) => f.path.endsWith(".key"))) expect(f).toMatchObject({ mode: "0600", secret: true });
+    for (const f of member.files.filter((f) => f.path.endsWith(".key")))
+      expect(f).toMatchObject({ mode: "0600", secret: true });
     for (const s of steps) {
       expect(s.script).not.toContain("<token>");
       expect(s.deleteScript).not.toContain("<token>");
@@ -67,7 +77,9 @@ describe("K3sHaCluster host steps", () => {
     const env = byId.get("etcd-1/etcd-member")!.files.find((f) => f.path === "/etc/etcd/edgecloud-etcd.env")!.content;
     expect(env).toContain("ETCD_CLIENT_CERT_AUTH=true\n");
     expect(env).toContain("ETCD_PEER_CLIENT_CERT_AUTH=true\n");
-    expect(env).toContain("ETCD_INITIAL_CLUSTER=etcd-1=https://192.168.10.11:2380,etcd-2=https://192.168.10.12:2380,etcd-3=https://192.168.10.13:2380\n");
+    expect(env).toContain(
+      "ETCD_INITIAL_CLUSTER=etcd-1=https://192.168.10.11:2380,etcd-2=https://192.168.10.12:2380,etcd-3=https://192.168.10.13:2380\n",
+    );
     expect(env).not.toMatch(/http:\/\//);
   });
 
@@ -82,53 +94,99 @@ describe("K3sHaCluster host steps", () => {
   test("single node: one server on SQLite, no etcd steps", () => {
     const one = validateK3sHaCluster({ name: "dev", hosts: [{ ...haHosts[3]! }], spec: {} });
     const s = renderK3sHaClusterSteps(one, placeholderMaterial(one));
-    expect(s.map((x) => x.id)).toEqual(["server-1/preflight", "server-1/k3s-prereqs", "server-1/k3s-config", "server-1/k3s-install", "server-1/k3s-start"]);
+    expect(s.map((x) => x.id)).toEqual([
+      "server-1/preflight",
+      "server-1/k3s-prereqs",
+      "server-1/k3s-config",
+      "server-1/k3s-install",
+      "server-1/k3s-start",
+    ]);
     expect(parse(s[2]!.files[0]!.content)["datastore-endpoint"]).toBeUndefined();
   });
 
   test("install: sha256-verified download from the pinned release; CN mirror; air-gap from a pre-staged directory; per-host override", () => {
     const install = (spec: object, host = 3) => {
       const p = validateK3sHaCluster({ name: "demo", hosts: haHosts, spec: { ...haSpec, ...spec } });
-      return renderK3sHaClusterSteps(p, placeholderMaterial(p)).find((s) => s.id === `${haHosts[host]!.name}/k3s-install`)!.script;
+      return renderK3sHaClusterSteps(p, placeholderMaterial(p)).find(
+        (s) => s.id === `${haHosts[host]!.name}/k3s-install`,
+      )!.script;
     };
     const online = install({});
-    expect(online).toContain("curl -fsSL --retry 3 -o \"$work/k3s\" https://github.com/k3s-io/k3s/releases/download/v1.31.4%2Bk3s1/k3s");
+    expect(online).toContain(
+      'curl -fsSL --retry 3 -o "$work/k3s" https://github.com/k3s-io/k3s/releases/download/v1.31.4%2Bk3s1/k3s',
+    );
     expect(online).toContain('echo "$expected  $work/k3s" | sha256sum -c --quiet');
-    expect(online).toContain("INSTALL_K3S_SKIP_DOWNLOAD=true INSTALL_K3S_SKIP_START=true INSTALL_K3S_SKIP_ENABLE=true INSTALL_K3S_VERSION=v1.31.4+k3s1");
+    expect(online).toContain(
+      "INSTALL_K3S_SKIP_DOWNLOAD=true INSTALL_K3S_SKIP_START=true INSTALL_K3S_SKIP_ENABLE=true INSTALL_K3S_VERSION=v1.31.4+k3s1",
+    );
     expect(install({}, 5)).toContain("/v1.31.4%2Bk3s1/k3s-arm64");
     const cn = install({ install: { kind: "online", mirror: "cn" } });
     expect(cn).toContain("https://rancher-mirror.rancher.cn/k3s/v1.31.4%2Bk3s1/k3s");
     expect(cn).toContain("INSTALL_K3S_MIRROR=cn");
     const airgap = install({ install: { kind: "airgap", dir: "/opt/k3s" } });
     expect(airgap).not.toContain("curl");
-    expect(airgap).toContain("cp /opt/k3s/k3s \"$work/k3s\"");
+    expect(airgap).toContain('cp /opt/k3s/k3s "$work/k3s"');
     expect(airgap).toContain("INSTALL_K3S_SKIP_SELINUX_RPM=true");
     expect(airgap).toContain("/opt/k3s/k3s-airgap-images-amd64.tar*");
     const override = install({ artifactOverrides: { "server-1": "/opt/custom/k3s" } });
-    expect(override).toContain("cp /opt/custom/k3s \"$work/k3s\"");
+    expect(override).toContain('cp /opt/custom/k3s "$work/k3s"');
     expect(override).not.toContain("sha256sum-");
   });
 
   test("rolling restart goes member by member", () => {
-    const r = etcdRollingRestartSteps(props.hosts.filter((h) => h.roles.includes("etcd")), props.spec.etcd);
-    expect(r.map((s) => [s.id, s.dependsOn])).toEqual([["etcd-1/etcd-restart", []], ["etcd-2/etcd-restart", ["etcd-1/etcd-restart"]], ["etcd-3/etcd-restart", ["etcd-2/etcd-restart"]]]);
+    const r = etcdRollingRestartSteps(
+      props.hosts.filter((h) => h.roles.includes("etcd")),
+      props.spec.etcd,
+    );
+    expect(r.map((s) => [s.id, s.dependsOn])).toEqual([
+      ["etcd-1/etcd-restart", []],
+      ["etcd-2/etcd-restart", ["etcd-1/etcd-restart"]],
+      ["etcd-3/etcd-restart", ["etcd-2/etcd-restart"]],
+    ]);
   });
 });
 
 describe("per OS family × arch", () => {
-  const combos = OS_IDS.flatMap((os) => ARCHES.filter((a) => supportsArch("k3s", a)).map((arch) => [os, arch] as const));
+  const combos = OS_IDS.flatMap((os) =>
+    ARCHES.filter((a) => supportsArch("k3s", a)).map((arch) => [os, arch] as const),
+  );
   test.each(combos)("%s/%s renders etcd and K3s steps (snapshot)", (os, arch) => {
-    const install = DISTRO_ETCD_OS.includes(os) && arch !== "arm" ? { kind: "distro" as const } : arch === "arm" ? { kind: "prestaged" as const, tarball: "/opt/etcd.tar.gz" } : { kind: "release" as const };
+    const install =
+      DISTRO_ETCD_OS.includes(os) && arch !== "arm"
+        ? { kind: "distro" as const }
+        : arch === "arm"
+          ? { kind: "prestaged" as const, tarball: "/opt/etcd.tar.gz" }
+          : { kind: "release" as const };
     const hosts: HostInput[] = [
       { name: "e1", address: "10.1.0.1", ssh, os, arch, roles: ["etcd"] },
       { name: "s1", address: "10.1.0.2", ssh, os, arch, roles: ["server"] },
       { name: "a1", address: "10.1.0.3", ssh, os, arch, roles: ["agent"] },
     ];
-    const p = validateK3sHaCluster({ name: "m", hosts, spec: { etcd: { install }, runtime: os.startsWith("ubuntu") ? "docker" : "containerd" } });
+    const p = validateK3sHaCluster({
+      name: "m",
+      hosts,
+      spec: { etcd: { install }, runtime: os.startsWith("ubuntu") ? "docker" : "containerd" },
+    });
     const rendered = renderK3sHaClusterSteps(p, placeholderMaterial(p));
-    const pick = ["e1/etcd-install", "e1/etcd-member", "s1/k3s-prereqs", "s1/k3s-config", "s1/k3s-install", "a1/k3s-config"];
+    const pick = [
+      "e1/etcd-install",
+      "e1/etcd-member",
+      "s1/k3s-prereqs",
+      "s1/k3s-config",
+      "s1/k3s-install",
+      "a1/k3s-config",
+    ];
     const out = Object.fromEntries(
-      rendered.filter((s) => pick.includes(s.id)).map((s) => [s.id, { script: s.script, delete: s.deleteScript, files: s.files.map((f) => `${f.mode} ${f.owner ?? "root:root"} ${f.path}${f.secret ? " (secret)" : ""}`) }]),
+      rendered
+        .filter((s) => pick.includes(s.id))
+        .map((s) => [
+          s.id,
+          {
+            script: s.script,
+            delete: s.deleteScript,
+            files: s.files.map((f) => `${f.mode} ${f.owner ?? "root:root"} ${f.path}${f.secret ? " (secret)" : ""}`),
+          },
+        ]),
     );
     expect(Object.keys(out)).toHaveLength(pick.length);
     expect(out).toMatchSnapshot();

@@ -13,7 +13,10 @@ const cases: Record<string, [unknown[], unknown]> = {
   riscv: [haHosts.map((h, i) => (i === 6 ? { ...h, arch: "riscv64" } : h)), haSpec],
   ipsec: [haHosts, { ...haSpec, network: { flannelBackend: "ipsec" } }],
   wg: [haHosts, { ...haSpec, version: "v1.25.16+k3s4", network: { flannelBackend: "wireguard-native" } }],
-  overlap: [haHosts, { ...haSpec, network: { clusterCidr: "10.42.0.0/16", serviceCidr: "10.42.128.0/17", clusterDns: "10.42.128.10" } }],
+  overlap: [
+    haHosts,
+    { ...haSpec, network: { clusterCidr: "10.42.0.0/16", serviceCidr: "10.42.128.0/17", clusterDns: "10.42.128.10" } },
+  ],
   hostNet: [haHosts, { ...haSpec, network: { clusterCidr: "192.168.0.0/16" } }],
   dns: [haHosts, { ...haSpec, network: { clusterDns: "10.99.0.10" } }],
   noReg: [haHosts, { ...haSpec, registrationAddress: undefined }],
@@ -21,13 +24,16 @@ const cases: Record<string, [unknown[], unknown]> = {
   noServer: [haHosts.filter((h) => !h.roles.includes("server")), haSpec],
   version: [haHosts, { ...haSpec, version: "1.31" }],
   cniNoNone: [haHosts, { ...haSpec, network: { cni: "calico" } }],
-  vipClash: [haHosts, { ...haSpec, registrationAddress: { kind: "kube-vip", vip: "192.168.10.21", interface: "eth0" } }],
+  vipClash: [
+    haHosts,
+    { ...haSpec, registrationAddress: { kind: "kube-vip", vip: "192.168.10.21", interface: "eth0" } },
+  ],
   plaintext: [haHosts, { ...haSpec, etcd: { tls: false } }],
   samePorts: [haHosts, { ...haSpec, etcd: { clientPort: 2380 } }],
   distroEtcdRocky: [haHosts, { ...haSpec, etcd: { install: { kind: "distro" } } }],
   serverAgent: [haHosts.map((h, i) => (i === 6 ? { ...h, roles: ["server", "agent"] } : h)), haSpec],
   edgeAgent: [haHosts.map((h, i) => (i === 6 ? { ...h, roles: ["agent", "edge"] } : h)), haSpec],
-  overrideUnknown: [haHosts, { ...haSpec, artifactOverrides: { "nope": "/opt/k3s" } }],
+  overrideUnknown: [haHosts, { ...haSpec, artifactOverrides: { nope: "/opt/k3s" } }],
   unknownField: [haHosts, { ...haSpec, flannel: "vxlan" }],
   badTaint: [haHosts.map((h, i) => (i === 7 ? { ...h, taints: ["gpu"] } : h)), haSpec],
   releaseArm: [haHosts.map((h, i) => (i === 0 ? { ...h, arch: "arm" } : h)), haSpec],
@@ -35,98 +41,68 @@ const cases: Record<string, [unknown[], unknown]> = {
 
 /** Every validation rule of K3sHaCluster: GIVEN a config breaking it, THEN exactly this message. */
 const expected: Record<string, string[]> = {
-  "dupName": [
-    "hosts[4].name \"server-1\" is used twice (hosts[3]); host names must be unique (K3s registers nodes by name)"
+  dupName: [
+    'hosts[4].name "server-1" is used twice (hosts[3]); host names must be unique (K3s registers nodes by name)',
   ],
-  "dupAddr": [
-    "hosts[4].address \"192.168.10.21\" is used twice (hosts[3]); each host needs its own address"
+  dupAddr: ['hosts[4].address "192.168.10.21" is used twice (hosts[3]); each host needs its own address'],
+  evenEtcd: [
+    'hosts ["etcd-1","etcd-2"] give 2 hosts the role "etcd"; etcd needs an odd number of members (1, 3, 5 or 7) to keep quorum',
   ],
-  "evenEtcd": [
-    "hosts [\"etcd-1\",\"etcd-2\"] give 2 hosts the role \"etcd\"; etcd needs an odd number of members (1, 3, 5 or 7) to keep quorum"
+  unknownOs: [
+    'hosts[0].os "windows-11" is not allowed; allowed: "centos-7", "rocky-8", "rocky-9", "alma-8", "alma-9", "rhel-8", "rhel-9", "openeuler-22.03", "openeuler-24.03", "kylin-v10", "ubuntu-20.04", "ubuntu-22.04", "ubuntu-24.04", "debian-11", "debian-12"',
   ],
-  "unknownOs": [
-    "hosts[0].os \"windows-11\" is not allowed; allowed: \"centos-7\", \"rocky-8\", \"rocky-9\", \"alma-8\", \"alma-9\", \"rhel-8\", \"rhel-9\", \"openeuler-22.03\", \"openeuler-24.03\", \"kylin-v10\", \"ubuntu-20.04\", \"ubuntu-22.04\", \"ubuntu-24.04\", \"debian-11\", \"debian-12\""
+  badArch: ['hosts[0].arch "mips" is not allowed; allowed: "amd64", "arm64", "arm", "riscv64", "loong64"'],
+  noKey: ["hosts[1].ssh: has no private key; set ssh.privateKey (a secret) or ssh.privateKeyPath"],
+  bothKeys: ["hosts[1].ssh: sets both privateKey and privateKeyPath; set exactly one"],
+  riscv: [
+    'hosts[6].arch "riscv64" (host "agent-1", centos-7/riscv64): k3s v1.31.4+k3s1 ships no riscv64 build; supported: amd64, arm64, arm; or set k3s.artifactOverrides["agent-1"] to your own k3s binary (URL or path)',
   ],
-  "badArch": [
-    "hosts[0].arch \"mips\" is not allowed; allowed: \"amd64\", \"arm64\", \"arm\", \"riscv64\", \"loong64\""
+  ipsec: [
+    'k3s.network.flannelBackend "ipsec" was removed in K3s v1.27 (k3s#7297); v1.31.4+k3s1 allows vxlan, host-gw, wireguard-native or none',
   ],
-  "noKey": [
-    "hosts[1].ssh: has no private key; set ssh.privateKey (a secret) or ssh.privateKeyPath"
+  wg: ['k3s.network.flannelBackend "wireguard-native" needs K3s v1.26 or later; v1.25.16+k3s4 has it not'],
+  overlap: [
+    'k3s.network.clusterCidr "10.42.0.0/16" overlaps network.serviceCidr 10.42.128.0/17; pod and service ranges must be disjoint',
   ],
-  "bothKeys": [
-    "hosts[1].ssh: sets both privateKey and privateKeyPath; set exactly one"
+  hostNet: [
+    'k3s.network.clusterCidr "192.168.0.0/16" contains the address 192.168.10.11 of host "etcd-1"; pick a range disjoint from the host network',
+    'k3s.network.clusterCidr "192.168.0.0/16" contains the address 192.168.10.12 of host "etcd-2"; pick a range disjoint from the host network',
+    'k3s.network.clusterCidr "192.168.0.0/16" contains the address 192.168.10.13 of host "etcd-3"; pick a range disjoint from the host network',
+    'k3s.network.clusterCidr "192.168.0.0/16" contains the address 192.168.10.21 of host "server-1"; pick a range disjoint from the host network',
+    'k3s.network.clusterCidr "192.168.0.0/16" contains the address 192.168.10.22 of host "server-2"; pick a range disjoint from the host network',
+    'k3s.network.clusterCidr "192.168.0.0/16" contains the address 192.168.10.23 of host "server-3"; pick a range disjoint from the host network',
+    'k3s.network.clusterCidr "192.168.0.0/16" contains the address 192.168.10.31 of host "agent-1"; pick a range disjoint from the host network',
+    'k3s.network.clusterCidr "192.168.0.0/16" contains the address 192.168.10.32 of host "agent-2"; pick a range disjoint from the host network',
+    'k3s.registrationAddress.vip "192.168.10.100" lies inside network.clusterCidr 192.168.0.0/16',
   ],
-  "riscv": [
-    "hosts[6].arch \"riscv64\" (host \"agent-1\", centos-7/riscv64): k3s v1.31.4+k3s1 ships no riscv64 build; supported: amd64, arm64, arm; or set k3s.artifactOverrides[\"agent-1\"] to your own k3s binary (URL or path)"
+  dns: ['k3s.network.clusterDns "10.99.0.10" must lie inside network.serviceCidr 10.43.0.0/16'],
+  noReg: [
+    'k3s.registrationAddress: is required with 3 servers (agents and kubeconfig need one fixed address): { kind: "kube-vip", vip, interface } or { kind: "external", address }',
   ],
-  "ipsec": [
-    "k3s.network.flannelBackend \"ipsec\" was removed in K3s v1.27 (k3s#7297); v1.31.4+k3s1 allows vxlan, host-gw, wireguard-native or none"
+  noEtcd: [
+    'hosts: 3 servers but no "etcd" host; more than one server needs the external etcd cluster (give 1, 3 or 5 hosts the role "etcd")',
   ],
-  "wg": [
-    "k3s.network.flannelBackend \"wireguard-native\" needs K3s v1.26 or later; v1.25.16+k3s4 has it not"
+  noServer: ['hosts: no host has the role "server"; a cluster needs at least one'],
+  version: ['k3s.version "1.31" must be a K3s release such as v1.31.4+k3s1'],
+  cniNoNone: ['k3s.network.cni "calico" requires network.flannelBackend "none" (it is "vxlan")'],
+  vipClash: [
+    'k3s.registrationAddress.vip "192.168.10.21" is the address of host "server-1"; the VIP must be a free address on the servers\' network',
   ],
-  "overlap": [
-    "k3s.network.clusterCidr \"10.42.0.0/16\" overlaps network.serviceCidr 10.42.128.0/17; pod and service ranges must be disjoint"
+  plaintext: ["k3s.etcd.tls false is refused: edgecloud runs etcd with TLS only (tls must be true)"],
+  samePorts: ["k3s.etcd.peerPort 2380 must differ from etcd.clientPort"],
+  distroEtcdRocky: [
+    'hosts[1].os "rocky-9" (host "etcd-2"): the distribution ships no etcd package; use etcd.install { kind: "release" } or "prestaged" (distro etcd exists on debian-11, debian-12, ubuntu-20.04, ubuntu-22.04, ubuntu-24.04, openeuler-22.03, openeuler-24.03)',
   ],
-  "hostNet": [
-    "k3s.network.clusterCidr \"192.168.0.0/16\" contains the address 192.168.10.11 of host \"etcd-1\"; pick a range disjoint from the host network",
-    "k3s.network.clusterCidr \"192.168.0.0/16\" contains the address 192.168.10.12 of host \"etcd-2\"; pick a range disjoint from the host network",
-    "k3s.network.clusterCidr \"192.168.0.0/16\" contains the address 192.168.10.13 of host \"etcd-3\"; pick a range disjoint from the host network",
-    "k3s.network.clusterCidr \"192.168.0.0/16\" contains the address 192.168.10.21 of host \"server-1\"; pick a range disjoint from the host network",
-    "k3s.network.clusterCidr \"192.168.0.0/16\" contains the address 192.168.10.22 of host \"server-2\"; pick a range disjoint from the host network",
-    "k3s.network.clusterCidr \"192.168.0.0/16\" contains the address 192.168.10.23 of host \"server-3\"; pick a range disjoint from the host network",
-    "k3s.network.clusterCidr \"192.168.0.0/16\" contains the address 192.168.10.31 of host \"agent-1\"; pick a range disjoint from the host network",
-    "k3s.network.clusterCidr \"192.168.0.0/16\" contains the address 192.168.10.32 of host \"agent-2\"; pick a range disjoint from the host network",
-    "k3s.registrationAddress.vip \"192.168.10.100\" lies inside network.clusterCidr 192.168.0.0/16"
+  serverAgent: [
+    'hosts[6].roles ["server","agent"] has both "server" and "agent"; a K3s server already runs workloads, pick one',
   ],
-  "dns": [
-    "k3s.network.clusterDns \"10.99.0.10\" must lie inside network.serviceCidr 10.43.0.0/16"
+  edgeAgent: ['hosts[6].roles ["agent","edge"] has "edge" with "server"/"agent"; an edge node runs edgecore, not K3s'],
+  overrideUnknown: ["k3s.artifactOverrides.nope: names no host; keys are host names"],
+  unknownField: ['k3s: unknown field "flannel"'],
+  badTaint: ['hosts[7].taints[0] "gpu" must be key[=value]:NoSchedule|PreferNoSchedule|NoExecute'],
+  releaseArm: [
+    'hosts[0].arch "arm" (host "etcd-1", debian-12/arm): etcd v3.5.17 release tarballs exist for amd64, arm64 only; use etcd.install { kind: "distro" } or "prestaged"',
   ],
-  "noReg": [
-    "k3s.registrationAddress: is required with 3 servers (agents and kubeconfig need one fixed address): { kind: \"kube-vip\", vip, interface } or { kind: \"external\", address }"
-  ],
-  "noEtcd": [
-    "hosts: 3 servers but no \"etcd\" host; more than one server needs the external etcd cluster (give 1, 3 or 5 hosts the role \"etcd\")"
-  ],
-  "noServer": [
-    "hosts: no host has the role \"server\"; a cluster needs at least one"
-  ],
-  "version": [
-    "k3s.version \"1.31\" must be a K3s release such as v1.31.4+k3s1"
-  ],
-  "cniNoNone": [
-    "k3s.network.cni \"calico\" requires network.flannelBackend \"none\" (it is \"vxlan\")"
-  ],
-  "vipClash": [
-    "k3s.registrationAddress.vip \"192.168.10.21\" is the address of host \"server-1\"; the VIP must be a free address on the servers' network"
-  ],
-  "plaintext": [
-    "k3s.etcd.tls false is refused: edgecloud runs etcd with TLS only (tls must be true)"
-  ],
-  "samePorts": [
-    "k3s.etcd.peerPort 2380 must differ from etcd.clientPort"
-  ],
-  "distroEtcdRocky": [
-    "hosts[1].os \"rocky-9\" (host \"etcd-2\"): the distribution ships no etcd package; use etcd.install { kind: \"release\" } or \"prestaged\" (distro etcd exists on debian-11, debian-12, ubuntu-20.04, ubuntu-22.04, ubuntu-24.04, openeuler-22.03, openeuler-24.03)"
-  ],
-  "serverAgent": [
-    "hosts[6].roles [\"server\",\"agent\"] has both \"server\" and \"agent\"; a K3s server already runs workloads, pick one"
-  ],
-  "edgeAgent": [
-    "hosts[6].roles [\"agent\",\"edge\"] has \"edge\" with \"server\"/\"agent\"; an edge node runs edgecore, not K3s"
-  ],
-  "overrideUnknown": [
-    "k3s.artifactOverrides.nope: names no host; keys are host names"
-  ],
-  "unknownField": [
-    "k3s: unknown field \"flannel\""
-  ],
-  "badTaint": [
-    "hosts[7].taints[0] \"gpu\" must be key[=value]:NoSchedule|PreferNoSchedule|NoExecute"
-  ],
-  "releaseArm": [
-    "hosts[0].arch \"arm\" (host \"etcd-1\", debian-12/arm): etcd v3.5.17 release tarballs exist for amd64, arm64 only; use etcd.install { kind: \"distro\" } or \"prestaged\""
-  ]
 };
 
 function messages(hosts: unknown[], spec: unknown): string[] {
@@ -154,7 +130,11 @@ describe("K3sHaCluster validation", () => {
       err = e;
     }
     expect(err).toBeInstanceOf(ValidationError);
-    expect((err as ValidationError).issues.map((i) => i.path)).toEqual(["hosts[0].ssh", "hosts[4].name", "k3s.network.flannelBackend"]);
+    expect((err as ValidationError).issues.map((i) => i.path)).toEqual([
+      "hosts[0].ssh",
+      "hosts[4].name",
+      "k3s.network.flannelBackend",
+    ]);
     expect((err as Error).message).toMatch(/^K3sHaCluster "demo": 3 problems\n  - hosts\[0\]\.ssh: has no private key/);
   });
 

@@ -7,7 +7,10 @@ describe("examples/beam-mqtt-analytics", () => {
     const objects = beamAnalyticsObjects();
     expect(() => assertValidObjects(objects)).not.toThrow();
     const ds = objects.find((o) => o.kind === "DaemonSet") as any;
-    expect(ds.spec.template.spec.nodeSelector).toEqual({ "node-role.kubernetes.io/edge": "", "kubernetes.io/arch": "amd64" });
+    expect(ds.spec.template.spec.nodeSelector).toEqual({
+      "node-role.kubernetes.io/edge": "",
+      "kubernetes.io/arch": "amd64",
+    });
     expect(ds.spec.template.spec.hostNetwork).toBe(true);
     expect(objectsToYaml(objects)).toMatchSnapshot();
   });

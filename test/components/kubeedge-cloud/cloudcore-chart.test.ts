@@ -14,13 +14,23 @@ function props(spec: object = {}): KubeEdgeCloudProps {
   return p!;
 }
 
-const k8sFor: Record<string, string> = { "v1.13.4": "v1.23.17+k3s1", "v1.20.0": "v1.30.8+k3s1", "v1.23.1": "v1.31.4+k3s1" };
+const k8sFor: Record<string, string> = {
+  "v1.13.4": "v1.23.17+k3s1",
+  "v1.20.0": "v1.30.8+k3s1",
+  "v1.23.1": "v1.31.4+k3s1",
+};
 
 describe("cloudCoreChart", () => {
-  test.each(KUBEEDGE_VERSIONS.flatMap((v) => (["hostNetwork", "NodePort", "LoadBalancer"] as const).map((e) => [v, e] as const)))(
+  test.each(
+    KUBEEDGE_VERSIONS.flatMap((v) =>
+      (["hostNetwork", "NodePort", "LoadBalancer"] as const).map((e) => [v, e] as const),
+    ),
+  )(
     "GIVEN KubeEdge %s exposed as %s WHEN rendered THEN every object (CRDs included) is valid and matches the snapshot",
     (version, kind) => {
-      const objects = chartObjects(cloudCoreChart(props({ version, kubernetesVersion: k8sFor[version], exposure: { kind }, mosquitto: true })));
+      const objects = chartObjects(
+        cloudCoreChart(props({ version, kubernetesVersion: k8sFor[version], exposure: { kind }, mosquitto: true })),
+      );
       expect(() => assertValidObjects(objects)).not.toThrow();
       expect(objectsToYaml(objects)).toMatchSnapshot();
     },
@@ -32,7 +42,9 @@ describe("cloudCoreChart", () => {
     const pod = dep.spec.template.spec;
     expect(pod.hostNetwork).toBe(true);
     expect(pod.dnsPolicy).toBe("ClusterFirstWithHostNet");
-    expect(pod.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions).toEqual([
+    expect(
+      pod.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions,
+    ).toEqual([
       { key: "node-role.kubernetes.io/edge", operator: "DoesNotExist" },
       { key: "kubernetes.io/hostname", operator: "In", values: ["cp-1"] },
     ]);
@@ -41,7 +53,9 @@ describe("cloudCoreChart", () => {
   });
 
   test("GIVEN NodePort exposure WHEN rendered THEN the Service is a NodePort with the chosen ports (no silent ClusterIP fallback)", () => {
-    const objects = chartObjects(cloudCoreChart(props({ exposure: { kind: "NodePort", nodePorts: { cloudhub: 31000 } } })));
+    const objects = chartObjects(
+      cloudCoreChart(props({ exposure: { kind: "NodePort", nodePorts: { cloudhub: 31000 } } })),
+    );
     const svc = objects.find((o) => o.kind === "Service") as any;
     expect(svc.spec.type).toBe("NodePort");
     expect(svc.spec.ports.find((p: any) => p.name === "cloudhub").nodePort).toBe(31000);
@@ -50,7 +64,14 @@ describe("cloudCoreChart", () => {
   });
 
   test("GIVEN the cloudcore config WHEN rendered THEN cloudHub carries the advertised addresses and the chosen iptables framework image is used", () => {
-    const objects = chartObjects(cloudCoreChart(props({ cloudHub: { advertiseAddress: ["10.0.0.11", "edge.example.com"], dnsNames: ["cloudcore.example.com"] }, iptablesManager: { framework: "nft" } })));
+    const objects = chartObjects(
+      cloudCoreChart(
+        props({
+          cloudHub: { advertiseAddress: ["10.0.0.11", "edge.example.com"], dnsNames: ["cloudcore.example.com"] },
+          iptablesManager: { framework: "nft" },
+        }),
+      ),
+    );
     const cm = objects.find((o) => o.kind === "ConfigMap") as any;
     expect(cm.data["cloudcore.yaml"]).toContain("advertiseAddress:\n      - 10.0.0.11\n      - edge.example.com");
     expect(cm.data["cloudcore.yaml"]).toContain("dnsNames:\n      - cloudcore.example.com");
@@ -73,7 +94,12 @@ describe("cloudCoreChart", () => {
 
   test("GIVEN a custom object of a KubeEdge kind WHEN validated against the emitted CRDs THEN it is accepted, and an unserved version is rejected", () => {
     const objects = chartObjects(cloudCoreChart(props()));
-    const ng = { apiVersion: "apps.kubeedge.io/v1alpha1", kind: "NodeGroup", metadata: { name: "plant-a" }, spec: { matchLabels: { site: "plant-a" } } };
+    const ng = {
+      apiVersion: "apps.kubeedge.io/v1alpha1",
+      kind: "NodeGroup",
+      metadata: { name: "plant-a" },
+      spec: { matchLabels: { site: "plant-a" } },
+    };
     expect(() => assertValidObjects([...objects, ng])).not.toThrow();
     expect(() => assertValidObjects([...objects, { ...ng, apiVersion: "apps.kubeedge.io/v9" }])).toThrow();
   });
@@ -81,7 +107,10 @@ describe("cloudCoreChart", () => {
   test("GIVEN DaemonSets to keep off edge nodes WHEN patches are rendered THEN each carries the edge DoesNotExist affinity", () => {
     const [p] = edgeAvoidancePatches([{ namespace: "kube-system", name: "csi-nfs-node" }]);
     expect(p.metadata).toMatchObject({ name: "csi-nfs-node", namespace: "kube-system" });
-    expect((p as any).spec.template.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0]).toEqual({
+    expect(
+      (p as any).spec.template.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution
+        .nodeSelectorTerms[0].matchExpressions[0],
+    ).toEqual({
       key: "node-role.kubernetes.io/edge",
       operator: "DoesNotExist",
     });

@@ -1,21 +1,37 @@
 import * as pulumi from "@pulumi/pulumi";
-import { dependenciesOf, isSecret, mockRead, recordDependencies, recorded, settle, setupPulumiMocks, valueOf } from "../../support/pulumi-mocks";
+import {
+  dependenciesOf,
+  isSecret,
+  mockRead,
+  recordDependencies,
+  recorded,
+  settle,
+  setupPulumiMocks,
+  valueOf,
+} from "../../support/pulumi-mocks";
 import { baseSpec, clusterHosts } from "./fixtures";
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const TOKEN = "cafe.eyJleHAiOjE3OTk5OTk5OTl9.signature";
 
 // a read of kubeedge/tokensecret answers with a token, as cloudcore would have created it
-mockRead.state = (type, id) => (type === "kubernetes:core/v1:Secret" && id === "kubeedge/tokensecret" ? { data: { tokendata: Buffer.from(TOKEN).toString("base64") } } : undefined);
+mockRead.state = (type, id) =>
+  type === "kubernetes:core/v1:Secret" && id === "kubeedge/tokensecret"
+    ? { data: { tokendata: Buffer.from(TOKEN).toString("base64") } }
+    : undefined;
 setupPulumiMocks();
 recordDependencies();
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { KubeEdgeCloud } = require("../../../components/kubeedge-cloud/kubeedge-cloud") as typeof import("../../../components/kubeedge-cloud/kubeedge-cloud");
-
+const { KubeEdgeCloud } =
+  require("../../../components/kubeedge-cloud/kubeedge-cloud") as typeof import("../../../components/kubeedge-cloud/kubeedge-cloud");
 
 describe("KubeEdgeCloud (Pulumi mocks)", () => {
   const hosts = clusterHosts().map((h) => ({ ...h, ssh: { privateKey: pulumi.secret("KEY") } }));
-  const cloud = new KubeEdgeCloud("edge", { hosts, spec: baseSpec, kubeconfig: pulumi.secret("apiVersion: v1\nkind: Config\n") });
+  const cloud = new KubeEdgeCloud("edge", {
+    hosts,
+    spec: baseSpec,
+    kubeconfig: pulumi.secret("apiVersion: v1\nkind: Config\n"),
+  });
   const byName = (n: string) => recorded.find((r) => r.name === n);
 
   test("GIVEN manifests mode THEN namespace, stream certs, cloudcore, token read and one command per edge step are registered", async () => {
@@ -35,7 +51,9 @@ describe("KubeEdgeCloud (Pulumi mocks)", () => {
         "command:remote:Command edge-cloud-cp-1-kubeedge-firewall",
       ]),
     );
-    expect(recorded.filter((r) => r.type === "command:remote:Command" && r.name.startsWith("edge-edge-"))).toHaveLength(9);
+    expect(recorded.filter((r) => r.type === "command:remote:Command" && r.name.startsWith("edge-edge-"))).toHaveLength(
+      9,
+    );
   });
 
   test("GIVEN the graph THEN cloudcore waits for the certs, the token read waits for cloudcore, joins wait for the token", async () => {
@@ -45,7 +63,13 @@ describe("KubeEdgeCloud (Pulumi mocks)", () => {
     expect(await dependenciesOf("edge-cloud-cp-1-kubeedge-token-wait")).toEqual(["edge-cloudcore"]);
     expect(await dependenciesOf("edge-token")).toEqual(["edge-cloud-cp-1-kubeedge-token-wait", "edge-cloudcore"]);
     expect(await dependenciesOf("edge-edge-edge-1-kubeedge-join")).toEqual(
-      expect.arrayContaining(["edge-edge-edge-1-kubeedge-install", "edge-token", "edge-cloudcore", "edge-cloud-cp-1-kubeedge-firewall", "edge-cloud-cp-1-kubeedge-token-wait"]),
+      expect.arrayContaining([
+        "edge-edge-edge-1-kubeedge-install",
+        "edge-token",
+        "edge-cloudcore",
+        "edge-cloud-cp-1-kubeedge-firewall",
+        "edge-cloud-cp-1-kubeedge-token-wait",
+      ]),
     );
     expect(await dependenciesOf("edge-edge-edge-1-kubeedge-install")).toEqual(["edge-edge-edge-1-kubeedge-runtime"]);
     expect(await dependenciesOf("edge-edge-edge-1-kubeedge-runtime")).toEqual([]);
@@ -60,7 +84,10 @@ describe("KubeEdgeCloud (Pulumi mocks)", () => {
     const stdin = join.inputs.stdin.value as string;
     expect(stdin).toContain("ec_put /etc/kubeedge/config/edgecore.yaml 0600 root:root");
     expect(stdin).not.toContain(TOKEN); // base64 in the heredoc
-    const b64 = /ec_put \/etc\/kubeedge\/config\/edgecore.yaml 0600 root:root <<'EC_FILE_EOF'\n([\s\S]*?)EC_FILE_EOF/.exec(stdin)![1];
+    const b64 =
+      /ec_put \/etc\/kubeedge\/config\/edgecore.yaml 0600 root:root <<'EC_FILE_EOF'\n([\s\S]*?)EC_FILE_EOF/.exec(
+        stdin,
+      )![1];
     expect(Buffer.from(b64.replace(/\n/g, ""), "base64").toString()).toContain(`token: ${TOKEN}`);
     for (const c of recorded.filter((r) => r.type === "command:remote:Command")) {
       expect(JSON.stringify([c.inputs.create, c.inputs.update, c.inputs.delete])).not.toContain(TOKEN);
@@ -72,7 +99,11 @@ describe("KubeEdgeCloud (Pulumi mocks)", () => {
 
   test("GIVEN the outputs THEN address, token Secret reference and join parameters are plain; edge nodes listed", async () => {
     expect(await valueOf(cloud.cloudcoreAddress)).toBe("10.0.0.11:10000");
-    expect(await valueOf(cloud.tokenSecretRef)).toEqual({ namespace: "kubeedge", name: "tokensecret", key: "tokendata" });
+    expect(await valueOf(cloud.tokenSecretRef)).toEqual({
+      namespace: "kubeedge",
+      name: "tokensecret",
+      key: "tokendata",
+    });
     expect((await valueOf(cloud.joinParameters)).certServer).toBe("https://10.0.0.11:10002");
     expect(await valueOf(cloud.edgeNodes)).toEqual(["edge-1", "edge-2", "edge-3"]);
     const certs = byName("edge-stream-certs")!;
@@ -80,19 +111,28 @@ describe("KubeEdgeCloud (Pulumi mocks)", () => {
   });
 
   test("GIVEN keadm mode THEN keadm init runs on the server over SSH and the token read waits for it", async () => {
-    const k = new KubeEdgeCloud("ke", { hosts, spec: { ...baseSpec, mode: "keadm", mosquitto: true }, kubeconfig: "apiVersion: v1\nkind: Config\n" });
+    const k = new KubeEdgeCloud("ke", {
+      hosts,
+      spec: { ...baseSpec, mode: "keadm", mosquitto: true },
+      kubeconfig: "apiVersion: v1\nkind: Config\n",
+    });
     await valueOf(k.joinToken);
     await settle();
     expect(byName("ke-keadm-cp-1-kubeedge-keadm-init")).toBeDefined();
     expect(await dependenciesOf("ke-mosquitto")).toEqual(["ke-keadm-cp-1-kubeedge-keadm-init"]);
-    expect(await dependenciesOf("ke-edge-edge-1-kubeedge-join")).toEqual(expect.arrayContaining(["ke-keadm-cp-1-kubeedge-keadm-init", "ke-cloud-cp-1-kubeedge-firewall", "ke-token"]));
+    expect(await dependenciesOf("ke-edge-edge-1-kubeedge-join")).toEqual(
+      expect.arrayContaining(["ke-keadm-cp-1-kubeedge-keadm-init", "ke-cloud-cp-1-kubeedge-firewall", "ke-token"]),
+    );
     expect(byName("ke-cloudcore")).toBeUndefined();
     expect(await dependenciesOf("ke-token")).toEqual(["ke-keadm-cp-1-kubeedge-keadm-init"]);
   });
 
   test("GIVEN an invalid spec THEN it throws before registering any resource", () => {
     const before = recorded.length;
-    expect(() => new KubeEdgeCloud("bad", { hosts, spec: { ...baseSpec, edge: { joinAddress: "10.9.9.9" } }, kubeconfig: "x" })).toThrow(
+    expect(
+      () =>
+        new KubeEdgeCloud("bad", { hosts, spec: { ...baseSpec, edge: { joinAddress: "10.9.9.9" } }, kubeconfig: "x" }),
+    ).toThrow(
       /KubeEdgeCloud "bad": 1 problem\n {2}- kubeedge.edge.joinAddress "10.9.9.9" is not in kubeedge.cloudHub.advertiseAddress/,
     );
     expect(recorded.length).toBe(before);

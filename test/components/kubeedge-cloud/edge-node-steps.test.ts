@@ -22,9 +22,15 @@ describe("edge node steps", () => {
   test("GIVEN three edge hosts WHEN steps are rendered THEN each gets runtime → install → join, in a valid plan", () => {
     const steps = edgeNodeSteps(props(), TOKEN);
     expect(steps.map((s) => s.id)).toEqual([
-      "edge-1/kubeedge-runtime", "edge-1/kubeedge-install", "edge-1/kubeedge-join",
-      "edge-2/kubeedge-runtime", "edge-2/kubeedge-install", "edge-2/kubeedge-join",
-      "edge-3/kubeedge-runtime", "edge-3/kubeedge-install", "edge-3/kubeedge-join",
+      "edge-1/kubeedge-runtime",
+      "edge-1/kubeedge-install",
+      "edge-1/kubeedge-join",
+      "edge-2/kubeedge-runtime",
+      "edge-2/kubeedge-install",
+      "edge-2/kubeedge-join",
+      "edge-3/kubeedge-runtime",
+      "edge-3/kubeedge-install",
+      "edge-3/kubeedge-join",
     ]);
     expect(() => makePlan(steps)).not.toThrow();
     expect(steps.find((s) => s.id === "edge-1/kubeedge-join")!.dependsOn).toEqual(["edge-1/kubeedge-install"]);
@@ -57,18 +63,26 @@ describe("edge node steps", () => {
     expect(cfg.modules.edgeHub.httpServer).toBe("https://10.0.0.11:10002");
     expect(cfg.modules.edgeHub.websocket.server).toBe("10.0.0.11:10000");
     expect(cfg.modules.edged.hostnameOverride).toBe("edge-1");
-    expect(cfg.modules.edged.nodeLabels).toEqual({ "node-role.kubernetes.io/edge": "", "node-role.kubernetes.io/agent": "", site: "plant-a" });
+    expect(cfg.modules.edged.nodeLabels).toEqual({
+      "node-role.kubernetes.io/edge": "",
+      "node-role.kubernetes.io/agent": "",
+      site: "plant-a",
+    });
     expect(cfg.modules.edged.tailoredKubeletConfig).toEqual({
       cgroupDriver: "systemd",
       containerRuntimeEndpoint: "unix:///run/containerd/containerd.sock",
       registerWithTaints: [{ key: "node-role.kubernetes.io/edge", effect: "NoSchedule" }],
     });
     const install = edgeNodeSteps(props(), TOKEN).find((s) => s.id === "edge-1/kubeedge-install")!;
-    expect(install.script).toContain("https://github.com/kubeedge/kubeedge/releases/download/v1.23.1/keadm-v1.23.1-linux-arm64.tar.gz");
+    expect(install.script).toContain(
+      "https://github.com/kubeedge/kubeedge/releases/download/v1.23.1/keadm-v1.23.1-linux-arm64.tar.gz",
+    );
   });
 
   test("GIVEN NodePort exposure WHEN edgecore.yaml is rendered THEN edge nodes dial the node ports", () => {
-    const join = edgeNodeSteps(props({ exposure: { kind: "NodePort" } }), TOKEN).find((s) => s.id === "edge-2/kubeedge-join")!;
+    const join = edgeNodeSteps(props({ exposure: { kind: "NodePort" } }), TOKEN).find(
+      (s) => s.id === "edge-2/kubeedge-join",
+    )!;
     const cfg = parse(join.files.find((f) => f.path === EDGECORE_CONFIG)!.content);
     expect(cfg.modules.edgeHub.websocket.server).toBe("10.0.0.11:30000");
     expect(cfg.modules.edgeHub.httpServer).toBe("https://10.0.0.11:30002");
@@ -87,8 +101,13 @@ describe("edge node steps", () => {
 
   test("GIVEN sha512 sums WHEN the install step is rendered THEN the tarballs are checked before install, and shellcheck is clean", () => {
     const sum = "a".repeat(128);
-    const install = edgeNodeSteps(props({ edge: { install: { kind: "online", sha512: { "keadm-v1.23.1-linux-arm64.tar.gz": sum } } } }), TOKEN).find((s) => s.id === "edge-1/kubeedge-install")!;
-    expect(install.script).toContain(`echo '${sum}  keadm-v1.23.1-linux-arm64.tar.gz' | (cd "$work" && sha512sum -c --quiet -)`);
+    const install = edgeNodeSteps(
+      props({ edge: { install: { kind: "online", sha512: { "keadm-v1.23.1-linux-arm64.tar.gz": sum } } } }),
+      TOKEN,
+    ).find((s) => s.id === "edge-1/kubeedge-install")!;
+    expect(install.script).toContain(
+      `echo '${sum}  keadm-v1.23.1-linux-arm64.tar.gz' | (cd "$work" && sha512sum -c --quiet -)`,
+    );
     expect(install.script).not.toContain("kubeedge-v1.23.1-linux-arm64.tar.gz' |");
     expect(shellcheck(renderStepBundle(install))).toBe("");
   });
@@ -99,7 +118,10 @@ describe("edge node steps", () => {
   });
 
   test("GIVEN pre-staged tarballs WHEN the install step is rendered THEN nothing is downloaded", () => {
-    const install = edgeNodeSteps(props({ edge: { install: { kind: "prestaged", dir: "/opt/kubeedge" } } }), TOKEN).find((s) => s.id === "edge-2/kubeedge-install")!;
+    const install = edgeNodeSteps(
+      props({ edge: { install: { kind: "prestaged", dir: "/opt/kubeedge" } } }),
+      TOKEN,
+    ).find((s) => s.id === "edge-2/kubeedge-install")!;
     expect(install.script).not.toContain("curl");
     expect(install.script).toContain("keadm-v1.23.1-linux-arm.tar.gz");
   });
@@ -113,28 +135,53 @@ describe("edge node steps", () => {
 
   const variants: [string, object][] = [
     ["v1.23.1 containerd online", {}],
-    ["v1.23.1 NodePort prestaged", { exposure: { kind: "NodePort" }, edge: { install: { kind: "prestaged", dir: "/opt/kubeedge" }, cgroupDriver: "cgroupfs" } }],
-    ["v1.20.0 quic", { version: "v1.20.0", kubernetesVersion: "v1.30.8+k3s1", cloudHub: { advertiseAddress: ["10.0.0.11"], quic: true }, edge: { hubProtocol: "quic" } }],
+    [
+      "v1.23.1 NodePort prestaged",
+      {
+        exposure: { kind: "NodePort" },
+        edge: { install: { kind: "prestaged", dir: "/opt/kubeedge" }, cgroupDriver: "cgroupfs" },
+      },
+    ],
+    [
+      "v1.20.0 quic",
+      {
+        version: "v1.20.0",
+        kubernetesVersion: "v1.30.8+k3s1",
+        cloudHub: { advertiseAddress: ["10.0.0.11"], quic: true },
+        edge: { hubProtocol: "quic" },
+      },
+    ],
     ["v1.13.4 docker", { version: "v1.13.4", kubernetesVersion: "v1.23.17+k3s1", edge: { runtime: "docker" } }],
   ];
-  test.each(variants)("GIVEN %s WHEN every step and delete bundle is rendered THEN shellcheck is clean and the steps match the snapshot", (_n, spec) => {
-    const steps = edgeNodeSteps(props(spec), TOKEN_PLACEHOLDER);
-    for (const s of steps) {
-      expect(shellcheck(renderStepBundle(s))).toBe("");
-      expect(shellcheck(renderDeleteBundle(s))).toBe("");
-    }
-    expect(steps.map((s) => ({ id: s.id, script: s.script, files: s.files, deleteScript: s.deleteScript }))).toMatchSnapshot();
-  });
+  test.each(variants)(
+    "GIVEN %s WHEN every step and delete bundle is rendered THEN shellcheck is clean and the steps match the snapshot",
+    (_n, spec) => {
+      const steps = edgeNodeSteps(props(spec), TOKEN_PLACEHOLDER);
+      for (const s of steps) {
+        expect(shellcheck(renderStepBundle(s))).toBe("");
+        expect(shellcheck(renderDeleteBundle(s))).toBe("");
+      }
+      expect(
+        steps.map((s) => ({ id: s.id, script: s.script, files: s.files, deleteScript: s.deleteScript })),
+      ).toMatchSnapshot();
+    },
+  );
 });
 
 describe("keadm mode", () => {
   test("GIVEN mode keadm WHEN steps are rendered THEN keadm init runs on the first server with the advertise addresses and typed options, shellcheck-clean", () => {
-    const p = props({ mode: "keadm", exposure: { kind: "NodePort" }, cloudHub: { advertiseAddress: ["10.0.0.11", "10.0.0.12"] } });
+    const p = props({
+      mode: "keadm",
+      exposure: { kind: "NodePort" },
+      cloudHub: { advertiseAddress: ["10.0.0.11", "10.0.0.12"] },
+    });
     expect(p.keadmHost!.name).toBe("cp-1");
     const steps = keadmInitSteps(p, p.keadmHost!);
     expect(steps.map((s) => s.id)).toEqual(["cp-1/kubeedge-install", "cp-1/kubeedge-keadm-init"]);
     const init = steps[1];
-    expect(init.script).toContain("/usr/local/bin/keadm init --advertise-address=10.0.0.11,10.0.0.12 --kubeedge-version=1.23.1 --kube-config=/etc/rancher/k3s/k3s.yaml");
+    expect(init.script).toContain(
+      "/usr/local/bin/keadm init --advertise-address=10.0.0.11,10.0.0.12 --kubeedge-version=1.23.1 --kube-config=/etc/rancher/k3s/k3s.yaml",
+    );
     expect(init.script).toContain("--set cloudCore.service.type=NodePort");
     expect(init.deleteScript).toContain("keadm reset cloud --force");
     expect(keadmSetValues(p)).toContain("cloudCore.service.cloudhubNodePort=30000");
@@ -169,7 +216,8 @@ describe("edge taint", () => {
 
 describe("cloud firewall", () => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { cloudFirewallSteps, cloudcoreFirewallPorts } = require("../../../components/kubeedge-cloud/firewall-steps") as typeof import("../../../components/kubeedge-cloud/firewall-steps");
+  const { cloudFirewallSteps, cloudcoreFirewallPorts } =
+    require("../../../components/kubeedge-cloud/firewall-steps") as typeof import("../../../components/kubeedge-cloud/firewall-steps");
 
   test("GIVEN hostNetwork pinned to cp-1 (Ubuntu, ufw) WHEN rendered THEN only cp-1 opens cloudcore's ports", () => {
     const steps = cloudFirewallSteps(props());
@@ -188,7 +236,11 @@ describe("cloud firewall", () => {
       { port: 30004, protocol: "tcp" },
     ]);
     const steps = cloudFirewallSteps(p);
-    expect(steps.map((s) => s.id)).toEqual(["cp-1/kubeedge-firewall", "cp-2/kubeedge-firewall", "worker-1/kubeedge-firewall"]);
+    expect(steps.map((s) => s.id)).toEqual([
+      "cp-1/kubeedge-firewall",
+      "cp-2/kubeedge-firewall",
+      "worker-1/kubeedge-firewall",
+    ]);
     expect(steps[2].script).toContain("firewall-cmd --permanent --add-port");
     for (const s of steps) {
       expect(shellcheck(renderStepBundle(s))).toBe("");
@@ -199,18 +251,27 @@ describe("cloud firewall", () => {
 
 describe("kubeEdgeHostSteps", () => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { kubeEdgeHostSteps } = require("../../../components/kubeedge-cloud/host-steps") as typeof import("../../../components/kubeedge-cloud/host-steps");
+  const { kubeEdgeHostSteps } =
+    require("../../../components/kubeedge-cloud/host-steps") as typeof import("../../../components/kubeedge-cloud/host-steps");
 
   test("GIVEN keadm mode WHEN every host step is planned THEN joins wait for keadm init and the cloud firewall, in one valid plan", () => {
     const steps = kubeEdgeHostSteps(props({ mode: "keadm" }), TOKEN);
     expect(() => makePlan(steps)).not.toThrow();
-    expect(steps.find((s) => s.id === "edge-2/kubeedge-join")!.dependsOn).toEqual(["edge-2/kubeedge-install", "cp-1/kubeedge-firewall", "cp-1/kubeedge-keadm-init"]);
+    expect(steps.find((s) => s.id === "edge-2/kubeedge-join")!.dependsOn).toEqual([
+      "edge-2/kubeedge-install",
+      "cp-1/kubeedge-firewall",
+      "cp-1/kubeedge-keadm-init",
+    ]);
   });
 
   test("GIVEN manifests mode WHEN planned THEN there is no keadm step; joins wait for the firewall and for the token Secret on the first server", () => {
     const steps = kubeEdgeHostSteps(props(), TOKEN);
     expect(steps.some((s) => s.name === "kubeedge-keadm-init")).toBe(false);
-    expect(steps.find((s) => s.id === "edge-1/kubeedge-join")!.dependsOn).toEqual(["edge-1/kubeedge-install", "cp-1/kubeedge-firewall", "cp-1/kubeedge-token-wait"]);
+    expect(steps.find((s) => s.id === "edge-1/kubeedge-join")!.dependsOn).toEqual([
+      "edge-1/kubeedge-install",
+      "cp-1/kubeedge-firewall",
+      "cp-1/kubeedge-token-wait",
+    ]);
     const wait = steps.find((s) => s.id === "cp-1/kubeedge-token-wait")!;
     expect(wait.script).toContain("ec_retry 60 5 /usr/local/bin/k3s kubectl -n kubeedge get secret tokensecret");
     expect(wait.secret).toBe(false);

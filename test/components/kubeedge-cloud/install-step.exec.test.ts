@@ -9,14 +9,22 @@ import { checkKubeEdgeCloud } from "../../../components/kubeedge-cloud/validate"
 import { baseSpec, clusterHosts } from "./fixtures";
 
 /** Runs the install bundle (pre-staged tarballs) as root in a private mount namespace over scratch directories. */
-const canRun = process.getuid?.() === 0 && spawnSync("unshare", ["--mount", "--propagation", "private", "true"]).status === 0;
+const canRun =
+  process.getuid?.() === 0 && spawnSync("unshare", ["--mount", "--propagation", "private", "true"]).status === 0;
 const maybe = canRun ? describe : describe.skip;
 
 maybe("kubeedge-install bundle, executed (mount namespace, pre-staged tarballs)", () => {
   const dir = mkdtempSync(join(tmpdir(), "ec-keinst-"));
   const staged = join(dir, "opt/kubeedge");
   beforeAll(() => {
-    for (const d of [staged, join(dir, "bin"), join(dir, "varlib"), join(dir, "build/keadm-v1.23.1-linux-arm64/keadm"), join(dir, "build/kubeedge-v1.23.1-linux-arm64/edge")]) mkdirSync(d, { recursive: true });
+    for (const d of [
+      staged,
+      join(dir, "bin"),
+      join(dir, "varlib"),
+      join(dir, "build/keadm-v1.23.1-linux-arm64/keadm"),
+      join(dir, "build/kubeedge-v1.23.1-linux-arm64/edge"),
+    ])
+      mkdirSync(d, { recursive: true });
     writeFileSync(join(dir, "build/keadm-v1.23.1-linux-arm64/keadm/keadm"), "#!/bin/sh\necho keadm\n");
     writeFileSync(join(dir, "build/kubeedge-v1.23.1-linux-arm64/edge/edgecore"), "#!/bin/sh\necho edgecore\n");
     for (const t of ["keadm-v1.23.1-linux-arm64", "kubeedge-v1.23.1-linux-arm64"]) {
@@ -27,12 +35,17 @@ maybe("kubeedge-install bundle, executed (mount namespace, pre-staged tarballs)"
 
   const run = (del = false) => {
     const issues = new IssueCollector();
-    const p = checkKubeEdgeCloud({ hosts: clusterHosts(), spec: { ...baseSpec, edge: { install: { kind: "prestaged", dir: "/opt/kubeedge" } } } }, issues)!;
+    const p = checkKubeEdgeCloud(
+      { hosts: clusterHosts(), spec: { ...baseSpec, edge: { install: { kind: "prestaged", dir: "/opt/kubeedge" } } } },
+      issues,
+    )!;
     const step = edgeNodeSteps(p, "tok").find((s) => s.id === "edge-1/kubeedge-install")!;
     const bundle = join(dir, "bundle.sh");
     writeFileSync(bundle, del ? renderDeleteBundle(step) : renderStepBundle(step));
     const mounts = `mount --bind ${dir}/opt /opt && mount --bind ${dir}/bin /usr/local/bin && mount --bind ${dir}/varlib /var/lib`;
-    return spawnSync("unshare", ["--mount", "--propagation", "private", "bash", "-c", `${mounts} && bash ${bundle}`], { encoding: "utf8" });
+    return spawnSync("unshare", ["--mount", "--propagation", "private", "bash", "-c", `${mounts} && bash ${bundle}`], {
+      encoding: "utf8",
+    });
   };
 
   test("GIVEN pre-staged tarballs WHEN installed twice THEN keadm and edgecore are in place with the version marker, and the second run changes nothing", () => {

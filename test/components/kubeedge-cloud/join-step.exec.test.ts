@@ -12,7 +12,8 @@ import { baseSpec, clusterHosts } from "./fixtures";
  * Runs the real join bundle as root in a private mount namespace: /etc and /var/lib are scratch directories
  * (bind-mounted), systemctl is a stub that records calls. Skipped where that is not possible (not root, no unshare).
  */
-const canRun = process.getuid?.() === 0 && spawnSync("unshare", ["--mount", "--propagation", "private", "true"]).status === 0;
+const canRun =
+  process.getuid?.() === 0 && spawnSync("unshare", ["--mount", "--propagation", "private", "true"]).status === 0;
 const maybe = canRun ? describe : describe.skip;
 
 const SYSTEMCTL = `#!/bin/bash
@@ -32,8 +33,16 @@ maybe("kubeedge-join bundle, executed (mount namespace, stub systemctl)", () => 
   const etc = join(dir, "etc");
   const state = join(dir, "state");
   beforeAll(() => {
-    for (const d of [join(etc, "kubeedge/certs"), join(etc, "systemd/system"), join(dir, "varlib"), join(dir, "bin"), state]) mkdirSync(d, { recursive: true });
-    for (const f of ["passwd", "group", "nsswitch.conf"]) if (existsSync(`/etc/${f}`)) copyFileSync(`/etc/${f}`, join(etc, f));
+    for (const d of [
+      join(etc, "kubeedge/certs"),
+      join(etc, "systemd/system"),
+      join(dir, "varlib"),
+      join(dir, "bin"),
+      state,
+    ])
+      mkdirSync(d, { recursive: true });
+    for (const f of ["passwd", "group", "nsswitch.conf"])
+      if (existsSync(`/etc/${f}`)) copyFileSync(`/etc/${f}`, join(etc, f));
     // the node already fetched its certificate (cloudcore accepted the token)
     writeFileSync(join(etc, "kubeedge/certs/server.crt"), "CERT");
     writeFileSync(join(dir, "bin/systemctl"), SYSTEMCTL, { mode: 0o755 });
@@ -53,10 +62,19 @@ maybe("kubeedge-join bundle, executed (mount namespace, stub systemctl)", () => 
     writeFileSync(join(state, "log"), "");
     const r = spawnSync(
       "unshare",
-      ["--mount", "--propagation", "private", "bash", "-c", `mount --bind ${etc} /etc && mount --bind ${dir}/varlib /var/lib && PATH=${dir}/bin:$PATH STUB_STATE=${state} bash ${bundle}`],
+      [
+        "--mount",
+        "--propagation",
+        "private",
+        "bash",
+        "-c",
+        `mount --bind ${etc} /etc && mount --bind ${dir}/varlib /var/lib && PATH=${dir}/bin:$PATH STUB_STATE=${state} bash ${bundle}`,
+      ],
       { encoding: "utf8" },
     );
-    const calls = spawnSync("cat", [join(state, "log")], { encoding: "utf8" }).stdout.split("\n").filter((l) => /start|restart|enable |disable /.test(l));
+    const calls = spawnSync("cat", [join(state, "log")], { encoding: "utf8" })
+      .stdout.split("\n")
+      .filter((l) => /start|restart|enable |disable /.test(l));
     return { status: r.status, out: r.stdout + r.stderr, calls };
   };
 
@@ -74,7 +92,9 @@ maybe("kubeedge-join bundle, executed (mount namespace, stub systemctl)", () => 
     expect(r.out).toContain("only the join token changed");
     expect(r.out).toContain("edgecloud-step: changed=1");
     expect(r.calls).toEqual([]);
-    const mode = spawnSync("stat", ["-c", "%a", join(etc, "kubeedge/config/edgecore.yaml")], { encoding: "utf8" }).stdout.trim();
+    const mode = spawnSync("stat", ["-c", "%a", join(etc, "kubeedge/config/edgecore.yaml")], {
+      encoding: "utf8",
+    }).stdout.trim();
     expect(mode).toBe("600");
   });
 

@@ -9,7 +9,8 @@ import { checkKubeEdgeCloud } from "../../../components/kubeedge-cloud/validate"
 import { baseSpec, clusterHosts } from "./fixtures";
 
 /** Runs the keadm-init bundle as root in a private mount namespace; /usr/local/bin holds stub `keadm` and `k3s`. */
-const canRun = process.getuid?.() === 0 && spawnSync("unshare", ["--mount", "--propagation", "private", "true"]).status === 0;
+const canRun =
+  process.getuid?.() === 0 && spawnSync("unshare", ["--mount", "--propagation", "private", "true"]).status === 0;
 const maybe = canRun ? describe : describe.skip;
 
 maybe("kubeedge-keadm-init bundle, executed (stub keadm and k3s)", () => {
@@ -17,9 +18,17 @@ maybe("kubeedge-keadm-init bundle, executed (stub keadm and k3s)", () => {
   const state = join(dir, "state");
   beforeAll(() => {
     for (const d of [join(dir, "bin"), join(dir, "varlib"), state]) mkdirSync(d, { recursive: true });
-    writeFileSync(join(dir, "bin/keadm"), `#!/bin/bash\necho "keadm $1 $2" >> "$STUB_STATE/log"\ntouch "$STUB_STATE/installed"\n`, { mode: 0o755 });
+    writeFileSync(
+      join(dir, "bin/keadm"),
+      `#!/bin/bash\necho "keadm $1 $2" >> "$STUB_STATE/log"\ntouch "$STUB_STATE/installed"\n`,
+      { mode: 0o755 },
+    );
     // `k3s kubectl -n kubeedge get deployment cloudcore` answers once keadm installed cloudcore
-    writeFileSync(join(dir, "bin/k3s"), `#!/bin/bash\n[ "$4" = get ] && [ "$5" = deployment ] && { [ -f "$STUB_STATE/installed" ]; exit $?; }\nexit 0\n`, { mode: 0o755 });
+    writeFileSync(
+      join(dir, "bin/k3s"),
+      `#!/bin/bash\n[ "$4" = get ] && [ "$5" = deployment ] && { [ -f "$STUB_STATE/installed" ]; exit $?; }\nexit 0\n`,
+      { mode: 0o755 },
+    );
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -31,11 +40,26 @@ maybe("kubeedge-keadm-init bundle, executed (stub keadm and k3s)", () => {
     const bundle = join(dir, "bundle.sh");
     writeFileSync(bundle, renderStepBundle(step));
     writeFileSync(join(state, "log"), "");
-    const r = spawnSync("unshare", ["--mount", "--propagation", "private", "bash", "-c", `mount --bind ${dir}/bin /usr/local/bin && mount --bind ${dir}/varlib /var/lib && bash ${bundle}`], {
-      encoding: "utf8",
-      env: { ...process.env, STUB_STATE: state },
-    });
-    return { status: r.status, out: r.stdout + r.stderr, calls: readFileSync(join(state, "log"), "utf8").split("\n").filter(Boolean) };
+    const r = spawnSync(
+      "unshare",
+      [
+        "--mount",
+        "--propagation",
+        "private",
+        "bash",
+        "-c",
+        `mount --bind ${dir}/bin /usr/local/bin && mount --bind ${dir}/varlib /var/lib && bash ${bundle}`,
+      ],
+      {
+        encoding: "utf8",
+        env: { ...process.env, STUB_STATE: state },
+      },
+    );
+    return {
+      status: r.status,
+      out: r.stdout + r.stderr,
+      calls: readFileSync(join(state, "log"), "utf8").split("\n").filter(Boolean),
+    };
   };
 
   test("GIVEN no cloudcore WHEN the step runs THEN keadm init runs once; a second run changes nothing; changed options run keadm upgrade cloud", () => {

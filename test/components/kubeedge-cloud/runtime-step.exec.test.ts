@@ -13,7 +13,8 @@ import { baseSpec, clusterHosts } from "./fixtures";
  * scratch directories, and containerd, dpkg-query, apt-get, modprobe, sysctl and systemctl are stubs that record
  * their calls.
  */
-const canRun = process.getuid?.() === 0 && spawnSync("unshare", ["--mount", "--propagation", "private", "true"]).status === 0;
+const canRun =
+  process.getuid?.() === 0 && spawnSync("unshare", ["--mount", "--propagation", "private", "true"]).status === 0;
 const maybe = canRun ? describe : describe.skip;
 
 const stub = (body: string) => `#!/bin/bash\necho "$(basename "$0") $*" >> "$STUB_STATE/log"\n${body}\n`;
@@ -40,7 +41,8 @@ maybe("kubeedge-runtime bundle, executed (Ubuntu, stubs)", () => {
   const state = join(dir, "state");
   beforeAll(() => {
     for (const d of [etc, join(dir, "bin"), join(dir, "sysmodule"), state]) mkdirSync(d, { recursive: true });
-    for (const f of ["passwd", "group", "nsswitch.conf"]) if (existsSync(`/etc/${f}`)) copyFileSync(`/etc/${f}`, join(etc, f));
+    for (const f of ["passwd", "group", "nsswitch.conf"])
+      if (existsSync(`/etc/${f}`)) copyFileSync(`/etc/${f}`, join(etc, f));
     for (const [name, body] of Object.entries(STUBS)) writeFileSync(join(dir, "bin", name), body, { mode: 0o755 });
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -52,11 +54,24 @@ maybe("kubeedge-runtime bundle, executed (Ubuntu, stubs)", () => {
     const bundle = join(dir, "bundle.sh");
     writeFileSync(bundle, renderStepBundle(step));
     writeFileSync(join(state, "log"), "");
-    const r = spawnSync("unshare", ["--mount", "--propagation", "private", "bash", "-c", `mount --bind ${etc} /etc && mount --bind ${dir}/sysmodule /sys/module && PATH=${dir}/bin:$PATH bash ${bundle}`], {
-      encoding: "utf8",
-      env: { ...process.env, STUB_STATE: state, ...env },
-    });
-    const calls = readFileSync(join(state, "log"), "utf8").split("\n").filter((l) => /^(systemctl (enable|start|restart)|sysctl|apt-get|modprobe)/.test(l));
+    const r = spawnSync(
+      "unshare",
+      [
+        "--mount",
+        "--propagation",
+        "private",
+        "bash",
+        "-c",
+        `mount --bind ${etc} /etc && mount --bind ${dir}/sysmodule /sys/module && PATH=${dir}/bin:$PATH bash ${bundle}`,
+      ],
+      {
+        encoding: "utf8",
+        env: { ...process.env, STUB_STATE: state, ...env },
+      },
+    );
+    const calls = readFileSync(join(state, "log"), "utf8")
+      .split("\n")
+      .filter((l) => /^(systemctl (enable|start|restart)|sysctl|apt-get|modprobe)/.test(l));
     return { status: r.status, out: r.stdout + r.stderr, calls };
   };
 
@@ -64,7 +79,13 @@ maybe("kubeedge-runtime bundle, executed (Ubuntu, stubs)", () => {
     const first = run();
     expect(first.status).toBe(0);
     expect(readFileSync(join(etc, "containerd/config.toml"), "utf8")).toContain("            SystemdCgroup = true");
-    expect(first.calls).toEqual(["modprobe overlay", "modprobe br_netfilter", "sysctl --system", "systemctl enable --quiet containerd.service", "systemctl start containerd.service"]);
+    expect(first.calls).toEqual([
+      "modprobe overlay",
+      "modprobe br_netfilter",
+      "sysctl --system",
+      "systemctl enable --quiet containerd.service",
+      "systemctl start containerd.service",
+    ]);
     const second = run();
     expect(second.out).toContain("edgecloud-step: changed=0");
     expect(second.calls).toEqual([]);

@@ -6,7 +6,9 @@ import { baseSpec, clusterHosts } from "./fixtures";
 function messages(spec: object, hosts = clusterHosts()): string[] {
   const issues = new IssueCollector();
   checkKubeEdgeCloud({ hosts, spec: { ...baseSpec, ...spec } }, issues);
-  return issues.issues.map((i) => (i.value === undefined ? `${i.path}: ${i.message}` : `${i.path} ${JSON.stringify(i.value)} ${i.message}`));
+  return issues.issues.map((i) =>
+    i.value === undefined ? `${i.path}: ${i.message}` : `${i.path} ${JSON.stringify(i.value)} ${i.message}`,
+  );
 }
 
 describe("checkKubeEdgeCloud", () => {
@@ -48,8 +50,12 @@ describe("checkKubeEdgeCloud", () => {
   });
 
   test("GIVEN an unknown release or an unparseable Kubernetes version WHEN checked THEN both are reported", () => {
-    expect(messages({ version: "v1.99.0" })).toEqual(['kubeedge.version "v1.99.0" is not allowed; allowed: "v1.13.4", "v1.20.0", "v1.23.1"']);
-    expect(messages({ kubernetesVersion: "latest" })).toEqual(['kubeedge.kubernetesVersion "latest" must be a Kubernetes or K3s version such as v1.31.4+k3s1']);
+    expect(messages({ version: "v1.99.0" })).toEqual([
+      'kubeedge.version "v1.99.0" is not allowed; allowed: "v1.13.4", "v1.20.0", "v1.23.1"',
+    ]);
+    expect(messages({ kubernetesVersion: "latest" })).toEqual([
+      'kubeedge.kubernetesVersion "latest" must be a Kubernetes or K3s version such as v1.31.4+k3s1',
+    ]);
   });
 
   test("GIVEN the docker runtime on a release without dockershim WHEN checked THEN it is refused with the alternatives", () => {
@@ -61,7 +67,9 @@ describe("checkKubeEdgeCloud", () => {
   test("GIVEN an edge host of an arch keadm does not ship WHEN checked THEN the host's arch is reported", () => {
     const hosts = clusterHosts();
     hosts[5] = { ...hosts[5], arch: "riscv64" };
-    expect(messages({}, hosts)).toEqual(['hosts[5].arch "riscv64" is not supported by KubeEdge (edge host "edge-3"); allowed: amd64, arm64, arm']);
+    expect(messages({}, hosts)).toEqual([
+      'hosts[5].arch "riscv64" is not supported by KubeEdge (edge host "edge-3"); allowed: amd64, arm64, arm',
+    ]);
   });
 
   test("GIVEN a host that is both edge and agent WHEN checked THEN it is refused", () => {
@@ -73,30 +81,48 @@ describe("checkKubeEdgeCloud", () => {
   });
 
   test("GIVEN QUIC edge nodes without cloudHub.quic, and clashing ports WHEN checked THEN both are reported at once", () => {
-    expect(messages({ edge: { hubProtocol: "quic" }, cloudHub: { advertiseAddress: ["10.0.0.11"], httpsPort: 10000 } })).toEqual([
+    expect(
+      messages({ edge: { hubProtocol: "quic" }, cloudHub: { advertiseAddress: ["10.0.0.11"], httpsPort: 10000 } }),
+    ).toEqual([
       'kubeedge.edge.hubProtocol "quic" needs kubeedge.cloudHub.quic: true (cloudcore only listens for QUIC when enabled)',
       "kubeedge.cloudHub.httpsPort 10000 is also kubeedge.cloudHub.websocketPort; cloudcore's listeners need distinct ports",
     ]);
   });
 
   test("GIVEN keadm mode on a host that is not a server WHEN checked THEN it is reported", () => {
-    expect(messages({ mode: "keadm", keadmHost: "worker-1" })).toEqual(['kubeedge.keadmHost "worker-1" must name a host with the role "server"; servers: cp-1, cp-2']);
+    expect(messages({ mode: "keadm", keadmHost: "worker-1" })).toEqual([
+      'kubeedge.keadmHost "worker-1" must name a host with the role "server"; servers: cp-1, cp-2',
+    ]);
   });
 
   test("GIVEN keadm mode with a custom port or a LoadBalancer IP WHEN checked THEN both are refused (the chart fixes them)", () => {
-    expect(messages({ mode: "keadm", cloudHub: { advertiseAddress: ["10.0.0.11"], websocketPort: 11000 }, exposure: { kind: "LoadBalancer", loadBalancerIP: "10.0.0.11" } })).toEqual([
+    expect(
+      messages({
+        mode: "keadm",
+        cloudHub: { advertiseAddress: ["10.0.0.11"], websocketPort: 11000 },
+        exposure: { kind: "LoadBalancer", loadBalancerIP: "10.0.0.11" },
+      }),
+    ).toEqual([
       'kubeedge.cloudHub.websocketPort 11000 must be 10000 with mode "keadm" (keadm\'s cloudcore chart fixes the port); use mode "manifests" for other ports',
-      "kubeedge.exposure.loadBalancerIP \"10.0.0.11\" cannot be set through keadm's cloudcore chart; use mode \"manifests\", or leave it to the load balancer",
+      'kubeedge.exposure.loadBalancerIP "10.0.0.11" cannot be set through keadm\'s cloudcore chart; use mode "manifests", or leave it to the load balancer',
     ]);
   });
 
   test("GIVEN no advertise address WHEN checked THEN it is required", () => {
-    expect(messages({ cloudHub: { advertiseAddress: [] } })).toEqual(["kubeedge.cloudHub.advertiseAddress [] must be >= 1 items"]);
+    expect(messages({ cloudHub: { advertiseAddress: [] } })).toEqual([
+      "kubeedge.cloudHub.advertiseAddress [] must be >= 1 items",
+    ]);
   });
 
   test("GIVEN several problems WHEN thrown THEN one ValidationError lists them all", () => {
     const issues = new IssueCollector();
-    checkKubeEdgeCloud({ hosts: clusterHosts(), spec: { ...baseSpec, version: "v1.20.0", edge: { runtime: "docker", joinAddress: "1.2.3.4" } } }, issues);
+    checkKubeEdgeCloud(
+      {
+        hosts: clusterHosts(),
+        spec: { ...baseSpec, version: "v1.20.0", edge: { runtime: "docker", joinAddress: "1.2.3.4" } },
+      },
+      issues,
+    );
     expect(() => issues.throwIfAny()).toThrow(ValidationError);
     expect(issues.issues).toHaveLength(3);
   });
@@ -109,11 +135,15 @@ describe("checkKubeEdgeCloud", () => {
 
 describe("checkKubeEdgeCloudSection", () => {
   test("GIVEN validated hosts and a section without kubernetesVersion WHEN checked with the cluster's version THEN it is filled in", () => {
-    const { validateHosts } = require("../../../lib/hosts/validate-hosts") as typeof import("../../../lib/hosts/validate-hosts");
-    const { checkKubeEdgeCloudSection } = require("../../../components/kubeedge-cloud/validate") as typeof import("../../../components/kubeedge-cloud/validate");
+    const { validateHosts } =
+      require("../../../lib/hosts/validate-hosts") as typeof import("../../../lib/hosts/validate-hosts");
+    const { checkKubeEdgeCloudSection } =
+      require("../../../components/kubeedge-cloud/validate") as typeof import("../../../components/kubeedge-cloud/validate");
     const issues = new IssueCollector();
     const hosts = validateHosts(clusterHosts(), issues);
-    const p = checkKubeEdgeCloudSection(hosts, { cloudHub: { advertiseAddress: ["10.0.0.11"] } }, issues, undefined, { kubernetesVersion: "v1.31.4+k3s1" });
+    const p = checkKubeEdgeCloudSection(hosts, { cloudHub: { advertiseAddress: ["10.0.0.11"] } }, issues, undefined, {
+      kubernetesVersion: "v1.31.4+k3s1",
+    });
     expect(issues.issues).toEqual([]);
     expect(p!.spec.kubernetesVersion).toBe("v1.31.4+k3s1");
   });

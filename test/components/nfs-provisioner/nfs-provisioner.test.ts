@@ -4,18 +4,35 @@ import { testHosts } from "../registry/fixtures";
 
 setupPulumiMocks();
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { NfsProvisioner } = require("../../../components/nfs-provisioner/nfs-provisioner") as typeof import("../../../components/nfs-provisioner/nfs-provisioner");
+const { NfsProvisioner } =
+  require("../../../components/nfs-provisioner/nfs-provisioner") as typeof import("../../../components/nfs-provisioner/nfs-provisioner");
 
 describe("NfsProvisioner (Pulumi mocks)", () => {
-  const nfs = new NfsProvisioner("nfs", { spec: { server: { kind: "host", host: "store-1" } }, hosts: testHosts(), kubeconfig: pulumi.secret("apiVersion: v1\nkind: Config\n") });
+  const nfs = new NfsProvisioner("nfs", {
+    spec: { server: { kind: "host", host: "store-1" } },
+    hosts: testHosts(),
+    kubeconfig: pulumi.secret("apiVersion: v1\nkind: Config\n"),
+  });
 
   test("THEN it is an edgecloud:storage:NfsProvisioner with a server step, a client step per K3s node, a provider and the objects", async () => {
     await valueOf(nfs.objects.urn);
     await settle();
     expect(recorded.find((r) => r.name === "nfs")!.type).toBe("edgecloud:storage:NfsProvisioner");
-    expect([...nfs.steps.keys()]).toEqual(["store-1/nfs-server", "server-1/nfs-client", "server-2/nfs-client", "agent-1/nfs-client"]);
+    expect([...nfs.steps.keys()]).toEqual([
+      "store-1/nfs-server",
+      "server-1/nfs-client",
+      "server-2/nfs-client",
+      "agent-1/nfs-client",
+    ]);
     const cmds = recorded.filter((r) => r.type === "command:remote:Command").map((r) => r.name);
-    expect(cmds).toEqual(expect.arrayContaining(["nfs-store-1-nfs-server", "nfs-server-1-nfs-client", "nfs-server-2-nfs-client", "nfs-agent-1-nfs-client"]));
+    expect(cmds).toEqual(
+      expect.arrayContaining([
+        "nfs-store-1-nfs-server",
+        "nfs-server-1-nfs-client",
+        "nfs-server-2-nfs-client",
+        "nfs-agent-1-nfs-client",
+      ]),
+    );
     expect(recorded.some((r) => r.type === "pulumi:providers:kubernetes" && r.name === "nfs-provider")).toBe(true);
     expect(nfs.storageClassName).toBe("nfs");
   });
@@ -24,7 +41,9 @@ describe("NfsProvisioner (Pulumi mocks)", () => {
     await settle();
     const group = recorded.find((r) => r.type === "kubernetes:yaml/v2:ConfigGroup" && r.name === "nfs-objects")!;
     const kinds = (group.inputs.objs as { kind: string }[]).map((o) => o.kind);
-    expect(kinds).toEqual(expect.arrayContaining(["Namespace", "CSIDriver", "Deployment", "DaemonSet", "StorageClass"]));
+    expect(kinds).toEqual(
+      expect.arrayContaining(["Namespace", "CSIDriver", "Deployment", "DaemonSet", "StorageClass"]),
+    );
   });
 
   test("THEN every command has a trigger hash and a delete", async () => {
@@ -40,7 +59,10 @@ describe("NfsProvisioner (Pulumi mocks)", () => {
     expect(
       () =>
         new NfsProvisioner("bad", {
-          spec: { server: { kind: "host", host: "agent-1", allowedClients: ["0.0.0.0/0"] }, provisioner: { kind: "nfs-subdir-external-provisioner", version: "v3.1.0" } },
+          spec: {
+            server: { kind: "host", host: "agent-1", allowedClients: ["0.0.0.0/0"] },
+            provisioner: { kind: "nfs-subdir-external-provisioner", version: "v3.1.0" },
+          },
           hosts: testHosts(),
           kubeconfig: "x",
         }),

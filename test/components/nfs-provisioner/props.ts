@@ -1,4 +1,8 @@
-import { NfsProvisionerProps, NfsProvisionerSpecInput, validateNfsProvisioner } from "../../../components/nfs-provisioner";
+import {
+  NfsProvisionerProps,
+  NfsProvisionerSpecInput,
+  validateNfsProvisioner,
+} from "../../../components/nfs-provisioner";
 import { Host } from "../../../lib/hosts/host";
 import { IssueCollector } from "../../../lib/validation/issues";
 import { testHosts } from "../registry/fixtures";
@@ -13,7 +17,9 @@ export function nfsProps(input: NfsProvisionerSpecInput, hosts: Host[] = testHos
 export function nfsProblems(input: unknown, hosts: Host[] = testHosts()): string[] {
   const issues = new IssueCollector();
   validateNfsProvisioner(input, hosts, issues);
-  return issues.issues.map((i) => (i.value === undefined ? `${i.path}: ${i.message}` : `${i.path} ${JSON.stringify(i.value)} ${i.message}`));
+  return issues.issues.map((i) =>
+    i.value === undefined ? `${i.path}: ${i.message}` : `${i.path} ${JSON.stringify(i.value)} ${i.message}`,
+  );
 }
 
 /** testHosts() with the NFS host on another OS. */

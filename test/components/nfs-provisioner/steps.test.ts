@@ -9,7 +9,13 @@ describe("nfsServerSteps", () => {
       expect(step.id).toBe("store-1/nfs-server");
       expect(step.script).toContain("ec_pkg apt nfs-kernel-server");
       expect(step.files).toEqual([
-        { path: EXPORTS_FILE, mode: "0644", secret: false, content: "# managed by edgecloud (nfs-provisioner)\n/srv/nfs/k8s 10.0.0.11/32(rw,sync,no_subtree_check,no_root_squash) 10.0.0.12/32(rw,sync,no_subtree_check,no_root_squash) 10.0.0.21/32(rw,sync,no_subtree_check,no_root_squash)\n" },
+        {
+          path: EXPORTS_FILE,
+          mode: "0644",
+          secret: false,
+          content:
+            "# managed by edgecloud (nfs-provisioner)\n/srv/nfs/k8s 10.0.0.11/32(rw,sync,no_subtree_check,no_root_squash) 10.0.0.12/32(rw,sync,no_subtree_check,no_root_squash) 10.0.0.21/32(rw,sync,no_subtree_check,no_root_squash)\n",
+        },
       ]);
       expect(step.files[0].content).not.toContain("*");
       expect(step.script).toContain(`if ec_file_changed ${EXPORTS_FILE}; then\n  exportfs -ra\nfi`);
@@ -26,14 +32,30 @@ describe("nfsServerSteps", () => {
   });
 
   describe("GIVEN a Rocky NFS host with a dedicated xfs disk and a subnet", () => {
-    const [step] = nfsServerSteps(nfsProps({ server: { kind: "host", host: "store-1", allowedClients: ["10.0.0.0/24"], disk: { device: "/dev/vdb", fsType: "xfs" } } }, hostsWithNfsOn("rocky-9")));
+    const [step] = nfsServerSteps(
+      nfsProps(
+        {
+          server: {
+            kind: "host",
+            host: "store-1",
+            allowedClients: ["10.0.0.0/24"],
+            disk: { device: "/dev/vdb", fsType: "xfs" },
+          },
+        },
+        hostsWithNfsOn("rocky-9"),
+      ),
+    );
     test("THEN it formats only a blank disk, mounts it by UUID and opens firewalld to the subnet only", () => {
       expect(step.script).toContain("ec_pkg dnf nfs-utils");
-      expect(step.script).toContain('if blkid -p "$dev" >/dev/null 2>&1 || [ "$(lsblk -n -o NAME "$dev" | wc -l)" -gt 1 ]; then');
+      expect(step.script).toContain(
+        'if blkid -p "$dev" >/dev/null 2>&1 || [ "$(lsblk -n -o NAME "$dev" | wc -l)" -gt 1 ]; then',
+      );
       expect(step.script).toContain('mkfs.xfs -q "$dev"');
       expect(step.script.indexOf("refusing to format")).toBeLessThan(step.script.indexOf("mkfs.xfs"));
       expect(step.script).toContain('entry="UUID=$uuid $mp xfs defaults,nofail 0 2"');
-      expect(step.script).toContain(`firewall-cmd --permanent --add-rich-rule='rule family="ipv4" source address="10.0.0.0/24" service name="nfs" accept'`);
+      expect(step.script).toContain(
+        `firewall-cmd --permanent --add-rich-rule='rule family="ipv4" source address="10.0.0.0/24" service name="nfs" accept'`,
+      );
       expect(step.deleteScript).toContain("--remove-rich-rule=");
       expect(step.deleteScript).not.toContain("mkfs");
     });
@@ -44,7 +66,15 @@ describe("nfsServerSteps", () => {
   });
 
   describe("GIVEN an Ubuntu NFS host serving NFSv3", () => {
-    const [step] = nfsServerSteps(nfsProps({ server: { kind: "host", host: "store-1", allowedClients: ["10.0.0.0/24"] }, storageClass: { nfsVersion: "3" } }, hostsWithNfsOn("ubuntu-22.04")));
+    const [step] = nfsServerSteps(
+      nfsProps(
+        {
+          server: { kind: "host", host: "store-1", allowedClients: ["10.0.0.0/24"] },
+          storageClass: { nfsVersion: "3" },
+        },
+        hostsWithNfsOn("ubuntu-22.04"),
+      ),
+    );
     test("THEN ufw allows 2049 and rpcbind from the subnet only, and shellcheck passes", () => {
       expect(step.script).toContain("ufw allow from 10.0.0.0/24 to any port 2049 proto tcp");
       expect(step.script).toContain("ufw allow from 10.0.0.0/24 to any port 111 proto tcp");
@@ -55,7 +85,9 @@ describe("nfsServerSteps", () => {
   });
 
   test("GIVEN an external server WHEN rendered THEN there is no server step", () => {
-    expect(nfsServerSteps(nfsProps({ server: { kind: "external", address: "nas.lan", exportPath: "/k8s" } }))).toEqual([]);
+    expect(nfsServerSteps(nfsProps({ server: { kind: "external", address: "nas.lan", exportPath: "/k8s" } }))).toEqual(
+      [],
+    );
   });
 });
 

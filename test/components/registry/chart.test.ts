@@ -9,17 +9,26 @@ function render(props: RegistryProps): KubeObject[] {
   return objects;
 }
 
-const find = (objects: KubeObject[], kind: string, name?: string): any => objects.find((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
+const find = (objects: KubeObject[], kind: string, name?: string): any =>
+  objects.find((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
 
 describe("RegistryChart", () => {
   describe("GIVEN distribution v3 with a NodePort, htpasswd auth and TLS", () => {
-    const objects = render(registryProps({ mode: { kind: "in-cluster", nodePort: 32500, storage: { storageClassName: "nfs" } }, auth: AUTH }));
+    const objects = render(
+      registryProps({
+        mode: { kind: "in-cluster", nodePort: 32500, storage: { storageClassName: "nfs" } },
+        auth: AUTH,
+      }),
+    );
 
     test("THEN the container, its probes and the Service all use port 5000", () => {
       const pod = find(objects, "Deployment").spec.template.spec;
       expect(pod.containers[0].ports).toEqual([{ name: "registry", containerPort: 5000, protocol: "TCP" }]);
       expect(pod.containers[0].readinessProbe.httpGet).toEqual({ path: "/", port: "registry", scheme: "HTTPS" });
-      expect(find(objects, "Service").spec).toMatchObject({ type: "NodePort", ports: [{ port: 5000, targetPort: "registry", nodePort: 32500 }] });
+      expect(find(objects, "Service").spec).toMatchObject({
+        type: "NodePort",
+        ports: [{ port: 5000, targetPort: "registry", nodePort: 32500 }],
+      });
     });
 
     test("THEN the v3 config path /etc/distribution is mounted and served", () => {
@@ -34,8 +43,18 @@ describe("RegistryChart", () => {
 
     test("THEN the pod is hardened: non-root, read-only root, no capabilities, RuntimeDefault seccomp", () => {
       const pod = find(objects, "Deployment").spec.template.spec;
-      expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000, fsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } });
-      expect(pod.containers[0].securityContext).toEqual({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, privileged: false, capabilities: { drop: ["ALL"] } });
+      expect(pod.securityContext).toMatchObject({
+        runAsNonRoot: true,
+        runAsUser: 1000,
+        fsGroup: 1000,
+        seccompProfile: { type: "RuntimeDefault" },
+      });
+      expect(pod.containers[0].securityContext).toEqual({
+        readOnlyRootFilesystem: true,
+        allowPrivilegeEscalation: false,
+        privileged: false,
+        capabilities: { drop: ["ALL"] },
+      });
       expect(pod.automountServiceAccountToken).toBe(false);
       expect(find(objects, "Namespace").metadata.labels["pod-security.kubernetes.io/enforce"]).toBe("restricted");
     });
@@ -46,13 +65,21 @@ describe("RegistryChart", () => {
       expect(ci).toMatch(/^ci:\$2b\$10\$/);
       expect(compareSync("ci-password", ci.slice(3))).toBe(true);
       expect(compareSync("node-password", node.slice(5))).toBe(true);
-      expect(find(objects, "Secret", "registry-env").stringData).toEqual({ REGISTRY_HTTP_SECRET: "0123456789abcdef0123456789abcdef" });
+      expect(find(objects, "Secret", "registry-env").stringData).toEqual({
+        REGISTRY_HTTP_SECRET: "0123456789abcdef0123456789abcdef",
+      });
       expect(find(objects, "Secret", "registry-tls").type).toBe("kubernetes.io/tls");
-      expect(JSON.stringify(objects.filter((o) => o.kind !== "Secret"))).not.toMatch(/ci-password|0123456789abcdef0123|PRIVATE KEY/);
+      expect(JSON.stringify(objects.filter((o) => o.kind !== "Secret"))).not.toMatch(
+        /ci-password|0123456789abcdef0123|PRIVATE KEY/,
+      );
     });
 
     test("THEN the data PVC uses the chosen class and the Deployment recreates (RWO)", () => {
-      expect(find(objects, "PersistentVolumeClaim").spec).toEqual({ accessModes: ["ReadWriteOnce"], storageClassName: "nfs", resources: { requests: { storage: "20Gi" } } });
+      expect(find(objects, "PersistentVolumeClaim").spec).toEqual({
+        accessModes: ["ReadWriteOnce"],
+        storageClassName: "nfs",
+        resources: { requests: { storage: "20Gi" } },
+      });
       expect(find(objects, "Deployment").spec.strategy).toEqual({ type: "Recreate" });
     });
 
@@ -61,7 +88,13 @@ describe("RegistryChart", () => {
       const pod = job.spec.jobTemplate.spec.template.spec;
       expect(job.spec).toMatchObject({ schedule: "0 1 * * *", concurrencyPolicy: "Forbid" });
       expect(pod.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0]).toEqual({
-        labelSelector: { matchLabels: { "app.kubernetes.io/name": "registry", "app.kubernetes.io/instance": "registry", "app.kubernetes.io/component": "server" } },
+        labelSelector: {
+          matchLabels: {
+            "app.kubernetes.io/name": "registry",
+            "app.kubernetes.io/instance": "registry",
+            "app.kubernetes.io/component": "server",
+          },
+        },
         topologyKey: "kubernetes.io/hostname",
       });
       expect(pod.containers[0].args).toEqual(["garbage-collect", "--delete-untagged", "/etc/distribution/config.yml"]);
@@ -69,7 +102,12 @@ describe("RegistryChart", () => {
     });
 
     test("THEN rendering twice gives the same manifests (stable htpasswd, no churn)", () => {
-      const again = render(registryProps({ mode: { kind: "in-cluster", nodePort: 32500, storage: { storageClassName: "nfs" } }, auth: AUTH }));
+      const again = render(
+        registryProps({
+          mode: { kind: "in-cluster", nodePort: 32500, storage: { storageClassName: "nfs" } },
+          auth: AUTH,
+        }),
+      );
       expect(again).toEqual(objects);
     });
 
@@ -80,12 +118,25 @@ describe("RegistryChart", () => {
 
   describe("GIVEN distribution v2, plain HTTP and an Ingress", () => {
     const objects = render(
-      registryProps({ mode: { kind: "in-cluster", ingress: { host: "registry.example.com", className: "nginx", maxBodySize: "2g" }, endpoint: "registry.example.com" }, version: "2.8.3", tls: { kind: "none" } }),
+      registryProps({
+        mode: {
+          kind: "in-cluster",
+          ingress: { host: "registry.example.com", className: "nginx", maxBodySize: "2g" },
+          endpoint: "registry.example.com",
+        },
+        version: "2.8.3",
+        tls: { kind: "none" },
+      }),
     );
 
     test("THEN the v2 config path is used and there is no TLS Secret", () => {
-      expect(find(objects, "Deployment").spec.template.spec.containers[0].args).toEqual(["serve", "/etc/docker/registry/config.yml"]);
-      expect(find(objects, "Deployment").spec.template.spec.containers[0].image).toBe("docker.io/library/registry:2.8.3");
+      expect(find(objects, "Deployment").spec.template.spec.containers[0].args).toEqual([
+        "serve",
+        "/etc/docker/registry/config.yml",
+      ]);
+      expect(find(objects, "Deployment").spec.template.spec.containers[0].image).toBe(
+        "docker.io/library/registry:2.8.3",
+      );
       expect(find(objects, "Secret", "registry-tls")).toBeUndefined();
       expect(find(objects, "Secret", "registry-auth")).toBeUndefined();
       expect(find(objects, "ConfigMap").data["config.yml"]).not.toContain("tls:");
@@ -107,7 +158,12 @@ describe("RegistryChart", () => {
   describe("GIVEN a pull-through cache of Docker Hub on a ReadWriteMany volume without GC", () => {
     const objects = render(
       registryProps({
-        mode: { kind: "in-cluster", nodePort: 32500, replicas: 2, storage: { accessMode: "ReadWriteMany", size: "50Gi" } },
+        mode: {
+          kind: "in-cluster",
+          nodePort: 32500,
+          replicas: 2,
+          storage: { accessMode: "ReadWriteMany", size: "50Gi" },
+        },
         proxy: { remoteUrl: "https://registry-1.docker.io", username: "hub", password: "hub-token" },
         gc: { enabled: false },
       }),
@@ -133,6 +189,8 @@ describe("RegistryChart", () => {
   });
 
   test("GIVEN host mode props WHEN a chart is made THEN it refuses", () => {
-    expect(() => new RegistryChart(newApp(), "r", registryProps({ mode: { kind: "host", host: "store-1" } }))).toThrow('RegistryChart renders in-cluster mode only; mode is "host"');
+    expect(() => new RegistryChart(newApp(), "r", registryProps({ mode: { kind: "host", host: "store-1" } }))).toThrow(
+      'RegistryChart renders in-cluster mode only; mode is "host"',
+    );
   });
 });

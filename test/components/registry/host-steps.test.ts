@@ -59,9 +59,19 @@ describe("registryHostSteps", () => {
   });
 
   describe("GIVEN host mode without auth, TLS or GC", () => {
-    const [step] = registryHostSteps(registryProps({ mode: { kind: "host", host: "store-1", port: 5443, dataDir: "/srv/registry" }, tls: { kind: "none" }, gc: { enabled: false } }));
+    const [step] = registryHostSteps(
+      registryProps({
+        mode: { kind: "host", host: "store-1", port: 5443, dataDir: "/srv/registry" },
+        tls: { kind: "none" },
+        gc: { enabled: false },
+      }),
+    );
     test("THEN no htpasswd/TLS files, the GC timer is removed, and shellcheck passes", () => {
-      expect(step.files.map((f) => f.path)).toEqual(["/etc/edgecloud/registry/config.yml", "/etc/edgecloud/registry/registry.env", "/etc/systemd/system/docker-registry.service.d/override.conf"]);
+      expect(step.files.map((f) => f.path)).toEqual([
+        "/etc/edgecloud/registry/config.yml",
+        "/etc/edgecloud/registry/registry.env",
+        "/etc/systemd/system/docker-registry.service.d/override.conf",
+      ]);
       expect(step.script).toContain("ec_unit_remove edgecloud-registry-gc.timer");
       expect(step.script).toContain("ec_dir /srv/registry 0750 docker-registry:docker-registry");
       expect(step.script).toContain("/dev/tcp/127.0.0.1/5443");

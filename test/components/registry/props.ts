@@ -17,9 +17,18 @@ export function registryProps(input: RegistrySpecInput): RegistryProps {
     users: (spec.auth?.users ?? []).map((u) => ({ username: u.username, password: String(u.password) })),
     nodeUser: plan!.nodeUser,
     httpSecret: "0123456789abcdef0123456789abcdef",
-    tls: spec.tls.kind === "none" ? { kind: "none" } : { kind: "tls", certPem: FAKE_CERT, keyPem: FAKE_KEY, caPem: FAKE_CA },
+    tls:
+      spec.tls.kind === "none"
+        ? { kind: "none" }
+        : { kind: "tls", certPem: FAKE_CERT, keyPem: FAKE_KEY, caPem: FAKE_CA },
     proxyPassword: spec.proxy?.password !== undefined ? String(spec.proxy.password) : undefined,
   };
 }
 
-export const AUTH = { users: [{ username: "ci", password: "ci-password" }, { username: "node", password: "node-password" }], nodeUser: "node" };
+export const AUTH = {
+  users: [
+    { username: "ci", password: "ci-password" },
+    { username: "node", password: "node-password" },
+  ],
+  nodeUser: "node",
+};

@@ -5,14 +5,18 @@ import { testHosts } from "./fixtures";
 
 setupPulumiMocks();
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { Registry } = require("../../../components/registry/registry") as typeof import("../../../components/registry/registry");
+const { Registry } =
+  require("../../../components/registry/registry") as typeof import("../../../components/registry/registry");
 
 const children = (prefix: string) => recorded.filter((r) => r.name.startsWith(prefix));
 
 describe("Registry (Pulumi mocks)", () => {
   describe("GIVEN in-cluster mode with a generated certificate and a secret password", () => {
     const registry = new Registry("reg", {
-      spec: { mode: { kind: "in-cluster", nodePort: 32500 }, auth: { users: [{ username: "node", password: pulumi.secret("node-password") }] } },
+      spec: {
+        mode: { kind: "in-cluster", nodePort: 32500 },
+        auth: { users: [{ username: "node", password: pulumi.secret("node-password") }] },
+      },
       hosts: testHosts(),
       kubeconfig: pulumi.secret("apiVersion: v1\nkind: Config\n"),
     });
@@ -38,7 +42,11 @@ describe("Registry (Pulumi mocks)", () => {
     test("THEN the certificate covers the endpoint, every node and the Service names", async () => {
       await settle();
       const cert = recorded.find((r) => r.name === "reg-cert")!;
-      expect(cert.inputs.request).toMatchObject({ commonName: "10.0.0.11", ips: ["10.0.0.11", "10.0.0.12", "10.0.0.21", "127.0.0.1"], usages: ["server"] });
+      expect(cert.inputs.request).toMatchObject({
+        commonName: "10.0.0.11",
+        ips: ["10.0.0.11", "10.0.0.12", "10.0.0.21", "127.0.0.1"],
+        usages: ["server"],
+      });
       expect(cert.inputs.request.dnsNames).toContain("registry.registry.svc.cluster.local");
     });
 
@@ -54,8 +62,14 @@ describe("Registry (Pulumi mocks)", () => {
       const group = recorded.find((r) => r.name === "reg-objects")!;
       // the objects reach the engine as one secret value (the Secrets' data never lands in state in plaintext)
       expect(group.inputs.objs["4dabf18193072939515e22adb298388d"]).toBe("1b47061264138c4ac30d75fd1eb44270");
-      const objs = group.inputs.objs.value as { kind: string; metadata: { name: string }; stringData?: Record<string, string> }[];
-      expect(objs.find((o) => o.metadata.name === "registry-env")!.stringData).toEqual({ REGISTRY_HTTP_SECRET: "MOCK-value-reg-http-secret" });
+      const objs = group.inputs.objs.value as {
+        kind: string;
+        metadata: { name: string };
+        stringData?: Record<string, string>;
+      }[];
+      expect(objs.find((o) => o.metadata.name === "registry-env")!.stringData).toEqual({
+        REGISTRY_HTTP_SECRET: "MOCK-value-reg-http-secret",
+      });
       expect(objs.find((o) => o.metadata.name === "registry-tls")!.stringData!["tls.key"]).toBe("MOCK-keyPem-reg-cert");
       expect(objs.map((o) => o.kind)).toContain("CronJob");
     });
@@ -88,7 +102,9 @@ describe("Registry (Pulumi mocks)", () => {
 
   test("GIVEN in-cluster mode without a kubeconfig WHEN constructed THEN it throws before creating anything", () => {
     const before = recorded.length;
-    expect(() => new Registry("bad", { spec: { mode: { kind: "in-cluster", nodePort: 32500 } }, hosts: testHosts() })).toThrow(
+    expect(
+      () => new Registry("bad", { spec: { mode: { kind: "in-cluster", nodePort: 32500 } }, hosts: testHosts() }),
+    ).toThrow(
       "invalid Registry: 1 problem\n  - kubeconfig: is required in in-cluster mode (the registry is deployed into the cluster)",
     );
     expect(recorded.length).toBe(before);

@@ -5,7 +5,9 @@ import { testHosts } from "./fixtures";
 function problems(input: unknown): string[] {
   const issues = new IssueCollector();
   validateRegistry(input, testHosts(), issues);
-  return issues.issues.map((i) => (i.value === undefined ? `${i.path}: ${i.message}` : `${i.path} ${JSON.stringify(i.value)} ${i.message}`));
+  return issues.issues.map((i) =>
+    i.value === undefined ? `${i.path}: ${i.message}` : `${i.path} ${JSON.stringify(i.value)} ${i.message}`,
+  );
 }
 
 describe("validateRegistry", () => {
@@ -17,7 +19,13 @@ describe("validateRegistry", () => {
     expect(plan!.spec.version).toBe("3.0.0");
     expect(plan!.spec.tls).toEqual({ kind: "generated", validityDays: 3650, extraSans: [] });
     expect(plan!.sans.ips).toEqual(["10.0.0.11", "10.0.0.12", "10.0.0.21", "127.0.0.1"]);
-    expect(plan!.sans.dnsNames).toEqual(["localhost", "registry", "registry.registry", "registry.registry.svc", "registry.registry.svc.cluster.local"]);
+    expect(plan!.sans.dnsNames).toEqual([
+      "localhost",
+      "registry",
+      "registry.registry",
+      "registry.registry.svc",
+      "registry.registry.svc.cluster.local",
+    ]);
   });
 
   test("GIVEN host mode WHEN validated THEN the endpoint is the host's address and port", () => {
@@ -30,44 +38,88 @@ describe("validateRegistry", () => {
 
   test("GIVEN auth without nodeUser WHEN validated THEN the first user goes to the nodes", () => {
     const issues = new IssueCollector();
-    const plan = validateRegistry({ mode: { kind: "in-cluster", nodePort: 32500 }, auth: { users: [{ username: "a", password: "p" }] } }, testHosts(), issues);
+    const plan = validateRegistry(
+      { mode: { kind: "in-cluster", nodePort: 32500 }, auth: { users: [{ username: "a", password: "p" }] } },
+      testHosts(),
+      issues,
+    );
     expect(plan!.nodeUser).toBe("a");
   });
 
   const cases: [string, RegistrySpecInput | Record<string, unknown>, string[]][] = [
-    ["a NodePort out of range", { mode: { kind: "in-cluster", nodePort: 99999 } }, ["registry.mode.nodePort 99999 must be <= 32767"]],
-    ["an unknown field", { mode: { kind: "in-cluster", nodePort: 32500 }, bogus: 1 }, ['registry: unknown field "bogus"']],
-    ["an unknown mode", { mode: { kind: "docker" } }, [expect.stringMatching(/^registry.mode.kind "docker" /) as unknown as string]],
+    [
+      "a NodePort out of range",
+      { mode: { kind: "in-cluster", nodePort: 99999 } },
+      ["registry.mode.nodePort 99999 must be <= 32767"],
+    ],
+    [
+      "an unknown field",
+      { mode: { kind: "in-cluster", nodePort: 32500 }, bogus: 1 },
+      ['registry: unknown field "bogus"'],
+    ],
+    [
+      "an unknown mode",
+      { mode: { kind: "docker" } },
+      [expect.stringMatching(/^registry.mode.kind "docker" /) as unknown as string],
+    ],
     [
       "an in-cluster registry nodes cannot reach",
       { mode: { kind: "in-cluster" } },
-      ["registry.mode: gives the nodes no way to reach the registry; set nodePort (e.g. 32500), ingress or endpoint (containerd on the nodes cannot resolve cluster DNS)"],
+      [
+        "registry.mode: gives the nodes no way to reach the registry; set nodePort (e.g. 32500), ingress or endpoint (containerd on the nodes cannot resolve cluster DNS)",
+      ],
     ],
     [
       "an Ingress endpoint with TLS and no TLS secret",
       { mode: { kind: "in-cluster", ingress: { host: "registry.example.com" } } },
-      ['registry.mode.ingress.tlsSecretName: is required when nodes pull through the Ingress with TLS on; set it, or set tls.kind "none" to terminate TLS elsewhere'],
+      [
+        'registry.mode.ingress.tlsSecretName: is required when nodes pull through the Ingress with TLS on; set it, or set tls.kind "none" to terminate TLS elsewhere',
+      ],
     ],
     [
       "two replicas on a ReadWriteOnce volume",
       { mode: { kind: "in-cluster", nodePort: 32500, replicas: 2 } },
-      ['registry.mode.replicas 2 needs storage.accessMode "ReadWriteMany"; replicas cannot share a ReadWriteOnce volume'],
+      [
+        'registry.mode.replicas 2 needs storage.accessMode "ReadWriteMany"; replicas cannot share a ReadWriteOnce volume',
+      ],
     ],
-    ["a host that does not exist", { mode: { kind: "host", host: "nope" } }, ['registry.mode.host "nope" is not among the hosts (server-1, server-2, agent-1, store-1)']],
-    ["a host that is not Debian", { mode: { kind: "host", host: "agent-1" } }, ['registry.mode.host "agent-1" runs rocky-9; host mode needs a Debian or Ubuntu host (the docker-registry package)']],
+    [
+      "a host that does not exist",
+      { mode: { kind: "host", host: "nope" } },
+      ['registry.mode.host "nope" is not among the hosts (server-1, server-2, agent-1, store-1)'],
+    ],
+    [
+      "a host that is not Debian",
+      { mode: { kind: "host", host: "agent-1" } },
+      [
+        'registry.mode.host "agent-1" runs rocky-9; host mode needs a Debian or Ubuntu host (the docker-registry package)',
+      ],
+    ],
     [
       "a version in host mode",
       { mode: { kind: "host", host: "store-1" }, version: "3.0.0" },
-      ["registry.version \"3.0.0\" applies to in-cluster mode only; host mode runs Debian's docker-registry (distribution 2.x)"],
+      [
+        'registry.version "3.0.0" applies to in-cluster mode only; host mode runs Debian\'s docker-registry (distribution 2.x)',
+      ],
     ],
     [
       "a weekly GC schedule in host mode",
       { mode: { kind: "host", host: "store-1" }, gc: { schedule: "0 1 * * 0" } },
-      ['registry.gc.schedule "0 1 * * 0" is not a daily schedule "M H * * *"; host mode runs garbage collection from a daily systemd timer'],
+      [
+        'registry.gc.schedule "0 1 * * 0" is not a daily schedule "M H * * *"; host mode runs garbage collection from a daily systemd timer',
+      ],
     ],
     [
       "a user twice",
-      { mode: { kind: "in-cluster", nodePort: 32500 }, auth: { users: [{ username: "a", password: "p" }, { username: "a", password: "q" }] } },
+      {
+        mode: { kind: "in-cluster", nodePort: 32500 },
+        auth: {
+          users: [
+            { username: "a", password: "p" },
+            { username: "a", password: "q" },
+          ],
+        },
+      },
       ['registry.auth.users[1].username "a" is used twice (registry.auth.users[0]); user names must be unique'],
     ],
     [
@@ -77,12 +129,18 @@ describe("validateRegistry", () => {
     ],
     [
       "a node user that does not exist",
-      { mode: { kind: "in-cluster", nodePort: 32500 }, auth: { users: [{ username: "a", password: "p" }], nodeUser: "b" } },
+      {
+        mode: { kind: "in-cluster", nodePort: 32500 },
+        auth: { users: [{ username: "a", password: "p" }], nodeUser: "b" },
+      },
       ['registry.auth.nodeUser "b" is not among auth.users (a)'],
     ],
     [
       "a proxy password without user",
-      { mode: { kind: "in-cluster", nodePort: 32500 }, proxy: { remoteUrl: "https://registry-1.docker.io", password: "x" } },
+      {
+        mode: { kind: "in-cluster", nodePort: 32500 },
+        proxy: { remoteUrl: "https://registry-1.docker.io", password: "x" },
+      },
       ["registry.proxy.username: is required when proxy.password is set"],
     ],
     [
@@ -90,20 +148,37 @@ describe("validateRegistry", () => {
       { mode: { kind: "in-cluster", nodePort: 32500 }, proxy: { remoteUrl: "http://mirror" } },
       ['registry.proxy.remoteUrl "http://mirror" must be an https URL such as https://registry-1.docker.io'],
     ],
-    ["a bad version", { mode: { kind: "in-cluster", nodePort: 32500 }, version: "latest" }, ['registry.version "latest" must be a distribution release such as 3.0.0 or 2.8.3']],
-    ["a bad size", { mode: { kind: "in-cluster", nodePort: 32500, storage: { size: "20GB" } } }, ['registry.mode.storage.size "20GB" must be a binary quantity such as 20Gi']],
+    [
+      "a bad version",
+      { mode: { kind: "in-cluster", nodePort: 32500 }, version: "latest" },
+      ['registry.version "latest" must be a distribution release such as 3.0.0 or 2.8.3'],
+    ],
+    [
+      "a bad size",
+      { mode: { kind: "in-cluster", nodePort: 32500, storage: { size: "20GB" } } },
+      ['registry.mode.storage.size "20GB" must be a binary quantity such as 20Gi'],
+    ],
     [
       "a bad body size",
       { mode: { kind: "in-cluster", nodePort: 32500, ingress: { host: "r.example.com", maxBodySize: "lots" } } },
       ['registry.mode.ingress.maxBodySize "lots" must be 0 (unlimited) or a size such as 512m'],
     ],
-    ["an endpoint with a scheme", { mode: { kind: "in-cluster", endpoint: "https://r:5000" } }, ['registry.mode.endpoint "https://r:5000" must be host[:port] without a scheme, e.g. 10.0.0.11:32500']],
+    [
+      "an endpoint with a scheme",
+      { mode: { kind: "in-cluster", endpoint: "https://r:5000" } },
+      ['registry.mode.endpoint "https://r:5000" must be host[:port] without a scheme, e.g. 10.0.0.11:32500'],
+    ],
   ];
   test.each(cases)("GIVEN %s WHEN validated THEN the exact problem is reported", (_what, input, expected) => {
     expect(problems(input)).toEqual(expected);
   });
 
   test("GIVEN several problems WHEN validated THEN all are reported together", () => {
-    expect(problems({ mode: { kind: "in-cluster", replicas: 3 }, auth: { users: [{ username: "a", password: "p" }], nodeUser: "z" } })).toHaveLength(3);
+    expect(
+      problems({
+        mode: { kind: "in-cluster", replicas: 3 },
+        auth: { users: [{ username: "a", password: "p" }], nodeUser: "z" },
+      }),
+    ).toHaveLength(3);
   });
 });

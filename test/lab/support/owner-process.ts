@@ -7,6 +7,8 @@ import { Lab } from "../lab";
 void (async () => {
   const lab = await Lab.start({ hosts: [{ name: "orphan" }] });
   const h = lab.host("orphan");
-  process.stdout.write(`READY ${JSON.stringify({ dir: lab.dir, nspawnPid: h.nspawnPid, pidNs: h.pidNs, netns: h.netns, root: h.root })}\n`);
+  process.stdout.write(
+    `READY ${JSON.stringify({ dir: lab.dir, nspawnPid: h.nspawnPid, pidNs: h.pidNs, netns: h.netns, root: h.root })}\n`,
+  );
   setInterval(() => undefined, 1 << 30);
 })();

@@ -4,10 +4,23 @@ import { K3sRegistries } from "../../../lib/k3s/registries";
 const registries: K3sRegistries = {
   mirrors: { "registry.local:5000": { endpoint: ["https://10.0.0.21:32500", "https://10.0.0.22:32500"] } },
   configs: {
-    "10.0.0.21:32500": { auth: { username: "node", password: "s3cr3t" }, tls: { caFile: "/etc/rancher/k3s/registry-ca/r.crt" } },
-    "10.0.0.22:32500": { auth: { username: "node", password: "s3cr3t" }, tls: { caFile: "/etc/rancher/k3s/registry-ca/r.crt" } },
+    "10.0.0.21:32500": {
+      auth: { username: "node", password: "s3cr3t" },
+      tls: { caFile: "/etc/rancher/k3s/registry-ca/r.crt" },
+    },
+    "10.0.0.22:32500": {
+      auth: { username: "node", password: "s3cr3t" },
+      tls: { caFile: "/etc/rancher/k3s/registry-ca/r.crt" },
+    },
   },
-  files: [{ path: "/etc/rancher/k3s/registry-ca/r.crt", mode: "0644", content: "-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n", secret: false }],
+  files: [
+    {
+      path: "/etc/rancher/k3s/registry-ca/r.crt",
+      mode: "0644",
+      content: "-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n",
+      secret: false,
+    },
+  ],
 };
 
 describe("containerd registry files (edge nodes)", () => {
@@ -29,13 +42,19 @@ describe("containerd registry files (edge nodes)", () => {
         "",
       ].join("\n"),
     );
-    expect(byPath.get("/etc/containerd/certs.d/10.0.0.21:32500/ca.crt")).toMatchObject({ mode: "0644", secret: false, content: registries.files![0]!.content });
+    expect(byPath.get("/etc/containerd/certs.d/10.0.0.21:32500/ca.crt")).toMatchObject({
+      mode: "0644",
+      secret: false,
+      content: registries.files![0]!.content,
+    });
   });
 
   test("GIVEN credentials THEN they go only into a secret 0600 fragment for the CRI plugin's registry table", () => {
     const auth = byPath.get(CONTAINERD_AUTH_FILE)!;
     expect(auth).toMatchObject({ mode: "0600", secret: true });
-    expect(auth.content).toContain('[@CRI_REGISTRY@.configs."10.0.0.21:32500".auth]\n  username = "node"\n  password = "s3cr3t"\n');
+    expect(auth.content).toContain(
+      '[@CRI_REGISTRY@.configs."10.0.0.21:32500".auth]\n  username = "node"\n  password = "s3cr3t"\n',
+    );
     for (const f of files.filter((f) => f.path !== CONTAINERD_AUTH_FILE)) expect(f.content).not.toContain("s3cr3t");
   });
 
@@ -48,13 +67,17 @@ describe("containerd registry files (edge nodes)", () => {
 
 describe("edge runtime step with the registry", () => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { checkKubeEdgeCloud } = require("../../../components/kubeedge-cloud/validate") as typeof import("../../../components/kubeedge-cloud/validate");
+  const { checkKubeEdgeCloud } =
+    require("../../../components/kubeedge-cloud/validate") as typeof import("../../../components/kubeedge-cloud/validate");
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { runtimeStep } = require("../../../components/kubeedge-cloud/edge-node-steps") as typeof import("../../../components/kubeedge-cloud/edge-node-steps");
+  const { runtimeStep } =
+    require("../../../components/kubeedge-cloud/edge-node-steps") as typeof import("../../../components/kubeedge-cloud/edge-node-steps");
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { clusterHosts, baseSpec } = require("../../components/kubeedge-cloud/fixtures") as typeof import("../../components/kubeedge-cloud/fixtures");
+  const { clusterHosts, baseSpec } =
+    require("../../components/kubeedge-cloud/fixtures") as typeof import("../../components/kubeedge-cloud/fixtures");
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { IssueCollector } = require("../../../lib/validation/issues") as typeof import("../../../lib/validation/issues");
+  const { IssueCollector } =
+    require("../../../lib/validation/issues") as typeof import("../../../lib/validation/issues");
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { renderStepBundle } = require("../../../lib/steps/bundle") as typeof import("../../../lib/steps/bundle");
   // eslint-disable-next-line @typescript-eslint/no-require-imports

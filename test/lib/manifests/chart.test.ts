@@ -2,7 +2,14 @@ import { existsSync } from "node:fs";
 import { ApiObject, JsonPatch } from "cdk8s";
 import * as kplus from "cdk8s-plus-27";
 import { parseAllDocuments } from "yaml";
-import { chartObjects, newApp, newChart, objectsToYaml, validateObjects, type KubeObject } from "../../../lib/manifests";
+import {
+  chartObjects,
+  newApp,
+  newChart,
+  objectsToYaml,
+  validateObjects,
+  type KubeObject,
+} from "../../../lib/manifests";
 
 function webChart() {
   const chart = newChart(newApp(), "web", { namespace: "apps", disableResourceNameHashes: true });
@@ -19,7 +26,10 @@ function webChart() {
     ],
   });
   deployment.exposeViaService({ name: "web", ports: [{ port: 80, targetPort: 8080 }] });
-  new kplus.ConfigMap(chart, "config", { metadata: { name: "web-config" }, data: { "nginx.conf": "worker_processes 1;\n", enabled: "on" } });
+  new kplus.ConfigMap(chart, "config", {
+    metadata: { name: "web-config" },
+    data: { "nginx.conf": "worker_processes 1;\n", enabled: "on" },
+  });
   return chart;
 }
 
@@ -35,7 +45,11 @@ describe("chartObjects", () => {
       "v1 Service apps/web",
       "v1 ConfigMap apps/web-config",
     ]);
-    expect((objects[0].spec as any).template.spec.containers[0]).toMatchObject({ name: "web", image: "nginx:1.27", ports: [{ containerPort: 8080 }] });
+    expect((objects[0].spec as any).template.spec.containers[0]).toMatchObject({
+      name: "web",
+      image: "nginx:1.27",
+      ports: [{ containerPort: 8080 }],
+    });
     expect(validateObjects(objects)).toEqual([]);
     expect(existsSync("cdk8s.out.unused")).toBe(false);
     expect(existsSync("dist/web.k8s.yaml")).toBe(false);
@@ -44,11 +58,19 @@ describe("chartObjects", () => {
   test("an invalid cdk8s escape hatch is caught by validation", () => {
     // GIVEN
     const chart = webChart();
-    ApiObject.of(chart.node.findChild("web")).addJsonPatch(JsonPatch.add("/spec/template/spec/containers/0/imagePullPolicy", 1));
+    ApiObject.of(chart.node.findChild("web")).addJsonPatch(
+      JsonPatch.add("/spec/template/spec/containers/0/imagePullPolicy", 1),
+    );
     // WHEN
     const issues = validateObjects(chartObjects(chart));
     // THEN
-    expect(issues).toEqual([{ path: "Deployment/apps/web spec.template.spec.containers[0].imagePullPolicy", value: 1, message: "must be string" }]);
+    expect(issues).toEqual([
+      {
+        path: "Deployment/apps/web spec.template.spec.containers[0].imagePullPolicy",
+        value: 1,
+        message: "must be string",
+      },
+    ]);
   });
 });
 
@@ -68,7 +90,12 @@ describe("objectsToYaml", () => {
     const shared = { app: "x" };
     const long = "a".repeat(200);
     const objects: KubeObject[] = [
-      { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "a", labels: shared, annotations: shared }, data: { on: "on", mode: "0755", yes: "yes", long } },
+      {
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: { name: "a", labels: shared, annotations: shared },
+        data: { on: "on", mode: "0755", yes: "yes", long },
+      },
     ];
     // WHEN
     const yaml = objectsToYaml(objects);

@@ -34,12 +34,24 @@ function service(): KubeObject {
     apiVersion: "v1",
     kind: "Service",
     metadata: { name: "web", namespace: "apps" },
-    spec: { selector: { app: "web" }, ports: [{ port: 80, targetPort: "http" }, { port: 8080, targetPort: 8080, protocol: "TCP" }] },
+    spec: {
+      selector: { app: "web" },
+      ports: [
+        { port: 80, targetPort: "http" },
+        { port: 8080, targetPort: 8080, protocol: "TCP" },
+      ],
+    },
   };
 }
 
 function secret(): KubeObject {
-  return { apiVersion: "v1", kind: "Secret", metadata: { name: "creds", namespace: "apps" }, type: "Opaque", data: { password: "aHVudGVyMg==" } };
+  return {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: { name: "creds", namespace: "apps" },
+    type: "Opaque",
+    data: { password: "aHVudGVyMg==" },
+  };
 }
 
 function widgetCrd(): KubeObject {
@@ -77,7 +89,12 @@ function widgetCrd(): KubeObject {
             },
           },
         },
-        { name: "v1alpha1", served: false, storage: false, schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } } },
+        {
+          name: "v1alpha1",
+          served: false,
+          storage: false,
+          schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } },
+        },
       ],
     },
   };
@@ -97,7 +114,13 @@ function edited(obj: KubeObject, edit: (o: any) => void): KubeObject {
 describe("validateObjects: built-in kinds", () => {
   test("a valid Deployment, Service, Secret, Namespace and CRD pass", () => {
     // GIVEN
-    const objects = [deployment(), service(), secret(), { apiVersion: "v1", kind: "Namespace", metadata: { name: "apps" } }, widgetCrd()];
+    const objects = [
+      deployment(),
+      service(),
+      secret(),
+      { apiVersion: "v1", kind: "Namespace", metadata: { name: "apps" } },
+      widgetCrd(),
+    ];
     // WHEN
     const issues = validateObjects(objects);
     // THEN
@@ -110,7 +133,13 @@ describe("validateObjects: built-in kinds", () => {
     // WHEN
     const issues = validateObjects([d]);
     // THEN
-    expect(issues).toEqual([{ path: "Deployment/apps/web spec.template.spec.containers[0].bogus", value: true, message: 'unknown field "bogus"' }]);
+    expect(issues).toEqual([
+      {
+        path: "Deployment/apps/web spec.template.spec.containers[0].bogus",
+        value: true,
+        message: 'unknown field "bogus"',
+      },
+    ]);
   });
 
   test("an unknown top-level field and an unknown metadata field are errors", () => {
@@ -158,7 +187,9 @@ describe("validateObjects: built-in kinds", () => {
     // WHEN
     const issues = validateObjects([cm]);
     // THEN
-    expect(issues).toEqual([{ path: "objects[0] (ConfigMap) metadata.name", value: undefined, message: "is required" }]);
+    expect(issues).toEqual([
+      { path: "objects[0] (ConfigMap) metadata.name", value: undefined, message: "is required" },
+    ]);
   });
 
   test("an unknown kind is an error", () => {
@@ -186,7 +217,8 @@ describe("validateObjects: built-in kinds", () => {
       {
         path: "Deployment/apps/web apiVersion",
         value: "extensions/v1beta1",
-        message: 'has no kind "Deployment" in Kubernetes v1.32 and no CustomResourceDefinition defines it; Kubernetes v1.32 serves Deployment as apps/v1',
+        message:
+          'has no kind "Deployment" in Kubernetes v1.32 and no CustomResourceDefinition defines it; Kubernetes v1.32 serves Deployment as apps/v1',
       },
     ]);
   });
@@ -197,7 +229,9 @@ describe("validateObjects: built-in kinds", () => {
     const bad = edited(service(), (o) => (o.spec.ports[0].targetPort = true));
     // WHEN / THEN
     expect(validateObjects([ok])).toEqual([]);
-    expect(validateObjects([bad])).toEqual([{ path: "Service/apps/web spec.ports[0].targetPort", value: true, message: "must be integer or string" }]);
+    expect(validateObjects([bad])).toEqual([
+      { path: "Service/apps/web spec.ports[0].targetPort", value: true, message: "must be integer or string" },
+    ]);
   });
 
   test("quantities take strings and numbers in Kubernetes notation", () => {
@@ -221,7 +255,9 @@ describe("validateObjects: built-in kinds", () => {
     // WHEN
     const issues = validateObjects([bad]);
     // THEN
-    expect(issues).toEqual([{ path: "Secret/apps/creds data.password", value: "hunter2!", message: "must be base64-encoded" }]);
+    expect(issues).toEqual([
+      { path: "Secret/apps/creds data.password", value: "hunter2!", message: "must be base64-encoded" },
+    ]);
   });
 
   test("map keys that are not identifiers are quoted in the path", () => {
@@ -230,7 +266,9 @@ describe("validateObjects: built-in kinds", () => {
     // WHEN
     const issues = validateObjects([bad]);
     // THEN
-    expect(issues).toEqual([{ path: 'Deployment/apps/web metadata.labels["app.kubernetes.io/name"]', value: 1, message: "must be string" }]);
+    expect(issues).toEqual([
+      { path: 'Deployment/apps/web metadata.labels["app.kubernetes.io/name"]', value: 1, message: "must be string" },
+    ]);
   });
 
   test("null fields count as absent, as the API server reads them", () => {
@@ -248,7 +286,11 @@ describe("validateObjects: built-in kinds", () => {
     const issues = validateObjects([service(), secret(), service()]);
     // THEN
     expect(issues).toEqual([
-      { path: "Service/apps/web", value: undefined, message: "is defined twice (objects[0] and objects[2]); kind, namespace and name must be unique" },
+      {
+        path: "Service/apps/web",
+        value: undefined,
+        message: "is defined twice (objects[0] and objects[2]); kind, namespace and name must be unique",
+      },
     ]);
   });
 
@@ -293,7 +335,14 @@ describe("validateObjects: built-in kinds", () => {
 describe("validateObjects: custom resources", () => {
   test("a custom object valid against its CRD passes, whether the CRD is among the objects or given", () => {
     // GIVEN
-    const w = widget({ size: 3, color: "red", port: "http", note: null, extra: { anything: [1, { deep: true }] }, tags: { a: "b" } });
+    const w = widget({
+      size: 3,
+      color: "red",
+      port: "http",
+      note: null,
+      extra: { anything: [1, { deep: true }] },
+      tags: { a: "b" },
+    });
     // WHEN / THEN
     expect(validateObjects([widgetCrd(), w])).toEqual([]);
     expect(validateObjects([w], { crds: [widgetCrd()] })).toEqual([]);
@@ -321,14 +370,18 @@ describe("validateObjects: custom resources", () => {
       { path: "Widget/apps/w1 spec.port", value: 1.5, message: "must be integer or string" },
       { path: "Widget/apps/w1 spec.tags.a", value: 1, message: "must be string" },
     ]);
-    expect(validateObjects([missing], { crds: [widgetCrd()] })).toEqual([{ path: "Widget/apps/w1 spec.size", value: undefined, message: "is required" }]);
+    expect(validateObjects([missing], { crds: [widgetCrd()] })).toEqual([
+      { path: "Widget/apps/w1 spec.size", value: undefined, message: "is required" },
+    ]);
   });
 
   test("a custom object's metadata is checked as ObjectMeta", () => {
     // GIVEN
     const w = edited(widget(), (o) => (o.metadata.labelz = {}));
     // WHEN / THEN
-    expect(validateObjects([w], { crds: [widgetCrd()] })).toEqual([{ path: "Widget/apps/w1 metadata.labelz", value: {}, message: 'unknown field "labelz"' }]);
+    expect(validateObjects([w], { crds: [widgetCrd()] })).toEqual([
+      { path: "Widget/apps/w1 metadata.labelz", value: {}, message: 'unknown field "labelz"' },
+    ]);
   });
 
   test("a version the CRD does not serve is rejected", () => {
@@ -338,7 +391,11 @@ describe("validateObjects: custom resources", () => {
     const issues = validateObjects([w], { crds: [widgetCrd()] });
     // THEN
     expect(issues).toEqual([
-      { path: "Widget/apps/w1 apiVersion", value: "example.com/v1alpha1", message: "is not served by CustomResourceDefinition widgets.example.com; served: v1" },
+      {
+        path: "Widget/apps/w1 apiVersion",
+        value: "example.com/v1alpha1",
+        message: "is not served by CustomResourceDefinition widgets.example.com; served: v1",
+      },
     ]);
   });
 
@@ -349,13 +406,20 @@ describe("validateObjects: custom resources", () => {
     const issues = validateObjects([w], { crds: [widgetCrd()] });
     // THEN
     expect(issues).toEqual([
-      { path: "Widget/apps/w1 apiVersion", value: "example.com/v2", message: "is not a version of CustomResourceDefinition widgets.example.com; it has v1, v1alpha1" },
+      {
+        path: "Widget/apps/w1 apiVersion",
+        value: "example.com/v2",
+        message: "is not a version of CustomResourceDefinition widgets.example.com; it has v1, v1alpha1",
+      },
     ]);
   });
 
   test("a CRD is itself checked strictly against apiextensions.k8s.io/v1", () => {
     // GIVEN
-    const crd = edited(widgetCrd(), (o) => (o.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.size.minimun = 1));
+    const crd = edited(
+      widgetCrd(),
+      (o) => (o.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.size.minimun = 1),
+    );
     // WHEN
     const issues = validateObjects([crd]);
     // THEN
@@ -373,9 +437,17 @@ describe("validateObjects: custom resources", () => {
     const crd = edited(widgetCrd(), (o) => {
       const spec = o.spec.versions[0].schema.openAPIV3Schema.properties.spec;
       spec.anyOf = [{ required: ["color"] }, { properties: { port: { type: "integer" } }, required: ["port"] }];
-      spec.properties.template = { type: "object", "x-kubernetes-embedded-resource": true, properties: { spec: { type: "object", "x-kubernetes-preserve-unknown-fields": true } } };
+      spec.properties.template = {
+        type: "object",
+        "x-kubernetes-embedded-resource": true,
+        properties: { spec: { type: "object", "x-kubernetes-preserve-unknown-fields": true } },
+      };
     });
-    const ok = widget({ size: 1, port: 80, template: { apiVersion: "v1", kind: "Pod", metadata: { name: "p" }, spec: { any: 1 } } });
+    const ok = widget({
+      size: 1,
+      port: 80,
+      template: { apiVersion: "v1", kind: "Pod", metadata: { name: "p" }, spec: { any: 1 } },
+    });
     const neither = widget({ size: 1, template: { apiVersion: "v1", kind: "Pod", metadata: { nam: "p" } } });
     // WHEN / THEN
     expect(validateObjects([ok], { crds: [crd] })).toEqual([]);
@@ -387,7 +459,10 @@ describe("validateObjects: custom resources", () => {
 
   test("a CRD schema that does not compile is reported on its objects", () => {
     // GIVEN
-    const crd = edited(widgetCrd(), (o) => (o.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.color.pattern = "(["));
+    const crd = edited(
+      widgetCrd(),
+      (o) => (o.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.color.pattern = "(["),
+    );
     // WHEN
     const issues = validateObjects([widget({ size: 1, color: "red" })], { crds: [crd] });
     // THEN
@@ -395,7 +470,9 @@ describe("validateObjects: custom resources", () => {
       {
         path: "Widget/apps/w1 apiVersion",
         value: "example.com/v1",
-        message: expect.stringMatching(/^cannot be checked: the schema of CustomResourceDefinition widgets.example.com version v1 does not compile \(.*\)$/),
+        message: expect.stringMatching(
+          /^cannot be checked: the schema of CustomResourceDefinition widgets.example.com version v1 does not compile \(.*\)$/,
+        ),
       },
     ]);
   });
@@ -403,8 +480,14 @@ describe("validateObjects: custom resources", () => {
 
 describe("builtinKind", () => {
   test("names the definition and scope of built-in kinds only", () => {
-    expect(builtinKind("apps/v1", "Deployment")).toEqual({ definition: "io.k8s.api.apps.v1.Deployment", scope: "Namespaced" });
-    expect(builtinKind("rbac.authorization.k8s.io/v1", "ClusterRole")).toEqual({ definition: "io.k8s.api.rbac.v1.ClusterRole", scope: "Cluster" });
+    expect(builtinKind("apps/v1", "Deployment")).toEqual({
+      definition: "io.k8s.api.apps.v1.Deployment",
+      scope: "Namespaced",
+    });
+    expect(builtinKind("rbac.authorization.k8s.io/v1", "ClusterRole")).toEqual({
+      definition: "io.k8s.api.rbac.v1.ClusterRole",
+      scope: "Cluster",
+    });
     expect(builtinKind("example.com/v1", "Widget")).toBeUndefined();
   });
 });

@@ -45,8 +45,10 @@ function fakeHost(opts: { port?: number } = {}): Promise<FakeHost> {
     let user = "";
     client.on("error", () => undefined);
     client.on("authentication", (ctx) => {
-      if (ctx.method !== "publickey" || ctx.key.algo !== allowed.type || !ctx.key.data.equals(allowed.getPublicSSH())) return ctx.reject(["publickey"]);
-      if (ctx.signature && allowed.verify(ctx.blob!, ctx.signature, ctx.hashAlgo) !== true) return ctx.reject(["publickey"]);
+      if (ctx.method !== "publickey" || ctx.key.algo !== allowed.type || !ctx.key.data.equals(allowed.getPublicSSH()))
+        return ctx.reject(["publickey"]);
+      if (ctx.signature && allowed.verify(ctx.blob!, ctx.signature, ctx.hashAlgo) !== true)
+        return ctx.reject(["publickey"]);
       if (ctx.signature) {
         user = ctx.username;
         logins.push(user);
@@ -96,8 +98,16 @@ function fakeHost(opts: { port?: number } = {}): Promise<FakeHost> {
   });
 }
 
-const step = (script: string, name = "demo") => hostStep({ host: "h1", name, component: "test", script, deleteScript: `ec_changed\necho "deleted ${name}"` });
-const conn = (h: FakeHost, extra: Partial<HostStepConnection> = {}): HostStepConnection => ({ host: "127.0.0.1", port: h.port, user: "root", privateKey: clientKey.private, hostKey: h.hostKey, ...extra });
+const step = (script: string, name = "demo") =>
+  hostStep({ host: "h1", name, component: "test", script, deleteScript: `ec_changed\necho "deleted ${name}"` });
+const conn = (h: FakeHost, extra: Partial<HostStepConnection> = {}): HostStepConnection => ({
+  host: "127.0.0.1",
+  port: h.port,
+  user: "root",
+  privateKey: clientKey.private,
+  hostKey: h.hostKey,
+  ...extra,
+});
 const inputs = (h: FakeHost, script: string, extra: Partial<HostStepConnection> = {}): HostStepRunInputs => ({
   connection: conn(h, extra),
   bundle: renderStepBundle(step(script)),
@@ -122,7 +132,12 @@ describe("HostStepRun's provider over SSH", () => {
     expect(r.outs.stdout).toContain("hello from the step\n");
     expect(r.outs.changed).toBe(1);
     expect(r.outs.hash).toBe(createHash("sha256").update(ins.bundle).digest("hex"));
-    expect(r.outs).toMatchObject({ bundle: ins.bundle, deleteBundle: ins.deleteBundle, trigger: "t1", connection: ins.connection });
+    expect(r.outs).toMatchObject({
+      bundle: ins.bundle,
+      deleteBundle: ins.deleteBundle,
+      trigger: "t1",
+      connection: ins.connection,
+    });
     expect(r.id).toMatch(/^[a-f0-9]{16}$/);
   });
 
@@ -138,10 +153,15 @@ describe("HostStepRun's provider over SSH", () => {
   });
 
   test("GIVEN a step that fails WHEN create THEN the error names the step, the exit code and the stderr tail, and not the bundle's secrets", async () => {
-    const ins = inputs(host, 'echo "tok=s3cr3t-value" >/dev/null\nfor i in $(seq 1 50); do echo "line $i" >&2; done\nexit 3');
+    const ins = inputs(
+      host,
+      'echo "tok=s3cr3t-value" >/dev/null\nfor i in $(seq 1 50); do echo "line $i" >&2; done\nexit 3',
+    );
     const err = (await hostStepRunProvider.create(ins).catch((e: Error) => e)) as Error;
     expect(err).toBeInstanceOf(Error);
-    expect(err.message).toMatch(/^edgecloud step h1\/demo failed on root@127\.0\.0\.1 \(exit 3\); stderr:\n… \(20 earlier lines\)\nline 21\n/);
+    expect(err.message).toMatch(
+      /^edgecloud step h1\/demo failed on root@127\.0\.0\.1 \(exit 3\); stderr:\n… \(20 earlier lines\)\nline 21\n/,
+    );
     expect(err.message).toContain("line 50");
     expect(err.message).not.toContain("s3cr3t");
   });
@@ -161,10 +181,27 @@ describe("HostStepRun's provider over SSH", () => {
   test("GIVEN the same inputs in another key order WHEN diff THEN no change; a new bundle, trigger or connection is an update, never a replace", async () => {
     const ins = inputs(host, "echo a");
     const { outs } = await hostStepRunProvider.create(ins);
-    const reordered = { trigger: ins.trigger, deleteBundle: ins.deleteBundle, bundle: ins.bundle, connection: { ...Object.fromEntries(Object.entries(ins.connection).reverse()) } as HostStepConnection };
-    expect(await hostStepRunProvider.diff("id", outs, reordered)).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
-    for (const news of [{ ...ins, bundle: renderStepBundle(step("echo b")) }, { ...ins, trigger: "t2" }, { ...ins, connection: { ...ins.connection, port: 2222 } }]) {
-      expect(await hostStepRunProvider.diff("id", outs, news)).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
+    const reordered = {
+      trigger: ins.trigger,
+      deleteBundle: ins.deleteBundle,
+      bundle: ins.bundle,
+      connection: { ...Object.fromEntries(Object.entries(ins.connection).reverse()) } as HostStepConnection,
+    };
+    expect(await hostStepRunProvider.diff("id", outs, reordered)).toEqual({
+      changes: false,
+      replaces: [],
+      deleteBeforeReplace: false,
+    });
+    for (const news of [
+      { ...ins, bundle: renderStepBundle(step("echo b")) },
+      { ...ins, trigger: "t2" },
+      { ...ins, connection: { ...ins.connection, port: 2222 } },
+    ]) {
+      expect(await hostStepRunProvider.diff("id", outs, news)).toEqual({
+        changes: true,
+        replaces: [],
+        deleteBeforeReplace: false,
+      });
     }
   });
 
@@ -185,7 +222,17 @@ describe("HostStepRun's provider over SSH", () => {
   test("GIVEN a jump host WHEN create THEN the step reaches the host through a channel the jump host forwards", async () => {
     const jump = await fakeHost();
     try {
-      const r = await hostStepRunProvider.create(inputs(host, "echo via-jump", { jumpHost: { host: "127.0.0.1", port: jump.port, user: "hop", privateKey: clientKey.private, hostKey: jump.hostKey } }));
+      const r = await hostStepRunProvider.create(
+        inputs(host, "echo via-jump", {
+          jumpHost: {
+            host: "127.0.0.1",
+            port: jump.port,
+            user: "hop",
+            privateKey: clientKey.private,
+            hostKey: jump.hostKey,
+          },
+        }),
+      );
       expect(r.outs.stdout).toContain("via-jump");
       expect(jump.logins).toEqual(["hop"]);
       expect(jump.execs).toEqual([]);
@@ -200,7 +247,10 @@ describe("HostStepRun's provider over SSH", () => {
     const port = probe.port;
     await probe.close();
     const later = new Promise<FakeHost>((res) => setTimeout(() => res(fakeHost({ port })), 1_500));
-    const pending = hostStepRunProvider.create({ ...inputs(host, "echo eventually"), connection: { host: "127.0.0.1", port, user: "root", privateKey: clientKey.private } });
+    const pending = hostStepRunProvider.create({
+      ...inputs(host, "echo eventually"),
+      connection: { host: "127.0.0.1", port, user: "root", privateKey: clientKey.private },
+    });
     const late = await later;
     try {
       expect((await pending).outs.stdout).toContain("eventually");
@@ -224,13 +274,20 @@ describe("HostStepRun's provider as Pulumi serializes it", () => {
 
   test("GIVEN the serialized provider WHEN a bare node process loads it the way the dynamic-provider shim does THEN it runs a step over SSH", async () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { serializeFunction } = require("@pulumi/pulumi/runtime/closure/serializeClosure") as typeof import("@pulumi/pulumi/runtime/closure/serializeClosure");
+    const { serializeFunction } =
+      require("@pulumi/pulumi/runtime/closure/serializeClosure") as typeof import("@pulumi/pulumi/runtime/closure/serializeClosure");
     const sf = await serializeFunction(() => hostStepRunProvider, { allowSecrets: true });
     expect(sf.text).not.toMatch(/require\(["']\.{1,2}\//);
     expect(sf.text).not.toMatch(/__importStar|_interop_require/);
     writeFileSync(join(dir, "provider.js"), sf.text);
     const good = inputs(host, "ec_changed\necho serialized-ok");
-    const wrongKey = { ...good, connection: { ...good.connection, hostKey: utils.generateKeyPairSync("ed25519").public.split(" ").slice(0, 2).join(" ") } };
+    const wrongKey = {
+      ...good,
+      connection: {
+        ...good.connection,
+        hostKey: utils.generateKeyPairSync("ed25519").public.split(" ").slice(0, 2).join(" "),
+      },
+    };
     writeFileSync(join(dir, "inputs.json"), JSON.stringify([good, wrongKey]));
     // a run, and a refusal whose message must survive serialization (the engine shows the error's message)
     const driver = `

@@ -1,0 +1,44 @@
+// ESLint (flat config): typescript-eslint's recommended rules, the two promise rules that need type information,
+// and the layering of ../shared/STYLE.md enforced as an import boundary: `lib/` and every renderer (everything in
+// `components/*/` except the ComponentResource files) never import `@pulumi/*`.
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+import { readdirSync } from "node:fs";
+
+// The ComponentResource of a component is the file named after its folder (components/registry/registry.ts).
+const componentFiles = readdirSync("components", { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .map((d) => `components/${d.name}/${d.name}.ts`);
+
+const pulumiBoundary = {
+  "no-restricted-imports": [
+    "error",
+    {
+      patterns: [
+        {
+          group: ["@pulumi/*", "@pulumi/**"],
+          message: "renderers and lib/ are pure: Pulumi is imported only by components, lib/pulumi and stacks/",
+        },
+      ],
+    },
+  ],
+};
+
+export default tseslint.config(
+  { ignores: ["node_modules/", "build/", "dist/", "coverage/", "docs/api/", ".lab/", "**/*.js", "**/*.mjs"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      "@typescript-eslint/no-floating-promises": "error",
+      "@typescript-eslint/no-misused-promises": "error",
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+    },
+  },
+  {
+    files: ["lib/**/*.ts", "components/**/*.ts"],
+    ignores: ["lib/pulumi/**", ...componentFiles],
+    rules: pulumiBoundary,
+  },
+);
