@@ -222,26 +222,64 @@ export function readEnvironmentFile(file: string): unknown {
       "environment",
     );
   }
+  const refuse = (message: string): never => {
+    throw new ValidationError([{ path: file, value: undefined, message }], "environment");
+  };
   if (extname(file) === ".json") {
+    let v: unknown;
     try {
-      return JSON.parse(text);
+      v = JSON.parse(text);
     } catch (e) {
-      throw new ValidationError(
-        [{ path: file, value: undefined, message: `is not valid JSON: ${(e as Error).message}` }],
-        "environment",
-      );
+      refuse(`is not valid JSON: ${oneLine(e)}`);
     }
+    return checkNesting(v, refuse);
   }
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  let doc: ReturnType<typeof parseDocument>;
+  try {
+    doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  } catch (e) {
+    return refuse(`cannot be parsed: ${oneLine(e)}`);
+  }
   if (doc.errors.length > 0) {
     throw new ValidationError(
       doc.errors.map((e) => ({
         path: `${file}:${e.linePos?.[0].line ?? "?"}:${e.linePos?.[0].col ?? "?"}`,
         value: undefined,
-        message: e.message.split("\n")[0]!.replace(/:$/, ""),
+        message: /Maximum call stack/.test(e.message)
+          ? `nests deeper than the parser follows; an environment file is a few levels deep`
+          : e.message.split("\n")[0]!.replace(/:$/, ""),
       })),
       "environment",
     );
   }
-  return doc.toJS();
+  let value: unknown;
+  try {
+    // yaml's default maxAliasCount (100) stops alias bombs ("billion laughs") with an error instead of expanding them.
+    value = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    return refuse(`cannot be read: ${oneLine(e)}`);
+  }
+  return checkNesting(value, refuse);
+}
+
+/** An environment is a few levels deep; anything deeper than this is refused before any recursive walk sees it. */
+export const MAX_NESTING = 32;
+
+function checkNesting(value: unknown, refuse: (message: string) => never): unknown {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== "object") continue;
+    if (depth > MAX_NESTING)
+      refuse(`nests deeper than ${MAX_NESTING} levels; an environment file is a few levels deep`);
+    for (const c of Object.values(v as object)) stack.push([c, depth + 1]);
+  }
+  return value;
+}
+
+function oneLine(e: unknown): string {
+  const m = e instanceof RangeError && /call stack/i.test(e.message) ? "nests too deeply" : (e as Error)?.message;
+  return String(m ?? e)
+    .split("\n")[0]!
+    .replace(/:$/, "");
 }

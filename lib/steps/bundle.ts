@@ -1,5 +1,8 @@
 import { HostStep, StepFile } from "./host-step";
 import { STEP_PRELUDE } from "./prelude";
+import { sh } from "./sh";
+
+export { shellQuote } from "./sh";
 
 /** The line a bundle prints last; executors parse it to count steps that changed something. */
 export const CHANGED_MARKER = "edgecloud-step: changed=";
@@ -38,12 +41,7 @@ function renderFilePut(f: StepFile): string {
   const b64 = Buffer.from(f.content, "utf8")
     .toString("base64")
     .replace(/.{1,76}/g, "$&\n");
-  return `ec_put ${shellQuote(f.path)} ${f.mode} ${f.owner ?? "root:root"} <<'EC_FILE_EOF'\n${b64}EC_FILE_EOF`;
-}
-
-/** Single-quotes a value for bash. */
-export function shellQuote(v: string): string {
-  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`;
+  return `${sh`ec_put ${f.path} ${f.mode} ${f.owner ?? "root:root"}`} <<'EC_FILE_EOF'\n${b64}EC_FILE_EOF`;
 }
 
 /** Parses the changed count from a bundle's stdout; undefined when the marker is missing (the run died). */

@@ -3,3 +3,5 @@ export * from "./plan";
 export * from "./bundle";
 export * from "./prelude";
 export * from "./firewall";
+export { sh, raw, RawShell, type ShellValue } from "./sh";
+export * from "./writers";

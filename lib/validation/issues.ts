@@ -82,7 +82,7 @@ export function parseInto<S extends z.ZodType>(
     issues.add(
       formatPath(segs as PropertyKey[]),
       zi.code === "unrecognized_keys" ? undefined : value,
-      describeZodIssue(zi),
+      describeZodIssue(zi, value),
     );
   }
   return undefined;
@@ -97,13 +97,27 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   return cur;
 }
 
-function describeZodIssue(zi: z.core.$ZodIssue): string {
+/** The type of a parsed YAML/JSON value as a user reads it: string, number, boolean, null, list, mapping. */
+export function typeName(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "a list";
+  if (typeof v === "object") return "a mapping";
+  return typeof v === "bigint" ? "number" : typeof v;
+}
+
+function expectedName(expected: string): string {
+  return expected === "object" ? "a mapping" : expected === "array" ? "a list" : expected;
+}
+
+function describeZodIssue(zi: z.core.$ZodIssue, value: unknown): string {
   switch (zi.code) {
     case "invalid_value":
       if (!zi.message.startsWith("Invalid")) return zi.message;
       return `is not allowed; allowed: ${zi.values.map((v) => JSON.stringify(v)).join(", ")}`;
     case "invalid_type":
-      return zi.input === undefined ? `is required (${zi.expected})` : `must be ${zi.expected}`;
+      return value === undefined
+        ? `is required (${expectedName(zi.expected)})`
+        : `must be ${expectedName(zi.expected)}, not ${typeName(value)}`;
     case "unrecognized_keys":
       return `unknown field${zi.keys.length > 1 ? "s" : ""} ${zi.keys.map((k) => JSON.stringify(k)).join(", ")}`;
     case "invalid_union":
