@@ -137,7 +137,7 @@ async function runCase(n: number): Promise<CaseResult> {
 async function mocksCase(raw: Record<string, unknown>): Promise<{ ms: number; resources: number }> {
   let count = 0;
   let last = performance.now();
-  pulumi.runtime.setMocks(
+  void pulumi.runtime.setMocks(
     {
       newResource(args: pulumi.runtime.MockResourceArgs) {
         count++;
@@ -158,7 +158,6 @@ async function mocksCase(raw: Record<string, unknown>): Promise<{ ms: number; re
     "bench",
     false,
   );
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { EdgecloudEnvironment } =
     require("../stacks/edgecloud-environment") as typeof import("../stacks/edgecloud-environment");
   const t0 = performance.now();

@@ -128,7 +128,7 @@ export const KubeEdgeCloudSpecSchema = z.strictObject({
   /** @default "kubeedge" */
   imageRepository: z
     .string()
-    .regex(/^[a-z0-9][a-z0-9._\/:-]*$/, "must be an image repository such as kubeedge or registry.local:5000/kubeedge")
+    .regex(/^[a-z0-9][a-z0-9._/:-]*$/, "must be an image repository such as kubeedge or registry.local:5000/kubeedge")
     .default("kubeedge"),
   cloudHub: CloudHubSchema,
   /** @default { enable: true, streamPort: 10003, tunnelPort: 10004 } */

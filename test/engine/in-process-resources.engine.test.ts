@@ -30,7 +30,6 @@ describe("in-process resources through the real engine", () => {
 
   afterAll(async () => {
     if (stack) await stack.remove();
-    // eslint-disable-next-line no-console
     console.log(`engine timings (in-process resources):\n  ${timings.join("\n  ")}`);
   }, 300_000);
 

@@ -10,7 +10,6 @@ mockRead.state = (type, id) =>
   type === "kubernetes:core/v1:Secret" && id === "kubeedge/tokensecret"
     ? { data: { tokendata: Buffer.from("join.token.sig").toString("base64") } }
     : undefined;
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { EdgecloudEnvironment } =
   require("../../stacks/edgecloud-environment") as typeof import("../../stacks/edgecloud-environment");
 

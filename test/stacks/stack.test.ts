@@ -30,7 +30,6 @@ Object.defineProperty(pulumi.runtime, "setMocks", {
 });
 setupPulumiMocks();
 recordDependencies();
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { EdgecloudEnvironment } =
   require("../../stacks/edgecloud-environment") as typeof import("../../stacks/edgecloud-environment");
 

@@ -26,7 +26,10 @@ export const mockCommand: { stdout: (name: string) => string } = {
  * CertificateAuthority, Certificate) get deterministic fake outputs so renderers can run.
  */
 export function setupPulumiMocks(): void {
-  pulumi.runtime.setMocks(
+  // A whole environment under mocks registers hundreds of resources: measured up to ~9 s per test on a 2-core
+  // machine at load 4; the limit is generous so that only a hang fails, never a slow machine.
+  jest.setTimeout(180_000);
+  void pulumi.runtime.setMocks(
     {
       newResource(args: pulumi.runtime.MockResourceArgs) {
         const read = args.id ? mockRead.state(args.type, args.id) : undefined;
@@ -84,7 +87,6 @@ let depsHooked = false;
 export function recordDependencies(): void {
   if (depsHooked) return;
   depsHooked = true;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const monitor = (require("@pulumi/pulumi/runtime/settings") as { getMonitor(): any }).getMonitor();
   for (const method of ["registerResource", "readResource"] as const) {
     const orig = monitor[method].bind(monitor);

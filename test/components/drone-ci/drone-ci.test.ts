@@ -2,7 +2,6 @@ import * as pulumi from "@pulumi/pulumi";
 import { isSecret, recorded, settle, valueOf, setupPulumiMocks } from "../../support/pulumi-mocks";
 
 setupPulumiMocks();
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { DroneCi } =
   require("../../../components/drone-ci/drone-ci") as typeof import("../../../components/drone-ci/drone-ci");
 

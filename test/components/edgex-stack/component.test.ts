@@ -2,7 +2,6 @@ import * as pulumi from "@pulumi/pulumi";
 import { recorded, settle, setupPulumiMocks, valueOf } from "../../support/pulumi-mocks";
 
 setupPulumiMocks();
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { EdgeXStack, edgeArches } =
   require("../../../components/edgex-stack/edgex-stack") as typeof import("../../../components/edgex-stack/edgex-stack");
 

@@ -11,7 +11,6 @@ import { haHosts, haSpec } from "../../fixtures/cluster";
 
 setupPulumiMocks();
 recordDependencies();
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { K3sHaCluster } =
   require("../../../components/k3s-ha-cluster/k3s-ha-cluster") as typeof import("../../../components/k3s-ha-cluster/k3s-ha-cluster");
 

@@ -135,7 +135,9 @@ describe("K3sHaCluster validation", () => {
       "hosts[4].name",
       "k3s.network.flannelBackend",
     ]);
-    expect((err as Error).message).toMatch(/^K3sHaCluster "demo": 3 problems\n  - hosts\[0\]\.ssh: has no private key/);
+    expect((err as Error).message).toMatch(
+      /^K3sHaCluster "demo": 3 problems\n {2}- hosts\[0\]\.ssh: has no private key/,
+    );
   });
 
   test("GIVEN a single server and no etcd hosts THEN no registration address or etcd is needed", () => {

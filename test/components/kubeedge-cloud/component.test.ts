@@ -21,7 +21,6 @@ mockRead.state = (type, id) =>
     : undefined;
 setupPulumiMocks();
 recordDependencies();
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { KubeEdgeCloud } =
   require("../../../components/kubeedge-cloud/kubeedge-cloud") as typeof import("../../../components/kubeedge-cloud/kubeedge-cloud");
 

@@ -215,7 +215,6 @@ describe("edge taint", () => {
 });
 
 describe("cloud firewall", () => {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { cloudFirewallSteps, cloudcoreFirewallPorts } =
     require("../../../components/kubeedge-cloud/firewall-steps") as typeof import("../../../components/kubeedge-cloud/firewall-steps");
 
@@ -250,7 +249,6 @@ describe("cloud firewall", () => {
 });
 
 describe("kubeEdgeHostSteps", () => {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { kubeEdgeHostSteps } =
     require("../../../components/kubeedge-cloud/host-steps") as typeof import("../../../components/kubeedge-cloud/host-steps");
 

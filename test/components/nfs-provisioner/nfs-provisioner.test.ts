@@ -3,7 +3,6 @@ import { recorded, settle, valueOf, setupPulumiMocks } from "../../support/pulum
 import { testHosts } from "../registry/fixtures";
 
 setupPulumiMocks();
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { NfsProvisioner } =
   require("../../../components/nfs-provisioner/nfs-provisioner") as typeof import("../../../components/nfs-provisioner/nfs-provisioner");
 

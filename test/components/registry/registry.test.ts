@@ -4,7 +4,6 @@ import { isSecret, recorded, settle, valueOf, setupPulumiMocks } from "../../sup
 import { testHosts } from "./fixtures";
 
 setupPulumiMocks();
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { Registry } =
   require("../../../components/registry/registry") as typeof import("../../../components/registry/registry");
 

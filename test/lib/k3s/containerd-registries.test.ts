@@ -66,21 +66,15 @@ describe("containerd registry files (edge nodes)", () => {
 });
 
 describe("edge runtime step with the registry", () => {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { checkKubeEdgeCloud } =
     require("../../../components/kubeedge-cloud/validate") as typeof import("../../../components/kubeedge-cloud/validate");
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { runtimeStep } =
     require("../../../components/kubeedge-cloud/edge-node-steps") as typeof import("../../../components/kubeedge-cloud/edge-node-steps");
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { clusterHosts, baseSpec } =
     require("../../components/kubeedge-cloud/fixtures") as typeof import("../../components/kubeedge-cloud/fixtures");
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { IssueCollector } =
     require("../../../lib/validation/issues") as typeof import("../../../lib/validation/issues");
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { renderStepBundle } = require("../../../lib/steps/bundle") as typeof import("../../../lib/steps/bundle");
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { shellcheck } = require("../../support/shellcheck") as typeof import("../../support/shellcheck");
 
   test("GIVEN registries THEN containerd gets config_path, hosts.toml and the credentials appended, config.toml 0600, the step secret", () => {

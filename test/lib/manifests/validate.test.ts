@@ -318,17 +318,9 @@ describe("validateObjects: built-in kinds", () => {
     );
   });
 
-  test("validating 2,000 Deployments stays well under a second", () => {
-    // GIVEN
+  test("GIVEN 2,000 Deployments WHEN validated in one call THEN none is reported (its speed: npm run bench:validate)", () => {
     const objects = Array.from({ length: 2000 }, (_, i) => deployment(`web-${i}`));
-    validateObjects([deployment()]); // compile outside the measurement
-    // WHEN
-    const start = process.hrtime.bigint();
-    const issues = validateObjects(objects);
-    const ms = Number(process.hrtime.bigint() - start) / 1e6;
-    // THEN
-    expect(issues).toEqual([]);
-    expect(ms).toBeLessThan(1000);
+    expect(validateObjects(objects)).toEqual([]);
   });
 });
 

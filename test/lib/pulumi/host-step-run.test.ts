@@ -144,11 +144,10 @@ describe("HostStepRun's provider over SSH", () => {
   test("GIVEN a pinned host key that is not the host's WHEN create THEN it refuses at once, before authenticating, and names the key the host presented", async () => {
     const other = utils.generateKeyPairSync("ed25519").public.split(" ").slice(0, 2).join(" ");
     const logins = host.logins.length;
-    const t0 = Date.now();
     await expect(hostStepRunProvider.create(inputs(host, "echo never", { hostKey: other }))).rejects.toThrow(
       `root@127.0.0.1:${host.port}: the host key does not match the pinned hostKey (the host presented ${host.hostKey}); refusing to connect`,
     );
-    expect(Date.now() - t0).toBeLessThan(5_000);
+    // refused during the key exchange: no login was attempted (no wall-clock bound: see the no-timing rule)
     expect(host.logins.length).toBe(logins);
   });
 
@@ -273,7 +272,6 @@ describe("HostStepRun's provider as Pulumi serializes it", () => {
   });
 
   test("GIVEN the serialized provider WHEN a bare node process loads it the way the dynamic-provider shim does THEN it runs a step over SSH", async () => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { serializeFunction } =
       require("@pulumi/pulumi/runtime/closure/serializeClosure") as typeof import("@pulumi/pulumi/runtime/closure/serializeClosure");
     const sf = await serializeFunction(() => hostStepRunProvider, { allowSecrets: true });
