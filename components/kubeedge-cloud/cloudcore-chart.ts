@@ -3,7 +3,7 @@ import { newChart } from "../../lib/manifests/chart";
 import { KubeObject } from "../../lib/manifests/kube-object";
 import { cloudCoreConfig, cloudCoreConfigYaml } from "./cloudcore-config";
 import { kubeEdgeCrds } from "./crds";
-import { kubeEdgeRelease } from "./release";
+import { KubeEdgeRelease, kubeEdgeRelease } from "./release";
 import { EDGE_ROLE_LABEL, KubeEdgeCloudProps, NAMESPACE } from "./spec";
 import { AVOID_EDGE_NODES } from "../../lib/k3s/node-roles";
 
@@ -22,7 +22,8 @@ export const ON_EDGE_AFFINITY = {
 /** The name of the Secret holding cloudcore's stream certificates (`streamCA.crt`, `stream.crt`, `stream.key`). */
 export const STREAM_CERT_SECRET = "cloudcore";
 const LABELS = { "k8s-app": "kubeedge", kubeedge: "cloudcore", "app.kubernetes.io/part-of": "kubeedge" } as const;
-const AGGREGATE = "rbac.authorization.kubeedge.io/aggregate-to-cloudcore";
+// kubeedge/kubeedge v1.23.1 manifests/charts/cloudcore/templates/aggregation_rbac_cloudcore.yaml
+const AGGREGATE = "rbac/aggregate-to-cloudcore";
 
 /**
  * cloudcore in manifests mode: Namespace, RBAC, the typed cloudcore.yaml ConfigMap, a Deployment pinned off edge
@@ -98,19 +99,7 @@ export function cloudCoreObjects(props: KubeEdgeCloudProps): KubeObject[] {
     },
     ...kubeEdgeCrds(release),
     { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "cloudcore", namespace: ns, labels: LABELS } },
-    {
-      apiVersion: "rbac.authorization.k8s.io/v1",
-      kind: "ClusterRole",
-      metadata: { name: "cloudcore", labels: LABELS },
-      aggregationRule: { clusterRoleSelectors: [{ matchLabels: { [AGGREGATE]: "true" } }] },
-      rules: [],
-    },
-    {
-      apiVersion: "rbac.authorization.k8s.io/v1",
-      kind: "ClusterRole",
-      metadata: { name: "cloudcore-common", labels: { ...LABELS, [AGGREGATE]: "true" } },
-      rules: cloudcoreRules(release.kinds.map((k) => k.group)),
-    },
+    ...cloudcoreRoles(release),
     {
       apiVersion: "rbac.authorization.k8s.io/v1",
       kind: "ClusterRoleBinding",
@@ -220,59 +209,39 @@ export function cloudCoreObjects(props: KubeEdgeCloudProps): KubeObject[] {
   ];
 
   if (spec.iptablesManager.enable && spec.iptablesManager.mode === "external")
-    objects.push(...iptablesManagerObjects(props, image));
+    objects.push(...iptablesManagerObjects(props, release, image));
   if (spec.mosquitto) objects.push(mosquittoDaemonSet(release.mosquittoImage));
   return objects;
 }
 
-function cloudcoreRules(groups: readonly string[]): Record<string, unknown>[] {
-  const all = ["get", "list", "watch", "create", "update", "patch", "delete"];
+/**
+ * cloudcore's ClusterRoles as upstream's chart renders them (requireAuthorization off, so no `cloudcore-feature`):
+ * `cloudcore` aggregating `cloudcore-common` by the label `rbac/aggregate-to-cloudcore` (v1.20+), or one ClusterRole
+ * (v1.13). kubeedge/kubeedge <tag> manifests/charts/cloudcore/templates/{aggregation_rbac_cloudcore,rbac_cloudcore}.yaml
+ */
+function cloudcoreRoles(release: KubeEdgeRelease): KubeObject[] {
+  const { aggregated, rules } = release.cloudcoreRbac;
+  const role = (name: string, extra: Record<string, unknown>): KubeObject => ({
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "ClusterRole",
+    metadata: { name, labels: { ...LABELS, ...(name === "cloudcore-common" ? { [AGGREGATE]: "true" } : {}) } },
+    ...extra,
+  });
+  if (!aggregated) return [role("cloudcore", { rules: rules.map((r) => ({ ...r })) })];
   return [
-    {
-      apiGroups: [""],
-      resources: [
-        "nodes",
-        "nodes/status",
-        "pods",
-        "pods/status",
-        "configmaps",
-        "secrets",
-        "endpoints",
-        "services",
-        "namespaces",
-        "events",
-        "persistentvolumes",
-        "persistentvolumeclaims",
-        "serviceaccounts",
-        "serviceaccounts/token",
-      ],
-      verbs: all,
-    },
-    { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: all },
-    { apiGroups: [...new Set(groups)], resources: ["*"], verbs: all },
-    { apiGroups: ["apiextensions.k8s.io"], resources: ["customresourcedefinitions"], verbs: ["get", "list", "watch"] },
-    {
-      apiGroups: ["storage.k8s.io"],
-      resources: ["volumeattachments", "csinodes", "csidrivers", "storageclasses"],
-      verbs: ["get", "list", "watch"],
-    },
-    { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["get", "list", "watch"] },
-    {
-      apiGroups: ["rbac.authorization.k8s.io"],
-      resources: ["roles", "rolebindings", "clusterroles", "clusterrolebindings"],
-      verbs: ["get", "list", "watch"],
-    },
-    { apiGroups: ["authentication.k8s.io"], resources: ["tokenreviews"], verbs: ["create"] },
-    { apiGroups: ["authorization.k8s.io"], resources: ["subjectaccessreviews"], verbs: ["create"] },
-    {
-      apiGroups: ["certificates.k8s.io"],
-      resources: ["certificatesigningrequests", "certificatesigningrequests/approval"],
-      verbs: ["get", "list", "watch", "create", "update"],
-    },
+    role("cloudcore", {
+      aggregationRule: { clusterRoleSelectors: [{ matchLabels: { [AGGREGATE]: "true" } }] },
+      rules: [],
+    }),
+    role("cloudcore-common", { rules: rules.map((r) => ({ ...r })) }),
   ];
 }
 
-function iptablesManagerObjects(props: KubeEdgeCloudProps, image: (n: string) => string): KubeObject[] {
+function iptablesManagerObjects(
+  props: KubeEdgeCloudProps,
+  release: KubeEdgeRelease,
+  image: (n: string) => string,
+): KubeObject[] {
   const ns = NAMESPACE;
   const labels = {
     "k8s-app": "iptables-manager",
@@ -282,18 +251,20 @@ function iptablesManagerObjects(props: KubeEdgeCloudProps, image: (n: string) =>
   const name = props.spec.iptablesManager.framework === "nft" ? "iptables-manager-nft" : "iptables-manager";
   return [
     { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "iptables-manager-sa", namespace: ns, labels } },
+    // upstream's ClusterRole and ClusterRoleBinding: iptables-manager lists ConfigMaps and Pods through a cluster-wide
+    // informer and blocks until its cache syncs, so a namespaced Role leaves it waiting forever (no DNAT, no logs/exec)
+    // kubeedge/kubeedge <tag> manifests/charts/cloudcore/templates/rbac_iptablesmanager.yaml
     {
       apiVersion: "rbac.authorization.k8s.io/v1",
-      kind: "Role",
-      metadata: { name: "iptables-manager", namespace: ns, labels },
-      // cloudcore publishes the tunnel ports of edge nodes in ConfigMap "tunnelport"
-      rules: [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch"] }],
+      kind: "ClusterRole",
+      metadata: { name: "iptables-manager", labels },
+      rules: release.iptablesManagerRules.map((r) => ({ ...r })),
     },
     {
       apiVersion: "rbac.authorization.k8s.io/v1",
-      kind: "RoleBinding",
-      metadata: { name: "iptables-manager", namespace: ns, labels },
-      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "iptables-manager" },
+      kind: "ClusterRoleBinding",
+      metadata: { name: "iptables-manager", labels },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "iptables-manager" },
       subjects: [{ kind: "ServiceAccount", name: "iptables-manager-sa", namespace: ns }],
     },
     {
@@ -315,7 +286,12 @@ function iptablesManagerObjects(props: KubeEdgeCloudProps, image: (n: string) =>
                 image: image(name),
                 imagePullPolicy: "IfNotPresent",
                 resources: { requests: { cpu: "50m", memory: "32Mi" }, limits: { memory: "128Mi" } },
-                securityContext: { capabilities: { add: ["NET_ADMIN", "NET_RAW"] } },
+                // upstream adds NET_ADMIN/NET_RAW (values.yaml iptablesManager.securityContext); nothing else is needed
+                securityContext: {
+                  allowPrivilegeEscalation: false,
+                  seccompProfile: { type: "RuntimeDefault" },
+                  capabilities: { drop: ["ALL"], add: ["NET_ADMIN", "NET_RAW"] },
+                },
               },
             ],
           },

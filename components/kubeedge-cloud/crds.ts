@@ -1,39 +1,25 @@
+import { parseAllDocuments } from "yaml";
 import { KubeObject } from "../../lib/manifests/kube-object";
-import { KubeEdgeKind, KubeEdgeRelease } from "./release";
-
-const OPEN_OBJECT = { type: "object", "x-kubernetes-preserve-unknown-fields": true } as const;
+import { KubeEdgeRelease } from "./release";
 
 /**
- * The CustomResourceDefinitions a release serves, written from the release's API facts (group, versions, kinds,
- * scope). Schemas are structural but open below `spec`/`status`: edgecloud emits no KubeEdge custom objects of its
- * own, and cloudcore's controllers validate their specs.
+ * The CustomResourceDefinitions a release serves: upstream's chart files (`release.crds`, vendored byte for byte from
+ * kubeedge/kubeedge <tag> manifests/charts/cloudcore/crds/), parsed as they are — served versions, storage version,
+ * schemas and subresources exactly as upstream ships them (a status subresource where upstream has none would make
+ * the API server drop the controllers' `.status` patches).
  */
 export function kubeEdgeCrds(release: KubeEdgeRelease): KubeObject[] {
-  return release.kinds.map(crdFor);
+  let parsed = PARSED.get(release.version);
+  if (!parsed) {
+    parsed = release.crds.flatMap((c) =>
+      parseAllDocuments(c.yaml)
+        .map((d) => d.toJSON() as KubeObject | null)
+        .filter((o): o is KubeObject => o !== null && typeof o === "object"),
+    );
+    PARSED.set(release.version, parsed);
+  }
+  return structuredClone(parsed);
 }
 
-export function crdFor(k: KubeEdgeKind): KubeObject {
-  return {
-    apiVersion: "apiextensions.k8s.io/v1",
-    kind: "CustomResourceDefinition",
-    metadata: { name: `${k.plural}.${k.group}`, labels: { "app.kubernetes.io/part-of": "kubeedge" } },
-    spec: {
-      group: k.group,
-      names: {
-        kind: k.kind,
-        listKind: `${k.kind}List`,
-        plural: k.plural,
-        singular: k.singular,
-        ...(k.shortNames ? { shortNames: [...k.shortNames] } : {}),
-      },
-      scope: k.scope,
-      versions: k.versions.map((v, i) => ({
-        name: v,
-        served: true,
-        storage: i === 0,
-        schema: { openAPIV3Schema: { type: "object", properties: { spec: OPEN_OBJECT, status: OPEN_OBJECT } } },
-        subresources: { status: {} },
-      })),
-    },
-  };
-}
+/** Parsed once per release (the files are large); callers get their own copy. */
+const PARSED = new Map<string, KubeObject[]>();

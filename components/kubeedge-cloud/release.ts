@@ -1,23 +1,24 @@
 /**
  * KubeEdge releases edgecloud knows, as data: adding a release is adding an entry here.
- * Facts from the releases' CHANGELOGs and charts (kubeedge/kubeedge manifests/charts/cloudcore):
+ * Facts from the releases' CHANGELOGs and charts (kubeedge/kubeedge manifests/charts/cloudcore at each tag):
  * - containerd is the default edge runtime since v1.13; dockershim was removed in v1.14.
- * - devices.kubeedge.io v1alpha2 through v1.12 (beside v1beta1 in v1.15, gone by v1.17); v1beta1 from v1.15.
- * - operations.kubeedge.io v1alpha1 from v1.12, v1alpha2 from v1.21.
+ * - CRDs are upstream's files, vendored byte for byte (`upstream/crds-<tag>.ts`, served versions and subresources
+ *   exactly as upstream: e.g. v1.23.1 serves devices v1alpha2 + v1beta1 without a status subresource, operations
+ *   v1alpha1 + v1alpha2).
+ * - RBAC rules are upstream's (`templates/rbac_cloudcore.yaml`, `templates/rbac_iptablesmanager.yaml`).
  * - keadm: helm-based `keadm init` default since v1.11; `keadm reset edge|cloud` since v1.15.
  */
+import { CRDS_V1_13_4 } from "./upstream/crds-v1-13-4";
+import { CRDS_V1_20_0 } from "./upstream/crds-v1-20-0";
+import { CRDS_V1_23_1 } from "./upstream/crds-v1-23-1";
+import { VendoredCrd } from "./upstream/vendored-crd";
 
-/** One API version of a KubeEdge custom kind. */
-export interface KubeEdgeKind {
-  readonly group: string;
-  readonly kind: string;
-  readonly plural: string;
-  readonly singular: string;
-  readonly scope: "Namespaced" | "Cluster";
-  /** Served versions; the first is the storage version. */
-  readonly versions: readonly string[];
-  /** Short names (`kubectl get dev`). @default [] */
-  readonly shortNames?: readonly string[];
+/** One RBAC policy rule, as upstream writes it. */
+export interface PolicyRule {
+  readonly apiGroups: readonly string[];
+  readonly resources: readonly string[];
+  readonly verbs: readonly string[];
+  readonly resourceNames?: readonly string[];
 }
 
 export interface KubeEdgeRelease {
@@ -29,8 +30,15 @@ export interface KubeEdgeRelease {
   readonly runtimes: readonly ("containerd" | "docker")[];
   /** Minimum containerd version on edge nodes. */
   readonly minContainerd: string;
-  /** Custom kinds the cloud side serves. */
-  readonly kinds: readonly KubeEdgeKind[];
+  /** The chart's CustomResourceDefinitions, byte for byte. */
+  readonly crds: readonly VendoredCrd[];
+  /**
+   * cloudcore's rules: in ClusterRole `cloudcore-common` aggregated into `cloudcore` by the label
+   * `rbac/aggregate-to-cloudcore` (`aggregated`), or directly in ClusterRole `cloudcore` (v1.13).
+   */
+  readonly cloudcoreRbac: { readonly aggregated: boolean; readonly rules: readonly PolicyRule[] };
+  /** The iptables-manager's ClusterRole rules (bound cluster-wide: it watches ConfigMaps and Pods in every namespace). */
+  readonly iptablesManagerRules: readonly PolicyRule[];
   /** cloudcore/iptables-manager/installation images tag. */
   readonly imageTag: string;
   /** How keadm resets an edge node. */
@@ -44,131 +52,78 @@ export interface KubeEdgeRelease {
   readonly edgedRuntimeFields: "edged" | "kubelet";
 }
 
-const devices = (versions: readonly string[], withStatus: boolean): KubeEdgeKind[] => [
+const CRUD = ["get", "list", "watch", "create", "update", "patch", "delete"] as const;
+/** cloudcore's core-group rules, shared by v1.13.4 through v1.23.1 (kubeedge/kubeedge <tag> manifests/charts/cloudcore/templates/rbac_cloudcore.yaml). */
+const CORE_RULES: readonly PolicyRule[] = [
   {
-    group: "devices.kubeedge.io",
-    kind: "Device",
-    plural: "devices",
-    singular: "device",
-    scope: "Namespaced",
-    versions,
+    apiGroups: [""],
+    resources: [
+      "nodes",
+      "nodes/status",
+      "serviceaccounts/token",
+      "configmaps",
+      "pods",
+      "pods/status",
+      "secrets",
+      "endpoints",
+      "services",
+      "persistentvolumes",
+      "persistentvolumeclaims",
+    ],
+    verbs: ["get", "list", "watch", "create", "update"],
   },
-  {
-    group: "devices.kubeedge.io",
-    kind: "DeviceModel",
-    plural: "devicemodels",
-    singular: "devicemodel",
-    scope: "Namespaced",
-    versions,
-  },
-  ...(withStatus
-    ? [
-        {
-          group: "devices.kubeedge.io",
-          kind: "DeviceStatus",
-          plural: "devicestatuses",
-          singular: "devicestatus",
-          scope: "Namespaced",
-          versions,
-        } as const,
-      ]
-    : []),
+  { apiGroups: [""], resources: ["namespaces"], verbs: ["get", "create", "list", "watch"] },
 ];
-const reliableSyncs: KubeEdgeKind[] = [
+const KUBEEDGE_GROUP_RULES: readonly PolicyRule[] = [
+  { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "list", "watch", "create", "update"] },
   {
-    group: "reliablesyncs.kubeedge.io",
-    kind: "ClusterObjectSync",
-    plural: "clusterobjectsyncs",
-    singular: "clusterobjectsync",
-    scope: "Cluster",
-    versions: ["v1alpha1"],
+    apiGroups: ["devices.kubeedge.io"],
+    resources: ["devices", "devicemodels", "devices/status", "devicemodels/status"],
+    verbs: CRUD,
   },
   {
-    group: "reliablesyncs.kubeedge.io",
-    kind: "ObjectSync",
-    plural: "objectsyncs",
-    singular: "objectsync",
-    scope: "Namespaced",
-    versions: ["v1alpha1"],
+    apiGroups: ["reliablesyncs.kubeedge.io"],
+    resources: ["objectsyncs", "clusterobjectsyncs", "objectsyncs/status", "clusterobjectsyncs/status"],
+    verbs: CRUD,
   },
+  {
+    apiGroups: ["rules.kubeedge.io"],
+    resources: ["rules", "ruleendpoints", "rules/status", "ruleendpoints/status"],
+    verbs: CRUD,
+  },
+  { apiGroups: ["apiextensions.k8s.io"], resources: ["customresourcedefinitions"], verbs: CRUD },
+  { apiGroups: ["networking.istio.io"], resources: ["*"], verbs: ["get", "list", "watch"] },
 ];
-const rules: KubeEdgeKind[] = [
-  {
-    group: "rules.kubeedge.io",
-    kind: "Rule",
-    plural: "rules",
-    singular: "rule",
-    scope: "Namespaced",
-    versions: ["v1"],
-  },
-  {
-    group: "rules.kubeedge.io",
-    kind: "RuleEndpoint",
-    plural: "ruleendpoints",
-    singular: "ruleendpoint",
-    scope: "Namespaced",
-    versions: ["v1"],
-  },
+const operationsRule = (jobs: readonly string[]): PolicyRule => ({
+  apiGroups: ["operations.kubeedge.io"],
+  resources: jobs.flatMap((j) => [j, `${j}/status`]),
+  verbs: ["get", "list", "watch", "update", "patch"],
+});
+/** v1.20.0 and v1.23.1: rbac_cloudcore.yaml, ClusterRole cloudcore-common (label rbac/aggregate-to-cloudcore). */
+const cloudcoreCommonRules = (jobs: readonly string[]): PolicyRule[] => [
+  ...CORE_RULES,
+  { apiGroups: [""], resources: ["events"], verbs: ["create", "update", "patch"] },
+  { apiGroups: [""], resources: ["nodes", "nodes/status", "pods/status"], verbs: ["patch"] },
+  { apiGroups: [""], resources: ["pods", "configmaps"], verbs: ["delete"] },
+  ...KUBEEDGE_GROUP_RULES,
+  operationsRule(jobs),
 ];
-const apps: KubeEdgeKind[] = [
-  {
-    group: "apps.kubeedge.io",
-    kind: "NodeGroup",
-    plural: "nodegroups",
-    singular: "nodegroup",
-    scope: "Cluster",
-    versions: ["v1alpha1"],
-    shortNames: ["ng"],
-  },
-  {
-    group: "apps.kubeedge.io",
-    kind: "EdgeApplication",
-    plural: "edgeapplications",
-    singular: "edgeapplication",
-    scope: "Namespaced",
-    versions: ["v1alpha1"],
-    shortNames: ["ea"],
-  },
+/** kubeedge/kubeedge v1.13.4 manifests/charts/cloudcore/templates/rbac_cloudcore.yaml (ClusterRole cloudcore, no aggregation). */
+const CLOUDCORE_RULES_V1_13: readonly PolicyRule[] = [
+  ...CORE_RULES,
+  { apiGroups: [""], resources: ["nodes", "nodes/status", "pods/status"], verbs: ["patch"] },
+  { apiGroups: [""], resources: ["pods"], verbs: ["delete"] },
+  ...KUBEEDGE_GROUP_RULES,
+  operationsRule(["nodeupgradejobs"]),
 ];
-const operations = (version: string, withConfigUpdate: boolean): KubeEdgeKind[] => [
-  {
-    group: "operations.kubeedge.io",
-    kind: "NodeUpgradeJob",
-    plural: "nodeupgradejobs",
-    singular: "nodeupgradejob",
-    scope: "Cluster",
-    versions: [version],
-  },
-  {
-    group: "operations.kubeedge.io",
-    kind: "ImagePrePullJob",
-    plural: "imageprepulljobs",
-    singular: "imageprepulljob",
-    scope: "Cluster",
-    versions: [version],
-  },
-  ...(withConfigUpdate
-    ? [
-        {
-          group: "operations.kubeedge.io",
-          kind: "ConfigUpdateJob",
-          plural: "configupdatejobs",
-          singular: "configupdatejob",
-          scope: "Cluster",
-          versions: [version],
-        } as const,
-      ]
-    : []),
+/** kubeedge/kubeedge v1.20.0 and v1.23.1 manifests/charts/cloudcore/templates/rbac_iptablesmanager.yaml (ClusterRole iptables-manager). */
+const IPTABLES_MANAGER_RULES: readonly PolicyRule[] = [
+  { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch", "update"] },
+  { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] },
 ];
-const policy: KubeEdgeKind[] = [
-  {
-    group: "policy.kubeedge.io",
-    kind: "ServiceAccountAccess",
-    plural: "serviceaccountaccesses",
-    singular: "serviceaccountaccess",
-    scope: "Namespaced",
-    versions: ["v1alpha1"],
-  },
+/** kubeedge/kubeedge v1.13.4 manifests/charts/cloudcore/templates/rbac_iptablesmanager.yaml. */
+const IPTABLES_MANAGER_RULES_V1_13: readonly PolicyRule[] = [
+  { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch"] },
 ];
 
 /** Releases by version. The newest is the default. */
@@ -178,7 +133,9 @@ export const KUBEEDGE_RELEASES = {
     kubernetes: { min: "1.21", max: "1.23" },
     runtimes: ["containerd", "docker"],
     minContainerd: "1.4",
-    kinds: [...devices(["v1alpha2"], false), ...reliableSyncs, ...rules, ...apps, ...operations("v1alpha1", false)],
+    crds: CRDS_V1_13_4,
+    cloudcoreRbac: { aggregated: false, rules: CLOUDCORE_RULES_V1_13 },
+    iptablesManagerRules: IPTABLES_MANAGER_RULES_V1_13,
     imageTag: "v1.13.4",
     resetEdge: ["reset", "--force"],
     mosquittoImage: "eclipse-mosquitto:1.6.15",
@@ -189,14 +146,12 @@ export const KUBEEDGE_RELEASES = {
     kubernetes: { min: "1.28", max: "1.30" },
     runtimes: ["containerd"],
     minContainerd: "1.6",
-    kinds: [
-      ...devices(["v1beta1"], false),
-      ...reliableSyncs,
-      ...rules,
-      ...apps,
-      ...operations("v1alpha1", false),
-      ...policy,
-    ],
+    crds: CRDS_V1_20_0,
+    cloudcoreRbac: {
+      aggregated: true,
+      rules: cloudcoreCommonRules(["nodeupgradejobs", "imageprepulljobs"]),
+    },
+    iptablesManagerRules: IPTABLES_MANAGER_RULES,
     imageTag: "v1.20.0",
     resetEdge: ["reset", "edge", "--force"],
     mosquittoImage: "eclipse-mosquitto:1.6.15",
@@ -207,14 +162,12 @@ export const KUBEEDGE_RELEASES = {
     kubernetes: { min: "1.30", max: "1.32" },
     runtimes: ["containerd"],
     minContainerd: "1.6",
-    kinds: [
-      ...devices(["v1beta1"], true),
-      ...reliableSyncs,
-      ...rules,
-      ...apps,
-      ...operations("v1alpha2", true),
-      ...policy,
-    ],
+    crds: CRDS_V1_23_1,
+    cloudcoreRbac: {
+      aggregated: true,
+      rules: cloudcoreCommonRules(["nodeupgradejobs", "imageprepulljobs", "configupdatejobs"]),
+    },
+    iptablesManagerRules: IPTABLES_MANAGER_RULES,
     imageTag: "v1.23.1",
     resetEdge: ["reset", "edge", "--force"],
     mosquittoImage: "eclipse-mosquitto:1.6.15",

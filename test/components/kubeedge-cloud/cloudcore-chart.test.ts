@@ -1,10 +1,11 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- tests read untyped manifest objects */
 import { assertValidObjects } from "../../../lib/manifests/validate";
 import { chartObjects, objectsToYaml } from "../../../lib/manifests/chart";
 import { IssueCollector } from "../../../lib/validation/issues";
 import { cloudCoreChart, edgeAvoidancePatches } from "../../../components/kubeedge-cloud/cloudcore-chart";
 import { checkKubeEdgeCloud } from "../../../components/kubeedge-cloud/validate";
 import { KubeEdgeCloudProps } from "../../../components/kubeedge-cloud/spec";
-import { KUBEEDGE_VERSIONS, KUBEEDGE_RELEASES } from "../../../components/kubeedge-cloud/release";
+import { KUBEEDGE_VERSIONS } from "../../../components/kubeedge-cloud/release";
 import { baseSpec, clusterHosts } from "./fixtures";
 
 function props(spec: object = {}): KubeEdgeCloudProps {
@@ -32,7 +33,10 @@ describe("cloudCoreChart", () => {
         cloudCoreChart(props({ version, kubernetesVersion: k8sFor[version], exposure: { kind }, mosquitto: true })),
       );
       expect(() => assertValidObjects(objects)).not.toThrow();
-      expect(objectsToYaml(objects)).toMatchSnapshot();
+      // the CRDs are upstream's files byte for byte (crds.test.ts): the snapshot names them only
+      const crd = (o: (typeof objects)[number]) => o.kind === "CustomResourceDefinition";
+      expect(objects.filter(crd).map((o) => o.metadata.name)).toMatchSnapshot();
+      expect(objectsToYaml(objects.filter((o) => !crd(o)))).toMatchSnapshot();
     },
   );
 
@@ -81,15 +85,73 @@ describe("cloudCoreChart", () => {
 
   test.each([
     ["v1.13.4", "devices.kubeedge.io", ["v1alpha2"]],
-    ["v1.23.1", "devices.kubeedge.io", ["v1beta1"]],
+    ["v1.23.1", "devices.kubeedge.io", ["v1alpha2", "v1beta1"]],
     ["v1.13.4", "operations.kubeedge.io", ["v1alpha1"]],
-    ["v1.23.1", "operations.kubeedge.io", ["v1alpha2"]],
-  ] as const)("GIVEN KubeEdge %s WHEN rendered THEN the %s CRDs serve %j", (version, group, versions) => {
-    const objects = chartObjects(cloudCoreChart(props({ version, kubernetesVersion: k8sFor[version] })));
-    const crds = objects.filter((o) => o.kind === "CustomResourceDefinition" && (o as any).spec.group === group);
-    expect(crds.length).toBeGreaterThan(0);
-    for (const c of crds) expect((c as any).spec.versions.map((v: any) => v.name)).toEqual(versions);
-    expect(KUBEEDGE_RELEASES[version].kinds.filter((k) => k.group === group).length).toBe(crds.length);
+    ["v1.23.1", "operations.kubeedge.io", ["v1alpha1", "v1alpha2"]],
+  ] as const)(
+    "GIVEN KubeEdge %s WHEN rendered THEN the %s CRDs serve what upstream serves (%j)",
+    (version, group, versions) => {
+      const objects = chartObjects(cloudCoreChart(props({ version, kubernetesVersion: k8sFor[version] })));
+      const crds = objects.filter((o) => o.kind === "CustomResourceDefinition" && (o as any).spec.group === group);
+      expect(crds.length).toBeGreaterThan(0);
+      const served = new Set(crds.flatMap((c) => (c as any).spec.versions.map((v: any) => v.name as string)));
+      expect([...served].sort()).toEqual([...versions]);
+    },
+  );
+
+  test("GIVEN the external iptables-manager WHEN rendered THEN it gets upstream's ClusterRole (ConfigMaps get/list/watch/update and Pods get/list/watch cluster-wide, its informer is not namespaced), bound cluster-wide, and a hardened container", () => {
+    const objects = chartObjects(cloudCoreChart(props()));
+    expect(objects.some((o) => o.kind === "Role" || o.kind === "RoleBinding")).toBe(false);
+    const role = objects.find((o) => o.kind === "ClusterRole" && o.metadata.name === "iptables-manager") as any;
+    expect(role.rules).toEqual([
+      { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch", "update"] },
+      { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] },
+    ]);
+    const binding = objects.find(
+      (o) => o.kind === "ClusterRoleBinding" && o.metadata.name === "iptables-manager",
+    ) as any;
+    expect(binding.roleRef).toEqual({
+      apiGroup: "rbac.authorization.k8s.io",
+      kind: "ClusterRole",
+      name: "iptables-manager",
+    });
+    expect(binding.subjects).toEqual([{ kind: "ServiceAccount", name: "iptables-manager-sa", namespace: "kubeedge" }]);
+    const ds = objects.find((o) => o.metadata.name === "cloud-iptables-manager") as any;
+    expect(ds.spec.template.spec.containers[0].securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      seccompProfile: { type: "RuntimeDefault" },
+      capabilities: { drop: ["ALL"], add: ["NET_ADMIN", "NET_RAW"] },
+    });
+  });
+
+  test("GIVEN KubeEdge v1.23.1 WHEN rendered THEN cloudcore's ClusterRoles are upstream's: cloudcore aggregates cloudcore-common by rbac/aggregate-to-cloudcore, which deletes only pods and configmaps and has no CSR, token review or namespace-delete rights", () => {
+    const objects = chartObjects(cloudCoreChart(props()));
+    const cloudcore = objects.find((o) => o.kind === "ClusterRole" && o.metadata.name === "cloudcore") as any;
+    expect(cloudcore.aggregationRule).toEqual({
+      clusterRoleSelectors: [{ matchLabels: { "rbac/aggregate-to-cloudcore": "true" } }],
+    });
+    const common = objects.find((o) => o.kind === "ClusterRole" && o.metadata.name === "cloudcore-common") as any;
+    expect(common.metadata.labels["rbac/aggregate-to-cloudcore"]).toBe("true");
+    const core = common.rules.filter((r: any) => r.apiGroups.includes(""));
+    const deletable = core.filter((r: any) => r.verbs.includes("delete")).flatMap((r: any) => r.resources);
+    expect(deletable.sort()).toEqual(["configmaps", "pods"]);
+    const groups = common.rules.flatMap((r: any) => r.apiGroups);
+    for (const g of [
+      "certificates.k8s.io",
+      "authentication.k8s.io",
+      "authorization.k8s.io",
+      "rbac.authorization.k8s.io",
+    ])
+      expect(groups).not.toContain(g);
+    expect(core.find((r: any) => r.resources.includes("namespaces")).verbs).toEqual(["get", "create", "list", "watch"]);
+    expect(common.rules.find((r: any) => r.apiGroups[0] === "operations.kubeedge.io").resources).toEqual([
+      "nodeupgradejobs",
+      "nodeupgradejobs/status",
+      "imageprepulljobs",
+      "imageprepulljobs/status",
+      "configupdatejobs",
+      "configupdatejobs/status",
+    ]);
   });
 
   test("GIVEN a custom object of a KubeEdge kind WHEN validated against the emitted CRDs THEN it is accepted, and an unserved version is rejected", () => {
