@@ -5,7 +5,7 @@ import { shellQuote } from "../../lib/steps/bundle";
 import { HostStep, hostStep, stepId } from "../../lib/steps/host-step";
 import { edgeCoreConfig, edgeCoreConfigYaml } from "./edgecore-config";
 import { kubeEdgeRelease } from "./release";
-import { runtimeInstall } from "./runtime";
+import { CNI_PLUGINS, cniConflist, cniTarball, runtimeInstall } from "./runtime";
 import { KubeEdgeCloudProps } from "./spec";
 import {
   CONTAINERD_AUTH_FILE,
@@ -22,18 +22,56 @@ export const EDGECORE_UNIT = "edgecore.service";
 const VERSION_MARKER = "/var/lib/edgecloud/kubeedge.version";
 
 /** Step names, in order, on every edge host. */
-export const EDGE_STEPS = { runtime: "kubeedge-runtime", install: "kubeedge-install", join: "kubeedge-join" } as const;
+export const EDGE_STEPS = {
+  preflight: "kubeedge-preflight",
+  runtime: "kubeedge-runtime",
+  install: "kubeedge-install",
+  join: "kubeedge-join",
+} as const;
 
-/** Every edge host's steps: runtime → keadm + edgecore binaries → edgecore config with the token, started. */
+/** Every edge host's steps: pre-flight → runtime → keadm + edgecore binaries → edgecore config with the token, started. */
 export function edgeNodeSteps(props: KubeEdgeCloudProps, token: string, joinAfter: readonly string[] = []): HostStep[] {
   return props.edgeHosts.flatMap((h) => [
+    edgePreflightStep(h),
     runtimeStep(props, h),
     installStep(props, h),
     joinStep(props, h, token, joinAfter),
   ]);
 }
 
-/** The container runtime (containerd by default) with the cgroup driver edgecore's kubelet expects. */
+/**
+ * Checks an edge host before anything is installed: the detected OS and architecture are the declared ones (images,
+ * tarballs and packages are chosen from them), and the memory cgroup controller is enabled (edgecore's kubelet
+ * refuses to start without it; Raspberry Pi OS ships it off: add `cgroup_enable=memory` to the kernel command line).
+ * Changes nothing.
+ */
+export function edgePreflightStep(host: Host): HostStep {
+  const os = osProfile(host.os);
+  const script = `problems=()
+# shellcheck source=/dev/null
+. /etc/os-release
+os_ids=" ${os.osRelease.id.join(" ")} "
+arch_names=" ${ARCH_NAMES[host.arch].uname.join(" ")} "
+case "$os_ids" in *" $ID "*) ;; *) problems+=("OS is $ID $VERSION_ID, declared ${host.os}") ;; esac
+case "$VERSION_ID" in ${os.osRelease.versionPrefix}*) ;; *) problems+=("OS version is $ID $VERSION_ID, declared ${host.os}") ;; esac
+machine=$(uname -m)
+case "$arch_names" in *" $machine "*) ;; *) problems+=("architecture is $machine, declared ${host.arch}") ;; esac
+if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+  grep -qw memory /sys/fs/cgroup/cgroup.controllers || problems+=("the memory cgroup controller is not enabled (cgroup v2); add cgroup_enable=memory to the kernel command line and reboot")
+elif ! awk '$1 == "memory" && $4 == 1 { found = 1 } END { exit !found }' /proc/cgroups; then
+  problems+=("the memory cgroup controller is not enabled (cgroup v1); add cgroup_enable=memory cgroup_memory=1 to the kernel command line and reboot")
+fi
+if [ "\${#problems[@]}" -gt 0 ]; then
+  for p in "\${problems[@]}"; do ec_log "pre-flight ${host.name}: $p"; done
+  exit 1
+fi`;
+  return hostStep({ host: host.name, name: EDGE_STEPS.preflight, component: KUBEEDGE_COMPONENT, script });
+}
+
+/**
+ * The container runtime (containerd by default) with the cgroup driver edgecore's kubelet expects, and the node-local
+ * CNI (plugins in /opt/cni/bin, a bridge conflist) without which the kubelet keeps the node NotReady.
+ */
 export function runtimeStep(props: KubeEdgeCloudProps, host: Host): HostStep {
   const { runtime, cgroupDriver } = props.spec.edge;
   const pm = osProfile(host.os).packageManager;
@@ -88,6 +126,7 @@ export function runtimeStep(props: KubeEdgeCloudProps, host: Host): HostStep {
     "  exit 1",
     "fi",
     ...(runtime === "docker" ? ["ec_unit docker.service"] : []),
+    ...cniInstallLines(props, host),
   ];
   return hostStep({
     host: host.name,
@@ -107,14 +146,55 @@ export function runtimeStep(props: KubeEdgeCloudProps, host: Host): HostStep {
         content: "net.ipv4.ip_forward = 1\nnet.bridge.bridge-nf-call-iptables = 1\n",
         secret: false,
       },
+      { path: CNI_PLUGINS.confFile, mode: "0644", content: cniConflist(props.spec.edge.cni.subnet), secret: false },
       ...registryFiles,
     ],
-    // the runtime stays: other workloads may use it
+    dependsOn: [stepId(host.name, EDGE_STEPS.preflight)],
+    // the runtime and the CNI plugins stay: other workloads may use them
     deleteScript: [
-      "ec_rm /etc/modules-load.d/90-edgecloud-kubeedge.conf /etc/sysctl.d/90-edgecloud-kubeedge.conf",
+      `ec_rm /etc/modules-load.d/90-edgecloud-kubeedge.conf /etc/sysctl.d/90-edgecloud-kubeedge.conf ${CNI_PLUGINS.confFile}`,
       ...(registryFiles.length ? [`ec_rm ${registryFiles.map((f) => f.path).join(" ")}`] : []),
     ].join("\n"),
   });
+}
+
+/** containernetworking/plugins of the host's arch into /opt/cni/bin, checksum-verified, once per version. */
+function cniInstallLines(props: KubeEdgeCloudProps, host: Host): string[] {
+  const v = CNI_PLUGINS.version;
+  const tgz = cniTarball(ARCH_NAMES[host.arch].kubeedge);
+  const install = props.spec.edge.install;
+  const { mirror, sha256 } = props.spec.edge.cni;
+  const marker = `${CNI_PLUGINS.binDir}/.edgecloud-cni-version`;
+  const fetch =
+    install.kind === "online"
+      ? [
+          `curl -fsSL --retry 5 -o "$cni/${tgz}" ${shellQuote(`${mirror}/${v}/${tgz}`)}`,
+          // the release publishes <asset>.sha256 next to each tarball
+          `curl -fsSL --retry 5 -o "$cni/${tgz}.sha256" ${shellQuote(`${mirror}/${v}/${tgz}.sha256`)}`,
+          `echo "$(cut -d ' ' -f 1 "$cni/${tgz}.sha256")  ${tgz}" | (cd "$cni" && sha256sum -c --quiet -)`,
+        ]
+      : [
+          `if [ ! -f ${shellQuote(install.dir)}/${tgz} ]; then ec_log "missing pre-staged ${install.dir}/${tgz}"; exit 1; fi`,
+          `cp ${shellQuote(install.dir)}/${tgz} "$cni/"`,
+        ];
+  const pinned =
+    sha256[tgz] !== undefined
+      ? [`echo ${shellQuote(`${sha256[tgz]}  ${tgz}`)} | (cd "$cni" && sha256sum -c --quiet -)`]
+      : [];
+  return [
+    `if [ "$(cat ${marker} 2>/dev/null || true)" != ${v} ]${CNI_PLUGINS.required.map((p) => ` || [ ! -x ${CNI_PLUGINS.binDir}/${p} ]`).join("")}; then`,
+    "  cni=$(mktemp -d)",
+    ...[...fetch, ...pinned].map((l) => `  ${l}`),
+    `  mkdir -p ${CNI_PLUGINS.binDir}`,
+    `  tar -xzf "$cni/${tgz}" -C ${CNI_PLUGINS.binDir}`,
+    '  rm -rf "$cni"',
+    `  for p in ${CNI_PLUGINS.required.join(" ")}; do`,
+    `    if [ ! -x ${CNI_PLUGINS.binDir}/"$p" ]; then ec_log "${tgz} has no $p plugin"; exit 1; fi`,
+    "  done",
+    `  echo ${v} >${marker}`,
+    "  ec_changed",
+    "fi",
+  ];
 }
 
 /** keadm and edgecore of the host's arch, from the release tarballs (a mirror, or pre-staged for air-gap). */

@@ -112,6 +112,28 @@ export const EdgeSchema = z.strictObject({
   taint: z.boolean().default(true),
   /** The address edge nodes dial; must be one of `cloudHub.advertiseAddress`. @default - the first advertiseAddress */
   joinAddress: address.optional(),
+  /**
+   * The node-local CNI every edge node gets (containernetworking/plugins in /opt/cni/bin, a bridge conflist), so its
+   * kubelet reports Ready. Pods on one edge node reach each other on `subnet`; nothing routes between edge nodes.
+   * @default { subnet: "10.88.0.0/16", mirror: "https://github.com/containernetworking/plugins/releases/download", sha256: {} }
+   */
+  cni: z
+    .strictObject({
+      /** @default "10.88.0.0/16" (kubeedge/kubeedge v1.23.1 hack/lib/install.sh) */
+      subnet: z
+        .string()
+        .regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/, "must be an IPv4 CIDR such as 10.88.0.0/16")
+        .default("10.88.0.0/16"),
+      /** Where online installs download `<version>/cni-plugins-linux-<arch>-<version>.tgz` (prestaged: `edge.install.dir`). @default "https://github.com/containernetworking/plugins/releases/download" */
+      mirror: url.default("https://github.com/containernetworking/plugins/releases/download"),
+      /** sha256 per tarball (`cni-plugins-linux-arm64-v1.1.1.tgz` → hex); online installs also check the release's `.sha256` file. @default {} */
+      sha256: z.record(z.string(), z.string().regex(/^[a-f0-9]{64}$/, "must be a sha256 in hex")).default({}),
+    })
+    .default({
+      subnet: "10.88.0.0/16",
+      mirror: "https://github.com/containernetworking/plugins/releases/download",
+      sha256: {},
+    }),
 });
 
 export const KubeEdgeCloudSpecSchema = z.strictObject({

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-require-imports -- modules loaded after the Pulumi mocks are set */
 import * as pulumi from "@pulumi/pulumi";
 import {
   dependenciesOf,
@@ -51,7 +52,7 @@ describe("KubeEdgeCloud (Pulumi mocks)", () => {
       ]),
     );
     expect(recorded.filter((r) => r.type === "command:remote:Command" && r.name.startsWith("edge-edge-"))).toHaveLength(
-      9,
+      12,
     );
   });
 
@@ -71,7 +72,8 @@ describe("KubeEdgeCloud (Pulumi mocks)", () => {
       ]),
     );
     expect(await dependenciesOf("edge-edge-edge-1-kubeedge-install")).toEqual(["edge-edge-edge-1-kubeedge-runtime"]);
-    expect(await dependenciesOf("edge-edge-edge-1-kubeedge-runtime")).toEqual([]);
+    expect(await dependenciesOf("edge-edge-edge-1-kubeedge-runtime")).toEqual(["edge-edge-edge-1-kubeedge-preflight"]);
+    expect(await dependenciesOf("edge-edge-edge-1-kubeedge-preflight")).toEqual([]);
   });
 
   test("GIVEN the token THEN it is a secret output, reaches the host only inside the secret stdin, and never a create/delete string", async () => {

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-require-imports -- modules loaded after the Pulumi mocks are set */
 import { renderDeleteBundle, renderStepBundle } from "../../../lib/steps/bundle";
 import { makePlan } from "../../../lib/steps/plan";
 import { IssueCollector } from "../../../lib/validation/issues";
@@ -19,21 +20,25 @@ function props(spec: object = {}): KubeEdgeCloudProps {
 }
 
 describe("edge node steps", () => {
-  test("GIVEN three edge hosts WHEN steps are rendered THEN each gets runtime → install → join, in a valid plan", () => {
+  test("GIVEN three edge hosts WHEN steps are rendered THEN each gets pre-flight → runtime → install → join, in a valid plan", () => {
     const steps = edgeNodeSteps(props(), TOKEN);
     expect(steps.map((s) => s.id)).toEqual([
+      "edge-1/kubeedge-preflight",
       "edge-1/kubeedge-runtime",
       "edge-1/kubeedge-install",
       "edge-1/kubeedge-join",
+      "edge-2/kubeedge-preflight",
       "edge-2/kubeedge-runtime",
       "edge-2/kubeedge-install",
       "edge-2/kubeedge-join",
+      "edge-3/kubeedge-preflight",
       "edge-3/kubeedge-runtime",
       "edge-3/kubeedge-install",
       "edge-3/kubeedge-join",
     ]);
     expect(() => makePlan(steps)).not.toThrow();
     expect(steps.find((s) => s.id === "edge-1/kubeedge-join")!.dependsOn).toEqual(["edge-1/kubeedge-install"]);
+    expect(steps.find((s) => s.id === "edge-1/kubeedge-runtime")!.dependsOn).toEqual(["edge-1/kubeedge-preflight"]);
   });
 
   test("GIVEN the join token WHEN the join step is rendered THEN the token is only in the 0600 edgecore.yaml, never in a script", () => {
