@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- tests read untyped manifest objects */
 import { assertValidObjects } from "../../../lib/manifests/validate";
 import { chartObjects, objectsToYaml } from "../../../lib/manifests/chart";
 import { IssueCollector } from "../../../lib/validation/issues";

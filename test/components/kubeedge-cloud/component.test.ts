@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-require-imports -- modules loaded after the Pulumi mocks are set */
 import * as pulumi from "@pulumi/pulumi";
 import {
   dependenciesOf,

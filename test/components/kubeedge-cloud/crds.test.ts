@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- tests read untyped manifest objects */
 import { createHash } from "crypto";
 import { parseAllDocuments } from "yaml";
 import { chartObjects } from "../../../lib/manifests/chart";

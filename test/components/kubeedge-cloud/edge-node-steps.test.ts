@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-require-imports -- modules loaded after the Pulumi mocks are set */
 import { renderDeleteBundle, renderStepBundle } from "../../../lib/steps/bundle";
 import { makePlan } from "../../../lib/steps/plan";
 import { IssueCollector } from "../../../lib/validation/issues";
