@@ -1,6 +1,7 @@
 import { chartObjects, objectsToYaml } from "../../lib/manifests/chart";
 import { HostStep, stepId } from "../../lib/steps/host-step";
 import { etcdHealthGateStep } from "./etcd/health-gate-step";
+import { etcdFirewallStep } from "./etcd/firewall-step";
 import { etcdInstallStep } from "./etcd/install-step";
 import { etcdMaintenanceStep } from "./etcd/maintenance-step";
 import { etcdMemberStep } from "./etcd/member-step";
@@ -51,6 +52,7 @@ export function renderK3sHaClusterSteps(props: K3sHaClusterProps, material: Clus
     const memberIds: string[] = [];
     for (const m of t.etcd) {
       const install = add(etcdInstallStep(m, spec.etcd, after(m.name)));
+      const firewall = add(etcdFirewallStep(m, spec.etcd, t.etcd, t.servers, after(m.name)));
       prev = add(
         etcdMemberStep({
           clusterName: props.name,
@@ -58,7 +60,7 @@ export function renderK3sHaClusterSteps(props: K3sHaClusterProps, material: Clus
           members: t.etcd,
           etcd: spec.etcd,
           pki,
-          dependsOn: [install, ...(prev ? [prev] : [])],
+          dependsOn: [install, firewall, ...(prev ? [prev] : [])],
         }),
       );
       memberIds.push(prev);
