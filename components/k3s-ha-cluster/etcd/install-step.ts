@@ -42,7 +42,9 @@ export function etcdInstallStep(host: Host, etcd: EtcdSpec, dependsOn: readonly 
     case "prestaged": {
       const arch = ARCH_NAMES[host.arch].etcd;
       const name = `etcd-${etcd.version}-linux-${arch}`;
-      const tarball = etcd.install.kind === "prestaged" ? etcd.install.tarball : `/var/cache/edgecloud/${name}.tar.gz`;
+      const i = etcd.install;
+      const tarball =
+        i.kind === "prestaged" ? (i.tarball ?? `${i.dir}/${name}.tar.gz`) : `/var/cache/edgecloud/${name}.tar.gz`;
       lines.push(`want=${shellQuote(etcd.version.slice(1))}`, `tarball=${shellQuote(tarball)}`);
       lines.push('if ! /usr/local/bin/etcd --version 2>/dev/null | grep -q "etcd Version: $want$"; then');
       if (etcd.install.kind === "release") {

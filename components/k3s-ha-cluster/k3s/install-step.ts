@@ -1,21 +1,48 @@
 import { Host } from "../../../lib/hosts/host";
-import { ARCH_NAMES } from "../../../lib/platform/arch";
+import { ARCH_NAMES, Arch } from "../../../lib/platform/arch";
 import { shellQuote } from "../../../lib/steps/bundle";
 import { HostStep, hostStep } from "../../../lib/steps/host-step";
 import { COMPONENT } from "../etcd/component";
 import { K3sHaClusterSpec } from "../spec";
 import { K3S_IMAGES_DIR, K3sRole } from "./paths";
 
+/**
+ * Where the binary, its checksum file and the install script come from.
+ * - GitHub: release assets under the tag, whose `+` is %2B-encoded in the URL; the install script at the tag.
+ * - The China mirror keeps each release under the version with `+` replaced by `-` (`v1.31.4-k3s1/k3s`): its
+ *   k3s-install.sh builds `${INSTALL_K3S_MIRROR_URL}/k3s/${VERSION_K3S}/...` after `sed 's/+/-/g'`, and logs
+ *   `Downloading hash rancher-mirror.rancher.cn/k3s/v1.27.4-k3s1/sha256sum-amd64.txt`. That script is published
+ *   only on the mirror (rancher-mirror.rancher.cn/k3s/k3s-install.sh), not in a repository that could be read at a
+ *   tag here; k3s-io/k3s itself (whose install.sh has no mirror support) was too large to fetch (559 MB).
+ */
 const MIRRORS = {
   github: {
     releases: "https://github.com/k3s-io/k3s/releases/download",
+    versionPath: (v: string) => encodeURIComponent(v),
     installScript: (v: string) => `https://raw.githubusercontent.com/k3s-io/k3s/${v}/install.sh`,
   },
   cn: {
     releases: "https://rancher-mirror.rancher.cn/k3s",
+    versionPath: (v: string) => v.replace(/\+/g, "-"),
     installScript: () => "https://rancher-mirror.rancher.cn/k3s/k3s-install.sh",
   },
 } as const;
+
+/** Where an air-gap directory holds a host's K3s binary: the release asset name for its architecture. */
+export function airgapK3sBinary(dir: string, arch: Arch): string {
+  return `${dir}/${ARCH_NAMES[arch].k3sBinary}`;
+}
+
+/** The download URLs of a host's K3s binary and checksum file on a mirror (exported for tests and docs). */
+export function k3sDownloadUrls(
+  mirror: keyof typeof MIRRORS,
+  version: string,
+  arch: (typeof ARCH_NAMES)[keyof typeof ARCH_NAMES],
+): { binary: string; sha256sum: string } {
+  const m = MIRRORS[mirror];
+  const base = `${m.releases}/${m.versionPath(version)}`;
+  return { binary: `${base}/${arch.k3sBinary}`, sha256sum: `${base}/sha256sum-${arch.k3sImages}.txt` };
+}
 
 /**
  * Places the pinned K3s binary (sha256-verified download, pre-staged air-gap copy, or a per-host override) and
@@ -30,7 +57,6 @@ export function k3sInstallStep(
 ): HostStep {
   const arch = ARCH_NAMES[host.arch];
   const v = spec.version;
-  const vUrl = encodeURIComponent(v);
   const override = spec.artifactOverrides[host.name];
   const lines = [
     `want=${shellQuote(v)}`,
@@ -46,11 +72,13 @@ export function k3sInstallStep(
   const mirrorEnv: string[] = [];
   if (spec.install.kind === "airgap") {
     const dir = spec.install.dir;
-    // no rancher rpm repository to reach: k3s-selinux must be pre-installed where SELinux enforces
+    // one directory serves every architecture: the binary under its release asset name (k3s, k3s-arm64, k3s-armhf)
+    const binary = override ?? airgapK3sBinary(dir, host.arch);
+    // no rancher rpm repository to reach: k3s-selinux must be pre-installed where SELinux enforces (pre-flight checks)
     mirrorEnv.push("INSTALL_K3S_SKIP_SELINUX_RPM=true");
     lines.push(
-      `  for f in ${shellQuote(`${dir}/k3s`)} ${shellQuote(`${dir}/install.sh`)}; do [ -f "$f" ] || { ec_log "air-gap file $f is missing"; exit 1; }; done`,
-      `  cp ${shellQuote(override ?? `${dir}/k3s`)} "$work/k3s"`,
+      `  for f in ${shellQuote(binary)} ${shellQuote(`${dir}/install.sh`)}; do [ -f "$f" ] || { ec_log "air-gap file $f is missing"; exit 1; }; done`,
+      `  cp ${shellQuote(binary)} "$work/k3s"`,
       `  cp ${shellQuote(`${dir}/install.sh`)} "$work/install.sh"`,
       `  mkdir -p ${K3S_IMAGES_DIR}`,
       `  for img in ${shellQuote(dir)}/k3s-airgap-images-${arch.k3sImages}.tar*; do [ -f "$img" ] && cp -f "$img" ${K3S_IMAGES_DIR}/; done`,
@@ -58,15 +86,15 @@ export function k3sInstallStep(
   } else {
     const m = MIRRORS[spec.install.mirror];
     if (spec.install.mirror === "cn") mirrorEnv.push("INSTALL_K3S_MIRROR=cn");
-    const base = `${m.releases}/${vUrl}`;
+    const urls = k3sDownloadUrls(spec.install.mirror, v, arch);
     if (override && override.startsWith("/")) {
       lines.push(`  cp ${shellQuote(override)} "$work/k3s"`);
     } else if (override) {
       lines.push(`  curl -fsSL --retry 3 -o "$work/k3s" ${shellQuote(override)}`);
     } else {
       lines.push(
-        `  curl -fsSL --retry 3 -o "$work/k3s" ${shellQuote(`${base}/${arch.k3sBinary}`)}`,
-        `  curl -fsSL --retry 3 -o "$work/sha256sum.txt" ${shellQuote(`${base}/sha256sum-${arch.k3sImages}.txt`)}`,
+        `  curl -fsSL --retry 3 -o "$work/k3s" ${shellQuote(urls.binary)}`,
+        `  curl -fsSL --retry 3 -o "$work/sha256sum.txt" ${shellQuote(urls.sha256sum)}`,
         `  expected=$(awk '$2 == "${arch.k3sBinary}" { print $1 }' "$work/sha256sum.txt")`,
         `  [ -n "$expected" ] || { ec_log "no checksum for ${arch.k3sBinary} in sha256sum-${arch.k3sImages}.txt"; exit 1; }`,
         '  echo "$expected  $work/k3s" | sha256sum -c --quiet',
@@ -76,7 +104,10 @@ export function k3sInstallStep(
   }
   lines.push(
     '  install -m 0755 "$work/k3s" /usr/local/bin/k3s.new && mv -f /usr/local/bin/k3s.new /usr/local/bin/k3s',
-    `  env INSTALL_K3S_SKIP_DOWNLOAD=true INSTALL_K3S_SKIP_START=true INSTALL_K3S_SKIP_ENABLE=true INSTALL_K3S_VERSION=${shellQuote(v)} ${mirrorEnv.join(" ")} INSTALL_K3S_EXEC=${role} sh "$work/install.sh" >/dev/null`,
+    // SKIP_DOWNLOAD=binary (online) skips only the binary, so install.sh still installs k3s-selinux and labels the
+    // binary where SELinux is on; =true would skip that too (k3s-io/k3s install.sh @0136cf25
+    // can_skip_download_binary / can_skip_download_selinux / setup_selinux). Air-gap has no rpm repository: true.
+    `  env INSTALL_K3S_SKIP_DOWNLOAD=${spec.install.kind === "airgap" ? "true" : "binary"} INSTALL_K3S_SKIP_START=true INSTALL_K3S_SKIP_ENABLE=true INSTALL_K3S_VERSION=${shellQuote(v)} ${mirrorEnv.join(" ")} INSTALL_K3S_EXEC=${role} sh "$work/install.sh" >/dev/null`,
     "  ec_changed",
     "fi",
   );
