@@ -1,12 +1,13 @@
 import { z } from "zod";
 import { Host } from "../../lib/hosts/host";
 import { K3sRegistries } from "../../lib/k3s/registries";
+import { cidrv4, ipv4 as ipv4Address } from "../../lib/validation/net";
 import { DEFAULT_ETCD_VERSION, DEFAULT_K3S_VERSION } from "./k3s/version";
 
 const path = z.string().regex(/^\/[^\0\s]*$/, "must be an absolute path without spaces");
 const url = z.string().regex(/^https?:\/\/[^\s]+$/, "must be an http(s) URL");
-const ipv4 = z.string().regex(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/, "must be an IPv4 address");
-const cidr = z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/, "must be an IPv4 CIDR such as 10.42.0.0/16");
+const ipv4 = ipv4Address;
+const cidr = cidrv4;
 
 /** How etcd gets onto its hosts. */
 export const EtcdInstallSchema = z.discriminatedUnion("kind", [
@@ -20,8 +21,12 @@ export const EtcdInstallSchema = z.discriminatedUnion("kind", [
   }),
   /** The distribution's package (etcd-server/etcd-client on Debian/Ubuntu). */
   z.strictObject({ kind: z.literal("distro") }),
-  /** Air-gap: a tarball already on each host. */
-  z.strictObject({ kind: z.literal("prestaged"), tarball: path }),
+  /**
+   * Air-gap: the release tarball already on each host, either one path (`tarball`, every member the same
+   * architecture) or a directory holding it under its release name for each member's architecture (`dir`:
+   * `<dir>/etcd-<version>-linux-<arch>.tar.gz`).
+   */
+  z.strictObject({ kind: z.literal("prestaged"), tarball: path.optional(), dir: path.optional() }),
 ]);
 
 export const EtcdSchema = z.strictObject({
@@ -92,7 +97,13 @@ export const K3sInstallSchema = z.discriminatedUnion("kind", [
     kind: z.literal("online"),
     /** @default "github" */ mirror: z.enum(["github", "cn"]).default("github"),
   }),
-  /** Air-gap: binary, install script and images tarball pre-staged on every node (`<dir>/k3s`, `<dir>/install.sh`, `<dir>/k3s-airgap-images-<arch>.tar.zst`). */
+  /**
+   * Air-gap: binary, install script and images tarball pre-staged on every node, one directory for every
+   * architecture: the binary under its release asset name (`<dir>/k3s` amd64, `<dir>/k3s-arm64`, `<dir>/k3s-armhf`),
+   * `<dir>/install.sh`, `<dir>/k3s-airgap-images-<arch>.tar.zst`. Packages (curl, tar, container-selinux, nfs
+   * clients) still come from each host's package manager: point the hosts at a local mirror
+   * (`hosts[].packageMirror` on the RHEL family, or the host's own apt/yum configuration).
+   */
   z.strictObject({ kind: z.literal("airgap"), dir: path }),
 ]);
 

@@ -93,6 +93,25 @@ export function checkK3sHaCluster(
   // etcd
   if (spec.etcd.clientPort === spec.etcd.peerPort)
     issues.add(`${S}.etcd.peerPort`, spec.etcd.peerPort, "must differ from etcd.clientPort");
+  const ei = spec.etcd.install;
+  if (ei.kind === "prestaged") {
+    if ((ei.tarball === undefined) === (ei.dir === undefined)) {
+      issues.add(
+        `${S}.etcd.install`,
+        ei,
+        "must name exactly one of tarball (one path, every member the same architecture) or dir (<dir>/etcd-<version>-linux-<arch>.tar.gz per member)",
+      );
+    } else if (ei.tarball !== undefined) {
+      const arches = [...new Set(etcd.map((h) => h.arch))];
+      if (arches.length > 1) {
+        issues.add(
+          `${S}.etcd.install.tarball`,
+          ei.tarball,
+          `is one file for members of ${arches.length} architectures (${etcd.map((h) => `${h.name}: ${h.arch}`).join(", ")}); use dir with etcd-${spec.etcd.version}-linux-<arch>.tar.gz for each`,
+        );
+      }
+    }
+  }
   for (const h of etcd) {
     if (spec.etcd.install.kind === "release" && !supportsArch("etcd-release", h.arch)) {
       issues.add(

@@ -37,6 +37,17 @@ const cases: Record<string, [unknown[], unknown]> = {
   unknownField: [haHosts, { ...haSpec, flannel: "vxlan" }],
   badTaint: [haHosts.map((h, i) => (i === 7 ? { ...h, taints: ["gpu"] } : h)), haSpec],
   releaseArm: [haHosts.map((h, i) => (i === 0 ? { ...h, arch: "arm" } : h)), haSpec],
+  dnsNotIp: [haHosts, { ...haSpec, network: { clusterDns: "999.43.0.10" } }],
+  cidrNotIp: [haHosts, { ...haSpec, network: { clusterCidr: "10.42.0.300/16" } }],
+  vipNotIp: [
+    haHosts,
+    { ...haSpec, registrationAddress: { kind: "kube-vip", vip: "192.168.10.256", interface: "eth0" } },
+  ],
+  etcdTarballMixedArch: [haHosts, { ...haSpec, etcd: { install: { kind: "prestaged", tarball: "/opt/etcd.tar.gz" } } }],
+  etcdPrestagedBoth: [
+    haHosts,
+    { ...haSpec, etcd: { install: { kind: "prestaged", tarball: "/opt/etcd.tar.gz", dir: "/opt/etcd" } } },
+  ],
 };
 
 /** Every validation rule of K3sHaCluster: GIVEN a config breaking it, THEN exactly this message. */
@@ -102,6 +113,19 @@ const expected: Record<string, string[]> = {
   badTaint: ['hosts[7].taints[0] "gpu" must be key[=value]:NoSchedule|PreferNoSchedule|NoExecute'],
   releaseArm: [
     'hosts[0].arch "arm" (host "etcd-1", debian-12/arm): etcd v3.5.17 release tarballs exist for amd64, arm64 only; use etcd.install { kind: "distro" } or "prestaged"',
+  ],
+  dnsNotIp: ['k3s.network.clusterDns "999.43.0.10" must be an IPv4 address such as 10.0.0.11 (four octets 0-255)'],
+  cidrNotIp: [
+    'k3s.network.clusterCidr "10.42.0.300/16" must be an IPv4 CIDR such as 10.42.0.0/16 (a single host is /32)',
+  ],
+  vipNotIp: [
+    'k3s.registrationAddress.vip "192.168.10.256" must be an IPv4 address such as 10.0.0.11 (four octets 0-255)',
+  ],
+  etcdTarballMixedArch: [
+    'k3s.etcd.install.tarball "/opt/etcd.tar.gz" is one file for members of 2 architectures (etcd-1: amd64, etcd-2: amd64, etcd-3: arm64); use dir with etcd-v3.5.17-linux-<arch>.tar.gz for each',
+  ],
+  etcdPrestagedBoth: [
+    'k3s.etcd.install {"kind":"prestaged","tarball":"/opt/etcd.tar.gz","dir":"/... must name exactly one of tarball (one path, every member the same architecture) or dir (<dir>/etcd-<version>-linux-<arch>.tar.gz per member)',
   ],
 };
 
