@@ -10,7 +10,8 @@ import { DEFAULT_K3S_VERSION } from "../components/k3s-ha-cluster/k3s/version";
  *   Drone's and its Gogs/Gitea's data (`drone.server.storage`, `drone.git.storage`);
  * - Drone's provider URL comes from the in-cluster Gogs/Gitea (DroneCi's own validation does that);
  * - KubeEdge and EdgeX are checked against the cluster's K3s version (`kubernetesVersion`);
- * - EdgeX gets one DaemonSet per architecture of the edge hosts (`edgex.arches`).
+ * - EdgeX gets one DaemonSet per architecture of the edge hosts (`edgex.arches`);
+ * - Drone's Docker-in-Docker runner gets the pod network's MTU (`drone.runner.mtu`) from `k3s.network.flannelBackend`.
  */
 export function wireEnvironment(raw: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...raw };
@@ -36,6 +37,14 @@ export function wireEnvironment(raw: Record<string, unknown>): Record<string, un
       ...(drone.git !== undefined ? { git: withClass(drone.git) } : {}),
     };
   }
+  if (out.drone !== undefined) {
+    const d = asRecord(out.drone)!;
+    const runner = asRecord(d.runner) ?? (d.runner === undefined ? { kind: "docker" } : undefined);
+    if (runner?.kind === "docker" && runner.mtu === undefined) {
+      const backend = asRecord(asRecord(raw.k3s)?.network)?.flannelBackend;
+      out.drone = { ...d, runner: { ...runner, mtu: podMtu(typeof backend === "string" ? backend : "vxlan") } };
+    }
+  }
   const k3sVersion = asRecord(raw.k3s)?.version;
   const kubernetesVersion = typeof k3sVersion === "string" ? k3sVersion : DEFAULT_K3S_VERSION;
   const kubeedge = asRecord(raw.kubeedge);
@@ -57,6 +66,23 @@ export function wireEnvironment(raw: Record<string, unknown>): Record<string, un
     out.edgex = e;
   }
   return out;
+}
+
+/**
+ * The pod interface MTU on a 1500-byte host network per flannel backend: vxlan takes 50 bytes
+ * (flannel-io/flannel v0.26.1 pkg/backend/vxlan/device.go `devAttrs.MTU - 50`), wireguard 80
+ * (pkg/backend/wireguard/wireguard_network.go `overhead = 80`), host-gw none. With `none` (Calico) 1450 leaves room
+ * for Calico's VXLAN encapsulation, the largest it adds.
+ */
+export function podMtu(flannelBackend: string): number {
+  switch (flannelBackend) {
+    case "host-gw":
+      return 1500;
+    case "wireguard-native":
+      return 1420;
+    default:
+      return 1450;
+  }
 }
 
 /** The StorageClass the NFS section creates. @default "nfs" (NfsProvisioner's default name) */

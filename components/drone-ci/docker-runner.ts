@@ -12,6 +12,21 @@ export const DIND_HOST = "tcp://127.0.0.1:2375";
 const BUILDS_QUERY = "http://127.0.0.1:2375/containers/json?filters=%7B%22label%22%3A%5B%22io.drone%3Dtrue%22%5D%7D";
 
 /**
+ * dockerd's command line in the DinD sidecar: loopback TCP and the socket only, and the pod network's MTU for the
+ * default bridge and every network builds create (dockerd `--mtu`, `--default-network-opt`).
+ */
+export function dindArgs(mtu: number): string[] {
+  return [
+    "dockerd",
+    `--host=${DIND_HOST}`,
+    "--host=unix:///var/run/docker.sock",
+    "--tls=false",
+    `--mtu=${mtu}`,
+    `--default-network-opt=bridge=com.docker.network.driver.mtu=${mtu}`,
+  ];
+}
+
+/**
  * drone-runner-docker with a privileged Docker-in-Docker sidecar and the drone/gc sidecar. Terminating pods drain:
  * both the runner (through a static busybox copied in by an init container — its image has no shell) and dockerd
  * wait in preStop until no build container is left, within `terminationGracePeriodSeconds`.
@@ -91,7 +106,11 @@ export class DockerRunner extends Construct {
                 name: "dind",
                 image: r.dindImage,
                 imagePullPolicy: "IfNotPresent",
-                args: [`--host=${DIND_HOST}`, "--host=unix:///var/run/docker.sock", "--tls=false"],
+                // the first argument is `dockerd`, so the image's entrypoint adds no listener of its own: given flags
+                // only, with DOCKER_TLS_CERTDIR empty it prepends --host=tcp://0.0.0.0:2375 and the second bind on
+                // 2375 fails (docker-library/docker 3e8d8dec 27/dind/dockerd-entrypoint.sh:98-137); starting with
+                // `dockerd` it still wraps dockerd in docker-init and picks iptables-legacy/nft (ibid. :139-187)
+                args: dindArgs(r.mtu),
                 env: [
                   { name: "DOCKER_TLS_CERTDIR", value: "" },
                   { name: "DOCKER_HOST", value: "unix:///var/run/docker.sock" },

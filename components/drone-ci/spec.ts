@@ -120,6 +120,12 @@ export const DroneRunnerSchema = z.discriminatedUnion("kind", [
     drainImage: image.default("busybox:1.36.1"),
     /** Seconds a terminating runner waits for running builds. @default 3600 */
     terminationGracePeriodSeconds: z.number().int().min(30).max(86400).default(3600),
+    /**
+     * MTU of dockerd's bridge and build networks inside the pod: at most the pod interface's MTU, or inner
+     * containers stall on downloads (PMTUD black holes). An environment wires it from `k3s.network.flannelBackend`.
+     * @default 1450 (flannel vxlan, K3s's default backend)
+     */
+    mtu: z.number().int().min(576).max(9000).default(1450),
   }),
   /** drone-runner-kube (retired upstream in Oct 2022; last image 1.0.0-rc.3): one pod per build in `buildNamespace`. */
   z.strictObject({

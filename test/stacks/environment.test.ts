@@ -113,6 +113,22 @@ describe("validateEnvironment", () => {
     expect(env.edgex!.spec.secretsVolume).toEqual({ storageClassName: "shared", size: "16Mi" });
   });
 
+  test("GIVEN Drone's docker runner THEN dockerd inside gets the pod network's MTU for the cluster's flannel backend", () => {
+    const drone = {
+      server: { host: "drone.example.com", proto: "http" },
+      provider: { kind: "gogs" },
+      git: { kind: "gogs" },
+    };
+    const mtu = (network?: object) => {
+      const env = validateEnvironment({ name: "demo", hosts: haHosts, k3s: { ...haSpec, network }, drone });
+      const r = env.drone!.spec.runner;
+      return r.kind === "docker" ? r.mtu : undefined;
+    };
+    expect(mtu()).toBe(1450);
+    expect(mtu({ flannelBackend: "wireguard-native" })).toBe(1420);
+    expect(mtu({ flannelBackend: "host-gw" })).toBe(1500);
+  });
+
   test("GIVEN no hosts THEN the message says what an environment needs", () => {
     expect(problems({ name: "demo", hosts: [] })).toEqual([
       'hosts: is empty; an environment needs at least one host with the role "server"',

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- rendered manifests are navigated as untyped JSON */
 import { DroneCiChart, DroneCiProps } from "../../../components/drone-ci";
 import { assertValidObjects, chartObjects, KubeObject, newApp, objectsToYaml } from "../../../lib/manifests";
 import { droneProps, GOGS_IN_CLUSTER } from "./props";
@@ -76,11 +77,20 @@ describe("DroneCiChart", () => {
       expect(pod.containers.map((c: any) => c.name)).toEqual(["runner", "dind", "gc"]);
       expect(pod.containers[0].lifecycle.preStop.exec.command[0]).toBe("/drain/busybox");
       expect(pod.containers[1].lifecycle.preStop.exec.command[2]).toContain("label=io.drone=true");
-      expect(pod.containers[1].args).toEqual([
-        "--host=tcp://127.0.0.1:2375",
-        "--host=unix:///var/run/docker.sock",
-        "--tls=false",
-      ]);
+    });
+
+    test("THEN dockerd listens on loopback TCP and its socket only: the args start with `dockerd`, so the dind entrypoint (which prepends --host=tcp://0.0.0.0:2375 to flag-only args) adds no listener that would collide on 2375", () => {
+      const dind = find(objects, "Deployment", "drone-runner").spec.template.spec.containers[1];
+      expect(dind.command).toBeUndefined(); // the image's entrypoint still wraps dockerd in docker-init
+      const args: string[] = dind.args;
+      expect(args[0]).toBe("dockerd"); // docker-library/docker 27/dind/dockerd-entrypoint.sh: `"${1#-}" != "$1"` is false
+      const hosts = args.filter((a) => a.startsWith("--host="));
+      expect(hosts).toEqual(["--host=tcp://127.0.0.1:2375", "--host=unix:///var/run/docker.sock"]);
+      expect(args.join(" ")).not.toContain("0.0.0.0");
+      // the pod network's MTU (flannel vxlan by default) for the bridge and every build network
+      expect(args).toEqual(
+        expect.arrayContaining(["--mtu=1450", "--default-network-opt=bridge=com.docker.network.driver.mtu=1450"]),
+      );
     });
 
     test("THEN the server runs non-root on 8080 behind a Service on 80 with /healthz probes and a SQLite PVC", () => {
