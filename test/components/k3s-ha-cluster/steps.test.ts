@@ -117,16 +117,19 @@ describe("K3sHaCluster host steps", () => {
     );
     expect(online).toContain('echo "$expected  $work/k3s" | sha256sum -c --quiet');
     expect(online).toContain(
-      "INSTALL_K3S_SKIP_DOWNLOAD=true INSTALL_K3S_SKIP_START=true INSTALL_K3S_SKIP_ENABLE=true INSTALL_K3S_VERSION=v1.31.4+k3s1",
+      "INSTALL_K3S_SKIP_DOWNLOAD=binary INSTALL_K3S_SKIP_START=true INSTALL_K3S_SKIP_ENABLE=true INSTALL_K3S_VERSION=v1.31.4+k3s1",
     );
     expect(install({}, 5)).toContain("/v1.31.4%2Bk3s1/k3s-arm64");
     const cn = install({ install: { kind: "online", mirror: "cn" } });
-    expect(cn).toContain("https://rancher-mirror.rancher.cn/k3s/v1.31.4%2Bk3s1/k3s");
+    expect(cn).toContain("https://rancher-mirror.rancher.cn/k3s/v1.31.4-k3s1/k3s");
+    expect(cn).not.toContain("%2B");
     expect(cn).toContain("INSTALL_K3S_MIRROR=cn");
     const airgap = install({ install: { kind: "airgap", dir: "/opt/k3s" } });
     expect(airgap).not.toContain("curl");
     expect(airgap).toContain('cp /opt/k3s/k3s "$work/k3s"');
     expect(airgap).toContain("INSTALL_K3S_SKIP_SELINUX_RPM=true");
+    expect(airgap).toContain("INSTALL_K3S_SKIP_DOWNLOAD=true");
+    expect(install({ install: { kind: "airgap", dir: "/opt/k3s" } }, 5)).toContain('cp /opt/k3s/k3s-arm64 "$work/k3s"');
     expect(airgap).toContain("/opt/k3s/k3s-airgap-images-amd64.tar*");
     const override = install({ artifactOverrides: { "server-1": "/opt/custom/k3s" } });
     expect(override).toContain('cp /opt/custom/k3s "$work/k3s"');
