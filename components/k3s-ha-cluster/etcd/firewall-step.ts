@@ -1,7 +1,7 @@
 import { Host, internalAddress } from "../../../lib/hosts/host";
 import { SourceLimitedPort, closeFirewallPortsFrom, openFirewallPortsFrom } from "../../../lib/steps/firewall";
 import { HostStep, hostStep } from "../../../lib/steps/host-step";
-import { isIpAddress } from "../../../lib/validation/ip";
+import { ipVersion } from "../../../lib/validation/net";
 import { EtcdSpec } from "../spec";
 import { COMPONENT } from "./component";
 
@@ -19,7 +19,7 @@ export function etcdFirewallRules(
 ): SourceLimitedPort[] {
   const sources = (hosts: readonly Host[]) => {
     const addrs = [...new Set(hosts.map(internalAddress))];
-    return addrs.every(isIpAddress) ? addrs : ["0.0.0.0/0"];
+    return addrs.every((a) => ipVersion(a) !== 0) ? addrs : ["0.0.0.0/0"];
   };
   return [
     { port: etcd.clientPort, protocol: "tcp", sources: sources([...members, ...servers]) },

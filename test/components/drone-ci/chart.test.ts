@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- rendered manifests are navigated as untyped JSON */
 import { DroneCiChart, DroneCiProps } from "../../../components/drone-ci";
 import { assertValidObjects, chartObjects, KubeObject, newApp, objectsToYaml } from "../../../lib/manifests";
 import { droneProps, GOGS_IN_CLUSTER } from "./props";
