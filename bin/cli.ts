@@ -1,4 +1,5 @@
 import { resolve } from "path";
+import { parseArgs as parseArgv } from "util";
 import { ValidationError } from "../lib/validation/issues";
 import { Environment, environmentFile, loadEnvironment } from "../stacks/environment";
 import { secretEnvVar, synthSecretResolver } from "../stacks/secret-refs";
@@ -44,49 +45,44 @@ interface Args {
 
 class UsageError extends Error {}
 
+const OPTIONS = {
+  env: { type: "string" },
+  config: { type: "string" },
+  out: { type: "string", default: "dist" },
+  placeholders: { type: "boolean", default: false },
+  quiet: { type: "boolean", short: "q", default: false },
+  help: { type: "boolean", short: "h", default: false },
+} as const;
+
+/** node:util's parseArgs, non-strict so that every problem gets this CLI's own wording from its tokens. */
 function parseArgs(argv: readonly string[]): Args {
-  const a: Args = { out: "dist", placeholders: false, quiet: false, help: false };
-  const value = (i: number, flag: string) => {
-    const v = argv[i + 1];
-    if (v === undefined || v.startsWith("-")) throw new UsageError(`${flag} needs a value`);
-    return v;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const t = argv[i]!;
-    const [flag, inline] =
-      t.startsWith("--") && t.includes("=")
-        ? [t.slice(0, t.indexOf("=")), t.slice(t.indexOf("=") + 1)]
-        : [t, undefined];
-    const take = () => (inline !== undefined ? inline : value(i++, flag));
-    switch (flag) {
-      case "--env":
-        a.env = take();
-        break;
-      case "--config":
-        a.config = take();
-        break;
-      case "--out":
-        a.out = take();
-        break;
-      case "--placeholders":
-        a.placeholders = true;
-        break;
-      case "-q":
-      case "--quiet":
-        a.quiet = true;
-        break;
-      case "-h":
-      case "--help":
-        a.help = true;
-        break;
-      default:
-        if (t.startsWith("-")) throw new UsageError(`unknown option ${t}`);
-        if (a.command !== undefined) throw new UsageError(`unexpected argument ${t}`);
-        a.command = t;
-    }
+  const { values, positionals, tokens } = parseArgv({
+    args: [...argv],
+    options: OPTIONS,
+    allowPositionals: true,
+    strict: false,
+    tokens: true,
+  });
+  for (const t of tokens) {
+    if (t.kind !== "option") continue;
+    const known = (OPTIONS as Record<string, { type: string }>)[t.name];
+    if (!known) throw new UsageError(`unknown option ${t.rawName}`);
+    if (known.type === "string" && (t.value === undefined || (t.inlineValue === false && t.value.startsWith("-"))))
+      throw new UsageError(`${t.rawName} needs a value`);
+    if (known.type === "boolean" && t.value !== undefined) throw new UsageError(`${t.rawName} takes no value`);
   }
-  if (a.env !== undefined && a.config !== undefined) throw new UsageError("give either --env or --config, not both");
-  return a;
+  if (positionals.length > 1) throw new UsageError(`unexpected argument ${positionals[1]}`);
+  if (values.env !== undefined && values.config !== undefined)
+    throw new UsageError("give either --env or --config, not both");
+  return {
+    command: positionals[0],
+    env: values.env as string | undefined,
+    config: values.config as string | undefined,
+    out: values.out as string,
+    placeholders: values.placeholders === true,
+    quiet: values.quiet === true,
+    help: values.help === true,
+  };
 }
 
 /** Runs the CLI; returns the exit code (never calls process.exit). */

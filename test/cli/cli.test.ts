@@ -122,6 +122,9 @@ describe("edgecloud validate and errors", () => {
     [["deploy"], 'edgecloud: unknown command "deploy"; expected synth or validate'],
     [["synth", "--env", "default", "--config", "x.yaml"], "edgecloud: give either --env or --config, not both"],
     [["synth", "--out"], "edgecloud: --out needs a value"],
+    [["synth", "--out", "-q"], "edgecloud: --out needs a value"],
+    [["synth", "--quiet=yes"], "edgecloud: --quiet takes no value"],
+    [["synth", "validate"], "edgecloud: unexpected argument validate"],
     [[], "usage: edgecloud <command> [options]"],
   ])("GIVEN %j THEN usage error, exit 2", async (argv, message) => {
     const r = await run(...argv);

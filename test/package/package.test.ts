@@ -67,6 +67,8 @@ function linkModule(modules: string, name: string): void {
         "package.json",
         "build/index.js",
         "build/index.d.ts",
+        "build/synth.js",
+        "build/synth.d.ts",
         "build/bin/edgecloud.js",
         "build/lib/steps/prelude.sh",
       ]),
@@ -119,6 +121,22 @@ console.log(steps.map((s) => s.id).join(","));
     writeFileSync(join(dir, "tsconfig.json"), readFileSync(join(root, "examples/basic/tsconfig.json"), "utf8"));
     sh("ln", ["-s", join(scratch, "node_modules"), join(dir, "node_modules")], dir);
     sh(join(scratch, "node_modules/.bin/tsc"), ["-p", ".", "--noEmit"], dir);
+  });
+
+  test("GIVEN require('edgecloud/synth') THEN synthesis loads without any @pulumi module, and every name it exports is exported by 'edgecloud' too", () => {
+    const program = `
+      const synth = require("edgecloud/synth");
+      const pulumi = Object.keys(require.cache).filter((k) => k.includes("/@pulumi/"));
+      const main = require("edgecloud");
+      console.log(JSON.stringify({ pulumi, exports: Object.keys(synth), missing: Object.keys(synth).filter((k) => !(k in main)) }));`;
+    const r = JSON.parse(sh("node", ["-e", program], scratch)) as {
+      pulumi: string[];
+      exports: string[];
+      missing: string[];
+    };
+    expect(r.pulumi).toEqual([]);
+    expect(r.exports).toEqual(expect.arrayContaining(["synthesize", "loadEnvironment", "validateEnvironment"]));
+    expect(r.missing).toEqual([]);
   });
 
   test("GIVEN the installed CLI THEN edgecloud validates an environment file", () => {
