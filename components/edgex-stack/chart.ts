@@ -1,11 +1,14 @@
 import { ApiObject, App, Chart } from "cdk8s";
 import { newChart } from "../../lib/manifests/chart";
 import { KubeObject } from "../../lib/manifests/kube-object";
-import { EdgeXServiceData } from "./release-data";
+import { EdgeXServiceData, imageFor, LOOPBACK_DIR, MOSQUITTO_CONF } from "./release-data";
 import {
   dataVolumeName,
   dependenciesOf,
   entryServices,
+  envContext,
+  LOOPBACK_CONFIGMAP,
+  mountsLoopback,
   gated,
   INIT_VOLUME,
   probeSpec,
@@ -52,7 +55,88 @@ export function edgeXObjects(props: EdgeXStackProps): KubeObject[] {
   };
   const workloads =
     props.spec.placement === "single-pod" ? singlePodObjects(props, selected) : perServiceObjects(props, selected);
-  return [namespace, ...workloads, ...networkPolicies(props, selected)];
+  return [namespace, ...loopbackConfigMap(props, selected), ...workloads, ...networkPolicies(props, selected)];
+}
+
+/**
+ * The broker's configuration (a listener on its bind address, anonymous: only the pod or the namespace reaches it)
+ * and, on the host network, the shims that put upstream's hard-coded wildcard listeners on 127.0.0.1.
+ */
+function loopbackConfigMap(props: EdgeXStackProps, selected: readonly EdgeXServiceData[]): KubeObject[] {
+  const entries = new Set(entryServices(props, selected).map((s) => s.key));
+  const users = selected.filter((s) => mountsLoopback(props, s, entries.has(s.key)));
+  if (users.length === 0) return [];
+  const broker = selected.find((s) => s.role === "broker");
+  const bind = broker ? envContext(props, broker, entries.has(broker.key)).bind : "127.0.0.1";
+  return [
+    {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: LOOPBACK_CONFIGMAP, namespace: props.spec.namespace, labels: PART_OF },
+      data: {
+        "mosquitto.conf": [
+          `listener 1883 ${bind}`,
+          "allow_anonymous true",
+          "persistence true",
+          "persistence_location /mosquitto/data/",
+          "",
+        ].join("\n"),
+        // the redis image's docker-entrypoint.sh execs `redis-server` from PATH: this one adds the loopback bind
+        "redis-server": '#!/bin/sh\nexec /usr/local/bin/redis-server "$@" --bind 127.0.0.1\n',
+        // setupMessageBusCreds wrote `listener 1883` (edgex-go v4.0.1 internal/security/bootstrapper/mosquitto/handlers)
+        "mosquitto-loopback.sh": [
+          "#!/bin/sh",
+          "set -e",
+          "sed -i 's/^listener \\([0-9]*\\)[[:space:]]*$/listener \\1 127.0.0.1/' /mosquitto/config/mosquitto.conf",
+          "exec /docker-entrypoint.sh /usr/sbin/mosquitto -c /mosquitto/config/mosquitto.conf",
+          "",
+        ].join("\n"),
+      },
+    },
+  ];
+}
+
+function loopbackVolume(): Record<string, unknown> {
+  return {
+    name: LOOPBACK_CONFIGMAP,
+    configMap: {
+      name: LOOPBACK_CONFIGMAP,
+      items: [
+        { key: "mosquitto.conf", path: MOSQUITTO_CONF.slice(LOOPBACK_DIR.length + 1), mode: 0o444 },
+        { key: "redis-server", path: "bin/redis-server", mode: 0o555 },
+        { key: "mosquitto-loopback.sh", path: "mosquitto-loopback.sh", mode: 0o555 },
+      ],
+    },
+  };
+}
+
+/** Init containers that copy an image's directory into a shared volume (`prefill`) when it is still empty of it. */
+function prefillContainers(
+  props: EdgeXStackProps,
+  selected: readonly EdgeXServiceData[],
+  arch: "amd64" | "arm64",
+  volumes: readonly string[],
+  mountOf: (name: string, path: string) => Record<string, unknown>,
+): Record<string, unknown>[] {
+  if (!props.spec.security) return [];
+  return selected.flatMap((s) =>
+    (s.prefill ?? [])
+      .filter((p) => volumes.includes(p.name))
+      .map((p) => ({
+        name: `prefill-${p.name}`.slice(0, 63),
+        image: imageFor(s.image, arch),
+        imagePullPolicy: "IfNotPresent",
+        command: ["sh", "-c", `cp -Rn ${p.from}/. /prefill/`],
+        resources: { requests: { cpu: "10m", memory: "8Mi" }, limits: { memory: "32Mi" } },
+        securityContext: {
+          ...(s.user ? { runAsNonRoot: true, runAsUser: s.user.uid, runAsGroup: s.user.gid } : {}),
+          allowPrivilegeEscalation: false,
+          readOnlyRootFilesystem: true,
+          capabilities: { drop: ["ALL"] },
+        },
+        volumeMounts: [mountOf(p.name, "/prefill")],
+      })),
+  );
 }
 
 /** Per-arch groups: releases with `-arm64` image names need one workload per arch, multi-arch releases one. */
@@ -196,7 +280,14 @@ function singlePodObjects(props: EdgeXStackProps, selected: readonly EdgeXServic
             enableServiceLinks: false,
             securityContext: podSecurity(),
             terminationGracePeriodSeconds: 30,
-            initContainers: [...(perms ? [perms] : []), ...init],
+            initContainers: [
+              ...(perms ? [perms] : []),
+              ...prefillContainers(props, selected, arch, sharedVolumes(props, selected), (n, path) => ({
+                name: sharedVolumeName(n),
+                mountPath: path,
+              })),
+              ...init,
+            ],
             containers: main,
             volumes: [
               ...selected.flatMap(scratchVolumes),
@@ -205,13 +296,29 @@ function singlePodObjects(props: EdgeXStackProps, selected: readonly EdgeXServic
                 ? [{ name: SECRETS_VOLUME, emptyDir: { medium: "Memory", sizeLimit: "16Mi" } }]
                 : []),
               ...(gates ? [{ name: INIT_VOLUME, emptyDir: {} }] : []),
-              ...sharedVolumes(props, selected).map((n) => ({ name: sharedVolumeName(n), emptyDir: {} })),
+              ...sharedVolumes(props, selected).map((n) => sharedVolume(props, n)),
+              ...(selected.some((s) => mountsLoopback(props, s, entries.has(s.key))) ? [loopbackVolume()] : []),
             ],
           },
         },
       },
     };
   });
+}
+
+/**
+ * A compose named volume in single-pod mode: an emptyDir, except the secret store's config folder, which holds the
+ * root token and unseal keys next to the data they open — persisted with it (hostPath) so that a recreated pod does
+ * not find a sealed store without keys.
+ */
+function sharedVolume(props: EdgeXStackProps, name: string): Record<string, unknown> {
+  const p = props.persistence;
+  if (name === "secret-store-config" && p.kind === "hostPath")
+    return {
+      name: sharedVolumeName(name),
+      hostPath: { path: `${p.path}/${props.spec.namespace}/${name}`, type: "DirectoryOrCreate" },
+    };
+  return { name: sharedVolumeName(name), emptyDir: {} };
 }
 
 /** Per-service: one Deployment (+ Service when it listens) per service, run-once steps as Jobs, waits as init containers. */
@@ -266,7 +373,16 @@ function perServiceObjects(props: EdgeXStackProps, selected: readonly EdgeXServi
       ...scratchVolumes(s),
       ...(s.dataDir ? [dataVolume(props, s)] : []),
       ...(props.spec.security ? [{ name: SECRETS_VOLUME, persistentVolumeClaim: { claimName: SECRETS_VOLUME } }] : []),
+      ...(mountsLoopback(props, s, entries.has(s.key)) ? [loopbackVolume()] : []),
     ];
+    // the shared volumes are subdirectories of the one ReadWriteMany claim
+    const prefill = prefillContainers(
+      props,
+      selected,
+      arch,
+      (s.shared ?? []).map((v) => v.name),
+      (n, path) => ({ name: SECRETS_VOLUME, mountPath: path, subPath: `shared/${n}` }),
+    );
     if (s.dataDir && props.persistence.kind === "pvc") {
       objects.push({
         apiVersion: "v1",
@@ -285,7 +401,7 @@ function perServiceObjects(props: EdgeXStackProps, selected: readonly EdgeXServi
       automountServiceAccountToken: false,
       enableServiceLinks: false,
       securityContext: podSecurity(),
-      ...(waits.length > 0 ? { initContainers: waits } : {}),
+      ...(waits.length + prefill.length > 0 ? { initContainers: [...prefill, ...waits] } : {}),
       containers: [serviceContainer(props, s, arch, entries.has(s.key))],
       ...(volumes.length > 0 ? { volumes } : {}),
     };

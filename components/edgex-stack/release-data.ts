@@ -52,6 +52,8 @@ export interface EnvContext {
   /** `127.0.0.1` when the pod shares the node's network (single-pod, host network), else `0.0.0.0`. */
   readonly bind: string;
   readonly secure: boolean;
+  /** Whether an optional service runs (the secret-store setup issues tokens only for those). */
+  enabled(service: OptionalService): boolean;
 }
 
 export type Probe =
@@ -104,6 +106,17 @@ export interface EdgeXServiceData {
   readonly secrets?: "all" | { readonly dir: string } | "none";
   /** Volumes it shares with other services of the release (compose named volumes), by name. @default [] */
   readonly shared?: readonly { readonly name: string; readonly path: string; readonly readOnly?: boolean }[];
+  /**
+   * Shared volumes an init container fills from this service's image before anything starts (compose named volumes
+   * are prefilled from the image that mounts them; Kubernetes volumes start empty). @default []
+   */
+  readonly prefill?: readonly { readonly name: string; readonly from: string }[];
+  /**
+   * Bound to 127.0.0.1 (single pod on the host network) where the upstream wrapper hard-codes a wildcard listener:
+   * the wrapper is kept and reaches the binary through a shim from the `edgex-loopback` ConfigMap (mounted at
+   * /edgecloud) that adds the loopback binding. @default - none
+   */
+  readonly loopbackShim?: (ctx: EnvContext) => Readonly<Record<string, string>>;
 }
 
 /** The security-bootstrapper's stage gates (v3/v4): every secured service finds them through these variables. */
@@ -124,7 +137,8 @@ export interface EdgeXReleaseData {
   readonly database: "redis" | "postgres";
   readonly messageBus: "redis" | "mqtt" | "zeromq";
   readonly secretStore: "vault" | "openbao";
-  readonly gateway: "kong" | "nginx";
+  /** The API gateway rendered with security on (`none`: upstream's Kubernetes chart ships none, see v3Services). */
+  readonly gateway: "kong" | "none";
   /** Where services read their secret-store tokens (a shared emptyDir). */
   readonly secretsPath: string;
   /** A service's own token directory is `<secretsPath>/<prefix><key>` unless its data names one. */
@@ -201,6 +215,28 @@ const hanoiGo = (
     ...rest,
   });
 
+/** Where the `edgex-loopback` ConfigMap is mounted, and the mosquitto config it holds (listener on ctx.bind). */
+export const LOOPBACK_DIR = "/edgecloud";
+export const MOSQUITTO_CONF = `${LOOPBACK_DIR}/mosquitto.conf`;
+
+/**
+ * Consul's agent flags without security: a single-node server; bound to ctx.bind (`-bind` too: with several private
+ * IPv4 addresses on a host-network node Consul exits at start, developer.hashicorp.com/consul/docs/agent/config/cli-flags#_bind).
+ */
+const consulArgs = (ctx: EnvContext): string[] => [
+  "agent",
+  "-ui",
+  "-bootstrap",
+  "-server",
+  `-client=${ctx.bind}`,
+  ...(ctx.bind === "127.0.0.1" ? ["-bind=127.0.0.1"] : []),
+  "-data-dir=/consul/data",
+];
+
+/** eKuiper's REST and CLI listeners default to 0.0.0.0 with authentication off (basic.restIp / basic.ip). */
+const kuiperBind = (ctx: EnvContext): Record<string, string> =>
+  ctx.bind === "127.0.0.1" ? { KUIPER__BASIC__RESTIP: "127.0.0.1", KUIPER__BASIC__IP: "127.0.0.1" } : {};
+
 const HANOI: EdgeXReleaseData = {
   name: "hanoi",
   version: "1.3",
@@ -265,7 +301,7 @@ const HANOI: EdgeXReleaseData = {
         EDGEX_SECURE: String(ctx.secure),
         SECRETSTORE_SETUP_DONE_FLAG: "/tmp/edgex/secrets/edgex-consul/.secretstore-setup-done",
       }),
-      args: (ctx) => ["agent", "-ui", "-bootstrap", "-server", `-client=${ctx.bind}`, "-data-dir=/consul/data"],
+      args: (ctx) => consulArgs(ctx),
       probe: { kind: "http", path: "/v1/status/leader", port: 8500 },
       after: ["secretstore-setup"],
       readOnlyRootFilesystem: false,
@@ -308,7 +344,15 @@ const HANOI: EdgeXReleaseData = {
       NOTIFICATIONS_SENDER: "edgex-core-metadata",
     })),
     {
-      ...hanoiGo("core-data", "core", "core-data-go", 48080, ["consul", "redis", "core-metadata"]),
+      // the ZeroMQ publisher binds MessageQueue.Host ('*' in edgex-go v1.3.1 cmd/core-data/res/configuration.toml)
+      ...hanoiGo(
+        "core-data",
+        "core",
+        "core-data-go",
+        48080,
+        ["consul", "redis", "core-metadata"],
+        (ctx): Record<string, string> => (ctx.bind === "127.0.0.1" ? { MESSAGEQUEUE_HOST: "127.0.0.1" } : {}),
+      ),
       ports: [
         { name: "http", port: 48080 },
         { name: "zmq", port: 5563 },
@@ -347,6 +391,7 @@ const HANOI: EdgeXReleaseData = {
         EDGEX__DEFAULT__PORT: "5566",
         KUIPER__BASIC__CONSOLELOG: "true",
         KUIPER__BASIC__RESTPORT: "48075",
+        ...kuiperBind(ctx),
       }),
       probe: { kind: "tcp", port: 48075 },
       after: ["core-data"],
@@ -374,6 +419,8 @@ const HANOI: EdgeXReleaseData = {
     }),
     hanoiGo("device-rest", "device", "device-rest-go", 49986, ["core-data", "core-metadata"], undefined, {
       optional: "device-rest",
+      // device-rest-go has no 1.3.x: edgex-compose hanoi compose-builder/.env DEVICE_REST_VERSION=1.2.1
+      image: hanoiImage("device-rest-go", "1.2.1"),
     }),
     hanoiGo(
       "device-mqtt",
@@ -395,6 +442,8 @@ const HANOI: EdgeXReleaseData = {
       security: "always",
       optional: "device-mqtt",
       env: () => ({}),
+      // the image's default config listens anonymously on every interface: ours binds ctx.bind
+      command: ["/usr/sbin/mosquitto", "-c", MOSQUITTO_CONF],
       probe: { kind: "tcp", port: 1883 },
       after: [],
       user: { uid: 1883, gid: 1883 },
@@ -503,6 +552,8 @@ interface V3Options {
   readonly secretStoreEnv: "VAULT" | "BAO";
   /** Its wrapper in /edgex-init. */
   readonly secretStoreWrapper: string;
+  /** Known secrets device-mqtt gets (compose-builder Makefile, ds-mqtt). */
+  readonly deviceMqttKnownSecrets: string;
   readonly ports: Readonly<
     Record<
       | "coreData"
@@ -641,6 +692,9 @@ function v3Services(
           EDGEX__DEFAULT__TYPE: "redis",
         };
   const ssDir = `/${o.secretStoreKey === "vault" ? "vault" : "openbao"}`;
+  // Services that need a secret-store token and registry ACL role beyond the defaults (token-config.json in edgex-go
+  // v3.1.1/v4.0.1 cmd/security-file-token-provider/res has no device-mqtt): compose-builder's TOKEN_LIST
+  const extraTokens = (ctx: EnvContext): string[] => (ctx.enabled("device-mqtt") ? ["device-mqtt"] : []);
   return [
     {
       key: "security-bootstrapper",
@@ -698,11 +752,14 @@ function v3Services(
         SECUREMESSAGEBUS_TYPE: o.busType === "mqtt" ? "mqtt" : "redis",
         EDGEX_USER: "2002",
         EDGEX_GROUP: "2001",
-        EDGEX_ADD_SECRETSTORE_TOKENS: "",
-        EDGEX_ADD_KNOWN_SECRETS:
+        // device-rest and device-virtual get tokens by default; device-mqtt only when compose-builder adds it (ds-mqtt)
+        EDGEX_ADD_SECRETSTORE_TOKENS: extraTokens(ctx).join(","),
+        EDGEX_ADD_KNOWN_SECRETS: [
           o.database === "postgres"
             ? "postgres[app-rules-engine],message-bus[app-rules-engine],message-bus[device-rest],message-bus[device-virtual]"
             : "redisdb[app-rules-engine],redisdb[device-rest],message-bus[device-rest],redisdb[device-virtual],message-bus[device-virtual]",
+          ...(ctx.enabled("device-mqtt") ? [o.deviceMqttKnownSecrets] : []),
+        ].join(","),
         SECRETSTORE_HOST: ctx.host(o.secretStoreKey),
       }),
       {
@@ -714,7 +771,15 @@ function v3Services(
         secrets: "all",
         security: "secure",
         writable: ["/run", ssDir],
-        shared: [{ name: "secret-store-config", path: `${ssDir}/config` }],
+        shared: [
+          // TokenFolderPath <ssDir>/config/assets holds the root token and unseal keys (edgex-go v3.1.1/v4.0.1
+          // cmd/security-secretstore-setup/res/configuration.yaml): persisted with the secret store's data
+          { name: "secret-store-config", path: `${ssDir}/config` },
+          // it writes the bus credentials into eKuiper's source and connection files (KuiperConfigPath,
+          // KuiperConnectionsPath, same file), which compose shares with the rules engine
+          { name: "kuiper-sources", path: "/tmp/kuiper" },
+          { name: "kuiper-connections", path: "/tmp/kuiper-connections" },
+        ],
       },
     ),
     o.registry === "consul"
@@ -725,8 +790,29 @@ function v3Services(
           ports: [{ name: "http", port: 8500 }],
           security: "always",
           env: (ctx): Record<string, string> =>
-            ctx.secure ? { EDGEX_ADD_REGISTRY_ACL_ROLES: "", EDGEX_USER: "2002", EDGEX_GROUP: "2001" } : {},
-          args: (ctx) => ["agent", "-ui", "-bootstrap", "-server", `-client=${ctx.bind}`, "-data-dir=/consul/data"],
+            ctx.secure
+              ? {
+                  // compose-builder add-service-secure-template.yml: consul EDGEX_ADD_REGISTRY_ACL_ROLES = TOKEN_LIST
+                  EDGEX_ADD_REGISTRY_ACL_ROLES: extraTokens(ctx).join(","),
+                  EDGEX_USER: "2002",
+                  EDGEX_GROUP: "2001",
+                  // setupRegistryACL reads the bootstrap token through the secret store (compose: SECRETSTORE_HOST)
+                  EDGEX_SECURITY_SECRET_STORE: "true",
+                  SECRETSTORE_HOST: ctx.host(o.secretStoreKey),
+                  // consul_wait_install.sh starts the agent with `-client 0.0.0.0` but honours CONSUL_LOCAL_CONFIG:
+                  // its default (edgex-go v3.1.1 cmd/security-bootstrapper/entrypoint-scripts/consul_wait_install.sh),
+                  // plus the HTTP/gRPC listeners and the cluster bind on loopback on the host network
+                  CONSUL_LOCAL_CONFIG: JSON.stringify({
+                    enable_local_script_checks: true,
+                    disable_update_check: true,
+                    ports: { dns: -1 },
+                    ...(ctx.bind === "127.0.0.1"
+                      ? { bind_addr: "127.0.0.1", addresses: { http: "127.0.0.1", grpc: "127.0.0.1" } }
+                      : {}),
+                  }),
+                }
+              : {},
+          args: (ctx) => consulArgs(ctx),
           gate: {
             entrypoint: ["/edgex-init/consul_wait_install.sh"],
             command: ["agent", "-ui", "-bootstrap", "-server", "-client", "0.0.0.0"],
@@ -765,7 +851,20 @@ function v3Services(
           ports: [{ name: "redis", port: 6379 }],
           security: "always",
           env: (ctx): Record<string, string> =>
-            ctx.secure ? { DATABASECONFIG_NAME: "redis.conf", DATABASECONFIG_PATH: "/run/redis/conf" } : {},
+            ctx.secure
+              ? {
+                  DATABASECONFIG_NAME: "redis.conf",
+                  DATABASECONFIG_PATH: "/run/redis/conf",
+                  // configureRedis reads the credentials from the secret store (compose: SECRETSTORE_HOST edgex-vault)
+                  EDGEX_SECURITY_SECRET_STORE: "true",
+                  SECRETSTORE_HOST: ctx.host(o.secretStoreKey),
+                }
+              : {},
+          // redis_wait_install.sh runs `redis-server <generated conf>` (no bind in it): the shim adds --bind
+          loopbackShim: (ctx): Record<string, string> =>
+            ctx.secure
+              ? { PATH: `${LOOPBACK_DIR}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin` }
+              : {},
           args: (ctx) => ["redis-server", "--bind", ctx.bind, "--dir", "/data", "--protected-mode", "no"],
           gate: {
             entrypoint: ["/edgex-init/redis_wait_install.sh"],
@@ -791,10 +890,17 @@ function v3Services(
             POSTGRES_DB: "edgex_db",
             PGDATA: "/var/lib/postgresql/data/pgdata",
             ...(ctx.secure
-              ? { DATABASECONFIG_NAME: "create-users.sh", DATABASECONFIG_PATH: "/tmp/postgres-init-scripts" }
+              ? {
+                  DATABASECONFIG_NAME: "create-users.sh",
+                  DATABASECONFIG_PATH: "/tmp/postgres-init-scripts",
+                  // configurePostgres reads the credentials from the secret store (compose: SECRETSTORE_HOST)
+                  EDGEX_SECURITY_SECRET_STORE: "true",
+                  SECRETSTORE_HOST: ctx.host(o.secretStoreKey),
+                }
               : { POSTGRES_USER: "postgres", POSTGRES_HOST_AUTH_METHOD: "trust" }),
           }),
           args: (ctx) => ["-c", `listen_addresses=${ctx.bind === "127.0.0.1" ? "localhost" : "*"}`],
+          // postgres_wait_install.sh ends in `exec postgres "$@"` (edgex-go v4.0.1): `args` pass through it
           gate: { entrypoint: ["/edgex-init/postgres_wait_install.sh"] },
           probe: { kind: "exec", command: ["pg_isready", "-h", "127.0.0.1"] },
           after: [],
@@ -818,10 +924,19 @@ function v3Services(
           ? {
               BROKER_TYPE: "mosquitto",
               CONF_DIR: "/edgex-init/bootstrap-mosquitto/res",
-              ENTRYPOINT: "/docker-entrypoint.sh /usr/sbin/mosquitto -c /mosquitto/config/mosquitto.conf",
+              // setupMessageBusCreds writes `listener 1883` (every interface) into mosquitto.conf: on the host
+              // network the shim rewrites it to 127.0.0.1 before starting the broker the same way
+              ENTRYPOINT:
+                ctx.bind === "127.0.0.1"
+                  ? `${LOOPBACK_DIR}/mosquitto-loopback.sh`
+                  : "/docker-entrypoint.sh /usr/sbin/mosquitto -c /mosquitto/config/mosquitto.conf",
+              // messagebus_wait_install.sh reads the broker credentials from the secret store (compose: SECRETSTORE_HOST)
+              EDGEX_SECURITY_SECRET_STORE: "true",
+              SECRETSTORE_HOST: ctx.host(o.secretStoreKey),
             }
           : {},
-      command: ["/usr/sbin/mosquitto", "-c", "/mosquitto-no-auth.conf"],
+      // not /mosquitto-no-auth.conf (anonymous on every interface): the edgex-loopback config listens on ctx.bind
+      command: ["/usr/sbin/mosquitto", "-c", MOSQUITTO_CONF],
       // only the MQTT message bus is secured (credentials from the secret store)
       ...(o.busType === "mqtt"
         ? {
@@ -839,6 +954,7 @@ function v3Services(
       readOnlyRootFilesystem: true,
       writable: o.busType === "mqtt" ? ["/mosquitto/config"] : [],
       dataDir: "/mosquitto/data",
+      ...(o.busType === "mqtt" ? { loopbackShim: () => ({}) } : {}),
     },
     {
       ...svc(
@@ -854,15 +970,10 @@ function v3Services(
           ALL_SERVICES_MESSAGEBUS_TYPE: o.busType,
           APP_SERVICES_CLIENTS_CORE_METADATA_HOST: ctx.host("core-metadata"),
           DEVICE_SERVICES_CLIENTS_CORE_METADATA_HOST: ctx.host("core-metadata"),
-          ...(ctx.secure
+          ...(ctx.secure && o.busType === "mqtt"
             ? {
-                ALL_SERVICES_CLIENTS_SECURITY_PROXY_AUTH_HOST: ctx.host("proxy-auth"),
-                ...(o.busType === "mqtt"
-                  ? {
-                      ALL_SERVICES_MESSAGEBUS_AUTHMODE: "usernamepassword",
-                      ALL_SERVICES_MESSAGEBUS_SECRETNAME: "message-bus",
-                    }
-                  : {}),
+                ALL_SERVICES_MESSAGEBUS_AUTHMODE: "usernamepassword",
+                ALL_SERVICES_MESSAGEBUS_SECRETNAME: "message-bus",
               }
             : {}),
         }),
@@ -891,6 +1002,7 @@ function v3Services(
         EDGEX__DEFAULT__TOPIC: "edgex/rules-events",
         KUIPER__BASIC__CONSOLELOG: "true",
         KUIPER__BASIC__RESTPORT: String(o.ports.ekuiper),
+        ...kuiperBind(ctx),
       }),
       gate: { entrypoint: ["/edgex-init/kuiper_wait_install.sh"] },
       probe: { kind: "tcp", port: o.ports.ekuiper },
@@ -898,6 +1010,16 @@ function v3Services(
       user: { uid: 1001, gid: 1001 },
       readOnlyRootFilesystem: false,
       secrets: "none",
+      // compose (napa docker-compose.yml rules-engine): kuiper-sources and kuiper-connections, where the secret-store
+      // setup puts the bus credentials; prefilled from the image, as Docker does for a named volume
+      shared: [
+        { name: "kuiper-sources", path: "/kuiper/etc/sources" },
+        { name: "kuiper-connections", path: "/kuiper/etc/connections" },
+      ],
+      prefill: [
+        { name: "kuiper-sources", from: "/kuiper/etc/sources" },
+        { name: "kuiper-connections", from: "/kuiper/etc/connections" },
+      ],
     },
     svc(
       "app-rules-engine",
@@ -926,65 +1048,14 @@ function v3Services(
       (ctx) => ({
         MQTTBROKERINFO_HOST: ctx.host("mqtt-broker"),
         MQTTBROKERINFO_PORT: "1883",
+        // edgex-compose napa/odessa compose-builder/add-secure-device-mqtt.yml
+        ...(ctx.secure ? { MQTTBROKERINFO_AUTHMODE: "none", MQTTBROKERINFO_CREDENTIALSNAME: "message-bus" } : {}),
       }),
       { optional: "device-mqtt" },
     ),
-    svc("proxy-auth", "gateway-setup", "security-proxy-auth", o.ports.proxyAuth, [o.secretStoreKey], undefined, {
-      security: "secure",
-      gate: {
-        entrypoint: ["/bin/sh", ...READY_TO_RUN],
-        command: ["entrypoint.sh", "/security-proxy-auth", "--registry"],
-      },
-      secrets: { dir: "security-proxy-auth" },
-    }),
-    {
-      key: "security-proxy-setup",
-      role: "gateway-setup",
-      image: v3Image(o, "security-proxy-setup"),
-      ports: [],
-      security: "secure",
-      env: (ctx) => ({
-        EDGEX_SECURITY_SECRET_STORE: "true",
-        SECRETSTORE_HOST: ctx.host(o.secretStoreKey),
-        EDGEX_ADD_PROXY_ROUTE: "",
-        ROUTES_CORE_DATA_HOST: ctx.host("core-data"),
-        ROUTES_CORE_METADATA_HOST: ctx.host("core-metadata"),
-        ROUTES_CORE_COMMAND_HOST: ctx.host("core-command"),
-        ROUTES_RULES_ENGINE_HOST: ctx.host("kuiper"),
-        ROUTES_DEVICE_VIRTUAL_HOST: ctx.host("device-virtual"),
-      }),
-      gate: { entrypoint: ["/edgex-init/proxy_setup_wait_install.sh"] },
-      after: [o.secretStoreKey],
-      readOnlyRootFilesystem: true,
-      secureRoot: true,
-      secrets: { dir: "security-proxy-setup" },
-      shared: [
-        { name: "secret-store-config", path: `${ssDir}/config` },
-        { name: "nginx-templates", path: "/etc/nginx/templates" },
-        { name: "nginx-tls", path: "/etc/ssl/nginx" },
-      ],
-    },
-    {
-      key: "nginx",
-      role: "gateway",
-      image: thirdParty.nginx,
-      ports: [{ name: "https", port: 8443 }],
-      security: "secure",
-      env: () => ({}),
-      gate: {
-        entrypoint: ["/bin/sh", "/edgex-init/nginx_wait_install.sh"],
-        command: ["/docker-entrypoint.sh", "nginx", "-g", "daemon off;"],
-      },
-      probe: { kind: "tcp", port: 8443 },
-      after: ["proxy-auth", "security-proxy-setup"],
-      readOnlyRootFilesystem: true,
-      secrets: "none",
-      writable: ["/etc/nginx/conf.d", "/var/cache/nginx", "/var/log/nginx", "/var/run"],
-      shared: [
-        { name: "nginx-templates", path: "/etc/nginx/templates" },
-        { name: "nginx-tls", path: "/etc/ssl/nginx" },
-      ],
-    },
+    // No security-proxy-setup, nginx or proxy-auth: upstream's nginx configuration is generated for Docker (resolver
+    // 127.0.0.11, compose host names; edgex-go v3.1.1/v4.0.1 cmd/security-proxy-setup/entrypoint.sh), and upstream's
+    // own Kubernetes chart (edgexfoundry/edgex-helm v3.1.0) ships none of the three, using an ingress instead.
     {
       key: "ui",
       role: "ui",
@@ -1013,6 +1084,8 @@ const NAPA_OPTS: V3Options = {
   secretStoreKey: "vault",
   secretStoreEnv: "VAULT",
   secretStoreWrapper: "/edgex-init/vault_wait_install.sh",
+  // edgex-compose napa compose-builder/Makefile (ds-mqtt): KNOWN_SECRETS_LIST += redisdb[device-mqtt],message-bus[device-mqtt]
+  deviceMqttKnownSecrets: "redisdb[device-mqtt],message-bus[device-mqtt]",
   ports: {
     coreData: 59880,
     metadata: 59881,
@@ -1034,7 +1107,7 @@ const NAPA: EdgeXReleaseData = {
   database: "redis",
   messageBus: "redis",
   secretStore: "vault",
-  gateway: "nginx",
+  gateway: "none",
   secretsPath: "/tmp/edgex/secrets",
   secretsDirPrefix: "",
   pingPath: "/api/v3/ping",
@@ -1062,6 +1135,8 @@ const ODESSA_OPTS: V3Options = {
   secretStoreKey: "secret-store",
   secretStoreEnv: "BAO",
   secretStoreWrapper: "/edgex-init/secretstore_wait_install.sh",
+  // edgex-compose odessa compose-builder/Makefile (ds-mqtt): KNOWN_SECRETS_LIST += message-bus[device-mqtt]
+  deviceMqttKnownSecrets: "message-bus[device-mqtt]",
   ports: {
     coreData: 59880,
     metadata: 59881,
@@ -1083,7 +1158,7 @@ const ODESSA: EdgeXReleaseData = {
   database: "postgres",
   messageBus: "mqtt",
   secretStore: "openbao",
-  gateway: "nginx",
+  gateway: "none",
   secretsPath: "/tmp/edgex/secrets",
   secretsDirPrefix: "",
   pingPath: "/api/v3/ping",

@@ -1,4 +1,12 @@
-import { EDGEX_RELEASES, EdgeXReleaseData, EdgeXServiceData, EnvContext, imageFor, Probe } from "./release-data";
+import {
+  EDGEX_RELEASES,
+  EdgeXReleaseData,
+  EdgeXServiceData,
+  EnvContext,
+  imageFor,
+  LOOPBACK_DIR,
+  Probe,
+} from "./release-data";
 import { EdgeXStackProps } from "./spec";
 
 /** `edgex-core-data`: container, Service and DNS name of a service. */
@@ -54,7 +62,16 @@ export function envContext(props: EdgeXStackProps, s: EdgeXServiceData, entry: b
     host: (k) => (singlePod ? "localhost" : serviceName(k)),
     bind: singlePod && props.spec.network === "host" && !entry ? "127.0.0.1" : "0.0.0.0",
     secure: props.spec.security,
+    enabled: (k) => props.enabled[k],
   };
+}
+
+/** The ConfigMap with the broker config and the loopback shims (see `EdgeXServiceData.loopbackShim`). */
+export const LOOPBACK_CONFIGMAP = "edgex-loopback";
+
+/** Whether a service mounts the `edgex-loopback` ConfigMap: the broker always (its config), shims on loopback. */
+export function mountsLoopback(props: EdgeXStackProps, s: EdgeXServiceData, entry: boolean): boolean {
+  return s.role === "broker" || (s.loopbackShim !== undefined && envContext(props, s, entry).bind === "127.0.0.1");
 }
 
 export function probeSpec(p: Probe): Record<string, unknown> {
@@ -127,10 +144,10 @@ export function serviceContainer(
   const secure = props.spec.security;
   const gates = gated(props);
   const root = secure && s.secureRoot === true;
-  const env = Object.entries({ ...s.env(ctx), ...(gates ? release.stageGate!.env(ctx) : {}) }).map(([name, value]) => ({
-    name,
-    value,
-  }));
+  const shim = s.loopbackShim && ctx.bind === "127.0.0.1" ? s.loopbackShim(ctx) : {};
+  const env = Object.entries({ ...s.env(ctx), ...(gates ? release.stageGate!.env(ctx) : {}), ...shim }).map(
+    ([name, value]) => ({ name, value }),
+  );
   const secrets = s.secrets ?? { dir: `${release.secretsDirPrefix}${s.key}` };
   const mounts = [
     ...(s.writable ?? []).map((p, i) => ({ name: scratchVolumeName(s, i), mountPath: p })),
@@ -141,13 +158,15 @@ export function serviceContainer(
       : []),
     ...(gates ? [sharedMount(props, "init", "", "/edgex-init", s.key !== release.stageGate!.bootstrapper)] : []),
     ...(secure ? (s.shared ?? []).map((v) => sharedMount(props, "shared", v.name, v.path, v.readOnly === true)) : []),
+    ...(mountsLoopback(props, s, entry) ? [{ name: LOOPBACK_CONFIGMAP, mountPath: LOOPBACK_DIR, readOnly: true }] : []),
   ];
   // gated: the wrapper from /edgex-init waits for the bootstrapper's gates, then runs the service
   let command = s.command ? [...s.command] : undefined;
   let args = s.args ? [...s.args(ctx)] : undefined;
   if (gates && s.gate) {
     command = [...s.gate.entrypoint];
-    args = s.gate.command ? [...s.gate.command] : undefined;
+    // a wrapper that ends in `exec <binary> "$@"` gets the service's own arguments when it names no command
+    args = s.gate.command ? [...s.gate.command] : args;
     if (s.job && props.spec.placement === "single-pod") {
       // a run-once step among long-running containers: stay up after it finished, so the pod stays ready
       args = [...command, ...(args ?? [])];

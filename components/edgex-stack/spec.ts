@@ -33,7 +33,7 @@ export const PersistenceSchema = z.discriminatedUnion("kind", [
 ]);
 
 export const GatewaySchema = z.strictObject({
-  /** Per-service placement: the gateway Service type. @default "NodePort" */
+  /** Per-service placement: the Service type of the entry services (Hanoi's Kong with security; `expose` without). @default "NodePort" */
   serviceType: z.enum(["ClusterIP", "NodePort", "LoadBalancer"]).default("NodePort"),
   /** Sources allowed to reach the entry ports (NetworkPolicy `ipBlock`). @default ["0.0.0.0/0"] */
   allowedCidrs: z.array(cidr).min(1).default(["0.0.0.0/0"]),
@@ -49,9 +49,17 @@ export const EdgeXStackSpecSchema = z.strictObject({
    * arch); `per-service`: one Deployment + Service each. @default "single-pod"
    */
   placement: z.enum(["single-pod", "per-service"]).default("single-pod"),
-  /** single-pod: `host` shares the node's network (edge nodes without a CNI); internal services then bind 127.0.0.1. @default "pod" */
-  network: z.enum(["pod", "host"]).default("pod"),
-  /** Secret store + gateway as the only entry. @default true */
+  /**
+   * single-pod: `host` shares the node's network; every service then binds 127.0.0.1 (only `expose`d ones listen on
+   * the node's addresses). KubeEdge edge nodes have no cluster network, kube-proxy or cluster DNS, so EdgeX on them
+   * must use `host`. @default - "host" when `nodeSelector` selects KubeEdge edge nodes, else "pod"
+   */
+  network: z.enum(["pod", "host"]).optional(),
+  /**
+   * Secret store (Vault/OpenBao), security-bootstrapper stage gates, registry ACLs and authenticated message bus, as
+   * upstream's Kubernetes chart (edgex-helm v3.1.0) runs them: without EdgeX's nginx API gateway. Nothing is
+   * reachable from outside the pod or namespace then. @default true
+   */
   security: z.boolean().default(true),
   /** Optional services on or off. @default - all on except "ui" */
   services: z.partialRecord(z.enum(OPTIONAL_SERVICES), z.boolean()).default({}),
@@ -98,7 +106,10 @@ export const EdgeXStackSpecSchema = z.strictObject({
 });
 
 export type EdgeXStackSpecInput = z.input<typeof EdgeXStackSpecSchema>;
-export type EdgeXStackSpec = z.output<typeof EdgeXStackSpecSchema>;
+/** The spec with `network` resolved (validation fills it from the node selector). */
+export type EdgeXStackSpec = Omit<z.output<typeof EdgeXStackSpecSchema>, "network"> & {
+  readonly network: "pod" | "host";
+};
 export type Persistence = z.output<typeof PersistenceSchema>;
 
 /** The validated model the chart renders. */

@@ -2,14 +2,42 @@ import { Host, hasRole } from "../../lib/hosts/host";
 import { IssueCollector, parseInto } from "../../lib/validation/issues";
 import { EDGEX_RELEASES, OPTIONAL_SERVICES, OptionalService } from "./release-data";
 import { selectedServices, serviceName } from "./services";
-import { EdgeXStackProps, EdgeXStackSpecSchema } from "./spec";
+import { EDGE_ROLE_LABEL } from "../kubeedge-cloud/spec";
+import { EdgeXStackProps, EdgeXStackSpec, EdgeXStackSpecSchema } from "./spec";
 
 /** Validates an EdgeX spec; problems go to `issues`; returns plain props when all is well. */
 export function checkEdgeXStack(input: unknown, issues: IssueCollector, base = "edgex"): EdgeXStackProps | undefined {
   const before = issues.issues.length;
-  const spec = parseInto(EdgeXStackSpecSchema, input ?? {}, issues, base);
-  if (!spec) return undefined;
-  const release = EDGEX_RELEASES[spec.release];
+  const parsed = parseInto(EdgeXStackSpecSchema, input ?? {}, issues, base);
+  if (!parsed) return undefined;
+  const release = EDGEX_RELEASES[parsed.release];
+  // KubeEdge edge nodes run no CNI shared with the cluster, no kube-proxy and no cluster DNS (unless EdgeMesh is set
+  // up, which edgecloud does not do): pods there reach only their own node, over the host network
+  const onEdge = Object.keys(parsed.nodeSelector).includes(EDGE_ROLE_LABEL);
+  const spec: EdgeXStackSpec = {
+    ...parsed,
+    network: parsed.network ?? (onEdge && parsed.placement === "single-pod" ? "host" : "pod"),
+  };
+  if (onEdge && spec.placement === "per-service") {
+    issues.add(
+      `${base}.placement`,
+      "per-service",
+      `cannot work on KubeEdge edge nodes (${base}.nodeSelector selects ${EDGE_ROLE_LABEL}): per-service pods find each other through Services and cluster DNS, and edge nodes have neither kube-proxy nor cluster DNS (nor the NFS CSI node plugin the secrets volume needs); use placement "single-pod" with network "host", or select cloud nodes in ${base}.nodeSelector`,
+    );
+  } else if (onEdge && spec.network === "pod") {
+    issues.add(
+      `${base}.network`,
+      "pod",
+      `cannot work on KubeEdge edge nodes (${base}.nodeSelector selects ${EDGE_ROLE_LABEL}): their CNI is node-local, with no kube-proxy or cluster DNS, so a pod-network EdgeX is unreachable and cannot resolve anything; use network "host" (the default there)`,
+    );
+  }
+  if (spec.security && release.name === "hanoi") {
+    issues.add(
+      `${base}.security`,
+      true,
+      `cannot be used with release "${spec.release}": Hanoi's secure mode needs the PKI security-secrets-setup generates for a TLS Vault, a vault-worker that never exits and Kong with its own database (edgex-compose hanoi), which have no Kubernetes form upstream; use security: false with "${spec.release}", or release "napa-3.1" or "odessa-4.0" with security on`,
+    );
+  }
 
   spec.arches.forEach((a, i) => {
     if (!(release.arches as readonly string[]).includes(a)) {
@@ -68,7 +96,7 @@ export function checkEdgeXStack(input: unknown, issues: IssueCollector, base = "
     issues.add(
       `${base}.expose`,
       spec.expose,
-      `must be empty with security on: the ${release.gateway} gateway is the only entry from outside the namespace`,
+      `must be empty with security on: EdgeX's API gateway is not rendered (its nginx configuration is generated for Docker's DNS; upstream's Kubernetes chart edgex-helm v3.1.0 uses an ingress instead), so with security every service stays inside the pod or namespace; reach them over SSH on the node (ssh -L 59880:127.0.0.1:59880), or use security: false with expose`,
     );
   }
   const keys = new Set(release.services.map((s) => s.key));

@@ -104,7 +104,12 @@ describe("validateEnvironment", () => {
       k3s: haSpec,
       nfs: { server: { kind: "host", host: "nfs-1" }, storageClass: { name: "shared" } },
       registry: { mode: { kind: "in-cluster", nodePort: 32500 } },
-      edgex: { placement: "per-service", persistence: { kind: "pvc" } },
+      // on the agents: per-service placement is refused on KubeEdge edge nodes
+      edgex: {
+        placement: "per-service",
+        persistence: { kind: "pvc" },
+        nodeSelector: { "node-role.kubernetes.io/agent": "true" },
+      },
     });
     expect(env.registry!.spec.mode.kind === "in-cluster" && env.registry!.spec.mode.storage.storageClassName).toBe(
       "shared",

@@ -6,9 +6,20 @@ import { EDGEX_RELEASE_NAMES } from "../../../components/edgex-stack/release-dat
 import { EdgeXStackProps } from "../../../components/edgex-stack/spec";
 import { checkEdgeXStack } from "../../../components/edgex-stack/validate";
 
+/** Cloud nodes: per-service placement and the pod network are refused on KubeEdge edge nodes. */
+const CLOUD = { "node-role.kubernetes.io/agent": "true" };
+/** Hanoi runs without security (its secure mode is refused); per-service and pod-network specs select cloud nodes. */
+function withDefaults(spec: Record<string, unknown>): Record<string, unknown> {
+  const hanoi = spec.release === "hanoi-1.3" && spec.security === undefined ? { security: false } : {};
+  const cloud =
+    (spec.placement === "per-service" || spec.network === "pod") && spec.nodeSelector === undefined
+      ? { nodeSelector: CLOUD }
+      : {};
+  return { ...spec, ...hanoi, ...cloud };
+}
 function props(spec: object = {}): EdgeXStackProps {
   const issues = new IssueCollector();
-  const p = checkEdgeXStack(spec, issues);
+  const p = checkEdgeXStack(withDefaults(spec as Record<string, unknown>), issues);
   issues.throwIfAny();
   return p!;
 }
@@ -25,7 +36,7 @@ describe("edgeXChart", () => {
   const matrix = EDGEX_RELEASE_NAMES.flatMap((release) =>
     (["amd64", "arm64"] as const).flatMap((arch) =>
       [
-        ["single-pod", {}],
+        ["single-pod on cloud nodes, pod network", { network: "pod" }],
         ["single-pod host network", { network: "host" }],
         ["single-pod insecure", { security: false, services: { ui: true }, expose: ["ui"] }],
         ["per-service", perService],
@@ -69,10 +80,11 @@ describe("edgeXChart", () => {
         "edgexfoundry/docker-core-data-go-arm64:1.3.1",
         "edgexfoundry/docker-edgex-consul-arm64:1.3.0",
         "redis:6.0.9-alpine",
-        "vault:1.5.3",
-        "kong:2.0.5",
+        // device-rest-go has no 1.3.x tag (edgex-compose hanoi compose-builder/.env DEVICE_REST_VERSION=1.2.1)
+        "edgexfoundry/docker-device-rest-go-arm64:1.2.1",
       ]),
     );
+    expect(images).not.toContain("edgexfoundry/docker-device-rest-go-arm64:1.3.1");
     expect(ds.spec.template.spec.nodeSelector).toEqual({
       "node-role.kubernetes.io/edge": "",
       "kubernetes.io/arch": "arm64",
@@ -99,48 +111,21 @@ describe("edgeXChart", () => {
     expect(images).toContain("edgexfoundry/core-data:4.0.1");
   });
 
-  test("GIVEN Hanoi single-pod with security WHEN rendered THEN secret store, registry and database start first as sidecars, setup steps between, core services after", () => {
-    const ds = find(render({ release: "hanoi-1.3" }), "DaemonSet", "edgex-amd64").spec.template.spec;
-    const init = ds.initContainers.map((c: any) => `${c.name}${c.restartPolicy === "Always" ? "*" : ""}`);
-    expect(init.slice(0, 5)).toEqual([
-      "volume-permissions",
-      "edgex-vault*",
-      "edgex-secretstore-setup",
-      "edgex-consul*",
-      "edgex-redis*",
-    ]);
-    const vault = ds.initContainers.find((c: any) => c.name === "edgex-vault");
-    expect(vault.startupProbe).toEqual({ tcpSocket: { port: 8200 }, periodSeconds: 2, failureThreshold: 150 });
-    const core = ds.containers.find((c: any) => c.name === "edgex-core-data");
-    expect(core.env).toContainEqual({
-      name: "SECRETSTORE_TOKENFILE",
-      value: "/tmp/edgex/secrets/edgex-core-data/secrets-token.json",
-    });
-    // only its own token directory, read-only
-    expect(core.volumeMounts).toEqual([
-      {
-        name: "edgex-secrets",
-        mountPath: "/tmp/edgex/secrets/edgex-core-data",
-        subPath: "edgex-core-data",
-        readOnly: true,
-      },
-    ]);
-    expect(ds.initContainers.find((c: any) => c.name === "edgex-secretstore-setup").volumeMounts).toContainEqual({
-      name: "edgex-secrets",
-      mountPath: "/tmp/edgex/secrets",
-    });
-  });
-
   test("GIVEN Napa single-pod with security WHEN rendered THEN the security-bootstrapper starts first and every service starts through its stage-gate wrapper", () => {
     const ds = find(render({ release: "napa-3.1" }), "DaemonSet", "edgex-amd64").spec.template.spec;
     const init = ds.initContainers.map((c: any) => `${c.name}${c.restartPolicy === "Always" ? "*" : ""}`);
-    expect(init).toEqual(["volume-permissions", "edgex-security-bootstrapper*"]);
-    expect(ds.initContainers[1].startupProbe).toEqual({
+    expect(init).toEqual([
+      "volume-permissions",
+      "prefill-kuiper-sources",
+      "prefill-kuiper-connections",
+      "edgex-security-bootstrapper*",
+    ]);
+    expect(ds.initContainers[3].startupProbe).toEqual({
       tcpSocket: { port: 54321 },
       periodSeconds: 2,
       failureThreshold: 150,
     });
-    expect(ds.initContainers[1].volumeMounts).toContainEqual({ name: "edgex-init", mountPath: "/edgex-init" });
+    expect(ds.initContainers[3].volumeMounts).toContainEqual({ name: "edgex-init", mountPath: "/edgex-init" });
     const byName = (n: string) => ds.containers.find((c: any) => c.name === n);
     const core = byName("edgex-core-data");
     expect(core.command).toEqual(["/edgex-init/ready_to_run_wait_install.sh"]);
@@ -179,16 +164,11 @@ describe("edgeXChart", () => {
       "/core-common-config-bootstrapper",
       "--registry",
     ]);
-    expect(byName("edgex-nginx").volumeMounts).toEqual(
-      expect.arrayContaining([{ name: "shared-nginx-templates", mountPath: "/etc/nginx/templates" }]),
-    );
+    // edgex-helm v3.1.0 ships no API gateway: neither nginx nor its setup and auth services
+    for (const n of ["edgex-nginx", "edgex-security-proxy-setup", "edgex-proxy-auth"])
+      expect(byName(n)).toBeUndefined();
     expect(ds.volumes.map((v: any) => v.name)).toEqual(
-      expect.arrayContaining([
-        "edgex-init",
-        "shared-secret-store-config",
-        "shared-nginx-templates",
-        "shared-nginx-tls",
-      ]),
+      expect.arrayContaining(["edgex-init", "shared-secret-store-config", "shared-kuiper-sources"]),
     );
     expect(ds.enableServiceLinks).toBe(false);
     expect(ds.automountServiceAccountToken).toBe(false);
@@ -211,19 +191,31 @@ describe("edgeXChart", () => {
     expect(core.volumeMounts).toBeUndefined();
   });
 
-  test("GIVEN single-pod on the pod network WHEN rendered THEN only the gateway gets a hostPort and only it is open to outside by NetworkPolicy", () => {
-    const objects = render({ release: "napa-3.1" });
-    const ds = find(objects, "DaemonSet", "edgex-amd64").spec.template.spec;
-    const withHostPort = [...ds.initContainers, ...ds.containers]
-      .filter((c: any) => (c.ports ?? []).some((p: any) => p.hostPort))
-      .map((c: any) => c.name);
-    expect(withHostPort).toEqual(["edgex-nginx"]);
-    expect(find(objects, "NetworkPolicy", "edgex-default-deny-ingress").spec).toEqual({
+  test("GIVEN single-pod on the pod network WHEN rendered THEN only exposed services get a hostPort and only they are open to outside by NetworkPolicy; with security nothing is", () => {
+    const secure = render({ release: "napa-3.1", network: "pod" });
+    const ports = (objects: any[]) =>
+      [
+        ...find(objects, "DaemonSet", "edgex-amd64").spec.template.spec.initContainers,
+        ...find(objects, "DaemonSet", "edgex-amd64").spec.template.spec.containers,
+      ]
+        .filter((c: any) => (c.ports ?? []).some((p: any) => p.hostPort))
+        .map((c: any) => c.name);
+    expect(ports(secure)).toEqual([]);
+    expect(find(secure, "NetworkPolicy", "edgex-allow-entry")).toBeUndefined();
+    expect(find(secure, "NetworkPolicy", "edgex-default-deny-ingress").spec).toEqual({
       podSelector: {},
       policyTypes: ["Ingress"],
     });
-    expect(find(objects, "NetworkPolicy", "edgex-allow-entry").spec.ingress).toEqual([
-      { from: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [{ port: 8443, protocol: "TCP" }] },
+    const open = render({
+      release: "napa-3.1",
+      network: "pod",
+      security: false,
+      services: { ui: true },
+      expose: ["ui"],
+    });
+    expect(ports(open)).toEqual(["edgex-ui"]);
+    expect(find(open, "NetworkPolicy", "edgex-allow-entry").spec.ingress).toEqual([
+      { from: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [{ port: 4000, protocol: "TCP" }] },
     ]);
   });
 
@@ -249,7 +241,7 @@ describe("edgeXChart", () => {
   test("GIVEN per-service mode with security WHEN rendered THEN one Deployment + Service per service, the gates reached through the bootstrapper's Service, shared volumes as subdirectories of the one RWX claim", () => {
     const objects = render({ release: "napa-3.1", ...perService });
     expect(find(objects, "Service", "edgex-redis").spec.type).toBe("ClusterIP");
-    expect(find(objects, "Service", "edgex-nginx").spec.type).toBe("NodePort");
+    expect(find(objects, "Service", "edgex-nginx")).toBeUndefined();
     expect(find(objects, "Service", "edgex-security-bootstrapper").spec.ports.map((p: any) => p.port)).toEqual([
       54321, 54322, 54324, 54325, 54329,
     ]);
@@ -280,9 +272,9 @@ describe("edgeXChart", () => {
       .filter((o: any) => o.kind === "PersistentVolumeClaim" && o.spec.accessModes.includes("ReadWriteMany"))
       .map((o) => o.metadata.name);
     expect(rwx).toEqual(["edgex-secrets"]); // only the one the user asked for
-    expect(find(objects, "NetworkPolicy", "allow-entry-edgex-nginx").spec.podSelector).toEqual({
-      matchLabels: { "org.edgexfoundry.service": "edgex-nginx" },
-    });
+    expect(objects.filter((o: any) => o.kind === "NetworkPolicy" && o.metadata.name.startsWith("allow-entry"))).toEqual(
+      [],
+    );
   });
 
   test("GIVEN per-service mode without security WHEN rendered THEN dependencies are awaited by init containers", () => {
@@ -348,8 +340,130 @@ describe("edgeXChart", () => {
     expect(names).toContain("edgex-device-virtual");
   });
 
-  test("GIVEN the entry points WHEN asked THEN the gateway with security, the exposed services without", () => {
-    expect(entryPoints(props({ release: "hanoi-1.3" }))).toEqual([{ service: "edgex-kong", ports: [8000, 8443] }]);
+  const env = (c: any) => Object.fromEntries((c.env ?? []).map((e: any) => [e.name, e.value]));
+  const containersOf = (objects: any[], name = "edgex-amd64") => {
+    const ds = find(objects, "DaemonSet", name).spec.template.spec;
+    return Object.fromEntries([...ds.initContainers, ...ds.containers].map((c: any) => [c.name, c]));
+  };
+
+  test("GIVEN Napa secure with device-mqtt on (the default environment) WHEN rendered THEN device-mqtt gets a secret-store token, its known secrets and a registry ACL role, as compose-builder's ds-mqtt adds them", () => {
+    const c = containersOf(render({ release: "napa-3.1", arches: ["amd64"] }));
+    const setup = env(c["edgex-security-secretstore-setup"]);
+    expect(setup.EDGEX_ADD_SECRETSTORE_TOKENS).toBe("device-mqtt");
+    expect(setup.EDGEX_ADD_KNOWN_SECRETS.split(",")).toEqual(
+      expect.arrayContaining(["redisdb[device-mqtt]", "message-bus[device-mqtt]", "redisdb[app-rules-engine]"]),
+    );
+    expect(env(c["edgex-consul"]).EDGEX_ADD_REGISTRY_ACL_ROLES).toBe("device-mqtt");
+    expect(env(c["edgex-device-mqtt"])).toMatchObject({
+      MQTTBROKERINFO_AUTHMODE: "none",
+      MQTTBROKERINFO_CREDENTIALSNAME: "message-bus",
+    });
+    expect(c["edgex-device-mqtt"].volumeMounts).toContainEqual({
+      name: "edgex-secrets",
+      mountPath: "/tmp/edgex/secrets/device-mqtt",
+      subPath: "device-mqtt",
+      readOnly: true,
+    });
+    const off = containersOf(render({ release: "napa-3.1", services: { "device-mqtt": false } }));
+    expect(env(off["edgex-security-secretstore-setup"]).EDGEX_ADD_SECRETSTORE_TOKENS).toBe("");
+    expect(env(off["edgex-consul"]).EDGEX_ADD_REGISTRY_ACL_ROLES).toBe("");
+  });
+
+  test.each([
+    ["napa-3.1", ["edgex-consul", "edgex-redis"], "edgex-vault"],
+    ["odessa-4.0", ["edgex-postgres", "edgex-mqtt-broker"], "edgex-secret-store"],
+  ])(
+    "GIVEN %s per-service with security WHEN rendered THEN %j read their credentials from the secret store's Service (SECRETSTORE_HOST)",
+    (release, services, host) => {
+      const objects = render({ release, ...perService });
+      for (const n of services) {
+        const c = find(objects, "Deployment", n).spec.template.spec.containers[0];
+        expect(env(c)).toMatchObject({ SECRETSTORE_HOST: host, EDGEX_SECURITY_SECRET_STORE: "true" });
+      }
+    },
+  );
+
+  test("GIVEN secure Napa single-pod WHEN rendered THEN eKuiper and the secret-store setup share the source and connection folders (prefilled from the eKuiper image) the bus credentials are written to", () => {
+    const objects = render({ release: "napa-3.1" });
+    const c = containersOf(objects);
+    expect(c["edgex-kuiper"].volumeMounts).toEqual(
+      expect.arrayContaining([
+        { name: "shared-kuiper-sources", mountPath: "/kuiper/etc/sources" },
+        { name: "shared-kuiper-connections", mountPath: "/kuiper/etc/connections" },
+      ]),
+    );
+    expect(c["edgex-security-secretstore-setup"].volumeMounts).toEqual(
+      expect.arrayContaining([
+        { name: "shared-kuiper-sources", mountPath: "/tmp/kuiper" },
+        { name: "shared-kuiper-connections", mountPath: "/tmp/kuiper-connections" },
+      ]),
+    );
+    expect(c["prefill-kuiper-sources"]).toMatchObject({
+      image: "lfedge/ekuiper:1.11.4-alpine",
+      command: ["sh", "-c", "cp -Rn /kuiper/etc/sources/. /prefill/"],
+      volumeMounts: [{ name: "shared-kuiper-sources", mountPath: "/prefill" }],
+    });
+  });
+
+  test("GIVEN single-pod on the host network with hostPath persistence WHEN rendered THEN the secret store's config folder (root token, unseal keys) persists next to its data", () => {
+    const ds = find(render({ release: "napa-3.1" }), "DaemonSet", "edgex-amd64").spec.template.spec;
+    const vol = (n: string) => ds.volumes.find((v: any) => v.name === n);
+    expect(vol("data-vault").hostPath.path).toBe("/var/lib/edgex/edgex/vault");
+    expect(vol("shared-secret-store-config")).toEqual({
+      name: "shared-secret-store-config",
+      hostPath: { path: "/var/lib/edgex/edgex/secret-store-config", type: "DirectoryOrCreate" },
+    });
+  });
+
+  test.each(["napa-3.1", "odessa-4.0"])(
+    "GIVEN %s secure on the host network (the default on edge nodes) WHEN rendered THEN nothing listens beyond 127.0.0.1: broker, eKuiper, Consul, Redis and Postgres are bound to loopback where upstream's scripts hard-code wildcards",
+    (release) => {
+      const objects = render({ release });
+      const ds = find(
+        objects,
+        release === "odessa-4.0" ? "DaemonSet" : "DaemonSet",
+        release === "odessa-4.0" ? "edgex" : "edgex-amd64",
+      ).spec.template.spec;
+      expect(ds.hostNetwork).toBe(true);
+      const c = Object.fromEntries([...ds.initContainers, ...ds.containers].map((x: any) => [x.name, x]));
+      const cm = find(objects, "ConfigMap", "edgex-loopback").data;
+      expect(cm["mosquitto.conf"]).toContain("listener 1883 127.0.0.1\n");
+      expect(env(c["edgex-kuiper"])).toMatchObject({
+        KUIPER__BASIC__RESTIP: "127.0.0.1",
+        KUIPER__BASIC__IP: "127.0.0.1",
+      });
+      for (const x of Object.values(c) as any[]) {
+        const e = env(x);
+        if (e.SERVICE_SERVERBINDADDR !== undefined) expect(e.SERVICE_SERVERBINDADDR).toBe("127.0.0.1");
+      }
+      if (release === "napa-3.1") {
+        const local = JSON.parse(env(c["edgex-consul"]).CONSUL_LOCAL_CONFIG);
+        expect(local).toMatchObject({ bind_addr: "127.0.0.1", addresses: { http: "127.0.0.1" }, ports: { dns: -1 } });
+        expect(env(c["edgex-redis"]).PATH.startsWith("/edgecloud/bin:")).toBe(true);
+        expect(cm["redis-server"]).toContain('exec /usr/local/bin/redis-server "$@" --bind 127.0.0.1');
+        // device-mqtt's broker: not the image's anonymous all-interface config
+        expect(c["edgex-mqtt-broker"].command).toEqual(["/usr/sbin/mosquitto", "-c", "/edgecloud/mosquitto.conf"]);
+      } else {
+        expect(c["edgex-postgres"].args).toEqual(["-c", "listen_addresses=localhost"]);
+        expect(env(c["edgex-mqtt-broker"]).ENTRYPOINT).toBe("/edgecloud/mosquitto-loopback.sh");
+        expect(cm["mosquitto-loopback.sh"]).toContain("listener \\1 127.0.0.1");
+      }
+      expect(find(objects, "Service", "edgex-nginx")).toBeUndefined();
+    },
+  );
+
+  test("GIVEN Napa without security on the host network WHEN rendered THEN Consul gets -bind 127.0.0.1 (it exits on multi-NIC hosts without it) and the broker its loopback config", () => {
+    const c = containersOf(render({ release: "napa-3.1", security: false }));
+    expect(c["edgex-consul"].args).toEqual(expect.arrayContaining(["-client=127.0.0.1", "-bind=127.0.0.1"]));
+    expect(c["edgex-mqtt-broker"].volumeMounts).toContainEqual({
+      name: "edgex-loopback",
+      mountPath: "/edgecloud",
+      readOnly: true,
+    });
+  });
+
+  test("GIVEN the entry points WHEN asked THEN none with security (no gateway is rendered), the exposed services without", () => {
+    expect(entryPoints(props({ release: "napa-3.1" }))).toEqual([]);
     expect(
       entryPoints(props({ release: "napa-3.1", security: false, services: { ui: true }, expose: ["ui"] })),
     ).toEqual([{ service: "edgex-ui", ports: [4000] }]);

@@ -30,7 +30,8 @@ describe("EdgeXStack (Pulumi mocks)", () => {
 
   test("GIVEN the outputs THEN namespace, entry points and workloads are reported", async () => {
     expect(await valueOf(stack.namespace)).toBe("edgex");
-    expect(await valueOf(stack.entryPoints)).toEqual([{ service: "edgex-nginx", ports: [8443] }]);
+    // with security nothing is reachable from outside: no gateway is rendered (edgex-helm v3.1.0 ships none)
+    expect(await valueOf(stack.entryPoints)).toEqual([]);
     expect(await valueOf(stack.workloads)).toEqual(["edgex-amd64", "edgex-arm64"]);
   });
 
@@ -43,7 +44,10 @@ describe("EdgeXStack (Pulumi mocks)", () => {
 
   test("GIVEN an invalid spec THEN it throws before registering any resource", () => {
     const before = recorded.length;
-    expect(() => new EdgeXStack("bad", { spec: { release: "hanoi-1.3", arches: ["arm"] }, kubeconfig: "x" })).toThrow(
+    expect(
+      () =>
+        new EdgeXStack("bad", { spec: { release: "hanoi-1.3", security: false, arches: ["arm"] }, kubeconfig: "x" }),
+    ).toThrow(
       'EdgeXStack "bad": 1 problem\n  - edgex.arches[0] "arm" is not published by EdgeX hanoi-1.3; allowed: amd64, arm64',
     );
     expect(recorded.length).toBe(before);

@@ -1,9 +1,19 @@
 import { IssueCollector } from "../../../lib/validation/issues";
 import { checkEdgeXStack } from "../../../components/edgex-stack/validate";
 
-function messages(spec: object): string[] {
+/** Cloud nodes: per-service placement and the pod network are refused on KubeEdge edge nodes. */
+const CLOUD = { "node-role.kubernetes.io/agent": "true" };
+function withDefaults(spec: Record<string, unknown>): Record<string, unknown> {
+  const hanoi = spec.release === "hanoi-1.3" && spec.security === undefined ? { security: false } : {};
+  const cloud =
+    (spec.placement === "per-service" || spec.network === "pod") && spec.nodeSelector === undefined
+      ? { nodeSelector: CLOUD }
+      : {};
+  return { ...spec, ...hanoi, ...cloud };
+}
+function messages(spec: object, raw = false): string[] {
   const issues = new IssueCollector();
-  checkEdgeXStack(spec, issues);
+  checkEdgeXStack(raw ? spec : withDefaults(spec as Record<string, unknown>), issues);
   return issues.issues.map((i) =>
     i.value === undefined ? `${i.path}: ${i.message}` : `${i.path} ${JSON.stringify(i.value)} ${i.message}`,
   );
@@ -18,7 +28,8 @@ describe("checkEdgeXStack", () => {
       release: "napa-3.1",
       placement: "single-pod",
       security: true,
-      network: "pod",
+      // the default nodeSelector picks KubeEdge edge nodes: host network there
+      network: "host",
       namespace: "edgex",
     });
     expect(p.persistence).toEqual({ kind: "hostPath", path: "/var/lib/edgex" });
@@ -31,6 +42,32 @@ describe("checkEdgeXStack", () => {
       "device-mqtt": true,
       ui: false,
     });
+  });
+
+  test("GIVEN Hanoi with security on WHEN checked THEN it is refused, naming what to use instead", () => {
+    expect(messages({ release: "hanoi-1.3", security: true })).toEqual([
+      'edgex.security true cannot be used with release "hanoi-1.3": Hanoi\'s secure mode needs the PKI security-secrets-setup generates for a TLS Vault, a vault-worker that never exits and Kong with its own database (edgex-compose hanoi), which have no Kubernetes form upstream; use security: false with "hanoi-1.3", or release "napa-3.1" or "odessa-4.0" with security on',
+    ]);
+  });
+
+  test("GIVEN per-service placement on KubeEdge edge nodes WHEN checked THEN it is refused, naming why", () => {
+    expect(messages({ placement: "per-service", security: false }, true)).toEqual([
+      'edgex.placement "per-service" cannot work on KubeEdge edge nodes (edgex.nodeSelector selects node-role.kubernetes.io/edge): per-service pods find each other through Services and cluster DNS, and edge nodes have neither kube-proxy nor cluster DNS (nor the NFS CSI node plugin the secrets volume needs); use placement "single-pod" with network "host", or select cloud nodes in edgex.nodeSelector',
+    ]);
+  });
+
+  test("GIVEN single-pod on the pod network on KubeEdge edge nodes WHEN checked THEN it is refused; on cloud nodes it is the default", () => {
+    expect(messages({ network: "pod" }, true)).toEqual([
+      'edgex.network "pod" cannot work on KubeEdge edge nodes (edgex.nodeSelector selects node-role.kubernetes.io/edge): their CNI is node-local, with no kube-proxy or cluster DNS, so a pod-network EdgeX is unreachable and cannot resolve anything; use network "host" (the default there)',
+    ]);
+    const issues = new IssueCollector();
+    expect(checkEdgeXStack({ nodeSelector: CLOUD }, issues)!.spec.network).toBe("pod");
+  });
+
+  test("GIVEN security on and services to expose WHEN checked THEN it is refused: no gateway is rendered", () => {
+    expect(messages({ expose: ["core-data"] })).toEqual([
+      "edgex.expose [\"core-data\"] must be empty with security on: EdgeX's API gateway is not rendered (its nginx configuration is generated for Docker's DNS; upstream's Kubernetes chart edgex-helm v3.1.0 uses an ingress instead), so with security every service stays inside the pod or namespace; reach them over SSH on the node (ssh -L 59880:127.0.0.1:59880), or use security: false with expose",
+    ]);
   });
 
   test("GIVEN an unknown release WHEN checked THEN the allowed ones are listed", () => {
@@ -74,9 +111,8 @@ describe("checkEdgeXStack", () => {
     ]);
   });
 
-  test("GIVEN exposed services with security on, or an unknown one WHEN checked THEN both are reported", () => {
+  test("GIVEN an unknown service to expose WHEN checked THEN it is reported", () => {
     expect(messages({ release: "hanoi-1.3", expose: ["redis", "nope"] })).toEqual([
-      'edgex.expose ["redis","nope"] must be empty with security on: the kong gateway is the only entry from outside the namespace',
       'edgex.expose[1] "nope" is not a service of EdgeX hanoi-1.3; allowed: vault, secretstore-setup, consul, redis, bootstrap-redis, core-metadata, core-data, core-command, support-notifications, support-scheduler, kuiper, app-service-rules, device-virtual, device-rest, device-mqtt, mqtt-broker, kong-db, kong, proxy-setup, ui',
     ]);
   });
