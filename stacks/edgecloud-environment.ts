@@ -12,6 +12,7 @@ import { stepId } from "../lib/steps/host-step";
 import { Environment, validateEnvironment } from "./environment";
 import { rancherImportStep } from "./rancher-import";
 import { wireEnvironment } from "./wiring";
+import { joinHostPort } from "../lib/validation/net";
 
 export const ENVIRONMENT_TYPE = "edgecloud:stacks:Environment";
 
@@ -105,7 +106,7 @@ export class EdgecloudEnvironment extends pulumi.ComponentResource {
     );
     this.kubeconfig = this.cluster.kubeconfig;
     kubeconfigLater.resolve(this.kubeconfig);
-    this.apiServer = `https://${topo.registrationAddress}:6443`;
+    this.apiServer = `https://${joinHostPort(topo.registrationAddress, 6443)}`;
     const lastServerStart = this.cluster.steps.get(stepId(topo.servers[topo.servers.length - 1]!.name, "k3s-start"))!;
 
     // NFS before the workloads whose PVCs use its StorageClass (wireEnvironment set the class on them).

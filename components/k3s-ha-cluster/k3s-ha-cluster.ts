@@ -14,6 +14,7 @@ import { PreflightFacts, checkPreflightFacts, parsePreflightFacts } from "./pref
 import { K3sHaClusterProps, K3sHaClusterSpecInput } from "./spec";
 import { clusterTopology } from "./topology";
 import { validateK3sHaCluster } from "./validate";
+import { joinHostPort } from "../../lib/validation/net";
 
 export interface K3sHaClusterArgs {
   /** Every host of the environment; roles etcd/server/agent select what runs where. */
@@ -112,7 +113,9 @@ export class K3sHaCluster extends pulumi.ComponentResource {
     const lastServerStart = this.steps.get(stepId(topo.servers[topo.servers.length - 1]!.name, "k3s-start"))!;
     const read = this.readKubeconfig(name, first, lastServerStart, args.executor ?? "command");
     this.kubeconfig = pulumi.secret(
-      read.stdout.apply((y) => y.replace(/https:\/\/127\.0\.0\.1:6443/g, `https://${topo.registrationAddress}:6443`)),
+      read.stdout.apply((y) =>
+        y.replace(/https:\/\/127\.0\.0\.1:6443/g, `https://${joinHostPort(topo.registrationAddress, 6443)}`),
+      ),
     );
     this.nodeNames = [...topo.servers, ...topo.agents].map((h) => h.name);
     this.etcdEndpoints = [...topo.etcdEndpoints];

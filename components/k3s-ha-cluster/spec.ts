@@ -1,40 +1,57 @@
 import { z } from "zod";
 import { Host } from "../../lib/hosts/host";
 import { K3sRegistries } from "../../lib/k3s/registries";
-import { cidrv4, ipv4 as ipv4Address } from "../../lib/validation/net";
-import { DEFAULT_ETCD_VERSION, DEFAULT_K3S_VERSION } from "./k3s/version";
+import {
+  DEFAULT_ETCD_VERSION,
+  DEFAULT_K3S_VERSION,
+  ETCD_RELEASES,
+  K3S_RELEASES,
+  K3S_VERSION_PATTERN,
+} from "./k3s/version";
+import { absolutePath, ownedPath } from "../../lib/validation/paths";
+import { address, cidrv4, ipv4, sanName } from "../../lib/validation/net";
+import { httpOrHttpsUrl, insecureFlag, requireHttpsUnlessInsecure } from "../../lib/validation/url";
+import { imageReference, interfaceName } from "../../lib/validation/kubernetes";
+import { calendarExpression } from "../../lib/validation/systemd-calendar";
+import { knownVersion } from "../../lib/validation/version";
+import { ARCHES } from "../../lib/platform/arch";
 
-const path = z.string().regex(/^\/[^\0\s]*$/, "must be an absolute path without spaces");
-const url = z.string().regex(/^https?:\/\/[^\s]+$/, "must be an http(s) URL");
-const ipv4 = ipv4Address;
-const cidr = cidrv4;
+const sha256 = z.string().regex(/^[a-f0-9]{64}$/, "must be a sha256 in lowercase hex (64 characters)");
 
 /** How etcd gets onto its hosts. */
 export const EtcdInstallSchema = z.discriminatedUnion("kind", [
   /** Release tarball `etcd-<version>-linux-<arch>.tar.gz` from a mirror, sha256-verified. */
-  z.strictObject({
-    kind: z.literal("release"),
-    /** @default "https://github.com/etcd-io/etcd/releases/download" */
-    mirror: url.default("https://github.com/etcd-io/etcd/releases/download"),
-    /** sha256 of the tarball per arch; when absent, the mirror's SHA256SUMS is used. */
-    sha256: z.record(z.string(), z.string().regex(/^[a-f0-9]{64}$/)).optional(),
-  }),
+  z
+    .strictObject({
+      kind: z.literal("release"),
+      /** https (http only with `insecure: true`). @default "https://github.com/etcd-io/etcd/releases/download" */
+      mirror: httpOrHttpsUrl.default("https://github.com/etcd-io/etcd/releases/download"),
+      /** Accept a plain `http://` mirror (the sha256 check still runs). @default - https only */
+      insecure: insecureFlag,
+      /** sha256 of the tarball per arch; when absent, the mirror's SHA256SUMS is used. */
+      sha256: z.partialRecord(z.enum(ARCHES), sha256).optional(),
+    })
+    .superRefine(requireHttpsUnlessInsecure("mirror")),
   /** The distribution's package (etcd-server/etcd-client on Debian/Ubuntu). */
   z.strictObject({ kind: z.literal("distro") }),
   /**
    * Air-gap: the release tarball already on each host, either one path (`tarball`, every member the same
    * architecture) or a directory holding it under its release name for each member's architecture (`dir`:
-   * `<dir>/etcd-<version>-linux-<arch>.tar.gz`).
+   * `<dir>/etcd-<version>-linux-<arch>.tar.gz`). Checked against `sha256` per arch or, by default, the release's own
+   * `SHA256SUMS` pre-staged next to it.
    */
-  z.strictObject({ kind: z.literal("prestaged"), tarball: path.optional(), dir: path.optional() }),
+  z.strictObject({
+    kind: z.literal("prestaged"),
+    tarball: absolutePath.optional(),
+    dir: absolutePath.optional(),
+    /** @default - `SHA256SUMS` in the tarball's directory */
+    sha256: z.partialRecord(z.enum(ARCHES), sha256).optional(),
+  }),
 ]);
 
 export const EtcdSchema = z.strictObject({
   /** @default "v3.5.17" */
-  version: z
-    .string()
-    .regex(/^v3\.\d+\.\d+$/, "must be an etcd v3 release such as v3.5.17")
-    .default(DEFAULT_ETCD_VERSION),
+  version: knownVersion(ETCD_RELEASES, "etcd", /^v3\.\d+\.\d+$/).default(DEFAULT_ETCD_VERSION),
   /** @default { kind: "release" } */
   install: EtcdInstallSchema.default({ kind: "release", mirror: "https://github.com/etcd-io/etcd/releases/download" }),
   /** @default 2379 */
@@ -42,7 +59,7 @@ export const EtcdSchema = z.strictObject({
   /** @default 2380 */
   peerPort: z.number().int().min(1).max(65535).default(2380),
   /** @default "/var/lib/etcd" */
-  dataDir: path.default("/var/lib/etcd"),
+  dataDir: ownedPath.default("/var/lib/etcd"),
   /** Refuses anything but TLS; present so that `false` is rejected with a clear message. @default true */
   tls: z.literal(true, { message: "is refused: edgecloud runs etcd with TLS only (tls must be true)" }).default(true),
   /** @default 3650 */
@@ -52,15 +69,15 @@ export const EtcdSchema = z.strictObject({
   snapshot: z
     .strictObject({
       /** systemd OnCalendar. @default "hourly" */
-      schedule: z.string().min(1).default("hourly"),
+      schedule: calendarExpression.default("hourly"),
       /** Snapshots kept. @default 24 */
       retention: z.number().int().min(1).default(24),
       /** @default "/var/backups/etcd" */
-      dir: path.default("/var/backups/etcd"),
+      dir: ownedPath.default("/var/backups/etcd"),
     })
     .default({ schedule: "hourly", retention: 24, dir: "/var/backups/etcd" }),
   /** Defragmentation + alarm check schedule (systemd OnCalendar). @default "weekly" */
-  maintenanceSchedule: z.string().min(1).default("weekly"),
+  maintenanceSchedule: calendarExpression.default("weekly"),
 });
 
 export const RegistrationAddressSchema = z.discriminatedUnion("kind", [
@@ -68,13 +85,15 @@ export const RegistrationAddressSchema = z.discriminatedUnion("kind", [
   z.strictObject({
     kind: z.literal("kube-vip"),
     vip: ipv4,
-    interface: z.string().min(1),
-    /** @default "ghcr.io/kube-vip/kube-vip:v0.8.9" */ image: z.string().default("ghcr.io/kube-vip/kube-vip:v0.8.9"),
+    interface: interfaceName,
+    /** @default "ghcr.io/kube-vip/kube-vip:v0.8.9" */ image: imageReference.default(
+      "ghcr.io/kube-vip/kube-vip:v0.8.9",
+    ),
   }),
   /** An external load balancer (or DNS name) in front of the servers on 6443. */
   z.strictObject({
     kind: z.literal("external"),
-    address: z.string().regex(/^[A-Za-z0-9.:-]+$/, "must be an IP address or DNS name"),
+    address,
   }),
 ]);
 
@@ -84,9 +103,9 @@ export const NetworkSchema = z.strictObject({
   /** Only with flannelBackend "none". */
   cni: z.enum(["calico"]).optional(),
   /** @default "10.42.0.0/16" */
-  clusterCidr: cidr.default("10.42.0.0/16"),
+  clusterCidr: cidrv4.default("10.42.0.0/16"),
   /** @default "10.43.0.0/16" */
-  serviceCidr: cidr.default("10.43.0.0/16"),
+  serviceCidr: cidrv4.default("10.43.0.0/16"),
   /** @default "10.43.0.10" */
   clusterDns: ipv4.default("10.43.0.10"),
 });
@@ -100,16 +119,17 @@ export const K3sInstallSchema = z.discriminatedUnion("kind", [
   /**
    * Air-gap: binary, install script and images tarball pre-staged on every node, one directory for every
    * architecture: the binary under its release asset name (`<dir>/k3s` amd64, `<dir>/k3s-arm64`, `<dir>/k3s-armhf`),
-   * `<dir>/install.sh`, `<dir>/k3s-airgap-images-<arch>.tar.zst`. Packages (curl, tar, container-selinux, nfs
-   * clients) still come from each host's package manager: point the hosts at a local mirror
-   * (`hosts[].packageMirror` on the RHEL family, or the host's own apt/yum configuration).
+   * `<dir>/install.sh`, `<dir>/k3s-airgap-images-<arch>.tar.zst`, and the release's `sha256sum-<arch>.txt` (the
+   * binary is checked against it). Packages (curl, tar, container-selinux, nfs clients) still come from each host's
+   * package manager: point the hosts at a local mirror (`hosts[].packageMirror` on the RHEL family, or the host's own
+   * apt/yum configuration).
    */
-  z.strictObject({ kind: z.literal("airgap"), dir: path }),
+  z.strictObject({ kind: z.literal("airgap"), dir: absolutePath }),
 ]);
 
 export const K3sHaClusterSpecSchema = z.strictObject({
   /** @default "v1.31.4+k3s1" */
-  version: z.string().default(DEFAULT_K3S_VERSION),
+  version: knownVersion(K3S_RELEASES, "K3s", K3S_VERSION_PATTERN).default(DEFAULT_K3S_VERSION),
   /** Hosts with role etcd form the external etcd cluster; with none and one server, K3s uses embedded SQLite. */
   etcd: EtcdSchema.default(EtcdSchema.parse({})),
   registrationAddress: RegistrationAddressSchema.optional(),
@@ -119,11 +139,29 @@ export const K3sHaClusterSpecSchema = z.strictObject({
   /** Packaged components to disable. @default [] */
   disable: z.array(z.enum(["traefik", "servicelb", "metrics-server", "local-storage"])).default([]),
   /** Extra SANs for the API server certificate (the registration address is always added). @default [] */
-  tlsSan: z.array(z.string().regex(/^[A-Za-z0-9.:*-]+$/, "must be an IP address or DNS name")).default([]),
+  tlsSan: z.array(sanName).default([]),
   /** @default { kind: "online", mirror: "github" } */
   install: K3sInstallSchema.default({ kind: "online", mirror: "github" }),
-  /** Per-host artifact overrides for architectures upstream does not ship (host name → URL or absolute path of a k3s binary). */
-  artifactOverrides: z.record(z.string(), z.string().min(1)).default({}),
+  /**
+   * Per-host k3s binaries for architectures upstream does not ship: host name → `{ source, sha256 }` where source is
+   * an https URL (http only with `insecure: true`) or an absolute path on the host. @default {}
+   */
+  artifactOverrides: z
+    .record(
+      z.string(),
+      z
+        .strictObject({
+          source: z.union([httpOrHttpsUrl, absolutePath], {
+            message: "must be an https URL or an absolute path on the host",
+          }),
+          /** sha256 of the binary: checked before it is installed. */
+          sha256,
+          /** Accept a plain `http://` source. @default - https only */
+          insecure: insecureFlag,
+        })
+        .superRefine(requireHttpsUnlessInsecure("source")),
+    )
+    .default({}),
   /** Pre-flight minima checks. @default true */
   preflight: z.boolean().default(true),
 });

@@ -1,5 +1,6 @@
 import { Host, hasRole, internalAddress } from "../../lib/hosts/host";
 import { K3sHaClusterProps } from "./spec";
+import { joinHostPort } from "../../lib/validation/net";
 
 /** Who does what in a cluster, in host order. */
 export interface ClusterTopology {
@@ -27,6 +28,6 @@ export function clusterTopology(props: K3sHaClusterProps): ClusterTopology {
     agents,
     externalEtcd: etcd.length > 0,
     registrationAddress,
-    etcdEndpoints: etcd.map((h) => `https://${internalAddress(h)}:${props.spec.etcd.clientPort}`),
+    etcdEndpoints: etcd.map((h) => `https://${joinHostPort(internalAddress(h), props.spec.etcd.clientPort)}`),
   };
 }

@@ -81,7 +81,7 @@ export function checkK3sHaCluster(
       issues.add(
         `${H(h)}.arch`,
         h.arch,
-        `(host "${h.name}", ${h.os}/${h.arch}): k3s ${spec.version} ships no ${h.arch} build; supported: ${SUPPORTED_ARCHES.k3s.join(", ")}; or set ${S}.artifactOverrides["${h.name}"] to your own k3s binary (URL or path)`,
+        `(host "${h.name}", ${h.os}/${h.arch}): k3s ${spec.version} ships no ${h.arch} build; supported: ${SUPPORTED_ARCHES.k3s.join(", ")}; or set ${S}.artifactOverrides["${h.name}"] to your own k3s binary ({ source: URL or path, sha256 })`,
       );
     }
   }

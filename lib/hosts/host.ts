@@ -1,33 +1,34 @@
 import { z } from "zod";
 import { ARCHES } from "../platform/arch";
 import { OS_IDS } from "../platform/os";
+import { dnsLabel, labels, taint } from "../validation/kubernetes";
+import { address } from "../validation/net";
+import { publicKeyLine, publicKeyWithoutComment, sshUser } from "../validation/ssh";
 
 /** A value that may still be unknown at validation time (a Pulumi Output or Promise); checked at render time. */
 export const deferred = z.custom<unknown>((v) => v !== null && typeof v === "object" && ("apply" in v || "then" in v));
-
-const dnsLabel = z
-  .string()
-  .regex(
-    /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/,
-    "must be a lowercase DNS label (a-z, 0-9, '-', at most 63 characters)",
-  );
 
 export const HOST_ROLES = ["etcd", "server", "agent", "edge", "nfs", "registry"] as const;
 export type HostRole = (typeof HOST_ROLES)[number];
 
 const sshEndpoint = {
   /** @default "root" */
-  user: z.string().min(1).default("root"),
+  user: sshUser.default("root"),
   /** @default 22 */
   port: z.number().int().min(1).max(65535).default(22),
 };
 
+/** A pinned host public key: one `.pub` line (`ssh-ed25519 AAAA… comment`); the comment is dropped. */
+const hostKey = publicKeyLine.transform(publicKeyWithoutComment);
+
 export const JumpHostSchema = z.strictObject({
-  address: z.string().min(1),
+  /** IPv4, IPv6 or DNS name of the bastion. */
+  address,
   ...sshEndpoint,
   /** @default - the target host's key */
   privateKey: z.union([z.string().min(1), deferred]).optional(),
-  hostKey: z.string().optional(),
+  /** Pinned host public key of the jump host. @default - the first key seen is trusted */
+  hostKey: hostKey.optional(),
 });
 
 export const SshSchema = z.strictObject({
@@ -36,25 +37,15 @@ export const SshSchema = z.strictObject({
   privateKey: z.union([z.string().min(1), deferred]).optional(),
   /** Path of a private key file on the machine that runs edgecloud (read only when connecting). */
   privateKeyPath: z.string().min(1).optional(),
-  /** Pinned host public key (`ssh-ed25519 AAAA…`); without it the first key seen is trusted. */
-  hostKey: z
-    .string()
-    .regex(
-      /^(ssh-(ed25519|rsa)|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+$/,
-      "must be an OpenSSH public key line (type base64)",
-    )
-    .optional(),
+  /** Pinned host public key (`ssh-ed25519 AAAA… [comment]`, the `.pub` file); without it the first key seen is trusted. */
+  hostKey: hostKey.optional(),
   /** For a non-root user whose sudo asks for a password; a secret, sent on stdin only. */
   sudoPassword: z.union([z.string().min(1), deferred]).optional(),
   jumpHost: JumpHostSchema.optional(),
 });
 
-export const TaintSchema = z
-  .string()
-  .regex(
-    /^[A-Za-z0-9./_-]+(=[A-Za-z0-9._-]*)?:(NoSchedule|PreferNoSchedule|NoExecute)$/,
-    "must be key[=value]:NoSchedule|PreferNoSchedule|NoExecute",
-  );
+/** `key[=value]:Effect`. */
+export const TaintSchema = taint;
 
 export const PreflightMinimaSchema = z.strictObject({
   cpus: z.number().int().min(1).optional(),
@@ -66,18 +57,15 @@ export const HostSchema = z.strictObject({
   /** Node name: K3s registers nodes by it, so it must be unique. */
   name: dnsLabel,
   /** Address edgecloud connects to and the cluster uses (IPv4, IPv6 or DNS name). */
-  address: z.string().regex(/^[A-Za-z0-9.:-]+$/, "must be an IP address or DNS name"),
+  address,
   /** @default - `address` */
-  internalAddress: z
-    .string()
-    .regex(/^[A-Za-z0-9.:-]+$/, "must be an IP address or DNS name")
-    .optional(),
+  internalAddress: address.optional(),
   ssh: SshSchema,
   os: z.enum(OS_IDS),
   arch: z.enum(ARCHES),
   roles: z.array(z.enum(HOST_ROLES)).min(1),
   /** @default {} */
-  labels: z.record(z.string(), z.string()).default({}),
+  labels: labels.default({}),
   /** @default [] */
   taints: z.array(TaintSchema).default([]),
   /** Overrides of the per-role minima checked by pre-flight. @default - the role's minima */

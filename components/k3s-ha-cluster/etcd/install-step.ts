@@ -1,10 +1,13 @@
 import { Host } from "../../../lib/hosts/host";
 import { ARCH_NAMES } from "../../../lib/platform/arch";
 import { osProfile } from "../../../lib/platform/os";
-import { shellQuote } from "../../../lib/steps/bundle";
+import { raw, sh } from "../../../lib/steps/sh";
 import { HostStep, hostStep } from "../../../lib/steps/host-step";
 import { EtcdSpec } from "../spec";
 import { COMPONENT } from "./component";
+
+/** curl that refuses anything but https, for the first request and every redirect. */
+const CURL_HTTPS = "curl -fsSL --retry 3 --proto =https --proto-redir =https";
 
 /**
  * Installs etcd + etcdctl on a member and creates the etcd user. The distribution's own etcd.service (Debian
@@ -45,22 +48,33 @@ export function etcdInstallStep(host: Host, etcd: EtcdSpec, dependsOn: readonly 
       const i = etcd.install;
       const tarball =
         i.kind === "prestaged" ? (i.tarball ?? `${i.dir}/${name}.tar.gz`) : `/var/cache/edgecloud/${name}.tar.gz`;
-      lines.push(`want=${shellQuote(etcd.version.slice(1))}`, `tarball=${shellQuote(tarball)}`);
+      lines.push(sh`want=${etcd.version.slice(1)}`, sh`tarball=${tarball}`);
       lines.push('if ! /usr/local/bin/etcd --version 2>/dev/null | grep -q "etcd Version: $want$"; then');
-      if (etcd.install.kind === "release") {
-        const base = `${etcd.install.mirror}/${etcd.version}`;
-        const sum = etcd.install.sha256?.[host.arch];
+      // etcd-io/etcd v3.5.17 scripts/release.sh: every release publishes SHA256SUMS (sha256 of each tarball)
+      const verify = (file: string, sum: string | undefined, sums: ReturnType<typeof raw>, label: string) =>
+        sum
+          ? [sh`  echo ${`${sum}  `}"${raw(file)}" | sha256sum -c --quiet`]
+          : [
+              sh`  expected=$(${sums} | awk -v f=${`${name}.tar.gz`} '$2 == f { print $1 }')`,
+              sh`  [ -n "$expected" ] || { ec_log ${`no checksum for ${name}.tar.gz in ${label}`}; exit 1; }`,
+              `  echo "$expected  ${file}" | sha256sum -c --quiet`,
+            ];
+      if (i.kind === "release") {
+        const base = `${i.mirror}/${etcd.version}`;
+        const curl = i.insecure ? raw("curl -fsSL --retry 3") : raw(CURL_HTTPS);
         lines.push(
-          `  ec_pkg ${os.packageManager} ${os.packages.curl} ${os.packages.tar}`,
+          sh`  ec_pkg ${os.packageManager} ${os.packages.curl} ${os.packages.tar}`,
           "  mkdir -p /var/cache/edgecloud",
-          `  curl -fsSL --retry 3 -o "$tarball.part" ${shellQuote(`${base}/${name}.tar.gz`)}`,
-          sum
-            ? `  echo ${shellQuote(`${sum}  ${tarball}.part`)} | sha256sum -c --quiet`
-            : `  expected=$(curl -fsSL --retry 3 ${shellQuote(`${base}/SHA256SUMS`)} | awk -v f=${shellQuote(`${name}.tar.gz`)} '$2 == f { print $1 }')\n  [ -n "$expected" ] || { ec_log "no checksum for ${name}.tar.gz in SHA256SUMS"; exit 1; }\n  echo "$expected  $tarball.part" | sha256sum -c --quiet`,
+          sh`  ${curl} -o "$tarball.part" -- ${`${base}/${name}.tar.gz`}`,
+          ...verify("$tarball.part", i.sha256?.[host.arch], raw(sh`${curl} -- ${`${base}/SHA256SUMS`}`), "SHA256SUMS"),
           '  mv -f "$tarball.part" "$tarball"',
         );
       } else {
-        lines.push('  [ -f "$tarball" ] || { ec_log "pre-staged etcd tarball $tarball is missing"; exit 1; }');
+        const sums = `${tarball.replace(/\/[^/]*$/, "")}/SHA256SUMS`;
+        lines.push(
+          '  [ -f "$tarball" ] || { ec_log "pre-staged etcd tarball $tarball is missing"; exit 1; }',
+          ...verify("$tarball", i.sha256?.[host.arch], raw(sh`cat -- ${sums}`), sums),
+        );
       }
       lines.push(
         "  work=$(mktemp -d)",
@@ -85,7 +99,7 @@ export function etcdInstallStep(host: Host, etcd: EtcdSpec, dependsOn: readonly 
     "  rm -rf /var/lib/etcd/default",
     "  ec_changed",
     "fi",
-    `ec_user etcd ${shellQuote(etcd.dataDir)}`,
+    sh`ec_user etcd ${etcd.dataDir}`,
   );
   del.unshift(
     'if [ "$(systemctl is-enabled etcd.service 2>/dev/null || true)" = masked ]; then systemctl unmask --quiet etcd.service; ec_changed; fi',

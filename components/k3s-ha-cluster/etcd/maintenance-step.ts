@@ -4,6 +4,7 @@ import { HostStep, hostStep } from "../../../lib/steps/host-step";
 import { EtcdSpec } from "../spec";
 import { COMPONENT } from "./component";
 import { ETCDCTL_WRAPPER, ETCD_LIB_DIR } from "./paths";
+import { unitValue } from "../../../lib/steps/writers";
 
 const units = [
   "edgecloud-etcd-snapshot.service",
@@ -46,7 +47,7 @@ ExecStart=${exec}
 Description=${desc}
 
 [Timer]
-OnCalendar=${cal}
+OnCalendar=${unitValue(cal)}
 RandomizedDelaySec=5min
 Persistent=true
 

@@ -13,6 +13,8 @@ import {
   etcdBinDir,
   etcdPkiFile,
 } from "./paths";
+import { joinHostPort } from "../../../lib/validation/net";
+import { envFile } from "../../../lib/steps/writers";
 
 export interface EtcdMemberProps {
   readonly clusterName: string;
@@ -23,8 +25,8 @@ export interface EtcdMemberProps {
   readonly dependsOn: readonly string[];
 }
 
-export const peerUrl = (h: Host, etcd: EtcdSpec) => `https://${internalAddress(h)}:${etcd.peerPort}`;
-export const clientUrl = (h: Host, etcd: EtcdSpec) => `https://${internalAddress(h)}:${etcd.clientPort}`;
+export const peerUrl = (h: Host, etcd: EtcdSpec) => `https://${joinHostPort(internalAddress(h), etcd.peerPort)}`;
+export const clientUrl = (h: Host, etcd: EtcdSpec) => `https://${joinHostPort(internalAddress(h), etcd.clientPort)}`;
 
 /** The member's environment file: TLS everywhere, client and peer certificate auth on. */
 export function renderEtcdEnv(p: EtcdMemberProps): string {
@@ -51,7 +53,7 @@ export function renderEtcdEnv(p: EtcdMemberProps): string {
     ["ETCD_QUOTA_BACKEND_BYTES", etcd.quotaBackendBytes],
     ["ETCD_EXPERIMENTAL_INITIAL_CORRUPT_CHECK", "true"],
   ];
-  return env.map(([k, v]) => `${k}=${v}`).join("\n") + "\n";
+  return envFile(Object.fromEntries(env));
 }
 
 export function renderEtcdUnit(etcd: EtcdSpec): string {

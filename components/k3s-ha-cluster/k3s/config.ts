@@ -4,6 +4,7 @@ import { osProfile } from "../../../lib/platform/os";
 import { K3sHaClusterSpec } from "../spec";
 import { ClusterTopology } from "../topology";
 import { K3S_DATASTORE_FILES, K3sRole } from "./paths";
+import { joinHostPort } from "../../../lib/validation/net";
 
 /** The node's /etc/rancher/k3s/config.yaml (written 0600: it holds the token). Keys are K3s CLI flag names. */
 export function renderK3sConfig(
@@ -15,7 +16,7 @@ export function renderK3sConfig(
 ): string {
   const cfg: Record<string, unknown> = {};
   if (role === "agent" || (topo.servers[0] && topo.servers[0].name !== host.name && !topo.externalEtcd)) {
-    cfg.server = `https://${topo.registrationAddress}:6443`;
+    cfg.server = `https://${joinHostPort(topo.registrationAddress, 6443)}`;
   }
   cfg.token = token;
   cfg["node-name"] = host.name;

@@ -1,6 +1,6 @@
 import { Host } from "../../../lib/hosts/host";
 import { ARCH_NAMES, Arch } from "../../../lib/platform/arch";
-import { shellQuote } from "../../../lib/steps/bundle";
+import { raw, sh, ShellValue } from "../../../lib/steps/sh";
 import { HostStep, hostStep } from "../../../lib/steps/host-step";
 import { COMPONENT } from "../etcd/component";
 import { K3sHaClusterSpec } from "../spec";
@@ -15,6 +15,9 @@ import { K3S_IMAGES_DIR, K3sRole } from "./paths";
  *   only on the mirror (rancher-mirror.rancher.cn/k3s/k3s-install.sh), not in a repository that could be read at a
  *   tag here; k3s-io/k3s itself (whose install.sh has no mirror support) was too large to fetch (559 MB).
  */
+/** curl refuses anything but https, for the first request and every redirect. */
+const HTTPS_ONLY = ["--proto", "=https", "--proto-redir", "=https"];
+
 const MIRRORS = {
   github: {
     releases: "https://github.com/k3s-io/k3s/releases/download",
@@ -59,7 +62,7 @@ export function k3sInstallStep(
   const v = spec.version;
   const override = spec.artifactOverrides[host.name];
   const lines = [
-    `want=${shellQuote(v)}`,
+    sh`want=${v}`,
     "have=$(/usr/local/bin/k3s --version 2>/dev/null | head -n1 | awk '{print $3}' || true)",
     "unit_present=0",
     `[ -f /etc/systemd/system/${role === "server" ? "k3s" : "k3s-agent"}.service ] && unit_present=1`,
@@ -69,45 +72,56 @@ export function k3sInstallStep(
     "  work=$(mktemp -d)",
     "  trap 'rm -rf \"$work\"' EXIT",
   );
+  // k3s-io/k3s install.sh download_hash(): every release publishes sha256sum-<arch>.txt listing k3s<suffix>
+  // and the air-gap image tarballs; the binary is checked against it (or against the override's own sha256).
+  const verifyFrom = (sums: ShellValue, label: string) => [
+    sh`  expected=$(awk -v f=${arch.k3sBinary} '$2 == f { print $1 }' ${sums})`,
+    sh`  [ -n "$expected" ] || { ec_log ${`no checksum for ${arch.k3sBinary} in ${label}`}; exit 1; }`,
+    '  echo "$expected  $work/k3s" | sha256sum -c --quiet',
+  ];
+  const verifyOverride = (sha256: string) => [sh`  echo ${`${sha256}  `}"$work/k3s" | sha256sum -c --quiet`];
   const mirrorEnv: string[] = [];
   if (spec.install.kind === "airgap") {
     const dir = spec.install.dir;
     // one directory serves every architecture: the binary under its release asset name (k3s, k3s-arm64, k3s-armhf)
-    const binary = override ?? airgapK3sBinary(dir, host.arch);
+    const binary = override?.source ?? airgapK3sBinary(dir, host.arch);
+    const sums = `${dir}/sha256sum-${arch.k3sImages}.txt`;
     // no rancher rpm repository to reach: k3s-selinux must be pre-installed where SELinux enforces (pre-flight checks)
     mirrorEnv.push("INSTALL_K3S_SKIP_SELINUX_RPM=true");
     lines.push(
-      `  for f in ${shellQuote(binary)} ${shellQuote(`${dir}/install.sh`)}; do [ -f "$f" ] || { ec_log "air-gap file $f is missing"; exit 1; }; done`,
-      `  cp ${shellQuote(binary)} "$work/k3s"`,
-      `  cp ${shellQuote(`${dir}/install.sh`)} "$work/install.sh"`,
-      `  mkdir -p ${K3S_IMAGES_DIR}`,
-      `  for img in ${shellQuote(dir)}/k3s-airgap-images-${arch.k3sImages}.tar*; do [ -f "$img" ] && cp -f "$img" ${K3S_IMAGES_DIR}/; done`,
+      sh`  for f in ${[binary, `${dir}/install.sh`, ...(override ? [] : [sums])]}; do [ -f "$f" ] || { ec_log "air-gap file $f is missing"; exit 1; }; done`,
+      sh`  cp -- ${binary} "$work/k3s"`,
+      ...(override ? verifyOverride(override.sha256) : verifyFrom(sums, sums)),
+      sh`  cp -- ${`${dir}/install.sh`} "$work/install.sh"`,
+      sh`  mkdir -p ${K3S_IMAGES_DIR}`,
+      sh`  for img in ${dir}/k3s-airgap-images-${arch.k3sImages}.tar*; do [ -f "$img" ] && cp -f "$img" ${K3S_IMAGES_DIR}/; done`,
     );
   } else {
     const m = MIRRORS[spec.install.mirror];
     if (spec.install.mirror === "cn") mirrorEnv.push("INSTALL_K3S_MIRROR=cn");
     const urls = k3sDownloadUrls(spec.install.mirror, v, arch);
-    if (override && override.startsWith("/")) {
-      lines.push(`  cp ${shellQuote(override)} "$work/k3s"`);
+    if (override && override.source.startsWith("/")) {
+      lines.push(sh`  cp -- ${override.source} "$work/k3s"`, ...verifyOverride(override.sha256));
     } else if (override) {
-      lines.push(`  curl -fsSL --retry 3 -o "$work/k3s" ${shellQuote(override)}`);
+      lines.push(
+        sh`  curl -fsSL --retry 3 ${override.insecure ? [] : HTTPS_ONLY} -o "$work/k3s" -- ${override.source}`,
+        ...verifyOverride(override.sha256),
+      );
     } else {
       lines.push(
-        `  curl -fsSL --retry 3 -o "$work/k3s" ${shellQuote(urls.binary)}`,
-        `  curl -fsSL --retry 3 -o "$work/sha256sum.txt" ${shellQuote(urls.sha256sum)}`,
-        `  expected=$(awk '$2 == "${arch.k3sBinary}" { print $1 }' "$work/sha256sum.txt")`,
-        `  [ -n "$expected" ] || { ec_log "no checksum for ${arch.k3sBinary} in sha256sum-${arch.k3sImages}.txt"; exit 1; }`,
-        '  echo "$expected  $work/k3s" | sha256sum -c --quiet',
+        sh`  curl -fsSL --retry 3 ${HTTPS_ONLY} -o "$work/k3s" -- ${urls.binary}`,
+        sh`  curl -fsSL --retry 3 ${HTTPS_ONLY} -o "$work/sha256sum.txt" -- ${urls.sha256sum}`,
+        ...verifyFrom(raw('"$work/sha256sum.txt"'), `sha256sum-${arch.k3sImages}.txt`),
       );
     }
-    lines.push(`  curl -fsSL --retry 3 -o "$work/install.sh" ${shellQuote(m.installScript(v))}`);
+    lines.push(sh`  curl -fsSL --retry 3 ${HTTPS_ONLY} -o "$work/install.sh" -- ${m.installScript(v)}`);
   }
   lines.push(
     '  install -m 0755 "$work/k3s" /usr/local/bin/k3s.new && mv -f /usr/local/bin/k3s.new /usr/local/bin/k3s',
     // SKIP_DOWNLOAD=binary (online) skips only the binary, so install.sh still installs k3s-selinux and labels the
     // binary where SELinux is on; =true would skip that too (k3s-io/k3s install.sh @0136cf25
     // can_skip_download_binary / can_skip_download_selinux / setup_selinux). Air-gap has no rpm repository: true.
-    `  env INSTALL_K3S_SKIP_DOWNLOAD=${spec.install.kind === "airgap" ? "true" : "binary"} INSTALL_K3S_SKIP_START=true INSTALL_K3S_SKIP_ENABLE=true INSTALL_K3S_VERSION=${shellQuote(v)} ${mirrorEnv.join(" ")} INSTALL_K3S_EXEC=${role} sh "$work/install.sh" >/dev/null`,
+    sh`  env ${`INSTALL_K3S_SKIP_DOWNLOAD=${spec.install.kind === "airgap" ? "true" : "binary"}`} INSTALL_K3S_SKIP_START=true INSTALL_K3S_SKIP_ENABLE=true ${`INSTALL_K3S_VERSION=${v}`} ${mirrorEnv} ${`INSTALL_K3S_EXEC=${role}`} sh "$work/install.sh" >/dev/null`,
     "  ec_changed",
     "fi",
   );

@@ -75,10 +75,10 @@ describe("K3sHaCluster host steps", () => {
 
   test("etcd runs TLS-only with client and peer certificate auth", () => {
     const env = byId.get("etcd-1/etcd-member")!.files.find((f) => f.path === "/etc/etcd/edgecloud-etcd.env")!.content;
-    expect(env).toContain("ETCD_CLIENT_CERT_AUTH=true\n");
-    expect(env).toContain("ETCD_PEER_CLIENT_CERT_AUTH=true\n");
+    expect(env).toContain('ETCD_CLIENT_CERT_AUTH="true"\n');
+    expect(env).toContain('ETCD_PEER_CLIENT_CERT_AUTH="true"\n');
     expect(env).toContain(
-      "ETCD_INITIAL_CLUSTER=etcd-1=https://192.168.10.11:2380,etcd-2=https://192.168.10.12:2380,etcd-3=https://192.168.10.13:2380\n",
+      'ETCD_INITIAL_CLUSTER="etcd-1=https://192.168.10.11:2380,etcd-2=https://192.168.10.12:2380,etcd-3=https://192.168.10.13:2380"\n',
     );
     expect(env).not.toMatch(/http:\/\//);
   });
@@ -113,7 +113,7 @@ describe("K3sHaCluster host steps", () => {
     };
     const online = install({});
     expect(online).toContain(
-      'curl -fsSL --retry 3 -o "$work/k3s" https://github.com/k3s-io/k3s/releases/download/v1.31.4%2Bk3s1/k3s',
+      'curl -fsSL --retry 3 --proto =https --proto-redir =https -o "$work/k3s" -- https://github.com/k3s-io/k3s/releases/download/v1.31.4%2Bk3s1/k3s',
     );
     expect(online).toContain('echo "$expected  $work/k3s" | sha256sum -c --quiet');
     expect(online).toContain(
@@ -126,14 +126,30 @@ describe("K3sHaCluster host steps", () => {
     expect(cn).toContain("INSTALL_K3S_MIRROR=cn");
     const airgap = install({ install: { kind: "airgap", dir: "/opt/k3s" } });
     expect(airgap).not.toContain("curl");
-    expect(airgap).toContain('cp /opt/k3s/k3s "$work/k3s"');
+    expect(airgap).toContain('cp -- /opt/k3s/k3s "$work/k3s"');
+    // the release's own checksum file, pre-staged with the binary, is checked by default
+    expect(airgap).toContain("for f in /opt/k3s/k3s /opt/k3s/install.sh /opt/k3s/sha256sum-amd64.txt; do");
+    expect(airgap).toContain("expected=$(awk -v f=k3s '$2 == f { print $1 }' /opt/k3s/sha256sum-amd64.txt)");
     expect(airgap).toContain("INSTALL_K3S_SKIP_SELINUX_RPM=true");
     expect(airgap).toContain("INSTALL_K3S_SKIP_DOWNLOAD=true");
-    expect(install({ install: { kind: "airgap", dir: "/opt/k3s" } }, 5)).toContain('cp /opt/k3s/k3s-arm64 "$work/k3s"');
+    expect(install({ install: { kind: "airgap", dir: "/opt/k3s" } }, 5)).toContain(
+      'cp -- /opt/k3s/k3s-arm64 "$work/k3s"',
+    );
     expect(airgap).toContain("/opt/k3s/k3s-airgap-images-amd64.tar*");
-    const override = install({ artifactOverrides: { "server-1": "/opt/custom/k3s" } });
-    expect(override).toContain('cp /opt/custom/k3s "$work/k3s"');
+    const sha = "ab".repeat(32);
+    const override = install({ artifactOverrides: { "server-1": { source: "/opt/custom/k3s", sha256: sha } } });
+    expect(override).toContain('cp -- /opt/custom/k3s "$work/k3s"');
+    expect(override).toContain(`echo '${sha}  '"$work/k3s" | sha256sum -c --quiet`);
     expect(override).not.toContain("sha256sum-");
+    const fetched = install({ artifactOverrides: { "server-1": { source: "https://m.local/k3s", sha256: sha } } });
+    expect(fetched).toContain(
+      'curl -fsSL --retry 3 --proto =https --proto-redir =https -o "$work/k3s" -- https://m.local/k3s',
+    );
+    const insecure = install({
+      artifactOverrides: { "server-1": { source: "http://m.local/k3s", sha256: sha, insecure: true } },
+    });
+    expect(insecure).toContain('curl -fsSL --retry 3  -o "$work/k3s" -- http://m.local/k3s');
+    expect(insecure).toContain(`echo '${sha}  '"$work/k3s" | sha256sum -c --quiet`);
   });
 
   test("rolling restart goes member by member", () => {

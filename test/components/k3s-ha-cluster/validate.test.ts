@@ -33,7 +33,30 @@ const cases: Record<string, [unknown[], unknown]> = {
   distroEtcdRocky: [haHosts, { ...haSpec, etcd: { install: { kind: "distro" } } }],
   serverAgent: [haHosts.map((h, i) => (i === 6 ? { ...h, roles: ["server", "agent"] } : h)), haSpec],
   edgeAgent: [haHosts.map((h, i) => (i === 6 ? { ...h, roles: ["agent", "edge"] } : h)), haSpec],
-  overrideUnknown: [haHosts, { ...haSpec, artifactOverrides: { nope: "/opt/k3s" } }],
+  overrideUnknown: [
+    haHosts,
+    { ...haSpec, artifactOverrides: { nope: { source: "/opt/k3s", sha256: "a".repeat(64) } } },
+  ],
+  overrideNoSum: [haHosts, { ...haSpec, artifactOverrides: { "agent-1": { source: "/opt/k3s" } } }],
+  overrideHttp: [
+    haHosts,
+    { ...haSpec, artifactOverrides: { "agent-1": { source: "http://m.local/k3s", sha256: "a".repeat(64) } } },
+  ],
+  unknownVersion: [haHosts, { ...haSpec, version: "v1.99.0+k3s9" }],
+  etcdVersion: [haHosts, { ...haSpec, etcd: { version: "v3.9.0" } }],
+  dataDirRoot: [haHosts, { ...haSpec, etcd: { dataDir: "/" } }],
+  dataDirDotDot: [haHosts, { ...haSpec, etcd: { dataDir: "/var/lib/../../etc" } }],
+  snapshotDirEtc: [haHosts, { ...haSpec, etcd: { snapshot: { dir: "/etc" } } }],
+  scheduleInjection: [haHosts, { ...haSpec, etcd: { snapshot: { schedule: "hourly\nUnit=reboot.target" } } }],
+  httpMirror: [haHosts, { ...haSpec, etcd: { install: { kind: "release", mirror: "http://mirror.local/etcd" } } }],
+  vipOctet: [
+    haHosts,
+    { ...haSpec, registrationAddress: { kind: "kube-vip", vip: "192.168.10.300", interface: "eth0" } },
+  ],
+  vipInterface: [
+    haHosts,
+    { ...haSpec, registrationAddress: { kind: "kube-vip", vip: "192.168.10.100", interface: "eth0;reboot" } },
+  ],
   unknownField: [haHosts, { ...haSpec, flannel: "vxlan" }],
   badTaint: [haHosts.map((h, i) => (i === 7 ? { ...h, taints: ["gpu"] } : h)), haSpec],
   releaseArm: [haHosts.map((h, i) => (i === 0 ? { ...h, arch: "arm" } : h)), haSpec],
@@ -66,7 +89,7 @@ const expected: Record<string, string[]> = {
   noKey: ["hosts[1].ssh: has no private key; set ssh.privateKey (a secret) or ssh.privateKeyPath"],
   bothKeys: ["hosts[1].ssh: sets both privateKey and privateKeyPath; set exactly one"],
   riscv: [
-    'hosts[6].arch "riscv64" (host "agent-1", centos-7/riscv64): k3s v1.31.4+k3s1 ships no riscv64 build; supported: amd64, arm64, arm; or set k3s.artifactOverrides["agent-1"] to your own k3s binary (URL or path)',
+    'hosts[6].arch "riscv64" (host "agent-1", centos-7/riscv64): k3s v1.31.4+k3s1 ships no riscv64 build; supported: amd64, arm64, arm; or set k3s.artifactOverrides["agent-1"] to your own k3s binary ({ source: URL or path, sha256 })',
   ],
   ipsec: [
     'k3s.network.flannelBackend "ipsec" was removed in K3s v1.27 (k3s#7297); v1.31.4+k3s1 allows vxlan, host-gw, wireguard-native or none',
@@ -94,7 +117,38 @@ const expected: Record<string, string[]> = {
     'hosts: 3 servers but no "etcd" host; more than one server needs the external etcd cluster (give 1, 3 or 5 hosts the role "etcd")',
   ],
   noServer: ['hosts: no host has the role "server"; a cluster needs at least one'],
-  version: ['k3s.version "1.31" must be a K3s release such as v1.31.4+k3s1'],
+  version: [
+    'k3s.version "1.31" is not a K3s release edgecloud knows (v1.31.4+k3s1, v1.30.8+k3s1, v1.29.12+k3s1, v1.28.15+k3s1, v1.25.16+k3s4); for a newer release write { unlisted: "<version>" }',
+  ],
+  unknownVersion: [
+    'k3s.version "v1.99.0+k3s9" is not a K3s release edgecloud knows (v1.31.4+k3s1, v1.30.8+k3s1, v1.29.12+k3s1, v1.28.15+k3s1, v1.25.16+k3s4); for a newer release write { unlisted: "v1.99.0+k3s9" }',
+  ],
+  etcdVersion: [
+    'k3s.etcd.version "v3.9.0" is not a etcd release edgecloud knows (v3.5.15, v3.5.16, v3.5.17, v3.5.18, v3.5.19, v3.5.20, v3.5.21); for a newer release write { unlisted: "v3.9.0" }',
+  ],
+  dataDirRoot: [
+    'k3s.etcd.dataDir "/" is the system directory /; edgecloud owns, chowns and removes this directory, so it must be a directory of its own below one (e.g. /srv/edgecloud-…)',
+  ],
+  dataDirDotDot: ['k3s.etcd.dataDir "/var/lib/../../etc" must not contain ".." segments'],
+  snapshotDirEtc: [
+    'k3s.etcd.snapshot.dir "/etc" is the system directory /etc; edgecloud owns, chowns and removes this directory, so it must be a directory of its own below one (e.g. /etc/edgecloud-…)',
+  ],
+  scheduleInjection: [
+    'k3s.etcd.snapshot.schedule "hourly\\nUnit=reboot.target" must be a systemd calendar expression such as "hourly", "daily", "*-*-* 03:30:00" or "Mon..Fri *-*-* 02:00"',
+  ],
+  httpMirror: [
+    'k3s.etcd.install.mirror "http://mirror.local/etcd" uses plain http://, which anyone on the path can tamper with; use https://, or set insecure: true',
+  ],
+  vipOctet: [
+    'k3s.registrationAddress.vip "192.168.10.300" must be an IPv4 address such as 10.0.0.11 (four octets 0-255)',
+  ],
+  vipInterface: [
+    'k3s.registrationAddress.interface "eth0;reboot" must be a network interface name such as eth0 (at most 15 characters)',
+  ],
+  overrideNoSum: ["k3s.artifactOverrides.agent-1.sha256: is required (string)"],
+  overrideHttp: [
+    'k3s.artifactOverrides.agent-1.source "http://m.local/k3s" uses plain http://, which anyone on the path can tamper with; use https://, or set insecure: true',
+  ],
   cniNoNone: ['k3s.network.cni "calico" requires network.flannelBackend "none" (it is "vxlan")'],
   vipClash: [
     'k3s.registrationAddress.vip "192.168.10.21" is the address of host "server-1"; the VIP must be a free address on the servers\' network',
