@@ -6,7 +6,7 @@ import { renderDeleteBundle, renderStepBundle } from "../steps/bundle";
 import { HostStep } from "../steps/host-step";
 import { makePlan } from "../steps/plan";
 import { hostConnection, hostStepConnection, runAsRootCommand } from "./connection";
-import { HostStepRun } from "./host-step-run";
+import { HostStepRun, rootStdin } from "./host-step-run";
 
 /** What runs host steps: Pulumi's command provider (a plugin) or `HostStepRun` over SSH from the program itself. */
 export type HostStepExecutor = "command" | "in-process";
@@ -95,7 +95,11 @@ export function hostStepCommands<M>(source: StepSource<M>, opts: HostStepCommand
       continue;
     }
     const sudoPassword = host.ssh.sudoPassword as pulumi.Input<string> | undefined;
-    const stdin = sudoPassword !== undefined ? pulumi.interpolate`${sudoPassword}\n${bundle}` : bundle;
+    // the password never shares a stream with the program bash reads (see rootCommand)
+    const stdin =
+      sudoPassword !== undefined && host.ssh.user !== "root"
+        ? pulumi.all([sudoPassword, bundle]).apply(([pw, b]) => rootStdin({ user: host.ssh.user, sudoPassword: pw }, b))
+        : bundle;
     cmds.set(
       step.id,
       new command.remote.Command(

@@ -69,15 +69,34 @@ const DIAL_TIMEOUT_MS = 15_000;
  * run time. test/lib/pulumi/host-step-run.test.ts evaluates the serialized text in a bare node process.
  */
 
-/** The remote command that runs a program read from stdin, as root. */
+/**
+ * The remote command that runs a program read from stdin, as root. With a sudo password the password and the
+ * program never share a stream that bash reads: the login shell reads the first stdin line (the password,
+ * base64-encoded so no character of it can end the line), copies the rest into a 0600 temp file removed on exit,
+ * and pipes the decoded password alone into `sudo -S`; root's bash runs the file with stdin from /dev/null. Where
+ * sudo does not ask (NOPASSWD, a cached ticket) the password is never read, so it is neither run nor echoed.
+ * POSIX sh, for whatever login shell the user has.
+ */
 export function rootCommand(c: Pick<HostStepConnection, "user" | "sudoPassword">): string {
   if (c.user === "root") return "bash -s";
-  return c.sudoPassword !== undefined ? "sudo -S -p '' bash -s" : "sudo -n bash -s";
+  if (c.sudoPassword === undefined) return "sudo -n bash -s";
+  return [
+    "umask 077",
+    "f=$(mktemp) || exit 1",
+    "trap 'rm -f \"$f\"' EXIT",
+    "IFS= read -r p || exit 1",
+    'cat >"$f"',
+    `printf '%s' "$p" | base64 -d | sudo -S -p '' -- bash -c 'exec </dev/null; exec bash -- "$1"' edgecloud-step "$f"`,
+  ].join("; ");
 }
 
-/** stdin for `rootCommand`: the sudo password (when sudo asks for one) as the first line, then the program. */
-function rootStdin(c: HostStepConnection, program: string): string {
-  return c.user !== "root" && c.sudoPassword !== undefined ? `${c.sudoPassword}\n${program}` : program;
+/**
+ * stdin for `rootCommand`: with a sudo password, its base64 (one line, whatever the password holds) first, then
+ * the program.
+ */
+export function rootStdin(c: Pick<HostStepConnection, "user" | "sudoPassword">, program: string): string {
+  if (c.user === "root" || c.sudoPassword === undefined) return program;
+  return `${Buffer.from(`${c.sudoPassword}\n`, "utf8").toString("base64")}\n${program}`;
 }
 
 /** The step a program is, from its header line (`# edgecloud step <id> …`), for error messages. */

@@ -1,19 +1,42 @@
 import { spawn } from "child_process";
 import { createHash } from "crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "fs";
 import { connect as netConnect, AddressInfo } from "net";
 import { tmpdir } from "os";
 import { join, resolve } from "path";
 import { Server, utils } from "ssh2";
-import { HostStepConnection, hostStepRunProvider, HostStepRunInputs } from "../../../lib/pulumi/host-step-run";
+import {
+  HostStepConnection,
+  hostStepRunProvider,
+  HostStepRunInputs,
+  rootCommand,
+} from "../../../lib/pulumi/host-step-run";
 import { renderStepBundle } from "../../../lib/steps/bundle";
 import { hostStep } from "../../../lib/steps/host-step";
 
 /**
  * HostStepRun's provider over real SSH (the ssh2 protocol end to end) against a small in-process SSH server that
- * runs what it is asked with the local `bash -s` (sudo is only recorded: the fake strips the password line). The
- * lab and the real engine run it against real sshd: test/engine/k3s-ha-cluster.engine.test.ts.
+ * runs the command it is asked for with the local `sh -c`, and a stub `sudo` first on PATH that behaves like
+ * sudo's -n / -S: with {@link sudoStub}.asks it reads one password line from its stdin and refuses a wrong one,
+ * otherwise (NOPASSWD, a cached ticket) it reads nothing. The lab and the real engine run it against real sshd:
+ * test/engine/k3s-ha-cluster.engine.test.ts.
  */
+const sudoStub = { asks: false, password: "" };
+const stubDir = mkdtempSync(join(tmpdir(), "ec-sudo-stub-"));
+writeFileSync(
+  join(stubDir, "sudo"),
+  `#!/usr/bin/env bash
+mode=n
+while [ $# -gt 0 ]; do case "$1" in -n) shift ;; -S) mode=S; shift ;; -p) shift 2 ;; --) shift; break ;; *) break ;; esac; done
+if [ "$mode" = S ] && [ "$STUB_SUDO_ASKS" = 1 ]; then
+  IFS= read -r pw || { echo "sudo: no password was provided" >&2; exit 1; }
+  [ "$pw" = "$STUB_SUDO_PASSWORD" ] || { echo "sudo: 1 incorrect password attempt" >&2; exit 1; }
+fi
+exec "$@"
+`,
+  { mode: 0o755 },
+);
+afterAll(() => rmSync(stubDir, { recursive: true, force: true }));
 interface Exec {
   readonly user: string;
   readonly command: string;
@@ -71,15 +94,24 @@ function fakeHost(opts: { port?: number } = {}): Promise<FakeHost> {
           stream.on("end", () => {
             const stdin = Buffer.concat(chunks).toString("utf8");
             execs.push({ user, command: info.command, stdin });
-            const program = info.command.startsWith("sudo -S") ? stdin.slice(stdin.indexOf("\n") + 1) : stdin;
-            const bash = spawn("bash", ["-s"], { cwd: tmpdir(), stdio: ["pipe", "pipe", "pipe"] });
+            const bash = spawn("sh", ["-c", info.command], {
+              cwd: tmpdir(),
+              stdio: ["pipe", "pipe", "pipe"],
+              env: {
+                ...process.env,
+                PATH: `${stubDir}:${process.env.PATH}`,
+                STUB_SUDO_ASKS: sudoStub.asks ? "1" : "0",
+                STUB_SUDO_PASSWORD: sudoStub.password,
+              },
+            });
             bash.stdout.on("data", (d: Buffer) => stream.write(d));
             bash.stderr.on("data", (d: Buffer) => stream.stderr.write(d));
             bash.on("close", (code) => {
               stream.exit(code ?? 255);
               stream.end();
             });
-            bash.stdin.end(program);
+            bash.stdin.on("error", () => undefined);
+            bash.stdin.end(stdin);
           });
         });
       });
@@ -165,16 +197,81 @@ describe("HostStepRun's provider over SSH", () => {
     expect(err.message).not.toContain("s3cr3t");
   });
 
-  test("GIVEN a non-root user WHEN create THEN `sudo -n bash -s`, or with a sudo password `sudo -S -p '' bash -s` with the password as the first stdin line only", async () => {
+  test("GIVEN a non-root user WHEN create THEN `sudo -n bash -s`; with a sudo password the program reaches root's bash from a 0600 file and only the password reaches sudo", async () => {
     await hostStepRunProvider.create(inputs(host, "echo as-ops", { user: "ops" }));
     expect(host.execs.at(-1)!.command).toBe("sudo -n bash -s");
-    const ins = inputs(host, "echo as-ops", { user: "ops", sudoPassword: "pw-123" });
-    const r = await hostStepRunProvider.create(ins);
-    const exec = host.execs.at(-1)!;
-    expect(exec.command).toBe("sudo -S -p '' bash -s");
-    expect(exec.stdin).toBe(`pw-123\n${ins.bundle}`);
-    expect(r.outs.stdout).toContain("as-ops");
-    expect(r.outs.stdout).not.toContain("pw-123");
+    sudoStub.asks = true;
+    sudoStub.password = "pw-123";
+    try {
+      const ins = inputs(host, "echo as-ops", { user: "ops", sudoPassword: "pw-123" });
+      const r = await hostStepRunProvider.create(ins);
+      const exec = host.execs.at(-1)!;
+      expect(exec.command).toBe(rootCommand({ user: "ops", sudoPassword: "pw-123" }));
+      expect(exec.command).not.toContain("pw-123");
+      expect(exec.stdin).toBe(`${Buffer.from("pw-123\n").toString("base64")}\n${ins.bundle}`);
+      expect(r.outs.stdout).toContain("as-ops");
+      expect(r.outs.stdout).not.toContain("pw-123");
+    } finally {
+      sudoStub.asks = false;
+    }
+  });
+
+  describe("a hostile sudo password (a newline, $(…), backticks, a second command)", () => {
+    let dir: string;
+    beforeEach(() => (dir = mkdtempSync(join(tmpdir(), "ec-sudo-canary-"))));
+    afterEach(() => rmSync(dir, { recursive: true, force: true }));
+    const hostile = () =>
+      `pw\n$(touch ${dir}/canary-subst)\n\`touch ${dir}/canary-tick\`; touch ${dir}/canary-cmd\necho PASSWORD-ECHOED`;
+
+    test("GIVEN sudo asks and the password is wrong for it WHEN create THEN nothing runs: no canary, no program, the password in no output", async () => {
+      sudoStub.asks = true;
+      sudoStub.password = "other";
+      try {
+        const ins = inputs(host, `touch ${dir}/program-ran`, { user: "ops", sudoPassword: hostile() });
+        const err: Error = await hostStepRunProvider.create(ins).then(
+          () => new Error("ran"),
+          (e: Error) => e,
+        );
+        expect(err.message).toContain("sudo: 1 incorrect password attempt");
+        expect(err.message).not.toContain("PASSWORD-ECHOED");
+        expect(readdirSync(dir)).toEqual([]);
+      } finally {
+        sudoStub.asks = false;
+      }
+    });
+
+    test("GIVEN sudo asks and accepts the first line WHEN create THEN the program runs and the rest of the password runs nowhere", async () => {
+      sudoStub.asks = true;
+      sudoStub.password = "pw";
+      try {
+        const ins = inputs(host, `touch ${dir}/program-ran`, { user: "ops", sudoPassword: hostile() });
+        const r = await hostStepRunProvider.create(ins);
+        expect(readdirSync(dir)).toEqual(["program-ran"]);
+        expect(r.outs.stdout).not.toContain("PASSWORD-ECHOED");
+      } finally {
+        sudoStub.asks = false;
+      }
+    });
+
+    test("GIVEN sudo does not ask (NOPASSWD, a cached ticket) WHEN create THEN only the program runs; the password is neither executed nor echoed", async () => {
+      const ins = inputs(host, `touch ${dir}/program-ran\necho program-output`, {
+        user: "ops",
+        sudoPassword: hostile(),
+      });
+      const r = await hostStepRunProvider.create(ins);
+      expect(readdirSync(dir)).toEqual(["program-ran"]);
+      expect(r.outs.stdout).toContain("program-output");
+      expect(r.outs.stdout).not.toContain("PASSWORD-ECHOED");
+    });
+
+    test("GIVEN the program reads stdin WHEN sudo does not ask THEN it reads nothing (the password is not on root's stdin)", async () => {
+      const ins = inputs(host, 'if read -r line; then echo "stdin had: $line"; else echo "stdin empty"; fi', {
+        user: "ops",
+        sudoPassword: hostile(),
+      });
+      const r = await hostStepRunProvider.create(ins);
+      expect(r.outs.stdout).toContain("stdin empty");
+    });
   });
 
   test("GIVEN the same inputs in another key order WHEN diff THEN no change; a new bundle, trigger or connection is an update, never a replace", async () => {
