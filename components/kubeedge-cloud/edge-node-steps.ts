@@ -95,10 +95,16 @@ export function runtimeStep(props: KubeEdgeCloudProps, host: Host): HostStep {
       : []),
     `  ec_pkg ${pm} ${install.packages.join(" ")}`,
     "fi",
+    // a built-in module has no /sys/module entry unless it has parameters (br_netfilter on many kernels): its
+    // /proc/sys/net/bridge shows it is there, and modprobe cannot load what a container has no modules for
     "for m in overlay br_netfilter; do",
-    '  if [ ! -d "/sys/module/$m" ]; then modprobe "$m"; ec_changed; fi',
+    '  if [ -d "/sys/module/$m" ] || { [ "$m" = br_netfilter ] && [ -d /proc/sys/net/bridge ]; }; then continue; fi',
+    '  modprobe "$m"',
+    "  ec_changed",
     "done",
-    "if ec_file_changed /etc/sysctl.d/90-edgecloud-kubeedge.conf; then sysctl --system >/dev/null; fi",
+    // only the file this step wrote: `sysctl --system` re-applies every package's sysctl.d file and fails the step
+    // on any key the host refuses (containers, hardened kernels: kernel.pid_max, fs.protected_*)
+    "if ec_file_changed /etc/sysctl.d/90-edgecloud-kubeedge.conf; then sysctl -q -p /etc/sysctl.d/90-edgecloud-kubeedge.conf; fi",
     // containerd's own default config, with the cgroup driver set; rewritten only when it differs
     "ec_dir /etc/containerd 0755 root:root",
     "want=$(mktemp)",
