@@ -5,6 +5,8 @@
 #   bash scripts/build-tools.sh                 # stage 1 and 2
 #   bash scripts/build-tools.sh --stage 1       # pulumi, pulumi-language-nodejs (+ plugin probes)
 #   bash scripts/build-tools.sh --stage 2       # kube-apiserver, kubectl (+ plugin probes)
+#   bash scripts/build-tools.sh --stage nodes   # kube-controller-manager, kube-scheduler, kube-proxy, kubelet
+#                                               # (the lab's real nodes, issue 15; same k8s.io/kubernetes pin)
 #   bash scripts/build-tools.sh --print-bin-dir # where the binaries are (or will be); builds nothing
 #
 # Each tool is a module of its own under tools/ (their dependency graphs conflict), with go.mod + go.sum
@@ -26,7 +28,7 @@ while [ $# -gt 0 ]; do
     *) echo "build-tools: unknown argument $1" >&2; exit 2 ;;
   esac
 done
-case "$stage" in 1 | 2 | all) ;; *) echo "build-tools: --stage must be 1, 2 or all" >&2; exit 2 ;; esac
+case "$stage" in 1 | 2 | nodes | all) ;; *) echo "build-tools: --stage must be 1, 2, nodes or all" >&2; exit 2 ;; esac
 
 # --- the pinned versions (the go.mod files are the source of truth; these name the cache entry) ---
 mod_version() { # <tools dir> <module path> -> the version that tools/<dir>/go.mod requires
@@ -112,8 +114,19 @@ if [ "$stage" = 2 ] || [ "$stage" = all ]; then
   build kubernetes k8s.io/kubernetes/cmd/kubectl kubectl "$K8S_LDFLAGS"
   probe "github.com/pulumi/pulumi-kubernetes/provider/v4@v$(npm_version @pulumi/kubernetes)" pulumi-resource-kubernetes
 fi
+# The lab's real nodes (issue 15): the rest of the control plane and the node agents, from the same pin as
+# kube-apiserver (one Kubernetes version: a second one would cost another cold build and module download).
+if [ "$stage" = nodes ] || [ "$stage" = all ]; then
+  build kubernetes k8s.io/kubernetes/cmd/kube-controller-manager kube-controller-manager "$K8S_LDFLAGS"
+  build kubernetes k8s.io/kubernetes/cmd/kube-scheduler kube-scheduler "$K8S_LDFLAGS"
+  build kubernetes k8s.io/kubernetes/cmd/kube-proxy kube-proxy "$K8S_LDFLAGS"
+  build kubernetes k8s.io/kubernetes/cmd/kubelet kubelet "$K8S_LDFLAGS"
+fi
 # what was built answers (a broken binary fails here, not in the middle of a test)
 [ -x "$BIN/pulumi" ] && echo "build-tools: pulumi $(PULUMI_HOME="$CACHE/$KEY/pulumi-home" PULUMI_SKIP_UPDATE_CHECK=true "$BIN/pulumi" version)"
 [ -x "$BIN/kube-apiserver" ] && echo "build-tools: $("$BIN/kube-apiserver" --version)"
+for b in kube-controller-manager kube-scheduler kube-proxy kubelet; do
+  if [ -x "$BIN/$b" ]; then echo "build-tools: $b $("$BIN/$b" --version 2>&1 | head -1)"; fi
+done
 [ -x "$BIN/kubectl" ] && echo "build-tools: kubectl $("$BIN/kubectl" version --client -o json | node -p 'JSON.parse(require("fs").readFileSync(0)).clientVersion.gitVersion')"
 echo "build-tools: done in $(($(date +%s) - total_start))s; binaries in $BIN"
