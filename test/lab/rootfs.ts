@@ -32,6 +32,22 @@ export const ROOTFS_EXTRA_PACKAGES: readonly string[] = [
   "skopeo",
   "nfs-kernel-server",
   "nfs-common",
+  // real nodes (nodes.lab.test.ts, issue 15): Debian's container runtime, CNI plugins and what kubelet and
+  // kube-proxy call; the image fixture's tools (umoci, catatonit as the pause process, busybox-static) and the
+  // third-party services EdgeX runs next to its own (redis, mosquitto, nginx), packaged as OCI images from here
+  "containerd",
+  "runc",
+  "containernetworking-plugins",
+  "iptables",
+  "conntrack",
+  "socat",
+  "ethtool",
+  "umoci",
+  "catatonit",
+  "busybox-static",
+  "redis-server",
+  "mosquitto",
+  "nginx",
 ];
 
 /** Every package of the image. */
@@ -47,18 +63,20 @@ export const ROOTFS_CACHE = process.env.EDGECLOUD_LAB_CACHE ?? "/var/cache/edgec
  * - Debian's etcd-server package enables etcd.service, which starts a default single-member etcd listening on
  *   plaintext localhost:2379/2380 with data in /var/lib/etcd/default. The image disables it (a lab host must
  *   start clean); `LabHostSpec.distroEtcdRunning` re-enables it per host to reproduce a fresh `apt install`.
- * - Likewise docker-registry.service (plaintext :5000) and nfs-server.service are disabled: the library's steps
- *   enable what they configure.
+ * - Likewise docker-registry.service (plaintext :5000), nfs-server.service and containerd.service are disabled: the
+ *   library's steps enable what they configure. redis-server, mosquitto and nginx are there as image sources only:
+ *   their services are disabled.
  * - apt and maintenance timers are masked: the hosts are offline and an apt-daily run would hold the dpkg lock.
  * - machine-id and SSH host keys are removed: each host gets its own at boot time (see lab.ts).
  */
-const IMAGE_REVISION = 4;
+const IMAGE_REVISION = 5;
 const IMAGE_TWEAKS = `
 set -euo pipefail
 cd "$1"
 systemctl --root=. disable etcd.service >/dev/null 2>&1 || true
 rm -f etc/systemd/system/multi-user.target.wants/etcd.service etc/systemd/system/etcd2.service
-for u in docker-registry.service nfs-server.service; do systemctl --root=. disable "$u" >/dev/null 2>&1 || true; done
+for u in docker-registry.service nfs-server.service containerd.service redis-server.service mosquitto.service \\
+         nginx.service; do systemctl --root=. disable "$u" >/dev/null 2>&1 || true; done
 for t in apt-daily.timer apt-daily-upgrade.timer dpkg-db-backup.timer e2scrub_all.timer fstrim.timer \\
          e2scrub_reap.service systemd-pstore.service getty@tty1.service; do
   systemctl --root=. mask "$t" >/dev/null 2>&1
@@ -138,7 +156,9 @@ export async function ensureRootfs(log: (m: string) => void = () => undefined): 
           "DEBIAN_FRONTEND=noninteractive",
           "bash",
           "-c",
-          `apt-get update -q && apt-get install -y -q --no-install-recommends ${ROOTFS_EXTRA_PACKAGES.join(" ")} && apt-get clean`,
+          // policy-rc.d: no maintainer script starts a service here (this container shares the runner's network)
+          "printf '#!/bin/sh\\nexit 101\\n' >/usr/sbin/policy-rc.d && chmod 0755 /usr/sbin/policy-rc.d && " +
+            `apt-get update -q && apt-get install -y -q --no-install-recommends ${ROOTFS_EXTRA_PACKAGES.join(" ")} && apt-get clean && rm -f /usr/sbin/policy-rc.d`,
         ],
         { timeoutMs: 15 * 60_000 },
       );
