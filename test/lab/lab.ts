@@ -16,6 +16,7 @@ import { join } from "path";
 import { ensureRootfs } from "./rootfs";
 import { must, run, RunOptions, RunResult, sleep } from "./proc";
 import {
+  LabHostRecord,
   LabState,
   pidNamespace,
   registerLab,
@@ -40,7 +41,26 @@ export interface LabHostSpec {
    * fresh `apt install etcd-server` leaves a host. The image disables it. @default false
    */
   readonly distroEtcdRunning?: boolean;
+  /**
+   * Lab-only: a host that can run a kubelet and containerd (nodes.lab.test.ts). Never part of what users get; each
+   * change answers a refusal seen inside an nspawn host on this machine kind (../shared/reference/lab-real-nodes.md):
+   * the host's systemd-nspawn runs in a cgroup of its own in every v1 hierarchy (removed depth-first at teardown) and
+   * the controller hierarchies are remounted read-write inside; `/dev/kmsg` bound; CAP_NET_ADMIN, CAP_SYSLOG and
+   * CAP_IPC_LOCK; the `@keyring` system calls allowed (runc joins a session keyring); the three kernel tunables the
+   * kubelet checks bound read-only with the values it wants (the shared machine's are never changed); `/proc/sys/net`
+   * writable (the host's own network namespace), `ip_forward=1` there; an ext4 directory at /var/lib/containerd
+   * (overlayfs cannot be an overlay snapshotter's upper dir). @default false
+   */
+  readonly kubeletHost?: boolean;
 }
+
+/** Kernel tunables the kubelet insists on (pkg/kubelet/cm ... setupKernelTunables), faked read-only in a kubelet host. */
+export const KUBELET_TUNABLES: Readonly<Record<string, string>> = {
+  "vm/overcommit_memory": "1",
+  "kernel/panic": "10",
+  "kernel/panic_on_oops": "1",
+};
+const CGROUP_ROOT = "/sys/fs/cgroup";
 
 export interface LabOptions {
   readonly hosts: readonly LabHostSpec[];
@@ -322,7 +342,7 @@ async function prepareHost(
   const [upper, work, merged] = ["upper", "work", "merged"].map((d) => join(base, d));
   for (const d of [upper, work, merged]) mkdirSync(d, { recursive: true });
   const netns = `ecl-${state.id}-${spec.index}`;
-  const record = { name: spec.name, netns, merged, nspawnPid: 0, initPid: 0, pidNs: "" };
+  const record: LabHostRecord = { name: spec.name, netns, merged, nspawnPid: 0, initPid: 0, pidNs: "" };
   state.hosts.push(record);
   registerLab(state); // persist before creating anything that needs cleaning up
   await must("mount", [
@@ -358,6 +378,25 @@ async function prepareHost(
       .replace(/^MemAvailable:\s+\d+ kB$/m, `MemAvailable:   ${Math.floor(kb * 0.8)} kB`);
     mkdirSync(join(merged, "etc/edgecloud-lab"), { recursive: true });
     writeFileSync(join(merged, "etc/edgecloud-lab/meminfo"), fake, { mode: 0o444 });
+  }
+  if (spec.kubeletHost) {
+    mkdirSync(join(base, "containerd"), { recursive: true, mode: 0o711 });
+    mkdirSync(join(merged, "etc/edgecloud-lab/sys"), { recursive: true });
+    for (const [k, v] of Object.entries(KUBELET_TUNABLES))
+      writeFileSync(join(merged, "etc/edgecloud-lab/sys", k.replace("/", ".")), `${v}\n`, { mode: 0o444 });
+    // one cgroup per host in every hierarchy, recorded before it exists
+    record.cgroups = readdirSync(CGROUP_ROOT)
+      .map((c) => join(CGROUP_ROOT, c))
+      .filter((d) => existsSync(join(d, "cgroup.procs")))
+      .map((d) => join(d, `ecl-${state.id}-${spec.name}`));
+    registerLab(state);
+    for (const cg of record.cgroups) {
+      mkdirSync(cg, { recursive: true });
+      // cgroup v1 cpuset: a new group has no CPUs or memory nodes until given its parent's
+      for (const f of ["cpuset.cpus", "cpuset.mems"])
+        if (existsSync(join(cg, f)) && readFileSync(join(cg, f), "utf8").trim() === "")
+          writeFileSync(join(cg, f), readFileSync(join(cg, "..", f), "utf8"));
+    }
   }
   if (spec.distroEtcdRunning) {
     const wants = join(merged, "etc/systemd/system/multi-user.target.wants/etcd.service");
@@ -402,7 +441,23 @@ async function bootHost(state: LabState, merged: string, netns: string, spec: Pr
     name,
     "--console=read-only",
   ];
-  const child = spawn("systemd-nspawn", args, { stdio: ["ignore", logFd, logFd], detached: true });
+  if (spec.kubeletHost)
+    args.push(
+      "--bind=/dev/kmsg",
+      "--capability=CAP_NET_ADMIN,CAP_SYSLOG,CAP_IPC_LOCK",
+      "--system-call-filter=@keyring",
+      `--bind=${join(state.dir, "hosts", name, "containerd")}:/var/lib/containerd`,
+    );
+  // a kubelet host's nspawn enters its own cgroups first (the shell execs nspawn: same PID)
+  const cgroups = record.cgroups ?? [];
+  const child =
+    cgroups.length > 0
+      ? spawn(
+          "sh",
+          ["-c", 'for c in $EC_CGROUPS; do echo $$ >"$c/cgroup.procs"; done; exec systemd-nspawn "$@"', "sh", ...args],
+          { stdio: ["ignore", logFd, logFd], detached: true, env: { ...process.env, EC_CGROUPS: cgroups.join(" ") } },
+        )
+      : spawn("systemd-nspawn", args, { stdio: ["ignore", logFd, logFd], detached: true });
   closeSync(logFd);
   child.unref();
   if (!child.pid) throw new Error(`systemd-nspawn for ${name} did not start`);
@@ -445,6 +500,24 @@ async function bootHost(state: LabState, merged: string, netns: string, spec: Pr
       "/etc/edgecloud-lab/meminfo",
       "/proc/meminfo",
     ]);
+  }
+  if (spec.kubeletHost) {
+    const binds = Object.keys(KUBELET_TUNABLES)
+      .map((k) => `mount --bind -o ro /etc/edgecloud-lab/sys/${k.replace("/", ".")} /proc/sys/${k}`)
+      .join("\n");
+    await must("nsenter", [
+      "-t",
+      String(initPid),
+      "-m",
+      "--",
+      "sh",
+      "-euc",
+      `for d in ${CGROUP_ROOT}/*/; do if mountpoint -q "$d"; then mount -o remount,bind,rw "$d"; fi; done
+mount --bind /proc/sys/net /proc/sys/net
+mount -o remount,bind,rw /proc/sys/net
+${binds}`,
+    ]);
+    await must("nsenter", [`--net=/run/netns/${netns}`, "--", "sysctl", "-q", "-w", "net.ipv4.ip_forward=1"]);
   }
   return {
     name,

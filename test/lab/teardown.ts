@@ -1,5 +1,15 @@
 import { spawn, spawnSync } from "child_process";
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "fs";
+import {
+  closeSync,
+  existsSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmdirSync,
+  rmSync,
+  writeFileSync,
+} from "fs";
 import { join } from "path";
 
 /** What a lab started, persisted to `<dir>/state.json` before each thing is created so any process can undo it. */
@@ -20,6 +30,8 @@ export interface LabHostRecord {
   initPid: number;
   /** e.g. `pid:[4026532301]`: every process of the container lives in this PID namespace. */
   pidNs: string;
+  /** A kubelet host's own cgroups (one per hierarchy), removed depth-first at teardown. */
+  cgroups?: string[];
 }
 
 export interface TeardownReport {
@@ -139,6 +151,7 @@ export function teardown(
       if (r.status !== 0) leftovers.push(`mount ${h.merged}: ${r.stderr}`);
     }
   }
+  for (const h of hosts) for (const cg of h.cgroups ?? []) removeCgroup(cg, leftovers);
   for (const ns of [...hosts.map((h) => h.netns), state.hubNetns]) {
     if (existsSync(`/run/netns/${ns}`)) {
       const r = spawnSync("ip", ["netns", "del", ns]);
@@ -283,6 +296,29 @@ function childInOtherPidNs(pid: number): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** rmdir of a cgroup and everything below it, deepest first (a cgroup with children or tasks cannot go). */
+function removeCgroup(dir: string, leftovers: string[]): void {
+  if (!existsSync(dir)) return;
+  const depthFirst = (d: string): string[] => [
+    ...readdirSync(d, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .flatMap((e) => depthFirst(join(d, e.name))),
+    d,
+  ];
+  for (let round = 0; round < 30; round++) {
+    for (const d of depthFirst(dir)) {
+      try {
+        rmdirSync(d);
+      } catch {
+        /* tasks still leaving; next round */
+      }
+    }
+    if (!existsSync(dir)) return;
+    sleepSync(100);
+  }
+  leftovers.push(`cgroup ${dir} still present`);
 }
 
 function isMounted(path: string): boolean {
