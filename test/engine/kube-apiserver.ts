@@ -2,7 +2,7 @@ import { spawn } from "child_process";
 import { chmodSync, copyFileSync, mkdirSync, writeFileSync } from "fs";
 import { join } from "path";
 import { stringify } from "yaml";
-import { createCa, issueCert } from "../../lib/pki/x509";
+import { createCa, IssuedCert, issueCert } from "../../lib/pki/x509";
 import { Lab } from "../lab/lab";
 
 /** The files and flags of a kube-apiserver started on a lab host (no kubelet, no controllers: API level only). */
@@ -14,6 +14,12 @@ export interface ApiServer {
   /** Stops the API server's unit on the host. */
   stop(): Promise<void>;
   readonly readyMs: number;
+  /** The cluster CA (serving certificate, client CA): signs the lab's other components' client certificates. */
+  readonly ca: IssuedCert;
+  /** Its files on the host: `ca.crt`, `service-account.key`, … */
+  readonly dir: string;
+  /** A kubeconfig for `user` with `ca`'s cluster at `server` (default: this API server's URL). */
+  kubeconfigFor(user: { certPem: string; keyPem: string }, server?: string): string;
 }
 
 export interface KubectlResult {
@@ -42,7 +48,16 @@ export async function startApiServer(
   lab: Lab,
   host: string,
   datastore: Datastore,
-  opts: { binDir: string; workDir: string; serviceCidr: string; serviceIp: string; timeoutMs?: number },
+  opts: {
+    binDir: string;
+    workDir: string;
+    serviceCidr: string;
+    serviceIp: string;
+    timeoutMs?: number;
+    /** @default "RBAC" (the lab's nodes stage adds Node, with the NodeRestriction admission plugin) */
+    authorizationMode?: string;
+    extraFlags?: readonly string[];
+  },
 ): Promise<ApiServer> {
   const t0 = Date.now();
   const h = lab.host(host);
@@ -87,7 +102,7 @@ export async function startApiServer(
     `--tls-cert-file=${DIR}/apiserver.crt`,
     `--tls-private-key-file=${DIR}/apiserver.key`,
     `--client-ca-file=${DIR}/ca.crt`,
-    "--authorization-mode=RBAC",
+    `--authorization-mode=${opts.authorizationMode ?? "RBAC"}`,
     "--anonymous-auth=false",
     `--service-cluster-ip-range=${opts.serviceCidr}`,
     "--service-account-issuer=https://kubernetes.default.svc",
@@ -95,6 +110,7 @@ export async function startApiServer(
     `--service-account-signing-key-file=${DIR}/service-account.key`,
     "--allow-privileged=true",
     "--profiling=false",
+    ...(opts.extraFlags ?? []),
   ];
   await lab.sh(
     host,
@@ -106,23 +122,21 @@ systemd-run --unit=${UNIT} --property=Restart=no /usr/local/bin/kube-apiserver $
   const kubeconfig = join(opts.workDir, "kubeconfig");
   const url = `https://${h.address}:6443`;
   const b64 = (s: string): string => Buffer.from(s).toString("base64");
-  writeFileSync(
-    kubeconfig,
+  const kubeconfigFor = (user: { certPem: string; keyPem: string }, server = url): string =>
     stringify({
       apiVersion: "v1",
       kind: "Config",
-      clusters: [{ name: "engine", cluster: { server: url, "certificate-authority-data": b64(ca.certPem) } }],
+      clusters: [{ name: "engine", cluster: { server, "certificate-authority-data": b64(ca.certPem) } }],
       users: [
         {
-          name: "admin",
-          user: { "client-certificate-data": b64(admin.certPem), "client-key-data": b64(admin.keyPem) },
+          name: "user",
+          user: { "client-certificate-data": b64(user.certPem), "client-key-data": b64(user.keyPem) },
         },
       ],
-      contexts: [{ name: "engine", context: { cluster: "engine", user: "admin" } }],
+      contexts: [{ name: "engine", context: { cluster: "engine", user: "user" } }],
       "current-context": "engine",
-    }),
-    { mode: 0o600 },
-  );
+    });
+  writeFileSync(kubeconfig, kubeconfigFor(admin), { mode: 0o600 });
   const netns = lab.sshArgv(host)[1]!; // "--net=/run/netns/<bridge namespace>"
   const kubectl = (args: readonly string[], o: { stdin?: string; timeoutMs?: number } = {}): Promise<KubectlResult> =>
     runTool(
@@ -150,6 +164,9 @@ systemd-run --unit=${UNIT} --property=Restart=no /usr/local/bin/kube-apiserver $
     url,
     kubectl,
     readyMs: Date.now() - t0,
+    ca,
+    dir: DIR,
+    kubeconfigFor,
     stop: async () => {
       await lab.exec(
         host,

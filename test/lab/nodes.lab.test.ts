@@ -1,0 +1,453 @@
+import { spawnSync } from "child_process";
+import { existsSync, mkdtempSync, rmSync } from "fs";
+import { tmpdir } from "os";
+import { join } from "path";
+import { parse } from "yaml";
+import { K3S_CONFIG_FILE } from "../../components/k3s-ha-cluster";
+import { cniTarball } from "../../components/kubeedge-cloud/runtime";
+import { REGISTRY_UNIT } from "../../components/registry";
+import { objectsToYaml } from "../../lib/manifests/chart";
+import { KubeObject } from "../../lib/manifests/kube-object";
+import { registryK3sRegistries } from "../../components/registry";
+import { Environment } from "../../stacks/environment";
+import { environmentMaterial, EnvironmentMaterial } from "../../stacks/material";
+import { SynthOutput, synthesizeWith } from "../../stacks/synth";
+import { ApiServer, startApiServer } from "../engine/kube-apiserver";
+import { describeFailures, executePlan, PlanRun } from "./executor";
+import { buildAndPushImages, LabImage } from "./images";
+import { Lab } from "./lab";
+import {
+  configureK3sNodeContainerd,
+  edgeNodeIdentity,
+  k3sNodeIdentity,
+  KCM_UNIT,
+  KUBELET_UNIT,
+  NodeIdentity,
+  SCHEDULER_UNIT,
+  selfLabelable,
+  startContainerd,
+  startControllers,
+  startKubelet,
+  stopUnits,
+} from "./nodes";
+import {
+  LAB_ADDRESSES,
+  LAB_PRESTAGED_DIR,
+  LAB_REGISTRY_HOST,
+  labDefaultEnvironment,
+  NOT_RUN_HERE,
+  runsHere,
+} from "./nodes-env";
+
+/**
+ * Issue 15: the default environment (moved onto the lab, see nodes-env.ts) with real nodes. The library's host steps
+ * run on 11 Debian 12 hosts wherever they need no K3s/KubeEdge binary; kube-apiserver, kube-controller-manager and
+ * kube-scheduler (k8s.io/kubernetes v1.36.3, scripts/build-tools.sh) run on server-1 on the lab's TLS etcd through
+ * the K3s server config's own endpoint and files; kubelet + Debian containerd run on the two agents and the two
+ * edge nodes under the names, labels and taints the library gives them, pulling every image from the library's
+ * Registry through the node configuration the library rendered, with the node user's credentials.
+ */
+const BIN_DIR = spawnSync("bash", [join(__dirname, "../../scripts/build-tools.sh"), "--print-bin-dir"], {
+  encoding: "utf8",
+}).stdout.trim();
+const NEEDED_BINARIES = ["kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kubectl"];
+const missingBinaries = NEEDED_BINARIES.filter((b) => !existsSync(join(BIN_DIR, b)));
+if (missingBinaries.length)
+  console.warn(
+    `nodes.lab.test.ts skipped: ${missingBinaries.join(", ")} not built in ${BIN_DIR}: run \`bash scripts/build-tools.sh --stage 2\` and \`--stage nodes\``,
+  );
+const suite = missingBinaries.length ? describe.skip : describe;
+
+const SERVER = "server-1";
+const AGENTS = ["agent-1", "agent-2"];
+const EDGES = ["edge-1", "edge-2"];
+const NODES = [...AGENTS, ...EDGES];
+const progress = (m: string): void => void process.stderr.write(`[lab nodes] ${m}\n`);
+const timings: string[] = [];
+const report: string[] = [];
+const time = async <T>(what: string, f: () => Promise<T>): Promise<T> => {
+  const t = Date.now();
+  const r = await f();
+  timings.push(`${what}: ${((Date.now() - t) / 1000).toFixed(1)} s`);
+  progress(`${what}: ${((Date.now() - t) / 1000).toFixed(1)} s`);
+  return r;
+};
+
+interface NodeJson {
+  metadata: { name: string; labels: Record<string, string> };
+  spec: { taints?: { key: string; value?: string; effect: string }[] };
+  status: {
+    addresses: { type: string; address: string }[];
+    conditions: { type: string; status: string; reason?: string; message?: string }[];
+  };
+}
+interface PodJson {
+  metadata: { name: string; namespace: string; ownerReferences?: { kind: string; name: string }[] };
+  spec: { nodeName?: string };
+  status: {
+    phase: string;
+    conditions?: { type: string; status: string; reason?: string; message?: string }[];
+    initContainerStatuses?: ContainerStatus[];
+    containerStatuses?: ContainerStatus[];
+  };
+}
+interface ContainerStatus {
+  name: string;
+  image: string;
+  ready: boolean;
+  state: {
+    waiting?: { reason?: string; message?: string };
+    terminated?: { reason?: string; exitCode: number };
+    running?: object;
+  };
+}
+
+suite("real nodes: the default environment on kubelet + containerd lab hosts (issue 15)", () => {
+  let lab: Lab | undefined;
+  let api: ApiServer | undefined;
+  let env: Environment;
+  let material: EnvironmentMaterial;
+  let out: SynthOutput;
+  let steps: PlanRun;
+  let images: LabImage[] = [];
+  let ids: NodeIdentity[] = [];
+  let work: string;
+  let overrides: [string, string][] = [];
+
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), "edgecloud-lab-nodes-"));
+    env = labDefaultEnvironment();
+    material = await environmentMaterial(env, "generated");
+    out = synthesizeWith(env, material);
+    lab = await time("lab boot (11 hosts, 4 kubelet hosts)", () =>
+      Lab.start({
+        hosts: Object.entries(LAB_ADDRESSES).map(([name, n]) => ({
+          name,
+          address: `10.213.0.${n}`,
+          ...(NODES.includes(name) ? { kubeletHost: true } : {}),
+        })),
+        log: progress,
+      }),
+    );
+    const l = lab;
+    // the edge runtime step's `prestaged` CNI tarball: Debian's containernetworking-plugins 1.1.1, the version the
+    // library pins (upstream's release tarball is a download)
+    await Promise.all(
+      EDGES.map((h) =>
+        l.sh(
+          h,
+          `mkdir -p ${LAB_PRESTAGED_DIR} && tar -czf ${LAB_PRESTAGED_DIR}/${cniTarball("amd64")} -C /usr/lib/cni .`,
+        ),
+      ),
+    );
+    steps = await time("the library's host steps (every one that needs no K3s/KubeEdge binary)", () =>
+      executePlan(l, out.plan, {
+        only: runsHere,
+        afterStep: (s, r) => progress(`${s.id}: ${r.ok ? "ok" : "FAILED"} in ${r.ms} ms`),
+      }),
+    );
+    if (!steps.ok) throw new Error(`the library's host steps failed on the lab:\n${describeFailures(steps)}`);
+
+    const k3sConfig = parse(await l.sh(SERVER, `cat ${K3S_CONFIG_FILE}`)) as Record<string, string>;
+    const net = env.cluster.spec.network;
+    api = await time("kube-apiserver ready", () =>
+      startApiServer(
+        l,
+        SERVER,
+        {
+          endpoint: k3sConfig["datastore-endpoint"]!,
+          cafile: k3sConfig["datastore-cafile"]!,
+          certfile: k3sConfig["datastore-certfile"]!,
+          keyfile: k3sConfig["datastore-keyfile"]!,
+        },
+        {
+          binDir: BIN_DIR,
+          workDir: join(work, "kube"),
+          serviceCidr: net.serviceCidr,
+          serviceIp: firstIp(net.serviceCidr),
+          authorizationMode: "Node,RBAC",
+          extraFlags: ["--enable-admission-plugins=NodeRestriction"],
+        },
+      ),
+    );
+    const a = api;
+    await time("kube-controller-manager + kube-scheduler started", () => startControllers(l, a, BIN_DIR));
+    const built = await time("images built (umoci) and pushed (skopeo) into the library's registry", () =>
+      buildAndPushImages(l, LAB_REGISTRY_HOST, material.registry!, "admin"),
+    );
+    images = built.images;
+    const pause = images.find((i) => i.replaces === "pause")!.ref;
+    overrides = images.filter((i) => i.replaces !== "pause").map((i) => [i.replaces, i.ref]);
+
+    const edgeProps = { ...env.kubeedge!, registries: registryK3sRegistries(material.registry!) };
+    ids = [
+      ...(await Promise.all(AGENTS.map((h) => k3sNodeIdentity(l, h)))),
+      ...EDGES.map((h) =>
+        edgeNodeIdentity(
+          edgeProps,
+          env.hosts.find((x) => x.name === h)!,
+        ),
+      ),
+    ];
+    await time("containerd + kubelet started on 4 nodes", () =>
+      Promise.all(
+        ids.map(async (id, i) => {
+          if (id.kind === "k3s") await configureK3sNodeContainerd(l, id.host, `10.42.${i + 1}.0/24`);
+          await startContainerd(l, id.host, pause);
+          await startKubelet(l, a, BIN_DIR, id, { clusterDns: net.clusterDns, apiServerUrl: a.url });
+        }),
+      ),
+    );
+    await time("nodes Ready", async () => {
+      // kubectl wait fails at once on a node that has not registered yet: poll until every one is there and Ready
+      const deadline = Date.now() + 240_000;
+      for (;;) {
+        const r = await a.kubectl(["get", "nodes", "-o", "json"]);
+        const items = r.code === 0 ? (JSON.parse(r.stdout) as { items: NodeJson[] }).items : [];
+        const ready = (name: string) =>
+          items.find((n) => n.metadata.name === name)?.status.conditions.find((c) => c.type === "Ready")?.status ===
+          "True";
+        if (ids.every((id) => ready(id.nodeName))) return;
+        if (Date.now() > deadline) {
+          const why = await Promise.all(
+            ids.map((id) => l.exec(id.host, `journalctl -u ${KUBELET_UNIT} --no-pager | tail -25`)),
+          );
+          throw new Error(
+            `nodes not Ready after 240 s: ${JSON.stringify(items.map((n) => [n.metadata.name, n.status.conditions]))}\n${why.map((x, i) => `--- ${ids[i]!.host}\n${x.stdout}`).join("\n")}`,
+          );
+        }
+        await new Promise((res) => setTimeout(res, 1000));
+      }
+    });
+    // labels a kubelet may not give itself (node-role.kubernetes.io/*): set by the admin, as cloudcore does for edgecore
+    for (const id of ids) {
+      const rest = Object.entries(id.labels).filter(([k]) => !selfLabelable(k));
+      if (rest.length)
+        await a.kubectl(["label", "node", id.nodeName, "--overwrite", ...rest.map(([k, v]) => `${k}=${v}`)]);
+    }
+  }, 30 * 60_000);
+
+  afterAll(async () => {
+    if (lab) {
+      const l = lab;
+      await Promise.all(NODES.map((h) => stopUnits(l, h, [KUBELET_UNIT]).catch(() => undefined)));
+      await stopUnits(l, SERVER, [KCM_UNIT, SCHEDULER_UNIT]).catch(() => undefined);
+      await api?.stop().catch(() => undefined);
+      await l.stop(progress);
+    }
+    if (work) rmSync(work, { recursive: true, force: true });
+    console.log(
+      [
+        `lab nodes timings:\n  ${timings.join("\n  ")}`,
+        `steps not run here:\n  ${Object.entries(NOT_RUN_HERE)
+          .map(([k, v]) => `${k}: ${v}`)
+          .join("\n  ")}`,
+        `images standing in (override → lab image):\n  ${images.map((i) => `${i.replaces} → ${i.ref} (${i.from})`).join("\n  ")}`,
+        `workloads (not counted as passed unless asserted):\n  ${report.join("\n  ")}`,
+      ].join("\n"),
+    );
+  }, 300_000);
+
+  test("GIVEN the library's host steps THEN every one that needs no K3s/KubeEdge binary ran and succeeded, on every host", () => {
+    expect(describeFailures(steps)).toBe("no failures");
+    const ran = new Set(steps.steps.map((s) => s.name));
+    for (const name of [
+      "preflight",
+      "etcd-install",
+      "etcd-member",
+      "k3s-prereqs",
+      "k3s-config",
+      "etcd-health-gate",
+      "nfs-client",
+      "registry",
+      "kubeedge-preflight",
+      "kubeedge-runtime",
+    ])
+      expect({ name, ran: ran.has(name) }).toEqual({ name, ran: true });
+  });
+
+  test("GIVEN the control plane THEN kube-apiserver is on the lab's etcd, and controller-manager and scheduler are healthy", async () => {
+    const checks = await api!.kubectl(["get", "--raw", "/readyz?verbose"]);
+    expect(checks.stdout).toMatch(/\[\+\]etcd ok/);
+    const health = await lab!.sh(
+      SERVER,
+      "curl -sk https://127.0.0.1:10257/healthz; echo; curl -sk https://127.0.0.1:10259/healthz; echo",
+    );
+    expect(health.trim().split("\n")).toEqual(["ok", "ok"]);
+  });
+
+  test("GIVEN the nodes THEN each is Ready under the library's name, IP, labels and taints (edge taint included)", async () => {
+    const nodes = JSON.parse((await api!.kubectl(["get", "nodes", "-o", "json"])).stdout) as { items: NodeJson[] };
+    expect(nodes.items.map((n) => n.metadata.name).sort()).toEqual(ids.map((i) => i.nodeName).sort());
+    for (const id of ids) {
+      const n = nodes.items.find((x) => x.metadata.name === id.nodeName)!;
+      expect({ node: id.nodeName, ready: n.status.conditions.find((c) => c.type === "Ready")?.status }).toEqual({
+        node: id.nodeName,
+        ready: "True",
+      });
+      expect(n.status.addresses.find((a) => a.type === "InternalIP")?.address).toBe(id.nodeIp);
+      expect(n.metadata.labels).toMatchObject(id.labels);
+      const taints = (n.spec.taints ?? []).map((t) => ({ key: t.key, value: t.value, effect: t.effect }));
+      for (const t of id.taints) expect(taints).toContainEqual({ key: t.key, value: t.value, effect: t.effect });
+    }
+    const edge = ids.filter((i) => i.kind === "edge");
+    expect(edge.length).toBe(2);
+    for (const e of edge) {
+      expect(e.labels).toHaveProperty(["node-role.kubernetes.io/edge"]);
+      expect(e.taints).toContainEqual({ key: "node-role.kubernetes.io/edge", effect: "NoSchedule" });
+    }
+    expect(ids.find((i) => i.nodeName === "agent-2")!.taints).toContainEqual({
+      key: "dedicated",
+      value: "gpu",
+      effect: "NoSchedule",
+    });
+  });
+
+  test("GIVEN the default environment's manifests (image overrides listed) WHEN applied THEN each workload lands where the library meant", async () => {
+    const a = api!;
+    const all = Object.values(out.manifests).flat();
+    const apply = async (objs: KubeObject[]) => {
+      if (objs.length === 0) return;
+      const r = await a.kubectl(["apply", "--server-side", "--field-manager=edgecloud-lab", "-f", "-"], {
+        stdin: objectsToYaml(objs.map((o) => withImages(o, overrides))),
+      });
+      const errors = r.stderr.split("\n").filter((l) => l.trim() !== "" && !l.startsWith("Warning: "));
+      expect({ code: r.code, errors }).toEqual({ code: 0, errors: [] });
+    };
+    await time("apply CRDs + namespaces", async () => {
+      await apply(all.filter((o) => o.kind === "CustomResourceDefinition"));
+      await a.kubectl(["wait", "--for=condition=Established", "--timeout=60s", "crd", "--all"], { timeoutMs: 90_000 });
+      await apply(all.filter((o) => o.kind === "Namespace"));
+    });
+    await time("apply the rest", () =>
+      apply(all.filter((o) => o.kind !== "CustomResourceDefinition" && o.kind !== "Namespace")),
+    );
+    // let controllers create pods, the scheduler place them and kubelets pull and start what they can
+    await new Promise((r) => setTimeout(r, 60_000));
+    const pods = (JSON.parse((await a.kubectl(["get", "pods", "-A", "-o", "json"])).stdout) as { items: PodJson[] })
+      .items;
+    const edgeNodes = new Set(EDGES);
+    const edgeWorkloads = new Set(
+      (out.manifests["edgex-stack"] ?? [])
+        .filter((o) => /DaemonSet|Deployment|StatefulSet/.test(o.kind))
+        .map((o) => o.metadata.name),
+    );
+    const workloadOf = (p: PodJson): string => {
+      const owner = p.metadata.ownerReferences?.[0];
+      const name =
+        owner?.kind === "ReplicaSet" ? owner.name.replace(/-[a-z0-9]+$/, "") : (owner?.name ?? p.metadata.name);
+      return `${p.metadata.namespace}/${name}`;
+    };
+    for (const p of pods) {
+      const w = workloadOf(p);
+      const isEdge = edgeWorkloads.has(w.split("/")[1]!);
+      const node = p.spec.nodeName;
+      if (node) {
+        // placement: edge workloads only on edge nodes, cluster services never there
+        expect({ pod: `${p.metadata.namespace}/${p.metadata.name}`, onEdge: edgeNodes.has(node) }).toEqual({
+          pod: `${p.metadata.namespace}/${p.metadata.name}`,
+          onEdge: isEdge,
+        });
+      }
+      report.push(`${w} pod ${p.metadata.name}: ${describePod(p)}`);
+    }
+    // every edge node runs the EdgeX DaemonSet's pod; its busybox init container (pulled from the library's registry
+    // through the edge node's certs.d config as the node user) ran to completion there
+    for (const e of EDGES) {
+      const p = pods.find((x) => workloadOf(x).startsWith("edgex/") && x.spec.nodeName === e);
+      expect({ edge: e, scheduled: p !== undefined }).toEqual({ edge: e, scheduled: true });
+      const init = p!.status.initContainerStatuses?.find((c) => c.name === "volume-permissions");
+      expect({ edge: e, init: init?.state.terminated?.reason ?? JSON.stringify(init?.state) }).toEqual({
+        edge: e,
+        init: "Completed",
+      });
+    }
+    // pods whose every image is real: Ready
+    const real = new Set(images.map((i) => i.ref));
+    for (const p of pods) {
+      const statuses = [...(p.status.initContainerStatuses ?? []), ...(p.status.containerStatuses ?? [])];
+      if (statuses.length > 0 && statuses.every((c) => real.has(c.image)))
+        expect({ pod: p.metadata.name, ready: p.status.conditions?.find((c) => c.type === "Ready")?.status }).toEqual({
+          pod: p.metadata.name,
+          ready: "True",
+        });
+    }
+  }, 600_000);
+
+  test("GIVEN the pods the nodes ran THEN every image they hold came from the library's registry, each pull authenticated as the node user", async () => {
+    const lab_ = lab!;
+    const ours = `${material.registry!.endpoint}/lab/`;
+    const pause = images.find((i) => i.replaces === "pause")!.ref;
+    for (const id of ids) {
+      const have = (await lab_.sh(id.host, "ctr -n k8s.io images ls -q | grep -v '^sha256:' || true"))
+        .split("\n")
+        .filter((l) => l !== "");
+      // the sandbox image on every node; nothing that is not the registry's (by tag or by digest)
+      expect({ node: id.host, pause: have.includes(pause), foreign: have.filter((h) => !h.startsWith(ours)) }).toEqual({
+        node: id.host,
+        pause: true,
+        foreign: [],
+      });
+    }
+    // the registry's own log: every manifest a node was served (200) went through htpasswd ("authorized request",
+    // same request id; distribution 2.8 does not log the user name), and the only credentials the node's
+    // containerd holds are the node user's, from the files the library rendered
+    const log = (await lab_.sh(LAB_REGISTRY_HOST, `journalctl -u ${REGISTRY_UNIT} --no-pager -o cat`)).split("\n");
+    const authorized = new Set(
+      log.filter((l) => /msg="authorized request"/.test(l)).map((l) => /http\.request\.id=([0-9a-f-]+)/.exec(l)?.[1]),
+    );
+    for (const id of ids) {
+      const served = log
+        .filter((l) => /msg="response completed"/.test(l) && /http\.response\.status=200\b/.test(l))
+        .filter((l) => l.includes(`http.request.remoteaddr="${id.nodeIp}:`))
+        .filter((l) => /http\.request\.uri="?\/v2\/lab\/[a-z]+\/manifests\//.test(l));
+      const unauthorized = served.filter((l) => !authorized.has(/http\.request\.id=([0-9a-f-]+)/.exec(l)?.[1]));
+      expect({ node: id.host, served: served.length > 0, unauthorized }).toEqual({
+        node: id.host,
+        served: true,
+        unauthorized: [],
+      });
+      const users = await lab_.sh(id.host, 'grep -ho \'username = "[^"]*"\' /etc/containerd/config.toml | sort -u');
+      expect({ node: id.host, users: users.trim() }).toEqual({ node: id.host, users: 'username = "node"' });
+    }
+    timings.push(`pulls seen by the registry: from all ${ids.length} nodes, every one authenticated`);
+  });
+});
+
+/** The manifest with each container image in `overrides` replaced (a lab image standing in for it). */
+function withImages(o: KubeObject, overrides: readonly [string, string][]): KubeObject {
+  const spec = (o as { spec?: { template?: { spec?: PodSpecLike }; jobTemplate?: unknown } }).spec?.template?.spec;
+  if (!spec) return o;
+  const copy = JSON.parse(JSON.stringify(o)) as KubeObject & { spec: { template: { spec: PodSpecLike } } };
+  const ps = copy.spec.template.spec;
+  for (const c of [...(ps.initContainers ?? []), ...(ps.containers ?? [])]) {
+    const hit = overrides.find(([from]) => c.image === from);
+    if (hit) c.image = hit[1];
+  }
+  return copy;
+}
+interface PodSpecLike {
+  initContainers?: { image: string }[];
+  containers?: { image: string }[];
+}
+
+function describePod(p: PodJson): string {
+  const node = p.spec.nodeName ? `on ${p.spec.nodeName}` : "not scheduled";
+  const sched = p.status.conditions?.find((c) => c.type === "PodScheduled" && c.status !== "True");
+  if (sched) return `${node}: ${sched.reason}: ${sched.message}`;
+  const ready = p.status.conditions?.find((c) => c.type === "Ready")?.status === "True";
+  const states = [...(p.status.initContainerStatuses ?? []), ...(p.status.containerStatuses ?? [])].map((c) => {
+    const s = c.state.waiting
+      ? `${c.state.waiting.reason}${c.state.waiting.message ? ` (${c.state.waiting.message.slice(0, 160)})` : ""}`
+      : c.state.terminated
+        ? `terminated ${c.state.terminated.reason} ${c.state.terminated.exitCode}`
+        : "running";
+    return `${c.name} [${c.image}]: ${s}`;
+  });
+  return `${node}, ${p.status.phase}${ready ? ", Ready" : ", not Ready"}; ${states.join("; ")}`;
+}
+
+function firstIp(cidr: string): string {
+  const [a, b, c, d] = cidr.split("/")[0]!.split(".").map(Number);
+  return `${a}.${b}.${c}.${d! + 1}`;
+}
