@@ -351,6 +351,28 @@ suite("real nodes: the default environment on kubelet + containerd lab hosts (is
       }
       report.push(`${w} pod ${p.metadata.name}: ${describePod(p)}`);
     }
+    // Pod Security admission: no controller was refused a pod in its namespace
+    const events = (
+      JSON.parse((await a.kubectl(["get", "events", "-A", "-o", "json"])).stdout) as {
+        items: {
+          reason: string;
+          message: string;
+          involvedObject: { kind: string; namespace?: string; name: string };
+        }[];
+      }
+    ).items;
+    const refused = events
+      .filter((e) => e.reason === "FailedCreate" && /PodSecurity|violates/i.test(e.message))
+      .map((e) => `${e.involvedObject.kind} ${e.involvedObject.namespace}/${e.involvedObject.name}: ${e.message}`);
+    expect(refused).toEqual([]);
+    // workloads that made no pod at all (a DaemonSet no node matches)
+    for (const o of all.filter((x) => /^(Deployment|DaemonSet|StatefulSet)$/.test(x.kind))) {
+      const w = `${o.metadata.namespace}/${o.metadata.name}`;
+      if (!pods.some((p) => workloadOf(p) === w))
+        report.push(
+          `${w} (${o.kind}): no pod — no node matches its node selector/affinity (K3s servers run no kubelet here)`,
+        );
+    }
     // every edge node runs the EdgeX DaemonSet's pod; its busybox init container (pulled from the library's registry
     // through the edge node's certs.d config as the node user) ran to completion there
     for (const e of EDGES) {
