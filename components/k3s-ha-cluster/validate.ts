@@ -2,6 +2,7 @@ import { Host, hasRole } from "../../lib/hosts/host";
 import { validateHosts } from "../../lib/hosts/validate-hosts";
 import { K3sRegistries } from "../../lib/k3s/registries";
 import { cidrContains, cidrsOverlap, parseCidr, parseIpv4 } from "../../lib/net/cidr";
+import { osProfile } from "../../lib/platform/os";
 import { DISTRO_ETCD_OS, SUPPORTED_ARCHES, supportsArch } from "../../lib/platform/support-matrix";
 import { IssueCollector, parseInto } from "../../lib/validation/issues";
 import { atLeast, parseK3sVersion } from "./k3s/version";
@@ -77,6 +78,10 @@ export function checkK3sHaCluster(
       issues.add(`${H(h)}.roles`, h.roles, 'has "edge" with "server"/"agent"; an edge node runs edgecore, not K3s');
     }
     const isK3sNode = hasRole(h, "server") || hasRole(h, "agent");
+    const docker = osProfile(h.os).docker;
+    if (isK3sNode && spec.runtime === "docker" && docker.kind === "unsupported") {
+      issues.add(`${H(h)}.os`, h.os, `(host "${h.name}") with k3s.runtime "docker" ${docker.reason}`);
+    }
     if (isK3sNode && !supportsArch("k3s", h.arch) && spec.artifactOverrides[h.name] === undefined) {
       issues.add(
         `${H(h)}.arch`,

@@ -22,6 +22,27 @@ export type OsFamily = "rhel" | "debian";
 export type PackageManager = "apt" | "dnf" | "yum";
 export type Firewall = "firewalld" | "ufw" | "none";
 
+/** A vendor package repository added (as a .repo file) before installing packages from it. */
+export interface PackageRepo {
+  readonly url: string;
+  readonly file: string;
+}
+
+/**
+ * How Docker Engine gets onto an OS, or why it does not. Debian and Ubuntu ship `docker.io`; openEuler ships
+ * `docker`; RHEL, Rocky, Alma and CentOS have no Docker Engine in their base repositories: `docker-ce` (with
+ * `containerd.io`) comes from download.docker.com's repository, which publishes a `docker-ce.repo` for CentOS
+ * (used by the RHEL rebuilds too) at linux/centos/docker-ce.repo.
+ */
+export type DockerInstall =
+  | { readonly kind: "packages"; readonly packages: readonly string[]; readonly repo?: PackageRepo }
+  | { readonly kind: "unsupported"; readonly reason: string };
+
+export const DOCKER_CE_REPO: PackageRepo = {
+  url: "https://download.docker.com/linux/centos/docker-ce.repo",
+  file: "/etc/yum.repos.d/docker-ce.repo",
+};
+
 /** Per-OS facts the renderers branch on. */
 export interface OsProfile {
   readonly id: OsId;
@@ -33,6 +54,8 @@ export interface OsProfile {
   readonly selinux: boolean;
   /** `ID` and `VERSION_ID` prefixes in /etc/os-release that identify it (pre-flight compares). */
   readonly osRelease: { readonly id: readonly string[]; readonly versionPrefix: string };
+  /** Docker Engine for K3s's `runtime: docker`. */
+  readonly docker: DockerInstall;
   /** Distribution package names. */
   readonly packages: {
     readonly nfsClient: string;
@@ -69,6 +92,7 @@ function rhel(
     firewall: "firewalld",
     selinux: true,
     osRelease: { id: osIds, versionPrefix: version },
+    docker: { kind: "packages", packages: ["docker-ce", "containerd.io"], repo: DOCKER_CE_REPO },
     packages: { ...rhelPackages, ...extra },
   };
 }
@@ -81,6 +105,7 @@ function deb(id: OsId, osId: string, version: string): OsProfile {
     firewall: osId === "ubuntu" ? "ufw" : "none",
     selinux: false,
     osRelease: { id: [osId], versionPrefix: version },
+    docker: { kind: "packages", packages: ["docker.io"] },
     packages: debPackages,
   };
 }
@@ -93,9 +118,24 @@ export const OS_PROFILES: Readonly<Record<OsId, OsProfile>> = {
   "alma-9": rhel("alma-9", ["almalinux"], "9", "dnf"),
   "rhel-8": rhel("rhel-8", ["rhel"], "8", "dnf"),
   "rhel-9": rhel("rhel-9", ["rhel"], "9", "dnf"),
-  "openeuler-22.03": rhel("openeuler-22.03", ["openEuler"], "22.03", "dnf", { etcdServer: "etcd", etcdClient: "etcd" }),
-  "openeuler-24.03": rhel("openeuler-24.03", ["openEuler"], "24.03", "dnf", { etcdServer: "etcd", etcdClient: "etcd" }),
-  "kylin-v10": { ...rhel("kylin-v10", ["kylin"], "V10", "dnf"), selinux: false },
+  "openeuler-22.03": {
+    ...rhel("openeuler-22.03", ["openEuler"], "22.03", "dnf", { etcdServer: "etcd", etcdClient: "etcd" }),
+    docker: { kind: "packages", packages: ["docker"] },
+  },
+  "openeuler-24.03": {
+    ...rhel("openeuler-24.03", ["openEuler"], "24.03", "dnf", { etcdServer: "etcd", etcdClient: "etcd" }),
+    docker: { kind: "packages", packages: ["docker"] },
+  },
+  "kylin-v10": {
+    ...rhel("kylin-v10", ["kylin"], "V10", "dnf"),
+    selinux: false,
+    // Docker's CentOS repository resolves $releasever to "V10" there, a path it does not publish
+    docker: {
+      kind: "unsupported",
+      reason:
+        "has no Docker Engine source edgecloud can verify (Docker's CentOS repository has no $releasever V10); use runtime containerd",
+    },
+  },
   "ubuntu-20.04": deb("ubuntu-20.04", "ubuntu", "20.04"),
   "ubuntu-22.04": deb("ubuntu-22.04", "ubuntu", "22.04"),
   "ubuntu-24.04": deb("ubuntu-24.04", "ubuntu", "24.04"),

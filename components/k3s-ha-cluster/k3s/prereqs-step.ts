@@ -30,7 +30,8 @@ export function k3sPrereqsStep(
   const os = osProfile(host.os);
   const pkgs = [os.packages.curl, os.packages.tar];
   if (os.family === "rhel" && os.selinux) pkgs.push("container-selinux", "policycoreutils");
-  if (spec.runtime === "docker") pkgs.push(os.family === "debian" ? "docker.io" : "docker-ce");
+  const docker = spec.runtime === "docker" && os.docker.kind === "packages" ? os.docker : undefined;
+  if (docker) pkgs.push(...docker.packages);
   const ports = k3sPorts(role, spec);
   const files = [
     { path: MODULES_FILE, mode: "0644", content: "overlay\nbr_netfilter\n", secret: false },
@@ -42,7 +43,20 @@ export function k3sPrereqsStep(
       secret: false,
     },
   ];
+  const repo = docker?.repo;
   const script = [
+    ...(repo
+      ? [
+          "# docker-ce and containerd.io come from Docker's repository only",
+          `if [ ! -f ${repo.file} ]; then`,
+          `  ec_pkg ${os.packageManager} ${os.packages.curl}`,
+          `  mkdir -p ${repo.file.slice(0, repo.file.lastIndexOf("/"))}`,
+          `  curl -fsSL --retry 3 -o ${repo.file}.part ${repo.url}`,
+          `  mv -f ${repo.file}.part ${repo.file}`,
+          "  ec_changed",
+          "fi",
+        ]
+      : []),
     `ec_pkg ${os.packageManager} ${pkgs.join(" ")}`,
     "for m in overlay br_netfilter; do",
     '  if [ ! -d "/sys/module/$m" ]; then modprobe "$m" 2>/dev/null || ec_log "kernel module $m cannot be loaded here; K3s networking needs it"; fi',
@@ -57,7 +71,11 @@ export function k3sPrereqsStep(
   ]
     .filter((l) => l !== "")
     .join("\n");
-  const deleteScript = [`ec_rm ${MODULES_FILE} ${SYSCTL_FILE}`, closeFirewallPorts(os, ports)]
+  // Docker's repository file is removed with the step (the packages stay: other workloads may use them)
+  const deleteScript = [
+    `ec_rm ${MODULES_FILE} ${SYSCTL_FILE}${repo ? ` ${repo.file}` : ""}`,
+    closeFirewallPorts(os, ports),
+  ]
     .filter((l) => l !== "")
     .join("\n");
   return hostStep({

@@ -60,6 +60,7 @@ const cases: Record<string, [unknown[], unknown]> = {
   unknownField: [haHosts, { ...haSpec, flannel: "vxlan" }],
   badTaint: [haHosts.map((h, i) => (i === 7 ? { ...h, taints: ["gpu"] } : h)), haSpec],
   releaseArm: [haHosts.map((h, i) => (i === 0 ? { ...h, arch: "arm" } : h)), haSpec],
+  dockerKylin: [haHosts, { ...haSpec, runtime: "docker" }],
   dnsNotIp: [haHosts, { ...haSpec, network: { clusterDns: "999.43.0.10" } }],
   cidrNotIp: [haHosts, { ...haSpec, network: { clusterCidr: "10.42.0.300/16" } }],
   vipNotIp: [
@@ -167,6 +168,9 @@ const expected: Record<string, string[]> = {
   badTaint: ['hosts[7].taints[0] "gpu" must be key[=value]:NoSchedule|PreferNoSchedule|NoExecute'],
   releaseArm: [
     'hosts[0].arch "arm" (host "etcd-1", debian-12/arm): etcd v3.5.17 release tarballs exist for amd64, arm64 only; use etcd.install { kind: "distro" } or "prestaged"',
+  ],
+  dockerKylin: [
+    'hosts[7].os "kylin-v10" (host "agent-2") with k3s.runtime "docker" has no Docker Engine source edgecloud can verify (Docker\'s CentOS repository has no $releasever V10); use runtime containerd',
   ],
   dnsNotIp: ['k3s.network.clusterDns "999.43.0.10" must be an IPv4 address such as 10.0.0.11 (four octets 0-255)'],
   cidrNotIp: [
