@@ -108,6 +108,8 @@ export class EdgecloudEnvironment extends pulumi.ComponentResource {
     kubeconfigLater.resolve(this.kubeconfig);
     this.apiServer = `https://${joinHostPort(topo.registrationAddress, 6443)}`;
     const lastServerStart = this.cluster.steps.get(stepId(topo.servers[topo.servers.length - 1]!.name, "k3s-start"))!;
+    // other components install packages too: on a CentOS 7 host only after its yum points at its packageMirror
+    const packageRepos = [...this.cluster.steps].filter(([id]) => id.endsWith("/package-repos")).map(([, r]) => r);
 
     // NFS before the workloads whose PVCs use its StorageClass (wireEnvironment set the class on them).
     if (env.nfs) {
@@ -117,7 +119,7 @@ export class EdgecloudEnvironment extends pulumi.ComponentResource {
           spec: raw.nfs as never,
           hosts: env.hosts,
           kubeconfig: this.kubeconfig,
-          dependsOn: [lastServerStart],
+          dependsOn: [lastServerStart, ...packageRepos],
           executor,
         },
         { parent: this },
@@ -142,7 +144,7 @@ export class EdgecloudEnvironment extends pulumi.ComponentResource {
           hosts: raw.hosts,
           spec: raw.kubeedge as never,
           kubeconfig: this.kubeconfig,
-          clusterReady: [lastServerStart],
+          clusterReady: [lastServerStart, ...packageRepos],
           executor,
           ...(this.registry ? { registries: this.registry.k3sRegistries } : {}),
         },

@@ -11,6 +11,7 @@ import { K3sRole } from "./k3s/paths";
 import { k3sPrereqsStep } from "./k3s/prereqs-step";
 import { k3sStartStep } from "./k3s/start-step";
 import { ClusterMaterial } from "./material";
+import { packageReposStep } from "./package-repos-step";
 import { preflightStep } from "./preflight-step";
 import { kubeVipChart } from "./registration/kube-vip-chart";
 import { K3sHaClusterProps } from "./spec";
@@ -37,13 +38,29 @@ export function renderK3sHaClusterSteps(props: K3sHaClusterProps, material: Clus
   const steps: HostStep[] = [];
   const add = (s: HostStep) => (steps.push(s), s.id);
   const pre = new Map<string, string>();
+  const reg = spec.registrationAddress;
+  const checks = {
+    ...(reg?.kind === "kube-vip" ? { kubeVipInterface: reg.interface } : {}),
+    wireguard: spec.network.flannelBackend === "wireguard-native",
+    airgapSelinux: spec.install.kind === "airgap",
+  };
   if (spec.preflight) {
     for (const h of props.hosts) {
       const roles = h.roles.filter((r) => r === "etcd" || r === "server" || r === "agent");
-      if (roles.length) pre.set(h.name, add(preflightStep(h, roles, props.hosts)));
+      if (roles.length) pre.set(h.name, add(preflightStep(h, roles, props.hosts, checks)));
     }
   }
-  const after = (host: string, ...ids: string[]) => [...(pre.has(host) ? [pre.get(host)!] : []), ...ids];
+  // a CentOS 7 host's yum points at its packageMirror before anything installs packages there (any role)
+  const repos = new Map<string, string>();
+  for (const h of props.hosts) {
+    const s = packageReposStep(h, pre.has(h.name) ? [pre.get(h.name)!] : []);
+    if (s) repos.set(h.name, add(s));
+  }
+  const after = (host: string, ...ids: string[]) => [
+    ...(pre.has(host) ? [pre.get(host)!] : []),
+    ...(repos.has(host) ? [repos.get(host)!] : []),
+    ...ids,
+  ];
 
   let gate: string | undefined;
   if (t.externalEtcd) {

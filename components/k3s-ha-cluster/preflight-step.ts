@@ -1,6 +1,7 @@
 import { Host } from "../../lib/hosts/host";
 import { ARCH_NAMES } from "../../lib/platform/arch";
 import { osProfile } from "../../lib/platform/os";
+import { shellQuote } from "../../lib/steps/bundle";
 import { HostStep, hostStep } from "../../lib/steps/host-step";
 import { COMPONENT } from "./etcd/component";
 
@@ -16,17 +17,63 @@ export const ROLE_MINIMA: Readonly<Record<PreflightRole, { cpus: number; memoryG
 /** Prefix of the facts line the pre-flight step prints for cross-host checks (`checkPreflightFacts`). */
 export const FACTS_PREFIX = "edgecloud-facts:";
 
+/** Checks that depend on the cluster's spec, not on the host alone. */
+export interface PreflightChecks {
+  /** kube-vip announces the VIP on this interface of every server: it must exist there. */
+  readonly kubeVipInterface?: string;
+  /** flannel wireguard-native: the kernel must have the wireguard module. */
+  readonly wireguard?: boolean;
+  /** Air-gap install on an SELinux host: k3s-selinux cannot be fetched, so it must already be installed. */
+  readonly airgapSelinux?: boolean;
+}
+
 /**
  * Checks a host before anything is installed: detected OS and architecture equal the declared ones, CPUs,
  * memory (90% of the minimum, since firmware reserves some) and free disk under /var meet the role's minima,
  * and the hostname is not another cluster host's name. Changes nothing; prints a facts line.
  */
-export function preflightStep(host: Host, roles: readonly PreflightRole[], others: readonly Host[] = []): HostStep {
+export function preflightStep(
+  host: Host,
+  roles: readonly PreflightRole[],
+  others: readonly Host[] = [],
+  checks: PreflightChecks = {},
+): HostStep {
   const os = osProfile(host.os);
   const pick = (k: "cpus" | "memoryGiB" | "diskGiB") =>
     host.minima?.[k] ?? Math.max(...roles.map((r) => ROLE_MINIMA[r][k]));
   const min = { cpus: pick("cpus"), memoryGiB: pick("memoryGiB"), diskGiB: pick("diskGiB") };
   const clash = others.filter((o) => o.name !== host.name).map((o) => o.name);
+  const k3sNode = roles.includes("server") || roles.includes("agent");
+  const extra: string[] = [];
+  if (host.os === "centos-7" && !host.packageMirror) {
+    // CentOS 7 is end-of-life since 2024-06-30: mirrorlist.centos.org no longer resolves, so stock yum fails
+    extra.push(
+      "if ! timeout 120 yum -q repolist enabled >/dev/null 2>&1; then",
+      `  problems+=(${shellQuote(`yum cannot reach its repositories (CentOS 7 is end-of-life since 2024-06-30 and mirrorlist.centos.org no longer resolves); set packageMirror of host "${host.name}" to https://vault.centos.org/7.9.2009 or a mirror of it, or point the host's yum at one`)})`,
+      "fi",
+    );
+  }
+  if (checks.kubeVipInterface && roles.includes("server")) {
+    extra.push(
+      `if ! ip link show dev ${shellQuote(checks.kubeVipInterface)} >/dev/null 2>&1; then`,
+      `  problems+=("network interface ${checks.kubeVipInterface.replace(/["$\`\\]/g, "")} (k3s.registrationAddress.interface: kube-vip announces the VIP on it) does not exist; this host has: $(cd /sys/class/net && echo *)")`,
+      "fi",
+    );
+  }
+  if (checks.wireguard && k3sNode) {
+    extra.push(
+      "if [ ! -d /sys/module/wireguard ] && ! modprobe -n -q wireguard 2>/dev/null; then",
+      '  problems+=("flannel wireguard-native needs the wireguard kernel module (Linux 5.6 or later, or a backport); kernel $(uname -r) has none")',
+      "fi",
+    );
+  }
+  if (checks.airgapSelinux && k3sNode && os.selinux) {
+    extra.push(
+      'if command -v getenforce >/dev/null 2>&1 && [ "$(getenforce)" = Enforcing ] && ! rpm -q k3s-selinux >/dev/null 2>&1; then',
+      '  problems+=("SELinux enforces and k3s-selinux is not installed; an air-gap install cannot fetch it: install the k3s-selinux and container-selinux RPMs first (github.com/k3s-io/k3s-selinux releases)")',
+      "fi",
+    );
+  }
   const script = `problems=()
 # shellcheck source=/dev/null
 . /etc/os-release
@@ -42,10 +89,10 @@ cpus=$(nproc)
 mem_kib=$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)
 [ "$mem_kib" -ge ${Math.floor(min.memoryGiB * 0.9 * 1024 * 1024)} ] || problems+=("$((mem_kib / 1024)) MiB memory, roles ${roles.join("+")} need at least ${min.memoryGiB} GiB")
 disk_kib=$(df -Pk /var | awk 'NR == 2 { print $4 }')
-[ "$disk_kib" -ge ${min.diskGiB * 1024 * 1024} ] || problems+=("$((disk_kib / 1024 / 1024)) GiB free under /var, roles ${roles.join("+")} need at least ${min.diskGiB} GiB")
+[ "$disk_kib" -ge ${Math.ceil(min.diskGiB * 1024 * 1024)} ] || problems+=("$((disk_kib / 1024 / 1024)) GiB free under /var, roles ${roles.join("+")} need at least ${min.diskGiB} GiB")
 name=$(hostname)
 case "$other_hosts" in *" $name "*) problems+=("hostname is \\"$name\\", the name of another cluster host; K3s registers nodes by name") ;; esac
-echo "${FACTS_PREFIX} host=${host.name} hostname=$name machine-id=$(cat /etc/machine-id 2>/dev/null || echo none)"
+${extra.join("\n")}${extra.length ? "\n" : ""}echo "${FACTS_PREFIX} host=${host.name} hostname=$name machine-id=$(cat /etc/machine-id 2>/dev/null || echo none)"
 if [ "\${#problems[@]}" -gt 0 ]; then
   for p in "\${problems[@]}"; do ec_log "pre-flight ${host.name}: $p"; done
   exit 1

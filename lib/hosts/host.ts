@@ -4,6 +4,7 @@ import { OS_IDS } from "../platform/os";
 import { dnsLabel, labels, taint } from "../validation/kubernetes";
 import { address } from "../validation/net";
 import { publicKeyLine, publicKeyWithoutComment, sshUser } from "../validation/ssh";
+import { httpOrHttpsUrl, insecureFlag, requireHttpsUnlessInsecure } from "../validation/url";
 
 /** A value that may still be unknown at validation time (a Pulumi Output or Promise); checked at render time. */
 export const deferred = z.custom<unknown>((v) => v !== null && typeof v === "object" && ("apply" in v || "then" in v));
@@ -53,6 +54,21 @@ export const PreflightMinimaSchema = z.strictObject({
   diskGiB: z.number().positive().optional(),
 });
 
+/**
+ * Where a CentOS 7 host gets its packages. CentOS 7 reached its end of life on 2024-06-30: its stock repositories
+ * (mirrorlist.centos.org) are gone and the content lives on only at vault.centos.org and its mirrors. edgecloud
+ * points yum at `<baseUrl>/{os,updates,extras}/$basearch/` (the vault's layout, e.g.
+ * https://vault.centos.org/7.9.2009; aarch64 lives under https://vault.centos.org/altarch/7.9.2009) and moves the
+ * stock CentOS-Base.repo aside; the inverse restores it.
+ */
+export const PackageMirrorSchema = z
+  .strictObject({
+    baseUrl: httpOrHttpsUrl,
+    /** Accept a plain http:// mirror (packages are still gpg-checked). */
+    insecure: insecureFlag,
+  })
+  .superRefine(requireHttpsUnlessInsecure("baseUrl"));
+
 export const HostSchema = z.strictObject({
   /** Node name: K3s registers nodes by it, so it must be unique. */
   name: dnsLabel,
@@ -70,6 +86,8 @@ export const HostSchema = z.strictObject({
   taints: z.array(TaintSchema).default([]),
   /** Overrides of the per-role minima checked by pre-flight. @default - the role's minima */
   minima: PreflightMinimaSchema.optional(),
+  /** centos-7 only: the vault or a mirror its packages come from. @default - the host's own yum configuration */
+  packageMirror: PackageMirrorSchema.optional(),
 });
 
 export type HostInput = z.input<typeof HostSchema>;

@@ -32,6 +32,13 @@ export function validateHosts(input: unknown, issues: IssueCollector, base = "ho
         `is used twice (${base}[${prevA}]); each host needs its own address`,
       );
     } else seenAddr.set(h.address, i);
+    if (h.packageMirror && h.os !== "centos-7") {
+      issues.add(
+        `${base}[${i}].packageMirror`,
+        h.packageMirror.baseUrl,
+        `is supported on centos-7 only (whose stock repositories are gone), not ${h.os}; configure that host's own package repositories`,
+      );
+    }
     const s = h.ssh;
     if (s.privateKey === undefined && s.privateKeyPath === undefined) {
       issues.add(

@@ -86,6 +86,8 @@ export function stubHost(opts: StubHostOptions = {}): StubHost {
   for (const d of [...Object.values(root), bin, state, mirror]) mkdirSync(d, { recursive: true });
   for (const f of ["passwd", "group", "nsswitch.conf", "os-release"])
     if (existsSync(`/etc/${f}`)) copyFileSync(`/etc/${f}`, join(root["/etc"], f));
+  // /usr/bin/awk and friends are symlinks through /etc/alternatives
+  if (existsSync("/etc/alternatives")) spawnSync("cp", ["-a", "/etc/alternatives", join(root["/etc"], "alternatives")]);
   if (opts.osRelease !== undefined) writeFileSync(join(root["/etc"], "os-release"), opts.osRelease);
   for (const [name, body] of Object.entries({ ...DEFAULT_STUBS, ...(opts.stubs ?? {}) }))
     writeFileSync(join(bin, name), body.startsWith("#!") ? body : rec(body), { mode: 0o755 });

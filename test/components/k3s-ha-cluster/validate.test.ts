@@ -60,6 +60,18 @@ const cases: Record<string, [unknown[], unknown]> = {
   unknownField: [haHosts, { ...haSpec, flannel: "vxlan" }],
   badTaint: [haHosts.map((h, i) => (i === 7 ? { ...h, taints: ["gpu"] } : h)), haSpec],
   releaseArm: [haHosts.map((h, i) => (i === 0 ? { ...h, arch: "arm" } : h)), haSpec],
+  mirrorNotCentos: [
+    haHosts.map((h, i) => (i === 1 ? { ...h, packageMirror: { baseUrl: "https://vault.centos.org/7.9.2009" } } : h)),
+    haSpec,
+  ],
+  mirrorHttp: [
+    haHosts.map((h, i) => (i === 6 ? { ...h, packageMirror: { baseUrl: "http://mirror.lan/centos" } } : h)),
+    haSpec,
+  ],
+  badInterface: [
+    haHosts,
+    { ...haSpec, registrationAddress: { kind: "kube-vip", vip: "192.168.10.100", interface: "eth0; reboot" } },
+  ],
   dockerKylin: [haHosts, { ...haSpec, runtime: "docker" }],
   dnsNotIp: [haHosts, { ...haSpec, network: { clusterDns: "999.43.0.10" } }],
   cidrNotIp: [haHosts, { ...haSpec, network: { clusterCidr: "10.42.0.300/16" } }],
@@ -168,6 +180,15 @@ const expected: Record<string, string[]> = {
   badTaint: ['hosts[7].taints[0] "gpu" must be key[=value]:NoSchedule|PreferNoSchedule|NoExecute'],
   releaseArm: [
     'hosts[0].arch "arm" (host "etcd-1", debian-12/arm): etcd v3.5.17 release tarballs exist for amd64, arm64 only; use etcd.install { kind: "distro" } or "prestaged"',
+  ],
+  mirrorNotCentos: [
+    'hosts[1].packageMirror "https://vault.centos.org/7.9.2009" is supported on centos-7 only (whose stock repositories are gone), not rocky-9; configure that host\'s own package repositories',
+  ],
+  mirrorHttp: [
+    'hosts[6].packageMirror.baseUrl "http://mirror.lan/centos" uses plain http://, which anyone on the path can tamper with; use https://, or set insecure: true',
+  ],
+  badInterface: [
+    'k3s.registrationAddress.interface "eth0; reboot" must be a network interface name such as eth0 or ens192 (at most 15 characters)',
   ],
   dockerKylin: [
     'hosts[7].os "kylin-v10" (host "agent-2") with k3s.runtime "docker" has no Docker Engine source edgecloud can verify (Docker\'s CentOS repository has no $releasever V10); use runtime containerd',
