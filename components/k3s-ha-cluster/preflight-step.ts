@@ -56,7 +56,8 @@ export function preflightStep(
   if (checks.kubeVipInterface && roles.includes("server")) {
     extra.push(
       `if ! ip link show dev ${shellQuote(checks.kubeVipInterface)} >/dev/null 2>&1; then`,
-      `  problems+=("network interface ${checks.kubeVipInterface.replace(/["$\`\\]/g, "")} (k3s.registrationAddress.interface: kube-vip announces the VIP on it) does not exist; this host has: $(cd /sys/class/net && echo *)")`,
+      // the interface name is validated ([A-Za-z0-9_.:-]{1,15}), so it is safe inside the double quotes
+      `  problems+=("network interface ${checks.kubeVipInterface} (k3s.registrationAddress.interface: kube-vip announces the VIP on it) does not exist; this host has: $(cd /sys/class/net && echo *)")`,
       "fi",
     );
   }
