@@ -17,6 +17,9 @@ const q = (v: string) => k8s.Quantity.fromString(v);
  * narrower than upstream's: no snapshot rules (no snapshot CRDs are installed), no secret reads (the class uses
  * no secret parameters), leader-election leases in a namespaced Role.
  */
+/** The resizer flag that keeps it from needing pods list/watch. */
+export const RESIZER_INUSE_FLAG = "--handle-volume-inuse-error=false";
+
 export class CsiDriverNfs extends Construct {
   constructor(scope: Construct, id: string, props: NfsProvisionerProps) {
     super(scope, id);
@@ -176,6 +179,10 @@ export class CsiDriverNfs extends Construct {
                         "--leader-election",
                         `--leader-election-namespace=${ns}`,
                         "--timeout=1200s",
+                        // by default the resizer waits for a pods informer this ClusterRole does not grant, and its
+                        // controller never starts; NFS volumes resize online anyway (kubernetes-csi/csi-driver-nfs
+                        // v4.13.4 deploy/v4.13.4/csi-nfs-controller.yaml passes the same flag)
+                        RESIZER_INUSE_FLAG,
                       ],
                       securityContext: sidecarSecurity,
                       resources: { requests: { cpu: q("10m"), memory: q("20Mi") }, limits: { memory: q("400Mi") } },

@@ -74,8 +74,12 @@ function diskScript(device: string, fsType: "ext4" | "xfs", mp: string): string[
     'fstype=$(blkid -p -o value -s TYPE "$dev" 2>/dev/null || true)',
     'if [ -z "$fstype" ]; then',
     "  # never format a disk that carries anything: a partition table, a RAID/LVM member, any signature",
-    '  if blkid -p "$dev" >/dev/null 2>&1 || [ "$(lsblk -n -o NAME "$dev" | wc -l)" -gt 1 ]; then',
-    '    ec_log "refusing to format $dev: it has partitions or a signature"',
+    // blkid -p exits 2 only when it finds nothing; 0 is a signature, 8 several (ambivalent), anything else an
+    // error: only 2 means an empty disk (blkid(8), util-linux: "exit code 2 ... 8 ... ambivalent probing result")
+    "  probe=0",
+    '  blkid -p "$dev" >/dev/null 2>&1 || probe=$?',
+    '  if [ "$probe" -ne 2 ] || [ "$(lsblk -n -o NAME "$dev" | wc -l)" -gt 1 ]; then',
+    '    ec_log "refusing to format $dev: it has partitions or a signature (blkid -p exit $probe)"',
     "    exit 1",
     "  fi",
     `  mkfs.${fsType} -q "$dev"`,

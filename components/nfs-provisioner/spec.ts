@@ -97,8 +97,8 @@ export const StorageClassSchema = z.strictObject({
   reclaimPolicy: z.enum(["Delete", "Retain"]).default("Delete"),
   /** @default "Immediate" */
   volumeBindingMode: z.enum(["Immediate", "WaitForFirstConsumer"]).default("Immediate"),
-  /** @default true */
-  allowVolumeExpansion: z.boolean().default(true),
+  /** @default - true with csi-driver-nfs; false with nfs-subdir-external-provisioner, which cannot resize */
+  allowVolumeExpansion: z.boolean().optional(),
   /** What happens to a deleted volume's directory. @default "delete" */
   onDelete: z.enum(["delete", "retain", "archive"]).default("delete"),
   /**
@@ -231,6 +231,13 @@ export function validateNfsProvisioner(
         "is a csi-driver-nfs parameter; nfs-subdir-external-provisioner always creates directories 0777",
       );
     }
+    if (sc.allowVolumeExpansion === true) {
+      issues.add(
+        `${base}.storageClass.allowVolumeExpansion`,
+        true,
+        "cannot be true with nfs-subdir-external-provisioner: it has no resizer, so every expansion would stay pending; use csi-driver-nfs",
+      );
+    }
     if (sc.subDir?.includes("${pv.metadata.name}")) {
       issues.add(
         `${base}.storageClass.subDir`,
@@ -252,7 +259,10 @@ export function validateNfsProvisioner(
   }
   if (issues.issues.length > before) return undefined;
   return {
-    spec,
+    spec: {
+      ...spec,
+      storageClass: { ...sc, allowVolumeExpansion: sc.allowVolumeExpansion ?? p.kind === "csi-driver-nfs" },
+    },
     serverAddress: server.kind === "host" ? internalAddress(serverHost!) : server.address,
     exportPath: server.exportPath,
     serverHost,

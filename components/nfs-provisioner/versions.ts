@@ -9,13 +9,18 @@ export interface CsiDriverNfsImages {
   readonly nodeDriverRegistrar: string;
 }
 
+/**
+ * The sidecars the release's own deploy files pin: kubernetes-csi/csi-driver-nfs v4.13.4
+ * deploy/v4.13.4/csi-nfs-controller.yaml (csi-provisioner v6.3.0, csi-resizer v2.2.0, livenessprobe v2.19.0) and
+ * deploy/v4.13.4/csi-nfs-node.yaml (csi-node-driver-registrar v2.17.0, livenessprobe v2.19.0).
+ */
 export function csiDriverNfsImages(version: string): CsiDriverNfsImages {
   return {
     nfsplugin: `registry.k8s.io/sig-storage/nfsplugin:${version}`,
     provisioner: "registry.k8s.io/sig-storage/csi-provisioner:v6.3.0",
-    resizer: "registry.k8s.io/sig-storage/csi-resizer:v2.0.0",
-    livenessProbe: "registry.k8s.io/sig-storage/livenessprobe:v2.17.0",
-    nodeDriverRegistrar: "registry.k8s.io/sig-storage/csi-node-driver-registrar:v2.15.0",
+    resizer: "registry.k8s.io/sig-storage/csi-resizer:v2.2.0",
+    livenessProbe: "registry.k8s.io/sig-storage/livenessprobe:v2.19.0",
+    nodeDriverRegistrar: "registry.k8s.io/sig-storage/csi-node-driver-registrar:v2.17.0",
   };
 }
 

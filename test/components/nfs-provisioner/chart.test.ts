@@ -68,6 +68,21 @@ describe("NfsProvisionerChart", () => {
       ]);
     });
 
+    test("THEN the resizer can start: it runs with --handle-volume-inuse-error=false (else it waits for a pods informer) and every resource it watches is granted list/watch", () => {
+      const controller = find(objects, "Deployment", "csi-nfs-controller").spec.template.spec;
+      const resizer = controller.containers.find((c: any) => c.name === "csi-resizer");
+      expect(resizer.image).toBe("registry.k8s.io/sig-storage/csi-resizer:v2.2.0");
+      const inUse = !resizer.args.includes("--handle-volume-inuse-error=false");
+      // kubernetes-csi/external-resizer v2.x: PVs and PVCs always; pods only when handle-volume-inuse-error is on
+      const watched = ["persistentvolumes", "persistentvolumeclaims", ...(inUse ? ["pods"] : [])];
+      const rules = find(objects, "ClusterRole").rules;
+      for (const r of watched)
+        expect({
+          r,
+          ok: rules.some((x: any) => x.resources.includes(r) && x.verbs.includes("list") && x.verbs.includes("watch")),
+        }).toEqual({ r, ok: true });
+    });
+
     test("THEN RBAC is least privilege: no secrets, no snapshots, leases only in its namespace", () => {
       const rules = find(objects, "ClusterRole").rules;
       const resources = rules.flatMap((r: any) => r.resources);

@@ -144,4 +144,22 @@ describe("validateNfsProvisioner", () => {
       "nfs.server.allowedClients: is required when there are no K3s nodes to derive it from",
     ]);
   });
+
+  test("GIVEN nfs-subdir-external-provisioner THEN the class does not allow expansion by default, and asking for it is refused (it has no resizer)", () => {
+    const p = nfsProps({
+      server: { kind: "host", host: "store-1" },
+      provisioner: { kind: "nfs-subdir-external-provisioner" },
+    });
+    expect(p.spec.storageClass.allowVolumeExpansion).toBe(false);
+    expect(nfsProps({ server: { kind: "host", host: "store-1" } }).spec.storageClass.allowVolumeExpansion).toBe(true);
+    expect(
+      nfsProblems({
+        server: { kind: "host", host: "store-1" },
+        provisioner: { kind: "nfs-subdir-external-provisioner" },
+        storageClass: { allowVolumeExpansion: true },
+      }),
+    ).toEqual([
+      "nfs.storageClass.allowVolumeExpansion true cannot be true with nfs-subdir-external-provisioner: it has no resizer, so every expansion would stay pending; use csi-driver-nfs",
+    ]);
+  });
 });

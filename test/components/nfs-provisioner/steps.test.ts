@@ -47,9 +47,7 @@ describe("nfsServerSteps", () => {
     );
     test("THEN it formats only a blank disk, mounts it by UUID and opens firewalld to the subnet only", () => {
       expect(step.script).toContain("ec_pkg dnf nfs-utils");
-      expect(step.script).toContain(
-        'if blkid -p "$dev" >/dev/null 2>&1 || [ "$(lsblk -n -o NAME "$dev" | wc -l)" -gt 1 ]; then',
-      );
+      expect(step.script).toContain('if [ "$probe" -ne 2 ] || [ "$(lsblk -n -o NAME "$dev" | wc -l)" -gt 1 ]; then');
       expect(step.script).toContain('mkfs.xfs -q "$dev"');
       expect(step.script.indexOf("refusing to format")).toBeLessThan(step.script.indexOf("mkfs.xfs"));
       expect(step.script).toContain('entry="UUID=$uuid $mp xfs defaults,nofail 0 2"');
