@@ -259,7 +259,11 @@ export class RegistryChart extends Chart {
                     image,
                     imagePullPolicy: "IfNotPresent",
                     command: ["registry"],
-                    args: ["garbage-collect", ...(gc.deleteUntagged ? ["--delete-untagged"] : []), configPath],
+                    args: [
+                      "garbage-collect",
+                      ...((gc.deleteUntagged ?? true) ? ["--delete-untagged"] : []),
+                      configPath,
+                    ],
                     envFrom: [{ secretRef: { name: ENV_SECRET } }],
                     resources: {
                       requests: { cpu: k8s.Quantity.fromString("50m"), memory: k8s.Quantity.fromString("64Mi") },

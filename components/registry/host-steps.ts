@@ -138,7 +138,7 @@ function dropIn(props: RegistryProps, dataDir: string, tls: boolean): string {
   ].join("\n");
 }
 
-function gcService(deleteUntagged: boolean): string {
+function gcService(deleteUntagged: boolean | undefined): string {
   return [
     "[Unit]",
     "Description=Registry garbage collection (edgecloud); the registry is stopped while it runs",

@@ -149,10 +149,16 @@ export const RegistrySpecSchema = z.strictObject({
         .string()
         .regex(/^(\S+\s+){4}\S+$/, "must be a five-field cron schedule")
         .default("0 1 * * *"),
-      /** @default true */
-      deleteUntagged: z.boolean().default(true),
+      /**
+       * `garbage-collect --delete-untagged`. distribution 2.x (Debian's docker-registry, host mode) marks only
+       * tagged manifests and deletes the per-platform children of a tagged manifest list; the fix
+       * (distribution/distribution 601b37d, "Handle OCI image index and V2 manifest list during garbage
+       * collection") is in v3.0.0 only, so host mode refuses it.
+       * @default - true in-cluster (distribution v3), false in host mode
+       */
+      deleteUntagged: z.boolean().optional(),
     })
-    .default({ enabled: true, schedule: "0 1 * * *", deleteUntagged: true }),
+    .default({ enabled: true, schedule: "0 1 * * *" }),
 });
 
 export type RegistrySpecInput = z.input<typeof RegistrySpecSchema>;
@@ -249,7 +255,21 @@ export function validateRegistry(
           `runs ${host.os}; host mode needs a Debian or Ubuntu host (the docker-registry package)`,
         );
       }
+      if (host.os === "ubuntu-20.04") {
+        issues.add(
+          `${base}.mode.host`,
+          mode.host,
+          "runs ubuntu-20.04, whose systemd 245 lacks LoadCredential= (systemd 247), which the registry's unit uses for its key and htpasswd; use Ubuntu 22.04 or later, Debian 11 or later, or in-cluster mode",
+        );
+      }
       endpoint = `${internalAddress(host)}:${mode.port}`;
+    }
+    if (spec.gc.deleteUntagged === true) {
+      issues.add(
+        `${base}.gc.deleteUntagged`,
+        true,
+        "is refused in host mode: Debian's docker-registry is distribution 2.x, whose garbage-collect --delete-untagged deletes the platform images of multi-arch tags (fixed in v3.0.0 only)",
+      );
     }
     if (spec.gc.enabled && cronToOnCalendar(spec.gc.schedule) === undefined) {
       issues.add(

@@ -164,11 +164,27 @@ describe("validateRegistry", () => {
       ['registry.mode.ingress.maxBodySize "lots" must be 0 (unlimited) or a size such as 512m'],
     ],
     [
+      "--delete-untagged in host mode (distribution 2.x)",
+      { mode: { kind: "host", host: "store-1" }, gc: { deleteUntagged: true } },
+      [
+        "registry.gc.deleteUntagged true is refused in host mode: Debian's docker-registry is distribution 2.x, whose garbage-collect --delete-untagged deletes the platform images of multi-arch tags (fixed in v3.0.0 only)",
+      ],
+    ],
+    [
       "an endpoint with a scheme",
       { mode: { kind: "in-cluster", endpoint: "https://r:5000" } },
       ['registry.mode.endpoint "https://r:5000" must be host[:port] without a scheme, e.g. 10.0.0.11:32500'],
     ],
   ];
+  test("GIVEN host mode on ubuntu-20.04 THEN it is refused (systemd 245 has no LoadCredential=)", () => {
+    const issues = new IssueCollector();
+    const hosts = testHosts().map((h) => (h.name === "store-1" ? { ...h, os: "ubuntu-20.04" as const } : h));
+    validateRegistry({ mode: { kind: "host", host: "store-1" } }, hosts, issues);
+    expect(issues.issues.map((i) => `${i.path} ${JSON.stringify(i.value)} ${i.message}`)).toEqual([
+      'registry.mode.host "store-1" runs ubuntu-20.04, whose systemd 245 lacks LoadCredential= (systemd 247), which the registry\'s unit uses for its key and htpasswd; use Ubuntu 22.04 or later, Debian 11 or later, or in-cluster mode',
+    ]);
+  });
+
   test.each(cases)("GIVEN %s WHEN validated THEN the exact problem is reported", (_what, input, expected) => {
     expect(problems(input)).toEqual(expected);
   });
