@@ -128,7 +128,11 @@ export class DockerRunner extends Construct {
                 },
                 // Docker-in-Docker needs it; the runner namespace is the only one whose Pod Security allows it
                 securityContext: { privileged: true },
-                resources: { requests: { cpu: q("100m"), memory: q("256Mi") } },
+                // privileged: bounded so a runaway build cannot take the node
+                resources: {
+                  requests: { cpu: q("100m"), memory: q("256Mi") },
+                  limits: { cpu: q("2"), memory: q("4Gi") },
+                },
                 volumeMounts: [{ name: "docker-storage", mountPath: "/var/lib/docker" }],
               },
               ...(r.gc
@@ -149,7 +153,7 @@ export class DockerRunner extends Construct {
                 : []),
             ],
             volumes: [
-              { name: "docker-storage", emptyDir: {} },
+              { name: "docker-storage", emptyDir: { sizeLimit: q(r.dindStorageLimit) } },
               { name: "drain", emptyDir: { sizeLimit: q("16Mi") } },
             ],
           },

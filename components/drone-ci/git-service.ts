@@ -7,8 +7,19 @@ import { DroneCiProps, GitService, gitServiceUrl } from "./spec";
 const q = (v: string) => k8s.Quantity.fromString(v);
 export const GIT_HTTP_PORT = 3000;
 
-/** Gogs's app.ini: install locked, SQLite, the URL Drone uses, SSH off (HTTP clones only). */
-export function renderGogsAppIni(git: Extract<GitService, { kind: "gogs" }>, secretKey: string): string {
+/**
+ * Gogs's app.ini: install locked, registration closed, SQLite, the URL Drone uses, SSH off (HTTP clones only), and
+ * webhooks allowed to Drone's host: Gogs 0.13 refuses to deliver to a host that resolves to a private address
+ * unless `[security] LOCAL_NETWORK_ALLOWLIST` names it (gogs/gogs v0.13.4 internal/db/webhook.go:704
+ * `IsBlockedLocalHostname(payloadURL.Hostname(), conf.Security.LocalNetworkAllowlist)`, conf/app.ini:182).
+ * Registration is closed (`[auth] DISABLE_REGISTRATION`, conf/app.ini:229): the first account to register on an
+ * open Gogs becomes its administrator, and any pod could reach it first.
+ */
+export function renderGogsAppIni(
+  git: Extract<GitService, { kind: "gogs" }>,
+  secretKey: string,
+  droneHost: string,
+): string {
   const url = git.rootUrl ?? gitServiceUrl(git);
   return [
     "BRAND_NAME = Gogs",
@@ -32,6 +43,10 @@ export function renderGogsAppIni(git: Extract<GitService, { kind: "gogs" }>, sec
     "[security]",
     "INSTALL_LOCK = true",
     `SECRET_KEY = ${secretKey}`,
+    `LOCAL_NETWORK_ALLOWLIST = ${droneHost.replace(/:\d+$/, "")}`,
+    "",
+    "[auth]",
+    "DISABLE_REGISTRATION = true",
     "",
     "[log]",
     "MODE = console",
@@ -75,7 +90,7 @@ export class GitServer extends Construct {
     let pod: k8s.PodSpec;
     let checksum: string;
     if (git.kind === "gogs") {
-      const appIni = renderGogsAppIni(git, s.secretKey);
+      const appIni = renderGogsAppIni(git, s.secretKey, props.spec.server.host);
       checksum = createHash("sha256").update(appIni).digest("hex");
       new k8s.KubeSecret(this, "config", {
         metadata: { name: `${name}-config`, namespace: ns, labels },

@@ -110,8 +110,17 @@ export const DroneRunnerSchema = z.discriminatedUnion("kind", [
     capacity: z.number().int().min(1).max(32).default(2),
     /** @default "drone/drone-runner-docker:1.8.4" */
     image: image.default("drone/drone-runner-docker:1.8.4"),
-    /** @default "docker:27-dind" */
-    dindImage: image.default("docker:27-dind"),
+    /**
+     * Pinned to a full version, not the floating `27-dind` (docker-library/docker fbb79dd versions.json: 27 is
+     * 27.5.1, the last 27.x before the series was dropped as end-of-life).
+     * @default "docker:27.5.1-dind"
+     */
+    dindImage: image.default("docker:27.5.1-dind"),
+    /** Size limit of dockerd's /var/lib/docker (an emptyDir): builds' images and layers. @default "20Gi" */
+    dindStorageLimit: z
+      .string()
+      .regex(/^\d+(Mi|Gi)$/, "must be a size such as 20Gi")
+      .default("20Gi"),
     /** Image GC sidecar. @default true */
     gc: z.boolean().default(true),
     /** @default "drone/gc:1.0.0" */
@@ -147,8 +156,13 @@ export const GitServiceSchema = z.discriminatedUnion("kind", [
     kind: z.literal("gogs"),
     /** @default "git" */
     namespace: dnsLabel.default("git"),
-    /** @default "gogs/gogs:0.13.0" */
-    image: image.default("gogs/gogs:0.13.0"),
+    /**
+     * 0.13.4 carries the fixes for the argument injections, path traversals, stored XSS and the RCE in the
+     * repository contents API (GHSA-gg64-xxr9-qhjp) released after 0.13.0 (gogs/gogs CHANGELOG.md); the image tag
+     * is the release tag without its `v` (gogs/gogs v0.13.4 .github/workflows/docker.yml `IMAGE_TAG`).
+     * @default "gogs/gogs:0.13.4"
+     */
+    image: image.default("gogs/gogs:0.13.4"),
     storage: storage("10Gi"),
     /** URL users open (EXTERNAL_URL). @default - the in-cluster Service URL */
     rootUrl: url.optional(),

@@ -86,6 +86,10 @@ describe("DroneCiChart", () => {
       const hosts = args.filter((a) => a.startsWith("--host="));
       expect(hosts).toEqual(["--host=tcp://127.0.0.1:2375", "--host=unix:///var/run/docker.sock"]);
       expect(args.join(" ")).not.toContain("0.0.0.0");
+      expect(dind.image).toBe("docker:27.5.1-dind");
+      expect(dind.resources.limits).toEqual({ cpu: "2", memory: "4Gi" });
+      const vols = find(objects, "Deployment", "drone-runner").spec.template.spec.volumes;
+      expect(vols.find((v: any) => v.name === "docker-storage").emptyDir).toEqual({ sizeLimit: "20Gi" });
       // the pod network's MTU (flannel vxlan by default) for the bridge and every build network
       expect(args).toEqual(
         expect.arrayContaining(["--mtu=1450", "--default-network-opt=bridge=com.docker.network.driver.mtu=1450"]),
@@ -106,6 +110,16 @@ describe("DroneCiChart", () => {
     test("THEN Gogs gets its app.ini from a Secret with the install locked and Drone's URL", () => {
       const ini: string = find(objects, "Secret", "gogs-config").stringData["app.ini"];
       expect(ini).toContain("INSTALL_LOCK = true");
+      expect(ini).toContain("[auth]\nDISABLE_REGISTRATION = true");
+      // Gogs 0.13 delivers a webhook only when its URL's hostname is in LOCAL_NETWORK_ALLOWLIST (a private address
+      // is blocked otherwise): the host Drone registers its hooks under must be listed
+      const env = find(objects, "ConfigMap", "drone-server-env").data;
+      const hook = new URL(`${env.DRONE_SERVER_PROTO}://${env.DRONE_SERVER_HOST}/hook`);
+      const allow = /^LOCAL_NETWORK_ALLOWLIST = (.*)$/m
+        .exec(ini)![1]!
+        .split(",")
+        .map((h) => h.trim());
+      expect(allow).toContain(hook.hostname);
       expect(ini).toContain("EXTERNAL_URL = http://gogs.git.svc.cluster.local:3000/");
       expect(ini).toContain("SECRET_KEY = git-secret-key");
       expect(find(objects, "PersistentVolumeClaim", "gogs-data")).toBeDefined();
