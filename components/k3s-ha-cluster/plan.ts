@@ -85,7 +85,8 @@ export function renderK3sHaClusterSteps(props: K3sHaClusterProps, material: Clus
     const first = t.servers[0]!;
     const firstConfig = stepId(first.name, "k3s-config");
     gate = add(etcdHealthGateStep(first, t.etcdEndpoints, [...memberIds, firstConfig]));
-    for (const m of t.etcd) add(etcdMaintenanceStep(m, spec.etcd, [gate]));
+    const g = gate;
+    t.etcd.forEach((m, i) => add(etcdMaintenanceStep(m, spec.etcd, [g], i)));
   }
 
   const manifests = serverManifests(props);

@@ -162,6 +162,21 @@ export const K3sHaClusterSpecSchema = z.strictObject({
         .superRefine(requireHttpsUnlessInsecure("source")),
     )
     .default({}),
+  /**
+   * Registry for every system image K3s deploys (pause, coredns, klipper, metrics-server, traefik): the server flag
+   * `system-default-registry` (k3s-io/k3s pkg/cli/cmds/server.go "Private registry to be used for all system
+   * images"; read through the code index, the repository being too large to fetch at a tag). In mainland China
+   * docker.io is unreachable, so `mirror: "cn"` defaults it to the Aliyun mirror the CN install recipe pairs with
+   * INSTALL_K3S_MIRROR=cn.
+   * @default - "registry.cn-hangzhou.aliyuncs.com" with install.mirror "cn", else none (docker.io)
+   */
+  systemDefaultRegistry: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9.-]+(:\d{1,5})?(\/[a-z0-9._-]+)*$/,
+      "must be a registry host[:port][/path] such as registry.example.com",
+    )
+    .optional(),
   /** Pre-flight minima checks. @default true */
   preflight: z.boolean().default(true),
 });

@@ -193,6 +193,20 @@ export function checkK3sHaCluster(
     }
   }
   const reg = spec.registrationAddress;
+  if (reg?.kind === "kube-vip" && reg.image.startsWith("ghcr.io/")) {
+    const where =
+      spec.install.kind === "airgap"
+        ? 'with install.kind "airgap" (the K3s air-gap images do not include kube-vip)'
+        : spec.install.kind === "online" && spec.install.mirror === "cn"
+          ? 'with install.mirror "cn" (ghcr.io is unreachable from mainland China)'
+          : undefined;
+    if (where)
+      issues.add(
+        `${S}.registrationAddress.image`,
+        reg.image,
+        `cannot be pulled ${where}; set image to a copy in a registry the servers reach`,
+      );
+  }
   if (reg?.kind === "kube-vip") {
     const vip = parseIpv4(reg.vip);
     const clash = hosts.find((h) => h.address === reg.vip || h.internalAddress === reg.vip);

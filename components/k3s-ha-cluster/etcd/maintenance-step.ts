@@ -13,8 +13,16 @@ const units = [
   "edgecloud-etcd-maintain.timer",
 ];
 
+/** Seconds between members' defragmentation runs. */
+export const DEFRAG_STAGGER_SECONDS = 600;
+
 /** Snapshot timer with retention, and periodic defragmentation + alarm check, on one member. */
-export function etcdMaintenanceStep(member: Host, etcd: EtcdSpec, dependsOn: readonly string[]): HostStep {
+export function etcdMaintenanceStep(
+  member: Host,
+  etcd: EtcdSpec,
+  dependsOn: readonly string[],
+  memberIndex = 0,
+): HostStep {
   const snap = etcd.snapshot;
   const snapshotScript = `#!/bin/bash
 # Snapshot this member's etcd and keep the newest ${snap.retention}.
@@ -30,6 +38,8 @@ find ${shellQuote(snap.dir)} -maxdepth 1 -name 'snapshot-*.db' -printf '%f\\n' |
 # Defragment this member and report active alarms (NOSPACE, CORRUPT).
 set -euo pipefail
 ep=https://127.0.0.1:${etcd.clientPort}
+# defrag blocks a member while it runs: members take turns, ${DEFRAG_STAGGER_SECONDS / 60} minutes apart (this is member ${memberIndex + 1})
+sleep ${memberIndex * DEFRAG_STAGGER_SECONDS}
 ${ETCDCTL_WRAPPER} --endpoints="$ep" defrag --command-timeout=60s
 alarms=$(${ETCDCTL_WRAPPER} --endpoints="$ep" alarm list)
 if [ -n "$alarms" ]; then echo "etcd alarms: $alarms" >&2; exit 1; fi
@@ -37,10 +47,12 @@ if [ -n "$alarms" ]; then echo "etcd alarms: $alarms" >&2; exit 1; fi
   const service = (desc: string, exec: string) => `[Unit]
 Description=${desc}
 After=edgecloud-etcd.service
-Requires=edgecloud-etcd.service
+# Requisite, not Requires: a member an operator stopped is not started again by a timer
+Requisite=edgecloud-etcd.service
 
 [Service]
 Type=oneshot
+TimeoutStartSec=infinity
 ExecStart=${exec}
 `;
   const timer = (desc: string, cal: string) => `[Unit]

@@ -112,9 +112,11 @@ export function etcdMemberStep(p: EtcdMemberProps): HostStep {
     { path: ETCDCTL_WRAPPER, mode: "0755", content: renderEtcdctlWrapper(p.members, etcd), secret: false },
   ];
   const others = p.members.filter((m) => m.name !== h.name).map((m) => clientUrl(m, etcd));
-  const restartOn = files
-    .filter((f) => f.path !== ETCDCTL_WRAPPER && !f.path.includes("admin"))
-    .map((f) => shellQuote(f.path));
+  // the binary too: a version change swaps it (etcd-install), and only this chained step may restart the member
+  const restartOn = [
+    ...files.filter((f) => f.path !== ETCDCTL_WRAPPER && !f.path.includes("admin")).map((f) => shellQuote(f.path)),
+    `${etcdBinDir(etcd)}/etcd`,
+  ];
   const script = `ec_dir /etc/etcd 0755 root:root
 ec_dir ${ETCD_PKI_DIR} 0750 root:etcd
 ec_dir ${shellQuote(etcd.dataDir)} 0700 etcd:etcd

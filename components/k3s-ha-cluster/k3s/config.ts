@@ -6,6 +6,15 @@ import { ClusterTopology } from "../topology";
 import { K3S_DATASTORE_FILES, K3sRole } from "./paths";
 import { joinHostPort } from "../../../lib/validation/net";
 
+/** The mirror the CN install recipe pairs with INSTALL_K3S_MIRROR=cn for K3s's system images. */
+export const CN_SYSTEM_DEFAULT_REGISTRY = "registry.cn-hangzhou.aliyuncs.com";
+
+/** `system-default-registry` for the servers: the spec's, or the CN mirror's with `mirror: "cn"`. */
+export function systemDefaultRegistry(spec: K3sHaClusterSpec): string | undefined {
+  if (spec.systemDefaultRegistry) return spec.systemDefaultRegistry;
+  return spec.install.kind === "online" && spec.install.mirror === "cn" ? CN_SYSTEM_DEFAULT_REGISTRY : undefined;
+}
+
 /** The node's /etc/rancher/k3s/config.yaml (written 0600: it holds the token). Keys are K3s CLI flag names. */
 export function renderK3sConfig(
   host: Host,
@@ -37,6 +46,8 @@ export function renderK3sConfig(
     cfg["flannel-backend"] = spec.network.flannelBackend;
     if (spec.network.cni === "calico") cfg["disable-network-policy"] = true;
     if (spec.disable.length) cfg.disable = [...spec.disable];
+    const sdr = systemDefaultRegistry(spec);
+    if (sdr) cfg["system-default-registry"] = sdr;
   }
   if (spec.runtime === "docker") cfg.docker = true;
   const os = osProfile(host.os);

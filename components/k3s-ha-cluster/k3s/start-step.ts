@@ -4,8 +4,13 @@ import { COMPONENT } from "../etcd/component";
 import { K3S_REGISTRIES_PATH } from "../../../lib/k3s/registries";
 import { K3S_CONFIG_FILE, K3S_DATASTORE_FILES, K3sRole, k3sUnit } from "./paths";
 
-/** Files whose change needs a K3s restart (manifests are re-applied by K3s itself). */
+/**
+ * Files whose change needs a K3s restart (manifests are re-applied by K3s itself), the binary among them: a new
+ * version is placed by k3s-install with INSTALL_K3S_SKIP_START, and only these chained start steps restart K3s, one
+ * server at a time (docs.k3s.io/upgrades/manual: upgrade restarts each node, servers first).
+ */
 const RESTART_ON = [
+  "/usr/local/bin/k3s",
   K3S_CONFIG_FILE,
   K3S_REGISTRIES_PATH,
   K3S_DATASTORE_FILES.ca,

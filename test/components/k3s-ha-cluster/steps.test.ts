@@ -105,8 +105,14 @@ describe("K3sHaCluster host steps", () => {
   });
 
   test("install: sha256-verified download from the pinned release; CN mirror; air-gap from a pre-staged directory; per-host override", () => {
+    // kube-vip from a registry the servers reach (ghcr.io is refused with mirror cn and air-gap)
+    const reg = { ...haSpec.registrationAddress!, image: "registry.example.lan/kube-vip/kube-vip:v0.8.9" };
     const install = (spec: object, host = 3) => {
-      const p = validateK3sHaCluster({ name: "demo", hosts: haHosts, spec: { ...haSpec, ...spec } });
+      const p = validateK3sHaCluster({
+        name: "demo",
+        hosts: haHosts,
+        spec: { ...haSpec, registrationAddress: reg, ...spec },
+      });
       return renderK3sHaClusterSteps(p, placeholderMaterial(p)).find(
         (s) => s.id === `${haHosts[host]!.name}/k3s-install`,
       )!.script;
@@ -150,6 +156,43 @@ describe("K3sHaCluster host steps", () => {
     });
     expect(insecure).toContain('curl -fsSL --retry 3  -o "$work/k3s" -- http://m.local/k3s');
     expect(insecure).toContain(`echo '${sha}  '"$work/k3s" | sha256sum -c --quiet`);
+  });
+
+  test("GIVEN mirror cn THEN the servers pull K3s's system images through the CN registry (system-default-registry), agents get no such key", () => {
+    const reg = { ...haSpec.registrationAddress!, image: "registry.example.lan/kube-vip/kube-vip:v0.8.9" };
+    const p = validateK3sHaCluster({
+      name: "demo",
+      hosts: haHosts,
+      spec: { ...haSpec, registrationAddress: reg, install: { kind: "online", mirror: "cn" } },
+    });
+    const all = renderK3sHaClusterSteps(p, placeholderMaterial(p));
+    const cfg = (id: string) => parse(all.find((s) => s.id === id)!.files[0]!.content);
+    expect(cfg("server-1/k3s-config")["system-default-registry"]).toBe("registry.cn-hangzhou.aliyuncs.com");
+    expect(cfg("agent-1/k3s-config")["system-default-registry"]).toBeUndefined();
+    expect(parse(byId.get("server-1/k3s-config")!.files[0]!.content)["system-default-registry"]).toBeUndefined();
+  });
+
+  test("a new binary restarts through the chained start steps: the etcd and K3s binaries are part of the restart fingerprint", () => {
+    expect(byId.get("etcd-1/etcd-member")!.script).toMatch(/want=\$\(ec_fingerprint .* \/usr\/local\/bin\/etcd\)/);
+    expect(byId.get("server-2/k3s-start")!.script).toMatch(/want=\$\(ec_fingerprint \/usr\/local\/bin\/k3s /);
+  });
+
+  test("maintenance: members defragment 10 minutes apart; the timers' services never start a stopped member (Requisite)", () => {
+    const maintain = (m: string) =>
+      byId.get(`${m}/etcd-maintenance`)!.files.find((f) => f.path.endsWith("etcd-maintain.sh"))!.content;
+    expect(maintain("etcd-1")).toContain("sleep 0\n");
+    expect(maintain("etcd-2")).toContain("sleep 600\n");
+    expect(maintain("etcd-3")).toContain("sleep 1200\n");
+    for (const f of byId.get("etcd-1/etcd-maintenance")!.files.filter((x) => x.path.endsWith(".service"))) {
+      expect(f.content).toContain("Requisite=edgecloud-etcd.service");
+      expect(f.content).not.toContain("Requires=");
+    }
+  });
+
+  test("etcd-install moves a distribution's etcd data aside instead of deleting it", () => {
+    const s = byId.get("etcd-1/etcd-install")!.script;
+    expect(s).not.toContain("rm -rf /var/lib/etcd/default");
+    expect(s).toContain('mv /var/lib/etcd/default "/var/lib/etcd/default.edgecloud-moved-');
   });
 
   test("rolling restart goes member by member", () => {

@@ -72,6 +72,12 @@ const cases: Record<string, [unknown[], unknown]> = {
     haHosts,
     { ...haSpec, registrationAddress: { kind: "kube-vip", vip: "192.168.10.100", interface: "eth0; reboot" } },
   ],
+  badCalendar: [
+    haHosts,
+    { ...haSpec, etcd: { snapshot: { schedule: "every hour" }, maintenanceSchedule: "Sun 25:00" } },
+  ],
+  kubeVipAirgap: [haHosts, { ...haSpec, install: { kind: "airgap", dir: "/opt/k3s" } }],
+  kubeVipCn: [haHosts, { ...haSpec, install: { kind: "online", mirror: "cn" } }],
   dockerKylin: [haHosts, { ...haSpec, runtime: "docker" }],
   dnsNotIp: [haHosts, { ...haSpec, network: { clusterDns: "999.43.0.10" } }],
   cidrNotIp: [haHosts, { ...haSpec, network: { clusterCidr: "10.42.0.300/16" } }],
@@ -189,6 +195,16 @@ const expected: Record<string, string[]> = {
   ],
   badInterface: [
     'k3s.registrationAddress.interface "eth0; reboot" must be a network interface name such as eth0 or ens192 (at most 15 characters)',
+  ],
+  badCalendar: [
+    'k3s.etcd.snapshot.schedule "every hour" must be a systemd calendar expression such as "hourly", "daily", "*-*-* 03:30:00" or "Mon..Fri *-*-* 02:00" (weekdays: Mon Tue Wed Thu Fri Sat Sun)',
+    'k3s.etcd.maintenanceSchedule "Sun 25:00" must be a systemd calendar expression such as "hourly", "daily", "*-*-* 03:30:00" or "Mon..Fri *-*-* 02:00" (time: hour:minute[:second])',
+  ],
+  kubeVipAirgap: [
+    'k3s.registrationAddress.image "ghcr.io/kube-vip/kube-vip:v0.8.9" cannot be pulled with install.kind "airgap" (the K3s air-gap images do not include kube-vip); set image to a copy in a registry the servers reach',
+  ],
+  kubeVipCn: [
+    'k3s.registrationAddress.image "ghcr.io/kube-vip/kube-vip:v0.8.9" cannot be pulled with install.mirror "cn" (ghcr.io is unreachable from mainland China); set image to a copy in a registry the servers reach',
   ],
   dockerKylin: [
     'hosts[7].os "kylin-v10" (host "agent-2") with k3s.runtime "docker" has no Docker Engine source edgecloud can verify (Docker\'s CentOS repository has no $releasever V10); use runtime containerd',
