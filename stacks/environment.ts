@@ -139,6 +139,13 @@ export function checkEnvironment(raw: unknown, issues: IssueCollector): Environm
   }
   const rancher =
     file.rancher === undefined ? undefined : parseInto(RancherImportSchema, file.rancher, issues, "rancher");
+  if (cluster && registry && cluster.spec.runtime === "docker") {
+    issues.add(
+      "k3s.runtime",
+      "docker",
+      "cannot pull from the registry section's registry: K3s applies registries.yaml to its containerd only, and with --docker dockerd pulls without its CA or credentials (docs.k3s.io/installation/private-registry); use runtime containerd",
+    );
+  }
   if (issues.issues.length > before || !cluster) return undefined;
   return {
     name: file.name,

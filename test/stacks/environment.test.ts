@@ -134,6 +134,19 @@ describe("validateEnvironment", () => {
     expect(mtu({ flannelBackend: "host-gw" })).toBe(1500);
   });
 
+  test("GIVEN runtime docker and a registry section THEN it is refused: dockerd ignores registries.yaml", () => {
+    expect(
+      problems({
+        name: "demo",
+        hosts: haHosts.filter((h) => h.name !== "agent-2"),
+        k3s: { ...haSpec, runtime: "docker" },
+        registry: { mode: { kind: "in-cluster", nodePort: 32500 } },
+      }),
+    ).toEqual([
+      'k3s.runtime "docker" cannot pull from the registry section\'s registry: K3s applies registries.yaml to its containerd only, and with --docker dockerd pulls without its CA or credentials (docs.k3s.io/installation/private-registry); use runtime containerd',
+    ]);
+  });
+
   test("GIVEN no hosts THEN the message says what an environment needs", () => {
     expect(problems({ name: "demo", hosts: [] })).toEqual([
       'hosts: is empty; an environment needs at least one host with the role "server"',
