@@ -46,7 +46,15 @@ maybe("k3s-install bundle, executed against a fake mirror", () => {
   const sha = (s: string) => createHash("sha256").update(s).digest("hex");
 
   const run = (spec: object, host: string, mirrorRoot: string) => {
-    const props = validateK3sHaCluster({ name: "demo", hosts: haHosts, spec: { ...haSpec, ...spec } });
+    const registrationAddress = {
+      ...haSpec.registrationAddress!,
+      image: "registry.example.lan/kube-vip/kube-vip:v0.8.9",
+    };
+    const props = validateK3sHaCluster({
+      name: "demo",
+      hosts: haHosts,
+      spec: { ...haSpec, registrationAddress, ...spec },
+    });
     const h = props.hosts.find((x) => x.name === host)!;
     const step = k3sInstallStep(h, "server", props.spec, []);
     const run = join(dir, `run-${Math.random().toString(36).slice(2)}`);
