@@ -5,7 +5,7 @@ import { K3sRegistries } from "../../lib/k3s/registries";
 import { Certificate, CertificateAuthority } from "../../lib/pulumi/certificates";
 import { hostConnection, hostStepConnection, runAsRootCommand } from "../../lib/pulumi/connection";
 import { HostStepExecutor, hostStepCommands, StepResource } from "../../lib/pulumi/host-step-commands";
-import { HostStepRun } from "../../lib/pulumi/host-step-run";
+import { HostStepRun, rootStdin } from "../../lib/pulumi/host-step-run";
 import { RandomSecret } from "../../lib/pulumi/random-secret";
 import { stepId } from "../../lib/steps/host-step";
 import { ClusterMaterial, EtcdPki, etcdCertRequests, placeholderMaterial } from "./material";
@@ -146,15 +146,25 @@ export class K3sHaCluster extends pulumi.ComponentResource {
         opts,
       );
     }
+    // the same root path as every step: the program on stdin, after the sudo password line when there is one
+    const program = "cat /etc/rancher/k3s/k3s.yaml\n";
+    const sudoPassword = first.ssh.sudoPassword as pulumi.Input<string> | undefined;
+    const stdin =
+      sudoPassword !== undefined && first.ssh.user !== "root"
+        ? pulumi.secret(
+            pulumi.output(sudoPassword).apply((pw) => rootStdin({ user: first.ssh.user, sudoPassword: pw }, program)),
+          )
+        : pulumi.output(program);
     return new command.remote.Command(
       `${name}-kubeconfig`,
       {
         connection: hostConnection(first),
-        create: `${runAsRootCommand(first).replace(" -s", "")} -c 'cat /etc/rancher/k3s/k3s.yaml'`,
+        create: runAsRootCommand(first),
+        stdin,
         logging: "none",
         triggers: [after.id],
       },
-      opts,
+      { ...opts, additionalSecretOutputs: ["stdout", "stdin"] },
     );
   }
 

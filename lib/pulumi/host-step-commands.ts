@@ -6,7 +6,7 @@ import { renderDeleteBundle, renderStepBundle } from "../steps/bundle";
 import { HostStep } from "../steps/host-step";
 import { makePlan } from "../steps/plan";
 import { hostConnection, hostStepConnection, runAsRootCommand } from "./connection";
-import { HostStepRun, rootStdin } from "./host-step-run";
+import { HostStepRun, rootCommand, rootStdin } from "./host-step-run";
 
 /** What runs host steps: Pulumi's command provider (a plugin) or `HostStepRun` over SSH from the program itself. */
 export type HostStepExecutor = "command" | "in-process";
@@ -121,11 +121,16 @@ export function hostStepCommands<M>(source: StepSource<M>, opts: HostStepCommand
   return cmds;
 }
 
-/** The delete command carries its (secret-free) bundle inline, base64-encoded, since delete gets no stdin. */
-function deleteCommand(host: Host, bundle: string): string {
+/**
+ * The delete command carries its (secret-free) bundle inline, base64-encoded. It runs with the stdin stored from the
+ * create (pulumi-command v1.2.1 provider/pkg/provider/remote/commandController.go: Delete runs `props.run` on the
+ * stored state, whose Stdin commandOutputs.go:73 feeds to the session): with a sudo password that stdin starts with
+ * the password line `rootCommand` reads, so a delete takes the same `sudo -S` path as the create.
+ */
+export function deleteCommand(host: Host, bundle: string): string {
   const b64 = Buffer.from(bundle, "utf8").toString("base64");
-  const run = host.ssh.user === "root" ? "bash -s" : "sudo -n bash -s";
-  return `echo ${b64} | base64 -d | ${run}`;
+  const sudo = host.ssh.sudoPassword !== undefined ? "set" : undefined;
+  return rootCommand({ user: host.ssh.user, sudoPassword: sudo }, b64);
 }
 
 function sha256(s: string): string {

@@ -77,15 +77,20 @@ const DIAL_TIMEOUT_MS = 15_000;
  * sudo does not ask (NOPASSWD, a cached ticket) the password is never read, so it is neither run nor echoed.
  * POSIX sh, for whatever login shell the user has.
  */
-export function rootCommand(c: Pick<HostStepConnection, "user" | "sudoPassword">): string {
-  if (c.user === "root") return "bash -s";
-  if (c.sudoPassword === undefined) return "sudo -n bash -s";
+export function rootCommand(
+  c: Pick<HostStepConnection, "user" | "sudoPassword">,
+  inlineProgramBase64?: string,
+): string {
+  // with inlineProgramBase64 the program is carried in the command itself (a delete, which gets the create's stdin)
+  const fromInline = inlineProgramBase64 === undefined ? undefined : `echo ${inlineProgramBase64} | base64 -d`;
+  if (c.user === "root") return fromInline ? `${fromInline} | bash -s` : "bash -s";
+  if (c.sudoPassword === undefined) return fromInline ? `${fromInline} | sudo -n bash -s` : "sudo -n bash -s";
   return [
     "umask 077",
     "f=$(mktemp) || exit 1",
     "trap 'rm -f \"$f\"' EXIT",
     "IFS= read -r p || exit 1",
-    'cat >"$f"',
+    fromInline ? `${fromInline} >"$f"` : 'cat >"$f"',
     `printf '%s' "$p" | base64 -d | sudo -S -p '' -- bash -c 'exec </dev/null; exec bash -- "$1"' edgecloud-step "$f"`,
   ].join("; ");
 }
