@@ -21,6 +21,7 @@ import {
   edgeNodeIdentity,
   k3sNodeIdentity,
   KCM_UNIT,
+  KUBE_PROXY_UNIT,
   KUBELET_UNIT,
   NodeIdentity,
   SCHEDULER_UNIT,
@@ -28,6 +29,7 @@ import {
   startContainerd,
   startControllers,
   startKubelet,
+  startKubeProxy,
   stopUnits,
 } from "./nodes";
 import {
@@ -195,6 +197,13 @@ suite("real nodes: the default environment on kubelet + containerd lab hosts (is
           if (id.kind === "k3s") await configureK3sNodeContainerd(l, id.host, `10.42.${i + 1}.0/24`);
           await startContainerd(l, id.host, pause);
           await startKubelet(l, a, BIN_DIR, id, { clusterDns: net.clusterDns, apiServerUrl: a.url });
+          // kube-proxy on the K3s nodes only: edge nodes have no cluster networking (KubeEdge runs none there)
+          if (id.kind === "k3s")
+            await startKubeProxy(l, a, BIN_DIR, id, {
+              clusterCidr: net.clusterCidr,
+              serviceCidr: net.serviceCidr,
+              apiServerUrl: a.url,
+            });
         }),
       ),
     );
@@ -230,7 +239,7 @@ suite("real nodes: the default environment on kubelet + containerd lab hosts (is
   afterAll(async () => {
     if (lab) {
       const l = lab;
-      await Promise.all(NODES.map((h) => stopUnits(l, h, [KUBELET_UNIT]).catch(() => undefined)));
+      await Promise.all(NODES.map((h) => stopUnits(l, h, [KUBE_PROXY_UNIT, KUBELET_UNIT]).catch(() => undefined)));
       await stopUnits(l, SERVER, [KCM_UNIT, SCHEDULER_UNIT]).catch(() => undefined);
       await api?.stop().catch(() => undefined);
       await l.stop(progress);
@@ -433,6 +442,38 @@ suite("real nodes: the default environment on kubelet + containerd lab hosts (is
       expect({ node: id.host, users: users.trim() }).toEqual({ node: id.host, users: 'username = "node"' });
     }
     timings.push(`pulls seen by the registry: from all ${ids.length} nodes, every one authenticated`);
+  });
+
+  test("GIVEN kube-proxy on the K3s nodes THEN the environment's Services are programmed there, and the kubernetes Service reaches the API server", async () => {
+    const services = Object.values(out.manifests)
+      .flat()
+      .filter((o) => o.kind === "Service")
+      .map((o) => `${o.metadata.namespace}/${o.metadata.name}`);
+    expect(services.length).toBeGreaterThan(0);
+    for (const id of ids.filter((i) => i.kind === "k3s")) {
+      const healthy = await lab!.exec(id.host, "curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:10256/healthz");
+      expect({ node: id.host, healthz: healthy.stdout }).toEqual({ node: id.host, healthz: "200" });
+      const rules = await lab!.sh(id.host, "iptables-save");
+      // iptables mode comments each rule "<namespace>/<name>[:<port name>]"
+      const missing = services.filter((svc) => !rules.includes(`"${svc}:`) && !rules.includes(`"${svc} `));
+      expect({ node: id.host, missing }).toEqual({ node: id.host, missing: [] });
+      // default/kubernetes has endpoints (the API server on server-1): through the ClusterIP, the API server answers
+      // (401: anonymous requests are refused), so the node's DNAT to a real endpoint works
+      const code = await lab!.exec(
+        id.host,
+        `curl -sk -o /dev/null -w '%{http_code}' --max-time 10 https://${firstIp(env.cluster.spec.network.serviceCidr)}:443/readyz`,
+      );
+      expect({ node: id.host, viaClusterIp: code.stdout }).toEqual({ node: id.host, viaClusterIp: "401" });
+    }
+    // edge nodes run no kube-proxy: no Service rules there
+    for (const id of ids.filter((i) => i.kind === "edge"))
+      expect({
+        node: id.host,
+        kubeServices: (await lab!.sh(id.host, "iptables-save")).includes("KUBE-SERVICES"),
+      }).toEqual({
+        node: id.host,
+        kubeServices: false,
+      });
   });
 });
 

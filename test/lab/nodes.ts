@@ -317,3 +317,40 @@ export async function startKubelet(
   ];
   await lab.sh(id.host, `touch /etc/resolv.conf\n${runUnitScript(KUBELET_UNIT, ["/usr/local/bin/kubelet", ...flags])}`);
 }
+
+export const KUBE_PROXY_UNIT = "edgecloud-lab-kube-proxy";
+
+/**
+ * kube-proxy (iptables mode) on a K3s node, with the `system:kube-proxy` identity the default RBAC binds to
+ * `system:node-proxier`. Conntrack sysctls are left alone (maxPerCore 0, timeouts 0): the runner's are shared.
+ */
+export async function startKubeProxy(
+  lab: Lab,
+  api: ApiServer,
+  binDir: string,
+  id: NodeIdentity,
+  opts: { clusterCidr: string; serviceCidr: string; apiServerUrl: string },
+): Promise<void> {
+  const cert = await issueCert(api.ca, { commonName: "system:kube-proxy", usages: ["client"], validityDays: 2 });
+  installBinary(lab, id.host, binDir, "kube-proxy");
+  put(lab, id.host, `${NODE_DIR}/kube-proxy.kubeconfig`, api.kubeconfigFor(cert, opts.apiServerUrl), 0o600);
+  const config = {
+    apiVersion: "kubeproxy.config.k8s.io/v1alpha1",
+    kind: "KubeProxyConfiguration",
+    clientConnection: { kubeconfig: `${NODE_DIR}/kube-proxy.kubeconfig` },
+    mode: "iptables",
+    clusterCIDR: opts.clusterCidr,
+    hostnameOverride: id.nodeName,
+    metricsBindAddress: "127.0.0.1:10249",
+    healthzBindAddress: "127.0.0.1:10256",
+    conntrack: { maxPerCore: 0, min: 0, tcpEstablishedTimeout: "0s", tcpCloseWaitTimeout: "0s" },
+  };
+  put(lab, id.host, `${NODE_DIR}/kube-proxy.yaml`, stringify(config), 0o644);
+  // lab hosts have no default route, so a ClusterIP would be unreachable before kube-proxy's DNAT: route the
+  // service CIDR onto the lab bridge (what a node's default route does; nothing leaves the lab's namespaces)
+  await lab.sh(
+    id.host,
+    `ip route replace ${opts.serviceCidr} dev eth0\n` +
+      runUnitScript(KUBE_PROXY_UNIT, ["/usr/local/bin/kube-proxy", `--config=${NODE_DIR}/kube-proxy.yaml`]),
+  );
+}
