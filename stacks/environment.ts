@@ -121,7 +121,12 @@ export function checkEnvironment(raw: unknown, issues: IssueCollector): Environm
   const nfs = file.nfs === undefined ? undefined : validateNfsProvisioner(file.nfs, hosts, issues, "nfs");
   const registry = file.registry === undefined ? undefined : validateRegistry(file.registry, hosts, issues, "registry");
   const drone = file.drone === undefined ? undefined : validateDroneCi(file.drone, issues, "drone");
-  const kubeedge = file.kubeedge === undefined ? undefined : checkKubeEdgeCloudSection(hosts, file.kubeedge, issues);
+  const reg = cluster?.spec.registrationAddress;
+  const registrationAddress = reg?.kind === "kube-vip" ? reg.vip : reg?.kind === "external" ? reg.address : undefined;
+  const kubeedge =
+    file.kubeedge === undefined
+      ? undefined
+      : checkKubeEdgeCloudSection(hosts, file.kubeedge, issues, undefined, { registrationAddress });
   if (file.kubeedge === undefined) {
     hosts.forEach(
       (h, i) =>

@@ -272,6 +272,10 @@ export function joinStep(
     "",
     "[Service]",
     `ExecStart=/usr/local/bin/edgecore --config ${EDGECORE_CONFIG}`,
+    // keadm's unit (kubeedge/kubeedge v1.23.1 keadm/cmd/keadm/app/cmd/util/extsystem/simple.service): a NodeUpgradeJob's
+    // `keadm upgrade edge` started by edgecore must survive edgecore's stop
+    "Type=simple",
+    "KillMode=process",
     "Restart=always",
     "RestartSec=10",
     "",

@@ -27,6 +27,21 @@ export function keadmSetValues(props: KubeEdgeCloudProps): string[] {
     ["cloudCore.hostNetWork", e.kind === "hostNetwork"],
     ["cloudCore.service.type", e.kind === "hostNetwork" ? "ClusterIP" : e.kind],
     ["cloudCore.image.repository", `${spec.imageRepository}/cloudcore`],
+    // the chart's own mosquitto DaemonSet (values.yaml mosquitto.enable defaults to true): switched as asked, so no
+    // second broker is applied beside it (kubeedge/kubeedge v1.23.1 manifests/charts/cloudcore/values.yaml)
+    ["mosquitto.enable", spec.mosquitto],
+    ...(spec.mosquitto && spec.edge.taint
+      ? ([
+          ["mosquitto.tolerations[0].key", "node-role.kubernetes.io/edge"],
+          ["mosquitto.tolerations[0].operator", "Exists"],
+          ["mosquitto.tolerations[0].effect", "NoSchedule"],
+        ] as [string, string][])
+      : []),
+    // host network: cloudcore on the node that owns the advertised address (the chart only keeps it off edge nodes,
+    // kubeedge#4417); helm's --set escapes the dots of the label key
+    ...(props.cloudcoreNode
+      ? ([["cloudCore.nodeSelector.kubernetes\\.io/hostname", props.cloudcoreNode]] as [string, string][])
+      : []),
     ["iptablesManager.enable", spec.iptablesManager.enable],
     ["iptablesManager.mode", spec.iptablesManager.mode],
     [

@@ -7,8 +7,7 @@ import { Certificate, CertificateAuthority } from "../../lib/pulumi/certificates
 import { HostStepExecutor, hostStepCommands, StepResource } from "../../lib/pulumi/host-step-commands";
 import { HostStep } from "../../lib/steps/host-step";
 import { IssueCollector } from "../../lib/validation/issues";
-import { cloudCoreChart, edgeAvoidancePatches, mosquittoDaemonSet, STREAM_CERT_SECRET } from "./cloudcore-chart";
-import { kubeEdgeRelease } from "./release";
+import { cloudCoreChart, edgeAvoidancePatches, STREAM_CERT_SECRET } from "./cloudcore-chart";
 import { EDGE_STEPS, TOKEN_PLACEHOLDER } from "./edge-node-steps";
 import { FIREWALL_STEP } from "./firewall-steps";
 import { kubeEdgeHostSteps } from "./host-steps";
@@ -141,14 +140,7 @@ export class KubeEdgeCloud extends pulumi.ComponentResource {
       const init = cmds.get(`${p.keadmHost!.name}/${KEADM_STEPS.init}`)!;
       cloudcoreReady = [init];
       gate = init.stdout;
-      // keadm's chart has no mosquitto switch: the same DaemonSet as manifests mode, applied once kubeedge exists
-      if (p.spec.mosquitto) {
-        applyObjects(`${name}-mosquitto`, [mosquittoDaemonSet(kubeEdgeRelease(p.spec.version).mosquittoImage)], {
-          parent: this,
-          provider,
-          dependsOn: [init],
-        });
-      }
+      // keadm's chart renders its own mosquitto DaemonSet (mosquitto.enable, see keadmSetValues): nothing to apply
     }
 
     const patches = edgeAvoidancePatches(p.spec.avoidEdgeDaemonSets).map(

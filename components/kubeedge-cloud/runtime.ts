@@ -86,3 +86,11 @@ export function cniConflist(subnet: string): string {
     2,
   )}\n`;
 }
+
+/**
+ * The containerd a distribution ships, where it is older than some release needs (validation refuses the pair
+ * instead of letting the runtime step stop at deploy). Debian 11 (bullseye) ships containerd 1.4.13.
+ */
+export const DISTRO_CONTAINERD: Partial<Record<OsId, { readonly version: string; readonly source: string }>> = {
+  "debian-11": { version: "1.4", source: "Debian 11 bullseye's containerd 1.4.13" },
+};

@@ -9,7 +9,15 @@ import {
   kubernetesCompatible,
   kubernetesMinor,
 } from "./release";
+import { DISTRO_CONTAINERD } from "./runtime";
 import { JoinParameters, KubeEdgeCloudProps, KubeEdgeCloudSpec, KubeEdgeCloudSpecSchema, TOKEN_SECRET } from "./spec";
+
+/** `1.4` vs `1.6` → negative when a is older. */
+function compareMinor(a: string, b: string): number {
+  const [am, an] = a.split(".").map(Number);
+  const [bm, bn] = b.split(".").map(Number);
+  return am !== bm ? am - bm : an - bn;
+}
 
 export interface KubeEdgeCloudInput {
   /** Every host of the cluster: edge nodes are those with the role "edge"; keadm mode runs on a "server". */
@@ -42,7 +50,11 @@ export function checkKubeEdgeCloudSection(
   rawSpec: unknown,
   issues: IssueCollector,
   base = { hosts: "hosts", spec: "kubeedge" },
-  defaults: { readonly kubernetesVersion?: string } = {},
+  defaults: {
+    readonly kubernetesVersion?: string;
+    /** The cluster's registration address (kube-vip VIP or external): it moves, or is not a node. */
+    readonly registrationAddress?: string;
+  } = {},
 ): KubeEdgeCloudProps | undefined {
   const before = issues.issues.length;
   const withDefaults =
@@ -128,6 +140,46 @@ export function checkKubeEdgeCloudSection(
   }
 
   const edgeHosts = hosts.filter((h) => hasRole(h, "edge"));
+  const edgeOwner = edgeHosts.find((h) => h.address === joinAddress || internalAddress(h) === joinAddress);
+  if (edgeOwner) {
+    issues.add(
+      spec.edge.joinAddress !== undefined ? `${S}.edge.joinAddress` : `${S}.cloudHub.advertiseAddress[0]`,
+      joinAddress,
+      `is the address of edge host "${edgeOwner.name}"; cloudcore runs on cloud nodes, never on an edge node: advertise a server's or agent's address`,
+    );
+  } else if (
+    spec.exposure.kind === "hostNetwork" &&
+    advertised.includes(joinAddress) &&
+    !cloudcoreHost(hosts, [joinAddress])
+  ) {
+    const cloud = hosts.filter((h) => !hasRole(h, "edge") && (hasRole(h, "server") || hasRole(h, "agent")));
+    const field = spec.edge.joinAddress !== undefined ? `${S}.edge.joinAddress` : `${S}.cloudHub.advertiseAddress[0]`;
+    issues.add(
+      field,
+      joinAddress,
+      joinAddress === defaults.registrationAddress
+        ? `is the cluster's registration address (a kube-vip VIP moves to whichever server holds the lease, a load balancer forwards the API server), while cloudcore on the host network runs on one node, so edge nodes would dial an address where nothing listens (again after every failover); advertise the address of the cloud host cloudcore should run on (${cloud.map((h) => h.address).join(", ")}), or use exposure "NodePort" (every node answers)`
+        : `is not the address of a cloud host; with exposure "hostNetwork" cloudcore is pinned to the host that owns the address edge nodes dial (kubeedge#4417): use one of ${cloud.map((h) => h.address).join(", ") || "none"}, or exposure "NodePort"`,
+    );
+  }
+  // edge hosts whose distribution containerd is older than the release needs: the runtime step would stop on it
+  for (const h of edgeHosts) {
+    const shipped = DISTRO_CONTAINERD[h.os];
+    if (
+      shipped !== undefined &&
+      spec.edge.runtime === "containerd" &&
+      compareMinor(shipped.version, release.minContainerd) < 0
+    ) {
+      const fits = KUBEEDGE_VERSIONS.filter(
+        (v) => compareMinor(shipped.version, KUBEEDGE_RELEASES[v].minContainerd) >= 0,
+      );
+      issues.add(
+        `${H(h)}.os`,
+        h.os,
+        `ships containerd ${shipped.version} (${shipped.source}), older than ${release.minContainerd}, which KubeEdge ${spec.version} needs on edge host "${h.name}"; use a newer OS (debian-12, ubuntu-22.04)${fits.length > 0 ? `, or ${S}.version ${fits.join(" or ")}` : ""}`,
+      );
+    }
+  }
   for (const h of edgeHosts) {
     if (!supportsArch("keadm", h.arch)) {
       issues.add(
@@ -163,11 +215,13 @@ export function checkKubeEdgeCloudSection(
           `must be ${upstream} with mode "keadm" (keadm's cloudcore chart fixes the port); use mode "manifests" for other ports`,
         );
     }
-    if (spec.exposure.kind === "LoadBalancer" && spec.exposure.loadBalancerIP !== undefined) {
+    if (spec.exposure.kind === "LoadBalancer") {
+      // kubeedge/kubeedge v1.23.1 manifests/charts/cloudcore/templates/service_cloudcore.yaml: NodePort only for
+      // NodePort without host network, otherwise ClusterIP (kubeedge#6550)
       issues.add(
-        `${S}.exposure.loadBalancerIP`,
-        spec.exposure.loadBalancerIP,
-        'cannot be set through keadm\'s cloudcore chart; use mode "manifests", or leave it to the load balancer',
+        `${S}.exposure.kind`,
+        "LoadBalancer",
+        'is not rendered by keadm\'s cloudcore chart (its Service template falls back to ClusterIP, kubeedge#6550), so edge nodes could not reach cloudcore; use exposure "hostNetwork" or "NodePort" with mode "keadm", or mode "manifests" for a LoadBalancer',
       );
     }
     const servers = hosts.filter((h) => hasRole(h, "server"));

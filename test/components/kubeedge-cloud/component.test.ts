@@ -119,7 +119,10 @@ describe("KubeEdgeCloud (Pulumi mocks)", () => {
     await valueOf(k.joinToken);
     await settle();
     expect(byName("ke-keadm-cp-1-kubeedge-keadm-init")).toBeDefined();
-    expect(await dependenciesOf("ke-mosquitto")).toEqual(["ke-keadm-cp-1-kubeedge-keadm-init"]);
+    // the chart's own mosquitto DaemonSet (mosquitto.enable): no second one applied beside it ("already exists")
+    expect(byName("ke-mosquitto")).toBeUndefined();
+    const init = byName("ke-keadm-cp-1-kubeedge-keadm-init")!;
+    expect(JSON.stringify(init.inputs.stdin)).toContain("mosquitto.enable=true");
     expect(await dependenciesOf("ke-edge-edge-1-kubeedge-join")).toEqual(
       expect.arrayContaining(["ke-keadm-cp-1-kubeedge-keadm-init", "ke-cloud-cp-1-kubeedge-firewall", "ke-token"]),
     );

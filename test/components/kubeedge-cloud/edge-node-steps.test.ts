@@ -173,6 +173,24 @@ describe("edge node steps", () => {
 });
 
 describe("keadm mode", () => {
+  test("GIVEN keadm mode on the host network with mosquitto WHEN the chart values are rendered THEN cloudcore is pinned to the advertised node and the chart's own mosquitto is switched on, tolerating the edge taint", () => {
+    const values = keadmSetValues(props({ mode: "keadm", mosquitto: true }));
+    expect(values).toEqual(
+      expect.arrayContaining([
+        "cloudCore.hostNetWork=true",
+        "cloudCore.nodeSelector.kubernetes\\.io/hostname=cp-1",
+        "mosquitto.enable=true",
+        "mosquitto.tolerations[0].key=node-role.kubernetes.io/edge",
+        "mosquitto.tolerations[0].operator=Exists",
+        "mosquitto.tolerations[0].effect=NoSchedule",
+      ]),
+    );
+    // off means off: the chart's default (mosquitto.enable: true) would take host port 1883 on every edge node
+    expect(keadmSetValues(props({ mode: "keadm" }))).toContain("mosquitto.enable=false");
+    const np = keadmSetValues(props({ mode: "keadm", exposure: { kind: "NodePort" } }));
+    expect(np.some((v) => v.startsWith("cloudCore.nodeSelector"))).toBe(false);
+  });
+
   test("GIVEN mode keadm WHEN steps are rendered THEN keadm init runs on the first server with the advertise addresses and typed options, shellcheck-clean", () => {
     const p = props({
       mode: "keadm",
@@ -225,8 +243,33 @@ describe("cloud firewall", () => {
   test("GIVEN hostNetwork pinned to cp-1 (Ubuntu, ufw) WHEN rendered THEN only cp-1 opens cloudcore's ports", () => {
     const steps = cloudFirewallSteps(props());
     expect(steps.map((s) => s.id)).toEqual(["cp-1/kubeedge-firewall"]);
-    expect(steps[0].script).toContain("for p in 10000/tcp 10002/tcp 10003/tcp 10004/tcp; do");
+    expect(steps[0].script).toContain("for p in 10000/tcp 10002/tcp 10004/tcp; do");
     expect(steps[0].deleteScript).toContain('ufw delete allow "$p"');
+  });
+
+  test("GIVEN the stream port (no authentication on logs/exec) WHEN the firewall step is rendered THEN 10003 is opened only to the other K3s servers and closed to everyone else", () => {
+    const [step] = cloudFirewallSteps(props());
+    expect(step.script).not.toMatch(/for p in [^;]*10003/);
+    expect(step.script).toContain(
+      'ufw show added 2>/dev/null | grep -qx "ufw allow 10003/tcp"; then ufw delete allow 10003/tcp',
+    );
+    expect(step.script).toContain("ufw allow from 10.0.0.12 to any port 10003 proto tcp >/dev/null");
+    expect(step.script).not.toContain("ufw allow from 10.0.0.11 ");
+    expect(step.script).not.toContain("10.0.0.21"); // an agent runs no API server
+    expect(step.deleteScript).toContain("ufw delete allow from 10.0.0.12 to any port 10003 proto tcp");
+    expect(shellcheck(renderStepBundle(step))).toBe("");
+    expect(shellcheck(renderDeleteBundle(step))).toBe("");
+    const rocky = cloudFirewallSteps(props({ exposure: { kind: "NodePort" } })).find((s) => s.host === "worker-1")!;
+    expect(rocky.script).toContain(
+      `firewall-cmd --permanent --add-rich-rule='rule family="ipv4" source address="10.0.0.11" port port="30003" protocol="tcp" accept'`,
+    );
+    expect(shellcheck(renderStepBundle(rocky))).toBe("");
+  });
+
+  test("GIVEN the edgecore unit WHEN rendered THEN it keeps keadm's KillMode=process (a NodeUpgradeJob's keadm survives edgecore's stop)", () => {
+    const join = edgeNodeSteps(props(), TOKEN).find((s) => s.id === "edge-1/kubeedge-join")!;
+    const unit = join.files.find((f) => f.path === "/etc/systemd/system/edgecore.service")!.content;
+    expect(unit).toContain("\nType=simple\nKillMode=process\n");
   });
 
   test("GIVEN NodePort with QUIC WHEN rendered THEN every cloud host with a firewall opens the node ports, QUIC as udp", () => {

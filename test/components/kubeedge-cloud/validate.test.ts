@@ -1,5 +1,6 @@
+import { validateHosts } from "../../../lib/hosts/validate-hosts";
 import { IssueCollector, ValidationError } from "../../../lib/validation/issues";
-import { checkKubeEdgeCloud } from "../../../components/kubeedge-cloud/validate";
+import { checkKubeEdgeCloudSection, checkKubeEdgeCloud } from "../../../components/kubeedge-cloud/validate";
 import { kubernetesCompatible, KUBEEDGE_RELEASES } from "../../../components/kubeedge-cloud/release";
 import { baseSpec, clusterHosts } from "./fixtures";
 
@@ -95,7 +96,7 @@ describe("checkKubeEdgeCloud", () => {
     ]);
   });
 
-  test("GIVEN keadm mode with a custom port or a LoadBalancer IP WHEN checked THEN both are refused (the chart fixes them)", () => {
+  test("GIVEN keadm mode with a custom port or a LoadBalancer WHEN checked THEN both are refused (the chart fixes the ports and renders no LoadBalancer, kubeedge#6550)", () => {
     expect(
       messages({
         mode: "keadm",
@@ -104,7 +105,44 @@ describe("checkKubeEdgeCloud", () => {
       }),
     ).toEqual([
       'kubeedge.cloudHub.websocketPort 11000 must be 10000 with mode "keadm" (keadm\'s cloudcore chart fixes the port); use mode "manifests" for other ports',
-      'kubeedge.exposure.loadBalancerIP "10.0.0.11" cannot be set through keadm\'s cloudcore chart; use mode "manifests", or leave it to the load balancer',
+      'kubeedge.exposure.kind "LoadBalancer" is not rendered by keadm\'s cloudcore chart (its Service template falls back to ClusterIP, kubeedge#6550), so edge nodes could not reach cloudcore; use exposure "hostNetwork" or "NodePort" with mode "keadm", or mode "manifests" for a LoadBalancer',
+    ]);
+    expect(messages({ mode: "keadm", exposure: { kind: "LoadBalancer" } })).toHaveLength(1);
+  });
+
+  test("GIVEN an edge node's own address advertised WHEN checked THEN it is refused: cloudcore never runs on an edge node", () => {
+    expect(messages({ cloudHub: { advertiseAddress: ["10.0.1.31"] }, exposure: { kind: "NodePort" } })).toEqual([
+      'kubeedge.cloudHub.advertiseAddress[0] "10.0.1.31" is the address of edge host "edge-1"; cloudcore runs on cloud nodes, never on an edge node: advertise a server\'s or agent\'s address',
+    ]);
+  });
+
+  test("GIVEN host-network exposure and an address no cloud host owns WHEN checked THEN it is refused (cloudcore is pinned to the host that owns it); NodePort accepts it", () => {
+    expect(messages({ cloudHub: { advertiseAddress: ["10.0.0.100"] } })).toEqual([
+      'kubeedge.cloudHub.advertiseAddress[0] "10.0.0.100" is not the address of a cloud host; with exposure "hostNetwork" cloudcore is pinned to the host that owns the address edge nodes dial (kubeedge#4417): use one of 10.0.0.11, 10.0.0.12, 10.0.0.21, or exposure "NodePort"',
+    ]);
+    expect(messages({ cloudHub: { advertiseAddress: ["10.0.0.100"] }, exposure: { kind: "NodePort" } })).toEqual([]);
+  });
+
+  test("GIVEN the cluster's kube-vip VIP advertised with host-network exposure WHEN the section is checked THEN it is refused: the VIP follows the lease, cloudcore stays on one node", () => {
+    const issues = new IssueCollector();
+    checkKubeEdgeCloudSection(
+      validateHosts(clusterHosts(), new IssueCollector()),
+      { ...baseSpec, cloudHub: { advertiseAddress: ["10.0.0.100"] } },
+      issues,
+      undefined,
+      { registrationAddress: "10.0.0.100" },
+    );
+    expect(issues.issues.map((i) => `${i.path} ${JSON.stringify(i.value)} ${i.message}`)).toEqual([
+      'kubeedge.cloudHub.advertiseAddress[0] "10.0.0.100" is the cluster\'s registration address (a kube-vip VIP moves to whichever server holds the lease, a load balancer forwards the API server), while cloudcore on the host network runs on one node, so edge nodes would dial an address where nothing listens (again after every failover); advertise the address of the cloud host cloudcore should run on (10.0.0.11, 10.0.0.12, 10.0.0.21), or use exposure "NodePort" (every node answers)',
+    ]);
+  });
+
+  test("GIVEN a Debian 11 edge host and KubeEdge v1.23.1 WHEN checked THEN it is refused at validation: bullseye's containerd 1.4 is older than 1.6", () => {
+    const hosts = clusterHosts().map((h) => (h.name === "edge-2" ? { ...h, os: "debian-11" } : h));
+    const issues = new IssueCollector();
+    checkKubeEdgeCloud({ hosts, spec: baseSpec }, issues);
+    expect(issues.issues.map((i) => `${i.path} ${JSON.stringify(i.value)} ${i.message}`)).toEqual([
+      'hosts[4].os "debian-11" ships containerd 1.4 (Debian 11 bullseye\'s containerd 1.4.13), older than 1.6, which KubeEdge v1.23.1 needs on edge host "edge-2"; use a newer OS (debian-12, ubuntu-22.04), or kubeedge.version v1.13.4',
     ]);
   });
 
