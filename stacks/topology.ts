@@ -115,19 +115,33 @@ export function environmentTopology(env: Environment): EnvironmentTopology {
   if (env.drone) workloads.push(`drone${env.drone.spec.git ? ` + ${env.drone.spec.git.kind}` : ""}`);
   const ke = env.kubeedge;
   if (ke) {
+    // what is exposed where: edge nodes dial cloudHub, the certificate port and the tunnel; only the other K3s
+    // servers reach the stream port (firewall-steps.ts)
+    const np = ke.spec.exposure.kind === "NodePort" ? ke.spec.exposure.nodePorts : undefined;
+    const hub = np
+      ? [np.cloudhub, np.https, np.tunnel]
+      : [ke.spec.cloudHub.websocketPort, ke.spec.cloudHub.httpsPort, ke.spec.cloudStream.tunnelPort];
+    const stream = np ? np.stream : ke.spec.cloudStream.streamPort;
+    const exposure = `edge nodes → ${hub.map((p) => `:${p}`).join(" ")}${ke.spec.cloudStream.enable ? `; servers → :${stream}` : ""}`;
     if (ke.cloudcoreNode) put(ke.cloudcoreNode, "cloudcore");
     else workloads.push("cloudcore");
     if (env.edgex) workloads.push(`edgex ${env.edgex.spec.release} (on edge nodes)`);
     endpoints.push({
       id: "cloudcore",
       label: `cloudcore ${ke.spec.version}`,
-      detail: `cloudHub ${ke.join.cloudcoreIpPort}`,
+      detail: `cloudHub ${ke.join.cloudcoreIpPort}; ${exposure}`,
       kind: "cloudcore",
     });
+    const edgex = env.edgex;
+    const exposed = edgex && !edgex.spec.security ? edgex.spec.expose : [];
+    const edgexLabel = edgex
+      ? `edgex ${edgex.spec.release}${edgex.spec.network === "host" ? ` (${exposed.length > 0 ? `exposed: ${exposed.join(", ")}; rest 127.0.0.1` : "127.0.0.1 only"})` : ""}`
+      : undefined;
     for (const h of ke.edgeHosts) {
       components.set(h.name, [
         `edgecore ${ke.spec.version}`,
-        ...(env.edgex ? [`edgex ${env.edgex.spec.release}`] : []),
+        ...(edgexLabel ? [edgexLabel] : []),
+        ...(ke.spec.mosquitto ? ["mosquitto :1883 (all interfaces, anonymous)"] : []),
       ]);
       links.push({ from: h.name, to: "cloudcore", kind: "edge-join" });
     }

@@ -38,6 +38,19 @@ describe("renderTopologySvg", () => {
     },
   );
 
+  test("GIVEN the default environment THEN the picture says what is exposed where: cloudcore's ports to edge nodes, the stream port to servers only, EdgeX on 127.0.0.1 only", () => {
+    const topo = environmentTopology(env("default"));
+    const host = (n: string) => topo.hosts.find((h) => h.name === n)!;
+    expect(host("server-1").components).toContain("cloudcore");
+    expect(topo.endpoints.find((e) => e.id === "cloudcore")!.detail).toBe(
+      "cloudHub 192.168.10.21:10000; edge nodes → :10000 :10002 :10004; servers → :10003",
+    );
+    expect(host("edge-1").components).toEqual(["edgecore v1.23.1", "edgex napa-3.1 (127.0.0.1 only)"]);
+    const svg = renderTopologySvg(topo);
+    expect(svg).toContain(">napa-3.1 (127.0.0.1 only)<");
+    expect(svg).toContain("servers → :10003");
+  });
+
   test("GIVEN the default environment THEN the links of every kind are drawn and listed in the legend; the picture is stable", () => {
     const topo = environmentTopology(env("default"));
     expect(new Set(topo.links.map((l) => l.kind))).toEqual(
