@@ -13,8 +13,6 @@ export interface EnvironmentMaterial {
   readonly registry?: RegistryProps;
   /** @default - no Drone */
   readonly drone?: DroneCiProps;
-  /** cloudcore's stream certificates (manifests mode). @default - no KubeEdge */
-  readonly kubeedgeStream?: { readonly caPem: string; readonly certPem: string; readonly keyPem: string };
 }
 
 /**
@@ -28,14 +26,12 @@ export async function environmentMaterial(
   const cluster =
     kind === "placeholder" ? placeholderMaterial(env.cluster) : await generateClusterMaterial(env.cluster, hex(32));
   const registry = env.registry ? await registryProps(env.registry, kind) : undefined;
-  const kubeedgeStream = env.kubeedge?.spec.mode === "manifests" ? await streamCerts(env, kind) : undefined;
   const drone = env.drone ? droneProps(env.drone, kind) : undefined;
   return {
     kind,
     cluster,
     ...(registry ? { registry } : {}),
     ...(drone ? { drone } : {}),
-    ...(kubeedgeStream ? { kubeedgeStream } : {}),
   };
 }
 
@@ -62,24 +58,6 @@ function droneProps(plan: DroneCiPlan, kind: "generated" | "placeholder"): Drone
         }
       : {}),
   };
-}
-
-/** The CA and server/client certificate of cloudcore's stream (what KubeEdgeCloud makes as stateful resources). */
-async function streamCerts(
-  env: Environment,
-  kind: "generated" | "placeholder",
-): Promise<EnvironmentMaterial["kubeedgeStream"]> {
-  if (kind === "placeholder") return { caPem: "<streamCA.crt>", certPem: "<stream.crt>", keyPem: "<stream.key>" };
-  const hub = env.kubeedge!.spec.cloudHub;
-  const isIp = (a: string) => /^\d{1,3}(\.\d{1,3}){3}$/.test(a) || a.includes(":");
-  const ca = await createCa("kubeedge-stream-ca");
-  const cert = await issueCert(ca, {
-    commonName: "kubeedge-stream",
-    ips: hub.advertiseAddress.filter(isIp),
-    dnsNames: [...hub.advertiseAddress.filter((a) => !isIp(a)), ...hub.dnsNames],
-    usages: ["server", "client"],
-  });
-  return { caPem: ca.certPem, certPem: cert.certPem, keyPem: cert.keyPem };
 }
 
 /** Registry props with its secrets resolved: the env file's passwords (already resolved), a HTTP secret, TLS. */

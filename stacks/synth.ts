@@ -3,10 +3,9 @@ import { clusterTopology } from "../components/k3s-ha-cluster/topology";
 import { kubeVipChart } from "../components/k3s-ha-cluster/registration/kube-vip-chart";
 import { DroneCiChart } from "../components/drone-ci/chart";
 import { edgeXObjects } from "../components/edgex-stack/chart";
-import { STREAM_CERT_SECRET, cloudCoreObjects } from "../components/kubeedge-cloud/cloudcore-chart";
+import { cloudCoreObjects } from "../components/kubeedge-cloud/cloudcore-chart";
 import { KUBEEDGE_COMPONENT, TOKEN_PLACEHOLDER } from "../components/kubeedge-cloud/edge-node-steps";
 import { kubeEdgeHostSteps } from "../components/kubeedge-cloud/host-steps";
-import { NAMESPACE as KUBEEDGE_NAMESPACE } from "../components/kubeedge-cloud/spec";
 import { NfsProvisionerChart } from "../components/nfs-provisioner/chart";
 import { nfsClientSteps } from "../components/nfs-provisioner/client-steps";
 import { NFS_COMPONENT, nfsServerSteps } from "../components/nfs-provisioner/server-steps";
@@ -119,19 +118,8 @@ export function synthesizeWith(env: Environment, material: EnvironmentMaterial, 
     progress(
       `${KUBEEDGE_COMPONENT}: rendering cloudcore (${ke.spec.mode}) and ${ke.edgeHosts.length} edge node(s) joining ${ke.join.cloudcoreIpPort}`,
     );
-    if (ke.spec.mode === "manifests") {
-      const stream = material.kubeedgeStream!;
-      manifests[KUBEEDGE_COMPONENT] = [
-        ...cloudCoreObjects(ke),
-        {
-          apiVersion: "v1",
-          kind: "Secret",
-          metadata: { name: STREAM_CERT_SECRET, namespace: KUBEEDGE_NAMESPACE },
-          type: "Opaque",
-          stringData: { "streamCA.crt": stream.caPem, "stream.crt": stream.certPem, "stream.key": stream.keyPem },
-        },
-      ];
-    }
+    // the stream certificate Secret is made on a server by K3s's CA (host step kubeedge-stream-cert)
+    if (ke.spec.mode === "manifests") manifests[KUBEEDGE_COMPONENT] = cloudCoreObjects(ke);
     const token = opts.kubeedgeToken ?? process.env.EDGECLOUD_KUBEEDGE_TOKEN;
     if (token === undefined && ke.edgeHosts.length > 0)
       notes.push(

@@ -3,6 +3,7 @@ import { edgeNodeSteps } from "./edge-node-steps";
 import { cloudFirewallSteps } from "./firewall-steps";
 import { KEADM_STEPS, keadmInitSteps } from "./keadm-init-steps";
 import { KubeEdgeCloudProps } from "./spec";
+import { streamCertHost, streamCertStep } from "./stream-cert-step";
 import { tokenWaitHost, tokenWaitStep } from "./token-wait-step";
 
 /**
@@ -14,11 +15,13 @@ export function kubeEdgeHostSteps(props: KubeEdgeCloudProps, token: string): Hos
   const keadm = props.spec.mode === "keadm" && props.keadmHost ? keadmInitSteps(props, props.keadmHost) : [];
   const waitHost = tokenWaitHost(props);
   const wait = waitHost ? [tokenWaitStep(props, waitHost)] : [];
+  const streamHost = streamCertHost(props);
+  const stream = streamHost ? [streamCertStep(props, streamHost)] : [];
   const firewall = cloudFirewallSteps(props);
   const after = [
     ...firewall.map((s) => s.id),
     ...keadm.filter((s) => s.name === KEADM_STEPS.init).map((s) => s.id),
     ...wait.map((s) => s.id),
   ];
-  return [...keadm, ...wait, ...firewall, ...edgeNodeSteps(props, token, after)];
+  return [...keadm, ...stream, ...wait, ...firewall, ...edgeNodeSteps(props, token, after)];
 }

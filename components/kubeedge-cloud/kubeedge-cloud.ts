@@ -3,17 +3,17 @@ import * as pulumi from "@pulumi/pulumi";
 import { HostInput } from "../../lib/hosts/host";
 import { chartObjects } from "../../lib/manifests/chart";
 import { applyObjects, clusterProvider } from "../../lib/pulumi/manifests";
-import { Certificate, CertificateAuthority } from "../../lib/pulumi/certificates";
 import { HostStepExecutor, hostStepCommands, StepResource } from "../../lib/pulumi/host-step-commands";
 import { HostStep } from "../../lib/steps/host-step";
 import { IssueCollector } from "../../lib/validation/issues";
-import { cloudCoreChart, edgeAvoidancePatches, STREAM_CERT_SECRET } from "./cloudcore-chart";
+import { cloudCoreChart, edgeAvoidancePatches } from "./cloudcore-chart";
+import { STREAM_CERT_STEP, streamCertHost } from "./stream-cert-step";
 import { EDGE_STEPS, TOKEN_PLACEHOLDER } from "./edge-node-steps";
 import { FIREWALL_STEP } from "./firewall-steps";
 import { kubeEdgeHostSteps } from "./host-steps";
 import { KEADM_STEPS } from "./keadm-init-steps";
 import { TOKEN_WAIT_STEP, tokenWaitHost } from "./token-wait-step";
-import { JoinParameters, KubeEdgeCloudProps, KubeEdgeCloudSpecInput, NAMESPACE, TOKEN_SECRET } from "./spec";
+import { JoinParameters, KubeEdgeCloudProps, KubeEdgeCloudSpecInput, TOKEN_SECRET } from "./spec";
 import { checkKubeEdgeCloud } from "./validate";
 import type { K3sRegistries } from "../../lib/k3s/registries";
 
@@ -82,51 +82,48 @@ export class KubeEdgeCloud extends pulumi.ComponentResource {
         objects.filter((o) => o.kind === "Namespace"),
         { parent: this, provider, dependsOn: ready },
       );
-      const ca = new CertificateAuthority(`${name}-stream-ca`, { commonName: "kubeedge-stream-ca" }, { parent: this });
-      const stream = new Certificate(
-        `${name}-stream`,
-        {
-          ca,
-          request: {
-            commonName: "kubeedge-stream",
-            ips: p.spec.cloudHub.advertiseAddress.filter(isIp),
-            dnsNames: [...p.spec.cloudHub.advertiseAddress.filter((a) => !isIp(a)), ...p.spec.cloudHub.dnsNames],
-            usages: ["server", "client"],
-          },
-        },
-        { parent: this },
-      );
-      const certs = new k8s.core.v1.Secret(
-        `${name}-stream-certs`,
-        {
-          metadata: { name: STREAM_CERT_SECRET, namespace: NAMESPACE },
-          stringData: pulumi.secret({
-            "streamCA.crt": ca.certPem,
-            "stream.crt": stream.certPem,
-            "stream.key": stream.keyPem,
-          }),
-        },
-        { parent: this, provider, dependsOn: [namespace] },
-      );
+      // the stream certificate is issued on a server by K3s's server CA (the API server verifies it against that CA
+      // and the edge node's IP): a host step, after the namespace, before cloudcore (stream-cert-step.ts)
+      const streamHost = streamCertHost(p);
+      const streamCmds = streamHost
+        ? hostStepCommands(
+            { structure: hostSteps.filter((s) => s.name === STREAM_CERT_STEP) },
+            {
+              parent: this,
+              prefix: `${name}-cloud`,
+              hosts: [streamHost],
+              dependsOn: [namespace],
+              executor: args.executor,
+            },
+          )
+        : new Map<string, StepResource>();
+      const certs = streamHost ? streamCmds.get(`${streamHost.name}/${STREAM_CERT_STEP}`) : undefined;
       // ConfigGroup v2 waits for the Deployment's rollout: cloudcore is ready when it resolves
       const cloudcore = applyObjects(
         `${name}-cloudcore`,
         objects.filter((o) => o.kind !== "Namespace"),
-        { parent: this, provider, dependsOn: [namespace, certs] },
+        { parent: this, provider, dependsOn: [namespace, ...(certs ? [certs] : [])] },
       );
+      cloudCmds = streamCmds;
       cloudcoreReady = [cloudcore];
-      gate = certs.id;
+      gate = certs ? certs.stdout : pulumi.output(cloudcore.urn);
       // then wait on a server until cloudcore created the token Secret (#4103)
       const waitHost = tokenWaitHost(p);
       if (waitHost) {
         const wait = hostStepCommands(
           { structure: hostSteps.filter((s) => s.name === TOKEN_WAIT_STEP) },
-          { parent: this, prefix: `${name}-cloud`, hosts: [waitHost], dependsOn: [cloudcore], executor: args.executor },
+          {
+            parent: this,
+            prefix: `${name}-cloud`,
+            hosts: [waitHost],
+            dependsOn: [cloudcore],
+            executor: args.executor,
+          },
         );
-        cloudCmds = wait;
+        cloudCmds = new Map([...streamCmds, ...wait]);
         const cmd = wait.get(`${waitHost.name}/${TOKEN_WAIT_STEP}`)!;
         cloudcoreReady = [cloudcore, cmd];
-        gate = pulumi.all([certs.id, cmd.stdout]);
+        gate = pulumi.all([gate, cmd.stdout]);
       }
     } else {
       const keadm = hostSteps.filter(
@@ -136,10 +133,19 @@ export class KubeEdgeCloud extends pulumi.ComponentResource {
         { structure: keadm },
         { parent: this, prefix: `${name}-keadm`, hosts: [p.keadmHost!], dependsOn: ready, executor: args.executor },
       );
-      cloudCmds = cmds;
       const init = cmds.get(`${p.keadmHost!.name}/${KEADM_STEPS.init}`)!;
-      cloudcoreReady = [init];
-      gate = init.stdout;
+      // the chart's stream certificate (a private CA) replaced by one from K3s's server CA, cloudcore restarted
+      const streamHost = streamCertHost(p);
+      const streamCmds = streamHost
+        ? hostStepCommands(
+            { structure: hostSteps.filter((s) => s.name === STREAM_CERT_STEP) },
+            { parent: this, prefix: `${name}-keadm`, hosts: [streamHost], existing: cmds, executor: args.executor },
+          )
+        : new Map<string, StepResource>();
+      const stream = streamHost ? streamCmds.get(`${streamHost.name}/${STREAM_CERT_STEP}`) : undefined;
+      cloudCmds = new Map([...cmds, ...streamCmds]);
+      cloudcoreReady = [init, ...(stream ? [stream] : [])];
+      gate = stream ? pulumi.all([init.stdout, stream.stdout]) : init.stdout;
       // keadm's chart renders its own mosquitto DaemonSet (mosquitto.enable, see keadmSetValues): nothing to apply
     }
 
@@ -216,8 +222,4 @@ export class KubeEdgeCloud extends pulumi.ComponentResource {
       edgeNodes: this.edgeNodes,
     });
   }
-}
-
-function isIp(a: string): boolean {
-  return /^\d{1,3}(\.\d{1,3}){3}$/.test(a) || a.includes(":");
 }

@@ -40,7 +40,7 @@ describe("KubeEdgeCloud (Pulumi mocks)", () => {
     expect(types).toEqual(
       expect.arrayContaining([
         "kubernetes:yaml/v2:ConfigGroup edge-namespace",
-        "kubernetes:core/v1:Secret edge-stream-certs",
+        "command:remote:Command edge-cloud-cp-1-kubeedge-stream-cert",
         "kubernetes:yaml/v2:ConfigGroup edge-cloudcore",
         "kubernetes:core/v1:Secret edge-token",
         "command:remote:Command edge-edge-edge-1-kubeedge-runtime",
@@ -55,10 +55,10 @@ describe("KubeEdgeCloud (Pulumi mocks)", () => {
     );
   });
 
-  test("GIVEN the graph THEN cloudcore waits for the certs, the token read waits for cloudcore, joins wait for the token", async () => {
+  test("GIVEN the graph THEN cloudcore waits for the stream certificate (issued on a server by K3s's CA after the namespace), the token read waits for cloudcore, joins wait for the token", async () => {
     await valueOf(cloud.joinToken);
-    expect(await dependenciesOf("edge-stream-certs")).toEqual(["edge-namespace", "edge-stream", "edge-stream-ca"]);
-    expect(await dependenciesOf("edge-cloudcore")).toEqual(["edge-namespace", "edge-stream-certs"]);
+    expect(await dependenciesOf("edge-cloud-cp-1-kubeedge-stream-cert")).toEqual(["edge-namespace"]);
+    expect(await dependenciesOf("edge-cloudcore")).toEqual(["edge-cloud-cp-1-kubeedge-stream-cert", "edge-namespace"]);
     expect(await dependenciesOf("edge-cloud-cp-1-kubeedge-token-wait")).toEqual(["edge-cloudcore"]);
     expect(await dependenciesOf("edge-token")).toEqual(["edge-cloud-cp-1-kubeedge-token-wait", "edge-cloudcore"]);
     expect(await dependenciesOf("edge-edge-edge-1-kubeedge-join")).toEqual(
@@ -106,8 +106,8 @@ describe("KubeEdgeCloud (Pulumi mocks)", () => {
     });
     expect((await valueOf(cloud.joinParameters)).certServer).toBe("https://10.0.0.11:10002");
     expect(await valueOf(cloud.edgeNodes)).toEqual(["edge-1", "edge-2", "edge-3"]);
-    const certs = byName("edge-stream-certs")!;
-    expect(certs.inputs.metadata).toEqual({ name: "cloudcore", namespace: "kubeedge" });
+    // no stream key in Pulumi state: it is made on the server and never leaves it
+    expect(recorded.some((r) => r.name === "edge-stream-certs" || r.name === "edge-stream-ca")).toBe(false);
   });
 
   test("GIVEN keadm mode THEN keadm init runs on the server over SSH and the token read waits for it", async () => {
@@ -127,7 +127,12 @@ describe("KubeEdgeCloud (Pulumi mocks)", () => {
       expect.arrayContaining(["ke-keadm-cp-1-kubeedge-keadm-init", "ke-cloud-cp-1-kubeedge-firewall", "ke-token"]),
     );
     expect(byName("ke-cloudcore")).toBeUndefined();
-    expect(await dependenciesOf("ke-token")).toEqual(["ke-keadm-cp-1-kubeedge-keadm-init"]);
+    // the chart's private-CA stream certificate is replaced by one from K3s's server CA once keadm init ran
+    expect(await dependenciesOf("ke-keadm-cp-1-kubeedge-stream-cert")).toEqual(["ke-keadm-cp-1-kubeedge-keadm-init"]);
+    expect(await dependenciesOf("ke-token")).toEqual([
+      "ke-keadm-cp-1-kubeedge-keadm-init",
+      "ke-keadm-cp-1-kubeedge-stream-cert",
+    ]);
   });
 
   test("GIVEN an invalid spec THEN it throws before registering any resource", () => {
