@@ -111,7 +111,9 @@ export class K3sHaCluster extends pulumi.ComponentResource {
 
     const first = topo.servers[0]!;
     const lastServerStart = this.steps.get(stepId(topo.servers[topo.servers.length - 1]!.name, "k3s-start"))!;
-    const read = this.readKubeconfig(name, first, lastServerStart, args.executor ?? "command");
+    // every node Ready (servers check their own, the first server every agent's) before the kubeconfig is handed out
+    const allReady = this.steps.get(stepId(first.name, "k3s-nodes-ready")) ?? lastServerStart;
+    const read = this.readKubeconfig(name, first, allReady, args.executor ?? "command");
     this.kubeconfig = pulumi.secret(
       read.stdout.apply((y) =>
         y.replace(/https:\/\/127\.0\.0\.1:6443/g, `https://${joinHostPort(topo.registrationAddress, 6443)}`),

@@ -9,10 +9,11 @@ import { k3sConfigStep } from "./k3s/config-step";
 import { k3sInstallStep } from "./k3s/install-step";
 import { K3sRole } from "./k3s/paths";
 import { k3sPrereqsStep } from "./k3s/prereqs-step";
-import { k3sStartStep } from "./k3s/start-step";
+import { k3sNodesReadyStep, k3sStartStep } from "./k3s/start-step";
 import { ClusterMaterial } from "./material";
 import { packageReposStep } from "./package-repos-step";
 import { preflightStep } from "./preflight-step";
+import { CALICO_MANIFEST, calicoManifest } from "./cni/calico";
 import { kubeVipChart } from "./registration/kube-vip-chart";
 import { K3sHaClusterProps } from "./spec";
 import { clusterTopology } from "./topology";
@@ -20,12 +21,14 @@ import { clusterTopology } from "./topology";
 /** Manifests K3s servers auto-deploy from their manifests directory (kube-vip). */
 export function serverManifests(props: K3sHaClusterProps): Record<string, string> {
   const reg = props.spec.registrationAddress;
-  if (reg?.kind !== "kube-vip") return {};
-  return {
-    "edgecloud-kube-vip.yaml": objectsToYaml(
+  const out: Record<string, string> = {};
+  if (reg?.kind === "kube-vip")
+    out["edgecloud-kube-vip.yaml"] = objectsToYaml(
       chartObjects(kubeVipChart({ vip: reg.vip, interface: reg.interface, image: reg.image })),
-    ),
-  };
+    );
+  // flannel off and Calico named: the servers deploy Calico themselves, its pool on clusterCidr
+  if (props.spec.network.cni === "calico") out[CALICO_MANIFEST] = calicoManifest(props.spec);
+  return out;
 }
 
 /**
@@ -107,12 +110,21 @@ export function renderK3sHaClusterSteps(props: K3sHaClusterProps, material: Clus
       }),
     );
     const install = add(k3sInstallStep(h, role, spec, [config]));
-    return add(k3sStartStep(h, role, t.registrationAddress, [install, ...startDeps]));
+    return add(k3sStartStep(h, role, t.registrationAddress, [install, ...startDeps], spec.nodeReadyTimeoutSeconds));
   };
   for (const s of t.servers) {
     prevStart = node(s, "server", [...(gate ? [gate] : []), ...(prevStart ? [prevStart] : [])]);
   }
   const lastServer = prevStart;
-  for (const a of t.agents) node(a, "agent", lastServer ? [lastServer] : []);
+  const agentStarts = t.agents.map((a) => node(a, "agent", lastServer ? [lastServer] : []));
+  if (agentStarts.length)
+    add(
+      k3sNodesReadyStep(
+        t.servers[0]!,
+        t.agents.map((a) => a.name),
+        agentStarts,
+        spec.nodeReadyTimeoutSeconds,
+      ),
+    );
   return steps;
 }

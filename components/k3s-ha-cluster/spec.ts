@@ -177,6 +177,8 @@ export const K3sHaClusterSpecSchema = z.strictObject({
       "must be a registry host[:port][/path] such as registry.example.com",
     )
     .optional(),
+  /** How long a K3s start waits for its node (and the first server for every agent's node) to be Ready. @default 300 */
+  nodeReadyTimeoutSeconds: z.number().int().min(2).max(3600).default(300),
   /** Pre-flight minima checks. @default true */
   preflight: z.boolean().default(true),
 });

@@ -158,6 +158,20 @@ export function checkK3sHaCluster(
       `needs K3s v1.26 or later; ${spec.version} has it not`,
     );
   }
+  if (net.flannelBackend === "none" && !net.cni) {
+    issues.add(
+      `${S}.network.flannelBackend`,
+      "none",
+      'leaves the cluster without a pod network (every node stays NotReady); set network.cni "calico", or keep a flannel backend',
+    );
+  }
+  if (net.cni === "calico" && spec.install.kind === "airgap") {
+    issues.add(
+      `${S}.network.cni`,
+      "calico",
+      'cannot be installed air-gapped: K3s fetches the tigera-operator chart and Calico\'s images at install time; use a flannel backend with install.kind "airgap"',
+    );
+  }
   if (net.cni && net.flannelBackend !== "none") {
     issues.add(`${S}.network.cni`, net.cni, `requires network.flannelBackend "none" (it is "${net.flannelBackend}")`);
   }

@@ -31,7 +31,7 @@ export const CLUSTER_SPEC: K3sHaClusterSpecInput = {
 };
 
 /** Steps K3s needs the network for (binary download) and what waits for a running K3s: not run in the lab. */
-export const NEEDS_K3S_BINARY: readonly string[] = ["k3s-install", "k3s-start"];
+export const NEEDS_K3S_BINARY: readonly string[] = ["k3s-install", "k3s-start", "k3s-nodes-ready"];
 
 export interface LabCluster {
   readonly props: K3sHaClusterProps;

@@ -101,9 +101,12 @@ describe("1. GIVEN the cluster hosts provisioned by the K3sHaCluster steps", () 
         .map((s) => s.name)
         .sort(),
     ).toEqual(
-      Array(6)
-        .fill(0)
-        .map((_, i) => (i < 3 ? "k3s-install" : "k3s-start")),
+      [
+        ...Array(6)
+          .fill(0)
+          .map((_, i) => (i < 3 ? "k3s-install" : "k3s-start")),
+        "k3s-nodes-ready",
+      ].sort(),
     );
     for (const h of ALL) expect(first.get(`${h}/preflight`).ok).toBe(true);
   });

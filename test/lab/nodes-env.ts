@@ -91,6 +91,7 @@ export const NOT_RUN_HERE: Readonly<Record<string, string>> = {
   "k3s-install":
     "downloads the K3s binary and install script (the lab is offline; github.com/k3s-io/k3s is refused by the Go module proxy, so it cannot be built either)",
   "k3s-start": "starts K3s, which is not installed (k3s-install)",
+  "k3s-nodes-ready": "waits for the K3s nodes to be Ready (K3s is not installed: k3s-install)",
   "keadm-init":
     "runs keadm against a running K3s (keadm cannot be built: github.com/kubeedge/api@v1.23.1 and beehive are refused by the Go module proxy)",
   "kubeedge-token-wait": "waits for cloudcore's token Secret (cloudcore cannot run here)",

@@ -76,6 +76,7 @@ export interface StubHostOptions {
 export function stubHost(opts: StubHostOptions = {}): StubHost {
   const dir = mkdtempSync(join(tmpdir(), "ec-host-"));
   const root = {
+    "/var/lib": join(dir, "varlib"),
     "/etc": join(dir, "etc"),
     "/usr/local/bin": join(dir, "usrlocalbin"),
     "/sys/module": join(dir, "sysmodule"),

@@ -16,7 +16,9 @@ export function k3sPorts(role: K3sRole, spec: K3sHaClusterSpec): FirewallPort[] 
   const fb = spec.network.flannelBackend;
   if (fb === "vxlan") ports.push({ port: 8472, protocol: "udp" });
   if (fb === "wireguard-native") ports.push({ port: "51820-51821", protocol: "udp" });
-  if (spec.network.cni === "calico") ports.push({ port: 179, protocol: "tcp" }, { port: 4789, protocol: "udp" });
+  // Calico: BGP 179, VXLAN 4789, Typha 5473 (projectcalico/calico v3.29.7 charts/calico/templates/calico-typha.yaml)
+  if (spec.network.cni === "calico")
+    ports.push({ port: 179, protocol: "tcp" }, { port: 4789, protocol: "udp" }, { port: 5473, protocol: "tcp" });
   return ports;
 }
 

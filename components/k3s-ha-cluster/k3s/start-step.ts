@@ -1,4 +1,5 @@
 import { Host } from "../../../lib/hosts/host";
+import { shellQuote } from "../../../lib/steps/bundle";
 import { HostStep, hostStep } from "../../../lib/steps/host-step";
 import { COMPONENT } from "../etcd/component";
 import { K3S_REGISTRIES_PATH } from "../../../lib/k3s/registries";
@@ -24,11 +25,21 @@ const RESTART_ON = [
  * a server until its API answers /readyz, an agent until the kubelet is healthy. Agents first wait for the
  * registration address to answer.
  */
+/** Bash: `node_ready NAME` is true when the node's Ready condition is True (server-side kubectl). */
+const NODE_READY_FN = `node_ready() {
+  [ "$(/usr/local/bin/k3s kubectl get node "$1" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]
+}`;
+
+function readyTries(timeoutSeconds: number): number {
+  return Math.max(1, Math.ceil(timeoutSeconds / 2));
+}
+
 export function k3sStartStep(
   host: Host,
   role: K3sRole,
   registrationAddress: string,
   dependsOn: readonly string[],
+  nodeReadyTimeoutSeconds = 300,
 ): HostStep {
   const unit = k3sUnit(role);
   const appliedName = role === "server" ? "k3s" : "k3s-agent";
@@ -54,9 +65,39 @@ fi
 if ! ${wait}; then
   ec_log "${unit} did not become ready on ${host.name}"
   exit 1
-fi`;
+fi${
+    role === "server"
+      ? `
+# /readyz answers before the node can run pods: Ready needs the CNI too (flannel, or Calico from the manifests)
+${NODE_READY_FN}
+if ! ec_retry ${readyTries(nodeReadyTimeoutSeconds)} 2 node_ready ${shellQuote(host.name)}; then
+  ec_log ${shellQuote(`node ${host.name} is registered but not Ready after ${nodeReadyTimeoutSeconds} s (no CNI running? k3s kubectl describe node ${host.name})`)}
+  exit 1
+fi`
+      : ""
+  }`;
   const deleteScript = `if systemctl is-active --quiet ${unit} 2>/dev/null; then systemctl stop ${unit}; ec_changed; fi
 if systemctl is-enabled --quiet ${unit} 2>/dev/null; then systemctl disable --quiet ${unit}; ec_changed; fi
 ec_rm /var/lib/edgecloud/applied/${appliedName}`;
   return hostStep({ host: host.name, name: "k3s-start", component: COMPONENT, script, deleteScript, dependsOn });
+}
+
+/**
+ * On the first server, after every agent started: waits until each agent's node is Ready (an agent has no API
+ * credentials to check itself). Changes nothing.
+ */
+export function k3sNodesReadyStep(
+  server: Host,
+  nodes: readonly string[],
+  dependsOn: readonly string[],
+  nodeReadyTimeoutSeconds = 300,
+): HostStep {
+  const script = `${NODE_READY_FN}
+for n in ${nodes.map(shellQuote).join(" ")}; do
+  if ! ec_retry ${readyTries(nodeReadyTimeoutSeconds)} 2 node_ready "$n"; then
+    ec_log "node $n is not Ready after ${nodeReadyTimeoutSeconds} s (k3s kubectl describe node $n)"
+    exit 1
+  fi
+done`;
+  return hostStep({ host: server.name, name: "k3s-nodes-ready", component: COMPONENT, script, dependsOn });
 }

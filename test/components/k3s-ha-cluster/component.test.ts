@@ -68,7 +68,8 @@ describe("K3sHaCluster (Pulumi mocks)", () => {
       "demo-agent-1-k3s-install",
       "demo-server-3-k3s-start",
     ]);
-    expect(await dependenciesOf("demo-kubeconfig")).toEqual(["demo-server-3-k3s-start"]);
+    // the kubeconfig is read once every node is Ready (the first server checks the agents after their starts)
+    expect(await dependenciesOf("demo-kubeconfig")).toEqual(["demo-server-1-k3s-nodes-ready"]);
     expect([...cluster.steps.keys()].indexOf("server-1/etcd-health-gate")).toBeLessThan(
       [...cluster.steps.keys()].indexOf("server-1/k3s-start"),
     );
