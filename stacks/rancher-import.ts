@@ -1,11 +1,12 @@
 import { z } from "zod";
 import { Host } from "../lib/hosts/host";
 import { HostStep, hostStep } from "../lib/steps/host-step";
+import { httpsUrl } from "../lib/validation/url";
 
 /** Import of a cluster into a central Rancher (multi-site): Rancher's registration manifest applied on the first server. */
 export const RancherImportSchema = z.strictObject({
   /** The Rancher server, e.g. `https://rancher.example.com` (for the summary and stack outputs). */
-  server: z.string().regex(/^https:\/\/[^\s]+$/, "must be an https URL such as https://rancher.example.com"),
+  server: httpsUrl,
   /**
    * The cluster name shown in Rancher.
    * @default - the environment name

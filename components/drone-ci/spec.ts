@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { deferred } from "../../lib/hosts/host";
 import { IssueCollector, parseInto } from "../../lib/validation/issues";
+import { cidrv4 } from "../../lib/validation/net";
 
 const dnsLabel = z
   .string()
@@ -95,7 +96,7 @@ export const DroneServerSchema = z.strictObject({
     })
     .optional(),
   /** Extra networks allowed to reach the server (browsers, external git webhooks) through the NetworkPolicy. @default [] */
-  allowFrom: z.array(z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/, "must be an IPv4 CIDR")).default([]),
+  allowFrom: z.array(cidrv4).default([]),
 });
 
 export const DroneRunnerSchema = z.discriminatedUnion("kind", [

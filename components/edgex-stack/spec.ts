@@ -7,10 +7,11 @@ import {
   OPTIONAL_SERVICES,
   OptionalService,
 } from "./release-data";
+import { dnsLabel } from "../../lib/validation/kubernetes";
+import { cidr } from "../../lib/validation/net";
+import { ownedPath } from "../../lib/validation/paths";
 
-const path = z.string().regex(/^\/[^\0\s]*$/, "must be an absolute path without spaces");
-const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, "must be a lowercase DNS label");
-const cidr = z.string().regex(/^[0-9a-fA-F.:]+\/\d{1,3}$/, "must be a CIDR such as 10.0.0.0/8");
+const path = ownedPath;
 
 /** Where stateful services (database, registry, secret store, broker) keep their data. */
 export const PersistenceSchema = z.discriminatedUnion("kind", [

@@ -3,12 +3,15 @@ import { Host } from "../../lib/hosts/host";
 import { DEFAULT_KUBEEDGE_VERSION, KUBEEDGE_VERSIONS, KubeEdgeVersion } from "./release";
 import type { K3sRegistries } from "../../lib/k3s/registries";
 import { EDGE_NODE_LABEL } from "../../lib/k3s/node-roles";
+import { labels } from "../../lib/validation/kubernetes";
+import { address } from "../../lib/validation/net";
+import { absolutePath } from "../../lib/validation/paths";
+import { httpsUrl } from "../../lib/validation/url";
 
-const address = z.string().regex(/^[A-Za-z0-9.:-]+$/, "must be an IP address or DNS name");
 const port = z.number().int().min(1).max(65535);
 const nodePort = z.number().int().min(30000).max(32767);
-const path = z.string().regex(/^\/[^\0\s]*$/, "must be an absolute path without spaces");
-const url = z.string().regex(/^https?:\/\/[^\s]+$/, "must be an http(s) URL");
+const path = absolutePath;
+const url = httpsUrl;
 
 /** cloudHub: the endpoint edge nodes dial. Upstream vocabulary (cloudcore.yaml `modules.cloudHub`). */
 export const CloudHubSchema = z.strictObject({
@@ -103,7 +106,7 @@ export const EdgeSchema = z.strictObject({
     mirror: "https://github.com/kubeedge/kubeedge/releases/download",
   }),
   /** Labels every edge node registers with (besides `node-role.kubernetes.io/edge`). @default {} */
-  labels: z.record(z.string(), z.string()).default({}),
+  labels: labels.default({}),
   /**
    * Register edge nodes with the taint `node-role.kubernetes.io/edge:NoSchedule`, so workloads that do not tolerate it
    * (every cloud-side Deployment and DaemonSet) never land on a node without cluster networking. Workloads meant for

@@ -8,19 +8,13 @@ import {
   NFS_SUBDIR_VERSION,
   RETIRED_PROVISIONER_IMAGE,
 } from "./versions";
+import { dnsLabel, imageReference } from "../../lib/validation/kubernetes";
+import { address, cidrv4 } from "../../lib/validation/net";
+import { absolutePath, blockDevice, ownedPath } from "../../lib/validation/paths";
 
-const dnsLabel = z
-  .string()
-  .regex(
-    /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/,
-    "must be a lowercase DNS label (a-z, 0-9, '-', at most 63 characters)",
-  );
-const path = z.string().regex(/^\/[A-Za-z0-9._/-]*$/, "must be an absolute path of A-Z a-z 0-9 . _ - /");
-const address = z.string().regex(/^[A-Za-z0-9.:-]+$/, "must be an IP address or DNS name");
-const cidr = z
-  .string()
-  .regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/, "must be an IPv4 CIDR such as 10.0.0.0/24 (a single host is /32)");
-const image = z.string().regex(/^[a-z0-9][a-z0-9./_:@-]*$/, "must be an image reference");
+const path = absolutePath;
+const cidr = cidrv4;
+const image = imageReference;
 
 /** An NFS server edgecloud sets up on one of the hosts. */
 export const HostNfsServerSchema = z.strictObject({
@@ -28,7 +22,7 @@ export const HostNfsServerSchema = z.strictObject({
   /** Name of the host (role `nfs`) that exports the share. */
   host: dnsLabel,
   /** @default "/srv/nfs/k8s" */
-  exportPath: path.default("/srv/nfs/k8s"),
+  exportPath: ownedPath.default("/srv/nfs/k8s"),
   /** Client networks the export is restricted to (never `*`). @default - each K3s node's internal address as /32 */
   allowedClients: z.array(cidr).min(1).optional(),
   /**
@@ -42,9 +36,7 @@ export const HostNfsServerSchema = z.strictObject({
   /** A dedicated disk for the export: formatted only when it holds no filesystem or partition table, mounted via fstab. @default - the export lives on the root filesystem */
   disk: z
     .strictObject({
-      device: z
-        .string()
-        .regex(/^\/dev\/[A-Za-z0-9._/-]+$/, "must be a block device path such as /dev/vdb or /dev/disk/by-id/..."),
+      device: blockDevice,
       /** @default "ext4" */
       fsType: z.enum(["ext4", "xfs"]).default("ext4"),
     })

@@ -1,4 +1,6 @@
 import { hostStep, HostStep, StepFile } from "../../lib/steps/host-step";
+import { sh } from "../../lib/steps/sh";
+import { envFile, unitValue } from "../../lib/steps/writers";
 import { RegistryConfigPaths, registrySecretEnv, renderRegistryConfig } from "./config";
 import { renderHtpasswd } from "./htpasswd";
 import { cronToOnCalendar } from "./schedule";
@@ -34,9 +36,7 @@ export function registryHostSteps(props: RegistryProps): HostStep[] {
     {
       path: `${ETC}/registry.env`,
       mode: "0600",
-      content: Object.entries(registrySecretEnv(props))
-        .map(([k, v]) => `${k}=${v}\n`)
-        .join(""),
+      content: envFile(registrySecretEnv(props)),
       secret: true,
     },
     ...(props.spec.auth
@@ -83,10 +83,10 @@ export function registryHostSteps(props: RegistryProps): HostStep[] {
     "ec_pkg apt docker-registry",
     "ec_dir /etc/edgecloud 0755 root:root",
     `ec_dir ${ETC} 0755 root:root`,
-    `ec_dir ${mode.dataDir} 0750 docker-registry:docker-registry`,
-    `ec_unit ${REGISTRY_UNIT} ${restartOn.join(" ")}`,
-    `if ! ec_retry 30 1 bash -c 'exec 3<>/dev/tcp/127.0.0.1/${mode.port}'; then`,
-    `  ec_log "registry did not start listening on ${mode.port}"`,
+    sh`ec_dir ${mode.dataDir} 0750 docker-registry:docker-registry`,
+    sh`ec_unit ${REGISTRY_UNIT} ${restartOn}`,
+    sh`if ! ec_retry 30 1 bash -c ${`exec 3<>/dev/tcp/127.0.0.1/${mode.port}`}; then`,
+    sh`  ec_log ${`registry did not start listening on ${mode.port}`}`,
     `  journalctl -u ${REGISTRY_UNIT} -n 30 --no-pager >&2 || true`,
     "  exit 1",
     "fi",
@@ -133,7 +133,7 @@ function dropIn(props: RegistryProps, dataDir: string, tls: boolean): string {
     "ProtectSystem=strict",
     "ProtectHome=yes",
     "PrivateTmp=yes",
-    `ReadWritePaths=${dataDir}`,
+    `ReadWritePaths=${unitValue(dataDir)}`,
     "",
   ].join("\n");
 }
@@ -158,7 +158,7 @@ function gcTimer(onCalendar: string): string {
     "Description=Daily registry garbage collection (edgecloud)",
     "",
     "[Timer]",
-    `OnCalendar=${onCalendar}`,
+    `OnCalendar=${unitValue(onCalendar)}`,
     "Persistent=true",
     "",
     "[Install]",

@@ -3,18 +3,12 @@ import { deferred, hasRole, Host, internalAddress } from "../../lib/hosts/host";
 import { osProfile } from "../../lib/platform/os";
 import { IssueCollector, parseInto } from "../../lib/validation/issues";
 import { cronToOnCalendar } from "./schedule";
+import { dnsLabel, dnsSubdomain, imageRepository } from "../../lib/validation/kubernetes";
+import { address, hostPort } from "../../lib/validation/net";
+import { ownedPath } from "../../lib/validation/paths";
+import { httpsUrl } from "../../lib/validation/url";
 
-const dnsLabel = z
-  .string()
-  .regex(
-    /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/,
-    "must be a lowercase DNS label (a-z, 0-9, '-', at most 63 characters)",
-  );
-const dnsName = z.string().regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, "must be a lowercase DNS name");
-const hostPort = z
-  .string()
-  .regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, "must be host[:port] without a scheme, e.g. 10.0.0.11:32500");
-const path = z.string().regex(/^\/[^\0\s]*$/, "must be an absolute path without spaces");
+const dnsName = dnsSubdomain;
 const quantity = z.string().regex(/^\d+(\.\d+)?(Ki|Mi|Gi|Ti|Pi)$/, "must be a binary quantity such as 20Gi");
 /** A secret: a plain string or a Pulumi Output resolved at deploy time. */
 const secret = z.union([z.string().min(1), deferred]);
@@ -67,7 +61,7 @@ export const HostModeSchema = z.strictObject({
   /** @default 5000 */
   port: z.number().int().min(1).max(65535).default(5000),
   /** @default "/var/lib/docker-registry" */
-  dataDir: path.default("/var/lib/docker-registry"),
+  dataDir: ownedPath.default("/var/lib/docker-registry"),
 });
 
 export const RegistryUserSchema = z.strictObject({
@@ -83,7 +77,7 @@ export const RegistryTlsSchema = z.discriminatedUnion("kind", [
     /** @default 3650 */
     validityDays: z.number().int().min(1).max(36500).default(3650),
     /** Extra SANs beyond the endpoint, the Service names and the node addresses. @default [] */
-    extraSans: z.array(z.string().regex(/^[A-Za-z0-9.:-]+$/, "must be an IP address or DNS name")).default([]),
+    extraSans: z.array(address).default([]),
   }),
   /** A certificate you bring; `caPem` is what nodes trust. */
   z.strictObject({
@@ -104,10 +98,7 @@ export const RegistrySpecSchema = z.strictObject({
     .regex(/^[23]\.\d+\.\d+$/, "must be a distribution release such as 3.0.0 or 2.8.3")
     .default("3.0.0"),
   /** @default "docker.io/library/registry" */
-  image: z
-    .string()
-    .regex(/^[a-z0-9][a-z0-9./_-]*$/, "must be an image repository without tag")
-    .default("docker.io/library/registry"),
+  image: imageRepository.default("docker.io/library/registry"),
   /** htpasswd authentication; without it the registry is anonymous (push included). @default - anonymous */
   auth: z
     .strictObject({
@@ -118,7 +109,10 @@ export const RegistrySpecSchema = z.strictObject({
         .default("edgecloud registry"),
       users: z.array(RegistryUserSchema).min(1),
       /** The user whose credentials go into every node's registries.yaml. @default - the first user */
-      nodeUser: z.string().optional(),
+      nodeUser: z
+        .string()
+        .regex(/^[A-Za-z0-9._-]{1,64}$/, "must be 1-64 characters of A-Z a-z 0-9 . _ -")
+        .optional(),
     })
     .optional(),
   /** @default { kind: "generated" } */
@@ -128,16 +122,14 @@ export const RegistrySpecSchema = z.strictObject({
   /** Pull-through cache of a remote registry (the registry then refuses pushes). @default - none */
   proxy: z
     .strictObject({
-      remoteUrl: z
+      remoteUrl: httpsUrl,
+      username: z
         .string()
-        .regex(/^https:\/\/[^\s/]+(\/[^\s]*)?$/, "must be an https URL such as https://registry-1.docker.io"),
-      username: z.string().min(1).optional(),
+        .regex(/^[A-Za-z0-9._@+-]{1,128}$/, "must be 1-128 characters of A-Z a-z 0-9 . _ @ + -")
+        .optional(),
       password: secret.optional(),
       /** Registry name mirrored to this cache in the nodes' registries.yaml. @default - "docker.io" for Docker Hub, else the remote's host */
-      mirrorOf: z
-        .string()
-        .regex(/^[A-Za-z0-9.-]+(:\d+)?$/, "must be a registry host name such as docker.io")
-        .optional(),
+      mirrorOf: hostPort.optional(),
     })
     .optional(),
   gc: z
@@ -147,7 +139,7 @@ export const RegistrySpecSchema = z.strictObject({
       /** Cron schedule. @default "0 1 * * *" */
       schedule: z
         .string()
-        .regex(/^(\S+\s+){4}\S+$/, "must be a five-field cron schedule")
+        .regex(/^[0-9*/,-]+( [0-9*/,-]+){4}$/, "must be a five-field cron schedule such as 0 1 * * *")
         .default("0 1 * * *"),
       /**
        * `garbage-collect --delete-untagged`. distribution 2.x (Debian's docker-registry, host mode) marks only

@@ -28,6 +28,9 @@ export function containerdRegistryFiles(r: K3sRegistries): StepFile[] {
     return path;
   };
   for (const [name, mirror] of Object.entries(r.mirrors ?? {})) {
+    // the name is a directory under certs.d: one host[:port] segment, never "..", "/" or a dot file
+    if (name !== "*" && !/^[A-Za-z0-9][A-Za-z0-9.-]*(:\d{1,5})?$/.test(name))
+      throw new Error(`containerd mirror name ${JSON.stringify(name)} is not a registry host[:port]`);
     const lines = [`server = ${toml(name === "*" ? "https://registry-1.docker.io" : `https://${name}`)}`, ""];
     for (const ep of mirror.endpoint) {
       const ca = caFor(hostOf(ep));

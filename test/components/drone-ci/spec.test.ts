@@ -135,7 +135,7 @@ describe("validateDroneCi", () => {
     [
       "a bad allowFrom",
       { server: { host: "d.lan", allowFrom: ["everyone"] }, provider: gh },
-      ['drone.server.allowFrom[0] "everyone" must be an IPv4 CIDR'],
+      ['drone.server.allowFrom[0] "everyone" must be an IPv4 CIDR such as 10.42.0.0/16 (a single host is /32)'],
     ],
     [
       "a zero capacity",

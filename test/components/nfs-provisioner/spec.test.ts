@@ -48,17 +48,17 @@ describe("validateNfsProvisioner", () => {
     [
       "a '*' export",
       { server: { kind: "host", host: "store-1", allowedClients: ["*"] } },
-      ['nfs.server.allowedClients[0] "*" must be an IPv4 CIDR such as 10.0.0.0/24 (a single host is /32)'],
+      ['nfs.server.allowedClients[0] "*" must be an IPv4 CIDR such as 10.42.0.0/16 (a single host is /32)'],
     ],
     [
       "a CIDR out of range",
       { server: { kind: "host", host: "store-1", allowedClients: ["10.0.0.300/24"] } },
-      ['nfs.server.allowedClients[0] "10.0.0.300/24" is not a valid IPv4 CIDR'],
+      ['nfs.server.allowedClients[0] "10.0.0.300/24" must be an IPv4 CIDR such as 10.42.0.0/16 (a single host is /32)'],
     ],
     [
       "a relative export path",
       { server: { kind: "host", host: "store-1", exportPath: "srv/nfs" } },
-      ['nfs.server.exportPath "srv/nfs" must be an absolute path of A-Z a-z 0-9 . _ - /'],
+      ['nfs.server.exportPath "srv/nfs" must be an absolute path (starting with /)'],
     ],
     [
       "a disk that is not a device",

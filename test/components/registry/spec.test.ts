@@ -146,7 +146,9 @@ describe("validateRegistry", () => {
     [
       "a plain-HTTP proxy remote",
       { mode: { kind: "in-cluster", nodePort: 32500 }, proxy: { remoteUrl: "http://mirror" } },
-      ['registry.proxy.remoteUrl "http://mirror" must be an https URL such as https://registry-1.docker.io'],
+      [
+        'registry.proxy.remoteUrl "http://mirror" uses plain http://, which anyone on the path can tamper with; use https://, or set insecure: true to accept it',
+      ],
     ],
     [
       "a bad version",
@@ -173,7 +175,9 @@ describe("validateRegistry", () => {
     [
       "an endpoint with a scheme",
       { mode: { kind: "in-cluster", endpoint: "https://r:5000" } },
-      ['registry.mode.endpoint "https://r:5000" must be host[:port] without a scheme, e.g. 10.0.0.11:32500'],
+      [
+        'registry.mode.endpoint "https://r:5000" must be host[:port] without a scheme, e.g. 10.0.0.11:32500 or [fd00::11]:32500 (port 1-65535)',
+      ],
     ],
   ];
   test("GIVEN host mode on ubuntu-20.04 THEN it is refused (systemd 245 has no LoadCredential=)", () => {
