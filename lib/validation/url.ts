@@ -18,7 +18,7 @@ export function urlProblem(v: string, allowHttp: boolean): string | undefined {
     return `must be a URL such as https://example.com/path`;
   }
   if (u.protocol === "http:" && !allowHttp)
-    return "uses plain http://, which anyone on the path can tamper with; use https://, or set insecure: true to accept it";
+    return "uses plain http://, which anyone on the path can tamper with; use https://";
   if (u.protocol !== "https:" && u.protocol !== "http:") return `has the scheme ${u.protocol}; allowed: ${allowed}`;
   if (!v.toLowerCase().startsWith(`${u.protocol}//`)) return `must start with ${u.protocol}//`;
   if (u.username || u.password) return "must not carry credentials (user:password@); give them as a secret field";

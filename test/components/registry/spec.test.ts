@@ -147,7 +147,7 @@ describe("validateRegistry", () => {
       "a plain-HTTP proxy remote",
       { mode: { kind: "in-cluster", nodePort: 32500 }, proxy: { remoteUrl: "http://mirror" } },
       [
-        'registry.proxy.remoteUrl "http://mirror" uses plain http://, which anyone on the path can tamper with; use https://, or set insecure: true to accept it',
+        'registry.proxy.remoteUrl "http://mirror" uses plain http://, which anyone on the path can tamper with; use https://',
       ],
     ],
     [

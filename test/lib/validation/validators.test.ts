@@ -117,7 +117,7 @@ describe("URLs", () => {
   test.each([
     [
       "http://mirror.local/x",
-      "uses plain http://, which anyone on the path can tamper with; use https://, or set insecure: true to accept it",
+      "uses plain http://, which anyone on the path can tamper with; use https://",
     ],
     ["ftp://mirror.local/x", "has the scheme ftp:; allowed: https://"],
     ["-o/etc/passwd", "must be a URL such as https://example.com/path"],
