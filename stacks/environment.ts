@@ -17,6 +17,7 @@ import { RegistryPlan, validateRegistry } from "../components/registry/spec";
 import { RancherImport, RancherImportSchema } from "./rancher-import";
 import { findSecretRefs, resolveSecretRefs, secretEnvVar } from "./secret-refs";
 import { wireEnvironment } from "./wiring";
+import { checkPortClashes } from "./port-clashes";
 
 /**
  * An environment file: the hosts plus one optional section per component. The top level is strict (an unknown
@@ -44,6 +45,13 @@ export const EnvironmentFileSchema = z.strictObject({
   edgex: z.unknown().optional(),
   /** Import the cluster into a central Rancher (multi-site). @default - not imported */
   rancher: z.unknown().optional(),
+  /**
+   * Accept secrets written inline in the file (a lab or a throw-away environment); otherwise each one is refused,
+   * naming its field, and must be a `{ secret: <name> }` reference. @default - refused
+   */
+  allowInlineSecrets: z
+    .literal(true, { message: "must be true (the opt-in for plaintext secrets in the file); remove it otherwise" })
+    .optional(),
 });
 
 export type EnvironmentFile = z.input<typeof EnvironmentFileSchema>;
@@ -70,8 +78,32 @@ export interface Environment {
 
 /** The sections an environment may have, in the order they are validated and rendered. */
 export const ENVIRONMENT_SECTIONS = Object.keys(EnvironmentFileSchema.shape).filter(
-  (k) => !["name", "description", "hosts"].includes(k),
+  (k) => !["name", "description", "hosts", "allowInlineSecrets"].includes(k),
 );
+
+/** The fields that hold secrets: in a file they must be `{ secret: <name> }` references. */
+const SECRET_FIELDS = [
+  /^hosts\[\d+\]\.ssh\.(privateKey|sudoPassword)$/,
+  /^hosts\[\d+\]\.ssh\.jumpHost\.privateKey$/,
+  /^registry\.auth\.users\[\d+\]\.password$/,
+  /^registry\.(httpSecret|proxy\.password|tls\.keyPem)$/,
+  /^drone\.(rpcSecret|databaseSecret|provider\.clientSecret|server\.database\.datasource)$/,
+  /^rancher\.manifestUrl$/,
+];
+
+/** Secrets written as plain strings in a parsed file (before references are resolved). */
+export function findInlineSecrets(raw: unknown): { path: string }[] {
+  const found: { path: string }[] = [];
+  const walk = (v: unknown, path: string) => {
+    if (typeof v === "string") {
+      if (SECRET_FIELDS.some((r) => r.test(path))) found.push({ path });
+    } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${path}[${i}]`));
+    else if (v !== null && typeof v === "object")
+      for (const [k, x] of Object.entries(v)) walk(x, path === "" ? k : `${path}.${k}`);
+  };
+  walk(raw, "");
+  return found;
+}
 
 /**
  * Validates an environment (parsed YAML or an object): the top-level shape, the hosts, and every component section
@@ -152,7 +184,7 @@ export function checkEnvironment(raw: unknown, issues: IssueCollector): Environm
     );
   }
   if (issues.issues.length > before || !cluster) return undefined;
-  return {
+  const environment: Environment = {
     name: file.name,
     ...(file.description ? { description: file.description } : {}),
     hosts: cluster.hosts,
@@ -164,6 +196,8 @@ export function checkEnvironment(raw: unknown, issues: IssueCollector): Environm
     ...(edgex ? { edgex } : {}),
     ...(rancher ? { rancher } : {}),
   };
+  checkPortClashes(environment, issues);
+  return issues.issues.length > before ? undefined : environment;
 }
 
 /** Throws the issues (duplicates removed: several sections validate the same hosts) as one ValidationError. */
@@ -213,6 +247,18 @@ export interface LoadEnvironmentOptions {
  */
 export function loadEnvironment(file: string, opts: LoadEnvironmentOptions = {}): Environment {
   const raw = readEnvironmentFile(file);
+  const inline =
+    (raw as { allowInlineSecrets?: unknown } | null)?.allowInlineSecrets === true ? [] : findInlineSecrets(raw);
+  if (inline.length > 0)
+    throw new ValidationError(
+      inline.map((i) => ({
+        path: i.path,
+        value: undefined,
+        message:
+          "is a plaintext secret inline in the file; write { secret: <name> } and set it with pulumi config set --secret (or EDGECLOUD_SECRET_<NAME> for synth), or set allowInlineSecrets: true at the top of the file if you mean it",
+      })),
+      `environment ${file}`,
+    );
   return validateEnvironment(opts.secrets ? resolveSecretRefs(raw, opts.secrets) : raw, file);
 }
 

@@ -104,7 +104,7 @@ describe("edgecloud validate and errors", () => {
     expect(r.err).toBe(
       [
         `edgecloud synth: environment ${f}: 3 problems`,
-        "  - extra: is not an environment section; allowed: name, description, hosts, k3s, nfs, registry, drone, kubeedge, edgex, rancher",
+        "  - extra: is not an environment section; allowed: name, description, hosts, k3s, nfs, registry, drone, kubeedge, edgex, rancher, allowInlineSecrets",
         '  - hosts: is empty; an environment needs at least one host with the role "server"',
         '  - k3s.runtime "podman" is not allowed; allowed: "containerd", "docker"',
       ].join("\n"),

@@ -38,10 +38,10 @@ describe("validateEnvironment", () => {
       extra: true,
     });
     expect(out).toEqual([
-      "extra: is not an environment section; allowed: name, description, hosts, k3s, nfs, registry, drone, kubeedge, edgex, rancher",
+      "extra: is not an environment section; allowed: name, description, hosts, k3s, nfs, registry, drone, kubeedge, edgex, rancher, allowInlineSecrets",
       'k3s.runtime "podman" is not allowed; allowed: "containerd", "docker"',
       'registry.mode.host "nowhere" is not among the hosts (etcd-1, etcd-2, etcd-3, server-1, server-2, server-3, agent-1, agent-2)',
-      'rancher.server "http://rancher.example.com" must be an https URL such as https://rancher.example.com',
+      'rancher.server "http://rancher.example.com" uses plain http://, which anyone on the path can tamper with; use https://',
     ]);
   });
 
