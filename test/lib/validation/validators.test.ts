@@ -115,10 +115,7 @@ describe("URLs", () => {
     ok(httpsUrl, "https://[fd00::1]:8443/x");
   });
   test.each([
-    [
-      "http://mirror.local/x",
-      "uses plain http://, which anyone on the path can tamper with; use https://",
-    ],
+    ["http://mirror.local/x", "uses plain http://, which anyone on the path can tamper with; use https://"],
     ["ftp://mirror.local/x", "has the scheme ftp:; allowed: https://"],
     ["-o/etc/passwd", "must be a URL such as https://example.com/path"],
     ["https://a b", "must be a URL (https://) of RFC 3986 characters (no spaces, quotes or backslashes)"],
