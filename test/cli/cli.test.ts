@@ -70,7 +70,7 @@ describe("edgecloud synth", () => {
     );
     expect(readFileSync(join(dist, "manifests", "k3s-ha-cluster.yaml"), "utf8")).toContain("kind: DaemonSet");
     expect(result.out).toMatch(/^environment "default" → .*out\/default$/m);
-    expect(result.out).toMatch(/^ {2}server-1 +server +ubuntu-22\.04\/amd64 +10 +\d+$/m);
+    expect(result.out).toMatch(/^ {2}server-1 +server +ubuntu-22\.04\/amd64 +11 +\d+$/m);
     expect(result.out).toMatch(/^ {2}k3s-ha-cluster +4$/m);
     expect(result.out).toContain("never commit it");
     expect(readFileSync(join(dist, "topology.svg"), "utf8")).toMatch(/^<svg /);
