@@ -5,7 +5,12 @@ import { KubeEdgeCloudSpec } from "./spec";
 export interface CloudCoreConfig {
   readonly apiVersion: "cloudcore.config.kubeedge.io/v1alpha2";
   readonly kind: "CloudCore";
-  readonly kubeAPIConfig: { readonly kubeConfig: string; readonly master: string };
+  readonly kubeAPIConfig: {
+    readonly kubeConfig: string;
+    readonly master: string;
+    readonly qps: number;
+    readonly burst: number;
+  };
   readonly modules: {
     readonly cloudHub: {
       readonly advertiseAddress: readonly string[];
@@ -35,6 +40,15 @@ export interface CloudCoreConfig {
       readonly tlsTunnelCertFile: string;
       readonly tlsTunnelPrivateKeyFile: string;
     };
+    /** Only the load/buffer values cloudcore would otherwise raise at start (enable and the rest keep their defaults). */
+    readonly edgeController: {
+      readonly load: {
+        readonly queryNodeWorkers: number;
+        readonly patchNodeWorkers: number;
+        readonly createLeaseWorkers: number;
+      };
+      readonly buffer: { readonly patchNode: number; readonly queryNode: number; readonly createLease: number };
+    };
     readonly dynamicController: { readonly enable: boolean };
     readonly router: {
       readonly enable: boolean;
@@ -59,7 +73,11 @@ export function cloudCoreConfig(spec: KubeEdgeCloudSpec): CloudCoreConfig {
   return {
     apiVersion: "cloudcore.config.kubeedge.io/v1alpha2",
     kind: "CloudCore",
-    kubeAPIConfig: { kubeConfig: "", master: "" },
+    // cloudcore's AdjustCloudCoreConfig raises these to what cloudHub.nodeLimit needs and then rewrites ConfigMap
+    // cloudcore at every start (kubeedge/kubeedge v1.23.1 cloud/cmd/cloudcore/app/server.go; formulas in
+    // staging/src/github.com/kubeedge/api/apis/componentconfig/cloudcore/v1alpha1/default.go): rendered at those
+    // values, so the ConfigMap stays as applied
+    kubeAPIConfig: { kubeConfig: "", master: "", qps: 5 * h.nodeLimit, burst: 10 * h.nodeLimit },
     modules: {
       cloudHub: {
         advertiseAddress: h.advertiseAddress,
@@ -83,6 +101,18 @@ export function cloudCoreConfig(spec: KubeEdgeCloudSpec): CloudCoreConfig {
         tlsTunnelCAFile: "/etc/kubeedge/ca/rootCA.crt",
         tlsTunnelCertFile: "/etc/kubeedge/certs/server.crt",
         tlsTunnelPrivateKeyFile: "/etc/kubeedge/certs/server.key",
+      },
+      edgeController: {
+        load: {
+          queryNodeWorkers: h.nodeLimit,
+          patchNodeWorkers: 100 + Math.floor(h.nodeLimit / 50),
+          createLeaseWorkers: h.nodeLimit,
+        },
+        buffer: {
+          patchNode: 1024 + Math.floor(h.nodeLimit / 2),
+          queryNode: 1024 + h.nodeLimit,
+          createLease: 1024 + h.nodeLimit,
+        },
       },
       dynamicController: { enable: spec.dynamicController },
       router: { enable: spec.router, address: "0.0.0.0", port: 9443, restTimeout: 60 },

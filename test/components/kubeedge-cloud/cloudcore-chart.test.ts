@@ -1,3 +1,4 @@
+import { parse } from "yaml";
 import { assertValidObjects } from "../../../lib/manifests/validate";
 import { chartObjects, objectsToYaml } from "../../../lib/manifests/chart";
 import { IssueCollector } from "../../../lib/validation/issues";
@@ -97,6 +98,16 @@ describe("cloudCoreChart", () => {
       expect([...served].sort()).toEqual([...versions]);
     },
   );
+
+  test("GIVEN nodeLimit 1000 WHEN cloudcore.yaml is rendered THEN kubeAPIConfig and edgeController carry the values cloudcore's AdjustCloudCoreConfig would set (so it does not rewrite the ConfigMap at start)", () => {
+    const objects = chartObjects(cloudCoreChart(props()));
+    const cm = parse((objects.find((o) => o.kind === "ConfigMap") as any).data["cloudcore.yaml"]);
+    expect(cm.kubeAPIConfig).toMatchObject({ qps: 5000, burst: 10000 });
+    expect(cm.modules.edgeController).toEqual({
+      load: { queryNodeWorkers: 1000, patchNodeWorkers: 120, createLeaseWorkers: 1000 },
+      buffer: { patchNode: 1524, queryNode: 2024, createLease: 2024 },
+    });
+  });
 
   test("GIVEN the external iptables-manager WHEN rendered THEN it gets upstream's ClusterRole (ConfigMaps get/list/watch/update and Pods get/list/watch cluster-wide, its informer is not namespaced), bound cluster-wide, and a hardened container", () => {
     const objects = chartObjects(cloudCoreChart(props()));
