@@ -107,6 +107,8 @@ if [ "$stage" = 1 ] || [ "$stage" = all ]; then
   build language-nodejs github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs pulumi-language-nodejs \
     "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$NODEJS_HOST_VERSION"
   probe "github.com/pulumi/pulumi-command/provider@v$(npm_version @pulumi/command)" pulumi-resource-command
+  # Drone's own substitution, parser and linter for the example pipeline (examples/ci-pipeline)
+  build drone-lint . drone-lint ""
 fi
 if [ "$stage" = 2 ] || [ "$stage" = all ]; then
   build kubernetes k8s.io/kubernetes/cmd/kube-apiserver kube-apiserver \

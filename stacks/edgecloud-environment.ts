@@ -131,7 +131,12 @@ export class EdgecloudEnvironment extends pulumi.ComponentResource {
     if (env.drone) {
       this.drone = new DroneCi(
         `${name}-drone`,
-        { spec: raw.drone as never, kubeconfig: this.kubeconfig, dependsOn: storageReady },
+        {
+          spec: raw.drone as never,
+          kubeconfig: this.kubeconfig,
+          dependsOn: storageReady,
+          ...(this.registry?.ciAccess ? { pipelineRegistry: this.registry.ciAccess } : {}),
+        },
         { parent: this },
       );
     }

@@ -2,6 +2,7 @@
  * The Pulumi program (Pulumi.yaml `main: stacks/`): one stack per environment. `pulumi up -s <env>` reads
  * `edgecloud:environment` (default: the stack name) and deploys that environment.
  */
+import { PIPELINE_SECRETS } from "../components/drone-ci/pipeline-access";
 import { EdgecloudEnvironment } from "./edgecloud-environment";
 import { readStackConfig, stackEnvironment } from "./stack-config";
 
@@ -27,3 +28,6 @@ export const edgeJoin = stack.kubeedge?.joinParameters;
 export const edgexEntryPoints = stack.edgex?.entryPoints;
 export const droneUrl = stack.drone?.serverUrl;
 export const gitUrl = stack.drone?.providerServer;
+/** What a `.drone.yml` uses (docs/ci-pipeline.md): images are `<ciImagePrefix><repository>:<tag>`. */
+export const ciImagePrefix = stack.drone && stack.registry?.ciAccess ? `${stack.registry.endpoint}/` : undefined;
+export const ciSecretNames = stack.drone ? Object.values(PIPELINE_SECRETS) : undefined;

@@ -2,6 +2,8 @@ import { renderK3sHaClusterSteps } from "../components/k3s-ha-cluster/plan";
 import { clusterTopology } from "../components/k3s-ha-cluster/topology";
 import { kubeVipChart } from "../components/k3s-ha-cluster/registration/kube-vip-chart";
 import { DroneCiChart } from "../components/drone-ci/chart";
+import { pipelineSecretNames } from "../components/drone-ci/pipeline-access";
+import { registryCiAccess } from "../components/registry/ci-user";
 import { edgeXObjects } from "../components/edgex-stack/chart";
 import { cloudCoreObjects } from "../components/kubeedge-cloud/cloudcore-chart";
 import { KUBEEDGE_COMPONENT, TOKEN_PLACEHOLDER } from "../components/kubeedge-cloud/edge-node-steps";
@@ -109,7 +111,14 @@ export function synthesizeWith(env: Environment, material: EnvironmentMaterial, 
   if (material.drone) {
     const d = material.drone;
     progress(`drone-ci: rendering (${d.spec.provider.kind} at ${d.providerServer}, ${d.spec.runner.kind} runner)`);
-    manifests["drone-ci"] = chartObjects(new DroneCiChart(newApp(), "drone", d));
+    // pipelines push as the registry's CI user, trusting its CA
+    const ci = registry ? registryCiAccess(registry) : undefined;
+    const drone = ci ? { ...d, pipelineRegistry: ci } : d;
+    manifests["drone-ci"] = chartObjects(new DroneCiChart(newApp(), "drone", drone));
+    if (ci)
+      notes.push(
+        `pipelines push to ${ci.endpoint}/<repository>:<tag> as "${ci.username}"; their secrets: ${pipelineSecretNames(drone).join(", ")} (docs/ci-pipeline.md)`,
+      );
   }
 
   // the same registry for the edge nodes' containerd

@@ -4,6 +4,7 @@ import { Construct } from "constructs";
 import { DockerRunner } from "./docker-runner";
 import { GitServer } from "./git-service";
 import { KubeRunner } from "./kube-runner";
+import { PipelineAccess } from "./pipeline-access";
 import { dronePodSecurityLabels } from "./labels";
 import { DroneServer } from "./server";
 import { DroneCiProps } from "./spec";
@@ -23,9 +24,11 @@ export class DroneCiChart extends Chart {
     ns(spec.runner.namespace, spec.runner.kind === "docker" ? "privileged" : "baseline");
     if (spec.runner.kind === "kube") ns(spec.runner.buildNamespace, "baseline");
     if (spec.git) ns(spec.git.namespace, "baseline");
+    for (const target of spec.pipelines.deployNamespaces) ns(target, "baseline");
     new DroneServer(this, "server", props);
     if (spec.runner.kind === "docker") new DockerRunner(this, "runner", props);
     else new KubeRunner(this, "runner", props);
     if (spec.git) new GitServer(this, "git", props);
+    new PipelineAccess(this, "pipelines", props);
   }
 }

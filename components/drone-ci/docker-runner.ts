@@ -1,6 +1,7 @@
 import { k8s } from "cdk8s-plus-27";
 import { Construct } from "constructs";
 import { droneLabels, droneSelector } from "./labels";
+import { dindRegistryCaMount, pipelineRunnerEnv } from "./pipeline-access";
 import { droneRpcHost } from "./server-env";
 import { DroneCiProps } from "./spec";
 
@@ -38,6 +39,7 @@ export class DockerRunner extends Construct {
     if (r.kind !== "docker") throw new Error("DockerRunner needs runner.kind docker");
     const ns = r.namespace;
     const labels = droneLabels("runner");
+    const registryCa = dindRegistryCaMount(props);
     new k8s.KubeSecret(this, "secrets", {
       metadata: { name: `${NAME}-secrets`, namespace: ns, labels },
       type: "Opaque",
@@ -84,7 +86,10 @@ export class DockerRunner extends Construct {
                 image: r.image,
                 imagePullPolicy: "IfNotPresent",
                 envFrom: [{ configMapRef: { name: `${NAME}-env` } }, { secretRef: { name: `${NAME}-secrets` } }],
-                env: [{ name: "DRONE_RUNNER_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }],
+                env: [
+                  { name: "DRONE_RUNNER_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+                  ...pipelineRunnerEnv(props),
+                ],
                 ports: [{ name: "http", containerPort: 3000, protocol: "TCP" }],
                 lifecycle: {
                   preStop: {
@@ -133,7 +138,10 @@ export class DockerRunner extends Construct {
                   requests: { cpu: q("100m"), memory: q("256Mi") },
                   limits: { cpu: q("2"), memory: q("4Gi") },
                 },
-                volumeMounts: [{ name: "docker-storage", mountPath: "/var/lib/docker" }],
+                volumeMounts: [
+                  { name: "docker-storage", mountPath: "/var/lib/docker" },
+                  ...(registryCa.mount ? [registryCa.mount] : []),
+                ],
               },
               ...(r.gc
                 ? [
@@ -155,6 +163,7 @@ export class DockerRunner extends Construct {
             volumes: [
               { name: "docker-storage", emptyDir: { sizeLimit: q(r.dindStorageLimit) } },
               { name: "drain", emptyDir: { sizeLimit: q("16Mi") } },
+              ...(registryCa.volume ? [registryCa.volume] : []),
             ],
           },
         },

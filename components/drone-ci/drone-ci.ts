@@ -5,7 +5,14 @@ import { clusterProvider } from "../../lib/pulumi/manifests";
 import { RandomSecret } from "../../lib/pulumi/random-secret";
 import { IssueCollector } from "../../lib/validation/issues";
 import { DroneCiChart } from "./chart";
-import { DroneCiPlan, DroneCiProps, DroneCiSpecInput, GitServiceSecrets, validateDroneCi } from "./spec";
+import {
+  DroneCiPlan,
+  DroneCiProps,
+  DroneCiSpecInput,
+  GitServiceSecrets,
+  PipelineRegistry,
+  validateDroneCi,
+} from "./spec";
 
 export interface DroneCiArgs {
   /** Server, git provider, runner, optional in-cluster git service. Secrets may be Pulumi secrets. */
@@ -14,6 +21,11 @@ export interface DroneCiArgs {
   readonly kubeconfig: pulumi.Input<string>;
   /** Resources to wait for, e.g. the NfsProvisioner that makes the default StorageClass. @default [] */
   readonly dependsOn?: readonly pulumi.Resource[];
+  /**
+   * The registry pipelines push to, with its CI user (e.g. `Registry.ciAccess`): reaches every pipeline as the
+   * `registry_*` secrets, and the runner's daemon trusts its CA. @default - none
+   */
+  readonly pipelineRegistry?: pulumi.Input<PipelineRegistry>;
 }
 
 /**
@@ -61,9 +73,10 @@ export class DroneCi extends pulumi.ComponentResource {
           ])
           .apply(([secretKey, internalToken, jwtSecret]) => ({ secretKey, internalToken, jwtSecret }))
       : pulumi.output(undefined);
+    const pipelineRegistry = pulumi.output(args.pipelineRegistry);
     const props = pulumi
-      .all([this.rpcSecret, databaseSecret, clientSecret, datasource, gitSecrets])
-      .apply(([rpc, dbSecret, cs, ds, gs]): DroneCiProps => ({
+      .all([this.rpcSecret, databaseSecret, clientSecret, datasource, gitSecrets, pipelineRegistry])
+      .apply(([rpc, dbSecret, cs, ds, gs, pr]): DroneCiProps => ({
         spec,
         providerServer: plan.providerServer,
         rpcSecret: rpc,
@@ -71,6 +84,7 @@ export class DroneCi extends pulumi.ComponentResource {
         clientSecret: cs,
         databaseDatasource: ds,
         gitSecrets: gs,
+        ...(pr ? { pipelineRegistry: pr } : {}),
       }));
     const objects = pulumi.secret(props).apply((pr) => {
       const objs = chartObjects(new DroneCiChart(newApp(), "drone", pr));

@@ -4,6 +4,7 @@ export * from "./server-env";
 export * from "./server";
 export * from "./docker-runner";
 export * from "./kube-runner";
+export * from "./pipeline-access";
 export * from "./git-service";
 export * from "./chart";
 export * from "./drone-ci";

@@ -193,6 +193,17 @@ export const DroneCiSpecSchema = z.strictObject({
   databaseSecret: secret.optional(),
   /** @default - none */
   git: GitServiceSchema.optional(),
+  /** What pipelines get from the library (see pipeline-access.ts and docs/ci-pipeline.md). @default { deployNamespaces: [] } */
+  pipelines: z
+    .strictObject({
+      /**
+       * Namespaces the library creates (Pod Security baseline) and lets pipelines roll out Deployments, DaemonSets
+       * and Services in, as the `edgecloud-ci-deployer` ServiceAccount (its token is the `kube_token` secret).
+       * @default [] (no deploy access)
+       */
+      deployNamespaces: z.array(dnsLabel).default([]),
+    })
+    .default({ deployNamespaces: [] }),
 });
 
 export type DroneCiSpecInput = z.input<typeof DroneCiSpecSchema>;
@@ -223,6 +234,18 @@ export interface DroneCiProps {
   readonly databaseDatasource?: string;
   /** @default - none without an in-cluster git service */
   readonly gitSecrets?: GitServiceSecrets;
+  /** @default - none: pipelines get no registry credentials */
+  readonly pipelineRegistry?: PipelineRegistry;
+}
+
+/** The registry pipelines push to, wired by the environment from the Registry's CI user (`auth.ciUser`). */
+export interface PipelineRegistry {
+  /** `host:port` every node pulls from: images are `<endpoint>/<repository>:<tag>`. */
+  readonly endpoint: string;
+  readonly username: string;
+  readonly password: string;
+  /** The CA pipelines and the runner's daemon trust. @default - none (a registry without TLS) */
+  readonly caPem?: string;
 }
 
 /** Validated spec and what it resolves to (no secrets resolved yet). */
@@ -308,6 +331,31 @@ export function validateDroneCi(input: unknown, issues: IssueCollector, base = "
       "is the server's namespace; the git service runs in its own (its Pod Security level is baseline, the server's restricted)",
     );
   }
+  if (runner.kind === "kube" && spec.pipelines.deployNamespaces.length > 0)
+    issues.add(
+      `${base}.pipelines.deployNamespaces`,
+      spec.pipelines.deployNamespaces,
+      'needs runner.kind "docker": pipeline credentials reach builds through drone-runner-docker\'s static secrets',
+    );
+  const own = new Set([spec.namespace, runner.namespace, ...(runner.kind === "kube" ? [runner.buildNamespace] : [])]);
+  if (git) own.add(git.namespace);
+  spec.pipelines.deployNamespaces.forEach((ns, i) => {
+    if (own.has(ns))
+      issues.add(
+        `${base}.pipelines.deployNamespaces[${i}]`,
+        ns,
+        "is one of Drone's own namespaces; pipelines deploy into namespaces of their own (never next to Drone's Secrets)",
+      );
+    if (ns === "kube-system" || ns === "default" || ns.startsWith("kube-"))
+      issues.add(
+        `${base}.pipelines.deployNamespaces[${i}]`,
+        ns,
+        "is a Kubernetes system namespace; name an application namespace the library creates",
+      );
+    const first = spec.pipelines.deployNamespaces.indexOf(ns);
+    if (first < i)
+      issues.add(`${base}.pipelines.deployNamespaces[${i}]`, ns, `is listed twice (deployNamespaces[${first}])`);
+  });
   if (spec.server.ingress?.tlsSecretName !== undefined && spec.server.proto === "http") {
     issues.add(
       `${base}.server.proto`,

@@ -7,4 +7,5 @@ export * from "./pod-hardening";
 export * from "./chart";
 export * from "./host-steps";
 export * from "./k3s-registries";
+export * from "./ci-user";
 export * from "./registry";

@@ -11,6 +11,7 @@ import { IssueCollector } from "../../lib/validation/issues";
 import { RegistryChart } from "./chart";
 import { registryHostSteps } from "./host-steps";
 import { registryK3sRegistries } from "./k3s-registries";
+import { RegistryCiAccess, registryCiAccess } from "./ci-user";
 import {
   endpointHost,
   RegistryPlan,
@@ -50,6 +51,11 @@ export class Registry extends pulumi.ComponentResource {
   readonly k3sRegistries: pulumi.Output<K3sRegistries>;
   /** The CA clients must trust. @default - undefined when TLS is off */
   readonly caPem?: pulumi.Output<string>;
+  /**
+   * What CI pipelines push with (`auth.ciUser`): endpoint, user, password, CA — a secret; hand it to DroneCi's
+   * `pipelineRegistry`. @default - undefined without `auth.ciUser`
+   */
+  readonly ciAccess?: pulumi.Output<RegistryCiAccess>;
   /** Host mode: one resource per host step, by step id. @default - empty in in-cluster mode */
   readonly steps: ReadonlyMap<string, StepResource>;
   /** In-cluster mode: the applied objects. @default - undefined in host mode */
@@ -89,6 +95,7 @@ export class Registry extends pulumi.ComponentResource {
     }));
     const secretProps = pulumi.secret(props);
     this.k3sRegistries = pulumi.secret(secretProps.apply(registryK3sRegistries));
+    if (spec.auth?.ciUser !== undefined) this.ciAccess = pulumi.secret(secretProps.apply((p) => registryCiAccess(p)!));
 
     if (spec.mode.kind === "in-cluster") {
       const provider = clusterProvider(`${name}-provider`, args.kubeconfig!, this);

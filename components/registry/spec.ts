@@ -113,6 +113,15 @@ export const RegistrySpecSchema = z.strictObject({
         .string()
         .regex(/^[A-Za-z0-9._-]{1,64}$/, "must be 1-64 characters of A-Z a-z 0-9 . _ -")
         .optional(),
+      /**
+       * The user CI pipelines push as: with Drone in the environment, its credentials and the registry CA reach
+       * every pipeline as secrets (docs/ci-pipeline.md).
+       * @default - none (pipelines get no registry credentials)
+       */
+      ciUser: z
+        .string()
+        .regex(/^[A-Za-z0-9._-]{1,64}$/, "must be 1-64 characters of A-Z a-z 0-9 . _ -")
+        .optional(),
     })
     .optional(),
   /** @default { kind: "generated" } */
@@ -336,6 +345,13 @@ export function validateRegistry(
     nodeUser = spec.auth.nodeUser ?? spec.auth.users[0].username;
     if (!seen.has(nodeUser)) {
       issues.add(`${base}.auth.nodeUser`, nodeUser, `is not among auth.users (${[...seen.keys()].join(", ")})`);
+    }
+    const ci = spec.auth.ciUser;
+    if (ci !== undefined) {
+      const at = seen.get(ci);
+      if (at === undefined)
+        issues.add(`${base}.auth.ciUser`, ci, `is not among auth.users (${[...seen.keys()].join(", ")})`);
+      if (spec.proxy) issues.add(`${base}.auth.ciUser`, ci, "cannot be set on a pull-through cache: it refuses pushes");
     }
   }
   if (spec.proxy && spec.proxy.password !== undefined && spec.proxy.username === undefined) {

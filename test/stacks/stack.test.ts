@@ -78,6 +78,21 @@ describe("EdgecloudEnvironment (Pulumi mocks): the default environment", () => {
     expect(await dependenciesOf("default-drone-objects")).toContain("default-nfs-objects");
   });
 
+  test("THEN Drone's pipelines get the registry's CI user and CA (from the Registry's secret output), and that output is secret", async () => {
+    await valueOf(stack.kubeconfig);
+    expect(await isSecret(stack.registry!.ciAccess!)).toBe(true);
+    const access = await valueOf(stack.registry!.ciAccess!);
+    expect(access).toMatchObject({ endpoint: "192.168.10.21:32500", username: "ci" });
+    const group = recorded.find((r) => r.name === "default-drone-objects")!;
+    const objs = (group.inputs.objs?.value ?? group.inputs.objs) as {
+      kind: string;
+      metadata: { name: string };
+      stringData?: Record<string, string>;
+    }[];
+    const credentials = objs.find((o) => o.kind === "Secret" && o.metadata.name === "drone-pipeline-credentials")!;
+    expect(Buffer.from(credentials.stringData!.auth!, "base64").toString()).toBe(`ci:${access.password}`);
+  });
+
   test("THEN the edge nodes join cloudcore's address, and EdgeX waits for KubeEdge", async () => {
     await valueOf(stack.kubeconfig);
     expect(await valueOf(stack.kubeedge!.cloudcoreAddress)).toBe("192.168.10.21:10000");

@@ -1,0 +1,1 @@
+module docker.io/go-docker
