@@ -112,6 +112,8 @@ const RECORD_KEYS: Record<string, string> = {
 /** What else a field needs around it to be the only problem (another field that excludes it, a mode it needs). */
 const PREPARE: Record<string, (env: Json) => void> = {
   "hosts[].ssh.privateKey": (env) => delete ((env.hosts as Json[])[HOST_INDEX]!.ssh as Json).privateKeyPath,
+  // a pull-through cache takes no pushes, so no CI user (registry.auth.ciUser is refused next to a proxy)
+  "registry.proxy": (env) => delete ((env.registry as Json).auth as Json).ciUser,
   "drone.provider<kind=github>": (env) => delete (env.drone as Json).git,
   "drone.provider<kind=gitlab>": (env) => delete (env.drone as Json).git,
   "drone.provider<kind=gitea>": (env) => delete (env.drone as Json).git,
@@ -190,6 +192,7 @@ const FIELDS: readonly string[] = [
   "nfs.storageClass.name",
   "nfs.storageClass.subDir",
   "registry.auth.nodeUser",
+  "registry.auth.ciUser",
   "registry.auth.realm",
   "registry.auth.users[].password",
   "registry.auth.users[].username",
@@ -227,6 +230,7 @@ const FIELDS: readonly string[] = [
   "drone.git<kind=gogs>.storage.size",
   "drone.git<kind=gogs>.storage.storageClassName",
   "drone.namespace",
+  "drone.pipelines.deployNamespaces[]",
   "drone.provider<kind=gitea>.clientId",
   "drone.provider<kind=gitea>.clientSecret",
   "drone.provider<kind=gitea>.server",
