@@ -5,33 +5,8 @@
  * t(10,000) / t(1,000) ≤ 15 (linear). Exits non-zero past a target.
  */
 import { stringify } from "yaml";
-import { validateObjects, type KubeObject } from "../lib/manifests";
-
-function deployment(name: string): KubeObject {
-  return {
-    apiVersion: "apps/v1",
-    kind: "Deployment",
-    metadata: { name, namespace: "apps", labels: { "app.kubernetes.io/name": name } },
-    spec: {
-      replicas: 2,
-      selector: { matchLabels: { app: name } },
-      template: {
-        metadata: { labels: { app: name } },
-        spec: {
-          containers: [
-            {
-              name,
-              image: "nginx:1.27",
-              ports: [{ containerPort: 80, name: "http" }],
-              resources: { limits: { cpu: "500m", memory: "128Mi" }, requests: { cpu: 0.1, memory: "64Mi" } },
-              readinessProbe: { httpGet: { path: "/", port: "http" } },
-            },
-          ],
-        },
-      },
-    },
-  };
-}
+import { validateObjects } from "../lib/manifests";
+import { deployment } from "../test/fixtures/deployment";
 
 /** Median of `runs` timings of `f`, in ms. */
 function median(runs: number, f: () => void): number {

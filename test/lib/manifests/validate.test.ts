@@ -1,33 +1,6 @@
 import { assertValidObjects, builtinKind, validateObjects, type KubeObject } from "../../../lib/manifests";
 import { ValidationError } from "../../../lib/validation/issues";
-
-function deployment(name = "web"): KubeObject {
-  return {
-    apiVersion: "apps/v1",
-    kind: "Deployment",
-    metadata: { name, namespace: "apps", labels: { "app.kubernetes.io/name": name } },
-    spec: {
-      replicas: 2,
-      selector: { matchLabels: { app: name } },
-      strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: 1 } },
-      template: {
-        metadata: { labels: { app: name } },
-        spec: {
-          containers: [
-            {
-              name,
-              image: "nginx:1.27",
-              ports: [{ containerPort: 80, name: "http" }],
-              resources: { limits: { cpu: "500m", memory: "128Mi" }, requests: { cpu: 0.1, memory: "64Mi" } },
-              readinessProbe: { httpGet: { path: "/", port: "http" } },
-              livenessProbe: { tcpSocket: { port: 80 } },
-            },
-          ],
-        },
-      },
-    },
-  };
-}
+import { deployment } from "../../fixtures/deployment";
 
 function service(): KubeObject {
   return {
