@@ -37,6 +37,7 @@ export const LAB_PRESTAGED_DIR = "/opt/edgecloud-lab/kubeedge";
 export const LAB_SECRETS: Readonly<Record<string, string>> = {
   "registry-admin-password": "lab-admin-password-0123",
   "registry-node-password": "lab-node-password-4567",
+  "registry-ci-password": "lab-ci-password-89ab",
 };
 
 export function labAddress(host: string): string {
