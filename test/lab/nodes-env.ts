@@ -96,6 +96,8 @@ export const NOT_RUN_HERE: Readonly<Record<string, string>> = {
   "keadm-init":
     "runs keadm against a running K3s (keadm cannot be built: github.com/kubeedge/api@v1.23.1 and beehive are refused by the Go module proxy)",
   "kubeedge-token-wait": "waits for cloudcore's token Secret (cloudcore cannot run here)",
+  "kubeedge-stream-cert":
+    "signs the stream certificate with K3s's server CA and stores it with `k3s kubectl` (K3s is not installed: k3s-install)",
   "kubeedge-install": "unpacks the keadm/edgecore release tarballs (downloads; edgecore cannot be built here)",
   "kubeedge-join": "starts edgecore (not installed: kubeedge-install)",
   "nfs-server": "the kernel's nfsd cannot start inside an nspawn host (shown in services.lab.test.ts)",
