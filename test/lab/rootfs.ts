@@ -48,6 +48,12 @@ export const ROOTFS_EXTRA_PACKAGES: readonly string[] = [
   "redis-server",
   "mosquitto",
   "nginx",
+  // firewalls an operator may enable on a Debian host (issue 11): the library's firewall steps must open their
+  // ports on whichever runs. Both services are inert in the image (see IMAGE_TWEAKS); `LabHostSpec.firewall`
+  // turns one on per host. nftables gives the `nft` CLI to read what firewalld programmed.
+  "firewalld",
+  "ufw",
+  "nftables",
 ];
 
 /** Every package of the image. */
@@ -66,17 +72,19 @@ export const ROOTFS_CACHE = process.env.EDGECLOUD_LAB_CACHE ?? "/var/cache/edgec
  * - Likewise docker-registry.service (plaintext :5000), nfs-server.service and containerd.service are disabled: the
  *   library's steps enable what they configure. redis-server, mosquitto and nginx are there as image sources only:
  *   their services are disabled.
+ * - firewalld.service is disabled (its package enables it, and a running firewalld closes every port but SSH);
+ *   ufw ships inert (`ENABLED=no` in /etc/ufw/ufw.conf). `LabHostSpec.firewall` enables either per host.
  * - apt and maintenance timers are masked: the hosts are offline and an apt-daily run would hold the dpkg lock.
  * - machine-id and SSH host keys are removed: each host gets its own at boot time (see lab.ts).
  */
-const IMAGE_REVISION = 5;
+const IMAGE_REVISION = 6;
 const IMAGE_TWEAKS = `
 set -euo pipefail
 cd "$1"
 systemctl --root=. disable etcd.service >/dev/null 2>&1 || true
 rm -f etc/systemd/system/multi-user.target.wants/etcd.service etc/systemd/system/etcd2.service
 for u in docker-registry.service nfs-server.service containerd.service redis-server.service mosquitto.service \\
-         nginx.service; do systemctl --root=. disable "$u" >/dev/null 2>&1 || true; done
+         nginx.service firewalld.service nftables.service; do systemctl --root=. disable "$u" >/dev/null 2>&1 || true; done
 for t in apt-daily.timer apt-daily-upgrade.timer dpkg-db-backup.timer e2scrub_all.timer fstrim.timer \\
          e2scrub_reap.service systemd-pstore.service getty@tty1.service; do
   systemctl --root=. mask "$t" >/dev/null 2>&1
