@@ -6,9 +6,9 @@
  *     sh`ec_log ${`installing into ${dataDir}`}`    // the whole message is one quoted word
  *     sh`${raw(fragment)}`                          // a fragment the library rendered itself
  *
- * An interpolation is refused where quoting cannot make it inert: inside a quoted string (`"…${v}…"`), inside an
- * unquoted here-document body, or (with a newline) inside a comment. A value that must be part of a larger word is
- * given whole (`${`${dir}/config.yaml`}`), so the result is always one quoted word.
+ * An interpolation is refused where quoting cannot make it inert: inside a quoted string (`"…${v}…"`; a number is
+ * allowed there), inside an unquoted here-document body, or (with a newline) inside a comment. A value that must be
+ * part of a larger word is given whole (`${`${dir}/config.yaml`}`), so the result is always one quoted word.
  */
 
 /** A fragment inserted verbatim: bash the library wrote itself, never a value from an environment file. */
@@ -126,7 +126,8 @@ export function sh(strings: TemplateStringsArray, ...values: ShellValue[]): stri
     if (!(v instanceof RawShell)) {
       const where = s.heredoc ? (s.heredoc.quoted ? undefined : "an unquoted here-document") : top(s);
       const text = typeof v === "string" ? v : "";
-      if (where === "sq" || where === "dq")
+      // a finite number's decimal form (digits . e + -) has no character special inside quotes: allowed there
+      if ((where === "sq" || where === "dq") && typeof v !== "number")
         throw new Error(`sh: interpolation #${i} is inside a ${where === "sq" ? "single" : "double"}-quoted string`);
       if (where === "an unquoted here-document") throw new Error(`sh: interpolation #${i} is inside ${where}`);
       if ((where === "comment" || s.heredoc) && /[\n\r]/.test(text))

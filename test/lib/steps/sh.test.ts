@@ -36,6 +36,10 @@ describe("sh tagged template", () => {
     expect(() => sh`ec_log "installing ${"x"}"`).toThrow("sh: interpolation #0 is inside a double-quoted string");
     expect(() => sh`echo '${"x"}'`).toThrow("sh: interpolation #0 is inside a single-quoted string");
   });
+  test("GIVEN a number inside quotes THEN it is inserted as is (digits, '.', 'e', '+', '-' are not special there)", () => {
+    expect(sh`ec_log "waited ${300} s" '${1.5e21}'`).toBe(`ec_log "waited 300 s" '1.5e+21'`);
+    expect(() => sh`ec_log "waited ${Number.POSITIVE_INFINITY} s"`).toThrow("is the number Infinity");
+  });
   test("GIVEN $( ) inside double quotes THEN an interpolation there is a word of its own and allowed", () => {
     expect(sh`x="$(cat ${"/a b"})"`).toBe(`x="$(cat '/a b')"`);
     expect(sh`x="$(cat ${"/a"})" && y ${"b"}`).toBe('x="$(cat /a)" && y b');
