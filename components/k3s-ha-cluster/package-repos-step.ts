@@ -1,6 +1,6 @@
 import { Host } from "../../lib/hosts/host";
-import { shellQuote } from "../../lib/steps/bundle";
 import { HostStep, hostStep } from "../../lib/steps/host-step";
+import { sh } from "../../lib/steps/sh";
 import { COMPONENT } from "./etcd/component";
 
 export const CENTOS7_REPO_FILE = "/etc/yum.repos.d/edgecloud-centos7.repo";
@@ -34,18 +34,18 @@ export function renderCentos7Repo(baseUrl: string): string {
 export function packageReposStep(host: Host, dependsOn: readonly string[]): HostStep | undefined {
   const m = host.packageMirror;
   if (!m || host.os !== "centos-7") return undefined;
-  const script = `if [ -f ${STOCK} ]; then
+  const script = sh`if [ -f ${STOCK} ]; then
   mv -f ${STOCK} ${STOCK_ASIDE}
   ec_changed
 fi
 if ec_file_changed ${CENTOS7_REPO_FILE} || [ "\${EC_CHANGED}" -gt 0 ]; then
   yum clean all -q >/dev/null 2>&1 || true
   if ! yum -q makecache >/dev/null; then
-    ec_log ${shellQuote(`yum cannot read the package mirror ${m.baseUrl} (hosts[].packageMirror of "${host.name}"); it must serve os/, updates/ and extras/ per $basearch as vault.centos.org does`)}
+    ec_log ${`yum cannot read the package mirror ${m.baseUrl} (hosts[].packageMirror of "${host.name}"); it must serve os/, updates/ and extras/ per $basearch as vault.centos.org does`}
     exit 1
   fi
 fi`;
-  const deleteScript = `ec_rm ${CENTOS7_REPO_FILE}
+  const deleteScript = sh`ec_rm ${CENTOS7_REPO_FILE}
 if [ -f ${STOCK_ASIDE} ] && [ ! -f ${STOCK} ]; then
   mv -f ${STOCK_ASIDE} ${STOCK}
   ec_changed

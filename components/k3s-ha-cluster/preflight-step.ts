@@ -1,8 +1,8 @@
 import { Host } from "../../lib/hosts/host";
 import { ARCH_NAMES } from "../../lib/platform/arch";
 import { osProfile } from "../../lib/platform/os";
-import { shellQuote } from "../../lib/steps/bundle";
 import { HostStep, hostStep } from "../../lib/steps/host-step";
+import { raw, sh } from "../../lib/steps/sh";
 import { COMPONENT } from "./etcd/component";
 
 export type PreflightRole = "etcd" | "server" | "agent";
@@ -49,15 +49,14 @@ export function preflightStep(
     // CentOS 7 is end-of-life since 2024-06-30: mirrorlist.centos.org no longer resolves, so stock yum fails
     extra.push(
       "if ! timeout 120 yum -q repolist enabled >/dev/null 2>&1; then",
-      `  problems+=(${shellQuote(`yum cannot reach its repositories (CentOS 7 is end-of-life since 2024-06-30 and mirrorlist.centos.org no longer resolves); set packageMirror of host "${host.name}" to https://vault.centos.org/7.9.2009 or a mirror of it, or point the host's yum at one`)})`,
+      sh`  problems+=(${`yum cannot reach its repositories (CentOS 7 is end-of-life since 2024-06-30 and mirrorlist.centos.org no longer resolves); set packageMirror of host "${host.name}" to https://vault.centos.org/7.9.2009 or a mirror of it, or point the host's yum at one`})`,
       "fi",
     );
   }
   if (checks.kubeVipInterface && roles.includes("server")) {
     extra.push(
-      `if ! ip link show dev ${shellQuote(checks.kubeVipInterface)} >/dev/null 2>&1; then`,
-      // the interface name is validated ([A-Za-z0-9_.:-]{1,15}), so it is safe inside the double quotes
-      `  problems+=("network interface ${checks.kubeVipInterface} (k3s.registrationAddress.interface: kube-vip announces the VIP on it) does not exist; this host has: $(cd /sys/class/net && echo *)")`,
+      sh`if ! ip link show dev ${checks.kubeVipInterface} >/dev/null 2>&1; then`,
+      sh`  problems+=(${`network interface ${checks.kubeVipInterface} (k3s.registrationAddress.interface: kube-vip announces the VIP on it) does not exist; this host has: `}"$(cd /sys/class/net && echo *)")`,
       "fi",
     );
   }
@@ -75,27 +74,32 @@ export function preflightStep(
       "fi",
     );
   }
-  const script = `problems=()
+  // every value is a quoted word in a variable; the messages below only expand the variables
+  const script = sh`problems=()
+host_name=${host.name}
+declared_os=${host.os}
+declared_arch=${host.arch}
+roles=${roles.join("+")}
 # shellcheck source=/dev/null
 . /etc/os-release
-os_ids=" ${os.osRelease.id.join(" ")} "
-arch_names=" ${ARCH_NAMES[host.arch].uname.join(" ")} "
-other_hosts=" ${clash.join(" ")} "
-case "$os_ids" in *" $ID "*) ;; *) problems+=("OS is $ID $VERSION_ID, declared ${host.os}") ;; esac
-case "$VERSION_ID" in ${os.osRelease.versionPrefix}*) ;; *) problems+=("OS version is $ID $VERSION_ID, declared ${host.os}") ;; esac
+os_ids=${` ${os.osRelease.id.join(" ")} `}
+arch_names=${` ${ARCH_NAMES[host.arch].uname.join(" ")} `}
+other_hosts=${` ${clash.join(" ")} `}
+case "$os_ids" in *" $ID "*) ;; *) problems+=("OS is $ID $VERSION_ID, declared $declared_os") ;; esac
+case "$VERSION_ID" in ${os.osRelease.versionPrefix}*) ;; *) problems+=("OS version is $ID $VERSION_ID, declared $declared_os") ;; esac
 machine=$(uname -m)
-case "$arch_names" in *" $machine "*) ;; *) problems+=("architecture is $machine, declared ${host.arch}") ;; esac
+case "$arch_names" in *" $machine "*) ;; *) problems+=("architecture is $machine, declared $declared_arch") ;; esac
 cpus=$(nproc)
-[ "$cpus" -ge ${min.cpus} ] || problems+=("$cpus CPUs, roles ${roles.join("+")} need at least ${min.cpus}")
+[ "$cpus" -ge ${min.cpus} ] || problems+=("$cpus CPUs, roles $roles need at least ${min.cpus}")
 mem_kib=$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)
-[ "$mem_kib" -ge ${Math.floor(min.memoryGiB * 0.9 * 1024 * 1024)} ] || problems+=("$((mem_kib / 1024)) MiB memory, roles ${roles.join("+")} need at least ${min.memoryGiB} GiB")
+[ "$mem_kib" -ge ${Math.floor(min.memoryGiB * 0.9 * 1024 * 1024)} ] || problems+=("$((mem_kib / 1024)) MiB memory, roles $roles need at least ${min.memoryGiB} GiB")
 disk_kib=$(df -Pk /var | awk 'NR == 2 { print $4 }')
-[ "$disk_kib" -ge ${Math.ceil(min.diskGiB * 1024 * 1024)} ] || problems+=("$((disk_kib / 1024 / 1024)) GiB free under /var, roles ${roles.join("+")} need at least ${min.diskGiB} GiB")
+[ "$disk_kib" -ge ${Math.ceil(min.diskGiB * 1024 * 1024)} ] || problems+=("$((disk_kib / 1024 / 1024)) GiB free under /var, roles $roles need at least ${min.diskGiB} GiB")
 name=$(hostname)
 case "$other_hosts" in *" $name "*) problems+=("hostname is \\"$name\\", the name of another cluster host; K3s registers nodes by name") ;; esac
-${extra.join("\n")}${extra.length ? "\n" : ""}echo "${FACTS_PREFIX} host=${host.name} hostname=$name machine-id=$(cat /etc/machine-id 2>/dev/null || echo none)"
+${raw(extra.map((l) => `${l}\n`).join(""))}echo ${`${FACTS_PREFIX} host=`}"$host_name hostname=$name machine-id=$(cat /etc/machine-id 2>/dev/null || echo none)"
 if [ "\${#problems[@]}" -gt 0 ]; then
-  for p in "\${problems[@]}"; do ec_log "pre-flight ${host.name}: $p"; done
+  for p in "\${problems[@]}"; do ec_log "pre-flight $host_name: $p"; done
   exit 1
 fi`;
   return hostStep({ host: host.name, name: "preflight", component: COMPONENT, script });

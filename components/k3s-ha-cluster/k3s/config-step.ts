@@ -1,6 +1,7 @@
 import { Host } from "../../../lib/hosts/host";
 import { K3S_REGISTRIES_PATH, K3sRegistries, renderRegistriesYaml } from "../../../lib/k3s/registries";
 import { HostStep, StepFile, hostStep } from "../../../lib/steps/host-step";
+import { sh } from "../../../lib/steps/sh";
 import { COMPONENT } from "../etcd/component";
 import { EtcdPki } from "../material";
 import { K3sHaClusterSpec } from "../spec";
@@ -61,8 +62,8 @@ export function k3sConfigStep(p: K3sConfigStepProps): HostStep {
   const paths = [...new Set([...files.map((f) => f.path), K3S_REGISTRIES_PATH])];
   // then the directories the files created, deepest first, where nothing else is left in them
   const dirs = [...new Set(paths.flatMap((f) => ancestors(f)))].sort((a, b) => b.length - a.length);
-  const deleteScript = `ec_rm ${paths.join(" ")}
-ec_rmdir_empty ${dirs.join(" ")}`;
+  const deleteScript = sh`ec_rm ${paths}
+ec_rmdir_empty ${dirs}`;
   return hostStep({
     host: p.host.name,
     name: "k3s-config",

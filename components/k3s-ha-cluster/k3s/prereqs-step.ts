@@ -2,6 +2,7 @@ import { Host } from "../../../lib/hosts/host";
 import { osProfile } from "../../../lib/platform/os";
 import { FirewallPort, closeFirewallPorts, openFirewallPorts } from "../../../lib/steps/firewall";
 import { HostStep, hostStep } from "../../../lib/steps/host-step";
+import { sh } from "../../../lib/steps/sh";
 import { COMPONENT } from "../etcd/component";
 import { K3sHaClusterSpec } from "../spec";
 import { K3sRole } from "./paths";
@@ -50,20 +51,21 @@ export function k3sPrereqsStep(
     ...(repo
       ? [
           "# docker-ce and containerd.io come from Docker's repository only",
-          `if [ ! -f ${repo.file} ]; then`,
-          `  ec_pkg ${os.packageManager} ${os.packages.curl}`,
-          `  mkdir -p ${repo.file.slice(0, repo.file.lastIndexOf("/"))}`,
-          `  curl -fsSL --retry 3 -o ${repo.file}.part ${repo.url}`,
-          `  mv -f ${repo.file}.part ${repo.file}`,
+          sh`if [ ! -f ${repo.file} ]; then`,
+          sh`  ec_pkg ${os.packageManager} ${os.packages.curl}`,
+          sh`  mkdir -p ${repo.file.slice(0, repo.file.lastIndexOf("/"))}`,
+          sh`  curl -fsSL --retry 3 -o ${`${repo.file}.part`} ${repo.url}`,
+          sh`  mv -f ${`${repo.file}.part`} ${repo.file}`,
           "  ec_changed",
           "fi",
         ]
       : []),
-    `ec_pkg ${os.packageManager} ${pkgs.join(" ")}`,
+    sh`ec_pkg ${os.packageManager} ${pkgs}`,
     "for m in overlay br_netfilter; do",
     '  if [ ! -d "/sys/module/$m" ]; then modprobe "$m" 2>/dev/null || ec_log "kernel module $m cannot be loaded here; K3s networking needs it"; fi',
     "done",
-    `if ec_file_changed ${SYSCTL_FILE}; then sysctl -e -q -p ${SYSCTL_FILE} || ec_log "some sysctls are not settable here"; fi`,
+    sh`if ec_file_changed ${SYSCTL_FILE}; then sysctl -e -q -p ${SYSCTL_FILE} || ec_log "some sysctls are not settable here"; fi`,
+    // the firewall fragment is rendered (and quoted) by lib/steps/firewall.ts
     openFirewallPorts(os, ports, [spec.network.clusterCidr, spec.network.serviceCidr]),
     ...(spec.runtime === "docker"
       ? [
@@ -75,7 +77,7 @@ export function k3sPrereqsStep(
     .join("\n");
   // Docker's repository file is removed with the step (the packages stay: other workloads may use them)
   const deleteScript = [
-    `ec_rm ${MODULES_FILE} ${SYSCTL_FILE}${repo ? ` ${repo.file}` : ""}`,
+    sh`ec_rm ${MODULES_FILE} ${SYSCTL_FILE} ${repo ? [repo.file] : []}`.trimEnd(),
     closeFirewallPorts(os, ports),
   ]
     .filter((l) => l !== "")

@@ -1,5 +1,6 @@
 import { Host } from "../../../lib/hosts/host";
-import { shellQuote } from "../../../lib/steps/bundle";
+import { raw, sh } from "../../../lib/steps/sh";
+import { joinHostPort } from "../../../lib/validation/net";
 import { HostStep, hostStep } from "../../../lib/steps/host-step";
 import { COMPONENT } from "../etcd/component";
 import { K3S_REGISTRIES_PATH } from "../../../lib/k3s/registries";
@@ -45,13 +46,30 @@ export function k3sStartStep(
   const appliedName = role === "server" ? "k3s" : "k3s-agent";
   const wait =
     role === "server"
-      ? "ec_retry 90 2 /usr/local/bin/k3s kubectl get --raw=/readyz >/dev/null 2>&1"
-      : "ec_retry 90 2 curl -fsS --max-time 3 http://127.0.0.1:10248/healthz >/dev/null 2>&1";
-  const script = `${role === "agent" ? `ec_retry 90 2 curl -ksS --max-time 3 -o /dev/null https://${registrationAddress}:6443/ping\n` : ""}if ! systemctl is-enabled --quiet ${unit} 2>/dev/null; then
+      ? raw("ec_retry 90 2 /usr/local/bin/k3s kubectl get --raw=/readyz >/dev/null 2>&1")
+      : raw("ec_retry 90 2 curl -fsS --max-time 3 http://127.0.0.1:10248/healthz >/dev/null 2>&1");
+  const ping =
+    role === "agent"
+      ? raw(
+          sh`ec_retry 90 2 curl -ksS --max-time 3 -o /dev/null ${`https://${joinHostPort(registrationAddress, 6443)}/ping`}` +
+            "\n",
+        )
+      : raw("");
+  const nodeReady =
+    role === "server"
+      ? raw(sh`
+# /readyz answers before the node can run pods: Ready needs the CNI too (flannel, or Calico from the manifests)
+${raw(NODE_READY_FN)}
+if ! ec_retry ${readyTries(nodeReadyTimeoutSeconds)} 2 node_ready ${host.name}; then
+  ec_log ${`node ${host.name} is registered but not Ready after ${nodeReadyTimeoutSeconds} s (no CNI running? k3s kubectl describe node ${host.name})`}
+  exit 1
+fi`)
+      : raw("");
+  const script = sh`${ping}if ! systemctl is-enabled --quiet ${unit} 2>/dev/null; then
   systemctl enable --quiet ${unit}
   ec_changed
 fi
-want=$(ec_fingerprint ${RESTART_ON.join(" ")})
+want=$(ec_fingerprint ${RESTART_ON})
 if ! systemctl is-active --quiet ${unit}; then
   systemctl start ${unit}
   ec_applied_set ${appliedName} "$want"
@@ -63,22 +81,12 @@ elif [ "$(ec_applied_get ${appliedName})" != "$want" ]; then
   ec_changed
 fi
 if ! ${wait}; then
-  ec_log "${unit} did not become ready on ${host.name}"
+  ec_log ${`${unit} did not become ready on ${host.name}`}
   exit 1
-fi${
-    role === "server"
-      ? `
-# /readyz answers before the node can run pods: Ready needs the CNI too (flannel, or Calico from the manifests)
-${NODE_READY_FN}
-if ! ec_retry ${readyTries(nodeReadyTimeoutSeconds)} 2 node_ready ${shellQuote(host.name)}; then
-  ec_log ${shellQuote(`node ${host.name} is registered but not Ready after ${nodeReadyTimeoutSeconds} s (no CNI running? k3s kubectl describe node ${host.name})`)}
-  exit 1
-fi`
-      : ""
-  }`;
-  const deleteScript = `if systemctl is-active --quiet ${unit} 2>/dev/null; then systemctl stop ${unit}; ec_changed; fi
+fi${nodeReady}`;
+  const deleteScript = sh`if systemctl is-active --quiet ${unit} 2>/dev/null; then systemctl stop ${unit}; ec_changed; fi
 if systemctl is-enabled --quiet ${unit} 2>/dev/null; then systemctl disable --quiet ${unit}; ec_changed; fi
-ec_rm /var/lib/edgecloud/applied/${appliedName}`;
+ec_rm ${`/var/lib/edgecloud/applied/${appliedName}`}`;
   return hostStep({ host: host.name, name: "k3s-start", component: COMPONENT, script, deleteScript, dependsOn });
 }
 
@@ -92,8 +100,8 @@ export function k3sNodesReadyStep(
   dependsOn: readonly string[],
   nodeReadyTimeoutSeconds = 300,
 ): HostStep {
-  const script = `${NODE_READY_FN}
-for n in ${nodes.map(shellQuote).join(" ")}; do
+  const script = sh`${raw(NODE_READY_FN)}
+for n in ${nodes}; do
   if ! ec_retry ${readyTries(nodeReadyTimeoutSeconds)} 2 node_ready "$n"; then
     ec_log "node $n is not Ready after ${nodeReadyTimeoutSeconds} s (k3s kubectl describe node $n)"
     exit 1

@@ -34,10 +34,12 @@ describe("pre-flight", () => {
     });
     const server = preflightStep(p.hosts[3]!, ["server"], p.hosts).script;
     expect(server).toContain(`-ge ${Math.floor(64 * 0.9 * 1024 * 1024)} ]`);
-    expect(server).toContain("roles server need at least 64 GiB");
+    expect(server).toContain("roles=server\n");
+    expect(server).toContain("roles $roles need at least 64 GiB");
     expect(server).toContain('[ "$cpus" -ge 2 ]');
     const agent = preflightStep(p.hosts[6]!, ["agent"], p.hosts).script;
-    expect(agent).toContain("roles agent need at least 2 GiB");
-    expect(agent).toContain('other_hosts=" etcd-1 etcd-2 etcd-3 server-1 server-2 server-3 agent-2 "');
+    expect(agent).toContain("roles=agent\n");
+    expect(agent).toContain("roles $roles need at least 2 GiB");
+    expect(agent).toContain("other_hosts=' etcd-1 etcd-2 etcd-3 server-1 server-2 server-3 agent-2 '");
   });
 });

@@ -1,6 +1,7 @@
 import { renderK3sHaClusterSteps } from "../../../components/k3s-ha-cluster/plan";
 import { placeholderMaterial } from "../../../components/k3s-ha-cluster/material";
 import { validateK3sHaCluster } from "../../../components/k3s-ha-cluster/validate";
+import { k3sStartStep } from "../../../components/k3s-ha-cluster/k3s/start-step";
 import { etcdRollingRestartSteps } from "../../../components/k3s-ha-cluster/etcd/rolling-restart";
 import { HostInput } from "../../../lib/hosts/host";
 import { ARCHES } from "../../../lib/platform/arch";
@@ -193,6 +194,12 @@ describe("K3sHaCluster host steps", () => {
     const s = byId.get("etcd-1/etcd-install")!.script;
     expect(s).not.toContain("rm -rf /var/lib/etcd/default");
     expect(s).toContain('mv /var/lib/etcd/default "/var/lib/etcd/default.edgecloud-moved-');
+  });
+
+  test("GIVEN an IPv6 registration address WHEN an agent waits for it THEN the URL brackets the address", () => {
+    const agent = props.hosts.find((h) => h.name === "agent-1")!;
+    const s = k3sStartStep(agent, "agent", "fd00::10", []).script;
+    expect(s).toContain("-o /dev/null 'https://[fd00::10]:6443/ping'\n");
   });
 
   test("rolling restart goes member by member", () => {
