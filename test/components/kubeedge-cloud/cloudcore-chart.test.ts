@@ -22,21 +22,51 @@ const k8sFor: Record<string, string> = {
 };
 
 describe("cloudCoreChart", () => {
-  test.each(
-    KUBEEDGE_VERSIONS.flatMap((v) =>
-      (["hostNetwork", "NodePort", "LoadBalancer"] as const).map((e) => [v, e] as const),
-    ),
-  )(
-    "GIVEN KubeEdge %s exposed as %s WHEN rendered THEN every object (CRDs included) is valid and matches the snapshot",
-    (version, kind) => {
-      const objects = chartObjects(
-        cloudCoreChart(props({ version, kubernetesVersion: k8sFor[version], exposure: { kind }, mosquitto: true })),
-      );
+  const render = (version: string, kind: "hostNetwork" | "NodePort" | "LoadBalancer") =>
+    chartObjects(
+      cloudCoreChart(props({ version, kubernetesVersion: k8sFor[version], exposure: { kind }, mosquitto: true })),
+    );
+  const crd = (o: { kind: string }) => o.kind === "CustomResourceDefinition";
+
+  // One whole-output snapshot per version, exposed on the host network; the other exposures are asserted below as
+  // exact changes of it.
+  test.each(KUBEEDGE_VERSIONS)(
+    "GIVEN KubeEdge %s exposed as hostNetwork WHEN rendered THEN every object (CRDs included) is valid and matches the snapshot",
+    (version) => {
+      const objects = render(version, "hostNetwork");
       expect(() => assertValidObjects(objects)).not.toThrow();
       // the CRDs are upstream's files byte for byte (crds.test.ts): the snapshot names them only
-      const crd = (o: (typeof objects)[number]) => o.kind === "CustomResourceDefinition";
       expect(objects.filter(crd).map((o) => o.metadata.name)).toMatchSnapshot();
       expect(objectsToYaml(objects.filter((o) => !crd(o)))).toMatchSnapshot();
+    },
+  );
+
+  test.each(KUBEEDGE_VERSIONS.flatMap((v) => (["NodePort", "LoadBalancer"] as const).map((e) => [v, e] as const)))(
+    "GIVEN KubeEdge %s exposed as %s WHEN rendered THEN every object is valid and equals the hostNetwork rendering except cloudcore's pod network (pod network, ClusterFirst DNS, not pinned to the advertised server) and its Service type",
+    (version, kind) => {
+      const objects = render(version, kind);
+      expect(() => assertValidObjects(objects)).not.toThrow();
+      const expected = structuredClone(render(version, "hostNetwork")) as any[];
+      const dep = expected.find((o) => o.kind === "Deployment" && o.metadata.name === "cloudcore");
+      const pod = dep.spec.template.spec;
+      pod.hostNetwork = false;
+      pod.dnsPolicy = "ClusterFirst";
+      const term = pod.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0];
+      term.matchExpressions = term.matchExpressions.filter((m: any) => m.key !== "kubernetes.io/hostname");
+      const svc = expected.find((o) => o.kind === "Service" && o.metadata.name === "cloudcore");
+      svc.spec.type = kind;
+      if (kind === "NodePort") {
+        // the default node port of each cloudcore port by its Service port name (spec.ts exposure.nodePorts' default)
+        const nodePorts: Record<string, number> = {
+          cloudhub: 30000,
+          "cloudhub-quic": 30001,
+          "cloudhub-https": 30002,
+          cloudstream: 30003,
+          tunnelport: 30004,
+        };
+        svc.spec.ports = svc.spec.ports.map((p: any) => ({ ...p, nodePort: nodePorts[p.name] }));
+      }
+      expect(objects).toEqual(expected);
     },
   );
 
