@@ -1,0 +1,16 @@
+import * as pulumi from "@pulumi/pulumi";
+import { K3sHaCluster } from "../../components/k3s-ha-cluster";
+import { benchHosts, BENCH_SPEC } from "./hosts";
+
+/**
+ * The engine benchmark's program (`npm run bench:engine` previews it; nothing is ever dialed): a K3sHaCluster of
+ * 3 etcd members, 3 servers and `agents` agents, executor in-process, every host reached with the key at `keyPath`.
+ */
+const config = new pulumi.Config();
+const cluster = new K3sHaCluster("bench", {
+  hosts: benchHosts(config.requireNumber("agents"), config.require("keyPath")),
+  spec: BENCH_SPEC,
+  executor: "in-process",
+});
+
+export const nodes = cluster.nodeNames.length;
