@@ -7,9 +7,10 @@ import { hostConnection, hostStepConnection, runAsRootCommand } from "../../lib/
 import { HostStepExecutor, hostStepCommands, StepResource } from "../../lib/pulumi/host-step-commands";
 import { HostStepRun, rootStdin } from "../../lib/pulumi/host-step-run";
 import { RandomSecret } from "../../lib/pulumi/random-secret";
+import { StepGate } from "../../lib/pulumi/step-gate";
 import { stepId } from "../../lib/steps/host-step";
 import { ClusterMaterial, EtcdPki, etcdCertRequests, placeholderMaterial } from "./material";
-import { renderK3sHaClusterSteps } from "./plan";
+import { preflightKeys, renderK3sHaClusterSteps } from "./plan";
 import { PreflightFacts, checkPreflightFacts, parsePreflightFacts } from "./preflight-step";
 import { K3sHaClusterProps, K3sHaClusterSpecInput } from "./spec";
 import { clusterTopology } from "./topology";
@@ -84,14 +85,24 @@ export class K3sHaCluster extends pulumi.ComponentResource {
       { structure: structure.filter(isPreflight) },
       { parent: this, prefix: name, hosts: props.hosts, executor: args.executor },
     );
-    // cross-host pre-flight (duplicate hostnames / machine ids): nothing is installed unless it passes
-    const gate = pulumi.all([...preflight.values()].map((c) => c.stdout)).apply((outs) => {
-      const problems = checkPreflightFacts(
-        outs.map(parsePreflightFacts).filter((f): f is PreflightFacts => f !== undefined),
-      );
-      if (problems.length) throw new Error(`pre-flight failed:\n  - ${problems.join("\n  - ")}`);
-      return "pre-flight passed";
-    });
+    // cross-host pre-flight (duplicate hostnames / machine ids): nothing is installed unless it passes. One gate
+    // resource reads every pre-flight and every other step waits on it alone (linear, not N × N, dependencies);
+    // a step's triggers carry the gate's verdict and its own host's pre-flight key only.
+    const gate = preflight.size
+      ? new StepGate(
+          `${name}-preflight-gate`,
+          {
+            verdict: pulumi.all([...preflight.values()].map((c) => c.stdout)).apply((outs) => {
+              const problems = checkPreflightFacts(
+                outs.map(parsePreflightFacts).filter((f): f is PreflightFacts => f !== undefined),
+              );
+              if (problems.length) throw new Error(`pre-flight failed:\n  - ${problems.join("\n  - ")}`);
+              return "pre-flight passed";
+            }),
+          },
+          { parent: this },
+        )
+      : undefined;
     const rest = hostStepCommands(
       {
         structure: structure.filter((s) => !isPreflight(s)),
@@ -103,7 +114,7 @@ export class K3sHaCluster extends pulumi.ComponentResource {
         prefix: name,
         hosts: props.hosts,
         existing: preflight,
-        gate: preflight.size ? gate : undefined,
+        gate: gate ? { resource: gate, verdict: gate.verdict, hostKeys: preflightKeys(props) } : undefined,
         executor: args.executor,
       },
     );

@@ -31,6 +31,38 @@ export function serverManifests(props: K3sHaClusterProps): Record<string, string
   return out;
 }
 
+/** A host's pre-flight step (undefined for a host with none of the cluster's roles); `others`: the names it must not take. */
+function hostPreflight(
+  props: K3sHaClusterProps,
+  h: K3sHaClusterProps["hosts"][number],
+  others: K3sHaClusterProps["hosts"],
+): HostStep | undefined {
+  const { spec } = props;
+  const reg = spec.registrationAddress;
+  const checks = {
+    ...(reg?.kind === "kube-vip" ? { kubeVipInterface: reg.interface } : {}),
+    wireguard: spec.network.flannelBackend === "wireguard-native",
+    airgapSelinux: spec.install.kind === "airgap",
+  };
+  const roles = h.roles.filter((r) => r === "etcd" || r === "server" || r === "agent");
+  return roles.length ? preflightStep(h, roles, others, checks) : undefined;
+}
+
+/**
+ * Per host with a pre-flight step, the hash of its own checks (declared OS and architecture, minima, the spec's
+ * checks): its pre-flight rendered without the other hosts' names, which change whenever any host joins or leaves.
+ * What re-runs that host's steps, and only that host's, when its pre-flight changes. Empty with `preflight: false`.
+ */
+export function preflightKeys(props: K3sHaClusterProps): Map<string, string> {
+  const keys = new Map<string, string>();
+  if (!props.spec.preflight) return keys;
+  for (const h of props.hosts) {
+    const s = hostPreflight(props, h, []);
+    if (s) keys.set(h.name, s.hash);
+  }
+  return keys;
+}
+
 /**
  * Every host step of the cluster, wired: pre-flight → etcd install → members (chained) → health gate on the
  * first server → servers one after another → agents; maintenance timers after the gate.
@@ -41,16 +73,10 @@ export function renderK3sHaClusterSteps(props: K3sHaClusterProps, material: Clus
   const steps: HostStep[] = [];
   const add = (s: HostStep) => (steps.push(s), s.id);
   const pre = new Map<string, string>();
-  const reg = spec.registrationAddress;
-  const checks = {
-    ...(reg?.kind === "kube-vip" ? { kubeVipInterface: reg.interface } : {}),
-    wireguard: spec.network.flannelBackend === "wireguard-native",
-    airgapSelinux: spec.install.kind === "airgap",
-  };
   if (spec.preflight) {
     for (const h of props.hosts) {
-      const roles = h.roles.filter((r) => r === "etcd" || r === "server" || r === "agent");
-      if (roles.length) pre.set(h.name, add(preflightStep(h, roles, props.hosts, checks)));
+      const s = hostPreflight(props, h, props.hosts);
+      if (s) pre.set(h.name, add(s));
     }
   }
   // a CentOS 7 host's yum points at its packageMirror before anything installs packages there (any role)

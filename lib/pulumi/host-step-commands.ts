@@ -33,11 +33,8 @@ export interface HostStepCommandsOptions {
   readonly dependsOn?: readonly pulumi.Resource[];
   /** Commands created earlier (another `hostStepCommands` call) that steps here may name in `dependsOn`. */
   readonly existing?: ReadonlyMap<string, StepResource>;
-  /**
-   * A gate every command here waits on through its triggers: when the Output fails (e.g. a cross-host pre-flight
-   * check), none of these commands is created.
-   */
-  readonly gate?: pulumi.Output<string>;
+  /** A gate every command here waits on (e.g. the cross-host pre-flight): see {@link HostStepGate}. */
+  readonly gate?: HostStepGate;
   /**
    * `"command"`: one `remote.Command` per step (needs the `pulumi-resource-command` plugin). `"in-process"`: one
    * `HostStepRun` per step, SSH from the program itself (no plugin; for air-gapped operators). Same names,
@@ -45,6 +42,20 @@ export interface HostStepCommandsOptions {
    * @default "command"
    */
   readonly executor?: HostStepExecutor;
+}
+
+/**
+ * A gate every command waits on: one resource (a `StepGate`) that each command depends on and whose verdict is part
+ * of each command's triggers, so that when the verdict fails none of the commands is created; and per host a key
+ * (e.g. the hash of that host's own pre-flight) in the triggers of that host's commands only. Each command gets O(1)
+ * dependencies from the gate whatever the number of hosts the gate checks.
+ */
+export interface HostStepGate {
+  readonly resource: pulumi.Resource;
+  /** The gate's single output: a fixed string once the check passed. */
+  readonly verdict: pulumi.Output<string>;
+  /** Host name → what re-triggers that host's commands when it changes (its own pre-flight's hash). @default - none */
+  readonly hostKeys?: ReadonlyMap<string, string>;
 }
 
 /**
@@ -77,12 +88,22 @@ export function hostStepCommands<M>(source: StepSource<M>, opts: HostStepCommand
           return renderStepBundle(s);
         })
       : pulumi.output(renderStepBundle(step));
-    const deps = [...step.dependsOn.map((d) => cmds.get(d) ?? opts.existing!.get(d)!), ...(opts.dependsOn ?? [])];
+    const gate = opts.gate;
+    const deps = [
+      ...step.dependsOn.map((d) => cmds.get(d) ?? opts.existing!.get(d)!),
+      ...(opts.dependsOn ?? []),
+      ...(gate ? [gate.resource] : []),
+    ];
     const name = `${opts.prefix}-${step.host}-${step.name}`;
     const resourceOpts = { parent: opts.parent, dependsOn: deps };
+    // the bundle's hash, the host's own gate key (when it has one), the gate's verdict
+    const hostKey = gate?.hostKeys?.get(step.host);
+    const gateTriggers: pulumi.Output<string>[] = gate
+      ? [...(hostKey !== undefined ? [pulumi.output(hostKey)] : []), gate.verdict]
+      : [];
     if (opts.executor === "in-process") {
-      const trigger = opts.gate
-        ? pulumi.all([bundle.apply(sha256), opts.gate]).apply(([h, g]) => `${h} ${g}`)
+      const trigger = gate
+        ? pulumi.all([bundle.apply(sha256), ...gateTriggers]).apply((parts) => parts.join(" "))
         : bundle.apply(sha256);
       cmds.set(
         step.id,
@@ -109,7 +130,7 @@ export function hostStepCommands<M>(source: StepSource<M>, opts: HostStepCommand
           create: runAsRootCommand(host),
           update: runAsRootCommand(host),
           stdin: step.secret || rendered || sudoPassword !== undefined ? pulumi.secret(stdin) : stdin,
-          triggers: opts.gate ? [bundle.apply(sha256), opts.gate] : [bundle.apply(sha256)],
+          triggers: [bundle.apply(sha256), ...gateTriggers],
           delete: deleteCommand(host, renderDeleteBundle(step)),
           logging: "stdoutAndStderr",
           addPreviousOutputInEnv: false,

@@ -4,3 +4,4 @@ export * from "./host-step-run";
 export * from "./random-secret";
 export * from "./certificates";
 export * from "./manifests";
+export * from "./step-gate";

@@ -32,9 +32,11 @@ describe("K3sHaCluster (Pulumi mocks)", () => {
       expect(c.inputs.delete).toMatch(/^echo [A-Za-z0-9+/=]+ \| base64 -d \| bash -s$/);
       // a trigger derived from a secret bundle is itself kept secret (serialized as a secret envelope)
       const triggers = Array.isArray(c.inputs.triggers) ? c.inputs.triggers : c.inputs.triggers.value;
-      // every step but the pre-flight also waits on the cross-host pre-flight gate
+      // every step but the pre-flight also carries its host's pre-flight key and the cross-host gate's verdict
       expect(triggers).toEqual(
-        c.name.endsWith("-preflight") ? [expect.any(String)] : [expect.any(String), "pre-flight passed"],
+        c.name.endsWith("-preflight")
+          ? [expect.any(String)]
+          : [expect.any(String), expect.stringMatching(/^[a-f0-9]{64}$/), "pre-flight passed"],
       );
       expect(triggers[0]).toMatch(/^[a-f0-9]{64}$/);
     }
@@ -45,8 +47,12 @@ describe("K3sHaCluster (Pulumi mocks)", () => {
     const commands = new Set(recorded.filter((r) => r.type === "command:remote:Command").map((r) => r.name));
     const dependenciesOf = async (n: string) =>
       (await allDependenciesOf(n)).filter((d) => commands.has(d) && !d.endsWith("-preflight"));
+    // the first install waits on its own pre-flight and on the one gate that waits on every host's pre-flight
     expect(await allDependenciesOf("demo-etcd-1-etcd-install")).toEqual(
-      expect.arrayContaining(haHosts.map((h) => `demo-${h.name}-preflight`)),
+      expect.arrayContaining(["demo-etcd-1-preflight", "demo-preflight-gate"]),
+    );
+    expect(await allDependenciesOf("demo-preflight-gate")).toEqual(
+      haHosts.map((h) => `demo-${h.name}-preflight`).sort(),
     );
     expect(await dependenciesOf("demo-server-1-etcd-health-gate")).toEqual([
       "demo-etcd-1-etcd-member",

@@ -71,7 +71,7 @@ describe("K3sHaCluster with executor in-process (Pulumi mocks)", () => {
     ]);
   });
 
-  test("GIVEN executor in-process THEN bundle and connection are secret inputs, the delete bundle is plain and secret-free, the trigger is the bundle's hash plus the gate", async () => {
+  test("GIVEN executor in-process THEN bundle and connection are secret inputs, the delete bundle is plain and secret-free, the trigger is the bundle's hash, the host's pre-flight key and the gate's verdict", async () => {
     await valueOf(inProcess.kubeconfig);
     const steps = named("inp", HOST_STEP_RUN).filter((r) => r.name !== "inp-kubeconfig");
     expect(steps.length).toBe(inProcess.steps.size);
@@ -86,7 +86,9 @@ describe("K3sHaCluster with executor in-process (Pulumi mocks)", () => {
       expect(r.inputs.deleteBundle).toMatch(/^#!\/usr\/bin\/env bash\n# edgecloud delete /);
       expect(r.inputs.deleteBundle).not.toContain("MOCK-");
       const trigger = plain(r.inputs.trigger) as string;
-      expect(trigger).toMatch(r.name.endsWith("-preflight") ? /^[a-f0-9]{64}$/ : /^[a-f0-9]{64} pre-flight passed$/);
+      expect(trigger).toMatch(
+        r.name.endsWith("-preflight") ? /^[a-f0-9]{64}$/ : /^[a-f0-9]{64} [a-f0-9]{64} pre-flight passed$/,
+      );
       const conn = plain(r.inputs.connection);
       expect(conn).toMatchObject({
         user: "root",
