@@ -8,8 +8,8 @@ const { K3sHaCluster } =
 
 const HOST_STEP_RUN = "pulumi-nodejs:dynamic/edgecloud:HostStepRun";
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-const plain = (v: unknown): any =>
-  typeof v === "object" && v !== null && SECRET_SIG in v ? (v as { value: unknown }).value : v;
+const isSecretInput = (v: unknown): boolean => typeof v === "object" && v !== null && SECRET_SIG in v;
+const plain = (v: unknown): any => (isSecretInput(v) ? (v as { value: unknown }).value : v);
 
 const ssh = { privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----\n" };
 const spec = { registrationAddress: { kind: "kube-vip" as const, vip: "10.0.0.100", interface: "eth0" } };
