@@ -15,15 +15,27 @@
  *
  *   npm run bench:engine                      # N = 10, 100, 1,000; 3 runs each
  *   npm run bench:engine -- --n 10,100 --runs 1
+ *   npm run bench:engine -- --program js      # the program and library compiled by tsc first, run as JavaScript
  *
  * Every process it starts (each in its own process group) it stops, and every temporary directory it removes.
  */
 import { ChildProcess, spawn } from "child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, openSync, closeSync } from "fs";
+import {
+  closeSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "fs";
 import { loadavg, tmpdir } from "os";
 import { join } from "path";
 import { parseArgs } from "util";
-import { stringify } from "yaml";
+import { parse, stringify } from "yaml";
 import { engineTools, PulumiStack, REPO } from "../test/engine/pulumi-cli";
 import { benchHosts, BENCH_SPEC } from "./engine/hosts";
 
@@ -38,8 +50,11 @@ const { values } = parseArgs({
   options: {
     n: { type: "string", default: "10,100,1000" },
     runs: { type: "string", default: "3" },
+    program: { type: "string", default: "ts" },
   },
 });
+const PROGRAM = values.program!;
+if (PROGRAM !== "ts" && PROGRAM !== "js") throw new Error(`--program: "${PROGRAM}" must be ts or js`);
 const SIZES = values.n!.split(",").map((s) => {
   const n = Number(s.trim());
   if (!Number.isInteger(n) || n < 0) throw new Error(`--n: "${s}" is not a number of agents`);
@@ -254,7 +269,49 @@ async function synthWall(n: number, dir: string, keyPath: string): Promise<numbe
   return r.ms;
 }
 
-async function runCase(n: number, tools: ReturnType<typeof engineTools>): Promise<Case> {
+/**
+ * `--program js`: the program and the library compiled by tsc (what the published package is: build/*.js) into a
+ * temporary directory, run as JavaScript (`typescript: false`), so nothing is transpiled while Pulumi runs it.
+ * Returns the program's folder.
+ */
+async function compileProgram(): Promise<string> {
+  const out = mkdtempSync(join(tmpdir(), "edgecloud-bench-engine-js-"));
+  tempDirs.add(out);
+  const tsconfig = join(out, "tsconfig.json");
+  writeFileSync(
+    tsconfig,
+    JSON.stringify({
+      extends: join(REPO, "tsconfig.build.json"),
+      compilerOptions: { rootDir: REPO, outDir: out, declaration: false, types: ["node"] },
+      files: [join(REPO, "bench/engine/index.ts")],
+      include: [],
+    }),
+  );
+  const t0 = performance.now();
+  const r = await runTree([process.execPath, join(REPO, "node_modules/typescript/bin/tsc"), "-p", tsconfig], {
+    cwd: REPO,
+    env: process.env,
+    stdoutFile: join(out, "tsc.out"),
+    sample: false,
+    timeoutMs: 15 * 60_000,
+  });
+  if (r.code !== 0) throw new Error(`tsc failed (exit ${r.code}):\n${readFileSync(join(out, "tsc.out"), "utf8")}`);
+  // the files the build script copies next to the JavaScript (npm run build)
+  mkdirSync(join(out, "lib/manifests/schema"), { recursive: true });
+  copyFileSync(join(REPO, "lib/steps/prelude.sh"), join(out, "lib/steps/prelude.sh"));
+  copyFileSync(join(REPO, "lib/manifests/schema/k8s-v1.32.json"), join(out, "lib/manifests/schema/k8s-v1.32.json"));
+  symlinkSync(join(REPO, "node_modules"), join(out, "node_modules"));
+  const program = join(out, "bench/engine");
+  const project = parse(readFileSync(join(REPO, "bench/engine/Pulumi.yaml"), "utf8")) as Record<string, unknown>;
+  writeFileSync(
+    join(program, "Pulumi.yaml"),
+    stringify({ ...project, runtime: { name: "nodejs", options: { typescript: false } }, main: "index.js" }),
+  );
+  console.log(`compiled the program and the library with tsc in ${sec(performance.now() - t0)} (not timed below)`);
+  return program;
+}
+
+async function runCase(n: number, tools: ReturnType<typeof engineTools>, program: string): Promise<Case> {
   const dir = mkdtempSync(join(tmpdir(), "edgecloud-bench-engine-"));
   tempDirs.add(dir);
   const keyPath = join(dir, "id_ed25519");
@@ -262,7 +319,7 @@ async function runCase(n: number, tools: ReturnType<typeof engineTools>): Promis
   writeFileSync(keyPath, "-----BEGIN OPENSSH PRIVATE KEY-----\nbench\n-----END OPENSSH PRIVATE KEY-----\n", {
     mode: 0o600,
   });
-  const stack = await PulumiStack.create({ program: join(REPO, "bench/engine"), stack: `bench-${n}`, tools });
+  const stack = await PulumiStack.create({ program, stack: `bench-${n}`, tools });
   tempDirs.add(stack.root);
   try {
     await stack.setConfig("agents", String(n));
@@ -330,10 +387,11 @@ async function runCase(n: number, tools: ReturnType<typeof engineTools>): Promis
 async function main(): Promise<number> {
   const tools = engineTools();
   console.log(
-    `pulumi preview of K3sHaCluster (3 etcd, 3 servers, N agents; executor in-process; local backend), ${RUNS} run(s) per N, tools ${tools.binDir}`,
+    `pulumi preview of K3sHaCluster (3 etcd, 3 servers, N agents; executor in-process; local backend), ${RUNS} run(s) per N, program ${PROGRAM === "js" ? "compiled by tsc, run as JavaScript" : "TypeScript through ts-node (transpile-only)"}, tools ${tools.binDir}`,
   );
+  const program = PROGRAM === "js" ? await compileProgram() : join(REPO, "bench/engine");
   const cases: Case[] = [];
-  for (const n of SIZES) cases.push(await runCase(n, tools));
+  for (const n of SIZES) cases.push(await runCase(n, tools, program));
 
   const rows = cases.map((c) => [
     String(c.n),
