@@ -6,6 +6,16 @@ import { loadEnvironment, validateEnvironment } from "../../stacks/environment";
 import { resolveSecretRefs, secretEnvVar, secretRefNames, synthSecretResolver } from "../../stacks/secret-refs";
 import { haHosts, haSpec } from "../fixtures/cluster";
 
+/** An arm64 edge host beside the HA cluster's hosts. */
+const EDGE_HOST = {
+  name: "edge-1",
+  address: "192.168.20.11",
+  ssh: { privateKeyPath: "/k" },
+  os: "ubuntu-22.04",
+  arch: "arm64",
+  roles: ["edge"],
+};
+
 function problems(raw: unknown): string[] {
   try {
     validateEnvironment(raw);
@@ -46,34 +56,14 @@ describe("validateEnvironment", () => {
   });
 
   test("GIVEN an edge host but no kubeedge section THEN the host's roles are named", () => {
-    const hosts = [
-      ...haHosts,
-      {
-        name: "edge-1",
-        address: "192.168.20.11",
-        ssh: { privateKeyPath: "/k" },
-        os: "ubuntu-22.04",
-        arch: "arm64",
-        roles: ["edge"],
-      },
-    ];
+    const hosts = [...haHosts, EDGE_HOST];
     expect(problems({ name: "demo", hosts, k3s: haSpec })).toEqual([
       'hosts[8].roles ["edge"] has "edge", but the environment has no kubeedge section to join edge nodes to',
     ]);
   });
 
   test("GIVEN kubeedge and edgex sections without versions THEN the cluster's K3s version and the edge arches are wired in", () => {
-    const hosts = [
-      ...haHosts,
-      {
-        name: "edge-1",
-        address: "192.168.20.11",
-        ssh: { privateKeyPath: "/k" },
-        os: "ubuntu-22.04",
-        arch: "arm64",
-        roles: ["edge"],
-      },
-    ];
+    const hosts = [...haHosts, EDGE_HOST];
     const env = validateEnvironment({
       name: "demo",
       hosts,

@@ -5,18 +5,8 @@ import { edgeXChart, entryPoints } from "../../../components/edgex-stack/chart";
 import { EDGEX_RELEASE_NAMES } from "../../../components/edgex-stack/release-data";
 import { EdgeXStackProps } from "../../../components/edgex-stack/spec";
 import { checkEdgeXStack } from "../../../components/edgex-stack/validate";
+import { withDefaults } from "./fixtures";
 
-/** Cloud nodes: per-service placement and the pod network are refused on KubeEdge edge nodes. */
-const CLOUD = { "node-role.kubernetes.io/agent": "true" };
-/** Hanoi runs without security (its secure mode is refused); per-service and pod-network specs select cloud nodes. */
-function withDefaults(spec: Record<string, unknown>): Record<string, unknown> {
-  const hanoi = spec.release === "hanoi-1.3" && spec.security === undefined ? { security: false } : {};
-  const cloud =
-    (spec.placement === "per-service" || spec.network === "pod") && spec.nodeSelector === undefined
-      ? { nodeSelector: CLOUD }
-      : {};
-  return { ...spec, ...hanoi, ...cloud };
-}
 function props(spec: object = {}): EdgeXStackProps {
   const issues = new IssueCollector();
   const p = checkEdgeXStack(withDefaults(spec as Record<string, unknown>), issues);

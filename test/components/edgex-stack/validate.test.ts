@@ -1,16 +1,7 @@
 import { IssueCollector } from "../../../lib/validation/issues";
 import { checkEdgeXStack } from "../../../components/edgex-stack/validate";
+import { CLOUD, withDefaults } from "./fixtures";
 
-/** Cloud nodes: per-service placement and the pod network are refused on KubeEdge edge nodes. */
-const CLOUD = { "node-role.kubernetes.io/agent": "true" };
-function withDefaults(spec: Record<string, unknown>): Record<string, unknown> {
-  const hanoi = spec.release === "hanoi-1.3" && spec.security === undefined ? { security: false } : {};
-  const cloud =
-    (spec.placement === "per-service" || spec.network === "pod") && spec.nodeSelector === undefined
-      ? { nodeSelector: CLOUD }
-      : {};
-  return { ...spec, ...hanoi, ...cloud };
-}
 function messages(spec: object, raw = false): string[] {
   const issues = new IssueCollector();
   checkEdgeXStack(raw ? spec : withDefaults(spec as Record<string, unknown>), issues);
