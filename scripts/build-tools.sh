@@ -7,6 +7,10 @@
 #   bash scripts/build-tools.sh --stage 2       # kube-apiserver, kubectl (+ plugin probes)
 #   bash scripts/build-tools.sh --stage nodes   # kube-controller-manager, kube-scheduler, kube-proxy, kubelet
 #                                               # (the lab's real nodes, issue 15; same k8s.io/kubernetes pin)
+#   bash scripts/build-tools.sh --stage etcd    # etcd, etcdctl, etcdutl from go.etcd.io/etcd (the version the
+#                                               # library pins; the lab's etcd members install it "prestaged")
+#   bash scripts/build-tools.sh --stage distribution # registry from github.com/distribution/distribution/v3 (the
+#                                               # version the in-cluster Registry pins; the lab's registry pod)
 #   bash scripts/build-tools.sh --print-bin-dir # where the binaries are (or will be); builds nothing
 #
 # Each tool is a module of its own under tools/ (their dependency graphs conflict), with go.mod + go.sum
@@ -28,7 +32,7 @@ while [ $# -gt 0 ]; do
     *) echo "build-tools: unknown argument $1" >&2; exit 2 ;;
   esac
 done
-case "$stage" in 1 | 2 | nodes | all) ;; *) echo "build-tools: --stage must be 1, 2, nodes or all" >&2; exit 2 ;; esac
+case "$stage" in 1 | 2 | nodes | etcd | distribution | all) ;; *) echo "build-tools: --stage must be 1, 2, nodes, etcd, distribution or all" >&2; exit 2 ;; esac
 
 # --- the pinned versions (the go.mod files are the source of truth; these name the cache entry) ---
 mod_version() { # <tools dir> <module path> -> the version that tools/<dir>/go.mod requires
@@ -37,9 +41,11 @@ mod_version() { # <tools dir> <module path> -> the version that tools/<dir>/go.m
 PULUMI_VERSION=$(mod_version pulumi github.com/pulumi/pulumi/pkg/v3)
 NODEJS_HOST_VERSION=$(mod_version language-nodejs github.com/pulumi/pulumi/sdk/v3)
 KUBERNETES_VERSION=$(mod_version kubernetes k8s.io/kubernetes)
+ETCD_VERSION=$(mod_version etcd go.etcd.io/etcd/server/v3)
+DISTRIBUTION_VERSION=$(mod_version distribution github.com/distribution/distribution/v3)
 GO_VERSION=$(go env GOVERSION)
 HASH=$(cat "$ROOT"/tools/*/go.mod "$ROOT"/tools/*/go.sum | { cat; echo "$GO_VERSION"; } | sha256sum | cut -c1-10)
-KEY="pulumi-${PULUMI_VERSION}_nodejs-${NODEJS_HOST_VERSION}_k8s-${KUBERNETES_VERSION}_${GO_VERSION}_${HASH}"
+KEY="pulumi-${PULUMI_VERSION}_nodejs-${NODEJS_HOST_VERSION}_k8s-${KUBERNETES_VERSION}_etcd-${ETCD_VERSION}_distribution-${DISTRIBUTION_VERSION}_${GO_VERSION}_${HASH}"
 BIN="$CACHE/$KEY/bin"
 
 if [ "$print_bin_dir" = 1 ]; then
@@ -124,11 +130,30 @@ if [ "$stage" = nodes ] || [ "$stage" = all ]; then
   build kubernetes k8s.io/kubernetes/cmd/kube-proxy kube-proxy "$K8S_LDFLAGS"
   build kubernetes k8s.io/kubernetes/cmd/kubelet kubelet "$K8S_LDFLAGS"
 fi
+# etcd for the lab's etcd members (issue 15 item 6): the version the library pins by default (DEFAULT_ETCD_VERSION),
+# built from its Go modules (etcd-io/etcd v3.5.17: server/, etcdctl/, etcdutl/ are the three main packages its
+# scripts/build_lib.sh builds); test/lab/etcd-prestaged.ts packs them as the release tarball layout.
+if [ "$stage" = etcd ] || [ "$stage" = all ]; then
+  ETCD_LDFLAGS="-X go.etcd.io/etcd/api/v3/version.GitSHA=edgecloud-build-tools"
+  build etcd go.etcd.io/etcd/server/v3 etcd "$ETCD_LDFLAGS"
+  build etcd go.etcd.io/etcd/etcdctl/v3 etcdctl "$ETCD_LDFLAGS"
+  build etcd go.etcd.io/etcd/etcdutl/v3 etcdutl "$ETCD_LDFLAGS"
+fi
+# the in-cluster Registry's distribution (issue 15): the lab builds its pod's image from this binary. Version flags
+# as upstream's Makefile sets them (distribution/distribution v3.0.0 Makefile GO_LDFLAGS: version.version,
+# version.mainpkg).
+if [ "$stage" = distribution ] || [ "$stage" = all ]; then
+  DIST_PKG=github.com/distribution/distribution/v3
+  build distribution "$DIST_PKG/cmd/registry" registry \
+    "-X $DIST_PKG/version.version=$DISTRIBUTION_VERSION -X $DIST_PKG/version.mainpkg=$DIST_PKG"
+fi
 # what was built answers (a broken binary fails here, not in the middle of a test)
 [ -x "$BIN/pulumi" ] && echo "build-tools: pulumi $(PULUMI_HOME="$CACHE/$KEY/pulumi-home" PULUMI_SKIP_UPDATE_CHECK=true "$BIN/pulumi" version)"
 [ -x "$BIN/kube-apiserver" ] && echo "build-tools: $("$BIN/kube-apiserver" --version)"
 for b in kube-controller-manager kube-scheduler kube-proxy kubelet; do
   if [ -x "$BIN/$b" ]; then echo "build-tools: $b $("$BIN/$b" --version 2>&1 | head -1)"; fi
 done
+[ -x "$BIN/registry" ] && echo "build-tools: $("$BIN/registry" --version)"
+[ -x "$BIN/etcd" ] && echo "build-tools: $("$BIN/etcd" --version | head -1)"
 [ -x "$BIN/kubectl" ] && echo "build-tools: kubectl $("$BIN/kubectl" version --client -o json | node -p 'JSON.parse(require("fs").readFileSync(0)).clientVersion.gitVersion')"
 echo "build-tools: done in $(($(date +%s) - total_start))s; binaries in $BIN"
