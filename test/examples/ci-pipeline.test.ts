@@ -80,6 +80,20 @@ describe("examples/ci-pipeline: the application repository's pipeline", () => {
       expect(o.spec.template.spec.containers[0].image).toBe(`${env.registry!.endpoint}/hello:0123456789ab`);
   });
 
+  test("GIVEN the deploy step's `sed … deploy/*.yaml | kubectl apply -f -` THEN the files, joined in glob order, are the same objects as each file alone", () => {
+    // found in the lab (nodes.lab.test.ts, issue 19): a file that does not start with `---` continues the previous
+    // file's last document, and kubectl's decoder then folds the DaemonSet into the Service
+    const deploy = steps.find((s) => s.name === "deploy");
+    expect((deploy.commands as string[]).some((c) => /deploy\/\*\.yaml \| kubectl apply -f -/.test(c))).toBe(true);
+    const files = readdirSync(join(app, "deploy"))
+      .filter((f) => f.endsWith(".yaml"))
+      .sort();
+    const joined = files.map((f) => readFileSync(join(app, "deploy", f), "utf8")).join("");
+    const docs = parseAllDocuments(joined.replaceAll("@IMAGE@", "x/y:z"));
+    expect(docs.flatMap((d) => d.errors.map((e) => e.message))).toEqual([]);
+    expect(docs.map((d) => d.toJS()).filter((o) => o !== null)).toEqual(manifests("x/y:z"));
+  });
+
   test("GIVEN the deploy step THEN the deployer Role allows exactly what it does: kubectl apply of the manifests' kinds and rollout status of the workloads", () => {
     const deploy = steps.find((s) => s.name === "deploy");
     const commands = (deploy.commands as string[]).join("\n");
