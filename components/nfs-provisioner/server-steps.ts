@@ -1,5 +1,6 @@
 import { osProfile } from "../../lib/platform/os";
 import { shellQuote } from "../../lib/steps/bundle";
+import { closeFirewall, FirewallOpening, FirewallPort, openFirewall } from "../../lib/steps/firewall";
 import { hostStep, HostStep } from "../../lib/steps/host-step";
 import { NfsProvisionerProps } from "./spec";
 
@@ -19,7 +20,7 @@ export function renderExports(props: NfsProvisionerProps): string {
  * The NFS server on its host: the distribution's server package, an optional dedicated disk (formatted only
  * when it carries no filesystem and no partition table), the export directory, an exports file restricted to the
  * client networks, `exportfs -ra` when it changed, nfs-server enabled, and the firewall opened to those networks
- * only (firewalld rich rules / ufw), when the OS runs one.
+ * only, in whichever of firewalld and ufw runs on the host (see {@link nfsFirewall}).
  */
 export function nfsServerSteps(props: NfsProvisionerProps): HostStep[] {
   const server = props.spec.server;
@@ -43,12 +44,10 @@ export function nfsServerSteps(props: NfsProvisionerProps): HostStep[] {
     "  exit 1",
     "fi",
   );
-  const services = v3 ? ["nfs", "mountd", "rpc-bind"] : ["nfs"];
-  if (os.firewall === "firewalld") lines.push(...firewalldScript(props.allowedClients, services, "add"));
-  if (os.firewall === "ufw") lines.push(...ufwScript(props.allowedClients, v3, "add"));
+  const firewall = nfsFirewall(props.allowedClients, v3);
+  lines.push(openFirewall(firewall));
   const del: string[] = [`ec_rm ${EXPORTS_FILE}`, "if command -v exportfs >/dev/null 2>&1; then exportfs -ra; fi"];
-  if (os.firewall === "firewalld") del.push(...firewalldScript(props.allowedClients, services, "remove"));
-  if (os.firewall === "ufw") del.push(...ufwScript(props.allowedClients, v3, "remove"));
+  del.push(closeFirewall(firewall));
   del.push("# the export's data, the disk and the server package are kept");
   return [
     hostStep({
@@ -106,48 +105,22 @@ function diskScript(device: string, fsType: "ext4" | "xfs", mp: string): string[
   ];
 }
 
-function firewalldScript(clients: readonly string[], services: readonly string[], op: "add" | "remove"): string[] {
-  const rules = clients.flatMap((c) =>
-    services.map((s) => `rule family="ipv4" source address="${c}" service name="${s}" accept`),
-  );
-  const check = op === "add" ? "!" : "";
-  return [
-    "if systemctl is-active --quiet firewalld; then",
-    "  reload=0",
-    ...rules.flatMap((r) => [
-      `  if ${check} firewall-cmd --permanent --query-rich-rule=${shellQuote(r)} >/dev/null 2>&1; then`,
-      `    firewall-cmd --permanent --${op}-rich-rule=${shellQuote(r)} >/dev/null`,
-      "    reload=1",
-      "  fi",
-    ]),
-    '  if [ "$reload" -eq 1 ]; then',
-    "    firewall-cmd --reload >/dev/null",
-    "    ec_changed",
-    "  fi",
-    "fi",
-  ];
-}
-
-function ufwScript(clients: readonly string[], v3: boolean, op: "add" | "remove"): string[] {
-  const ports = v3 ? ["2049", "111"] : ["2049"];
-  const rules = clients.flatMap((c) => ports.map((p) => `allow from ${c} to any port ${p} proto tcp`));
-  return [
-    "if command -v ufw >/dev/null 2>&1 && ufw status | grep -q '^Status: active'; then",
-    ...rules.flatMap((r) =>
-      op === "add"
-        ? [
-            `  if ! ufw show added | grep -qxF ${shellQuote(`ufw ${r}`)}; then`,
-            `    ufw ${r} >/dev/null`,
-            "    ec_changed",
-            "  fi",
-          ]
-        : [
-            `  if ufw show added | grep -qxF ${shellQuote(`ufw ${r}`)}; then`,
-            `    ufw delete ${r} >/dev/null`,
-            "    ec_changed",
-            "  fi",
-          ],
-    ),
-    "fi",
-  ];
+/**
+ * The NFS server's ports, opened to the client networks only: the ports of firewalld's own service definitions
+ * (firewalld/firewalld v1.3.3 config/services/nfs.xml: 2049/tcp; for NFSv3 also nfs3.xml: 2049/udp, mountd.xml:
+ * 20048/tcp+udp, rpc-bind.xml: 111/tcp+udp), the same on ufw. NFSv3's mountd must listen on 20048 (RHEL's
+ * default; Debian picks a port at random unless /etc/nfs.conf `[mountd] port=20048`).
+ */
+export function nfsFirewall(clients: readonly string[], v3: boolean): FirewallOpening {
+  const ports: FirewallPort[] = v3
+    ? [
+        { port: 2049, protocol: "tcp" },
+        { port: 2049, protocol: "udp" },
+        { port: 20048, protocol: "tcp" },
+        { port: 20048, protocol: "udp" },
+        { port: 111, protocol: "tcp" },
+        { port: 111, protocol: "udp" },
+      ]
+    : [{ port: 2049, protocol: "tcp" }];
+  return { rules: ports.map((p) => ({ ...p, sources: clients })) };
 }

@@ -1,3 +1,4 @@
+import { closeFirewall, FirewallOpening, openFirewall } from "../../lib/steps/firewall";
 import { hostStep, HostStep, StepFile } from "../../lib/steps/host-step";
 import { sh } from "../../lib/steps/sh";
 import { envFile, unitValue } from "../../lib/steps/writers";
@@ -78,6 +79,9 @@ export function registryHostSteps(props: RegistryProps): HostStep[] {
         ]
       : []),
   ];
+  // every node pulls from it (and Drone pushes through a NodePort or a node address): open to all, auth and TLS
+  // guard it; in whichever of firewalld and ufw runs on the host
+  const firewall: FirewallOpening = { rules: [{ port: mode.port, protocol: "tcp" }] };
   const restartOn = files.filter((f) => !f.path.includes(REGISTRY_GC_UNIT)).map((f) => f.path);
   const script = [
     "ec_pkg apt docker-registry",
@@ -90,12 +94,7 @@ export function registryHostSteps(props: RegistryProps): HostStep[] {
     `  journalctl -u ${REGISTRY_UNIT} -n 30 --no-pager >&2 || true`,
     "  exit 1",
     "fi",
-    "if command -v ufw >/dev/null 2>&1 && ufw status | grep -q '^Status: active'; then",
-    `  if ! ufw show added | grep -qxF 'ufw allow ${mode.port}/tcp'; then`,
-    `    ufw allow ${mode.port}/tcp >/dev/null`,
-    "    ec_changed",
-    "  fi",
-    "fi",
+    openFirewall(firewall),
     ...(props.spec.gc.enabled && gcCalendar
       ? [
           `if ec_file_changed /etc/systemd/system/${REGISTRY_GC_UNIT}.service; then systemctl daemon-reload; fi`,
@@ -105,6 +104,7 @@ export function registryHostSteps(props: RegistryProps): HostStep[] {
     "",
   ].join("\n");
   const deleteScript = [
+    closeFirewall(firewall),
     `ec_unit_remove ${REGISTRY_GC_UNIT}.timer`,
     `ec_rm /etc/systemd/system/${REGISTRY_GC_UNIT}.service`,
     `ec_unit_remove ${REGISTRY_UNIT}`,

@@ -1,131 +1,157 @@
-import { OsProfile } from "../platform/os";
+import { raw, sh } from "./sh";
 
+/** A port or an inclusive port range (`"51820-51821"`) with its protocol. */
 export interface FirewallPort {
   readonly port: number | `${number}-${number}`;
   readonly protocol: "tcp" | "udp";
 }
 
-/**
- * Script lines that open ports in the OS's firewall (firewalld or ufw) when that firewall is running; a no-op
- * where the OS has none or it is inactive. Check-then-act, so a second run changes nothing.
- */
-export function openFirewallPorts(
-  os: OsProfile,
-  ports: readonly FirewallPort[],
-  trustedSources: readonly string[] = [],
-): string {
-  if (ports.length === 0 && trustedSources.length === 0) return "";
-  const spec = (p: FirewallPort) => `${p.port}/${p.protocol}`;
-  switch (os.firewall) {
-    case "firewalld":
-      return `if command -v firewall-cmd >/dev/null 2>&1 && firewall-cmd --state >/dev/null 2>&1; then
-  fw_changed=0
-  for p in ${ports.map(spec).join(" ")}; do
-    if ! firewall-cmd --permanent --query-port="$p" >/dev/null 2>&1; then firewall-cmd --permanent --add-port="$p" >/dev/null; fw_changed=1; fi
-  done
-  for src in ${trustedSources.join(" ")}; do
-    if ! firewall-cmd --permanent --zone=trusted --query-source="$src" >/dev/null 2>&1; then firewall-cmd --permanent --zone=trusted --add-source="$src" >/dev/null; fw_changed=1; fi
-  done
-  if [ "$fw_changed" = 1 ]; then firewall-cmd --reload >/dev/null; ec_changed; fi
-fi`;
-    case "ufw":
-      return `if command -v ufw >/dev/null 2>&1 && ufw status 2>/dev/null | grep -q 'Status: active'; then
-  for p in ${ports.map((p) => `${String(p.port).replace("-", ":")}/${p.protocol}`).join(" ")}; do
-    if ! ufw show added 2>/dev/null | grep -qx "ufw allow $p"; then ufw allow "$p" >/dev/null; ec_changed; fi
-  done
-  for src in ${trustedSources.join(" ")}; do
-    if ! ufw show added 2>/dev/null | grep -qx "ufw allow from $src"; then ufw allow from "$src" >/dev/null; ec_changed; fi
-  done
-fi`;
-    case "none":
-      return "";
+/** A port opened to some sources, or to everyone. */
+export interface FirewallRule extends FirewallPort {
+  /**
+   * IPv4/IPv6 addresses or CIDRs allowed to connect. Absent: every source. Empty: nobody (no rule is written).
+   * @default - every source
+   */
+  readonly sources?: readonly string[];
+}
+
+/** What a step opens in a host's firewall; its inverse ({@link closeFirewall}) removes exactly that. */
+export interface FirewallOpening {
+  readonly rules: readonly FirewallRule[];
+  /** Networks whose traffic is trusted entirely (firewalld's `trusted` zone; ufw `allow from <net>`). */
+  readonly trusted?: readonly string[];
+  /**
+   * Ports an earlier rendering opened to everyone that are now source-limited by `rules`: opening removes a
+   * port-only rule for them (the inverse does not put it back).
+   */
+  readonly closeToEveryone?: readonly FirewallPort[];
+}
+
+/** One firewalld setting: zone ("" = the default zone), option (`port`, `rich-rule`, `source`) and value. */
+type FirewalldItem = readonly [zone: string, option: "port" | "rich-rule" | "source", value: string];
+
+function portText(p: FirewallPort, rangeSep: "-" | ":"): string {
+  return String(p.port).replace("-", rangeSep);
+}
+
+function family(source: string): "ipv4" | "ipv6" {
+  return source.includes(":") ? "ipv6" : "ipv4";
+}
+
+function firewalldItems(o: FirewallOpening): FirewalldItem[] {
+  const items: FirewalldItem[] = [];
+  for (const r of o.rules) {
+    if (r.sources === undefined) items.push(["", "port", `${portText(r, "-")}/${r.protocol}`]);
+    else
+      for (const s of r.sources)
+        items.push([
+          "",
+          "rich-rule",
+          `rule family="${family(s)}" source address="${s}" port port="${portText(r, "-")}" protocol="${r.protocol}" accept`,
+        ]);
   }
+  for (const t of o.trusted ?? []) items.push(["trusted", "source", t]);
+  return items;
 }
 
-/** The inverse of `openFirewallPorts` (delete scripts). */
-export function closeFirewallPorts(os: OsProfile, ports: readonly FirewallPort[]): string {
-  const spec = (p: FirewallPort) => `${p.port}/${p.protocol}`;
-  switch (os.firewall) {
-    case "firewalld":
-      return `if command -v firewall-cmd >/dev/null 2>&1 && firewall-cmd --state >/dev/null 2>&1; then
-  for p in ${ports.map(spec).join(" ")}; do
-    if firewall-cmd --permanent --query-port="$p" >/dev/null 2>&1; then firewall-cmd --permanent --remove-port="$p" >/dev/null; ec_changed; fi
-  done
-  firewall-cmd --reload >/dev/null
-fi`;
-    case "ufw":
-      return `if command -v ufw >/dev/null 2>&1; then
-  for p in ${ports.map((p) => `${String(p.port).replace("-", ":")}/${p.protocol}`).join(" ")}; do
-    if ufw show added 2>/dev/null | grep -qx "ufw allow $p"; then ufw delete allow "$p" >/dev/null; ec_changed; fi
-  done
-fi`;
-    case "none":
-      return "";
+/** ufw rules as the word lists after `ufw allow` (what `ufw show added` prints after `ufw allow `). */
+function ufwItems(o: FirewallOpening): string[][] {
+  const items: string[][] = [];
+  for (const r of o.rules) {
+    if (r.sources === undefined) items.push([`${portText(r, ":")}/${r.protocol}`]);
+    else for (const s of r.sources) items.push(["from", s, "to", "any", "port", portText(r, ":"), "proto", r.protocol]);
   }
-}
-
-/** A port opened to the listed sources only (IP addresses or CIDRs). */
-export interface SourceLimitedPort {
-  readonly port: number;
-  readonly protocol: "tcp" | "udp";
-  /** IPv4/IPv6 addresses or CIDRs allowed to connect. */
-  readonly sources: readonly string[];
-}
-
-function richRule(p: SourceLimitedPort, source: string): string {
-  const family = source.includes(":") ? "ipv6" : "ipv4";
-  return `rule family="${family}" source address="${source}" port port="${p.port}" protocol="${p.protocol}" accept`;
-}
-
-function ufwRule(p: SourceLimitedPort, source: string): string {
-  return `from ${source} to any port ${p.port} proto ${p.protocol}`;
-}
-
-function quoteWords(words: readonly string[]): string {
-  return words.map((w) => `'${w.replace(/'/g, `'\\''`)}'`).join(" ");
+  for (const t of o.trusted ?? []) items.push(["from", t]);
+  return items;
 }
 
 /**
- * Opens each port to its sources only: firewalld rich rules (default zone) or ufw `allow from … to any port …`.
- * Unlike `openFirewallPorts` it does not trust the OS profile's default: it acts on whichever of firewalld and ufw
- * is running on the host at run time (an operator may enable firewalld on Debian, or ufw on Ubuntu), and is a
- * no-op where neither runs. Check-then-act, so a second run changes nothing.
+ * Shell functions of the firewall fragment (library code, no values): `ec_fwd open|close ZONE OPTION VALUE`
+ * sets or removes one firewalld setting in the permanent and the runtime configuration, no reload (a reload would
+ * drop runtime rules other software holds, e.g. Docker's); `ec_ufw open|close WORD…` adds or deletes one ufw rule
+ * (`ufw allow WORD…`), checked against `ufw show added`. Each reports a change through `ec_changed`.
+ * The here-string needs bash, which every bundle runs in.
  */
-export function openFirewallPortsFrom(rules: readonly SourceLimitedPort[]): string {
-  const rich = rules.flatMap((p) => p.sources.map((s) => richRule(p, s)));
-  const ufw = rules.flatMap((p) => p.sources.map((s) => ufwRule(p, s)));
-  if (rich.length === 0) return "";
-  return `if command -v firewall-cmd >/dev/null 2>&1 && firewall-cmd --state >/dev/null 2>&1; then
-  fw_changed=0
-  for r in ${quoteWords(rich)}; do
-    if ! firewall-cmd --permanent --query-rich-rule="$r" >/dev/null 2>&1; then firewall-cmd --permanent --add-rich-rule="$r" >/dev/null; fw_changed=1; fi
+const FIREWALL_FUNCTIONS = `ec_fwd() {
+  local op=$1 zone=$2 opt=$3 val=$4 scope have
+  [ -n "$zone" ] || zone=$(firewall-cmd --get-default-zone)
+  for scope in permanent runtime; do
+    if [ "$scope" = permanent ]; then set -- --permanent --zone="$zone"; else set -- --zone="$zone"; fi
+    have=0
+    if firewall-cmd "$@" --query-"$opt"="$val" >/dev/null 2>&1; then have=1; fi
+    if [ "$op" = open ] && [ "$have" = 0 ]; then
+      firewall-cmd "$@" --add-"$opt"="$val" >/dev/null
+      ec_changed
+    elif [ "$op" = close ] && [ "$have" = 1 ]; then
+      firewall-cmd "$@" --remove-"$opt"="$val" >/dev/null
+      ec_changed
+    fi
   done
-  if [ "$fw_changed" = 1 ]; then firewall-cmd --reload >/dev/null; ec_changed; fi
-fi
-if command -v ufw >/dev/null 2>&1 && ufw status 2>/dev/null | grep -q 'Status: active'; then
-  for r in ${quoteWords(ufw)}; do
-    # shellcheck disable=SC2086 # the rule is ufw's own word list
-    if ! ufw show added 2>/dev/null | grep -qxF "ufw allow $r"; then ufw allow $r >/dev/null; ec_changed; fi
-  done
-fi`;
+}
+ec_ufw() {
+  local op=$1 added
+  shift
+  # read whole, then match: grep -q on a pipe would end ufw with SIGPIPE, failing the test under pipefail
+  added=$(ufw show added 2>/dev/null || true)
+  if grep -qxF -- "ufw allow $*" <<<"$added"; then
+    if [ "$op" = close ]; then ufw delete allow "$@" >/dev/null; ec_changed; fi
+  elif [ "$op" = open ]; then
+    ufw allow "$@" >/dev/null
+    ec_changed
+  fi
+}
+ec_ufw_active() {
+  local st
+  command -v ufw >/dev/null 2>&1 || return 1
+  st=$(ufw status 2>/dev/null || true)
+  case $st in "Status: active"*) return 0 ;; *) return 1 ;; esac
+}`;
+
+/** Whether firewalld runs (`firewall-cmd --state` exits 0 only when it does). */
+const FIREWALLD_RUNNING = "command -v firewall-cmd >/dev/null 2>&1 && firewall-cmd --state >/dev/null 2>&1";
+/** Whether ufw is enabled (`ufw status` starts with `Status: active`). */
+const UFW_ACTIVE = "ec_ufw_active";
+/** ufw rules can be deleted while ufw is disabled (they are kept in its rules files). */
+const UFW_INSTALLED = "command -v ufw >/dev/null 2>&1";
+
+function firewallScript(o: FirewallOpening, op: "open" | "close"): string {
+  const fwd = firewalldItems(o);
+  const ufw = ufwItems(o);
+  const everyone = op === "open" ? (o.closeToEveryone ?? []) : [];
+  const fwdClose = everyone.map((p): FirewalldItem => ["", "port", `${portText(p, "-")}/${p.protocol}`]);
+  const ufwClose = everyone.map((p) => [`${portText(p, ":")}/${p.protocol}`]);
+  if (fwd.length + fwdClose.length === 0) return "";
+  const fwdLines = [
+    ...fwdClose.map(([z, opt, v]) => sh`  ec_fwd close ${z} ${opt} ${v}`),
+    ...fwd.map(([z, opt, v]) => sh`  ec_fwd ${op} ${z} ${opt} ${v}`),
+  ];
+  const ufwLines = [
+    ...ufwClose.map((words) => sh`  ec_ufw close ${words}`),
+    ...ufw.map((words) => sh`  ec_ufw ${op} ${words}`),
+  ];
+  return [
+    FIREWALL_FUNCTIONS,
+    // whichever firewall runs on the host now, not the OS profile's default: an operator may enable firewalld on
+    // Debian or ufw on Ubuntu, or disable firewalld on Rocky
+    sh`if ${raw(FIREWALLD_RUNNING)}; then`,
+    ...fwdLines,
+    "fi",
+    sh`if ${raw(op === "open" ? UFW_ACTIVE : UFW_INSTALLED)}; then`,
+    ...ufwLines,
+    "fi",
+  ].join("\n");
 }
 
-/** The inverse of `openFirewallPortsFrom` (delete scripts): removes exactly those rules where they exist. */
-export function closeFirewallPortsFrom(rules: readonly SourceLimitedPort[]): string {
-  const rich = rules.flatMap((p) => p.sources.map((s) => richRule(p, s)));
-  const ufw = rules.flatMap((p) => p.sources.map((s) => ufwRule(p, s)));
-  if (rich.length === 0) return "";
-  return `if command -v firewall-cmd >/dev/null 2>&1 && firewall-cmd --state >/dev/null 2>&1; then
-  fw_changed=0
-  for r in ${quoteWords(rich)}; do
-    if firewall-cmd --permanent --query-rich-rule="$r" >/dev/null 2>&1; then firewall-cmd --permanent --remove-rich-rule="$r" >/dev/null; fw_changed=1; fi
-  done
-  if [ "$fw_changed" = 1 ]; then firewall-cmd --reload >/dev/null; ec_changed; fi
-fi
-if command -v ufw >/dev/null 2>&1; then
-  for r in ${quoteWords(ufw)}; do
-    # shellcheck disable=SC2086 # the rule is ufw's own word list
-    if ufw show added 2>/dev/null | grep -qxF "ufw allow $r"; then ufw delete allow $r >/dev/null; ec_changed; fi
-  done
-fi`;
+/**
+ * Script lines that open `o` in whichever of firewalld and ufw runs on the host at run time (both, if both run);
+ * a no-op where neither does. firewalld: ports and rich rules in the default zone, trusted networks in the
+ * `trusted` zone, permanent and runtime; ufw: `ufw allow …`. Check-then-act: a second run changes nothing.
+ */
+export function openFirewall(o: FirewallOpening): string {
+  return firewallScript(o, "open");
+}
+
+/** The inverse of {@link openFirewall} (delete scripts): removes exactly the rules it adds, where they exist. */
+export function closeFirewall(o: FirewallOpening): string {
+  return firewallScript(o, "close");
 }

@@ -9,28 +9,35 @@ import { join } from "path";
  * anything else fails, so a script that calls something unexpected fails the test.
  */
 const FIREWALL_CMD = `#!/bin/bash
-st="$FW_STATE/firewalld"
-touch "$st.rules" "$st.ports" "$st.trusted"
-[ "$FW_KIND" = firewalld ] || exit 252
-args=()
-for a in "$@"; do [ "$a" = --permanent ] || args+=("$a"); done
-a=\${args[0]:-}
+# state: $FW_STATE/fwd.<permanent|runtime>.<zone>.<port|rich-rule|source>, one value a line
+[ "$FW_KIND" = firewalld ] || exit 252 # NOT_RUNNING
+scope=runtime zone=public rest=()
+for a in "$@"; do
+  case "$a" in
+    --permanent) scope=permanent ;;
+    --zone=*) zone=\${a#*=} ;;
+    *) rest+=("$a") ;;
+  esac
+done
+[ \${#rest[@]} -eq 1 ] || { echo "firewall-cmd stub: unexpected $*" >&2; exit 2; }
+a=\${rest[0]}
 case "$a" in
-  --state) echo running ;;
-  --reload) echo reload >>"$FW_STATE/log" ;;
-  --query-rich-rule=*) grep -qxF -- "\${a#*=}" "$st.rules" ;;
-  --add-rich-rule=*) grep -qxF -- "\${a#*=}" "$st.rules" || echo "\${a#*=}" >>"$st.rules" ;;
-  --remove-rich-rule=*) grep -vxF -- "\${a#*=}" "$st.rules" >"$st.tmp" || true; mv "$st.tmp" "$st.rules" ;;
-  --query-port=*) grep -qxF -- "\${a#*=}" "$st.ports" ;;
-  --add-port=*) echo "\${a#*=}" >>"$st.ports" ;;
-  --remove-port=*) grep -vxF -- "\${a#*=}" "$st.ports" >"$st.tmp" || true; mv "$st.tmp" "$st.ports" ;;
-  --zone=trusted)
-    b=\${args[1]:-}
-    case "$b" in
-      --query-source=*) grep -qxF -- "\${b#*=}" "$st.trusted" ;;
-      --add-source=*) echo "\${b#*=}" >>"$st.trusted" ;;
-      *) echo "firewall-cmd stub: unexpected $*" >&2; exit 2 ;;
-    esac ;;
+  --state) echo running; exit 0 ;;
+  --get-default-zone) echo public; exit 0 ;;
+  --reload)
+    rm -f "$FW_STATE"/fwd.runtime.*
+    for f in "$FW_STATE"/fwd.permanent.*; do [ -e "$f" ] && cp "$f" "$FW_STATE/fwd.runtime.\${f##*/fwd.permanent.}"; done
+    echo reload >>"$FW_STATE/log"; exit 0 ;;
+esac
+op=\${a%%=*}; op=\${op#--}; val=\${a#*=}
+verb=\${op%%-*}; opt=\${op#*-}
+case "$opt" in port|rich-rule|source) ;; *) echo "firewall-cmd stub: unexpected $*" >&2; exit 2 ;; esac
+f="$FW_STATE/fwd.$scope.$zone.$opt"
+touch "$f"
+case "$verb" in
+  query) grep -qxF -- "$val" "$f" ;;
+  add) grep -qxF -- "$val" "$f" || echo "$val" >>"$f" ;;
+  remove) grep -vxF -- "$val" "$f" >"$f.tmp" || true; mv "$f.tmp" "$f" ;;
   *) echo "firewall-cmd stub: unexpected $*" >&2; exit 2 ;;
 esac
 `;
@@ -42,7 +49,7 @@ case "$1" in
   status) if [ "$FW_KIND" = ufw ]; then echo "Status: active"; else echo "Status: inactive"; fi ;;
   show) [ "$2" = added ] || exit 2; echo "Added user rules (see 'ufw status' for running firewall):"; sed 's/^/ufw /' "$st" ;;
   allow) shift; r="allow $*"; grep -qxF -- "$r" "$st" || echo "$r" >>"$st" ;;
-  delete) shift; r="$*"; grep -vxF -- "$r" "$st" >"$st.tmp" || true; mv "$st.tmp" "$st" ;;
+  delete) shift; r="$*"; grep -qxF -- "$r" "$st" || { echo "Could not delete non-existent rule"; exit 0; }; grep -vxF -- "$r" "$st" >"$st.tmp" || true; mv "$st.tmp" "$st" ;;
   *) echo "ufw stub: unexpected $*" >&2; exit 2 ;;
 esac
 `;
@@ -50,8 +57,17 @@ esac
 export interface FirewallHost {
   /** Runs a bash program with the stubs first on PATH; returns exit status and output. */
   run(program: string): { status: number | null; out: string };
-  /** firewalld rich rules, ports and trusted sources; ufw rules as `allow …` lines. */
-  rules(): { rich: string[]; ports: string[]; trusted: string[]; ufw: string[] };
+  /**
+   * firewalld's permanent rich rules and ports (default zone `public`) and trusted-zone sources; `runtime` the same
+   * three for the running configuration; ufw rules as `allow …` lines.
+   */
+  rules(): {
+    rich: string[];
+    ports: string[];
+    trusted: string[];
+    runtime: { rich: string[]; ports: string[]; trusted: string[] };
+    ufw: string[];
+  };
   dispose(): void;
 }
 
@@ -81,9 +97,14 @@ export function firewallHost(kind: "firewalld" | "ufw" | "none"): FirewallHost {
       return { status: r.status, out: r.stdout + r.stderr };
     },
     rules: () => ({
-      rich: lines("firewalld.rules"),
-      ports: lines("firewalld.ports"),
-      trusted: lines("firewalld.trusted"),
+      rich: lines("fwd.permanent.public.rich-rule"),
+      ports: lines("fwd.permanent.public.port"),
+      trusted: lines("fwd.permanent.trusted.source"),
+      runtime: {
+        rich: lines("fwd.runtime.public.rich-rule"),
+        ports: lines("fwd.runtime.public.port"),
+        trusted: lines("fwd.runtime.trusted.source"),
+      },
       ufw: lines("ufw.rules"),
     }),
     dispose: () => rmSync(dir, { recursive: true, force: true }),

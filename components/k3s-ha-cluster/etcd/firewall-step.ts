@@ -1,5 +1,5 @@
 import { Host, internalAddress } from "../../../lib/hosts/host";
-import { SourceLimitedPort, closeFirewallPortsFrom, openFirewallPortsFrom } from "../../../lib/steps/firewall";
+import { closeFirewall, FirewallRule, openFirewall } from "../../../lib/steps/firewall";
 import { HostStep, hostStep } from "../../../lib/steps/host-step";
 import { ipVersion } from "../../../lib/validation/net";
 import { EtcdSpec } from "../spec";
@@ -12,11 +12,7 @@ import { COMPONENT } from "./component";
  * DefaultListenClientURLs / DefaultListenPeerURLs). An address that is a DNS name cannot be a firewall source:
  * its port is then opened to every IPv4 address.
  */
-export function etcdFirewallRules(
-  etcd: EtcdSpec,
-  members: readonly Host[],
-  servers: readonly Host[],
-): SourceLimitedPort[] {
+export function etcdFirewallRules(etcd: EtcdSpec, members: readonly Host[], servers: readonly Host[]): FirewallRule[] {
   const sources = (hosts: readonly Host[]) => {
     const addrs = [...new Set(hosts.map(internalAddress))];
     return addrs.every((a) => ipVersion(a) !== 0) ? addrs : ["0.0.0.0/0"];
@@ -40,8 +36,8 @@ export function etcdFirewallStep(
     host: member.name,
     name: "etcd-firewall",
     component: COMPONENT,
-    script: openFirewallPortsFrom(rules),
-    deleteScript: closeFirewallPortsFrom(rules),
+    script: openFirewall({ rules }),
+    deleteScript: closeFirewall({ rules }),
     dependsOn,
   });
 }

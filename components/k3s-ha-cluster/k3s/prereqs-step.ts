@@ -1,6 +1,6 @@
 import { Host } from "../../../lib/hosts/host";
 import { osProfile } from "../../../lib/platform/os";
-import { FirewallPort, closeFirewallPorts, openFirewallPorts } from "../../../lib/steps/firewall";
+import { closeFirewall, FirewallOpening, FirewallPort, openFirewall } from "../../../lib/steps/firewall";
 import { HostStep, hostStep } from "../../../lib/steps/host-step";
 import { sh } from "../../../lib/steps/sh";
 import { COMPONENT } from "../etcd/component";
@@ -35,7 +35,11 @@ export function k3sPrereqsStep(
   if (os.family === "rhel" && os.selinux) pkgs.push("container-selinux", "policycoreutils");
   const docker = spec.runtime === "docker" && os.docker.kind === "packages" ? os.docker : undefined;
   if (docker) pkgs.push(...docker.packages);
-  const ports = k3sPorts(role, spec);
+  // pods and services talk to the node on any port: their networks are trusted
+  const firewall: FirewallOpening = {
+    rules: k3sPorts(role, spec),
+    trusted: [spec.network.clusterCidr, spec.network.serviceCidr],
+  };
   const files = [
     { path: MODULES_FILE, mode: "0644", content: "overlay\nbr_netfilter\n", secret: false },
     {
@@ -66,7 +70,7 @@ export function k3sPrereqsStep(
     "done",
     sh`if ec_file_changed ${SYSCTL_FILE}; then sysctl -e -q -p ${SYSCTL_FILE} || ec_log "some sysctls are not settable here"; fi`,
     // the firewall fragment is rendered (and quoted) by lib/steps/firewall.ts
-    openFirewallPorts(os, ports, [spec.network.clusterCidr, spec.network.serviceCidr]),
+    openFirewall(firewall),
     ...(spec.runtime === "docker"
       ? [
           "if ! systemctl is-enabled --quiet docker.service 2>/dev/null; then systemctl enable --now --quiet docker.service; ec_changed; fi",
@@ -78,7 +82,7 @@ export function k3sPrereqsStep(
   // Docker's repository file is removed with the step (the packages stay: other workloads may use them)
   const deleteScript = [
     sh`ec_rm ${MODULES_FILE} ${SYSCTL_FILE} ${repo ? [repo.file] : []}`.trimEnd(),
-    closeFirewallPorts(os, ports),
+    closeFirewall(firewall),
   ]
     .filter((l) => l !== "")
     .join("\n");

@@ -8,6 +8,7 @@ import { checkKubeEdgeCloud } from "../../../components/kubeedge-cloud/validate"
 import { parse } from "yaml";
 import { baseSpec, clusterHosts } from "./fixtures";
 import { shellcheck } from "./shellcheck";
+import { firewallHost } from "../../support/firewall-stubs";
 
 const TOKEN = "0123abcd.eyJhbGciOiJIUzI1NiJ9.secret-part";
 
@@ -240,29 +241,51 @@ describe("cloud firewall", () => {
   const { cloudFirewallSteps, cloudcoreFirewallPorts } =
     require("../../../components/kubeedge-cloud/firewall-steps") as typeof import("../../../components/kubeedge-cloud/firewall-steps");
 
-  test("GIVEN hostNetwork pinned to cp-1 (Ubuntu, ufw) WHEN rendered THEN only cp-1 opens cloudcore's ports", () => {
+  test("GIVEN hostNetwork pinned to cp-1 (Ubuntu, ufw) WHEN rendered THEN only cp-1 opens cloudcore's ports; on an active ufw they are allowed and the inverse deletes them", () => {
     const steps = cloudFirewallSteps(props());
     expect(steps.map((s) => s.id)).toEqual(["cp-1/kubeedge-firewall"]);
-    expect(steps[0].script).toContain("for p in 10000/tcp 10002/tcp 10004/tcp; do");
-    expect(steps[0].deleteScript).toContain('ufw delete allow "$p"');
+    const fw = firewallHost("ufw");
+    try {
+      expect(fw.run(renderStepBundle(steps[0])).status).toBe(0);
+      expect(fw.rules().ufw).toEqual([
+        "allow 10000/tcp",
+        "allow 10002/tcp",
+        "allow 10004/tcp",
+        "allow from 10.0.0.12 to any port 10003 proto tcp",
+      ]);
+      expect(fw.run(renderDeleteBundle(steps[0])).status).toBe(0);
+      expect(fw.rules().ufw).toEqual([]);
+    } finally {
+      fw.dispose();
+    }
   });
 
-  test("GIVEN the stream port (no authentication on logs/exec) WHEN the firewall step is rendered THEN 10003 is opened only to the other K3s servers and closed to everyone else", () => {
+  test("GIVEN the stream port (no authentication on logs/exec) WHEN the firewall step runs THEN 10003 is open only to the other K3s servers and an earlier opening to everyone is closed", () => {
     const [step] = cloudFirewallSteps(props());
-    expect(step.script).not.toMatch(/for p in [^;]*10003/);
-    expect(step.script).toContain(
-      'ufw show added 2>/dev/null | grep -qx "ufw allow 10003/tcp"; then ufw delete allow 10003/tcp',
-    );
-    expect(step.script).toContain("ufw allow from 10.0.0.12 to any port 10003 proto tcp >/dev/null");
-    expect(step.script).not.toContain("ufw allow from 10.0.0.11 ");
-    expect(step.script).not.toContain("10.0.0.21"); // an agent runs no API server
-    expect(step.deleteScript).toContain("ufw delete allow from 10.0.0.12 to any port 10003 proto tcp");
+    const fw = firewallHost("ufw");
+    try {
+      fw.run("ufw allow 10003/tcp"); // what an earlier rendering did
+      expect(fw.run(renderStepBundle(step)).status).toBe(0);
+      const stream = fw.rules().ufw.filter((r) => r.includes("10003"));
+      // not cp-1 itself (its API server reaches cloudcore locally), not the agent (it runs no API server)
+      expect(stream).toEqual(["allow from 10.0.0.12 to any port 10003 proto tcp"]);
+    } finally {
+      fw.dispose();
+    }
     expect(shellcheck(renderStepBundle(step))).toBe("");
     expect(shellcheck(renderDeleteBundle(step))).toBe("");
     const rocky = cloudFirewallSteps(props({ exposure: { kind: "NodePort" } })).find((s) => s.host === "worker-1")!;
-    expect(rocky.script).toContain(
-      `firewall-cmd --permanent --add-rich-rule='rule family="ipv4" source address="10.0.0.11" port port="30003" protocol="tcp" accept'`,
-    );
+    const fwd = firewallHost("firewalld");
+    try {
+      expect(fwd.run(renderStepBundle(rocky)).status).toBe(0);
+      expect(fwd.rules().rich).toEqual([
+        'rule family="ipv4" source address="10.0.0.11" port port="30003" protocol="tcp" accept',
+        'rule family="ipv4" source address="10.0.0.12" port port="30003" protocol="tcp" accept',
+      ]);
+      expect(fwd.rules().ports).not.toContain("30003/tcp");
+    } finally {
+      fwd.dispose();
+    }
     expect(shellcheck(renderStepBundle(rocky))).toBe("");
   });
 
@@ -272,7 +295,7 @@ describe("cloud firewall", () => {
     expect(unit).toContain("\nType=simple\nKillMode=process\n");
   });
 
-  test("GIVEN NodePort with QUIC WHEN rendered THEN every cloud host with a firewall opens the node ports, QUIC as udp", () => {
+  test("GIVEN NodePort with QUIC WHEN rendered THEN every cloud host opens the node ports in whichever firewall runs there (not only where the OS profile has one), QUIC as udp", () => {
     const p = props({ exposure: { kind: "NodePort" }, cloudHub: { advertiseAddress: ["10.0.0.11"], quic: true } });
     expect(cloudcoreFirewallPorts(p)).toEqual([
       { port: 30000, protocol: "tcp" },
@@ -287,7 +310,14 @@ describe("cloud firewall", () => {
       "cp-2/kubeedge-firewall",
       "worker-1/kubeedge-firewall",
     ]);
-    expect(steps[2].script).toContain("firewall-cmd --permanent --add-port");
+    const fwd = firewallHost("firewalld");
+    try {
+      expect(fwd.run(renderStepBundle(steps[2])).status).toBe(0);
+      expect(fwd.rules().ports).toEqual(["30000/tcp", "30001/udp", "30002/tcp", "30004/tcp"]);
+      expect(fwd.rules().runtime.ports).toEqual(["30000/tcp", "30001/udp", "30002/tcp", "30004/tcp"]);
+    } finally {
+      fwd.dispose();
+    }
     for (const s of steps) {
       expect(shellcheck(renderStepBundle(s))).toBe("");
       expect(shellcheck(renderDeleteBundle(s))).toBe("");

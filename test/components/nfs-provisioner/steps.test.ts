@@ -1,4 +1,5 @@
-import { EXPORTS_FILE, nfsClientSteps, nfsServerSteps } from "../../../components/nfs-provisioner";
+import { EXPORTS_FILE, nfsClientSteps, nfsFirewall, nfsServerSteps } from "../../../components/nfs-provisioner";
+import { closeFirewall, openFirewall } from "../../../lib/steps/firewall";
 import { shellcheckStep } from "../registry/fixtures";
 import { hostsWithNfsOn, nfsProps } from "./props";
 
@@ -20,8 +21,10 @@ describe("nfsServerSteps", () => {
       expect(step.files[0].content).not.toContain("*");
       expect(step.script).toContain(`if ec_file_changed ${EXPORTS_FILE}; then\n  exportfs -ra\nfi`);
       expect(step.script).toContain("ec_unit nfs-server.service");
-      expect(step.script).not.toContain("firewall-cmd");
-      expect(step.script).not.toContain("ufw");
+      // Debian runs no firewall by default, but the step opens the port in whichever one runs at run time
+      const fw = nfsFirewall(["10.0.0.11/32", "10.0.0.12/32", "10.0.0.21/32"], false);
+      expect(step.script).toContain(openFirewall(fw));
+      expect(step.deleteScript).toContain(closeFirewall(fw));
       expect(step.script).not.toContain("mkfs");
     });
     test("THEN shellcheck passes and the script matches the snapshot", () => {
@@ -52,9 +55,11 @@ describe("nfsServerSteps", () => {
       expect(step.script.indexOf("refusing to format")).toBeLessThan(step.script.indexOf("mkfs.xfs"));
       expect(step.script).toContain('entry="UUID=$uuid $mp xfs defaults,nofail 0 2"');
       expect(step.script).toContain(
-        `firewall-cmd --permanent --add-rich-rule='rule family="ipv4" source address="10.0.0.0/24" service name="nfs" accept'`,
+        `ec_fwd open '' rich-rule 'rule family="ipv4" source address="10.0.0.0/24" port port="2049" protocol="tcp" accept'`,
       );
-      expect(step.deleteScript).toContain("--remove-rich-rule=");
+      expect(step.deleteScript).toContain(
+        `ec_fwd close '' rich-rule 'rule family="ipv4" source address="10.0.0.0/24" port port="2049" protocol="tcp" accept'`,
+      );
       expect(step.deleteScript).not.toContain("mkfs");
     });
     test("THEN shellcheck passes and the script matches the snapshot", () => {
@@ -73,10 +78,11 @@ describe("nfsServerSteps", () => {
         hostsWithNfsOn("ubuntu-22.04"),
       ),
     );
-    test("THEN ufw allows 2049 and rpcbind from the subnet only, and shellcheck passes", () => {
-      expect(step.script).toContain("ufw allow from 10.0.0.0/24 to any port 2049 proto tcp");
-      expect(step.script).toContain("ufw allow from 10.0.0.0/24 to any port 111 proto tcp");
-      expect(step.deleteScript).toContain("ufw delete allow from 10.0.0.0/24 to any port 2049 proto tcp");
+    test("THEN ufw allows 2049, mountd and rpcbind from the subnet only, and shellcheck passes", () => {
+      expect(step.script).toContain("ec_ufw open from 10.0.0.0/24 to any port 2049 proto tcp");
+      expect(step.script).toContain("ec_ufw open from 10.0.0.0/24 to any port 20048 proto udp");
+      expect(step.script).toContain("ec_ufw open from 10.0.0.0/24 to any port 111 proto tcp");
+      expect(step.deleteScript).toContain("ec_ufw close from 10.0.0.0/24 to any port 2049 proto tcp");
       expect(shellcheckStep(step)).toBe("");
       expect(step.script).toMatchSnapshot();
     });
