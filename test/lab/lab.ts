@@ -52,6 +52,37 @@ export interface LabHostSpec {
    * (overlayfs cannot be an overlay snapshotter's upper dir). @default false
    */
   readonly kubeletHost?: boolean;
+  /**
+   * Lab-only: the host runs this firewall before anything else runs on it, the way an operator who enabled it
+   * leaves a Debian host (see {@link enableLabFirewall}): firewalld (Debian's default zone `public`: SSH and
+   * DHCPv6 client only) or ufw (`ufw allow 22/tcp`, then default deny incoming). The host gets CAP_NET_ADMIN for
+   * it, which acts on the host's own network namespace only. @default - no firewall
+   */
+  readonly firewall?: LabFirewall;
+}
+
+/** A firewall a lab host can run (both are Debian packages of the lab image). */
+export type LabFirewall = "firewalld" | "ufw";
+
+/**
+ * Script that turns a firewall on in a lab host and fails unless it then filters: firewalld enabled and started
+ * (`firewall-cmd --state` says running; Debian 12's firewalld 1.3.3 uses its nftables backend, every nf_tables
+ * feature it needs is built into this kernel), or ufw with SSH allowed and then enabled (`Status: active`).
+ */
+export function labFirewallScript(kind: LabFirewall): string {
+  return kind === "firewalld"
+    ? `systemctl enable --now --quiet firewalld.service
+firewall-cmd --state`
+    : `ufw allow 22/tcp >/dev/null
+ufw --force enable >/dev/null
+ufw status | head -n 1`;
+}
+
+/** Turns `kind` on in a booted lab host (which must have been started with `firewall`, for CAP_NET_ADMIN). */
+export async function enableLabFirewall(lab: Lab, host: string, kind: LabFirewall): Promise<void> {
+  const out = (await lab.sh(host, labFirewallScript(kind))).trim();
+  const want = kind === "firewalld" ? "running" : "Status: active";
+  if (out !== want) throw new Error(`${host}: ${kind} did not start (said: ${out})`);
 }
 
 /** Kernel tunables the kubelet insists on (pkg/kubelet/cm ... setupKernelTunables), faked read-only in a kubelet host. */
@@ -157,6 +188,7 @@ export class Lab {
       writeFileSync(join(dir, "known_hosts"), knownHosts.join("\n") + "\n");
       const booted = await Promise.all(hosts.map((h) => bootHost(state, h.merged, h.netns, h.spec)));
       const ready = new Lab(id, dir, booted, state, Date.now() - t0);
+      await Promise.all(specs.filter((s) => s.firewall).map((s) => enableLabFirewall(ready, s.name, s.firewall!)));
       log(`lab ${id}: ${booted.length} hosts booted in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       return ready;
     } catch (e) {
@@ -448,6 +480,7 @@ async function bootHost(state: LabState, merged: string, netns: string, spec: Pr
       "--system-call-filter=@keyring",
       `--bind=${join(state.dir, "hosts", name, "containerd")}:/var/lib/containerd`,
     );
+  else if (spec.firewall) args.push("--capability=CAP_NET_ADMIN");
   // a kubelet host's nspawn enters its own cgroups first (the shell execs nspawn: same PID)
   const cgroups = record.cgroups ?? [];
   const child =
