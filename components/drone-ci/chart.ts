@@ -12,7 +12,7 @@ import { DroneCiProps } from "./spec";
 /**
  * Drone CI: the server in a `restricted` namespace; the runner in its own namespace — `privileged` for the docker
  * runner (DinD), the only namespace allowed to run privileged pods — or `baseline` for the kube runner with a
- * separate `baseline` build namespace; optionally Gogs or Gitea in a `baseline` namespace.
+ * separate `baseline` build namespace; optionally Gogs or Gitea in a `restricted` namespace.
  */
 export class DroneCiChart extends Chart {
   constructor(scope: Construct, id: string, props: DroneCiProps) {
@@ -23,7 +23,8 @@ export class DroneCiChart extends Chart {
     ns(spec.namespace, "restricted");
     ns(spec.runner.namespace, spec.runner.kind === "docker" ? "privileged" : "baseline");
     if (spec.runner.kind === "kube") ns(spec.runner.buildNamespace, "baseline");
-    if (spec.git) ns(spec.git.namespace, "baseline");
+    // Gogs and Gitea both run as non-root with every capability dropped (git-service.ts): restricted
+    if (spec.git) ns(spec.git.namespace, "restricted");
     for (const target of spec.pipelines.deployNamespaces) ns(target, "baseline");
     new DroneServer(this, "server", props);
     if (spec.runner.kind === "docker") new DockerRunner(this, "runner", props);

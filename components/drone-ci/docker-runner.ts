@@ -58,7 +58,23 @@ export class DockerRunner extends Construct {
       metadata: { name: NAME, namespace: ns, labels },
       automountServiceAccountToken: false,
     });
-    const unprivileged: k8s.SecurityContext = { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } };
+    // The runner and gc images declare no USER (drone-runners/drone-runner-docker v1.8.4
+    // docker/Dockerfile.linux.amd64): they only talk to dockerd over loopback TCP, so they run as nobody. Only the
+    // DinD container is privileged (which is why the pod itself cannot be runAsNonRoot).
+    const unprivileged: k8s.SecurityContext = {
+      runAsNonRoot: true,
+      runAsUser: 65534,
+      runAsGroup: 65534,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ["ALL"] },
+      seccompProfile: { type: "RuntimeDefault" },
+    };
+    // Nothing connects to a runner (it dials the Drone server's RPC; dockerd listens on the pod's loopback only):
+    // every ingress is refused. Egress stays open: builds fetch from wherever their pipelines say.
+    new k8s.KubeNetworkPolicy(this, "network-policy", {
+      metadata: { name: NAME, namespace: ns, labels },
+      spec: { podSelector: { matchLabels: droneSelector("runner") }, policyTypes: ["Ingress"], ingress: [] },
+    });
     new k8s.KubeDeployment(this, "deployment", {
       metadata: { name: NAME, namespace: ns, labels },
       spec: {

@@ -1,7 +1,9 @@
 import { k8s } from "cdk8s-plus-27";
 import { Construct } from "constructs";
 import { createHash } from "crypto";
+import { DNS_PORTS, inNamespace, KUBE_DNS_PEER, tcpPort } from "../../lib/manifests/network-policy";
 import { droneLabels, droneSelector } from "./labels";
+import { DRONE_SERVER_PORT } from "./server-env";
 import { DroneCiProps, GitService, gitServiceUrl } from "./spec";
 
 const q = (v: string) => k8s.Quantity.fromString(v);
@@ -97,44 +99,7 @@ export class GitServer extends Construct {
         type: "Opaque",
         stringData: { "app.ini": appIni },
       });
-      // the gogs image starts as root (s6) and drops to git (uid 1000)
-      pod = {
-        serviceAccountName: name,
-        automountServiceAccountToken: false,
-        securityContext: { seccompProfile: { type: "RuntimeDefault" } },
-        initContainers: [
-          {
-            name: "config",
-            image: git.image,
-            imagePullPolicy: "IfNotPresent",
-            command: [
-              "sh",
-              "-c",
-              "mkdir -p /data/gogs/conf && cp /config/app.ini /data/gogs/conf/app.ini && chown -R 1000:1000 /data/gogs && chmod 0600 /data/gogs/conf/app.ini",
-            ],
-            volumeMounts: [
-              { name: "data", mountPath: "/data" },
-              { name: "config", mountPath: "/config", readOnly: true },
-            ],
-          },
-        ],
-        containers: [
-          {
-            name: "gogs",
-            image: git.image,
-            imagePullPolicy: "IfNotPresent",
-            ports: port,
-            readinessProbe: probe("/healthcheck"),
-            livenessProbe: probe("/healthcheck"),
-            resources,
-            volumeMounts: [{ name: "data", mountPath: "/data" }],
-          },
-        ],
-        volumes: [
-          { name: "data", persistentVolumeClaim: { claimName: `${name}-data` } },
-          { name: "config", secret: { secretName: `${name}-config`, defaultMode: 0o400 } },
-        ],
-      };
+      pod = gogsPod(git.image, name, port, probe, resources);
     } else {
       const droneHost = props.spec.server.host.replace(/:\d+$/, "");
       const env: Record<string, string> = {
@@ -209,6 +174,10 @@ export class GitServer extends Construct {
         template: { metadata: { labels, annotations: { "edgecloud.io/config-checksum": checksum } }, spec: pod },
       },
     });
+    new k8s.KubeNetworkPolicy(this, "network-policy", {
+      metadata: { name, namespace: ns, labels },
+      spec: gitNetworkPolicy(props),
+    });
     new k8s.KubeService(this, "service", {
       metadata: { name, namespace: ns, labels },
       spec: {
@@ -218,4 +187,126 @@ export class GitServer extends Construct {
       },
     });
   }
+}
+
+/** The `git` user of the gogs image (gogs/gogs v0.13.4 docker/start.sh `setids`: PUID/PGID default 1000). */
+export const GOGS_UID = 1000;
+/** Gogs's custom and work directory on the data volume (what the image's symlinks point at). */
+const GOGS_DIR = "/data/gogs";
+
+/**
+ * Gogs without root. The image's entrypoint needs root: gogs/gogs v0.13.4 docker/start.sh runs groupmod/usermod,
+ * `chown -R` on /data and `gosu`, and its s6 services start sshd, syslogd and crond as root
+ * (docker/s6/openssh/run, syslogd/run, crond/run: `gosu root …`) before docker/s6/gogs/run drops to `git`. With
+ * `DISABLE_SSH` and no cron none of those is needed, so the pod runs the binary itself as `git` (uid 1000) and sets
+ * what the entrypoint would: `GOGS_WORK_DIR` (internal/conf/computed.go WorkDir) on the data volume so every
+ * relative data path (APP_DATA_PATH `data`, the log, uploads, avatars: conf/app.ini) lands there instead of the
+ * image's root-owned /app/gogs; `USER` for the RUN_USER check (internal/osutil/osutil.go CurrentUsername reads
+ * $USER first; internal/conf/conf.go refuses to start on a mismatch); `HOME` for the `git config --global` Gogs
+ * runs at start (internal/db/repo.go NewRepoContext). The root filesystem is read-only; /tmp is an emptyDir.
+ */
+function gogsPod(
+  image: string,
+  name: string,
+  port: k8s.ContainerPort[],
+  probe: (path: string) => k8s.Probe,
+  resources: k8s.ResourceRequirements,
+): k8s.PodSpec {
+  const hardened: k8s.SecurityContext = {
+    readOnlyRootFilesystem: true,
+    allowPrivilegeEscalation: false,
+    capabilities: { drop: ["ALL"] },
+  };
+  return {
+    serviceAccountName: name,
+    automountServiceAccountToken: false,
+    securityContext: {
+      runAsNonRoot: true,
+      runAsUser: GOGS_UID,
+      runAsGroup: GOGS_UID,
+      fsGroup: GOGS_UID,
+      seccompProfile: { type: "RuntimeDefault" },
+    },
+    initContainers: [
+      {
+        name: "config",
+        image,
+        imagePullPolicy: "IfNotPresent",
+        command: [
+          "sh",
+          "-c",
+          `mkdir -p ${GOGS_DIR}/conf /data/git && cp /config/app.ini ${GOGS_DIR}/conf/app.ini && chmod 0600 ${GOGS_DIR}/conf/app.ini`,
+        ],
+        securityContext: hardened,
+        volumeMounts: [
+          { name: "data", mountPath: "/data" },
+          { name: "config", mountPath: "/config", readOnly: true },
+        ],
+      },
+    ],
+    containers: [
+      {
+        name: "gogs",
+        image,
+        imagePullPolicy: "IfNotPresent",
+        command: ["/app/gogs/gogs", "web"],
+        env: [
+          { name: "GOGS_CUSTOM", value: GOGS_DIR },
+          { name: "GOGS_WORK_DIR", value: GOGS_DIR },
+          { name: "USER", value: "git" },
+          { name: "HOME", value: "/data/git" },
+        ],
+        ports: port,
+        readinessProbe: probe("/healthcheck"),
+        livenessProbe: probe("/healthcheck"),
+        resources,
+        securityContext: hardened,
+        volumeMounts: [
+          { name: "data", mountPath: "/data" },
+          { name: "tmp", mountPath: "/tmp" },
+        ],
+      },
+    ],
+    volumes: [
+      { name: "data", persistentVolumeClaim: { claimName: `${name}-data` } },
+      // 0440: root-owned, group fsGroup (the git user reads it in the init container)
+      { name: "config", secret: { secretName: `${name}-config`, defaultMode: 0o440 } },
+      { name: "tmp", emptyDir: { sizeLimit: k8s.Quantity.fromString("1Gi") } },
+    ],
+  };
+}
+
+/**
+ * Who may reach the in-cluster Gogs/Gitea and what it may reach. In: its HTTP port only, from the Drone server
+ * (provider API, OAuth) and from where builds clone — the docker runner's pods (builds run in their DinD, so they
+ * leave from the runner pod) or, with the kube runner, the build namespace. Users reach it by `kubectl
+ * port-forward`, which no NetworkPolicy filters. Out: DNS, the Drone server's pod port (webhooks to its Service),
+ * and HTTP(S) anywhere (a webhook URL on Drone's public host may route through an Ingress or a load balancer; repository
+ * mirrors), plus the Drone host's own port when it names one.
+ */
+export function gitNetworkPolicy(props: DroneCiProps): k8s.NetworkPolicySpec {
+  const { spec } = props;
+  const git = spec.git!;
+  const r = spec.runner;
+  const from: k8s.NetworkPolicyPeer[] = [
+    { ...inNamespace(spec.namespace), podSelector: { matchLabels: droneSelector("server") } },
+    r.kind === "docker"
+      ? { ...inNamespace(r.namespace), podSelector: { matchLabels: droneSelector("runner") } }
+      : inNamespace(r.buildNamespace),
+  ];
+  const hostPort = /:(\d+)$/.exec(spec.server.host)?.[1];
+  const webPorts = [...new Set([80, 443, ...(hostPort ? [Number(hostPort)] : [])])];
+  return {
+    podSelector: { matchLabels: droneSelector(git.kind) },
+    policyTypes: ["Ingress", "Egress"],
+    ingress: [{ from, ports: [tcpPort(GIT_HTTP_PORT)] }],
+    egress: [
+      { to: [KUBE_DNS_PEER], ports: DNS_PORTS },
+      {
+        to: [{ ...inNamespace(spec.namespace), podSelector: { matchLabels: droneSelector("server") } }],
+        ports: [tcpPort(DRONE_SERVER_PORT)],
+      },
+      { ports: webPorts.map(tcpPort) },
+    ],
+  };
 }

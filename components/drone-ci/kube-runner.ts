@@ -9,7 +9,9 @@ const NAME = "drone-runner-kube";
 
 /**
  * drone-runner-kube: runs each pipeline as a pod in `buildNamespace`, with a Role/RoleBinding there only (no
- * cluster-wide rights). Upstream retired it in Oct 2022 (drone/charts PR#100); its last image is 1.0.0-rc.3.
+ * cluster-wide rights). Its image declares no USER (drone-runners/drone-runner-kube v1.0.0-rc.5
+ * docker/Dockerfile.linux.amd64: a static binary and the CA bundle on alpine), so it runs as nobody here, with a
+ * read-only root filesystem: it only talks to the Drone server and the API server.
  */
 export class KubeRunner extends Construct {
   constructor(scope: Construct, id: string, props: DroneCiProps) {
@@ -53,6 +55,12 @@ export class KubeRunner extends Construct {
         DRONE_NAMESPACE_DEFAULT: r.buildNamespace,
       },
     });
+    // Nothing connects to a runner (it dials the Drone server's RPC; dockerd listens on the pod's loopback only):
+    // every ingress is refused. Egress stays open: builds fetch from wherever their pipelines say.
+    new k8s.KubeNetworkPolicy(this, "network-policy", {
+      metadata: { name: NAME, namespace: ns, labels },
+      spec: { podSelector: { matchLabels: droneSelector("runner") }, policyTypes: ["Ingress"], ingress: [] },
+    });
     new k8s.KubeDeployment(this, "deployment", {
       metadata: { name: NAME, namespace: ns, labels },
       spec: {
@@ -62,7 +70,12 @@ export class KubeRunner extends Construct {
           metadata: { labels },
           spec: {
             serviceAccountName: NAME,
-            securityContext: { seccompProfile: { type: "RuntimeDefault" } },
+            securityContext: {
+              runAsNonRoot: true,
+              runAsUser: 65534,
+              runAsGroup: 65534,
+              seccompProfile: { type: "RuntimeDefault" },
+            },
             containers: [
               {
                 name: "runner",
@@ -72,7 +85,11 @@ export class KubeRunner extends Construct {
                 env: [{ name: "DRONE_RUNNER_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }],
                 ports: [{ name: "http", containerPort: 3000, protocol: "TCP" }],
                 resources: { requests: { cpu: q("50m"), memory: q("64Mi") }, limits: { memory: q("256Mi") } },
-                securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+                securityContext: {
+                  readOnlyRootFilesystem: true,
+                  allowPrivilegeEscalation: false,
+                  capabilities: { drop: ["ALL"] },
+                },
               },
             ],
           },

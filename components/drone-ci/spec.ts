@@ -137,7 +137,11 @@ export const DroneRunnerSchema = z.discriminatedUnion("kind", [
      */
     mtu: z.number().int().min(576).max(9000).default(1450),
   }),
-  /** drone-runner-kube (retired upstream in Oct 2022; last image 1.0.0-rc.3): one pod per build in `buildNamespace`. */
+  /**
+   * drone-runner-kube: one pod per build in `buildNamespace`. Its last release is v1.0.0-rc.5 (drone-runners/
+   * drone-runner-kube tag v1.0.0-rc.5, 63eeee6d, 2025-02-27; rc.4 fixed secret masking, CI-14780), published as
+   * `drone/drone-runner-kube:1.0.0-rc.5` (docker/manifest.tmpl at that tag: the tag minus its `v`).
+   */
   z.strictObject({
     kind: z.literal("kube"),
     /** @default "drone-runner" */
@@ -146,8 +150,8 @@ export const DroneRunnerSchema = z.discriminatedUnion("kind", [
     buildNamespace: dnsLabel.default("drone-builds"),
     /** @default 2 */
     capacity: z.number().int().min(1).max(64).default(2),
-    /** @default "drone/drone-runner-kube:1.0.0-rc.3" */
-    image: image.default("drone/drone-runner-kube:1.0.0-rc.3"),
+    /** @default "drone/drone-runner-kube:1.0.0-rc.5" */
+    image: image.default("drone/drone-runner-kube:1.0.0-rc.5"),
   }),
 ]);
 

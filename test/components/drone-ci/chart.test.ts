@@ -59,7 +59,7 @@ describe("DroneCiChart", () => {
     test("THEN only the runner namespace may run privileged pods, and only DinD is privileged", () => {
       expect(nsLevel(objects, "drone")).toBe("restricted");
       expect(nsLevel(objects, "drone-runner")).toBe("privileged");
-      expect(nsLevel(objects, "git")).toBe("baseline");
+      expect(nsLevel(objects, "git")).toBe("restricted"); // Gogs runs as git, non-root (git-service.ts)
       const privileged = objects
         .filter((o) => o.kind === "Deployment")
         .flatMap((d: any) =>
@@ -125,6 +125,100 @@ describe("DroneCiChart", () => {
       expect(find(objects, "PersistentVolumeClaim", "gogs-data")).toBeDefined();
     });
 
+    test("THEN Gogs runs `gogs web` as git (uid 1000) without root: non-root, no capabilities, no privilege escalation, read-only root, RuntimeDefault seccomp, with the work dir, user and home the image's root entrypoint would set", () => {
+      const pod = find(objects, "Deployment", "gogs").spec.template.spec;
+      expect(pod.securityContext).toEqual({
+        runAsNonRoot: true,
+        runAsUser: 1000,
+        runAsGroup: 1000,
+        fsGroup: 1000,
+        seccompProfile: { type: "RuntimeDefault" },
+      });
+      const hardened = {
+        readOnlyRootFilesystem: true,
+        allowPrivilegeEscalation: false,
+        capabilities: { drop: ["ALL"] },
+      };
+      for (const c of [...pod.initContainers, ...pod.containers])
+        expect([c.name, c.securityContext]).toEqual([c.name, hardened]);
+      const gogs = pod.containers[0];
+      expect(gogs.command).toEqual(["/app/gogs/gogs", "web"]); // not the image's root-only start.sh / s6
+      expect(gogs.env).toEqual([
+        { name: "GOGS_CUSTOM", value: "/data/gogs" },
+        { name: "GOGS_WORK_DIR", value: "/data/gogs" },
+        { name: "USER", value: "git" }, // app.ini RUN_USER = git
+        { name: "HOME", value: "/data/git" },
+      ]);
+      expect(find(objects, "Secret", "gogs-config").stringData["app.ini"]).toMatch(/^RUN_USER = git$/m);
+      expect(gogs.volumeMounts).toContainEqual({ name: "tmp", mountPath: "/tmp" });
+      // the init container runs as git too: no chown, the config readable through the fsGroup
+      expect(pod.initContainers[0].command.join(" ")).not.toContain("chown");
+      expect(pod.volumes).toContainEqual({ name: "config", secret: { secretName: "gogs-config", defaultMode: 0o440 } });
+    });
+
+    test("THEN Gogs's NetworkPolicy admits its HTTP port from the Drone server and the runner only, and lets it out to DNS, the Drone server's port and HTTP(S)", () => {
+      const np = find(objects, "NetworkPolicy", "gogs");
+      expect(np.metadata.namespace).toBe("git");
+      const server = {
+        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "drone" } },
+        podSelector: { matchLabels: { "app.kubernetes.io/name": "drone", "app.kubernetes.io/component": "server" } },
+      };
+      expect(np.spec).toEqual({
+        podSelector: { matchLabels: { "app.kubernetes.io/name": "gogs", "app.kubernetes.io/component": "gogs" } },
+        policyTypes: ["Ingress", "Egress"],
+        ingress: [
+          {
+            from: [
+              server,
+              {
+                namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "drone-runner" } },
+                podSelector: {
+                  matchLabels: { "app.kubernetes.io/name": "drone", "app.kubernetes.io/component": "runner" },
+                },
+              },
+            ],
+            ports: [{ protocol: "TCP", port: 3000 }],
+          },
+        ],
+        egress: [
+          {
+            to: [
+              {
+                namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+                podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+              },
+            ],
+            ports: [
+              { protocol: "UDP", port: 53 },
+              { protocol: "TCP", port: 53 },
+            ],
+          },
+          { to: [server], ports: [{ protocol: "TCP", port: 8080 }] },
+          {
+            ports: [
+              { protocol: "TCP", port: 80 },
+              { protocol: "TCP", port: 443 },
+            ],
+          },
+        ],
+      });
+    });
+
+    test("THEN the runner pods admit no connection at all (NetworkPolicy with no ingress rule), and its unprivileged containers run as nobody", () => {
+      const np = find(objects, "NetworkPolicy", "drone-runner");
+      expect([np.metadata.namespace, np.spec]).toEqual([
+        "drone-runner",
+        {
+          podSelector: { matchLabels: { "app.kubernetes.io/name": "drone", "app.kubernetes.io/component": "runner" } },
+          policyTypes: ["Ingress"],
+          ingress: [],
+        },
+      ]);
+      const pod = find(objects, "Deployment", "drone-runner").spec.template.spec;
+      for (const c of [...pod.initContainers, ...pod.containers].filter((c: any) => c.name !== "dind"))
+        expect([c.name, c.securityContext.runAsNonRoot, c.securityContext.runAsUser]).toEqual([c.name, true, 65534]);
+    });
+
     test("THEN the manifest matches the snapshot", () => {
       expect(objectsToYaml(objects)).toMatchSnapshot();
     });
@@ -171,6 +265,17 @@ describe("DroneCiChart", () => {
       ]);
       expect(nsLevel(objects, "drone-runner")).toBe("baseline");
       expect(nsLevel(objects, "drone-builds")).toBe("baseline");
+    });
+
+    test("THEN the kube runner runs as nobody with a read-only root, admits no connection, and Gitea is reachable from the build namespace (where builds clone)", () => {
+      const pod = find(objects, "Deployment", "drone-runner-kube").spec.template.spec;
+      expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534 });
+      expect(pod.containers[0].securityContext.readOnlyRootFilesystem).toBe(true);
+      expect(pod.containers[0].image).toBe("drone/drone-runner-kube:1.0.0-rc.5");
+      expect(find(objects, "NetworkPolicy", "drone-runner-kube").spec.ingress).toEqual([]);
+      expect(find(objects, "NetworkPolicy", "gitea").spec.ingress[0].from[1]).toEqual({
+        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "drone-builds" } },
+      });
     });
 
     test("THEN the Ingress and the ingress controller's namespace are let through", () => {
