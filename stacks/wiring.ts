@@ -1,5 +1,8 @@
 import { DEFAULT_K3S_VERSION } from "../components/k3s-ha-cluster/k3s/version";
 
+/** K3s's default pod network (k3s.network.clusterCidr's default). */
+const DEFAULT_CLUSTER_CIDR = "10.42.0.0/16";
+
 /**
  * Cross-component wiring on the environment's raw sections, before validation, so that synth and the Pulumi
  * program see the same thing and a wired value is validated like one the user wrote. Only fills what the user
@@ -11,7 +14,9 @@ import { DEFAULT_K3S_VERSION } from "../components/k3s-ha-cluster/k3s/version";
  * - Drone's provider URL comes from the in-cluster Gogs/Gitea (DroneCi's own validation does that);
  * - KubeEdge and EdgeX are checked against the cluster's K3s version (`kubernetesVersion`);
  * - EdgeX gets one DaemonSet per architecture of the edge hosts (`edgex.arches`);
- * - Drone's Docker-in-Docker runner gets the pod network's MTU (`drone.runner.mtu`) from `k3s.network.flannelBackend`.
+ * - Drone's Docker-in-Docker runner gets the pod network's MTU (`drone.runner.mtu`) from `k3s.network.flannelBackend`;
+ * - the in-cluster registry's NetworkPolicy admits the pod network (`registry.mode.allowFrom`) from
+ *   `k3s.network.clusterCidr`: NodePort pulls from other nodes arrive masqueraded to their pod-network addresses.
  */
 export function wireEnvironment(raw: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...raw };
@@ -22,6 +27,15 @@ export function wireEnvironment(raw: Record<string, unknown>): Record<string, un
     const storage = asRecord(mode.storage) ?? {};
     if (storage.storageClassName === undefined)
       out.registry = { ...registry, mode: { ...mode, storage: { ...storage, storageClassName: nfsClass } } };
+  }
+  const wiredRegistry = asRecord(out.registry);
+  const wiredMode = asRecord(wiredRegistry?.mode);
+  if (wiredRegistry && wiredMode?.kind === "in-cluster" && wiredMode.allowFrom === undefined) {
+    const cidr = asRecord(asRecord(raw.k3s)?.network)?.clusterCidr;
+    out.registry = {
+      ...wiredRegistry,
+      mode: { ...wiredMode, allowFrom: [typeof cidr === "string" ? cidr : DEFAULT_CLUSTER_CIDR] },
+    };
   }
   const drone = asRecord(raw.drone);
   if (nfsClass && drone) {

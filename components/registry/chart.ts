@@ -6,6 +6,8 @@ import { REGISTRY_POD_PATHS, registryConfigDir, registrySecretEnv, renderRegistr
 import { renderHtpasswd } from "./htpasswd";
 import { REGISTRY_SERVER_SELECTOR, registryLabels } from "./labels";
 import { REGISTRY_CONTAINER_SECURITY, REGISTRY_POD_SECURITY } from "./pod-hardening";
+import { DNS_PORTS, inNamespace, KUBE_DNS_PEER, tcpPort } from "../../lib/manifests/network-policy";
+import { ipVersion } from "../../lib/validation/net";
 import { InClusterMode, REGISTRY_NAME, RegistryProps } from "./spec";
 
 /** The registry's container port: distribution listens on 5000 (the seed declared 80, which nothing served). */
@@ -19,9 +21,8 @@ const DATA_PVC = `${REGISTRY_NAME}-data`;
 
 /**
  * The distribution registry in the cluster: a restricted namespace, config, htpasswd/TLS/env Secrets, a PVC,
- * a hardened Deployment on port 5000, a Service (ClusterIP, or NodePort), an optional Ingress with a body-size
- * limit, and a garbage-collection CronJob pinned to the registry pod's node (a ReadWriteOnce volume attaches to
- * one node only).
+ * a hardened Deployment on port 5000 that collects garbage before it serves, a Service (ClusterIP, or NodePort),
+ * an optional Ingress with a body-size limit, and a NetworkPolicy.
  */
 export class RegistryChart extends Chart {
   constructor(scope: Construct, id: string, props: RegistryProps) {
@@ -121,7 +122,11 @@ export class RegistryChart extends Chart {
       spec: {
         replicas: mode.replicas,
         // A ReadWriteOnce volume cannot be attached twice: the old pod goes before the new one starts.
-        strategy: mode.storage.accessMode === "ReadWriteOnce" ? { type: "Recreate" } : { type: "RollingUpdate" },
+        // With GC at start (below), the old pod must be gone too: it would serve while the new one collects.
+        strategy:
+          mode.storage.accessMode === "ReadWriteOnce" || props.spec.gc.enabled
+            ? { type: "Recreate" }
+            : { type: "RollingUpdate" },
         selector: { matchLabels: { ...REGISTRY_SERVER_SELECTOR } },
         template: {
           metadata: { labels: registryLabels("server"), annotations: { "edgecloud.io/config-checksum": checksum } },
@@ -129,6 +134,7 @@ export class RegistryChart extends Chart {
             serviceAccountName: REGISTRY_NAME,
             automountServiceAccountToken: false,
             securityContext: REGISTRY_POD_SECURITY,
+            ...(props.spec.gc.enabled ? { initContainers: [gcContainer(props, image, configPath, mounts)] } : {}),
             containers: [
               {
                 name: "registry",
@@ -179,7 +185,10 @@ export class RegistryChart extends Chart {
     });
 
     if (mode.ingress) this.ingress(mode, mode.ingress, tls);
-    if (props.spec.gc.enabled) this.gcCronJob(props, mode, image, configPath, volumes, mounts);
+    new k8s.KubeNetworkPolicy(this, "network-policy", {
+      metadata: { name: REGISTRY_NAME, namespace: ns, labels: registryLabels("server") },
+      spec: registryNetworkPolicy(props, mode),
+    });
   }
 
   private ingress(mode: InClusterMode, ingress: NonNullable<InClusterMode["ingress"]>, backendTls: boolean): void {
@@ -215,70 +224,60 @@ export class RegistryChart extends Chart {
       },
     });
   }
+}
 
-  private gcCronJob(
-    props: RegistryProps,
-    mode: InClusterMode,
-    image: string,
-    configPath: string,
-    volumes: k8s.Volume[],
-    mounts: k8s.VolumeMount[],
-  ): void {
-    const gc = props.spec.gc;
-    new k8s.KubeCronJob(this, "gc", {
-      metadata: { name: `${REGISTRY_NAME}-gc`, namespace: mode.namespace, labels: registryLabels("gc") },
-      spec: {
-        schedule: gc.schedule,
-        concurrencyPolicy: "Forbid",
-        successfulJobsHistoryLimit: 1,
-        failedJobsHistoryLimit: 3,
-        jobTemplate: {
-          spec: {
-            backoffLimit: 1,
-            template: {
-              metadata: { labels: registryLabels("gc") },
-              spec: {
-                restartPolicy: "Never",
-                serviceAccountName: REGISTRY_NAME,
-                automountServiceAccountToken: false,
-                securityContext: REGISTRY_POD_SECURITY,
-                // The data volume may be ReadWriteOnce: run where the registry pod runs (twuni PR#45).
-                affinity: {
-                  podAffinity: {
-                    requiredDuringSchedulingIgnoredDuringExecution: [
-                      {
-                        labelSelector: { matchLabels: { ...REGISTRY_SERVER_SELECTOR } },
-                        topologyKey: "kubernetes.io/hostname",
-                      },
-                    ],
-                  },
-                },
-                containers: [
-                  {
-                    name: "garbage-collect",
-                    image,
-                    imagePullPolicy: "IfNotPresent",
-                    command: ["registry"],
-                    args: [
-                      "garbage-collect",
-                      ...((gc.deleteUntagged ?? true) ? ["--delete-untagged"] : []),
-                      configPath,
-                    ],
-                    envFrom: [{ secretRef: { name: ENV_SECRET } }],
-                    resources: {
-                      requests: { cpu: k8s.Quantity.fromString("50m"), memory: k8s.Quantity.fromString("64Mi") },
-                      limits: { memory: k8s.Quantity.fromString("512Mi") },
-                    },
-                    securityContext: REGISTRY_CONTAINER_SECURITY,
-                    volumeMounts: mounts,
-                  },
-                ],
-                volumes,
-              },
-            },
-          },
-        },
-      },
-    });
-  }
+/**
+ * Garbage collection in the registry pod's init container: it runs before the registry serves, so nothing can push
+ * meanwhile — distribution requires "the registry is in read-only mode or not running at all" during GC
+ * (distribution/distribution v3.0.0 docs/content/about/garbage-collection.md:83-85), and the Deployment recreates
+ * (never two pods at once); validation refuses more than one replica with GC. A fresh registry process also starts
+ * with an empty `inmemory` blob descriptor cache, so no deleted blob is reported as present (distribution#1803).
+ * GC therefore runs at each start of the registry (a config change, a node drain, `kubectl rollout restart`).
+ */
+function gcContainer(
+  props: RegistryProps,
+  image: string,
+  configPath: string,
+  mounts: k8s.VolumeMount[],
+): k8s.Container {
+  return {
+    name: "garbage-collect",
+    image,
+    imagePullPolicy: "IfNotPresent",
+    command: ["registry"],
+    args: ["garbage-collect", ...((props.spec.gc.deleteUntagged ?? true) ? ["--delete-untagged"] : []), configPath],
+    envFrom: [{ secretRef: { name: ENV_SECRET } }],
+    resources: {
+      requests: { cpu: k8s.Quantity.fromString("50m"), memory: k8s.Quantity.fromString("64Mi") },
+      limits: { memory: k8s.Quantity.fromString("512Mi") },
+    },
+    securityContext: REGISTRY_CONTAINER_SECURITY,
+    volumeMounts: mounts,
+  };
+}
+
+/**
+ * Who may reach the registry, and what it may reach. In: its port only, from the nodes' addresses (containerd pulls
+ * through the NodePort or a node address), from `allowFrom` (the pod CIDR: NodePort traffic from another node is
+ * masqueraded to that node's pod-network address; CI pods push) and from the ingress controller's namespace when
+ * there is an Ingress. Out: DNS only, plus the upstream registry's port for a pull-through cache.
+ */
+export function registryNetworkPolicy(props: RegistryProps, mode: InClusterMode): k8s.NetworkPolicySpec {
+  const nodes = props.nodeAddresses.filter((a) => ipVersion(a) === 4).map((a) => ({ ipBlock: { cidr: `${a}/32` } }));
+  const from: k8s.NetworkPolicyPeer[] = [
+    ...nodes,
+    ...mode.allowFrom.map((cidr) => ({ ipBlock: { cidr } })),
+    ...(mode.ingress ? [inNamespace(mode.ingress.controllerNamespace)] : []),
+  ];
+  const proxy = props.spec.proxy;
+  const upstreamPort = proxy ? Number(new URL(proxy.remoteUrl).port || 443) : undefined;
+  return {
+    podSelector: { matchLabels: { ...REGISTRY_SERVER_SELECTOR } },
+    policyTypes: ["Ingress", "Egress"],
+    ingress: [{ from, ports: [tcpPort(REGISTRY_PORT)] }],
+    egress: [
+      { to: [KUBE_DNS_PEER], ports: DNS_PORTS },
+      ...(upstreamPort !== undefined ? [{ ports: [tcpPort(upstreamPort)] }] : []),
+    ],
+  };
 }

@@ -4,7 +4,7 @@ import { osProfile } from "../../lib/platform/os";
 import { IssueCollector, parseInto } from "../../lib/validation/issues";
 import { cronToOnCalendar } from "./schedule";
 import { dnsLabel, dnsSubdomain, imageRepository } from "../../lib/validation/kubernetes";
-import { address, hostPort } from "../../lib/validation/net";
+import { address, cidrv4, hostPort } from "../../lib/validation/net";
 import { ownedPath } from "../../lib/validation/paths";
 import { httpsUrl } from "../../lib/validation/url";
 
@@ -42,8 +42,17 @@ export const InClusterModeSchema = z.strictObject({
         .default("0"),
       /** TLS Secret for the Ingress. @default - no TLS on the Ingress */
       tlsSecretName: dnsName.optional(),
+      /** Namespace of the ingress controller, let through the NetworkPolicy. @default "kube-system" (K3s Traefik) */
+      controllerNamespace: dnsLabel.default("kube-system"),
     })
     .optional(),
+  /**
+   * Networks allowed to reach the registry port besides the cluster's nodes (NetworkPolicy `ipBlock`). A NodePort
+   * connection from another node arrives masqueraded to that node's pod-network address (kube-proxy marks NodePort
+   * traffic for SNAT), so the cluster's pod CIDR belongs here: the environment wires `k3s.network.clusterCidr`.
+   * @default []
+   */
+  allowFrom: z.array(cidrv4).default([]),
   /**
    * `host:port` the nodes' containerd pulls from (the K3s mirror name).
    * @default - `<first server's internal address>:<nodePort>`, else `<ingress.host>`
@@ -145,7 +154,7 @@ export const RegistrySpecSchema = z.strictObject({
     .strictObject({
       /** @default true */
       enabled: z.boolean().default(true),
-      /** Cron schedule. @default "0 1 * * *" */
+      /** Cron schedule of host mode's GC timer (in-cluster, GC runs at each registry start). @default "0 1 * * *" */
       schedule: z
         .string()
         .regex(/^[0-9*/,-]+( [0-9*/,-]+){4}$/, "must be a five-field cron schedule such as 0 1 * * *")
@@ -312,6 +321,23 @@ export function validateRegistry(
         `${base}.mode.ingress.tlsSecretName`,
         undefined,
         'is required when nodes pull through the Ingress with TLS on; set it, or set tls.kind "none" to terminate TLS elsewhere',
+      );
+    }
+    // distribution: "ensure that the registry is in read-only mode or not running at all" while garbage collection
+    // runs (distribution/distribution v3.0.0 docs/content/about/garbage-collection.md:83-85). In-cluster GC runs in
+    // the registry pod's init container, before it serves; another replica would serve (and take pushes) meanwhile.
+    if (spec.gc.enabled && mode.replicas > 1) {
+      issues.add(
+        `${base}.mode.replicas`,
+        mode.replicas,
+        "cannot be above 1 with gc.enabled: garbage collection must not run while a registry serves (distribution), and the other replicas would; set gc.enabled false or replicas 1",
+      );
+    }
+    if (spec.gc.enabled && (input as { gc?: { schedule?: unknown } } | undefined)?.gc?.schedule !== undefined) {
+      issues.add(
+        `${base}.gc.schedule`,
+        spec.gc.schedule,
+        "applies to host mode only; in-cluster garbage collection runs each time the registry pod starts, before it serves (restart the Deployment to collect)",
       );
     }
     if (mode.replicas > 1 && mode.storage.accessMode === "ReadWriteOnce") {

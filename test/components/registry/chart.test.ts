@@ -16,7 +16,12 @@ describe("RegistryChart", () => {
   describe("GIVEN distribution v3 with a NodePort, htpasswd auth and TLS", () => {
     const objects = render(
       registryProps({
-        mode: { kind: "in-cluster", nodePort: 32500, storage: { storageClassName: "nfs" } },
+        mode: {
+          kind: "in-cluster",
+          nodePort: 32500,
+          storage: { storageClassName: "nfs" },
+          allowFrom: ["10.42.0.0/16"],
+        },
         auth: AUTH,
       }),
     );
@@ -83,28 +88,67 @@ describe("RegistryChart", () => {
       expect(find(objects, "Deployment").spec.strategy).toEqual({ type: "Recreate" });
     });
 
-    test("THEN the GC CronJob runs next to the registry pod, on the same volume", () => {
-      const job = find(objects, "CronJob");
-      const pod = job.spec.jobTemplate.spec.template.spec;
-      expect(job.spec).toMatchObject({ schedule: "0 1 * * *", concurrencyPolicy: "Forbid" });
-      expect(pod.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0]).toEqual({
-        labelSelector: {
+    test("THEN garbage collection runs in the registry pod's init container, before the registry serves, on the same volume; the Deployment recreates; there is no CronJob next to a live registry", () => {
+      const d = find(objects, "Deployment");
+      const pod = d.spec.template.spec;
+      expect(pod.initContainers.map((c: any) => [c.name, c.command, c.args])).toEqual([
+        ["garbage-collect", ["registry"], ["garbage-collect", "--delete-untagged", "/etc/distribution/config.yml"]],
+      ]);
+      expect(pod.initContainers[0].volumeMounts).toEqual(pod.containers[0].volumeMounts);
+      expect(pod.volumes).toContainEqual({ name: "data", persistentVolumeClaim: { claimName: "registry-data" } });
+      expect(d.spec.strategy).toEqual({ type: "Recreate" });
+      expect(find(objects, "CronJob")).toBeUndefined();
+    });
+
+    test("THEN its NetworkPolicy admits the registry port only, from the nodes' addresses and allowFrom, and lets it out to DNS only", () => {
+      const np = find(objects, "NetworkPolicy", "registry");
+      expect(np.metadata.namespace).toBe("registry");
+      expect(np.spec).toEqual({
+        podSelector: {
           matchLabels: {
             "app.kubernetes.io/name": "registry",
             "app.kubernetes.io/instance": "registry",
             "app.kubernetes.io/component": "server",
           },
         },
-        topologyKey: "kubernetes.io/hostname",
+        policyTypes: ["Ingress", "Egress"],
+        ingress: [
+          {
+            from: [
+              { ipBlock: { cidr: "10.0.0.11/32" } },
+              { ipBlock: { cidr: "10.0.0.12/32" } },
+              { ipBlock: { cidr: "10.0.0.21/32" } },
+              { ipBlock: { cidr: "10.42.0.0/16" } },
+            ],
+            ports: [{ protocol: "TCP", port: 5000 }],
+          },
+        ],
+        egress: [
+          {
+            to: [
+              {
+                namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+                podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+              },
+            ],
+            ports: [
+              { protocol: "UDP", port: 53 },
+              { protocol: "TCP", port: 53 },
+            ],
+          },
+        ],
       });
-      expect(pod.containers[0].args).toEqual(["garbage-collect", "--delete-untagged", "/etc/distribution/config.yml"]);
-      expect(pod.volumes).toContainEqual({ name: "data", persistentVolumeClaim: { claimName: "registry-data" } });
     });
 
     test("THEN rendering twice gives the same manifests (stable htpasswd, no churn)", () => {
       const again = render(
         registryProps({
-          mode: { kind: "in-cluster", nodePort: 32500, storage: { storageClassName: "nfs" } },
+          mode: {
+            kind: "in-cluster",
+            nodePort: 32500,
+            storage: { storageClassName: "nfs" },
+            allowFrom: ["10.42.0.0/16"],
+          },
           auth: AUTH,
         }),
       );
@@ -140,6 +184,12 @@ describe("RegistryChart", () => {
       expect(find(objects, "Secret", "registry-tls")).toBeUndefined();
       expect(find(objects, "Secret", "registry-auth")).toBeUndefined();
       expect(find(objects, "ConfigMap").data["config.yml"]).not.toContain("tls:");
+    });
+
+    test("THEN the NetworkPolicy lets the ingress controller's namespace in", () => {
+      expect(find(objects, "NetworkPolicy").spec.ingress[0].from).toContainEqual({
+        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+      });
     });
 
     test("THEN the Ingress lifts the body-size limit and the Service stays ClusterIP", () => {
@@ -178,8 +228,9 @@ describe("RegistryChart", () => {
       expect(find(objects, "Secret", "registry-env").stringData.REGISTRY_PROXY_PASSWORD).toBe("hub-token");
     });
 
-    test("THEN there is no CronJob and replicas roll", () => {
-      expect(find(objects, "CronJob")).toBeUndefined();
+    test("THEN there is no GC init container and replicas roll, and the cache may reach its upstream on 443 only", () => {
+      expect(find(objects, "Deployment").spec.template.spec.initContainers).toBeUndefined();
+      expect(find(objects, "NetworkPolicy").spec.egress[1]).toEqual({ ports: [{ protocol: "TCP", port: 443 }] });
       expect(find(objects, "Deployment").spec).toMatchObject({ replicas: 2, strategy: { type: "RollingUpdate" } });
     });
 

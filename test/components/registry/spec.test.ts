@@ -78,10 +78,29 @@ describe("validateRegistry", () => {
     ],
     [
       "two replicas on a ReadWriteOnce volume",
-      { mode: { kind: "in-cluster", nodePort: 32500, replicas: 2 } },
+      { mode: { kind: "in-cluster", nodePort: 32500, replicas: 2 }, gc: { enabled: false } },
       [
         'registry.mode.replicas 2 needs storage.accessMode "ReadWriteMany"; replicas cannot share a ReadWriteOnce volume',
       ],
+    ],
+    [
+      "two replicas with in-cluster garbage collection (it must not run while a registry serves)",
+      { mode: { kind: "in-cluster", nodePort: 32500, replicas: 2, storage: { accessMode: "ReadWriteMany" } } },
+      [
+        "registry.mode.replicas 2 cannot be above 1 with gc.enabled: garbage collection must not run while a registry serves (distribution), and the other replicas would; set gc.enabled false or replicas 1",
+      ],
+    ],
+    [
+      "a GC schedule in-cluster (GC runs at each registry start there)",
+      { mode: { kind: "in-cluster", nodePort: 32500 }, gc: { schedule: "0 3 * * *" } },
+      [
+        'registry.gc.schedule "0 3 * * *" applies to host mode only; in-cluster garbage collection runs each time the registry pod starts, before it serves (restart the Deployment to collect)',
+      ],
+    ],
+    [
+      "an in-cluster allowFrom that is not a CIDR",
+      { mode: { kind: "in-cluster", nodePort: 32500, allowFrom: ["10.42.0.0/33"] } },
+      ['registry.mode.allowFrom[0] "10.42.0.0/33" must be an IPv4 CIDR such as 10.42.0.0/16 (a single host is /32)'],
     ],
     [
       "a host that does not exist",
@@ -199,6 +218,6 @@ describe("validateRegistry", () => {
         mode: { kind: "in-cluster", replicas: 3 },
         auth: { users: [{ username: "a", password: "p" }], nodeUser: "z" },
       }),
-    ).toHaveLength(3);
+    ).toHaveLength(4);
   });
 });
