@@ -16,6 +16,7 @@
  *   npm run bench:engine                      # N = 10, 100, 1,000; 3 runs each
  *   npm run bench:engine -- --n 10,100 --runs 1
  *   npm run bench:engine -- --program js      # the program and library compiled by tsc first, run as JavaScript
+ *   npm run bench:engine -- --n 300 --runs 1 --cpu-prof /tmp/prof   # a CPU profile of the program
  *
  * Every process it starts (each in its own process group) it stops, and every temporary directory it removes.
  */
@@ -51,8 +52,11 @@ const { values } = parseArgs({
     n: { type: "string", default: "10,100,1000" },
     runs: { type: "string", default: "3" },
     program: { type: "string", default: "ts" },
+    "cpu-prof": { type: "string" },
   },
 });
+/** `--cpu-prof DIR`: the program writes a CPU profile of each run there (bench/engine/profile.ts). */
+const CPU_PROF = values["cpu-prof"];
 const PROGRAM = values.program!;
 if (PROGRAM !== "ts" && PROGRAM !== "js") throw new Error(`--program: "${PROGRAM}" must be ts or js`);
 const SIZES = values.n!.split(",").map((s) => {
@@ -338,7 +342,7 @@ async function runCase(n: number, tools: ReturnType<typeof engineTools>, program
       loads.push(load());
       const r = await runTree(["pulumi", "preview", "--non-interactive", "--color", "never"], {
         cwd: stack.projectDir,
-        env: stack.env,
+        env: CPU_PROF ? { ...stack.env, EDGECLOUD_BENCH_CPU_PROF: join(CPU_PROF, `program-${n}-${i + 1}.cpuprofile`) } : stack.env,
         stdoutFile: join(dir, "preview.out"),
         sample: true,
         timeoutMs: 30 * 60_000,

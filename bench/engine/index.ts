@@ -1,3 +1,5 @@
+import { profileUntilExit } from "./profile";
+profileUntilExit();
 import * as pulumi from "@pulumi/pulumi";
 import { K3sHaCluster } from "../../components/k3s-ha-cluster";
 import { benchHosts, BENCH_SPEC } from "./hosts";

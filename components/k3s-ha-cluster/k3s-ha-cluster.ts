@@ -79,7 +79,29 @@ export class K3sHaCluster extends pulumi.ComponentResource {
       ...props,
       registries: m.registries,
     });
-    const structure = renderK3sHaClusterSteps(props, placeholderMaterial(props));
+    // two different registries placeholders when registries are given (none when they are not)
+    const placeholderRegistries: readonly [K3sRegistries?, K3sRegistries?] =
+      args.registries === undefined
+        ? [undefined, undefined]
+        : [
+            { mirrors: { "placeholder.invalid": { endpoint: ["https://placeholder.invalid"] } } },
+            {
+              mirrors: {
+                "alternate-placeholder.invalid": { endpoint: ["https://alternate-placeholder.invalid:5000"] },
+              },
+              configs: { "alternate-placeholder.invalid": { auth: { username: "u", password: "p" } } },
+            },
+          ];
+    const structure = renderK3sHaClusterSteps(
+      withRegistries({ registries: placeholderRegistries[0] }),
+      placeholderMaterial(props),
+    );
+    // the same with other placeholders: a step rendered the same both ways reads no secret material, so it waits on
+    // none of the token and certificate resources (checked against the real rendering at deploy time)
+    const alternate = renderK3sHaClusterSteps(
+      withRegistries({ registries: placeholderRegistries[1] }),
+      placeholderMaterial(props, "-alternate"),
+    );
     const isPreflight = (s: { name: string }) => s.name === "preflight";
     const preflight = hostStepCommands(
       { structure: structure.filter(isPreflight) },
@@ -106,6 +128,7 @@ export class K3sHaCluster extends pulumi.ComponentResource {
     const rest = hostStepCommands(
       {
         structure: structure.filter((s) => !isPreflight(s)),
+        alternate: alternate.filter((s) => !isPreflight(s)),
         material,
         render: (m) => renderK3sHaClusterSteps(withRegistries(m), m).filter((s) => !isPreflight(s)),
       },

@@ -75,13 +75,21 @@ export async function generateClusterMaterial(props: K3sHaClusterProps, token: s
   return { token, etcd: { ca, members, clients, admin: await issueCert(ca, req.admin) } };
 }
 
-/** Placeholder material with the right shape: renders the step structure before secrets exist. */
-export function placeholderMaterial(props: K3sHaClusterProps): ClusterMaterial {
-  const fake = (n: string): IssuedCert => ({ certPem: `<${n}.crt>`, keyPem: `<${n}.key>`, notAfter: "" });
-  if (!clusterTopology(props).externalEtcd) return { token: "<token>" };
+/**
+ * Placeholder material with the right shape: renders the step structure before secrets exist. `variant` gives
+ * another placeholder, different in every value and length (a step rendered the same with both reads no material).
+ */
+export function placeholderMaterial(props: K3sHaClusterProps, variant = ""): ClusterMaterial {
+  const fake = (n: string): IssuedCert => ({
+    certPem: `<${n}${variant}.crt>`,
+    keyPem: `<${n}${variant}.key>`,
+    notAfter: variant,
+  });
+  const token = `<token${variant}>`;
+  if (!clusterTopology(props).externalEtcd) return { token };
   const req = etcdCertRequests(props);
   return {
-    token: "<token>",
+    token,
     etcd: {
       ca: fake("ca"),
       members: Object.fromEntries(

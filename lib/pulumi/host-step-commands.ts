@@ -22,6 +22,14 @@ export interface StepSource<M> {
   readonly structure: readonly HostStep[];
   readonly material?: pulumi.Output<M>;
   readonly render?: (material: M) => readonly HostStep[];
+  /**
+   * The same steps rendered with a second placeholder material, different from the structure's in every value. A
+   * step rendered the same both ways reads no material: its bundle is the structure's, known at once, and it waits on
+   * none of the material's resources (a dozen certificates and the token per step otherwise). Checked against the
+   * real rendering at deploy time: a step that renders differently with the material fails the deployment.
+   * @default - every step waits on the material
+   */
+  readonly alternate?: readonly HostStep[];
 }
 
 export interface HostStepCommandsOptions {
@@ -66,8 +74,23 @@ export interface HostStepGate {
 export function hostStepCommands<M>(source: StepSource<M>, opts: HostStepCommandsOptions): Map<string, StepResource> {
   const hosts = new Map(opts.hosts.map((h) => [h.name, h]));
   const cmds = new Map<string, StepResource>();
-  const rendered = source.material && source.render ? memoRender(source.material, source.render) : undefined;
-  const inside = new Set(source.structure.map((s) => s.id));
+  const alternate = new Map((source.alternate ?? []).map((s) => [s.id, s.hash]));
+  const free = new Set(source.structure.filter((s) => alternate.get(s.id) === s.hash).map((s) => s.id));
+  const rendered =
+    source.material && source.render ? memoRender(source.material, source.render, source.structure, free) : undefined;
+  // one connection per host, shared by its steps (the key file read once, one secret Output per host)
+  const memo = <T>(make: (h: Host) => T) => {
+    const cache = new Map<string, T>();
+    return (h: Host): T => {
+      let v = cache.get(h.name);
+      if (v === undefined) cache.set(h.name, (v = make(h)));
+      return v;
+    };
+  };
+  const stepConnection = memo(hostStepConnection);
+  const commandConnection = memo(hostConnection);
+  const byId = new Map(source.structure.map((s) => [s.id, s]));
+  const inside = new Set(byId.keys());
   for (const s of source.structure) {
     for (const d of s.dependsOn) {
       if (!inside.has(d) && !opts.existing?.has(d))
@@ -77,17 +100,18 @@ export function hostStepCommands<M>(source: StepSource<M>, opts: HostStepCommand
   // plan order (over the steps here): every dependency is created before its dependents
   const ordered = makePlan(
     source.structure.map((s) => ({ ...s, dependsOn: s.dependsOn.filter((d) => inside.has(d)) })),
-  ).steps.map((s) => source.structure.find((x) => x.id === s.id)!);
+  ).steps.map((s) => byId.get(s.id)!);
   for (const step of ordered) {
     const host = hosts.get(step.host);
     if (!host) throw new Error(`step "${step.id}" targets host "${step.host}", which is not among the hosts`);
-    const bundle: pulumi.Output<string> = rendered
-      ? rendered.apply((byId) => {
-          const s = byId.get(step.id);
-          if (!s) throw new Error(`step "${step.id}" disappeared when rendered with its material`);
-          return renderStepBundle(s);
-        })
-      : pulumi.output(renderStepBundle(step));
+    const bundle: pulumi.Output<string> =
+      rendered && !free.has(step.id)
+        ? rendered.apply((byId) => {
+            const s = byId.get(step.id);
+            if (!s) throw new Error(`step "${step.id}" disappeared when rendered with its material`);
+            return renderStepBundle(s);
+          })
+        : pulumi.output(renderStepBundle(step));
     const gate = opts.gate;
     const deps = [
       ...step.dependsOn.map((d) => cmds.get(d) ?? opts.existing!.get(d)!),
@@ -98,18 +122,16 @@ export function hostStepCommands<M>(source: StepSource<M>, opts: HostStepCommand
     const resourceOpts = { parent: opts.parent, dependsOn: deps };
     // the bundle's hash, the host's own gate key (when it has one), the gate's verdict
     const hostKey = gate?.hostKeys?.get(step.host);
-    const gateTriggers: pulumi.Output<string>[] = gate
-      ? [...(hostKey !== undefined ? [pulumi.output(hostKey)] : []), gate.verdict]
-      : [];
+    const keys = hostKey !== undefined ? [hostKey] : [];
     if (opts.executor === "in-process") {
       const trigger = gate
-        ? pulumi.all([bundle.apply(sha256), ...gateTriggers]).apply((parts) => parts.join(" "))
+        ? pulumi.all([bundle, gate.verdict]).apply(([b, v]) => [sha256(b), ...keys, v].join(" "))
         : bundle.apply(sha256);
       cmds.set(
         step.id,
         new HostStepRun(
           name,
-          { connection: hostStepConnection(host), bundle, deleteBundle: renderDeleteBundle(step), trigger },
+          { connection: stepConnection(host), bundle, deleteBundle: renderDeleteBundle(step), trigger },
           resourceOpts,
         ),
       );
@@ -126,11 +148,11 @@ export function hostStepCommands<M>(source: StepSource<M>, opts: HostStepCommand
       new command.remote.Command(
         name,
         {
-          connection: hostConnection(host),
+          connection: commandConnection(host),
           create: runAsRootCommand(host),
           update: runAsRootCommand(host),
           stdin: step.secret || rendered || sudoPassword !== undefined ? pulumi.secret(stdin) : stdin,
-          triggers: [bundle.apply(sha256), ...gateTriggers],
+          triggers: [bundle.apply(sha256), ...(gate ? [...keys, gate.verdict] : [])],
           delete: deleteCommand(host, renderDeleteBundle(step)),
           logging: "stdoutAndStderr",
           addPreviousOutputInEnv: false,
@@ -161,6 +183,17 @@ function sha256(s: string): string {
 function memoRender<M>(
   material: pulumi.Output<M>,
   render: (m: M) => readonly HostStep[],
+  structure: readonly HostStep[],
+  free: ReadonlySet<string>,
 ): pulumi.Output<Map<string, HostStep>> {
-  return material.apply((m) => new Map(render(m).map((s) => [s.id, s])));
+  return material.apply((m) => {
+    const byId = new Map(render(m).map((s) => [s.id, s]));
+    for (const s of structure) {
+      if (free.has(s.id) && byId.get(s.id)?.hash !== s.hash)
+        throw new Error(
+          `step "${s.id}" rendered the same with two placeholder materials but differently with the real one: it reads the material and must wait on it`,
+        );
+    }
+    return byId;
+  });
 }

@@ -91,6 +91,23 @@ describe("GIVEN K3sHaClusters of 2 and of 40 agents WHEN constructed (executor i
     expect(total / hostsWith(40).length).toBeLessThanOrEqual(maxOf(s) * 6);
   });
 
+  test("THEN a step that reads no secret material waits on none of the token and certificate resources; one that does waits on them", async () => {
+    await valueOf(large.kubeconfig);
+    // the token and the certificates (large-etcd-ca, -admin, -etcd-<member>-server/peer, -client-<server>)
+    const material = (deps: string[]) =>
+      deps.filter((d) => /^large-(token|etcd-(ca|admin|etcd-\d+-(server|peer)|client-server-\d+))$/.test(d));
+    const free = ["agent-5-k3s-prereqs", "agent-5-k3s-install", "agent-5-k3s-start", "etcd-2-etcd-install"];
+    for (const step of free)
+      expect({ step, material: material(await dependenciesOf(`large-${step}`)) }).toEqual({ step, material: [] });
+    expect(material(await dependenciesOf("large-agent-5-k3s-config"))).toContain("large-token");
+    expect(material(await dependenciesOf("large-etcd-1-etcd-member"))).toContain("large-etcd-etcd-1-server");
+    // per agent, only its config step reads the material
+    const agent7 = [...stepsOf("large").keys()].filter((s) => s.startsWith("agent-7-"));
+    const reading: string[] = [];
+    for (const s of agent7) if (material(await dependenciesOf(`large-${s}`)).length) reading.push(s);
+    expect(reading).toEqual(["agent-7-k3s-config"]);
+  });
+
   test("THEN every install step waits, through the gate, on every host's pre-flight", async () => {
     await valueOf(large.kubeconfig);
     const preflights = hostsWith(40).map((h) => `large-${h.name}-preflight`);
