@@ -342,7 +342,9 @@ async function runCase(n: number, tools: ReturnType<typeof engineTools>, program
       loads.push(load());
       const r = await runTree(["pulumi", "preview", "--non-interactive", "--color", "never"], {
         cwd: stack.projectDir,
-        env: CPU_PROF ? { ...stack.env, EDGECLOUD_BENCH_CPU_PROF: join(CPU_PROF, `program-${n}-${i + 1}.cpuprofile`) } : stack.env,
+        env: CPU_PROF
+          ? { ...stack.env, EDGECLOUD_BENCH_CPU_PROF: join(CPU_PROF, `program-${n}-${i + 1}.cpuprofile`) }
+          : stack.env,
         stdoutFile: join(dir, "preview.out"),
         sample: true,
         timeoutMs: 30 * 60_000,
