@@ -12,7 +12,7 @@ import { HostStep, makePlan } from "../../lib/steps";
 import { ArgvSampler, secretNeedles } from "./argv-sampler";
 import { CLUSTER_SPEC, labCluster, LabCluster } from "./cluster";
 import { describeFailures, executePlan, PlanRun } from "./executor";
-import { Lab } from "./lab";
+import { Lab, LabHostSpec } from "./lab";
 
 /**
  * Issue 3 on real machines: the K3sHaCluster host steps (3 etcd members, 2 K3s servers, 1 agent, etcd from the
@@ -68,9 +68,29 @@ async function eventually<T>(probe: () => Promise<T>, ok: (v: T) => boolean, ms 
   }
 }
 
+/**
+ * etcd-3 is left as a fresh `apt install etcd-server` leaves a Debian host: the distro's plaintext etcd running.
+ * etcd-1 and server-1 run firewalld and etcd-2 runs ufw from boot, enabled as an operator would (Debian's profile
+ * says "no firewall", so only run-time detection opens their ports): a port the library forgets stays closed.
+ */
+const MACHINES: Readonly<Record<string, Partial<LabHostSpec>>> = {
+  "etcd-1": { firewall: "firewalld" },
+  "etcd-2": { firewall: "ufw" },
+  "etcd-3": { distroEtcdRunning: true },
+  "server-1": { firewall: "firewalld" },
+};
+
+/** Whether `from` can open a TCP connection to `to`:`port` (3 s). */
+async function connects(from: string, to: string, port: number): Promise<boolean> {
+  const r = await the().exec(
+    from,
+    `timeout 3 bash -c 'exec 3<>/dev/tcp/${to}/${port}' 2>/dev/null && echo open || echo closed`,
+  );
+  return r.stdout.trim() === "open";
+}
+
 beforeAll(async () => {
-  // etcd-3 is left as a fresh `apt install etcd-server` leaves a Debian host: the distro's plaintext etcd running
-  c = await labCluster({ machines: { "etcd-3": { distroEtcdRunning: true } } });
+  c = await labCluster({ machines: MACHINES });
   lab = await Lab.start({ hosts: c.labHosts, log });
   expect(await the().sh("etcd-3", "systemctl is-active etcd.service; curl -s http://127.0.0.1:2379/version")).toMatch(
     /^active\n\{"etcdserver":"3\.4/,
@@ -109,6 +129,54 @@ describe("1. GIVEN the cluster hosts provisioned by the K3sHaCluster steps", () 
       ].sort(),
     );
     for (const h of ALL) expect(first.get(`${h}/preflight`).ok).toBe(true);
+  });
+
+  test("THEN the members behind firewalld (etcd-1) and ufw (etcd-2) are reachable exactly as the library opened them: 2379 from members and servers, 2380 from members only, nothing from the agent", async () => {
+    expect((await the().sh("etcd-1", "firewall-cmd --state")).trim()).toBe("running");
+    expect((await the().sh("etcd-2", "ufw status | head -n 1")).trim()).toBe("Status: active");
+    const ip = (h: string) => the().host(h).address;
+    const rich = (src: string, port: number) =>
+      `rule family="ipv4" source address="${ip(src)}" port port="${port}" protocol="tcp" accept`;
+    const want = [...[...MEMBERS, ...SERVERS].map((h) => rich(h, 2379)), ...MEMBERS.map((h) => rich(h, 2380))].sort();
+    for (const scope of ["--permanent ", ""]) {
+      const got = (await the().sh("etcd-1", `firewall-cmd ${scope}--zone=public --list-rich-rules`))
+        .trim()
+        .split("\n")
+        .sort();
+      expect(got).toEqual(want);
+    }
+    const ufw = (await the().sh("etcd-2", "ufw show added")).trim().split("\n").slice(1).sort();
+    expect(ufw).toEqual(
+      [
+        "ufw allow 22/tcp", // the lab's own SSH rule
+        ...[...MEMBERS, ...SERVERS].map((h) => `ufw allow from ${ip(h)} to any port 2379 proto tcp`),
+        ...MEMBERS.map((h) => `ufw allow from ${ip(h)} to any port 2380 proto tcp`),
+      ].sort(),
+    );
+    // the firewalls filter for real: what was not opened to a host is closed to it
+    for (const m of ["etcd-1", "etcd-2"]) {
+      expect(`${m}: ${await connects("server-2", ip(m), 2379)}`).toBe(`${m}: true`);
+      expect(`${m}: ${await connects("etcd-3", ip(m), 2380)}`).toBe(`${m}: true`);
+      expect(`${m} peer port from a server: ${await connects("server-2", ip(m), 2380)}`).toBe(
+        `${m} peer port from a server: false`,
+      );
+      expect(`${m} from the agent: ${await connects("agent-1", ip(m), 2379)}`).toBe(`${m} from the agent: false`);
+    }
+    // etcd-3 runs no firewall: the agent reaches it (the contrast that shows the refusals above are the firewalls')
+    expect(await connects("agent-1", ip("etcd-3"), 2379)).toBe(true);
+  });
+
+  test("THEN server-1's firewalld (Debian: the OS profile says none) holds K3s's ports and trusts the pod and service networks, permanent and running", async () => {
+    for (const scope of ["--permanent ", ""]) {
+      // the zone named: with a trusted source and no interface bound, firewall-cmd warns on stdout about the default zone
+      const ports = (await the().sh("server-1", `firewall-cmd ${scope}--zone=public --list-ports`))
+        .trim()
+        .split(/\s+/)
+        .sort();
+      expect(ports).toEqual(["10250/tcp", "6443/tcp", "8472/udp"]);
+      const trusted = (await the().sh("server-1", `firewall-cmd ${scope}--zone=trusted --list-sources`)).trim();
+      expect(trusted.split(/\s+/).sort()).toEqual(["10.42.0.0/16", "10.43.0.0/16"]);
+    }
   });
 
   test("THEN etcd comes from the Debian package and the distribution's plaintext etcd is masked and gone", async () => {
@@ -320,7 +388,7 @@ describe("4. Faults", () => {
     beforeAll(async () => {
       changed = await labCluster({
         material: c.material,
-        machines: { "etcd-3": { distroEtcdRunning: true } },
+        machines: MACHINES,
         spec: { ...CLUSTER_SPEC, etcd: { ...CLUSTER_SPEC.etcd, quotaBackendBytes: quota } },
       });
       // fault injection: on etcd-3, `systemctl restart edgecloud-etcd.service` blocks, so the cut lands exactly
@@ -457,6 +525,34 @@ describe("5. Security on the hosts", () => {
   });
 });
 
+describe("4(e). WHEN a member's firewall lacks the etcd ports (what the library did before the etcd-firewall step)", () => {
+  test("THEN the servers cannot reach etcd-1 and etcd-2 behind firewalld and ufw; the library's re-run opens them again and all 3 are healthy", async () => {
+    const behindFirewall = ["etcd-1", "etcd-2"];
+    const closed = await executePlan(the(), c.plan, {
+      mode: "delete",
+      only: (s) => s.name === "etcd-firewall" && behindFirewall.includes(s.host),
+    });
+    expect(describeFailures(closed)).toBe("no failures");
+    expect(closed.changedSteps.map((s) => s.id).sort()).toEqual(["etcd-1/etcd-firewall", "etcd-2/etcd-firewall"]);
+    // established connections outlive a rule change (conntrack): restart the two so every peer and client dials anew
+    for (const m of behindFirewall) await the().sh(m, `systemctl restart --no-block ${ETCD_UNIT}`);
+    const health = async () => (await the().exec("server-1", `${k3sEtcdctl} endpoint health 2>&1 || true`)).stdout;
+    const down = await eventually(
+      health,
+      (out) => behindFirewall.every((m) => new RegExp(`${the().host(m).address}:2379 is unhealthy`).test(out)),
+      60_000,
+    );
+    log(`without the etcd-firewall rules, from server-1:\n${down.trim()}`);
+    for (const m of behindFirewall) expect(down).toMatch(new RegExp(`${the().host(m).address}:2379 is unhealthy`));
+    expect((down.match(/ is healthy/g) ?? []).length).toBeLessThan(2); // no quorum of endpoints for K3s
+    const back = await provision();
+    expect(describeFailures(back)).toBe("no failures");
+    expect(back.get("etcd-1/etcd-firewall").changed).toBeGreaterThan(0);
+    expect(back.get("etcd-2/etcd-firewall").changed).toBeGreaterThan(0);
+    expect(await eventually(healthyMembers, (n) => n === 3)).toBe(3);
+  }, 300_000);
+});
+
 describe("7. WHEN the cluster is uninstalled by the delete steps", () => {
   test("THEN no etcd data directory, unit, config, package or process is left on any host", async () => {
     const del = await executePlan(the(), c.plan, { mode: "delete" });
@@ -500,6 +596,24 @@ describe("7. WHEN the cluster is uninstalled by the delete steps", () => {
       const n = (await the().sh(h, notes)).trim();
       if (n) reported.push(`${h}: ${n.split("\n").join(", ")}`);
     }
+    // the firewalls hold nothing of the library's any more (the lab's own SSH rule stays)
+    expect(
+      (
+        await the().sh(
+          "etcd-1",
+          "firewall-cmd --zone=public --list-rich-rules; firewall-cmd --permanent --zone=public --list-rich-rules",
+        )
+      ).trim(),
+    ).toBe("");
+    expect((await the().sh("etcd-2", "ufw show added")).trim().split("\n").slice(1)).toEqual(["ufw allow 22/tcp"]);
+    expect(
+      (
+        await the().sh(
+          "server-1",
+          "firewall-cmd --permanent --zone=public --list-ports; firewall-cmd --zone=public --list-ports; firewall-cmd --permanent --zone=trusted --list-sources",
+        )
+      ).trim(),
+    ).toBe("");
     log(`uninstall leaves (reported, not failed on): ${reported.join("; ") || "nothing"}`);
     const again = await executePlan(the(), c.plan, { mode: "delete" });
     expect(again.changedSteps.map((s) => s.id)).toEqual([]);
