@@ -286,7 +286,13 @@ async function compileProgram(): Promise<string> {
     tsconfig,
     JSON.stringify({
       extends: join(REPO, "tsconfig.build.json"),
-      compilerOptions: { rootDir: REPO, outDir: out, declaration: false, types: ["node"] },
+      compilerOptions: {
+        rootDir: REPO,
+        outDir: out,
+        declaration: false,
+        types: ["node"],
+        typeRoots: [join(REPO, "node_modules/@types")],
+      },
       files: [join(REPO, "bench/engine/index.ts")],
       include: [],
     }),
