@@ -15,7 +15,7 @@ export interface LabImage {
   readonly from: string;
 }
 
-interface ImageRecipe {
+export interface ImageRecipe {
   readonly name: string;
   readonly tag: string;
   readonly replaces: readonly string[];
@@ -24,6 +24,14 @@ interface ImageRecipe {
   readonly fill: string;
   readonly config: readonly string[];
 }
+
+/** A busybox root filesystem from Debian's busybox-static: every applet linked, root and nobody in passwd/group. */
+const BUSYBOX_FILL = String.raw`mkdir -p "$root/bin" "$root/etc" "$root/tmp"
+install -m 0755 /bin/busybox "$root/bin/busybox"
+for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -sf busybox "$root/bin/$a"; done
+printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$root/etc/passwd"
+printf 'root:x:0:\nnobody:x:65534:\n' >"$root/etc/group"`;
+const BUSYBOX_CONFIG = ["--config.cmd=sh", "--config.env=PATH=/bin"];
 
 const RECIPES: readonly ImageRecipe[] = [
   {
@@ -39,12 +47,8 @@ const RECIPES: readonly ImageRecipe[] = [
     tag: "1.35.0-debian",
     replaces: ["busybox:1.36.1"],
     from: "Debian 12 busybox-static 1.35.0 (the manifests name busybox 1.36.1)",
-    fill: String.raw`mkdir -p "$root/bin" "$root/etc" "$root/tmp"
-install -m 0755 /bin/busybox "$root/bin/busybox"
-for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -sf busybox "$root/bin/$a"; done
-printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$root/etc/passwd"
-printf 'root:x:0:\nnobody:x:65534:\n' >"$root/etc/group"`,
-    config: ["--config.cmd=sh", "--config.env=PATH=/bin"],
+    fill: BUSYBOX_FILL,
+    config: BUSYBOX_CONFIG,
   },
 ];
 
@@ -57,7 +61,9 @@ export async function buildAndPushImages(
   host: string,
   registry: RegistryProps,
   pushUser: string,
+  extra: readonly ImageRecipe[] = [],
 ): Promise<{ images: LabImage[]; ms: number }> {
+  const recipes = [...RECIPES, ...extra];
   const t0 = Date.now();
   const user = registry.users.find((u) => u.username === pushUser);
   if (!user) throw new Error(`no registry user ${pushUser}`);
@@ -73,7 +79,7 @@ export async function buildAndPushImages(
     "umask 022",
     'w=/root/lab-images; rm -rf "$w"; mkdir -p "$w"',
     'umoci init --layout "$w/oci"',
-    ...RECIPES.flatMap((r) => [
+    ...recipes.flatMap((r) => [
       `umoci new --image "$w/oci:${r.name}"`,
       `umoci unpack --image "$w/oci:${r.name}" "$w/${r.name}"`,
       `root="$w/${r.name}/rootfs"`,
@@ -85,8 +91,100 @@ export async function buildAndPushImages(
     'rm -rf "$w" /root/lab-push-auth.json /root/lab-push-certs',
   ].join("\n");
   await lab.sh(host, script);
-  const images = RECIPES.flatMap((r) =>
+  const images = recipes.flatMap((r) =>
     r.replaces.map((replaces) => ({ replaces, ref: `${ep}/lab/${r.name}:${r.tag}`, from: r.from })),
   );
   return { images, ms: Date.now() - t0 };
+}
+
+/**
+ * The instructions of an application's Dockerfile the lab's stand-in builder follows (examples/ci-pipeline/app uses
+ * exactly these); anything else is refused, so the image never silently differs from what the Dockerfile says.
+ */
+export interface DockerfilePlan {
+  readonly from: string;
+  readonly copies: readonly { readonly src: string; readonly dest: string }[];
+  readonly user?: string;
+  readonly expose: readonly string[];
+  readonly entrypoint: readonly string[];
+}
+
+export function parseDockerfile(text: string): DockerfilePlan {
+  let from: string | undefined;
+  let user: string | undefined;
+  let entrypoint: string[] = [];
+  const copies: { src: string; dest: string }[] = [];
+  const expose: string[] = [];
+  for (const raw of text.split("\n")) {
+    const line = raw.trim();
+    if (line === "" || line.startsWith("#")) continue;
+    const [op, ...rest] = line.split(/\s+/);
+    const arg = line.slice(op!.length).trim();
+    switch (op!.toUpperCase()) {
+      case "FROM":
+        from = arg;
+        break;
+      case "COPY":
+        if (rest.length !== 2 || rest[0]!.startsWith("--")) throw new Error(`Dockerfile: unsupported COPY: ${line}`);
+        copies.push({ src: rest[0]!, dest: rest[1]! });
+        break;
+      case "USER":
+        user = arg;
+        break;
+      case "EXPOSE":
+        expose.push(...rest);
+        break;
+      case "ENTRYPOINT":
+        entrypoint = JSON.parse(arg) as string[];
+        break;
+      default:
+        throw new Error(`Dockerfile: the lab's stand-in builder does not follow ${op}: ${line}`);
+    }
+  }
+  if (from === undefined) throw new Error("Dockerfile: no FROM");
+  return { from, copies, ...(user !== undefined ? { user } : {}), expose, entrypoint };
+}
+
+/**
+ * Builds an application image on `host` the way its Dockerfile says — the only base it knows is busybox (Debian's
+ * busybox-static, the lab's stand-in for the `FROM busybox:…` image), `COPY` from `contextDir` on the host — and
+ * pushes it to `ref` with the auth file and CA directory the caller wrote (a pipeline's own files). Kaniko stands
+ * in here: its image is a download.
+ */
+export async function buildDockerfileImage(
+  lab: Lab,
+  host: string,
+  opts: { contextDir: string; dockerfile: string; ref: string; authFile: string; certDir: string },
+): Promise<{ plan: DockerfilePlan; ms: number }> {
+  const t0 = Date.now();
+  const plan = parseDockerfile(opts.dockerfile);
+  if (!/^busybox(:|$)/.test(plan.from))
+    throw new Error(`Dockerfile: FROM ${plan.from}: the lab has a busybox base only`);
+  const q = (s: string): string => `'${s.replace(/'/g, "'\\''")}'`;
+  const config = [
+    ...BUSYBOX_CONFIG.filter((c) => !c.startsWith("--config.cmd")),
+    ...plan.entrypoint.map((e) => `--config.entrypoint=${e}`),
+    ...(plan.user !== undefined ? [`--config.user=${plan.user}`] : []),
+    ...plan.expose.map((p) => `--config.exposedports=${p.includes("/") ? p : `${p}/tcp`}`),
+  ];
+  await lab.sh(
+    host,
+    [
+      "set -euo pipefail",
+      "w=$(mktemp -d); trap 'rm -rf \"$w\"' EXIT",
+      'umoci init --layout "$w/oci"',
+      'umoci new --image "$w/oci:app"',
+      'umoci unpack --image "$w/oci:app" "$w/app"',
+      'root="$w/app/rootfs"',
+      BUSYBOX_FILL,
+      ...plan.copies.flatMap((c) => [
+        `mkdir -p "$root"${q(c.dest.endsWith("/") ? c.dest : c.dest.replace(/\/[^/]*$/, "/"))}`,
+        `cp -a ${q(`${opts.contextDir}/${c.src}`)} "$root"${q(c.dest)}`,
+      ]),
+      'umoci repack --image "$w/oci:app" "$w/app"',
+      `umoci config --image "$w/oci:app" ${config.map(q).join(" ")}`,
+      `skopeo copy --quiet --dest-authfile ${q(opts.authFile)} --dest-cert-dir ${q(opts.certDir)} "oci:$w/oci:app" ${q(`docker://${opts.ref}`)}`,
+    ].join("\n"),
+  );
+  return { plan, ms: Date.now() - t0 };
 }

@@ -10,7 +10,9 @@ import { LAB_SUBNET } from "./lab";
  *   address follow);
  * - every host Debian 12 amd64 (the lab has one image; the default mixes Rocky, Ubuntu, openEuler, CentOS, Kylin
  *   and arm64, which pre-flight would rightly refuse here) — so EdgeX renders one edge DaemonSet (amd64), not two;
- * - etcd from the distribution package (the release tarball is a download; the lab is offline);
+ * - etcd installed `prestaged` (the air-gap path): v3.5.17, the version the library pins, built from go.etcd.io/etcd
+ *   by scripts/build-tools.sh and staged as the release tarball + SHA256SUMS (etcd-prestaged.ts) — the release
+ *   download itself is outside the lab;
  * - the registry in host mode on nfs-1 (Debian's docker-registry, TLS + htpasswd, the same users and node user)
  *   instead of in-cluster: image pulls need a registry before any pod runs, and the in-cluster registry's own image
  *   would have to come from somewhere first;
@@ -34,6 +36,8 @@ export const LAB_ADDRESSES: Readonly<Record<string, number>> = {
 export const LAB_REGISTRY_HOST = "nfs-1";
 /** Where the edge nodes find pre-staged tarballs (the CNI plugins one is built from Debian's package, see nodes.ts). */
 export const LAB_PRESTAGED_DIR = "/opt/edgecloud-lab/kubeedge";
+/** Where the etcd members find the pre-staged etcd release tarball and its SHA256SUMS. */
+export const LAB_ETCD_DIR = "/opt/edgecloud-lab/etcd";
 export const LAB_SECRETS: Readonly<Record<string, string>> = {
   "registry-admin-password": "lab-admin-password-0123",
   "registry-node-password": "lab-node-password-4567",
@@ -64,7 +68,7 @@ export function labDefaultEnvironmentRaw(): Record<string, unknown> {
     k3s: {
       ...k3s,
       registrationAddress: { ...(k3s.registrationAddress as object), vip: `${LAB_SUBNET}.100` },
-      etcd: { install: { kind: "distro" } },
+      etcd: { install: { kind: "prestaged", dir: LAB_ETCD_DIR } },
     },
     registry: { ...registry, mode: { kind: "host", host: LAB_REGISTRY_HOST } },
     kubeedge: {
@@ -106,4 +110,19 @@ export const NOT_RUN_HERE: Readonly<Record<string, string>> = {
 
 export function runsHere(step: HostStep): boolean {
   return NOT_RUN_HERE[step.name] === undefined;
+}
+
+/**
+ * The default environment moved onto the lab with its own registry mode (`in-cluster`, as the default file has it),
+ * for the in-cluster registry workload the stage runs beside the host-mode registry the nodes pull from
+ * (in-cluster-registry.ts). Same lab changes as {@link labDefaultEnvironment} otherwise.
+ */
+export function labInClusterRegistryEnvironment(): Environment {
+  const original = readEnvironmentFile(environmentFile("default")) as Record<string, unknown>;
+  const raw = resolveSecretRefs({ ...labDefaultEnvironmentRaw(), registry: original.registry }, (n) => {
+    const v = LAB_SECRETS[n];
+    if (v === undefined) throw new Error(`no lab value for secret ${n}`);
+    return v;
+  });
+  return validateEnvironment(raw, "default with its in-cluster registry (moved onto the lab)");
 }

@@ -1,20 +1,34 @@
 import { spawnSync } from "child_process";
-import { existsSync, mkdtempSync, rmSync } from "fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import { parse } from "yaml";
 import { K3S_CONFIG_FILE } from "../../components/k3s-ha-cluster";
+import { ETCD_UNIT } from "../../components/k3s-ha-cluster/etcd/paths";
 import { cniTarball } from "../../components/kubeedge-cloud/runtime";
 import { REGISTRY_UNIT } from "../../components/registry";
 import { objectsToYaml } from "../../lib/manifests/chart";
 import { KubeObject } from "../../lib/manifests/kube-object";
 import { registryK3sRegistries } from "../../components/registry";
+import { registryCiAccess } from "../../components/registry/ci-user";
+import { PIPELINE_DEPLOYER, pipelineSecretNames } from "../../components/drone-ci/pipeline-access";
 import { Environment } from "../../stacks/environment";
 import { environmentMaterial, EnvironmentMaterial } from "../../stacks/material";
 import { SynthOutput, synthesizeWith } from "../../stacks/synth";
 import { ApiServer, startApiServer } from "../engine/kube-apiserver";
 import { describeFailures, executePlan, PlanRun } from "./executor";
-import { buildAndPushImages, LabImage } from "./images";
+import { localVolumeFor, registryImageRecipe } from "./in-cluster-registry";
+import { ETCD_BINARIES, etcdVersionOf, stageEtcdRelease } from "./etcd-prestaged";
+import { buildAndPushImages, buildDockerfileImage, LabImage } from "./images";
+import {
+  CI_APP_DIR,
+  DRONE_WORKSPACE,
+  droneSubstitute,
+  pipelineSteps,
+  runnerSecrets,
+  runStep,
+  stepEnvironment,
+} from "./ci-pipeline";
 import { Lab } from "./lab";
 import {
   configureK3sNodeContainerd,
@@ -23,7 +37,10 @@ import {
   KCM_UNIT,
   KUBE_PROXY_UNIT,
   KUBELET_UNIT,
+  installBinary,
   NodeIdentity,
+  put,
+  routePodSubnets,
   SCHEDULER_UNIT,
   selfLabelable,
   startContainerd,
@@ -34,7 +51,9 @@ import {
 } from "./nodes";
 import {
   LAB_ADDRESSES,
+  LAB_ETCD_DIR,
   LAB_PRESTAGED_DIR,
+  labInClusterRegistryEnvironment,
   LAB_REGISTRY_HOST,
   labDefaultEnvironment,
   NOT_RUN_HERE,
@@ -52,11 +71,20 @@ import {
 const BIN_DIR = spawnSync("bash", [join(__dirname, "../../scripts/build-tools.sh"), "--print-bin-dir"], {
   encoding: "utf8",
 }).stdout.trim();
-const NEEDED_BINARIES = ["kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kubectl"];
+const NEEDED_BINARIES = [
+  "kube-apiserver",
+  "kube-controller-manager",
+  "kube-scheduler",
+  "kubelet",
+  "kube-proxy",
+  "kubectl",
+  ...ETCD_BINARIES,
+  "registry",
+];
 const missingBinaries = NEEDED_BINARIES.filter((b) => !existsSync(join(BIN_DIR, b)));
 if (missingBinaries.length)
   console.warn(
-    `nodes.lab.test.ts skipped: ${missingBinaries.join(", ")} not built in ${BIN_DIR}: run \`bash scripts/build-tools.sh --stage 2\` and \`--stage nodes\``,
+    `nodes.lab.test.ts skipped: ${missingBinaries.join(", ")} not built in ${BIN_DIR}: run \`bash scripts/build-tools.sh --stage 2\`, \`--stage nodes\`, \`--stage etcd\` and \`--stage distribution\``,
   );
 const suite = missingBinaries.length ? describe.skip : describe;
 
@@ -64,6 +92,8 @@ const SERVER = "server-1";
 const AGENTS = ["agent-1", "agent-2"];
 const EDGES = ["edge-1", "edge-2"];
 const NODES = [...AGENTS, ...EDGES];
+/** Namespaces whose pods run long-lived containers here (the CI case's app), emptied before the nodes stop. */
+const STAGE_NAMESPACES = ["apps", "registry"];
 const progress = (m: string): void => void process.stderr.write(`[lab nodes] ${m}\n`);
 const timings: string[] = [];
 const report: string[] = [];
@@ -115,12 +145,16 @@ suite("real nodes: the default environment on kubelet + containerd lab hosts (is
   let ids: NodeIdentity[] = [];
   let work: string;
   let overrides: [string, string][] = [];
+  let regEnv: Environment;
+  let regMaterial: EnvironmentMaterial;
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), "edgecloud-lab-nodes-"));
     env = labDefaultEnvironment();
     material = await environmentMaterial(env, "generated");
     out = synthesizeWith(env, material);
+    regEnv = labInClusterRegistryEnvironment();
+    regMaterial = await environmentMaterial(regEnv, "generated");
     lab = await time("lab boot (11 hosts, 4 kubelet hosts)", () =>
       Lab.start({
         hosts: Object.entries(LAB_ADDRESSES).map(([name, n]) => ({
@@ -141,6 +175,16 @@ suite("real nodes: the default environment on kubelet + containerd lab hosts (is
           `mkdir -p ${LAB_PRESTAGED_DIR} && tar -czf ${LAB_PRESTAGED_DIR}/${cniTarball("amd64")} -C /usr/lib/cni .`,
         ),
       ),
+    );
+    // etcd v3.5.17 built from go.etcd.io/etcd, staged where the library's `prestaged` install path looks for it
+    const etcdMembers = env.hosts.filter((h) => h.roles.includes("etcd")).map((h) => h.name);
+    const etcdSum = stageEtcdRelease(l, etcdMembers, {
+      binDir: BIN_DIR,
+      version: env.cluster.spec.etcd.version,
+      dir: LAB_ETCD_DIR,
+    });
+    timings.push(
+      `etcd ${env.cluster.spec.etcd.version} staged on ${etcdMembers.join(", ")} (sha256 ${etcdSum.slice(0, 12)}…; ${etcdVersionOf(BIN_DIR)})`,
     );
     steps = await time("the library's host steps (every one that needs no K3s/KubeEdge binary)", () =>
       executePlan(l, out.plan, {
@@ -175,7 +219,14 @@ suite("real nodes: the default environment on kubelet + containerd lab hosts (is
     const a = api;
     await time("kube-controller-manager + kube-scheduler started", () => startControllers(l, a, BIN_DIR));
     const built = await time("images built (umoci) and pushed (skopeo) into the library's registry", () =>
-      buildAndPushImages(l, LAB_REGISTRY_HOST, material.registry!, "admin"),
+      buildAndPushImages(l, LAB_REGISTRY_HOST, material.registry!, "admin", [
+        registryImageRecipe(
+          l,
+          LAB_REGISTRY_HOST,
+          BIN_DIR,
+          `${regMaterial.registry!.spec.image}:${regMaterial.registry!.spec.version}`,
+        ),
+      ]),
     );
     images = built.images;
     const pause = images.find((i) => i.replaces === "pause")!.ref;
@@ -191,10 +242,11 @@ suite("real nodes: the default environment on kubelet + containerd lab hosts (is
         ),
       ),
     ];
+    const podSubnet = (i: number): string => `10.42.${i + 1}.0/24`;
     await time("containerd + kubelet started on 4 nodes", () =>
       Promise.all(
         ids.map(async (id, i) => {
-          if (id.kind === "k3s") await configureK3sNodeContainerd(l, id.host, `10.42.${i + 1}.0/24`);
+          if (id.kind === "k3s") await configureK3sNodeContainerd(l, id.host, podSubnet(i));
           await startContainerd(l, id.host, pause);
           await startKubelet(l, a, BIN_DIR, id, { clusterDns: net.clusterDns, apiServerUrl: a.url });
           // kube-proxy on the K3s nodes only: edge nodes have no cluster networking (KubeEdge runs none there)
@@ -205,6 +257,12 @@ suite("real nodes: the default environment on kubelet + containerd lab hosts (is
               apiServerUrl: a.url,
             });
         }),
+      ),
+    );
+    await routePodSubnets(
+      l,
+      ids.flatMap((id, i) =>
+        id.kind === "k3s" ? [{ host: id.host, address: id.nodeIp, podSubnet: podSubnet(i) }] : [],
       ),
     );
     await time("nodes Ready", async () => {
@@ -239,6 +297,20 @@ suite("real nodes: the default environment on kubelet + containerd lab hosts (is
   afterAll(async () => {
     if (lab) {
       const l = lab;
+      // long-running containers the stage started (busybox httpd as PID 1 ignores SIGTERM): their pods deleted
+      // through the API while the kubelets still run, so each kubelet stops its containers (SIGKILL after 1 s)
+      // before the hosts power off
+      if (api)
+        for (const ns of STAGE_NAMESPACES) {
+          await api
+            .kubectl(["-n", ns, "delete", "deployment,daemonset", "--all", "--cascade=orphan"])
+            .catch(() => undefined);
+          await api
+            .kubectl(["-n", ns, "delete", "pods", "--all", "--grace-period=1", "--wait=true", "--timeout=90s"], {
+              timeoutMs: 120_000,
+            })
+            .catch(() => undefined);
+        }
       await Promise.all(NODES.map((h) => stopUnits(l, h, [KUBE_PROXY_UNIT, KUBELET_UNIT]).catch(() => undefined)));
       await stopUnits(l, SERVER, [KCM_UNIT, SCHEDULER_UNIT]).catch(() => undefined);
       await api?.stop().catch(() => undefined);
@@ -257,7 +329,7 @@ suite("real nodes: the default environment on kubelet + containerd lab hosts (is
     );
   }, 300_000);
 
-  test("GIVEN the library's host steps THEN every one that needs no K3s/KubeEdge binary ran and succeeded, on every host", () => {
+  test("GIVEN the library's host steps THEN every one that needs no K3s/KubeEdge binary ran and succeeded, on every host", async () => {
     expect(describeFailures(steps)).toBe("no failures");
     const ran = new Set(steps.steps.map((s) => s.name));
     for (const name of [
@@ -273,6 +345,17 @@ suite("real nodes: the default environment on kubelet + containerd lab hosts (is
       "kubeedge-runtime",
     ])
       expect({ name, ran: ran.has(name) }).toEqual({ name, ran: true });
+    // etcd: the library's prestaged path installed the v3.5.17 built from go.etcd.io/etcd, and its unit runs it
+    for (const h of env.hosts.filter((x) => x.roles.includes("etcd"))) {
+      const r = await lab!.exec(
+        h.name,
+        `/usr/local/bin/etcd --version | head -1; systemctl show -p ExecStart --value ${ETCD_UNIT} | grep -o 'path=[^ ;]*'; systemctl is-active ${ETCD_UNIT}`,
+      );
+      expect({ host: h.name, out: r.stdout.trim().split("\n") }).toEqual({
+        host: h.name,
+        out: [`etcd Version: ${env.cluster.spec.etcd.version.slice(1)}`, "path=/usr/local/bin/etcd", "active"],
+      });
+    }
   });
 
   test("GIVEN the control plane THEN kube-apiserver is on the lab's etcd, and controller-manager and scheduler are healthy", async () => {
@@ -475,6 +558,305 @@ suite("real nodes: the default environment on kubelet + containerd lab hosts (is
         kubeServices: false,
       });
   });
+
+  test("GIVEN the CI case (issue 19) WHEN the example pipeline's steps run with the secrets Drone gets THEN the image pushed as the ci user is pulled by the nodes as the node user and Ready on a cloud node and on every edge node, and the deployer may do nothing more", async () => {
+    const a = api!;
+    const l = lab!;
+    const reg = material.registry!;
+    const ci = registryCiAccess(reg)!;
+    expect(ci.username).toBe(env.registry!.spec.auth!.ciUser);
+    // the image prefix the library prints (synth's summary; the stack's ciImagePrefix is the same endpoint + "/")
+    const printed = out.notes
+      .map((n) => /^pipelines push to (\S+)\/<repository>:<tag> as "([^"]+)"/.exec(n))
+      .find(Boolean);
+    expect(printed?.slice(1)).toEqual([reg.endpoint, ci.username]);
+    const prefix = `${printed![1]}/`;
+    // what the runner would serve: composed from the library's objects, applied above
+    const secrets = await runnerSecrets(a, out.manifests["drone-ci"]!);
+    expect(Object.keys(secrets).sort()).toEqual(
+      [...pipelineSecretNames({ ...material.drone!, pipelineRegistry: ci })].sort(),
+    );
+    expect(Buffer.from(secrets.registry_auth!, "base64").toString()).toBe(`${ci.username}:${ci.password}`);
+    expect(secrets.kube_token).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/); // filled by the token controller (KCM)
+    const sha =
+      spawnSync("git", ["rev-parse", "HEAD"], { cwd: CI_APP_DIR, encoding: "utf8" }).stdout.trim() ||
+      "0123456789abcdef0123456789abcdef01234567";
+    const tag = sha.slice(0, 12);
+    const image = `${prefix}hello:${tag}`;
+    const [imageStep, deployStep] = ["image", "deploy"].map((n) => pipelineSteps().find((s) => s.name === n)!);
+    const commands = (s: typeof imageStep) => s!.commands.map((c) => droneSubstitute(c, sha));
+    const stepEnv = (s: typeof imageStep) => stepEnvironment(s!, secrets, { REGISTRY: prefix.slice(0, -1) });
+
+    // the image step on the registry host (it has umoci and skopeo): the pipeline's own commands write the auth file
+    // and the CA; the lab's builder stands in for kaniko's executor line and pushes with exactly those two files
+    const build = commands(imageStep);
+    const executor = build.find((c) => c.startsWith("/kaniko/executor"))!;
+    expect(executor).toContain(`--destination="$REGISTRY/hello:${tag}"`);
+    expect(executor).toContain(`--registry-certificate="$REGISTRY=/kaniko/registry-ca.crt"`);
+    const pushed = await time(
+      "ci: image step (the pipeline's credential files; build + push as the ci user)",
+      async () => {
+        const r = await runStep(
+          l,
+          LAB_REGISTRY_HOST,
+          stepEnv(imageStep),
+          build.filter((c) => c !== executor),
+        );
+        expect({ step: "image", code: r.code, stderr: r.stderr }).toEqual({ step: "image", code: 0, stderr: "" });
+        const cfg = JSON.parse(await l.sh(LAB_REGISTRY_HOST, "cat /kaniko/.docker/config.json")) as {
+          auths: Record<string, { auth: string }>;
+        };
+        expect(Object.keys(cfg.auths)).toEqual([reg.endpoint]);
+        expect(Buffer.from(cfg.auths[reg.endpoint]!.auth, "base64").toString().split(":")[0]).toBe("ci");
+        const built = await buildDockerfileImage(l, LAB_REGISTRY_HOST, {
+          contextDir: DRONE_WORKSPACE,
+          dockerfile: readFileSync(join(CI_APP_DIR, "Dockerfile"), "utf8"),
+          ref: image,
+          authFile: "/kaniko/.docker/config.json",
+          certDir: "/kaniko",
+        });
+        await l.sh(LAB_REGISTRY_HOST, `rm -rf /kaniko ${DRONE_WORKSPACE}`);
+        return built;
+      },
+    );
+    expect(pushed.plan).toMatchObject({
+      user: "65534:65534",
+      entrypoint: ["httpd", "-f", "-v", "-p", "8080", "-h", "/www"],
+    });
+
+    // the deploy step on a cloud node: the pipeline's own commands, its kubeconfig from kube_token/kube_ca, its
+    // server kubernetes.default.svc resolved to the kubernetes Service's ClusterIP (no cluster DNS runs here)
+    const deployHost = AGENTS[0]!;
+    const clusterIp = firstIp(env.cluster.spec.network.serviceCidr);
+    installBinary(l, deployHost, BIN_DIR, "kubectl");
+    await l.sh(
+      deployHost,
+      `grep -q ' kubernetes.default.svc$' /etc/hosts || echo '${clusterIp} kubernetes.default.svc' >>/etc/hosts`,
+    );
+    const deploy = commands(deployStep);
+    const appNs = stepEnv(deployStep).APP_NAMESPACE!;
+    expect(env.drone!.spec.pipelines.deployNamespaces).toContain(appNs);
+    const rolled = await time("ci: deploy step (kubectl apply + rollout status as edgecloud-ci-deployer)", () =>
+      runStep(l, deployHost, stepEnv(deployStep), deploy, { timeoutMs: 540_000 }),
+    );
+    progress(`ci deploy step:\n${rolled.stdout}${rolled.stderr}`);
+    expect({ step: "deploy", code: rolled.code }).toEqual({ step: "deploy", code: 0 });
+
+    // least privilege, for real: the same kubeconfig may read what it rolled out, and is refused anything else
+    const kubeconfigSetup = deploy.slice(0, deploy.findIndex((c) => c.startsWith("export KUBECONFIG")) + 1);
+    const as = (cmd: string) => runStep(l, deployHost, stepEnv(deployStep), [...kubeconfigSetup, cmd]);
+    const allowed = await as(`kubectl -n ${appNs} get deployment/hello daemonset/hello-edge service/hello -o name`);
+    expect({ code: allowed.code, out: allowed.stdout.trim().split("\n") }).toEqual({
+      code: 0,
+      out: ["deployment.apps/hello", "daemonset.apps/hello-edge", "service/hello"],
+    });
+    const deployer = `system:serviceaccount:${out.manifests["drone-ci"]!.find((o) => o.kind === "ServiceAccount" && o.metadata.name === PIPELINE_DEPLOYER)!.metadata.namespace}:${PIPELINE_DEPLOYER}`;
+    for (const forbidden of [
+      `kubectl -n ${appNs} delete deployment hello`,
+      `kubectl -n ${appNs} get secrets`,
+      `kubectl -n ${appNs} get pods`,
+      `kubectl -n kube-system get deployments`,
+      `kubectl get nodes`,
+    ]) {
+      const r = await as(forbidden);
+      expect({
+        forbidden,
+        code: r.code,
+        refused: /Error from server \(Forbidden\)/.test(r.stderr) && r.stderr.includes(`User "${deployer}"`),
+      }).toEqual({
+        forbidden,
+        code: 1,
+        refused: true,
+      });
+      report.push(`ci deployer refused: ${forbidden}: ${r.stderr.trim().split("\n")[0]}`);
+    }
+
+    // placement and Ready: the Deployment on cloud (agent) nodes only, the DaemonSet on every edge node, each pod
+    // running the image the pipeline pushed
+    const pods = (
+      JSON.parse((await a.kubectl(["-n", appNs, "get", "pods", "-o", "json"])).stdout) as { items: PodJson[] }
+    ).items;
+    const ready = (p: PodJson) => p.status.conditions?.find((c) => c.type === "Ready")?.status === "True";
+    const placed = (kind: string) =>
+      pods
+        .filter((p) => p.metadata.ownerReferences?.[0]?.kind === kind)
+        .map((p) => ({ node: p.spec.nodeName, ready: ready(p), image: p.status.containerStatuses?.[0]?.image }));
+    // the Deployment's replicas (agent-2 is tainted dedicated=gpu: both on agent-1), the DaemonSet's on each edge node
+    const cloud = placed("ReplicaSet");
+    const edge = placed("DaemonSet");
+    expect(cloud.length).toBe(2);
+    for (const c of cloud) expect(c).toEqual({ node: expect.stringMatching(/^agent-/), ready: true, image });
+    expect(edge.map((e) => e.node).sort()).toEqual([...EDGES].sort());
+    for (const e of edge) expect(e).toEqual({ node: expect.stringMatching(/^edge-/), ready: true, image });
+    report.push(`ci hello: ${JSON.stringify(cloud)}; hello-edge: ${JSON.stringify(edge)}`);
+
+    // the Service reaches its pods through kube-proxy, from every K3s node (agent-2 runs none of them: pod routing
+    // between nodes); on edge nodes the pod answers on the node itself (no cluster networking there)
+    const svcIp = (await a.kubectl(["-n", appNs, "get", "service", "hello", "-o", "jsonpath={.spec.clusterIP}"]))
+      .stdout;
+    for (const h of AGENTS) {
+      const r = await l.exec(h, `curl -s --max-time 10 http://${svcIp}:80/`);
+      expect({ from: h, via: `${svcIp}:80`, page: /hello from edgecloud/.test(r.stdout) }).toEqual({
+        from: h,
+        via: `${svcIp}:80`,
+        page: true,
+      });
+    }
+    for (const p of pods.filter((x) => x.metadata.ownerReferences?.[0]?.kind === "DaemonSet")) {
+      const ip = (await a.kubectl(["-n", appNs, "get", "pod", p.metadata.name, "-o", "jsonpath={.status.podIP}"]))
+        .stdout;
+      const r = await l.exec(p.spec.nodeName!, `curl -s --max-time 10 http://${ip}:8080/`);
+      expect({ on: p.spec.nodeName, page: /hello from edgecloud/.test(r.stdout) }).toEqual({
+        on: p.spec.nodeName,
+        page: true,
+      });
+    }
+
+    // the registry's log: the push was authenticated, and every node that runs the app was served its manifest
+    // through htpasswd (nodes hold only the node user's credentials: checked above)
+    const log = (await l.sh(LAB_REGISTRY_HOST, `journalctl -u ${REGISTRY_UNIT} --no-pager -o cat`)).split("\n");
+    const authorized = new Set(
+      log.filter((x) => /msg="authorized request"/.test(x)).map((x) => /http\.request\.id=([0-9a-f-]+)/.exec(x)?.[1]),
+    );
+    const completed = (method: string, status: number) =>
+      log.filter(
+        (x) =>
+          /msg="response completed"/.test(x) &&
+          x.includes(`http.request.method=${method}`) &&
+          new RegExp(`http\\.response\\.status=${status}\\b`).test(x) &&
+          /http\.request\.uri="?\/v2\/hello\/manifests\//.test(x),
+      );
+    const put_ = completed("PUT", 201);
+    expect({
+      pushes: put_.length,
+      unauthorized: put_.filter((x) => !authorized.has(/http\.request\.id=([0-9a-f-]+)/.exec(x)?.[1])),
+    }).toEqual({
+      pushes: 1,
+      unauthorized: [],
+    });
+    for (const n of [...new Set([...cloud, ...edge].map((c) => c.node!))]) {
+      const ip = ids.find((i) => i.nodeName === n)!.nodeIp;
+      const served = completed("GET", 200).filter((x) => x.includes(`http.request.remoteaddr="${ip}:`));
+      expect({
+        node: n,
+        served: served.length > 0,
+        unauthorized: served.filter((x) => !authorized.has(/http\.request\.id=([0-9a-f-]+)/.exec(x)?.[1])),
+      }).toEqual({
+        node: n,
+        served: true,
+        unauthorized: [],
+      });
+    }
+  }, 900_000);
+
+  test("GIVEN the default environment's in-cluster registry (distribution v3.0.0 built here) THEN its pod is Ready on a cloud node, its claim bound, and its Service and NodePort reach it through kube-proxy, refusing anonymous requests", async () => {
+    const a = api!;
+    const l = lab!;
+    const reg = regMaterial.registry!;
+    const objs = synthesizeWith(regEnv, regMaterial).manifests.registry!;
+    const ns = objs.find((o) => o.kind === "Namespace")!.metadata.name;
+    const claim = objs.find((o) => o.kind === "PersistentVolumeClaim")!;
+    const svcName = objs.find((o) => o.kind === "Service")!.metadata.name;
+    const volumeHost = AGENTS[0]!;
+    const dataDir = "/var/lib/edgecloud-lab/registry-data";
+    await l.sh(volumeHost, `install -d -m 0750 -o 1000 -g 1000 ${dataDir}`);
+    await time("in-cluster registry: applied and rolled out", async () => {
+      const r = await a.kubectl(["apply", "--server-side", "--field-manager=edgecloud-lab", "-f", "-"], {
+        stdin: objectsToYaml(objs.map((o) => withImages(o, overrides))),
+      });
+      expect({ code: r.code, stderr: r.stderr.split("\n").filter((x) => x && !x.startsWith("Warning: ")) }).toEqual({
+        code: 0,
+        stderr: [],
+      });
+      // the claim as admitted (the DefaultStorageClass admission plugin gave it the environment's default class)
+      const pvc = JSON.parse((await a.kubectl(["-n", ns, "get", "pvc", claim.metadata.name, "-o", "json"])).stdout) as {
+        spec: { storageClassName: string; accessModes: string[]; resources: { requests: { storage: string } } };
+      };
+      expect(pvc.spec.storageClassName).toBe(env.nfs!.spec.storageClass.name);
+      const pv = localVolumeFor(
+        {
+          namespace: ns,
+          name: claim.metadata.name,
+          storageClassName: pvc.spec.storageClassName,
+          size: pvc.spec.resources.requests.storage,
+          accessModes: pvc.spec.accessModes,
+        },
+        volumeHost,
+        dataDir,
+      );
+      const v = await a.kubectl(["apply", "--server-side", "--field-manager=edgecloud-lab", "-f", "-"], {
+        stdin: objectsToYaml([pv]),
+      });
+      expect(v.code).toBe(0);
+      const rolled = await a.kubectl(["-n", ns, "rollout", "status", "deployment/registry", "--timeout=240s"], {
+        timeoutMs: 260_000,
+      });
+      if (rolled.code !== 0) {
+        const pods = await a.kubectl(["-n", ns, "get", "pods", "-o", "wide"]);
+        const ev = await a.kubectl(["-n", ns, "get", "events"]);
+        throw new Error(`registry not rolled out: ${rolled.stdout}${rolled.stderr}\n${pods.stdout}\n${ev.stdout}`);
+      }
+    });
+    const pvcPhase = (await a.kubectl(["-n", ns, "get", "pvc", claim.metadata.name, "-o", "jsonpath={.status.phase}"]))
+      .stdout;
+    expect(pvcPhase).toBe("Bound");
+    const pods = (
+      JSON.parse((await a.kubectl(["-n", ns, "get", "pods", "-o", "json"])).stdout) as { items: PodJson[] }
+    ).items.filter((p) => p.metadata.ownerReferences?.[0]?.kind === "ReplicaSet");
+    const ref = images.find((i) => i.replaces === `${reg.spec.image}:${reg.spec.version}`)!.ref;
+    expect(
+      pods.map((p) => ({
+        node: p.spec.nodeName,
+        ready: p.status.conditions?.find((c) => c.type === "Ready")?.status,
+        image: p.status.containerStatuses?.[0]?.image,
+      })),
+    ).toEqual([{ node: volumeHost, ready: "True", image: ref }]);
+    report.push(
+      `${ns}/registry: Ready on ${volumeHost} (distribution v3.0.0 built here; its claim bound to a local PV standing in for the NFS provisioner)`,
+    );
+
+    // Service and NodePort, from the other agent (the pod runs on agent-1): TLS verified against the registry's own
+    // CA and endpoint name, anonymous refused (401), the node user admitted (200)
+    const svc = JSON.parse((await a.kubectl(["-n", ns, "get", "service", svcName, "-o", "json"])).stdout) as {
+      spec: { clusterIP: string; ports: { port: number; nodePort?: number }[] };
+    };
+    const from = AGENTS[1]!;
+    const node = reg.users.find((u) => u.username === reg.spec.auth!.nodeUser)!;
+    put(l, from, "/root/lab-in-cluster-registry/ca.crt", reg.tls.kind === "tls" ? reg.tls.caPem : "", 0o644);
+    put(
+      l,
+      from,
+      "/root/lab-in-cluster-registry/node.curlrc",
+      `user = "${node.username}:${String(node.password)}"\n`,
+      0o600,
+    );
+    const [epHost, epPort] = [
+      reg.endpoint.slice(0, reg.endpoint.lastIndexOf(":")),
+      reg.endpoint.slice(reg.endpoint.lastIndexOf(":") + 1),
+    ];
+    const fromIp = ids.find((i) => i.host === from)!.nodeIp;
+    const targets: [string, string, number][] = [
+      ["ClusterIP", svc.spec.clusterIP, svc.spec.ports[0]!.port],
+      ...(svc.spec.ports[0]!.nodePort
+        ? ([["NodePort", fromIp, svc.spec.ports[0]!.nodePort]] as [string, string, number][])
+        : []),
+    ];
+    expect(targets.length).toBe(2);
+    for (const [via, ip, port] of targets) {
+      const curl = (auth: string) =>
+        l.exec(
+          from,
+          `curl -s -o /dev/null -w '%{http_code}' --max-time 10 --cacert /root/lab-in-cluster-registry/ca.crt --connect-to ${epHost}:${epPort}:${ip}:${port} ${auth} https://${reg.endpoint}/v2/`,
+        );
+      const anonymous = (await curl("")).stdout;
+      const asNode = (await curl("-K /root/lab-in-cluster-registry/node.curlrc")).stdout;
+      expect({ via, anonymous, asNode }).toEqual({ via, anonymous: "401", asNode: "200" });
+    }
+    await l.sh(from, "rm -rf /root/lab-in-cluster-registry");
+    timings.push(
+      `in-cluster registry reached from ${from} via ${targets.map(([v, ip, p]) => `${v} ${ip}:${p}`).join(" and ")} (anonymous 401, node user 200)`,
+    );
+  }, 600_000);
 });
 
 /** The manifest with each container image in `overrides` replaced (a lab image standing in for it). */

@@ -39,14 +39,14 @@ export const KUBELET_UNIT = "edgecloud-lab-kubelet";
 export const KCM_UNIT = "edgecloud-lab-kube-controller-manager";
 export const SCHEDULER_UNIT = "edgecloud-lab-kube-scheduler";
 
-function put(lab: Lab, host: string, path: string, content: string, mode: number): void {
+export function put(lab: Lab, host: string, path: string, content: string, mode: number): void {
   const file = join(lab.host(host).root, path);
   mkdirSync(dirname(file), { recursive: true, mode: 0o755 });
   writeFileSync(file, content, { mode });
   chmodSync(file, mode);
 }
 
-function installBinary(lab: Lab, host: string, binDir: string, name: string): void {
+export function installBinary(lab: Lab, host: string, binDir: string, name: string): void {
   const to = join(lab.host(host).root, "usr/local/bin", name);
   copyFileSync(join(binDir, name), to);
   chmodSync(to, 0o755);
@@ -352,5 +352,27 @@ export async function startKubeProxy(
     id.host,
     `ip route replace ${opts.serviceCidr} dev eth0\n` +
       runUnitScript(KUBE_PROXY_UNIT, ["/usr/local/bin/kube-proxy", `--config=${NODE_DIR}/kube-proxy.yaml`]),
+  );
+}
+
+/**
+ * Pod networking between the K3s nodes: each node routes every other node's pod subnet to that node's lab address
+ * (what flannel's host-gw backend does; K3s's flannel cannot run here). Edge nodes get none: KubeEdge gives them no
+ * cluster networking.
+ */
+export async function routePodSubnets(
+  lab: Lab,
+  nodes: readonly { host: string; address: string; podSubnet: string }[],
+): Promise<void> {
+  await Promise.all(
+    nodes.map((n) =>
+      lab.sh(
+        n.host,
+        nodes
+          .filter((o) => o.host !== n.host)
+          .map((o) => `ip route replace ${o.podSubnet} via ${o.address} dev eth0`)
+          .join("\n") || "true",
+      ),
+    ),
   );
 }

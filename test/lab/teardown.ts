@@ -173,7 +173,8 @@ export function teardown(
   const ms = Date.now() - t0;
   log(
     `lab ${state.id} torn down in ${(ms / 1000).toFixed(1)} s: ${graceful.length}/${hosts.length} powered off, ` +
-      `${killed.size} processes killed${leftovers.length ? `, LEFT: ${leftovers.join("; ")}` : ""}`,
+      `${killed.size} processes killed${killed.size ? ` (${[...killed].slice(0, 20).join("; ")})` : ""}` +
+      `${leftovers.length ? `, LEFT: ${leftovers.join("; ")}` : ""}`,
   );
   return { ms, graceful, killed: [...killed], leftovers };
 }
