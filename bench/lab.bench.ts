@@ -2,9 +2,27 @@
  * `npm run bench:lab` (root, Linux): provisions the K3sHaCluster lab hosts (3 etcd, 2 servers, 1 agent) over real
  * SSH and prints the wall time, the critical path (longest dependency chain, summed from each step's own measured
  * time), the sequential sum, the ratios wall/critical (target ≤ 1.25) and wall/sequential, and a no-op re-run:
- * how many scripts changed anything (target 0) and its wall time. Everything it starts, it stops.
+ * how many scripts changed anything (target 0) and its wall time. Then the same for the whole default environment
+ * (issue 15: 11 hosts, every component's host steps that need no K3s/KubeEdge binary — test/lab/nodes-env.ts);
+ * `--cluster-only` skips that part. Everything it starts, it stops.
  */
+import { spawnSync } from "child_process";
+import { existsSync } from "fs";
+import { join } from "path";
+import { cniTarball } from "../components/kubeedge-cloud/runtime";
 import { criticalPath, StepPlan } from "../lib/steps";
+import { environmentMaterial } from "../stacks/material";
+import { synthesizeWith } from "../stacks/synth";
+import { ETCD_BINARIES, stageEtcdRelease } from "../test/lab/etcd-prestaged";
+import {
+  LAB_ADDRESSES,
+  LAB_ETCD_DIR,
+  LAB_PRESTAGED_DIR,
+  labAddress,
+  labDefaultEnvironment,
+  NOT_RUN_HERE,
+  runsHere,
+} from "../test/lab/nodes-env";
 import { labCluster } from "../test/lab/cluster";
 import { describeFailures, executePlan, PlanRun } from "../test/lab/executor";
 import { Lab } from "../test/lab/lab";
@@ -74,10 +92,72 @@ async function main(): Promise<number> {
   return code;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    console.error(e);
-    process.exit(1);
-  },
-);
+/** The whole default environment on the lab: its plan's steps that run here, provisioned and re-run. */
+async function wholeEnvironment(): Promise<number> {
+  const binDir = spawnSync("bash", [join(__dirname, "../scripts/build-tools.sh"), "--print-bin-dir"], {
+    encoding: "utf8",
+  }).stdout.trim();
+  const missing = ETCD_BINARIES.filter((b) => !existsSync(join(binDir, b)));
+  if (missing.length) {
+    console.log(
+      `\nwhole environment: skipped: ${missing.join(", ")} not built (bash scripts/build-tools.sh --stage etcd)`,
+    );
+    return 0;
+  }
+  const env = labDefaultEnvironment();
+  const out = synthesizeWith(env, await environmentMaterial(env, "generated"));
+  const plan: StepPlan = { steps: out.plan.steps.filter(runsHere) };
+  const lab = await Lab.start({
+    hosts: Object.keys(LAB_ADDRESSES).map((name) => ({ name, address: labAddress(name) })),
+  });
+  let code = 0;
+  try {
+    console.log(
+      `\nwhole environment (default, moved onto the lab): ${lab.hosts.length} hosts booted in ${s(lab.bootMs)}`,
+    );
+    console.log(
+      `steps not run here: ${[...new Set(out.plan.steps.filter((x) => !runsHere(x)).map((x) => x.name))].map((n) => `${n} (${NOT_RUN_HERE[n]!.split(" (")[0]})`).join("; ")}`,
+    );
+    // what the nodes stage stages too: etcd v3.5.17 built here for the prestaged install, the edge CNI tarball
+    stageEtcdRelease(
+      lab,
+      env.hosts.filter((h) => h.roles.includes("etcd")).map((h) => h.name),
+      { binDir, version: env.cluster.spec.etcd.version, dir: LAB_ETCD_DIR },
+    );
+    await Promise.all(
+      (env.kubeedge?.edgeHosts ?? []).map((h) =>
+        lab.sh(
+          h.name,
+          `mkdir -p ${LAB_PRESTAGED_DIR} && tar -czf ${LAB_PRESTAGED_DIR}/${cniTarball("amd64")} -C /usr/lib/cni .`,
+        ),
+      ),
+    );
+    const first = await executePlan(lab, out.plan, { only: runsHere });
+    const m = report("whole environment: provision", plan, first);
+    const noop = await executePlan(lab, out.plan, { only: runsHere });
+    const changed = noop.changedSteps;
+    console.log(
+      `\nwhole environment: no-op re-run: ${changed.length} of ${noop.steps.length} scripts changed anything (target 0)${changed.length ? `: ${changed.map((r) => r.id).join(", ")}` : ""}`,
+    );
+    console.log(`  wall time            ${s(noop.wallMs)}${noop.ok ? "" : `\n  FAILED\n${describeFailures(noop)}`}`);
+    console.log(
+      `\nsummary (whole environment): wall ${s(m.wall)}, critical ${s(m.critical)}, sequential ${s(m.sequential)}, wall/critical ${(m.wall / m.critical).toFixed(3)}, ` +
+        `wall/sequential ${(m.wall / m.sequential).toFixed(3)}, no-op changed ${changed.length}, no-op wall ${s(noop.wallMs)}`,
+    );
+    if (!first.ok || !noop.ok) code = 1;
+  } finally {
+    const t = await lab.stop();
+    console.log(`lab torn down in ${s(t.ms)}`);
+  }
+  return code;
+}
+
+main()
+  .then(async (code) => (process.argv.includes("--cluster-only") ? code : Math.max(code, await wholeEnvironment())))
+  .then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
