@@ -244,8 +244,15 @@ function gcContainer(
     name: "garbage-collect",
     image,
     imagePullPolicy: "IfNotPresent",
-    command: ["registry"],
-    args: ["garbage-collect", ...((props.spec.gc.deleteUntagged ?? true) ? ["--delete-untagged"] : []), configPath],
+    // A fresh volume has no repositories yet, and distribution v3.0.0's garbage-collect then fails ("failed to mark:
+    // filesystem: Path not found: /docker/registry/v2/repositories": registry/storage/garbagecollect.go MarkAndSweep
+    // → catalog.go Enumerate walks <root>/docker/registry/v2/repositories), which would keep the registry from ever
+    // starting: collect only once that directory exists. The image's /bin/sh is alpine's (distribution v3.0.0
+    // Dockerfile: FROM alpine). Found by running distribution v3.0.0 in the lab (test/lab/nodes.lab.test.ts).
+    command: ["/bin/sh", "-c"],
+    args: [
+      `if [ -d ${REGISTRY_POD_PATHS.rootDirectory}/docker/registry/v2/repositories ]; then exec registry garbage-collect${(props.spec.gc.deleteUntagged ?? true) ? " --delete-untagged" : ""} ${configPath}; fi; echo "registry: no repositories yet, nothing to collect"`,
+    ],
     envFrom: [{ secretRef: { name: ENV_SECRET } }],
     resources: {
       requests: { cpu: k8s.Quantity.fromString("50m"), memory: k8s.Quantity.fromString("64Mi") },

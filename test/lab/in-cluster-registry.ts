@@ -9,9 +9,10 @@ import { Lab } from "./lab";
  *
  * Its image: distribution v3.0.0 — the version the library pins (`registry.version` default) — built from
  * github.com/distribution/distribution/v3 by scripts/build-tools.sh (`--stage distribution`), packed the way
- * upstream's image is (distribution/distribution v3.0.0 Dockerfile: `/bin/registry`, `EXPOSE 5000`,
+ * upstream's image is (distribution/distribution v3.0.0 Dockerfile: alpine with `/bin/registry`, `EXPOSE 5000`,
  * `ENTRYPOINT ["registry"]`, `CMD ["serve", "/etc/distribution/config.yml"]`; the chart sets command and args
- * itself), standing in for `docker.io/library/registry:3.0.0` (a download).
+ * itself; alpine's `/bin/sh` is Debian's busybox-static here, for the chart's garbage-collect init container),
+ * standing in for `docker.io/library/registry:3.0.0` (a download).
  *
  * Its storage: the chart's PVC gets the environment's default StorageClass (the NFS provisioner's), whose CSI driver
  * cannot run here (its images are downloads, and nfsd cannot start in a lab host); a `local` PersistentVolume on one
@@ -43,7 +44,8 @@ export function registryImageRecipe(
     replaces: [replaces],
     from: "distribution v3.0.0 built from github.com/distribution/distribution/v3 (scripts/build-tools.sh)",
     fill: `mkdir -p "$root/bin" "$root/etc/distribution" "$root/var/lib/registry" "$root/tmp"
-install -m 0755 ${REGISTRY_IMAGE_DIR}/registry "$root/bin/registry"`,
+install -m 0755 ${REGISTRY_IMAGE_DIR}/registry "$root/bin/registry"
+install -m 0755 /bin/busybox "$root/bin/busybox" && ln -s busybox "$root/bin/sh"`,
     config: [
       "--config.entrypoint=registry",
       "--config.cmd=serve",

@@ -92,7 +92,13 @@ describe("RegistryChart", () => {
       const d = find(objects, "Deployment");
       const pod = d.spec.template.spec;
       expect(pod.initContainers.map((c: any) => [c.name, c.command, c.args])).toEqual([
-        ["garbage-collect", ["registry"], ["garbage-collect", "--delete-untagged", "/etc/distribution/config.yml"]],
+        [
+          "garbage-collect",
+          ["/bin/sh", "-c"],
+          [
+            'if [ -d /var/lib/registry/docker/registry/v2/repositories ]; then exec registry garbage-collect --delete-untagged /etc/distribution/config.yml; fi; echo "registry: no repositories yet, nothing to collect"',
+          ],
+        ],
       ]);
       expect(pod.initContainers[0].volumeMounts).toEqual(pod.containers[0].volumeMounts);
       expect(pod.volumes).toContainEqual({ name: "data", persistentVolumeClaim: { claimName: "registry-data" } });
