@@ -29,7 +29,7 @@ import {
   runStep,
   stepEnvironment,
 } from "./ci-pipeline";
-import { Lab } from "./lab";
+import { Lab, LabFirewall } from "./lab";
 import {
   configureK3sNodeContainerd,
   edgeNodeIdentity,
@@ -92,6 +92,12 @@ const SERVER = "server-1";
 const AGENTS = ["agent-1", "agent-2"];
 const EDGES = ["edge-1", "edge-2"];
 const NODES = [...AGENTS, ...EDGES];
+/**
+ * Hosts behind a real firewall (issue 15 item 5; the lab option is issue 11's): the API server's host behind
+ * firewalld, the registry's host behind ufw — each admits only SSH until the library's steps open their ports, so
+ * a port the library forgets (6443 for the kubelets and kube-proxy, 5000 for every pull) fails the stage.
+ */
+const FIREWALLS: Readonly<Record<string, LabFirewall>> = { "server-1": "firewalld", "nfs-1": "ufw" };
 /** Namespaces whose pods run long-lived containers here (the CI case's app), emptied before the nodes stop. */
 const STAGE_NAMESPACES = ["apps", "registry"];
 const progress = (m: string): void => void process.stderr.write(`[lab nodes] ${m}\n`);
@@ -161,6 +167,7 @@ suite("real nodes: the default environment on kubelet + containerd lab hosts (is
           name,
           address: `10.213.0.${n}`,
           ...(NODES.includes(name) ? { kubeletHost: true } : {}),
+          ...(FIREWALLS[name] ? { firewall: FIREWALLS[name] } : {}),
         })),
         log: progress,
       }),
@@ -303,7 +310,7 @@ suite("real nodes: the default environment on kubelet + containerd lab hosts (is
       if (api)
         for (const ns of STAGE_NAMESPACES) {
           await api
-            .kubectl(["-n", ns, "delete", "deployment,daemonset", "--all", "--cascade=orphan"])
+            .kubectl(["-n", ns, "delete", "deployment,daemonset,replicaset", "--all", "--cascade=orphan"])
             .catch(() => undefined);
           await api
             .kubectl(["-n", ns, "delete", "pods", "--all", "--grace-period=1", "--wait=true", "--timeout=90s"], {
@@ -345,6 +352,19 @@ suite("real nodes: the default environment on kubelet + containerd lab hosts (is
       "kubeedge-runtime",
     ])
       expect({ name, ran: ran.has(name) }).toEqual({ name, ran: true });
+    // the firewalls are up, and the library's steps opened their ports in them
+    const fw = await lab!.sh("server-1", "firewall-cmd --state; firewall-cmd --list-all | tr -s ' \\n' ' '");
+    expect(fw.split("\n")[0]).toBe("running");
+    expect(fw).toMatch(/6443\/tcp|port="6443"/);
+    // ufw: read from its own files (enableLabFirewall saw `Status: active` at boot; a later `ufw status` over SSH
+    // once died by a signal under load, exit 255): enabled, and the registry port among the rules the steps added
+    const ufw = await lab!.sh(LAB_REGISTRY_HOST, "cat /etc/ufw/ufw.conf /etc/ufw/user.rules");
+    expect(ufw).toMatch(/^ENABLED=yes$/m);
+    const regPort = material.registry!.endpoint.slice(material.registry!.endpoint.lastIndexOf(":") + 1);
+    expect(ufw).toMatch(new RegExp(`--dport ${regPort}\\b.*-j ACCEPT`));
+    timings.push(
+      `firewalls: server-1 firewalld (running, 6443 open); ${LAB_REGISTRY_HOST} ufw (enabled, ${(ufw.match(/^### tuple ### allow/gm) ?? []).length} allow rules)`,
+    );
     // etcd: the library's prestaged path installed the v3.5.17 built from go.etcd.io/etcd, and its unit runs it
     for (const h of env.hosts.filter((x) => x.roles.includes("etcd"))) {
       const r = await lab!.exec(
