@@ -555,7 +555,17 @@ suite("real nodes: the default environment on kubelet + containerd lab hosts (is
     expect(services.length).toBeGreaterThan(0);
     for (const id of ids.filter((i) => i.kind === "k3s")) {
       const healthy = await lab!.exec(id.host, "curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:10256/healthz");
-      expect({ node: id.host, healthz: healthy.stdout }).toEqual({ node: id.host, healthz: "200" });
+      // on failure, kube-proxy's own journal says why (seen once, run6 of issue 15's second session: agent-2 "000")
+      const why =
+        healthy.stdout === "200"
+          ? ""
+          : (
+              await lab!.exec(
+                id.host,
+                `systemctl status ${KUBE_PROXY_UNIT} --no-pager; journalctl -u ${KUBE_PROXY_UNIT} --no-pager | tail -30`,
+              )
+            ).stdout;
+      expect({ node: id.host, healthz: healthy.stdout, why }).toEqual({ node: id.host, healthz: "200", why: "" });
       const rules = await lab!.sh(id.host, "iptables-save");
       // iptables mode comments each rule "<namespace>/<name>[:<port name>]"
       const missing = services.filter((svc) => !rules.includes(`"${svc}:`) && !rules.includes(`"${svc} `));
