@@ -76,19 +76,29 @@ export const IptablesManagerSchema = z.strictObject({
 
 /** How keadm and edgecore get onto edge hosts. */
 export const EdgeInstallSchema = z.discriminatedUnion("kind", [
-  /** Release tarballs `keadm-<v>-linux-<arch>.tar.gz`, `kubeedge-<v>-linux-<arch>.tar.gz` from a mirror. */
+  /**
+   * Release tarballs `keadm-<v>-linux-<arch>.tar.gz`, `kubeedge-<v>-linux-<arch>.tar.gz` from a mirror, each checked
+   * against upstream's `checksum_<tarball>.txt` (sha512) downloaded from the same place — a mirror must carry them too.
+   */
   z.strictObject({
     kind: z.literal("online"),
     /** @default "https://github.com/kubeedge/kubeedge/releases/download" */
     mirror: url.default("https://github.com/kubeedge/kubeedge/releases/download"),
-    /** sha512 per tarball file name (`keadm-v1.23.1-linux-arm64.tar.gz` → hex), checked before install. @default {} */
+    /**
+     * sha512 per tarball file name (`keadm-v1.23.1-linux-arm64.tar.gz` → hex), checked before install instead of the
+     * release's checksum file. @default - the release's `checksum_<tarball>.txt`
+     */
     sha512: z.record(z.string(), z.string().regex(/^[a-f0-9]{128}$/, "must be a sha512 in hex")).optional(),
   }),
-  /** Air-gap: both tarballs already in `dir` on every edge host. */
+  /**
+   * Air-gap: both tarballs already in `dir` on every edge host, each with upstream's `checksum_<tarball>.txt` next to it
+   * (or a `sha512` given here); for the CNI plugins `cni-plugins-linux-<arch>-<v>.tgz` with its `.sha256` (or
+   * `edge.cni.sha256`).
+   */
   z.strictObject({
     kind: z.literal("prestaged"),
     dir: path,
-    /** sha512 per tarball file name, checked before install. @default {} */
+    /** sha512 per tarball file name, checked before install. @default - `checksum_<tarball>.txt` in `dir` */
     sha512: z.record(z.string(), z.string().regex(/^[a-f0-9]{128}$/, "must be a sha512 in hex")).optional(),
   }),
 ]);

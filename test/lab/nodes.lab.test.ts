@@ -174,12 +174,13 @@ suite("real nodes: the default environment on kubelet + containerd lab hosts (is
     );
     const l = lab;
     // the edge runtime step's `prestaged` CNI tarball: Debian's containernetworking-plugins 1.1.1, the version the
-    // library pins (upstream's release tarball is a download)
+    // library pins (upstream's release tarball is a download), with the `.sha256` a pre-staged tarball needs
+    const tgz = cniTarball("amd64");
     await Promise.all(
       EDGES.map((h) =>
         l.sh(
           h,
-          `mkdir -p ${LAB_PRESTAGED_DIR} && tar -czf ${LAB_PRESTAGED_DIR}/${cniTarball("amd64")} -C /usr/lib/cni .`,
+          `mkdir -p ${LAB_PRESTAGED_DIR} && cd ${LAB_PRESTAGED_DIR} && tar -czf ${tgz} -C /usr/lib/cni . && sha256sum ${tgz} >${tgz}.sha256`,
         ),
       ),
     );

@@ -68,7 +68,7 @@ export interface StubHost {
 export interface StubHostOptions {
   readonly stubs?: Record<string, string>;
   /** Files the curl stub serves: `<host>/<path>` (e.g. `download.docker.com/linux/centos/docker-ce.repo`). */
-  readonly mirror?: Record<string, string>;
+  readonly mirror?: Record<string, string | Buffer>;
   /** /etc/os-release content. @default - the machine's own */
   readonly osRelease?: string;
 }
