@@ -1,5 +1,6 @@
 import { Host } from "../../../lib/hosts/host";
 import { HostStep, hostStep } from "../../../lib/steps/host-step";
+import { sh } from "../../../lib/steps/sh";
 import { K3S_DATASTORE_FILES } from "../k3s/paths";
 import { COMPONENT } from "./component";
 
@@ -10,7 +11,7 @@ import { COMPONENT } from "./component";
  */
 export function etcdHealthGateStep(server: Host, endpoints: readonly string[], dependsOn: readonly string[]): HostStep {
   const quorum = Math.floor(endpoints.length / 2) + 1;
-  const script = `endpoints=(${endpoints.join(" ")})
+  const script = sh`endpoints=(${endpoints})
 check() {
   healthy=0
   down=()

@@ -1,5 +1,5 @@
 import { Host } from "../../../lib/hosts/host";
-import { shellQuote } from "../../../lib/steps/bundle";
+import { sh } from "../../../lib/steps/sh";
 import { HostStep, hostStep } from "../../../lib/steps/host-step";
 import { EtcdSpec } from "../spec";
 import { COMPONENT } from "./component";
@@ -24,20 +24,20 @@ export function etcdMaintenanceStep(
   memberIndex = 0,
 ): HostStep {
   const snap = etcd.snapshot;
-  const snapshotScript = `#!/bin/bash
+  const snapshotScript = sh`#!/bin/bash
 # Snapshot this member's etcd and keep the newest ${snap.retention}.
 set -euo pipefail
 umask 077
-mkdir -p ${shellQuote(snap.dir)}
-f=${shellQuote(snap.dir)}/snapshot-$(date -u +%Y%m%dT%H%M%SZ).db
-${ETCDCTL_WRAPPER} --endpoints=https://127.0.0.1:${etcd.clientPort} snapshot save "$f.part" >/dev/null
+mkdir -p ${snap.dir}
+f=${snap.dir}/snapshot-$(date -u +%Y%m%dT%H%M%SZ).db
+${ETCDCTL_WRAPPER} ${`--endpoints=https://127.0.0.1:${etcd.clientPort}`} snapshot save "$f.part" >/dev/null
 mv -f "$f.part" "$f"
-find ${shellQuote(snap.dir)} -maxdepth 1 -name 'snapshot-*.db' -printf '%f\\n' | sort -r | tail -n +${snap.retention + 1} | while read -r old; do rm -f ${shellQuote(snap.dir)}/"$old"; done
+find ${snap.dir} -maxdepth 1 -name 'snapshot-*.db' -printf '%f\\n' | sort -r | tail -n +${snap.retention + 1} | while read -r old; do rm -f ${snap.dir}/"$old"; done
 `;
-  const maintainScript = `#!/bin/bash
+  const maintainScript = sh`#!/bin/bash
 # Defragment this member and report active alarms (NOSPACE, CORRUPT).
 set -euo pipefail
-ep=https://127.0.0.1:${etcd.clientPort}
+ep=${`https://127.0.0.1:${etcd.clientPort}`}
 # defrag blocks a member while it runs: members take turns, ${DEFRAG_STAGGER_SECONDS / 60} minutes apart (this is member ${memberIndex + 1})
 sleep ${memberIndex * DEFRAG_STAGGER_SECONDS}
 ${ETCDCTL_WRAPPER} --endpoints="$ep" defrag --command-timeout=60s
@@ -94,16 +94,13 @@ WantedBy=timers.target
       secret: false,
     },
   ];
-  const script = `if ec_any_changed ${files
-    .slice(2)
-    .map((f) => f.path)
-    .join(" ")}; then systemctl daemon-reload; fi
+  const script = sh`if ec_any_changed ${files.slice(2).map((f) => f.path)}; then systemctl daemon-reload; fi
 for t in ${units[1]} ${units[3]}; do
   if ! systemctl is-enabled --quiet "$t" 2>/dev/null; then systemctl enable --quiet "$t"; ec_changed; fi
   if ! systemctl is-active --quiet "$t"; then systemctl start "$t"; ec_changed; fi
 done`;
-  const deleteScript = `for u in ${units.join(" ")}; do ec_unit_remove "$u"; done
-ec_rm ${ETCD_LIB_DIR}/etcd-snapshot.sh ${ETCD_LIB_DIR}/etcd-maintain.sh
+  const deleteScript = sh`for u in ${units}; do ec_unit_remove "$u"; done
+ec_rm ${`${ETCD_LIB_DIR}/etcd-snapshot.sh`} ${`${ETCD_LIB_DIR}/etcd-maintain.sh`}
 # snapshots in ${snap.dir} are kept on purpose: they are the way back after an uninstall
 ec_rmdir_empty ${ETCD_LIB_DIR}`;
   return hostStep({

@@ -1,5 +1,5 @@
 import { Host, internalAddress } from "../../../lib/hosts/host";
-import { shellQuote } from "../../../lib/steps/bundle";
+import { sh } from "../../../lib/steps/sh";
 import { HostStep, StepFile, hostStep } from "../../../lib/steps/host-step";
 import { EtcdPki } from "../material";
 import { EtcdSpec } from "../spec";
@@ -121,12 +121,12 @@ WantedBy=multi-user.target
 
 /** `edgecloud-etcdctl`: etcdctl with the member endpoints and the admin client certificate. */
 export function renderEtcdctlWrapper(members: readonly Host[], etcd: EtcdSpec): string {
-  return `#!/bin/sh
+  return sh`#!/bin/sh
 # etcdctl against the edgecloud etcd cluster over TLS with the admin client certificate.
 # The member endpoints are only the default: a caller's --endpoints replaces them (etcdctl itself would append).
-ep=--endpoints=${members.map((m) => clientUrl(m, etcd)).join(",")}
+ep=${`--endpoints=${members.map((m) => clientUrl(m, etcd)).join(",")}`}
 for a in "$@"; do case "$a" in --endpoints | --endpoints=*) ep= ;; esac; done
-exec ${etcdBinDir(etcd)}/etcdctl \${ep:+"$ep"} --cacert=${etcdPkiFile.ca} --cert=${etcdPkiFile.adminCert} --key=${etcdPkiFile.adminKey} "$@"
+exec ${`${etcdBinDir(etcd)}/etcdctl`} \${ep:+"$ep"} ${`--cacert=${etcdPkiFile.ca}`} ${`--cert=${etcdPkiFile.adminCert}`} ${`--key=${etcdPkiFile.adminKey}`} "$@"
 `;
 }
 
@@ -153,17 +153,18 @@ export function etcdMemberStep(p: EtcdMemberProps): HostStep {
   const others = p.members.filter((m) => m.name !== h.name).map((m) => clientUrl(m, etcd));
   // the binary too: a version change swaps it (etcd-install), and only this chained step may restart the member
   const restartOn = [
-    ...files.filter((f) => f.path !== ETCDCTL_WRAPPER && !f.path.includes("admin")).map((f) => shellQuote(f.path)),
+    ...files.filter((f) => f.path !== ETCDCTL_WRAPPER && !f.path.includes("admin")).map((f) => f.path),
     `${etcdBinDir(etcd)}/etcd`,
   ];
-  const script = `ec_dir /etc/etcd 0755 root:root
+  const script = sh`ec_dir /etc/etcd 0755 root:root
 ec_dir ${ETCD_PKI_DIR} 0750 root:etcd
-ec_dir ${shellQuote(etcd.dataDir)} 0700 etcd:etcd
-data=${shellQuote(etcd.dataDir)}
-self_peer=${shellQuote(peerUrl(h, etcd))}
+ec_dir ${etcd.dataDir} 0700 etcd:etcd
+data=${etcd.dataDir}
+self_peer=${peerUrl(h, etcd)}
+member_name=${h.name}
 if [ ! -d "$data/member" ]; then
   state=new
-  others=${shellQuote(others.join(","))}
+  others=${others.join(",")}
   if [ -n "$others" ] && ${ETCDCTL_WRAPPER} --endpoints="$others" --command-timeout=5s endpoint health >/dev/null 2>&1; then
     # the cluster runs without this member: (re)join it as an existing member
     state=existing
@@ -172,23 +173,23 @@ if [ ! -d "$data/member" ]; then
     status=\${listed#* }
     # a member of the initial cluster that never ran is listed with its name but without client URLs
     if [ -n "$id" ] && [ "$status" = started ]; then
-      ec_log "member ${h.name} lost its data; replacing its membership"
+      ec_log "member $member_name lost its data; replacing its membership"
       ${ETCDCTL_WRAPPER} --endpoints="$others" member remove "$id" >/dev/null
       listed=""
     fi
     if [ -z "$listed" ]; then
       # right after a remove etcd refuses an add ("unhealthy cluster") for a few seconds
-      ec_retry 15 2 ${ETCDCTL_WRAPPER} --endpoints="$others" member add ${shellQuote(h.name)} --peer-urls="$self_peer" >/dev/null
+      ec_retry 15 2 ${ETCDCTL_WRAPPER} --endpoints="$others" member add "$member_name" --peer-urls="$self_peer" >/dev/null
     fi
   fi
   printf 'ETCD_INITIAL_CLUSTER_STATE=%s\\n' "$state" | base64 | ec_put ${ETCD_STATE_ENV_FILE} 0600 root:root
 fi
-if ec_file_changed /etc/systemd/system/${ETCD_UNIT}; then systemctl daemon-reload; fi
+if ec_file_changed ${`/etc/systemd/system/${ETCD_UNIT}`}; then systemctl daemon-reload; fi
 if ! systemctl is-enabled --quiet ${ETCD_UNIT} 2>/dev/null; then
   systemctl enable --quiet ${ETCD_UNIT}
   ec_changed
 fi
-want=$(ec_fingerprint ${restartOn.join(" ")})
+want=$(ec_fingerprint ${restartOn})
 if ! systemctl is-active --quiet ${ETCD_UNIT}; then
   # non-blocking: the first members wait for their peers to reach quorum
   systemctl start --no-block ${ETCD_UNIT}
@@ -197,22 +198,22 @@ if ! systemctl is-active --quiet ${ETCD_UNIT}; then
 elif [ "$(ec_applied_get etcd)" != "$want" ]; then
   # the configuration differs from the one etcd runs with (this run's change, or one a cut run left behind)
   systemctl restart ${ETCD_UNIT}
-  ec_retry 60 2 ${ETCDCTL_WRAPPER} --endpoints=https://127.0.0.1:${etcd.clientPort} endpoint health >/dev/null
+  ec_retry 60 2 ${ETCDCTL_WRAPPER} ${`--endpoints=https://127.0.0.1:${etcd.clientPort}`} endpoint health >/dev/null
   ec_applied_set etcd "$want"
   ec_changed
 fi`;
-  const deleteScript = `if systemctl is-active --quiet ${ETCD_UNIT} && [ -x ${ETCDCTL_WRAPPER} ]; then
-  others=${shellQuote(others.join(","))}
-  id=$(${ETCDCTL_WRAPPER} member list 2>/dev/null | awk -F', ' -v u=${shellQuote(peerUrl(h, etcd))} '$4 == u { print $1 }' || true)
+  const deleteScript = sh`if systemctl is-active --quiet ${ETCD_UNIT} && [ -x ${ETCDCTL_WRAPPER} ]; then
+  others=${others.join(",")}
+  id=$(${ETCDCTL_WRAPPER} member list 2>/dev/null | awk -F', ' -v u=${peerUrl(h, etcd)} '$4 == u { print $1 }' || true)
   count=$(${ETCDCTL_WRAPPER} member list 2>/dev/null | wc -l || echo 0)
   if [ -n "$id" ] && [ "$count" -gt 1 ] && [ -n "$others" ]; then
     # leave the cluster cleanly so the remaining members keep quorum
-    ${ETCDCTL_WRAPPER} --endpoints="$others" member remove "$id" >/dev/null || ec_log "could not remove member ${h.name}"
+    ${ETCDCTL_WRAPPER} --endpoints="$others" member remove "$id" >/dev/null || ec_log ${`could not remove member ${h.name}`}
     ec_changed
   fi
 fi
 ec_unit_remove ${ETCD_UNIT}
-ec_rm ${shellQuote(etcd.dataDir)} ${ETCD_PKI_DIR} ${ETCD_ENV_FILE} ${ETCD_STATE_ENV_FILE} ${ETCDCTL_WRAPPER} /var/lib/edgecloud/applied/etcd
+ec_rm ${etcd.dataDir} ${ETCD_PKI_DIR} ${ETCD_ENV_FILE} ${ETCD_STATE_ENV_FILE} ${ETCDCTL_WRAPPER} /var/lib/edgecloud/applied/etcd
 systemctl reset-failed ${ETCD_UNIT} 2>/dev/null || true
 ec_rmdir_empty /etc/etcd /var/lib/edgecloud/applied /var/lib/edgecloud`;
   return hostStep({
