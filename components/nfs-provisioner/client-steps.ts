@@ -1,5 +1,6 @@
 import { osProfile } from "../../lib/platform/os";
 import { hostStep, HostStep } from "../../lib/steps/host-step";
+import { sh } from "../../lib/steps/sh";
 import { NFS_COMPONENT } from "./server-steps";
 import { NfsProvisionerProps } from "./spec";
 
@@ -15,7 +16,7 @@ export function nfsClientSteps(props: NfsProvisionerProps): HostStep[] {
       name: "nfs-client",
       component: NFS_COMPONENT,
       script: [
-        `ec_pkg ${os.packageManager} ${os.packages.nfsClient}`,
+        sh`ec_pkg ${os.packageManager} ${os.packages.nfsClient}`,
         "command -v mount.nfs >/dev/null || { ec_log 'mount.nfs is missing after installing the NFS client'; exit 1; }",
         "",
       ].join("\n"),

@@ -1,7 +1,7 @@
 import { osProfile } from "../../lib/platform/os";
-import { shellQuote } from "../../lib/steps/bundle";
 import { closeFirewall, FirewallOpening, FirewallPort, openFirewall } from "../../lib/steps/firewall";
 import { hostStep, HostStep } from "../../lib/steps/host-step";
+import { sh } from "../../lib/steps/sh";
 import { NfsProvisionerProps } from "./spec";
 
 export const NFS_COMPONENT = "nfs-provisioner";
@@ -28,25 +28,25 @@ export function nfsServerSteps(props: NfsProvisionerProps): HostStep[] {
   const os = osProfile(props.serverHost.os);
   const mp = props.exportPath;
   const v3 = props.spec.storageClass.nfsVersion === "3";
-  const lines: string[] = [`ec_pkg ${os.packageManager} ${os.packages.nfsServer}`];
+  const lines: string[] = [sh`ec_pkg ${os.packageManager} ${os.packages.nfsServer}`];
   if (server.disk) lines.push(...diskScript(server.disk.device, server.disk.fsType, mp));
   lines.push(
-    `ec_dir ${shellQuote(mp)} 0755 root:root`,
+    sh`ec_dir ${mp} 0755 root:root`,
     "ec_dir /etc/exports.d 0755 root:root",
     "ec_unit nfs-server.service",
-    `if ec_file_changed ${EXPORTS_FILE}; then`,
+    sh`if ec_file_changed ${EXPORTS_FILE}; then`,
     "  exportfs -ra",
     "fi",
     // exportfs -v lists nothing when nfsd is not running (e.g. a kernel without nfsd): say so instead of passing silently
-    `if ! exportfs -v | grep -qF -- ${shellQuote(mp)}; then`,
-    `  ec_log "export ${mp} is not active; exportfs -v shows:"`,
+    sh`if ! exportfs -v | grep -qF -- ${mp}; then`,
+    sh`  ec_log ${`export ${mp} is not active; exportfs -v shows:`}`,
     "  exportfs -v >&2 || true",
     "  exit 1",
     "fi",
   );
   const firewall = nfsFirewall(props.allowedClients, v3);
   lines.push(openFirewall(firewall));
-  const del: string[] = [`ec_rm ${EXPORTS_FILE}`, "if command -v exportfs >/dev/null 2>&1; then exportfs -ra; fi"];
+  const del: string[] = [sh`ec_rm ${EXPORTS_FILE}`, "if command -v exportfs >/dev/null 2>&1; then exportfs -ra; fi"];
   del.push(closeFirewall(firewall));
   del.push("# the export's data, the disk and the server package are kept");
   return [
@@ -62,10 +62,10 @@ export function nfsServerSteps(props: NfsProvisionerProps): HostStep[] {
 }
 
 function diskScript(device: string, fsType: "ext4" | "xfs", mp: string): string[] {
-  const dev = shellQuote(device);
   return [
-    `dev=${dev}`,
-    `mp=${shellQuote(mp)}`,
+    sh`dev=${device}`,
+    sh`mp=${mp}`,
+    sh`fs_type=${fsType}`,
     'if [ ! -b "$dev" ]; then',
     '  ec_log "NFS disk $dev is not a block device"',
     "  exit 1",
@@ -81,14 +81,14 @@ function diskScript(device: string, fsType: "ext4" | "xfs", mp: string): string[
     '    ec_log "refusing to format $dev: it has partitions or a signature (blkid -p exit $probe)"',
     "    exit 1",
     "  fi",
-    `  mkfs.${fsType} -q "$dev"`,
+    sh`  mkfs.${fsType} -q "$dev"`,
     "  ec_changed",
-    `elif [ "$fstype" != ${fsType} ]; then`,
-    `  ec_log "$dev already holds a $fstype filesystem, not ${fsType}; it is left untouched"`,
+    'elif [ "$fstype" != "$fs_type" ]; then',
+    '  ec_log "$dev already holds a $fstype filesystem, not $fs_type; it is left untouched"',
     "  exit 1",
     "fi",
     'uuid=$(blkid -p -o value -s UUID "$dev")',
-    `entry="UUID=$uuid $mp ${fsType} defaults,nofail 0 2"`,
+    'entry="UUID=$uuid $mp $fs_type defaults,nofail 0 2"',
     'if ! grep -qxF "$entry" /etc/fstab; then',
     "  awk -v mp=\"$mp\" '$2 != mp' /etc/fstab >/etc/fstab.ec-new",
     "  printf '%s\\n' \"$entry\" >>/etc/fstab.ec-new",

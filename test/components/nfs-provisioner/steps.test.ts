@@ -53,7 +53,8 @@ describe("nfsServerSteps", () => {
       expect(step.script).toContain('if [ "$probe" -ne 2 ] || [ "$(lsblk -n -o NAME "$dev" | wc -l)" -gt 1 ]; then');
       expect(step.script).toContain('mkfs.xfs -q "$dev"');
       expect(step.script.indexOf("refusing to format")).toBeLessThan(step.script.indexOf("mkfs.xfs"));
-      expect(step.script).toContain('entry="UUID=$uuid $mp xfs defaults,nofail 0 2"');
+      expect(step.script).toContain("fs_type=xfs\n");
+      expect(step.script).toContain('entry="UUID=$uuid $mp $fs_type defaults,nofail 0 2"');
       expect(step.script).toContain(
         `ec_fwd open '' rich-rule 'rule family="ipv4" source address="10.0.0.0/24" port port="2049" protocol="tcp" accept'`,
       );
