@@ -1,7 +1,7 @@
 import { createHash } from "crypto";
 import { Host } from "../../lib/hosts/host";
-import { shellQuote } from "../../lib/steps/bundle";
 import { HostStep, hostStep, stepId } from "../../lib/steps/host-step";
+import { raw, sh } from "../../lib/steps/sh";
 import { KUBEEDGE_COMPONENT, installStep } from "./edge-node-steps";
 import { KubeEdgeCloudProps } from "./spec";
 
@@ -68,24 +68,25 @@ export function keadmSetValues(props: KubeEdgeCloudProps): string[] {
  */
 export function keadmInitSteps(props: KubeEdgeCloudProps, host: Host): HostStep[] {
   const { spec } = props;
-  const kubeconfig = shellQuote(spec.kubeconfigPath);
+  const kubeconfig = spec.kubeconfigPath;
+  // the rendered flags, each a quoted word; their hash is the marker (unchanged text, unchanged hash)
   const flags = [
-    `--advertise-address=${shellQuote(spec.cloudHub.advertiseAddress.join(","))}`,
-    `--kubeedge-version=${spec.version.replace(/^v/, "")}`,
-    `--kube-config=${kubeconfig}`,
-    ...keadmSetValues(props).map((s) => `--set ${shellQuote(s)}`),
-  ];
-  const hash = createHash("sha256").update(flags.join(" ")).digest("hex");
+    sh`${`--advertise-address=${spec.cloudHub.advertiseAddress.join(",")}`}`,
+    sh`${`--kubeedge-version=${spec.version.replace(/^v/, "")}`}`,
+    sh`${`--kube-config=${kubeconfig}`}`,
+    ...keadmSetValues(props).map((s) => sh`--set ${s}`),
+  ].join(" ");
+  const hash = createHash("sha256").update(flags).digest("hex");
   const script = [
-    `export KUBECONFIG=${kubeconfig}`,
-    `if [ "$(cat ${MARKER} 2>/dev/null || true)" != ${hash} ]; then`,
+    sh`export KUBECONFIG=${kubeconfig}`,
+    sh`if [ "$(cat ${MARKER} 2>/dev/null || true)" != ${hash} ]; then`,
     "  if /usr/local/bin/k3s kubectl -n kubeedge get deployment cloudcore >/dev/null 2>&1; then",
-    `    /usr/local/bin/keadm upgrade cloud ${flags.join(" ")}`,
+    sh`    /usr/local/bin/keadm upgrade cloud ${raw(flags)}`,
     "  else",
-    `    /usr/local/bin/keadm init ${flags.join(" ")}`,
+    sh`    /usr/local/bin/keadm init ${raw(flags)}`,
     "  fi",
-    `  mkdir -p "$(dirname ${MARKER})"`,
-    `  echo ${hash} >${MARKER}`,
+    sh`  mkdir -p "$(dirname ${MARKER})"`,
+    sh`  echo ${hash} >${MARKER}`,
     "  ec_changed",
     "fi",
     "ec_retry 60 5 /usr/local/bin/k3s kubectl -n kubeedge rollout status deployment/cloudcore --timeout=10s >/dev/null",
@@ -109,8 +110,8 @@ export function keadmInitSteps(props: KubeEdgeCloudProps, host: Host): HostStep[
       script,
       dependsOn: [stepId(host.name, KEADM_STEPS.install)],
       deleteScript: [
-        `if [ -x /usr/local/bin/keadm ]; then /usr/local/bin/keadm reset cloud --force --kube-config=${kubeconfig} || ec_log "keadm reset cloud failed"; fi`,
-        `ec_rm ${MARKER}`,
+        sh`if [ -x /usr/local/bin/keadm ]; then /usr/local/bin/keadm reset cloud --force ${`--kube-config=${kubeconfig}`} || ec_log "keadm reset cloud failed"; fi`,
+        sh`ec_rm ${MARKER}`,
       ].join("\n"),
     }),
   ];

@@ -1,7 +1,7 @@
 import { hasRole, Host, internalAddress } from "../../lib/hosts/host";
 import { osProfile } from "../../lib/platform/os";
-import { shellQuote } from "../../lib/steps/bundle";
 import { HostStep, hostStep } from "../../lib/steps/host-step";
+import { raw, sh } from "../../lib/steps/sh";
 import { ipVersion } from "../../lib/validation/net";
 import { STREAM_CERT_SECRET } from "./cloudcore-chart";
 import { KUBEEDGE_COMPONENT } from "./edge-node-steps";
@@ -46,33 +46,34 @@ export function streamCertSans(props: KubeEdgeCloudProps): { ips: string[]; dnsN
 export function streamCertStep(props: KubeEdgeCloudProps, host: Host): HostStep {
   const { ips, dnsNames } = streamCertSans(props);
   const san = [...ips.map((i) => `IP:${i}`), ...dnsNames.map((d) => `DNS:${d}`)].join(",");
-  const kubeconfig = shellQuote(props.spec.kubeconfigPath);
-  const kubectl = `/usr/local/bin/k3s kubectl -n ${NAMESPACE}`;
+  const kubeconfig = props.spec.kubeconfigPath;
+  const kubectl = raw(sh`/usr/local/bin/k3s kubectl -n ${NAMESPACE}`);
   const pm = osProfile(host.os).packageManager;
   const script = [
-    `export KUBECONFIG=${kubeconfig}`,
-    `tls=${K3S_TLS}`,
+    sh`export KUBECONFIG=${kubeconfig}`,
+    sh`tls=${K3S_TLS}`,
+    sh`host_name=${host.name}`,
     // the namespace comes with cloudcore's objects
-    `if ! ec_retry 60 5 /usr/local/bin/k3s kubectl get namespace ${NAMESPACE} >/dev/null 2>&1; then ec_log "namespace ${NAMESPACE} does not exist"; exit 1; fi`,
+    sh`if ! ec_retry 60 5 /usr/local/bin/k3s kubectl get namespace ${NAMESPACE} >/dev/null 2>&1; then ec_log ${`namespace ${NAMESPACE} does not exist`}; exit 1; fi`,
     "for f in server-ca.crt server-ca.key client-ca.crt; do",
-    `  if [ ! -s "$tls/$f" ]; then ec_log "no $tls/$f on ${host.name}: the stream certificate is signed by K3s's CA on a K3s server"; exit 1; fi`,
+    `  if [ ! -s "$tls/$f" ]; then ec_log "no $tls/$f on $host_name: the stream certificate is signed by K3s's CA on a K3s server"; exit 1; fi`,
     "done",
-    `command -v openssl >/dev/null 2>&1 || ec_pkg ${pm} openssl`,
-    `want=$(printf '%s\\n' ${shellQuote(san)} "$(sha256sum "$tls/server-ca.crt" "$tls/client-ca.crt" | cut -d ' ' -f 1)" | sha256sum | cut -d ' ' -f 1)`,
-    `have=$(${kubectl} get secret ${STREAM_CERT_SECRET} -o jsonpath='{.metadata.annotations.edgecloud\\.io/stream-cert}' 2>/dev/null || true)`,
+    sh`command -v openssl >/dev/null 2>&1 || ec_pkg ${pm} openssl`,
+    sh`want=$(printf '%s\\n' ${san} "$(sha256sum "$tls/server-ca.crt" "$tls/client-ca.crt" | cut -d ' ' -f 1)" | sha256sum | cut -d ' ' -f 1)`,
+    sh`have=$(${kubectl} get secret ${STREAM_CERT_SECRET} -o jsonpath='{.metadata.annotations.edgecloud\\.io/stream-cert}' 2>/dev/null || true)`,
     'if [ "$have" != "$want" ]; then',
     "  work=$(mktemp -d)",
     "  trap 'rm -rf \"$work\"' EXIT",
     '  chmod 0700 "$work"',
     '  openssl ecparam -name prime256v1 -genkey -noout -out "$work/stream.key" 2>/dev/null',
     '  openssl req -new -key "$work/stream.key" -subj /CN=kubeedge-stream -out "$work/stream.csr" 2>/dev/null',
-    `  printf '%s\\n' ${shellQuote(`subjectAltName=${san}`)} 'keyUsage=critical,digitalSignature,keyEncipherment' 'extendedKeyUsage=serverAuth,clientAuth' >"$work/ext"`,
+    sh`  printf '%s\\n' ${`subjectAltName=${san}`} 'keyUsage=critical,digitalSignature,keyEncipherment' 'extendedKeyUsage=serverAuth,clientAuth' >"$work/ext"`,
     '  openssl x509 -req -in "$work/stream.csr" -CA "$tls/server-ca.crt" -CAkey "$tls/server-ca.key" -set_serial "0x$(openssl rand -hex 16)" -days 3650 -extfile "$work/ext" -out "$work/stream.crt" 2>/dev/null',
-    `  ${kubectl} create secret generic ${STREAM_CERT_SECRET} --from-file=streamCA.crt="$tls/client-ca.crt" --from-file=stream.crt="$work/stream.crt" --from-file=stream.key="$work/stream.key" --dry-run=client -o yaml |`,
-    `    ${kubectl} annotate --local -f - -o yaml ${ANNOTATION}="$want" |`,
-    `    ${kubectl} apply -f - >/dev/null`,
+    sh`  ${kubectl} create secret generic ${STREAM_CERT_SECRET} --from-file=streamCA.crt="$tls/client-ca.crt" --from-file=stream.crt="$work/stream.crt" --from-file=stream.key="$work/stream.key" --dry-run=client -o yaml |`,
+    sh`    ${kubectl} annotate --local -f - -o yaml ${`${ANNOTATION}=`}"$want" |`,
+    sh`    ${kubectl} apply -f - >/dev/null`,
     // a running cloudcore reads the certificate at start
-    `  if ${kubectl} get deployment cloudcore >/dev/null 2>&1; then ${kubectl} rollout restart deployment/cloudcore >/dev/null; fi`,
+    sh`  if ${kubectl} get deployment cloudcore >/dev/null 2>&1; then ${kubectl} rollout restart deployment/cloudcore >/dev/null; fi`,
     "  ec_changed",
     "fi",
   ].join("\n");
@@ -83,8 +84,8 @@ export function streamCertStep(props: KubeEdgeCloudProps, host: Host): HostStep 
     script,
     ...(props.spec.mode === "keadm" ? { dependsOn: [stepId(host.name, KEADM_STEPS.init)] } : {}),
     deleteScript: [
-      `export KUBECONFIG=${kubeconfig}`,
-      `if [ -x /usr/local/bin/k3s ]; then ${kubectl} delete secret ${STREAM_CERT_SECRET} --ignore-not-found >/dev/null 2>&1 || ec_log "could not delete ${NAMESPACE}/${STREAM_CERT_SECRET}"; fi`,
+      sh`export KUBECONFIG=${kubeconfig}`,
+      sh`if [ -x /usr/local/bin/k3s ]; then ${kubectl} delete secret ${STREAM_CERT_SECRET} --ignore-not-found >/dev/null 2>&1 || ec_log ${`could not delete ${NAMESPACE}/${STREAM_CERT_SECRET}`}; fi`,
     ].join("\n"),
   });
 }

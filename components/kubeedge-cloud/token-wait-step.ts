@@ -1,6 +1,6 @@
 import { hasRole, Host } from "../../lib/hosts/host";
-import { shellQuote } from "../../lib/steps/bundle";
 import { HostStep, hostStep } from "../../lib/steps/host-step";
+import { sh } from "../../lib/steps/sh";
 import { KUBEEDGE_COMPONENT } from "./edge-node-steps";
 import { KubeEdgeCloudProps, TOKEN_SECRET } from "./spec";
 
@@ -16,15 +16,14 @@ export function tokenWaitHost(props: KubeEdgeCloudProps): Host | undefined {
  * started, #4103), so the token read that follows never races it. Reads nothing secret; changes nothing.
  */
 export function tokenWaitStep(props: KubeEdgeCloudProps, host: Host): HostStep {
-  const kubeconfig = shellQuote(props.spec.kubeconfigPath);
   return hostStep({
     host: host.name,
     name: TOKEN_WAIT_STEP,
     component: KUBEEDGE_COMPONENT,
     script: [
-      `export KUBECONFIG=${kubeconfig}`,
-      `if ! ec_retry 60 5 /usr/local/bin/k3s kubectl -n ${TOKEN_SECRET.namespace} get secret ${TOKEN_SECRET.name} >/dev/null 2>&1; then`,
-      `  ec_log "cloudcore has not created ${TOKEN_SECRET.namespace}/${TOKEN_SECRET.name} after 5 minutes; check: k3s kubectl -n ${TOKEN_SECRET.namespace} logs deployment/cloudcore"`,
+      sh`export KUBECONFIG=${props.spec.kubeconfigPath}`,
+      sh`if ! ec_retry 60 5 /usr/local/bin/k3s kubectl -n ${TOKEN_SECRET.namespace} get secret ${TOKEN_SECRET.name} >/dev/null 2>&1; then`,
+      sh`  ec_log ${`cloudcore has not created ${TOKEN_SECRET.namespace}/${TOKEN_SECRET.name} after 5 minutes; check: k3s kubectl -n ${TOKEN_SECRET.namespace} logs deployment/cloudcore`}`,
       "  exit 1",
       "fi",
     ].join("\n"),
