@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { Host } from "../lib/hosts/host";
 import { HostStep, hostStep } from "../lib/steps/host-step";
+import { raw, sh } from "../lib/steps/sh";
 import { httpsUrl } from "../lib/validation/url";
 
 /** Import of a cluster into a central Rancher (multi-site): Rancher's registration manifest applied on the first server. */
@@ -49,17 +50,17 @@ export function rancherImportStep(
   dependsOn: readonly string[],
 ): HostStep {
   const curlConfig = `url = "${manifestUrl.replace(/["\\]/g, "")}"\n`;
-  const script = `kc=(/usr/local/bin/k3s kubectl)
+  const script = sh`kc=(/usr/local/bin/k3s kubectl)
 if "\${kc[@]}" -n cattle-system get deployment cattle-cluster-agent >/dev/null 2>&1; then
-  ec_log "already imported into Rancher ${spec.server}"
+  ec_log ${`already imported into Rancher ${spec.server}`}
 else
   manifest=$(mktemp)
   trap 'rm -f "$manifest"' EXIT
-  curl -fsSL${spec.insecure ? " --insecure" : ""} --retry 5 --config ${URL_FILE} -o "$manifest"
+  curl -fsSL${raw(spec.insecure ? " --insecure" : "")} --retry 5 --config ${URL_FILE} -o "$manifest"
   "\${kc[@]}" apply -f "$manifest" >/dev/null
   ec_changed
 fi`;
-  const deleteScript = `if /usr/local/bin/k3s kubectl get namespace cattle-system >/dev/null 2>&1; then
+  const deleteScript = sh`if /usr/local/bin/k3s kubectl get namespace cattle-system >/dev/null 2>&1; then
   /usr/local/bin/k3s kubectl delete namespace cattle-system --wait=false >/dev/null
   ec_changed
 fi
