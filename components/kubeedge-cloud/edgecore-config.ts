@@ -1,5 +1,6 @@
 import { stringify } from "yaml";
 import { Host, internalAddress } from "../../lib/hosts/host";
+import { joinHostPort } from "../../lib/validation/net";
 import { kubeEdgeRelease } from "./release";
 import { EDGE_ROLE_LABEL, KubeEdgeCloudProps } from "./spec";
 
@@ -24,7 +25,6 @@ export const RUNTIME_ENDPOINTS = {
 export function edgeCoreConfig(props: KubeEdgeCloudProps, host: Host, token: string): Record<string, unknown> {
   const { spec, join } = props;
   const release = kubeEdgeRelease(spec.version);
-  const hostPart = join.address.includes(":") ? `[${join.address}]` : join.address;
   const hubPort = (kind: "websocket" | "quic") => {
     if (spec.exposure.kind === "NodePort")
       return kind === "quic" ? spec.exposure.nodePorts.quic : spec.exposure.nodePorts.cloudhub;
@@ -71,10 +71,14 @@ export function edgeCoreConfig(props: KubeEdgeCloudProps, host: Host, token: str
         tlsPrivateKeyFile: "/etc/kubeedge/certs/server.key",
         websocket: {
           enable: spec.edge.hubProtocol === "websocket",
-          server: `${hostPart}:${hubPort("websocket")}`,
+          server: joinHostPort(join.address, hubPort("websocket")),
           ...timeouts,
         },
-        quic: { enable: spec.edge.hubProtocol === "quic", server: `${hostPart}:${hubPort("quic")}`, ...timeouts },
+        quic: {
+          enable: spec.edge.hubProtocol === "quic",
+          server: joinHostPort(join.address, hubPort("quic")),
+          ...timeouts,
+        },
       },
       edged: {
         enable: true,
@@ -86,7 +90,7 @@ export function edgeCoreConfig(props: KubeEdgeCloudProps, host: Host, token: str
       },
       edgeStream: {
         enable: spec.cloudStream.enable,
-        server: `${hostPart}:${tunnelPort}`,
+        server: joinHostPort(join.address, tunnelPort),
         handshakeTimeout: 30,
         readDeadline: 15,
         writeDeadline: 15,

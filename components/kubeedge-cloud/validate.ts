@@ -2,6 +2,7 @@ import { Host, hasRole, internalAddress } from "../../lib/hosts/host";
 import { validateHosts } from "../../lib/hosts/validate-hosts";
 import { SUPPORTED_ARCHES, supportsArch } from "../../lib/platform/support-matrix";
 import { IssueCollector, parseInto } from "../../lib/validation/issues";
+import { joinHostPort } from "../../lib/validation/net";
 import {
   KUBEEDGE_RELEASES,
   KUBEEDGE_VERSIONS,
@@ -256,10 +257,9 @@ export function joinParameters(spec: KubeEdgeCloudSpec, address: string): JoinPa
   const np = spec.exposure.kind === "NodePort" ? spec.exposure.nodePorts : undefined;
   const hub = np ? (quic ? np.quic : np.cloudhub) : quic ? spec.cloudHub.quicPort : spec.cloudHub.websocketPort;
   const https = np ? np.https : spec.cloudHub.httpsPort;
-  const host = address.includes(":") ? `[${address}]` : address;
   return {
-    cloudcoreIpPort: `${host}:${hub}`,
-    certServer: `https://${host}:${https}`,
+    cloudcoreIpPort: joinHostPort(address, hub),
+    certServer: `https://${joinHostPort(address, https)}`,
     address,
     hubProtocol: spec.edge.hubProtocol,
     kubeedgeVersion: spec.version,

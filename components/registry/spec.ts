@@ -4,7 +4,7 @@ import { osProfile } from "../../lib/platform/os";
 import { IssueCollector, parseInto } from "../../lib/validation/issues";
 import { cronToOnCalendar } from "./schedule";
 import { dnsLabel, dnsSubdomain, imageRepository } from "../../lib/validation/kubernetes";
-import { address, cidrv4, hostPort } from "../../lib/validation/net";
+import { address, cidrv4, hostPort, joinHostPort } from "../../lib/validation/net";
 import { ownedPath } from "../../lib/validation/paths";
 import { httpsUrl } from "../../lib/validation/url";
 
@@ -272,7 +272,7 @@ export function validateRegistry(
           "runs ubuntu-20.04, whose systemd 245 lacks LoadCredential= (systemd 247), which the registry's unit uses for its key and htpasswd; use Ubuntu 22.04 or later, Debian 11 or later, or in-cluster mode",
         );
       }
-      endpoint = `${internalAddress(host)}:${mode.port}`;
+      endpoint = joinHostPort(internalAddress(host), mode.port);
     }
     if (spec.gc.deleteUntagged === true) {
       issues.add(
@@ -300,8 +300,10 @@ export function validateRegistry(
     const firstServer = hosts.find((h) => hasRole(h, "server"));
     if (mode.endpoint) endpoint = mode.endpoint;
     else if (mode.nodePort !== undefined && firstServer) {
-      endpoint = `${internalAddress(firstServer)}:${mode.nodePort}`;
-      mirrorEndpoints = hosts.filter((h) => hasRole(h, "server")).map((h) => `${internalAddress(h)}:${mode.nodePort}`);
+      endpoint = joinHostPort(internalAddress(firstServer), mode.nodePort);
+      mirrorEndpoints = hosts
+        .filter((h) => hasRole(h, "server"))
+        .map((h) => joinHostPort(internalAddress(h), mode.nodePort!));
     } else if (mode.ingress) endpoint = mode.ingress.host;
     else {
       issues.add(

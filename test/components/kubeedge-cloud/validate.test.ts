@@ -1,7 +1,12 @@
 import { validateHosts } from "../../../lib/hosts/validate-hosts";
 import { IssueCollector, ValidationError } from "../../../lib/validation/issues";
-import { checkKubeEdgeCloudSection, checkKubeEdgeCloud } from "../../../components/kubeedge-cloud/validate";
+import {
+  checkKubeEdgeCloudSection,
+  checkKubeEdgeCloud,
+  joinParameters,
+} from "../../../components/kubeedge-cloud/validate";
 import { kubernetesCompatible, KUBEEDGE_RELEASES } from "../../../components/kubeedge-cloud/release";
+import { KubeEdgeCloudSpecSchema } from "../../../components/kubeedge-cloud/spec";
 import { baseSpec, clusterHosts } from "./fixtures";
 
 function messages(spec: object, hosts = clusterHosts()): string[] {
@@ -27,6 +32,11 @@ describe("checkKubeEdgeCloud", () => {
     });
     expect(p!.cloudcoreNode).toBe("cp-1");
     expect(p!.edgeHosts.map((h) => h.name)).toEqual(["edge-1", "edge-2", "edge-3"]);
+  });
+
+  test("GIVEN an IPv6 join address THEN the hub endpoint and the certificate URL bracket it", () => {
+    const p = joinParameters(KubeEdgeCloudSpecSchema.parse(baseSpec), "fd00::11");
+    expect([p.cloudcoreIpPort, p.certServer]).toEqual(["[fd00::11]:10000", "https://[fd00::11]:10002"]);
   });
 
   test("GIVEN a join address that is not advertised WHEN checked THEN the mismatch is reported", () => {
