@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { deferred } from "../../lib/hosts/host";
 import { IssueCollector, parseInto } from "../../lib/validation/issues";
-import { cidrv4 } from "../../lib/validation/net";
+import { cidrv4, parseHostPort } from "../../lib/validation/net";
 
 const dnsLabel = z
   .string()
@@ -277,8 +277,12 @@ export function validateDroneCi(input: unknown, issues: IssueCollector, base = "
     );
   } else if (host.includes("/")) {
     issues.add(`${base}.server.host`, host, "must not include a path; DRONE_SERVER_HOST is host[:port]");
-  } else if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:\d{1,5})?$/.test(host)) {
-    issues.add(`${base}.server.host`, host, "must be a lowercase host name or IP address with an optional :port");
+  } else if (!parseHostPort(host)) {
+    issues.add(
+      `${base}.server.host`,
+      host,
+      "must be a DNS name or IP address with an optional :port (IPv6 in brackets: [fd00::1]:8080)",
+    );
   }
   const p = spec.provider;
   const git = spec.git;

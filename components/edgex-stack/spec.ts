@@ -7,7 +7,7 @@ import {
   OPTIONAL_SERVICES,
   OptionalService,
 } from "./release-data";
-import { dnsLabel } from "../../lib/validation/kubernetes";
+import { dnsLabel, labelValue, labels, qualifiedName } from "../../lib/validation/kubernetes";
 import { cidr } from "../../lib/validation/net";
 import { ownedPath } from "../../lib/validation/paths";
 
@@ -65,14 +65,16 @@ export const EdgeXStackSpecSchema = z.strictObject({
   /** Optional services on or off. @default - all on except "ui" */
   services: z.partialRecord(z.enum(OPTIONAL_SERVICES), z.boolean()).default({}),
   /** Nodes EdgeX runs on. @default { "node-role.kubernetes.io/edge": "" } */
-  nodeSelector: z.record(z.string(), z.string()).default({ "node-role.kubernetes.io/edge": "" }),
+  nodeSelector: labels.default({ "node-role.kubernetes.io/edge": "" }),
   /** Tolerations of every EdgeX pod. @default - the taint KubeEdge edge nodes register with (`node-role.kubernetes.io/edge:NoSchedule`) */
   tolerations: z
     .array(
       z.strictObject({
-        key: z.string().optional(),
+        /** A taint key (qualified name). @default - every key (with `operator: Exists`) */
+        key: qualifiedName.optional(),
         operator: z.enum(["Exists", "Equal"]).default("Equal"),
-        value: z.string().optional(),
+        /** A label value. @default - "" */
+        value: labelValue.optional(),
         effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]).optional(),
       }),
     )

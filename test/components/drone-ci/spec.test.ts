@@ -48,7 +48,16 @@ describe("validateDroneCi", () => {
     [
       "a server host with spaces",
       { server: { host: "Drone Server" }, provider: gh },
-      ['drone.server.host "Drone Server" must be a lowercase host name or IP address with an optional :port'],
+      [
+        'drone.server.host "Drone Server" must be a DNS name or IP address with an optional :port (IPv6 in brackets: [fd00::1]:8080)',
+      ],
+    ],
+    [
+      "a server host with an octet above 255 and a bare IPv6 address with a port",
+      { server: { host: "10.0.0.256:80" }, provider: gh },
+      [
+        'drone.server.host "10.0.0.256:80" must be a DNS name or IP address with an optional :port (IPv6 in brackets: [fd00::1]:8080)',
+      ],
     ],
     [
       "two providers",

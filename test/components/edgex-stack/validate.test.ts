@@ -11,6 +11,20 @@ function messages(spec: object, raw = false): string[] {
 }
 
 describe("checkEdgeXStack", () => {
+  test("GIVEN a nodeSelector or toleration that is no Kubernetes label key/value THEN each is refused naming the field", () => {
+    expect(
+      messages({
+        nodeSelector: { "bad key!": "x", site: "a;b" },
+        tolerations: [{ key: "-x", operator: "Equal", value: "$(id)", effect: "NoSchedule" }],
+      }),
+    ).toEqual([
+      'edgex.nodeSelector.site "a;b" must be empty or at most 63 characters A-Z a-z 0-9 - _ . that start and end alphanumeric',
+      'edgex.nodeSelector.bad key! "x" is not a valid label key: must have a name part of at most 63 characters A-Z a-z 0-9 - _ . that starts and ends alphanumeric',
+      'edgex.tolerations[0].key "-x" must have a name part of at most 63 characters A-Z a-z 0-9 - _ . that starts and ends alphanumeric',
+      'edgex.tolerations[0].value "$(id)" must be empty or at most 63 characters A-Z a-z 0-9 - _ . that start and end alphanumeric',
+    ]);
+  });
+
   test("GIVEN no spec WHEN checked THEN the defaults are Napa 3.1, single-pod, security on, hostPath persistence, UI off", () => {
     const issues = new IssueCollector();
     const p = checkEdgeXStack({}, issues)!;
