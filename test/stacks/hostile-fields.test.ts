@@ -34,6 +34,8 @@ const PAYLOADS = [
   `x\n${CANARY}\nx`,
   `../../${CANARY}`,
   `-${CANARY}`,
+  // a valid https URL: RFC 3986 allows $ ( ) ; in a path, so URL fields accept it and it must stay inert where it lands
+  `https://example.com/a;${CANARY};$(${CANARY})`,
 ];
 
 const SECTIONS: Record<string, z.ZodType> = {
@@ -106,6 +108,7 @@ const BASES: Record<string, unknown> = {
 const RECORD_KEYS: Record<string, string> = {
   "k3s.etcd.install<kind=prestaged>.sha256": "amd64",
   "k3s.etcd.install<kind=release>.sha256": "amd64",
+  "k3s.artifactOverrides": "server-1",
   "nfs.provisioner<kind=csi-driver-nfs>.images": "nfsplugin",
 };
 
@@ -114,6 +117,13 @@ const PREPARE: Record<string, (env: Json) => void> = {
   "hosts[].ssh.privateKey": (env) => delete ((env.hosts as Json[])[HOST_INDEX]!.ssh as Json).privateKeyPath,
   // a pull-through cache takes no pushes, so no CI user (registry.auth.ciUser is refused next to a proxy)
   "registry.proxy": (env) => delete ((env.registry as Json).auth as Json).ciUser,
+  // a package mirror is for CentOS 7 hosts only
+  "hosts[].packageMirror": (env) => ((env.hosts as Json[])[HOST_INDEX]!.os = "centos-7"),
+  // Drone sends users to the Gitea that issues its tokens: the provider is that Gitea
+  "drone.git<kind=gitea>.rootUrl": (env) => {
+    const d = env.drone as Json;
+    d.provider = { kind: "gitea", server: (d.git as Json).rootUrl, clientId: "id", clientSecret: "secret" };
+  },
   "drone.provider<kind=github>": (env) => delete (env.drone as Json).git,
   "drone.provider<kind=gitlab>": (env) => delete (env.drone as Json).git,
   "drone.provider<kind=gitea>": (env) => delete (env.drone as Json).git,
