@@ -395,6 +395,71 @@ function place(env: Json, field: string, payload: string): string {
   return issuePath;
 }
 
+/**
+ * Where the canary stands in a program outside single quotes (or a quoted here-document): a plain word, a
+ * double-quoted string, an unquoted here-document. Executing a program reaches only the branches a stub PATH takes;
+ * this finds a payload on every branch. Returns a snippet per unsafe occurrence.
+ */
+function canaryOutsideQuotes(program: string): string[] {
+  const unsafe: string[] = [];
+  type State = "plain" | "sq" | "dq" | "comment";
+  const stack: State[] = ["plain"];
+  const pending: { delim: string; quoted: boolean }[] = [];
+  let heredoc: { delim: string; quoted: boolean } | undefined;
+  let line = "";
+  for (let i = 0; i < program.length; i++) {
+    const c = program[i]!;
+    const top = stack[stack.length - 1]!;
+    if (program.startsWith(CANARY, i)) {
+      const safe = heredoc ? heredoc.quoted : top === "sq" || top === "comment";
+      if (!safe) unsafe.push(program.slice(Math.max(0, i - 60), i + CANARY.length + 20));
+    }
+    if (heredoc) {
+      if (c === "\n") {
+        if (line.replace(/^\t+/, "") === heredoc.delim) heredoc = pending.shift();
+        line = "";
+      } else line += c;
+      continue;
+    }
+    if (top === "sq") {
+      if (c === "'") stack.pop();
+    } else if (top === "comment") {
+      if (c === "\n") {
+        stack.pop();
+        heredoc = pending.shift();
+      }
+    } else if (top === "dq") {
+      if (c === "\\") i++;
+      else if (c === '"') stack.pop();
+      else if (c === "$" && program[i + 1] === "(") {
+        stack.push("plain");
+        i++;
+      }
+    } else {
+      const prev = program[i - 1] ?? "\n";
+      if (c === "\\") i++;
+      else if (c === "'") stack.push("sq");
+      else if (c === '"') stack.push("dq");
+      else if (c === "#" && /[\s;&|(]/.test(prev)) stack.push("comment");
+      else if (c === "$" && program[i + 1] === "(") {
+        stack.push("plain");
+        i++;
+      } else if (c === ")" && stack.length > 1) stack.pop();
+      else if (c === "<" && program[i + 1] === "<" && program[i + 2] !== "<") {
+        const m = /^<<-?[ \t]*(['"]?)([A-Za-z_][A-Za-z0-9_]*)\1/.exec(program.slice(i));
+        if (m) {
+          pending.push({ delim: m[2]!, quoted: m[1] !== "" });
+          i += m[0].length - 1;
+        }
+      } else if (c === "\n" && pending.length > 0) {
+        heredoc = pending.shift();
+        line = "";
+      }
+    }
+  }
+  return unsafe;
+}
+
 /** A stub PATH holding only the canary: every other command is "not found" (and treated as success). */
 function sandbox(): { dir: string; log: string; run: (bundle: string) => { status: number | null; stderr: string } } {
   const dir = mkdtempSync(join(tmpdir(), "ec-fuzz-"));
@@ -459,6 +524,13 @@ describe("hostile values in every string field of an environment file", () => {
     baseBundles = new Set(Object.values(out.hosts).flatMap((steps) => steps.map((s) => renderStepBundle(s))));
   });
 
+  test("GIVEN a payload outside single quotes on a branch the sandbox never takes THEN the static check finds it", () => {
+    const branch = `if false; then ec_log "imported $(${CANARY})"; fi\ncat <<EOF\n${CANARY}\nEOF\n`;
+    expect(canaryOutsideQuotes(branch)).toHaveLength(2);
+    expect(canaryOutsideQuotes(`ec_log '$(${CANARY})' # ${CANARY}\ncat <<'EOF'\n${CANARY}\nEOF\n`)).toEqual([]);
+    expect(canaryOutsideQuotes(`# a comment\n${CANARY}\n`)).toHaveLength(1);
+  });
+
   test("GIVEN a script that does run the canary WHEN run in the sandbox THEN the sandbox sees it (the detector works)", () => {
     box.run("#!/usr/bin/env bash\nset -euo pipefail\nmissing-command\necho ok; eccanary from-the-control\n");
     expect(readFileSync(box.log, "utf8")).toBe("ran: from-the-control\n");
@@ -510,6 +582,8 @@ describe("hostile values in every string field of an environment file", () => {
             syntax: 0,
             err: "",
           });
+          // on every branch, not only the ones the sandbox takes: the payload is inside single quotes
+          expect({ field, payload, unsafe: canaryOutsideQuotes(b) }).toEqual({ field, payload, unsafe: [] });
           box.run(b);
           seen.programsRun++;
           const ran = existsSync(box.log) ? readFileSync(box.log, "utf8") : "";
