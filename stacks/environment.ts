@@ -106,8 +106,32 @@ export function findInlineSecrets(raw: unknown): { path: string }[] {
 }
 
 /**
+ * Refuses secrets written inline in a parsed environment file (before its references are resolved), naming each
+ * field, unless the file says `allowInlineSecrets: true`. Every path that reads a file runs it: {@link loadEnvironment}
+ * (the CLI) and the Pulumi program's `stackEnvironment`.
+ */
+export function refuseInlineSecrets(raw: unknown, file: string): void {
+  const inline =
+    (raw as { allowInlineSecrets?: unknown } | null)?.allowInlineSecrets === true ? [] : findInlineSecrets(raw);
+  if (inline.length > 0)
+    throw new ValidationError(
+      inline.map((i) => ({
+        path: i.path,
+        value: undefined,
+        message:
+          "is a plaintext secret inline in the file; write { secret: <name> } and set it with pulumi config set --secret (or EDGECLOUD_SECRET_<NAME> for synth), or set allowInlineSecrets: true at the top of the file if you mean it",
+      })),
+      `environment ${file}`,
+    );
+}
+
+/**
  * Validates an environment (parsed YAML or an object): the top-level shape, the hosts, and every component section
  * with that component's own checks. Throws one {@link ValidationError} with every problem found.
+ *
+ * Inline secrets are not refused here: an object from code carries its secrets already resolved (a Pulumi secret
+ * Output, or a string from the program's own secret store), indistinguishable from one written in plaintext. Files
+ * are checked where they are read ({@link refuseInlineSecrets}).
  */
 export function validateEnvironment(raw: unknown, source?: string): Environment {
   const issues = new IssueCollector();
@@ -247,18 +271,7 @@ export interface LoadEnvironmentOptions {
  */
 export function loadEnvironment(file: string, opts: LoadEnvironmentOptions = {}): Environment {
   const raw = readEnvironmentFile(file);
-  const inline =
-    (raw as { allowInlineSecrets?: unknown } | null)?.allowInlineSecrets === true ? [] : findInlineSecrets(raw);
-  if (inline.length > 0)
-    throw new ValidationError(
-      inline.map((i) => ({
-        path: i.path,
-        value: undefined,
-        message:
-          "is a plaintext secret inline in the file; write { secret: <name> } and set it with pulumi config set --secret (or EDGECLOUD_SECRET_<NAME> for synth), or set allowInlineSecrets: true at the top of the file if you mean it",
-      })),
-      `environment ${file}`,
-    );
+  refuseInlineSecrets(raw, file);
   return validateEnvironment(opts.secrets ? resolveSecretRefs(raw, opts.secrets) : raw, file);
 }
 

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { existsSync } from "fs";
 import { isAbsolute, resolve } from "path";
 import type { HostStepExecutor } from "../lib/pulumi/host-step-commands";
-import { environmentFile, readEnvironmentFile } from "./environment";
+import { environmentFile, readEnvironmentFile, refuseInlineSecrets } from "./environment";
 import { resolveSecretRefs } from "./secret-refs";
 
 /** Typed stack config (`Pulumi.<stack>.yaml`, namespace `edgecloud`). */
@@ -38,8 +38,9 @@ export function readStackConfig(config = new pulumi.Config("edgecloud")): StackC
 }
 
 /**
- * The environment file of a stack, parsed, with every `{ secret: name }` reference replaced by the secret stack
- * config `edgecloud:<name>` and, when `sshPrivateKey` is set, every host's key replaced by it.
+ * The environment file of a stack, parsed (secrets written inline in it refused, as by `loadEnvironment`), with every
+ * `{ secret: name }` reference replaced by the secret stack config `edgecloud:<name>` and, when `sshPrivateKey` is
+ * set, every host's key replaced by it.
  */
 export function stackEnvironment(cfg: StackConfig, config = new pulumi.Config("edgecloud")): Record<string, unknown> {
   const file = /[/\\]|\.ya?ml$|\.json$/.test(cfg.environment)
@@ -48,7 +49,10 @@ export function stackEnvironment(cfg: StackConfig, config = new pulumi.Config("e
       : resolve(cfg.environment)
     : environmentFile(cfg.environment);
   if (!existsSync(file)) throw new Error(`edgecloud:environment "${cfg.environment}": ${file} does not exist`);
-  return prepareEnvironment(readEnvironmentFile(file), {
+  const raw = readEnvironmentFile(file);
+  // the same refusal as the CLI's loadEnvironment: a secret written in the file is named, unless it opts in
+  refuseInlineSecrets(raw, file);
+  return prepareEnvironment(raw, {
     secrets: (name) => config.requireSecret(name),
     sshPrivateKey: cfg.sshPrivateKey,
   });

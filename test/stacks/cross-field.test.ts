@@ -4,6 +4,7 @@ import { join } from "path";
 import { formatIssue, ValidationError } from "../../lib/validation";
 import { environmentFile, loadEnvironment, readEnvironmentFile, validateEnvironment } from "../../stacks/environment";
 import { resolveSecretRefs } from "../../stacks/secret-refs";
+import { stackEnvironment } from "../../stacks/stack-config";
 
 type Json = Record<string, any>;
 
@@ -66,6 +67,15 @@ describe("inline secrets in a file", () => {
     const f = join(dir, "inline.yaml");
     writeFileSync(f, text.replace("password: { secret: registry-admin-password }", "password: hunter2"));
     expect(() => loadEnvironment(f, { secrets: (n) => `s-${n}` })).toThrow(
+      "registry.auth.users[0].password: is a plaintext secret inline in the file; write { secret: <name> }",
+    );
+  });
+
+  test("GIVEN a password written inline WHEN the Pulumi program reads the file THEN it is refused the same way", () => {
+    const f = join(dir, "inline-stack.yaml");
+    writeFileSync(f, text.replace("password: { secret: registry-admin-password }", "password: hunter2"));
+    const config = { requireSecret: (n: string) => `s-${n}` } as unknown as Parameters<typeof stackEnvironment>[1];
+    expect(() => stackEnvironment({ environment: f }, config)).toThrow(
       "registry.auth.users[0].password: is a plaintext secret inline in the file; write { secret: <name> }",
     );
   });
