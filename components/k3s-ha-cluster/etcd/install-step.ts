@@ -23,20 +23,20 @@ export function etcdInstallStep(host: Host, etcd: EtcdSpec, dependsOn: readonly 
       if (os.packageManager === "apt") {
         lines.push(
           "# keep the package from starting a plaintext etcd while it installs",
-          "if ! dpkg-query -W -f='${Status}' " + pkgs[0] + " 2>/dev/null | grep -q 'install ok installed'; then",
+          sh`if ! dpkg-query -W -f='\${Status}' ${pkgs[0]!} 2>/dev/null | grep -q 'install ok installed'; then`,
           "  printf '#!/bin/sh\\nexit 101\\n' >/usr/sbin/policy-rc.d && chmod 0755 /usr/sbin/policy-rc.d",
           "  trap 'rm -f /usr/sbin/policy-rc.d' EXIT",
           "fi",
         );
       }
-      lines.push(`ec_pkg ${os.packageManager} ${pkgs.join(" ")}`);
+      lines.push(sh`ec_pkg ${os.packageManager} ${pkgs}`);
       del.push(
         ...(os.packageManager === "apt"
           ? [
-              `if dpkg-query -W ${pkgs[0]} >/dev/null 2>&1; then DEBIAN_FRONTEND=noninteractive apt-get purge -y -q ${pkgs.join(" ")} >/dev/null; ec_changed; fi`,
+              sh`if dpkg-query -W ${pkgs[0]!} >/dev/null 2>&1; then DEBIAN_FRONTEND=noninteractive apt-get purge -y -q ${pkgs} >/dev/null; ec_changed; fi`,
             ]
           : [
-              `if rpm -q ${pkgs[0]} >/dev/null 2>&1; then ${os.packageManager} remove -y -q ${pkgs.join(" ")} >/dev/null; ec_changed; fi`,
+              sh`if rpm -q ${pkgs[0]!} >/dev/null 2>&1; then ${os.packageManager} remove -y -q ${pkgs} >/dev/null; ec_changed; fi`,
             ]),
       );
       break;

@@ -126,8 +126,8 @@ export function k3sInstallStep(
     "fi",
   );
   const uninstall = role === "server" ? "/usr/local/bin/k3s-uninstall.sh" : "/usr/local/bin/k3s-agent-uninstall.sh";
-  const deleteScript = `if [ -x ${uninstall} ]; then
-  ${uninstall} >/dev/null 2>&1 || ec_log "${uninstall} reported errors"
+  const deleteScript = sh`if [ -x ${uninstall} ]; then
+  ${uninstall} >/dev/null 2>&1 || ec_log ${`${uninstall} reported errors`}
   ec_changed
 fi
 ec_rm /usr/local/bin/k3s`;
