@@ -4,7 +4,7 @@ import { DEFAULT_KUBEEDGE_VERSION, KUBEEDGE_VERSIONS, KubeEdgeVersion } from "./
 import type { K3sRegistries } from "../../lib/k3s/registries";
 import { EDGE_NODE_LABEL } from "../../lib/k3s/node-roles";
 import { labels } from "../../lib/validation/kubernetes";
-import { address } from "../../lib/validation/net";
+import { address, cidrv4, ipVersion, isDnsName } from "../../lib/validation/net";
 import { absolutePath } from "../../lib/validation/paths";
 import { httpsUrl } from "../../lib/validation/url";
 
@@ -18,7 +18,16 @@ export const CloudHubSchema = z.strictObject({
   /** Addresses placed in cloudcore's certificate SANs; edge nodes must join one of them. At least one. */
   advertiseAddress: z.array(address).min(1),
   /** Extra DNS names in the certificate SANs. @default [] */
-  dnsNames: z.array(z.string().regex(/^[A-Za-z0-9.*-]+$/, "must be a DNS name")).default([]),
+  dnsNames: z
+    .array(
+      z
+        .string()
+        .refine(
+          (v) => ipVersion(v) === 0 && isDnsName(v.replace(/^\*\./, "")),
+          "must be a DNS name (RFC 1123, optionally *.wildcard); addresses go in advertiseAddress",
+        ),
+    )
+    .default([]),
   /** Maximum edge nodes one cloudcore serves. @default 1000 */
   nodeLimit: z.number().int().min(1).default(1000),
   /** @default 10000 */
@@ -133,10 +142,7 @@ export const EdgeSchema = z.strictObject({
   cni: z
     .strictObject({
       /** @default "10.88.0.0/16" (kubeedge/kubeedge v1.23.1 hack/lib/install.sh) */
-      subnet: z
-        .string()
-        .regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/, "must be an IPv4 CIDR such as 10.88.0.0/16")
-        .default("10.88.0.0/16"),
+      subnet: cidrv4.default("10.88.0.0/16"),
       /** Where online installs download `<version>/cni-plugins-linux-<arch>-<version>.tgz` (prestaged: `edge.install.dir`). @default "https://github.com/containernetworking/plugins/releases/download" */
       mirror: url.default("https://github.com/containernetworking/plugins/releases/download"),
       /** sha256 per tarball (`cni-plugins-linux-arm64-v1.1.1.tgz` → hex); online installs also check the release's `.sha256` file. @default {} */
