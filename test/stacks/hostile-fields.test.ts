@@ -395,6 +395,25 @@ function place(env: Json, field: string, payload: string): string {
   return issuePath;
 }
 
+/** Characters bash gives no meaning in a word (what shellQuote leaves bare). */
+const BARE = /[A-Za-z0-9_./:=@%+,-]/;
+
+/**
+ * True when the occurrence at `i` lies in a word of BARE characters only, bounded by blanks or quotes, that is not
+ * a command name (not first on its line or after ; & | ( or a keyword): such a word is one inert argument.
+ */
+function inertWord(program: string, i: number): boolean {
+  let a = i;
+  let b = i;
+  while (a > 0 && BARE.test(program[a - 1]!)) a--;
+  while (b < program.length && BARE.test(program[b]!)) b++;
+  const left = program[a - 1] ?? "\n";
+  const right = program[b] ?? "\n";
+  if (!/[\s'"]/.test(left) || !/[\s'")]/.test(right)) return false;
+  const before = program.slice(program.lastIndexOf("\n", a - 1) + 1, a).trimEnd();
+  return before !== "" && !/(^|[;&|(!]|\b(then|do|else|if|while|until|time))$/.test(before);
+}
+
 /**
  * Where the canary stands in a program outside single quotes (or a quoted here-document): a plain word, a
  * double-quoted string, an unquoted here-document. Executing a program reaches only the branches a stub PATH takes;
@@ -411,7 +430,7 @@ function canaryOutsideQuotes(program: string): string[] {
     const c = program[i]!;
     const top = stack[stack.length - 1]!;
     if (program.startsWith(CANARY, i)) {
-      const safe = heredoc ? heredoc.quoted : top === "sq" || top === "comment";
+      const safe = heredoc ? heredoc.quoted : top === "sq" || top === "comment" || inertWord(program, i);
       if (!safe) unsafe.push(program.slice(Math.max(0, i - 60), i + CANARY.length + 20));
     }
     if (heredoc) {
@@ -529,6 +548,9 @@ describe("hostile values in every string field of an environment file", () => {
     expect(canaryOutsideQuotes(branch)).toHaveLength(2);
     expect(canaryOutsideQuotes(`ec_log '$(${CANARY})' # ${CANARY}\ncat <<'EOF'\n${CANARY}\nEOF\n`)).toEqual([]);
     expect(canaryOutsideQuotes(`# a comment\n${CANARY}\n`)).toHaveLength(1);
+    // a bare argument word is inert; the same word as a command name, or next to a metacharacter, is not
+    expect(canaryOutsideQuotes(`printf '%s' DNS:-${CANARY} x\n`)).toEqual([]);
+    expect(canaryOutsideQuotes(`if true; then ${CANARY}-x; fi\nx;${CANARY}\n`)).toHaveLength(2);
   });
 
   test("GIVEN a script that does run the canary WHEN run in the sandbox THEN the sandbox sees it (the detector works)", () => {
