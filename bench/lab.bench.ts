@@ -108,7 +108,12 @@ async function wholeEnvironment(): Promise<number> {
   const out = synthesizeWith(env, await environmentMaterial(env, "generated"));
   const plan: StepPlan = { steps: out.plan.steps.filter(runsHere) };
   const lab = await Lab.start({
-    hosts: Object.keys(LAB_ADDRESSES).map((name) => ({ name, address: labAddress(name) })),
+    // as the real-nodes stage boots them: the edge runtime step needs a kubelet host's writable /proc/sys/net
+    hosts: Object.keys(LAB_ADDRESSES).map((name) => ({
+      name,
+      address: labAddress(name),
+      ...((env.kubeedge?.edgeHosts ?? []).some((h) => h.name === name) ? { kubeletHost: true } : {}),
+    })),
   });
   let code = 0;
   try {
