@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ARCHES } from "../platform/arch";
+import { HostCapabilitiesSchema } from "./capabilities";
 import { OS_IDS } from "../platform/os";
 import { dnsLabel, labels, taint } from "../validation/kubernetes";
 import { address } from "../validation/net";
@@ -88,6 +89,11 @@ export const HostSchema = z.strictObject({
   minima: PreflightMinimaSchema.optional(),
   /** centos-7 only: the vault or a mirror its packages come from. @default - the host's own yum configuration */
   packageMirror: PackageMirrorSchema.optional(),
+  /**
+   * GPU, Kata, KVM, real-time, hugepages, SR-IOV: installed, checked by pre-flight, labelled (and GPU/real-time
+   * nodes tainted) by edgecloud. @default - none
+   */
+  capabilities: HostCapabilitiesSchema.optional(),
 });
 
 export type HostInput = z.input<typeof HostSchema>;

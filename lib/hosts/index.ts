@@ -1,2 +1,3 @@
 export * from "./host";
 export * from "./validate-hosts";
+export * from "./capabilities";

@@ -1,4 +1,5 @@
 import { IssueCollector, parseInto } from "../validation/issues";
+import { checkCapabilities } from "./capabilities";
 import { Host, HostSchema } from "./host";
 
 /** Parses every host and applies the cross-host rules; problems are recorded, valid hosts returned. */
@@ -39,6 +40,7 @@ export function validateHosts(input: unknown, issues: IssueCollector, base = "ho
         `is supported on centos-7 only (whose stock repositories are gone), not ${h.os}; configure that host's own package repositories`,
       );
     }
+    checkCapabilities(h, issues, `${base}[${i}]`);
     const s = h.ssh;
     if (s.privateKey === undefined && s.privateKeyPath === undefined) {
       issues.add(

@@ -1,3 +1,4 @@
 export * from "./os";
 export * from "./arch";
 export * from "./support-matrix";
+export * from "./accelerators";

@@ -59,6 +59,10 @@ const PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
  */
 const BASES: Record<string, unknown> = {
   "hosts[].ssh.jumpHost": { address: "192.168.10.99" },
+  "hosts[].capabilities.kata": { version: "3.11.0", sha256: SHA256 },
+  "hosts[].capabilities.realtime": { isolatedCpus: "2-3", reservedCpus: "0-1" },
+  "hosts[].capabilities.sriov": { nics: [] },
+  "hosts[].capabilities.sriov.nics[]": { pf: "ens1f0", numVfs: 2, resourceName: "sriov_net" },
   "k3s.version": { unlisted: "v1.33.1+k3s1" },
   "k3s.etcd.version": { unlisted: "v3.5.30" },
   "k3s.artifactOverrides{}": { source: "/opt/k3s/k3s", sha256: SHA256 },
@@ -142,6 +146,12 @@ const FIELDS: readonly string[] = [
   "name",
   "description",
   "hosts[].address",
+  "hosts[].capabilities.kata.sha256",
+  "hosts[].capabilities.kata.version",
+  "hosts[].capabilities.realtime.isolatedCpus",
+  "hosts[].capabilities.realtime.reservedCpus",
+  "hosts[].capabilities.sriov.nics[].pf",
+  "hosts[].capabilities.sriov.nics[].resourceName",
   "hosts[].internalAddress",
   "hosts[].labels{key}",
   "hosts[].labels{}",
