@@ -43,6 +43,14 @@ function hostPreflight(
     ...(reg?.kind === "kube-vip" ? { kubeVipInterface: reg.interface } : {}),
     wireguard: spec.network.flannelBackend === "wireguard-native",
     airgapSelinux: spec.install.kind === "airgap",
+    ...(clusterTopology(props).externalEtcd
+      ? {
+          etcd: {
+            want: spec.etcd.install.kind === "distro" ? "distro" : spec.etcd.version.slice(1),
+            clientPort: spec.etcd.clientPort,
+          },
+        }
+      : {}),
   };
   const roles = h.roles.filter((r) => r === "etcd" || r === "server" || r === "agent");
   return roles.length ? preflightStep(h, roles, others, checks) : undefined;

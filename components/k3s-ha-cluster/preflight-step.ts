@@ -4,6 +4,8 @@ import { osProfile } from "../../lib/platform/os";
 import { HostStep, hostStep } from "../../lib/steps/host-step";
 import { raw, sh } from "../../lib/steps/sh";
 import { COMPONENT } from "./etcd/component";
+import { ETCDCTL_WRAPPER, ETCD_UNIT } from "./etcd/paths";
+import { checkEtcdVersionChange } from "./etcd/version-policy";
 
 export type PreflightRole = "etcd" | "server" | "agent";
 
@@ -25,6 +27,12 @@ export interface PreflightChecks {
   readonly wireguard?: boolean;
   /** Air-gap install on an SELinux host: k3s-selinux cannot be fetched, so it must already be installed. */
   readonly airgapSelinux?: boolean;
+  /**
+   * On etcd members: the version the spec wants (`distro`: the package's, not checked) and the client port. The
+   * pre-flight reports the version the member runs, so the gate refuses a downgrade or a skipped minor before any
+   * step runs (`checkEtcdVersionChange`); the wanted version is in the script so that changing it runs it again.
+   */
+  readonly etcd?: { readonly want: string; readonly clientPort: number };
 }
 
 /**
@@ -74,6 +82,18 @@ export function preflightStep(
       "fi",
     );
   }
+  let etcdFacts = "";
+  if (checks.etcd && roles.includes("etcd")) {
+    extra.push(
+      sh`etcd_want=${checks.etcd.want}`,
+      "etcd_running=none",
+      sh`if systemctl is-active --quiet ${ETCD_UNIT} && [ -x ${ETCDCTL_WRAPPER} ]; then`,
+      sh`  etcd_running=$(${ETCDCTL_WRAPPER} ${`--endpoints=https://127.0.0.1:${checks.etcd.clientPort}`} --command-timeout=5s endpoint status 2>/dev/null | awk -F', ' 'NR == 1 { print $3 }' || true)`,
+      '  [ -n "$etcd_running" ] || etcd_running=unknown',
+      "fi",
+    );
+    etcdFacts = " etcd-want=$etcd_want etcd-running=$etcd_running";
+  }
   // every value is a quoted word in a variable; the messages below only expand the variables
   const script = sh`problems=()
 host_name=${host.name}
@@ -97,7 +117,7 @@ disk_kib=$(df -Pk /var | awk 'NR == 2 { print $4 }')
 [ "$disk_kib" -ge ${Math.ceil(min.diskGiB * 1024 * 1024)} ] || problems+=("$((disk_kib / 1024 / 1024)) GiB free under /var, roles $roles need at least ${min.diskGiB} GiB")
 name=$(hostname)
 case "$other_hosts" in *" $name "*) problems+=("hostname is \\"$name\\", the name of another cluster host; K3s registers nodes by name") ;; esac
-${raw(extra.map((l) => `${l}\n`).join(""))}echo ${`${FACTS_PREFIX} host=`}"$host_name hostname=$name machine-id=$(cat /etc/machine-id 2>/dev/null || echo none)"
+${raw(extra.map((l) => `${l}\n`).join(""))}echo ${`${FACTS_PREFIX} host=`}"$host_name hostname=$name machine-id=$(cat /etc/machine-id 2>/dev/null || echo none)${raw(etcdFacts)}"
 if [ "\${#problems[@]}" -gt 0 ]; then
   for p in "\${problems[@]}"; do ec_log "pre-flight $host_name: $p"; done
   exit 1
@@ -109,6 +129,10 @@ export interface PreflightFacts {
   readonly host: string;
   readonly hostname: string;
   readonly machineId: string;
+  /** etcd members: the version the spec wants (`distro` when the package decides). */
+  readonly etcdWant?: string;
+  /** etcd members: the version the member runs (`none` before the first start, `unknown` when it does not answer). */
+  readonly etcdRunning?: string;
 }
 
 /** Parses the facts line from a pre-flight step's stdout. */
@@ -122,7 +146,12 @@ export function parsePreflightFacts(stdout: string): PreflightFacts | undefined 
       .split(/\s+/)
       .map((p) => p.split("=", 2) as [string, string]),
   );
-  return { host: kv.host ?? "", hostname: kv.hostname ?? "", machineId: kv["machine-id"] ?? "" };
+  return {
+    host: kv.host ?? "",
+    hostname: kv.hostname ?? "",
+    machineId: kv["machine-id"] ?? "",
+    ...(kv["etcd-want"] !== undefined ? { etcdWant: kv["etcd-want"], etcdRunning: kv["etcd-running"] ?? "none" } : {}),
+  };
 }
 
 /** Cross-host pre-flight: hostnames and machine ids must be unique across the cluster. Returns messages. */
@@ -141,5 +170,15 @@ export function checkPreflightFacts(facts: readonly PreflightFacts[]): string[] 
   };
   dup("hostname", "hostname", "K3s registers nodes by name: give each host its own hostname");
   dup("machineId", "machine-id", "cloned machines must regenerate /etc/machine-id");
+  // the etcd version change the members are about to take (one wanted version for every member)
+  const members = facts.filter((f) => f.etcdWant !== undefined);
+  const want = members[0]?.etcdWant;
+  if (want !== undefined && want !== "distro")
+    problems.push(
+      ...checkEtcdVersionChange(
+        members.map((f) => ({ host: f.host, version: f.etcdRunning ?? "none" })),
+        want,
+      ),
+    );
   return problems;
 }

@@ -5,6 +5,7 @@ import { raw, sh } from "../../../lib/steps/sh";
 import { HostStep, hostStep } from "../../../lib/steps/host-step";
 import { EtcdSpec } from "../spec";
 import { COMPONENT } from "./component";
+import { ETCD_STAGE_DIR, etcdStagedDir } from "./paths";
 
 /** curl that refuses anything but https, for the first request and every redirect. */
 const CURL_HTTPS = "curl -fsSL --retry 3 --proto =https --proto-redir =https";
@@ -48,8 +49,9 @@ export function etcdInstallStep(host: Host, etcd: EtcdSpec, dependsOn: readonly 
       const i = etcd.install;
       const tarball =
         i.kind === "prestaged" ? (i.tarball ?? `${i.dir}/${name}.tar.gz`) : `/var/cache/edgecloud/${name}.tar.gz`;
-      lines.push(sh`want=${etcd.version.slice(1)}`, sh`tarball=${tarball}`);
-      lines.push('if ! /usr/local/bin/etcd --version 2>/dev/null | grep -q "etcd Version: $want$"; then');
+      lines.push(sh`want=${etcd.version.slice(1)}`, sh`tarball=${tarball}`, sh`stage=${etcdStagedDir(etcd)}`);
+      // staged, not installed: the running member keeps its binary until the member step's turn in the roll
+      lines.push('if ! "$stage/etcd" --version 2>/dev/null | grep -q "etcd Version: $want$"; then');
       // etcd-io/etcd v3.5.17 scripts/release.sh: every release publishes SHA256SUMS (sha256 of each tarball)
       const verify = (file: string, sum: string | undefined, sums: ReturnType<typeof raw>, label: string) =>
         sum
@@ -79,13 +81,22 @@ export function etcdInstallStep(host: Host, etcd: EtcdSpec, dependsOn: readonly 
       lines.push(
         "  work=$(mktemp -d)",
         '  tar -xzf "$tarball" -C "$work" --strip-components=1',
-        '  for b in etcd etcdctl etcdutl; do if [ -f "$work/$b" ]; then install -m 0755 "$work/$b" "/usr/local/bin/$b.new" && mv -f "/usr/local/bin/$b.new" "/usr/local/bin/$b"; fi; done',
+        '  mkdir -p "$stage"',
+        '  for b in etcd etcdctl etcdutl; do if [ -f "$work/$b" ]; then install -m 0755 "$work/$b" "$stage/$b.new" && mv -f "$stage/$b.new" "$stage/$b"; fi; done',
         '  rm -rf "$work"',
         "  ec_changed",
         "fi",
+        "# the clients go on PATH at once (etcdctl talks to members one minor apart); the server binary is put in place",
+        "# by the member step, one member at a time",
+        "for b in etcdctl etcdutl; do",
+        '  if [ -f "$stage/$b" ] && ! cmp -s "$stage/$b" "/usr/local/bin/$b"; then',
+        '    install -m 0755 "$stage/$b" "/usr/local/bin/$b.new" && mv -f "/usr/local/bin/$b.new" "/usr/local/bin/$b"',
+        "    ec_changed",
+        "  fi",
+        "done",
       );
       del.push(
-        "ec_rm /usr/local/bin/etcd /usr/local/bin/etcdctl /usr/local/bin/etcdutl" +
+        `ec_rm /usr/local/bin/etcd /usr/local/bin/etcdctl /usr/local/bin/etcdutl ${ETCD_STAGE_DIR}` +
           (etcd.install.kind === "release" ? ` /var/cache/edgecloud/${name}.tar.gz` : ""),
       );
       break;

@@ -1,5 +1,5 @@
 import { Host, internalAddress } from "../../../lib/hosts/host";
-import { sh } from "../../../lib/steps/sh";
+import { raw, sh } from "../../../lib/steps/sh";
 import { HostStep, StepFile, hostStep } from "../../../lib/steps/host-step";
 import { EtcdPki } from "../material";
 import { EtcdSpec } from "../spec";
@@ -10,8 +10,10 @@ import {
   ETCD_PKI_DIR,
   ETCD_STATE_ENV_FILE,
   ETCD_UNIT,
+  ETCD_STAGE_DIR,
   etcdBinDir,
   etcdPkiFile,
+  etcdStagedDir,
 } from "./paths";
 import { joinHostPort } from "../../../lib/validation/net";
 import { envFile, unitValue } from "../../../lib/steps/writers";
@@ -151,11 +153,45 @@ export function etcdMemberStep(p: EtcdMemberProps): HostStep {
     { path: ETCDCTL_WRAPPER, mode: "0755", content: renderEtcdctlWrapper(p.members, etcd), secret: false },
   ];
   const others = p.members.filter((m) => m.name !== h.name).map((m) => clientUrl(m, etcd));
-  // the binary too: a version change swaps it (etcd-install), and only this chained step may restart the member
+  // the binary too: etcd-install stages a new version's, and only this chained step puts it in place and restarts
+  const versioned = etcd.install.kind !== "distro";
+  const serverBinary = `${etcdBinDir(etcd)}/etcd`;
+  const stagedBinary = versioned ? `${etcdStagedDir(etcd)}/etcd` : serverBinary;
   const restartOn = [
     ...files.filter((f) => f.path !== ETCDCTL_WRAPPER && !f.path.includes("admin")).map((f) => f.path),
-    `${etcdBinDir(etcd)}/etcd`,
+    stagedBinary,
   ];
+  const local = `--endpoints=https://127.0.0.1:${etcd.clientPort}`;
+  const self = p.members.findIndex((m) => m.name === h.name);
+  const later = p.members.slice(self + 1).map((m) => m.name);
+  const placeBinary = versioned
+    ? sh`  if ! cmp -s ${stagedBinary} ${serverBinary}; then
+    install -m 0755 ${stagedBinary} ${`${serverBinary}.new`} && mv -f ${`${serverBinary}.new`} ${serverBinary}
+    ec_changed
+  fi`
+    : "  :";
+  // a version the members cannot take is refused before anything restarts (version-policy.ts has the rules)
+  const versionGuard = versioned
+    ? sh`  want_version=${etcd.version.slice(1)}
+  for v in $(${ETCDCTL_WRAPPER} --command-timeout=5s endpoint status 2>/dev/null | awk -F', ' '{ print $3 }' | sort -u); do
+    v_major=\${v%%.*}; v_minor=\${v#*.}; v_minor=\${v_minor%%.*}
+    w_major=\${want_version%%.*}; w_minor=\${want_version#*.}; w_minor=\${w_minor%%.*}
+    if [ "$(printf '%s\\n%s\\n' "$v" "$want_version" | sort -V | head -n 1)" != "$v" ]; then
+      ec_log "k3s.etcd.version \\"v$want_version\\" is a downgrade from $v (a member runs it); etcd supports patch and minor upgrades only: roll stopped before $member_name"
+      exit 1
+    fi
+    if [ "$w_major" != "$v_major" ] || [ "$w_minor" -gt $((v_minor + 1)) ]; then
+      ec_log "k3s.etcd.version \\"v$want_version\\" skips a minor version from $v (a member runs it); etcd upgrades one minor at a time: roll stopped before $member_name"
+      exit 1
+    fi
+  done
+`
+    : "";
+  const prune = versioned
+    ? sh`
+  # the staged releases of a finished roll
+  find ${ETCD_STAGE_DIR} -mindepth 1 -maxdepth 1 ! -name ${etcd.version} -exec rm -rf {} +`
+    : "";
   const script = sh`ec_dir /etc/etcd 0755 root:root
 ec_dir ${ETCD_PKI_DIR} 0750 root:etcd
 ec_dir ${etcd.dataDir} 0700 etcd:etcd
@@ -191,14 +227,46 @@ if ! systemctl is-enabled --quiet ${ETCD_UNIT} 2>/dev/null; then
 fi
 want=$(ec_fingerprint ${restartOn})
 if ! systemctl is-active --quiet ${ETCD_UNIT}; then
+${raw(placeBinary)}
   # non-blocking: the first members wait for their peers to reach quorum
   systemctl start --no-block ${ETCD_UNIT}
   ec_applied_set etcd "$want"
   ec_changed
 elif [ "$(ec_applied_get etcd)" != "$want" ]; then
-  # the configuration differs from the one etcd runs with (this run's change, or one a cut run left behind)
+  # the configuration (or binary) differs from the one etcd runs with: this member's turn in the roll. Members are
+  # chained: one at a time, each gated on every member's health over TLS; a failed gate stops the roll here.
+  if ! ec_retry 30 2 ${ETCDCTL_WRAPPER} --command-timeout=5s endpoint health >/dev/null 2>&1; then
+    ec_log "roll stopped before $member_name: not every member is healthy"
+    ${ETCDCTL_WRAPPER} --command-timeout=5s endpoint health >&2 || true
+    exit 1
+  fi
+${raw(versionGuard)}  # a snapshot of this member before it goes down
+  mkdir -p ${etcd.snapshot.dir}
+  snap=${`${etcd.snapshot.dir}/pre-roll-${h.name}-`}$(date -u +%Y%m%dT%H%M%SZ).db
+  ${ETCDCTL_WRAPPER} ${local} snapshot save "$snap.part" >/dev/null
+  mv -f "$snap.part" "$snap"
+  ec_log "snapshot before restarting $member_name: $snap"
+  find ${etcd.snapshot.dir} -maxdepth 1 -name ${`pre-roll-${h.name}-*.db`} -printf '%f\\n' | sort -r | tail -n +4 | while read -r old; do rm -f ${etcd.snapshot.dir}/"$old"; done
+  # the leader rolls last: a leader with members still to roll hands leadership to one of them first
+  later=(${later})
+  if [ "\${#later[@]}" -gt 0 ] && [ "$(${ETCDCTL_WRAPPER} ${local} endpoint status | awk -F', ' '{ print $5 }')" = true ]; then
+    for n in "\${later[@]}"; do
+      id=$(${ETCDCTL_WRAPPER} member list | awk -F', ' -v n="$n" '$3 == n && $2 == "started" { print $1 }')
+      if [ -n "$id" ] && ${ETCDCTL_WRAPPER} ${local} move-leader "$id" >/dev/null; then
+        ec_log "leadership moved from $member_name to $n before the restart"
+        break
+      fi
+    done
+  fi
+${raw(placeBinary)}
   systemctl restart ${ETCD_UNIT}
-  ec_retry 60 2 ${ETCDCTL_WRAPPER} ${`--endpoints=https://127.0.0.1:${etcd.clientPort}`} endpoint health >/dev/null
+  ec_retry 60 2 ${ETCDCTL_WRAPPER} ${local} endpoint health >/dev/null
+  if ! ec_retry 60 2 ${ETCDCTL_WRAPPER} --command-timeout=5s endpoint health >/dev/null 2>&1; then
+    ec_log "roll stopped after $member_name: not every member is healthy again"
+    ${ETCDCTL_WRAPPER} --command-timeout=5s endpoint health >&2 || true
+    exit 1
+  fi
+  ec_log "$member_name runs $(${ETCDCTL_WRAPPER} ${local} endpoint status | awk -F', ' '{ print $3 }')"${raw(prune)}
   ec_applied_set etcd "$want"
   ec_changed
 fi`;

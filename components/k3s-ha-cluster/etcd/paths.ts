@@ -7,6 +7,14 @@ export const ETCD_STATE_ENV_FILE = "/etc/etcd/edgecloud-etcd.state.env";
 export const ETCDCTL_WRAPPER = "/usr/local/sbin/edgecloud-etcdctl";
 export const ETCD_LIB_DIR = "/usr/local/lib/edgecloud";
 
+/** Where etcd-install stages each release's verified binaries (`<dir>/v3.5.17/etcd`), apart from the running one. */
+export const ETCD_STAGE_DIR = "/usr/local/lib/edgecloud/etcd";
+
+/** The staged binaries of the spec's version (release and prestaged installs). */
+export function etcdStagedDir(etcd: EtcdSpec): string {
+  return `${ETCD_STAGE_DIR}/${etcd.version}`;
+}
+
 /** Where the etcd binaries live for an install method. */
 export function etcdBinDir(etcd: EtcdSpec): string {
   return etcd.install.kind === "distro" ? "/usr/bin" : "/usr/local/bin";

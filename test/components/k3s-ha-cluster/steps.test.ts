@@ -174,7 +174,9 @@ describe("K3sHaCluster host steps", () => {
   });
 
   test("a new binary restarts through the chained start steps: the etcd and K3s binaries are part of the restart fingerprint", () => {
-    expect(byId.get("etcd-1/etcd-member")!.script).toMatch(/want=\$\(ec_fingerprint .* \/usr\/local\/bin\/etcd\)/);
+    expect(byId.get("etcd-1/etcd-member")!.script).toMatch(
+      /want=\$\(ec_fingerprint .* \/usr\/local\/lib\/edgecloud\/etcd\/v3\.5\.17\/etcd\)/,
+    );
     expect(byId.get("server-2/k3s-start")!.script).toMatch(/want=\$\(ec_fingerprint \/usr\/local\/bin\/k3s /);
   });
 

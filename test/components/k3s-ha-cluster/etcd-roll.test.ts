@@ -1,0 +1,142 @@
+import { renderK3sHaClusterSteps } from "../../../components/k3s-ha-cluster/plan";
+import { placeholderMaterial } from "../../../components/k3s-ha-cluster/material";
+import { validateK3sHaCluster } from "../../../components/k3s-ha-cluster/validate";
+import { checkPreflightFacts, parsePreflightFacts } from "../../../components/k3s-ha-cluster/preflight-step";
+import {
+  checkEtcdVersionChange,
+  etcdVersionChangeRule,
+  parseEtcdVersion,
+} from "../../../components/k3s-ha-cluster/etcd/version-policy";
+import { K3sHaClusterSpecInput } from "../../../components/k3s-ha-cluster/spec";
+import { haHosts, haSpec } from "../../fixtures/cluster";
+
+const debianMembers = haHosts.map((h) => (h.roles.includes("etcd") ? { ...h, os: "debian-12" as const } : h));
+const render = (spec: K3sHaClusterSpecInput, hosts = haHosts) => {
+  const p = validateK3sHaCluster({ name: "demo", hosts, spec });
+  return new Map(renderK3sHaClusterSteps(p, placeholderMaterial(p)).map((s) => [s.id, s]));
+};
+const v3517 = render({ ...haSpec, etcd: { version: "v3.5.17", install: { kind: "prestaged", dir: "/opt/etcd" } } });
+const v3518 = render({ ...haSpec, etcd: { version: "v3.5.18", install: { kind: "prestaged", dir: "/opt/etcd" } } });
+const distro = render({ ...haSpec, etcd: { install: { kind: "distro" } } }, debianMembers);
+
+describe("etcd version policy", () => {
+  test.each([
+    ["3.4.23", "3.5.17", undefined],
+    ["3.5.17", "3.5.18", undefined],
+    ["3.5.17", "3.5.17", undefined],
+    [
+      "3.5.18",
+      "3.5.17",
+      'is a downgrade from 3.5.18; etcd supports patch upgrades and minor upgrades only (etcd.io upgrade policy), and a member below the cluster\'s minor version refuses to start ("invalid downgrade")',
+    ],
+    [
+      "3.3.27",
+      "3.5.17",
+      'skips a minor version: from 3.3.27 upgrade to the latest v3.4.x first; etcd upgrades one minor version at a time ("Upgrades that skip a minor version are not supported")',
+    ],
+    ["3.5.17", "4.0.0", "changes the major version from 3.5.17; etcd upgrades one minor version at a time within v3"],
+  ])("GIVEN members on %s WHEN the spec asks for %s THEN %s", (from, to, rule) => {
+    expect(etcdVersionChangeRule(parseEtcdVersion(from)!, parseEtcdVersion(to)!)).toBe(rule);
+  });
+
+  test("GIVEN members on two versions THEN one message per version naming its members and the field", () => {
+    expect(
+      checkEtcdVersionChange(
+        [
+          { host: "etcd-1", version: "3.5.18" },
+          { host: "etcd-2", version: "3.5.18" },
+          { host: "etcd-3", version: "3.5.16" },
+          { host: "etcd-4", version: "none" },
+        ],
+        "v3.5.17",
+      ),
+    ).toEqual([
+      'k3s.etcd.version "v3.5.17" is a downgrade from 3.5.18; etcd supports patch upgrades and minor upgrades only (etcd.io upgrade policy), and a member below the cluster\'s minor version refuses to start ("invalid downgrade") (running on etcd-1, etcd-2)',
+    ]);
+  });
+
+  test("GIVEN the pre-flight facts of members running 3.3 THEN the cross-host gate refuses v3.5.17 before any step", () => {
+    const facts = [
+      "host=etcd-1 hostname=etcd-1 machine-id=1 etcd-want=3.5.17 etcd-running=3.3.27",
+      "host=etcd-2 hostname=etcd-2 machine-id=2 etcd-want=3.5.17 etcd-running=none",
+      "host=server-1 hostname=server-1 machine-id=3",
+    ].map((l) => parsePreflightFacts(`edgecloud-facts: ${l}`)!);
+    expect(checkPreflightFacts(facts)).toEqual([
+      'k3s.etcd.version "v3.5.17" skips a minor version: from 3.3.27 upgrade to the latest v3.4.x first; etcd upgrades one minor version at a time ("Upgrades that skip a minor version are not supported") (running on etcd-1)',
+    ]);
+    // the package decides the version of a distro install: nothing to check
+    const d = ["host=etcd-1 hostname=etcd-1 machine-id=1 etcd-want=distro etcd-running=3.4.23"].map((l) =>
+      parsePreflightFacts(`edgecloud-facts: ${l}`)!,
+    );
+    expect(checkPreflightFacts(d)).toEqual([]);
+  });
+
+  test("the members' pre-flight carries the wanted version (a version change runs it again) and reports the running one", () => {
+    const pre = v3517.get("etcd-2/preflight")!.script;
+    expect(pre).toContain("etcd_want=3.5.17\n");
+    expect(pre).toContain("etcd-want=$etcd_want etcd-running=$etcd_running");
+    expect(v3518.get("etcd-2/preflight")!.hash).not.toBe(v3517.get("etcd-2/preflight")!.hash);
+    expect(v3517.get("server-1/preflight")!.script).not.toContain("etcd_want");
+    expect(distro.get("etcd-1/preflight")!.script).toContain("etcd_want=distro\n");
+  });
+});
+
+describe("etcd upgrade roll (member steps)", () => {
+  test("WHEN the version changes THEN every member step changes (each re-runs, chained) and etcd-install only stages", () => {
+    for (const m of ["etcd-1", "etcd-2", "etcd-3"]) {
+      expect(v3518.get(`${m}/etcd-member`)!.hash).not.toBe(v3517.get(`${m}/etcd-member`)!.hash);
+      const install = v3518.get(`${m}/etcd-install`)!.script;
+      expect(install).toContain("stage=/usr/local/lib/edgecloud/etcd/v3.5.18\n");
+      // the clients are installed at once, the server binary never by etcd-install
+      expect(install).toContain("for b in etcdctl etcdutl; do");
+      expect(install).not.toMatch(/\/usr\/local\/bin\/etcd[^a-z]/);
+    }
+    expect(v3518.get("etcd-2/etcd-member")!.dependsOn).toContain("etcd-1/etcd-member");
+    expect(v3518.get("etcd-3/etcd-member")!.dependsOn).toContain("etcd-2/etcd-member");
+  });
+
+  test("a member's turn: health gate over TLS → version guard → snapshot → leader hand-off → binary → restart → health gate", () => {
+    const s = v3518.get("etcd-2/etcd-member")!.script;
+    const roll = s.slice(s.indexOf('elif [ "$(ec_applied_get etcd)" != "$want" ]; then'));
+    const at = (needle: string) => {
+      const i = roll.indexOf(needle);
+      if (i < 0) throw new Error(`missing: ${needle}`);
+      return i;
+    };
+    const order = [
+      "ec_retry 30 2 /usr/local/sbin/edgecloud-etcdctl --command-timeout=5s endpoint health",
+      'roll stopped before $member_name: not every member is healthy"',
+      "want_version=3.5.18\n",
+      "is a downgrade from $v",
+      "skips a minor version from $v",
+      "snap=/var/backups/etcd/pre-roll-etcd-2-$(date -u +%Y%m%dT%H%M%SZ).db",
+      '--endpoints=https://127.0.0.1:2379 snapshot save "$snap.part"',
+      "later=(etcd-3)\n",
+      'move-leader "$id"',
+      "install -m 0755 /usr/local/lib/edgecloud/etcd/v3.5.18/etcd /usr/local/bin/etcd.new",
+      "systemctl restart edgecloud-etcd.service",
+      "ec_retry 60 2 /usr/local/sbin/edgecloud-etcdctl --endpoints=https://127.0.0.1:2379 endpoint health",
+      'roll stopped after $member_name: not every member is healthy again"',
+      "! -name v3.5.18 -exec rm -rf {} +",
+      'ec_applied_set etcd "$want"',
+    ].map(at);
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+    // a failed gate exits: the later members' steps (which wait on this one) never run
+    expect(roll.match(/exit 1/g)).toHaveLength(4);
+    // the restart fingerprint reads the staged binary: the same release staged again restarts nothing
+    expect(s).toMatch(/want=\$\(ec_fingerprint .* \/usr\/local\/lib\/edgecloud\/etcd\/v3\.5\.18\/etcd\)\n/);
+  });
+
+  test("the leader rolls last: each member hands leadership only to members after it; the last has none to hand to", () => {
+    expect(v3517.get("etcd-1/etcd-member")!.script).toContain("later=(etcd-2 etcd-3)\n");
+    expect(v3517.get("etcd-3/etcd-member")!.script).toContain("later=()\n");
+  });
+
+  test("GIVEN a distro install THEN the roll has no version guard and no binary to place (the package owns both)", () => {
+    const s = distro.get("etcd-1/etcd-member")!.script;
+    expect(s).not.toContain("want_version=");
+    expect(s).not.toContain("/usr/local/lib/edgecloud/etcd");
+    expect(s).toContain("snapshot save");
+    expect(s).toMatch(/want=\$\(ec_fingerprint .* \/usr\/bin\/etcd\)\n/);
+  });
+});
