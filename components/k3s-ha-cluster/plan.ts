@@ -13,6 +13,7 @@ import { k3sNodesReadyStep, k3sStartStep } from "./k3s/start-step";
 import { ClusterMaterial } from "./material";
 import { packageReposStep } from "./package-repos-step";
 import { preflightStep } from "./preflight-step";
+import { capabilitySteps } from "./capabilities/steps";
 import { CALICO_MANIFEST, calicoManifest } from "./cni/calico";
 import { kubeVipChart } from "./registration/kube-vip-chart";
 import { K3sHaClusterProps } from "./spec";
@@ -130,6 +131,8 @@ export function renderK3sHaClusterSteps(props: K3sHaClusterProps, material: Clus
   let prevStart: string | undefined;
   const node = (h: (typeof t.servers)[number], role: K3sRole, startDeps: string[]) => {
     const prereqs = add(k3sPrereqsStep(h, role, spec, after(h.name)));
+    // GPU toolkit, Kata, hugepages, SR-IOV VFs, the real-time kubelet: before K3s reads its config and starts
+    const caps = capabilitySteps(h, [prereqs]).map(add);
     const config = add(
       k3sConfigStep({
         host: h,
@@ -140,7 +143,7 @@ export function renderK3sHaClusterSteps(props: K3sHaClusterProps, material: Clus
         pki: material.etcd,
         registries: props.registries,
         serverManifests: manifests,
-        dependsOn: [prereqs],
+        dependsOn: [prereqs, ...caps],
       }),
     );
     const install = add(k3sInstallStep(h, role, spec, [config]));

@@ -3,6 +3,7 @@ import { ARCH_NAMES } from "../../lib/platform/arch";
 import { osProfile } from "../../lib/platform/os";
 import { HostStep, hostStep } from "../../lib/steps/host-step";
 import { raw, sh } from "../../lib/steps/sh";
+import { capabilityPreflightLines } from "./capabilities/preflight";
 import { COMPONENT } from "./etcd/component";
 import { ETCDCTL_WRAPPER, ETCD_UNIT } from "./etcd/paths";
 import { checkEtcdVersionChange } from "./etcd/version-policy";
@@ -82,6 +83,8 @@ export function preflightStep(
       "fi",
     );
   }
+  // GPU driver, /dev/kvm, PREEMPT_RT and isolated CPUs, 1Gi hugepages, SR-IOV PFs: what the capabilities need
+  if (k3sNode) extra.push(...capabilityPreflightLines(host));
   let etcdFacts = "";
   if (checks.etcd && roles.includes("etcd")) {
     extra.push(

@@ -50,6 +50,11 @@ export const GpuCapabilitySchema = z.strictObject({
 export const KataCapabilitySchema = z.strictObject({
   /** Kata Containers release, e.g. `3.11.0`: its `kata-static-<version>-<arch>.tar.xz` is installed under /opt/kata. */
   version: z.string().regex(/^\d+\.\d+\.\d+$/, "must be a Kata Containers release such as 3.11.0"),
+  /**
+   * The tarball's compression as the release publishes it: 3.x releases uploaded `.tar.xz`
+   * (tools/packaging/release/release.sh), later ones `.tar.zst` — check the release page. @default "tar.xz"
+   */
+  archive: z.enum(["tar.xz", "tar.zst"]).default("tar.xz"),
   /** sha256 of that tarball for this host's arch, as the release publishes it; refused before extraction when it differs. */
   sha256: z.string().regex(/^[a-f0-9]{64}$/, "must be 64 lowercase hex digits (sha256)"),
 });

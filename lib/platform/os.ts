@@ -65,15 +65,30 @@ export interface OsProfile {
     readonly etcdClient?: string;
     readonly tar: string;
     readonly curl: string;
+    /** xz and zstd decompressors (release tarballs: Kata Containers). */
+    readonly xz: string;
+    readonly zstd: string;
+    /** GnuPG, to dearmor a vendor's apt signing key into a keyring (apt only). */
+    readonly gpg?: string;
   };
 }
 
-const rhelPackages = { nfsClient: "nfs-utils", nfsServer: "nfs-utils", tar: "tar", curl: "curl" } as const;
+const rhelPackages = {
+  nfsClient: "nfs-utils",
+  nfsServer: "nfs-utils",
+  tar: "tar",
+  curl: "curl",
+  xz: "xz",
+  zstd: "zstd",
+} as const;
 const debPackages = {
   nfsClient: "nfs-common",
   nfsServer: "nfs-kernel-server",
   tar: "tar",
   curl: "curl",
+  xz: "xz-utils",
+  zstd: "zstd",
+  gpg: "gpg",
   etcdServer: "etcd-server",
   etcdClient: "etcd-client",
 } as const;

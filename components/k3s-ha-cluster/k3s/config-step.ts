@@ -2,6 +2,7 @@ import { Host } from "../../../lib/hosts/host";
 import { K3S_REGISTRIES_PATH, K3sRegistries, renderRegistriesYaml } from "../../../lib/k3s/registries";
 import { HostStep, StepFile, hostStep } from "../../../lib/steps/host-step";
 import { sh } from "../../../lib/steps/sh";
+import { capabilityConfigFiles } from "../capabilities/steps";
 import { COMPONENT } from "../etcd/component";
 import { EtcdPki } from "../material";
 import { K3sHaClusterSpec } from "../spec";
@@ -51,6 +52,7 @@ export function k3sConfigStep(p: K3sConfigStepProps): HostStep {
     files.push({ path: K3S_REGISTRIES_PATH, mode: "0600", content: renderRegistriesYaml(p.registries), secret: true });
     files.push(...(p.registries.files ?? []));
   }
+  files.push(...capabilityConfigFiles(p.host));
   if (p.role === "server") {
     for (const [name, yaml] of Object.entries(p.serverManifests ?? {})) {
       files.push({ path: `${K3S_MANIFESTS_DIR}/${name}`, mode: "0600", content: yaml, secret: false });

@@ -1,5 +1,6 @@
 import { stringify } from "yaml";
 import { Host, internalAddress } from "../../../lib/hosts/host";
+import { HostCapabilities, capabilityLabels, capabilityTaints } from "../../../lib/hosts/capabilities";
 import { osProfile } from "../../../lib/platform/os";
 import { K3sHaClusterSpec } from "../spec";
 import { ClusterTopology } from "../topology";
@@ -52,8 +53,29 @@ export function renderK3sConfig(
   if (spec.runtime === "docker") cfg.docker = true;
   const os = osProfile(host.os);
   if (os.selinux) cfg.selinux = true;
-  const labels = Object.entries(host.labels).map(([k, v]) => `${k}=${v}`);
+  // the capabilities' labels and taints (what their DaemonSets, RuntimeClasses and KubeVirt select on) beside the host's
+  const labels = Object.entries({ ...capabilityLabels(host.capabilities), ...host.labels }).map(
+    ([k, v]) => `${k}=${v}`,
+  );
   if (labels.length) cfg["node-label"] = labels;
-  if (host.taints.length) cfg["node-taint"] = [...host.taints];
+  const taints = [...new Set([...host.taints, ...capabilityTaints(host.capabilities)])];
+  if (taints.length) cfg["node-taint"] = taints;
+  const rt = host.capabilities?.realtime;
+  if (rt) cfg["kubelet-arg"] = realtimeKubeletArgs(rt);
   return stringify(cfg);
+}
+
+/**
+ * kubelet flags for a real-time node (K3s `kubelet-arg`, each `flag=value`): the static CPU manager hands whole
+ * CPUs to Guaranteed pods with integer CPU requests, never the reserved ones; the topology manager aligns them with
+ * devices (SR-IOV VFs, GPUs) on one NUMA node. Flag names: kubernetes v1.31 cmd/kubelet/app/options
+ * (`--cpu-manager-policy`, `--reserved-cpus`, `--topology-manager-policy`); `--reserved-cpus` satisfies the static
+ * policy's need for a non-zero reservation.
+ */
+export function realtimeKubeletArgs(rt: NonNullable<HostCapabilities["realtime"]>): string[] {
+  return [
+    "cpu-manager-policy=static",
+    `reserved-cpus=${rt.reservedCpus}`,
+    `topology-manager-policy=${rt.topologyManagerPolicy}`,
+  ];
 }

@@ -4,6 +4,7 @@ import { joinHostPort } from "../../../lib/validation/net";
 import { HostStep, hostStep } from "../../../lib/steps/host-step";
 import { COMPONENT } from "../etcd/component";
 import { K3S_REGISTRIES_PATH } from "../../../lib/k3s/registries";
+import { capabilityRestartFiles } from "../capabilities/steps";
 import { K3S_CONFIG_FILE, K3S_DATASTORE_FILES, K3sRole, k3sUnit } from "./paths";
 
 /**
@@ -69,7 +70,7 @@ fi`)
   systemctl enable --quiet ${unit}
   ec_changed
 fi
-want=$(ec_fingerprint ${RESTART_ON})
+want=$(ec_fingerprint ${[...RESTART_ON, ...capabilityRestartFiles(host)]})
 if ! systemctl is-active --quiet ${unit}; then
   systemctl start ${unit}
   ec_applied_set ${appliedName} "$want"

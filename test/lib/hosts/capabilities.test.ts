@@ -37,7 +37,7 @@ describe("host capabilities: validated up front", () => {
     expect(issues.issues).toEqual([]);
     expect(h!.capabilities).toEqual({
       gpu: { vendor: "nvidia", count: 1 },
-      kata: { version: "3.11.0", sha256: SHA },
+      kata: { version: "3.11.0", archive: "tar.xz", sha256: SHA },
       kvm: { nested: false },
       realtime: { isolatedCpus: "2-7", reservedCpus: "0-1", topologyManagerPolicy: "single-numa-node" },
       hugepages: { size: "2Mi", count: 1024 },
