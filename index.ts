@@ -11,6 +11,7 @@ export * from "./components/registry";
 export * from "./components/drone-ci";
 export * from "./components/kubeedge-cloud";
 export * from "./components/edgex-stack";
+export * from "./components/hardware";
 export * from "./stacks/wiring";
 export * from "./stacks/rancher-import";
 export * from "./stacks/edgecloud-environment";

@@ -3,6 +3,8 @@ import { K3sHaCluster } from "../components/k3s-ha-cluster/k3s-ha-cluster";
 import { clusterTopology } from "../components/k3s-ha-cluster/topology";
 import { DroneCi } from "../components/drone-ci/drone-ci";
 import { EdgeXStack } from "../components/edgex-stack/edgex-stack";
+import { HardwareFeatures } from "../components/hardware/hardware";
+import { hardwareObjects } from "../components/hardware/objects";
 import { KubeEdgeCloud } from "../components/kubeedge-cloud/kubeedge-cloud";
 import { NfsProvisioner } from "../components/nfs-provisioner/nfs-provisioner";
 import { Registry } from "../components/registry/registry";
@@ -49,6 +51,8 @@ export class EdgecloudEnvironment extends pulumi.ComponentResource {
   readonly kubeedge?: KubeEdgeCloud;
   /** @default - undefined without an `edgex` section */
   readonly edgex?: EdgeXStack;
+  /** @default - undefined when no host declares a GPU, Kata or SR-IOV capability */
+  readonly hardware?: HardwareFeatures;
   /** Admin kubeconfig (secret), addressed to the registration address. */
   readonly kubeconfig: pulumi.Output<string>;
   /** What agents and kubectl use: `https://<address>:6443`. */
@@ -110,6 +114,14 @@ export class EdgecloudEnvironment extends pulumi.ComponentResource {
     const lastServerStart = this.cluster.steps.get(stepId(topo.servers[topo.servers.length - 1]!.name, "k3s-start"))!;
     // other components install packages too: on a CentOS 7 host only after its yum points at its packageMirror
     const packageRepos = [...this.cluster.steps].filter(([id]) => id.endsWith("/package-repos")).map(([, r]) => r);
+
+    // RuntimeClasses and device plugins once the servers are up (the capability steps ran before K3s started)
+    if (hardwareObjects(env.hosts).length > 0)
+      this.hardware = new HardwareFeatures(
+        `${name}-hardware`,
+        { hosts: env.hosts, kubeconfig: this.kubeconfig, dependsOn: [lastServerStart] },
+        { parent: this },
+      );
 
     // NFS before the workloads whose PVCs use its StorageClass (wireEnvironment set the class on them).
     if (env.nfs) {

@@ -8,6 +8,7 @@ import { edgeXObjects } from "../components/edgex-stack/chart";
 import { cloudCoreObjects } from "../components/kubeedge-cloud/cloudcore-chart";
 import { KUBEEDGE_COMPONENT, TOKEN_PLACEHOLDER } from "../components/kubeedge-cloud/edge-node-steps";
 import { kubeEdgeHostSteps } from "../components/kubeedge-cloud/host-steps";
+import { HARDWARE_COMPONENT, hardwareObjects } from "../components/hardware/objects";
 import { NfsProvisionerChart } from "../components/nfs-provisioner/chart";
 import { nfsClientSteps } from "../components/nfs-provisioner/client-steps";
 import { NFS_COMPONENT, nfsServerSteps } from "../components/nfs-provisioner/server-steps";
@@ -94,6 +95,13 @@ export function synthesizeWith(env: Environment, material: EnvironmentMaterial, 
     );
     later.push(...nfsServerSteps(env.nfs), ...nfsClientSteps(env.nfs));
     manifests[NFS_COMPONENT] = chartObjects(new NfsProvisionerChart(newApp(), "nfs", env.nfs));
+  }
+
+  // RuntimeClasses and device plugins for the hosts' capabilities (GPU, Kata, SR-IOV)
+  const hardware = hardwareObjects(env.hosts);
+  if (hardware.length) {
+    progress(`${HARDWARE_COMPONENT}: rendering ${hardware.length} objects for the hosts' capabilities`);
+    manifests[HARDWARE_COMPONENT] = hardware;
   }
 
   // Cross-component wiring happens here, on plain props: the registry reaches every node's registries.yaml.
