@@ -113,6 +113,7 @@ export class RegistryChart extends Chart {
     const configPath = `${configDir}/config.yml`;
     const image = `${props.spec.image}:${props.spec.version}`;
     const scheme = tls ? "HTTPS" : "HTTP";
+    const ha = mode.replicas > 1;
     const checksum = createHash("sha256")
       .update(JSON.stringify([config, htpasswd ?? "", props.tls, registrySecretEnv(props)]))
       .digest("hex");
@@ -123,8 +124,10 @@ export class RegistryChart extends Chart {
         replicas: mode.replicas,
         // A ReadWriteOnce volume cannot be attached twice: the old pod goes before the new one starts.
         // With GC at start (below), the old pod must be gone too: it would serve while the new one collects.
-        strategy:
-          mode.storage.accessMode === "ReadWriteOnce" || props.spec.gc.enabled
+        // HA (replicas >= 2 on a ReadWriteMany volume): rolling, one replica at a time, GC by the CronJob below
+        strategy: ha
+          ? { type: "RollingUpdate", rollingUpdate: { maxUnavailable: k8s.IntOrString.fromNumber(1) } }
+          : mode.storage.accessMode === "ReadWriteOnce" || props.spec.gc.enabled
             ? { type: "Recreate" }
             : { type: "RollingUpdate" },
         selector: { matchLabels: { ...REGISTRY_SERVER_SELECTOR } },
@@ -134,7 +137,24 @@ export class RegistryChart extends Chart {
             serviceAccountName: REGISTRY_NAME,
             automountServiceAccountToken: false,
             securityContext: REGISTRY_POD_SECURITY,
-            ...(props.spec.gc.enabled ? { initContainers: [gcContainer(props, image, configPath, mounts)] } : {}),
+            ...(props.spec.gc.enabled && !ha
+              ? { initContainers: [gcContainer(props, image, configPath, mounts)] }
+              : {}),
+            // one replica per node: losing a node loses one replica (validation keeps replicas <= K3s nodes)
+            ...(ha
+              ? {
+                  affinity: {
+                    podAntiAffinity: {
+                      requiredDuringSchedulingIgnoredDuringExecution: [
+                        {
+                          labelSelector: { matchLabels: { ...REGISTRY_SERVER_SELECTOR } },
+                          topologyKey: "kubernetes.io/hostname",
+                        },
+                      ],
+                    },
+                  },
+                }
+              : {}),
             containers: [
               {
                 name: "registry",
@@ -184,6 +204,17 @@ export class RegistryChart extends Chart {
       },
     });
 
+    if (ha) {
+      // a drain or a node upgrade takes one replica at a time
+      new k8s.KubePodDisruptionBudget(this, "pdb", {
+        metadata: { name: REGISTRY_NAME, namespace: ns, labels: registryLabels("server") },
+        spec: {
+          maxUnavailable: k8s.IntOrString.fromNumber(1),
+          selector: { matchLabels: { ...REGISTRY_SERVER_SELECTOR } },
+        },
+      });
+      if (props.spec.gc.enabled) haGc(this, props, mode, image, configPath, mounts, volumes);
+    }
     if (mode.ingress) this.ingress(mode, mode.ingress, tls);
     new k8s.KubeNetworkPolicy(this, "network-policy", {
       metadata: { name: REGISTRY_NAME, namespace: ns, labels: registryLabels("server") },
@@ -261,6 +292,118 @@ function gcContainer(
     securityContext: REGISTRY_CONTAINER_SECURITY,
     volumeMounts: mounts,
   };
+}
+
+/** The env variable that puts distribution in read-only mode: pulls are served, pushes and deletes refused. */
+export const REGISTRY_READONLY_ENV = "REGISTRY_STORAGE_MAINTENANCE_READONLY";
+// rancher/kubectl is kubectl alone (a static binary, no shell): every step is one kubectl command
+export const KUBECTL_IMAGE = "docker.io/rancher/kubectl:v1.31.4";
+const GC_NAME = `${REGISTRY_NAME}-gc`;
+
+/**
+ * GC for an HA registry, where no replica may collect at start (the others serve meanwhile): a CronJob whose pod
+ * runs, in order, (1) `kubectl set env` of {@link REGISTRY_READONLY_ENV}=`{"enabled":true}` on the Deployment — every
+ * replica is replaced by a read-only one, pulls keep being served ("readonly config key must contain additional
+ * keys" for `_READONLY_ENABLED`: distribution/distribution#1736; the JSON map form is what openshift/origin's registry
+ * tests set), (2) `kubectl rollout status` until no writable replica is left, (3) `registry garbage-collect` on
+ * the shared volume — distribution's requirement that "the registry is in read-only mode or not running at all"
+ * (docs/content/about/garbage-collection.md:83-85 @v3.0.0) holds — and (4) the variable removed: a rolling restart
+ * whose fresh processes start with empty `inmemory` descriptor caches, so no deleted blob is reported present
+ * (distribution#1803). A failed GC leaves the registry read-only (serving pulls) and the Job failed, never writable
+ * during a collection.
+ */
+function haGc(
+  scope: Construct,
+  props: RegistryProps,
+  mode: InClusterMode,
+  image: string,
+  configPath: string,
+  mounts: k8s.VolumeMount[],
+  volumes: k8s.Volume[],
+): void {
+  const ns = mode.namespace;
+  const labels = registryLabels("gc");
+  new k8s.KubeServiceAccount(scope, "gc-service-account", {
+    metadata: { name: GC_NAME, namespace: ns, labels },
+    automountServiceAccountToken: false,
+  });
+  new k8s.KubeRole(scope, "gc-role", {
+    metadata: { name: GC_NAME, namespace: ns, labels },
+    rules: [
+      {
+        apiGroups: ["apps"],
+        resources: ["deployments"],
+        resourceNames: [REGISTRY_NAME],
+        verbs: ["get", "patch", "watch", "list"],
+      },
+      { apiGroups: ["apps"], resources: ["replicasets"], verbs: ["get", "list", "watch"] },
+      { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] },
+    ],
+  });
+  new k8s.KubeRoleBinding(scope, "gc-role-binding", {
+    metadata: { name: GC_NAME, namespace: ns, labels },
+    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: GC_NAME },
+    subjects: [{ kind: "ServiceAccount", name: GC_NAME, namespace: ns }],
+  });
+  const kubectl = (name: string, args: string[]): k8s.Container => ({
+    name,
+    image: KUBECTL_IMAGE,
+    imagePullPolicy: "IfNotPresent",
+    args: ["--namespace", ns, ...args],
+    resources: {
+      requests: { cpu: k8s.Quantity.fromString("10m"), memory: k8s.Quantity.fromString("32Mi") },
+      limits: { memory: k8s.Quantity.fromString("128Mi") },
+    },
+    securityContext: REGISTRY_CONTAINER_SECURITY,
+    volumeMounts: [{ name: "token", mountPath: "/var/run/secrets/kubernetes.io/serviceaccount", readOnly: true }],
+  });
+  const deployment = `deployment/${REGISTRY_NAME}`;
+  new k8s.KubeCronJob(scope, "gc", {
+    metadata: { name: GC_NAME, namespace: ns, labels },
+    spec: {
+      schedule: props.spec.gc.schedule,
+      concurrencyPolicy: "Forbid",
+      successfulJobsHistoryLimit: 1,
+      failedJobsHistoryLimit: 3,
+      jobTemplate: {
+        spec: {
+          backoffLimit: 0,
+          activeDeadlineSeconds: 3600,
+          template: {
+            metadata: { labels },
+            spec: {
+              restartPolicy: "Never",
+              serviceAccountName: GC_NAME,
+              automountServiceAccountToken: false,
+              securityContext: REGISTRY_POD_SECURITY,
+              initContainers: [
+                kubectl("read-only", ["set", "env", deployment, `${REGISTRY_READONLY_ENV}={"enabled":true}`]),
+                kubectl("wait-read-only", ["rollout", "status", deployment, "--timeout=15m"]),
+                gcContainer(props, image, configPath, mounts),
+              ],
+              containers: [kubectl("writable", ["set", "env", deployment, `${REGISTRY_READONLY_ENV}-`])],
+              volumes: [
+                ...volumes,
+                {
+                  name: "token",
+                  projected: {
+                    defaultMode: 0o444,
+                    sources: [
+                      { serviceAccountToken: { path: "token", expirationSeconds: 3600 } },
+                      { configMap: { name: "kube-root-ca.crt", items: [{ key: "ca.crt", path: "ca.crt" }] } },
+                      {
+                        downwardApi: { items: [{ path: "namespace", fieldRef: { fieldPath: "metadata.namespace" } }] },
+                      },
+                    ],
+                  },
+                },
+              ],
+            },
+          },
+        },
+      },
+    },
+  });
 }
 
 /**

@@ -326,20 +326,25 @@ export function validateRegistry(
       );
     }
     // distribution: "ensure that the registry is in read-only mode or not running at all" while garbage collection
-    // runs (distribution/distribution v3.0.0 docs/content/about/garbage-collection.md:83-85). In-cluster GC runs in
-    // the registry pod's init container, before it serves; another replica would serve (and take pushes) meanwhile.
-    if (spec.gc.enabled && mode.replicas > 1) {
-      issues.add(
-        `${base}.mode.replicas`,
-        mode.replicas,
-        "cannot be above 1 with gc.enabled: garbage collection must not run while a registry serves (distribution), and the other replicas would; set gc.enabled false or replicas 1",
-      );
-    }
-    if (spec.gc.enabled && (input as { gc?: { schedule?: unknown } } | undefined)?.gc?.schedule !== undefined) {
+    // runs (distribution/distribution v3.0.0 docs/content/about/garbage-collection.md:83-85). One replica collects in
+    // its init container, before it serves; several replicas (HA) collect from a CronJob that turns every replica
+    // read-only first (chart.ts haGc), on gc.schedule.
+    if (
+      spec.gc.enabled &&
+      mode.replicas === 1 &&
+      (input as { gc?: { schedule?: unknown } } | undefined)?.gc?.schedule !== undefined
+    ) {
       issues.add(
         `${base}.gc.schedule`,
         spec.gc.schedule,
-        "applies to host mode only; in-cluster garbage collection runs each time the registry pod starts, before it serves (restart the Deployment to collect)",
+        "applies to host mode and to in-cluster mode with replicas >= 2; one in-cluster replica collects each time its pod starts, before it serves (restart the Deployment to collect)",
+      );
+    }
+    if (mode.replicas > nodes.length && nodes.length > 0) {
+      issues.add(
+        `${base}.mode.replicas`,
+        mode.replicas,
+        `exceeds the ${nodes.length} K3s node(s): replicas are spread one per node (required pod anti-affinity), so a lost node loses one replica; use at most ${nodes.length}`,
       );
     }
     if (mode.replicas > 1 && mode.storage.accessMode === "ReadWriteOnce") {

@@ -245,6 +245,74 @@ describe("RegistryChart", () => {
     });
   });
 
+  describe("GIVEN an HA registry: 2 replicas on ReadWriteMany with GC", () => {
+    const objects = render(
+      registryProps({
+        mode: { kind: "in-cluster", nodePort: 32500, replicas: 2, storage: { accessMode: "ReadWriteMany" } },
+        auth: AUTH,
+        gc: { schedule: "30 2 * * 0" },
+      }),
+    );
+    const deployment = find(objects, "Deployment");
+
+    test("THEN the replicas roll one at a time, one per node, sharing the HTTP secret, and a PDB keeps one up", () => {
+      expect(deployment.spec.replicas).toBe(2);
+      expect(deployment.spec.strategy).toEqual({ type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1 } });
+      expect(deployment.spec.template.spec.affinity).toEqual({
+        podAntiAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: [
+            {
+              labelSelector: {
+                matchLabels: {
+                  "app.kubernetes.io/name": "registry",
+                  "app.kubernetes.io/instance": "registry",
+                  "app.kubernetes.io/component": "server",
+                },
+              },
+              topologyKey: "kubernetes.io/hostname",
+            },
+          ],
+        },
+      });
+      // every replica reads the same http.secret (signed upload state survives a request landing on another one)
+      expect(deployment.spec.template.spec.containers[0].envFrom).toEqual([{ secretRef: { name: "registry-env" } }]);
+      expect(Object.keys(find(objects, "Secret", "registry-env").stringData)).toContain("REGISTRY_HTTP_SECRET");
+      expect(find(objects, "PodDisruptionBudget").spec).toEqual({
+        maxUnavailable: 1,
+        selector: { matchLabels: deployment.spec.selector.matchLabels },
+      });
+    });
+
+    test("THEN no replica collects at start; the CronJob turns every replica read-only, waits, collects, then makes them writable", () => {
+      expect(deployment.spec.template.spec.initContainers).toBeUndefined();
+      const cron = find(objects, "CronJob", "registry-gc");
+      expect(cron.spec).toMatchObject({ schedule: "30 2 * * 0", concurrencyPolicy: "Forbid" });
+      const pod = cron.spec.jobTemplate.spec.template.spec;
+      const steps = [...pod.initContainers, ...pod.containers].map((c: any) => [c.name, c.args.join(" ")]);
+      expect(steps).toEqual([
+        [
+          "read-only",
+          '--namespace registry set env deployment/registry REGISTRY_STORAGE_MAINTENANCE_READONLY={"enabled":true}',
+        ],
+        ["wait-read-only", "--namespace registry rollout status deployment/registry --timeout=15m"],
+        [
+          "garbage-collect",
+          expect.stringContaining("exec registry garbage-collect --delete-untagged /etc/distribution/config.yml"),
+        ],
+        ["writable", "--namespace registry set env deployment/registry REGISTRY_STORAGE_MAINTENANCE_READONLY-"],
+      ]);
+      expect(pod.restartPolicy).toBe("Never");
+      expect(cron.spec.jobTemplate.spec.backoffLimit).toBe(0);
+      const role = find(objects, "Role", "registry-gc");
+      expect(role.rules[0]).toEqual({
+        apiGroups: ["apps"],
+        resources: ["deployments"],
+        resourceNames: ["registry"],
+        verbs: ["get", "patch", "watch", "list"],
+      });
+    });
+  });
+
   test("GIVEN host mode props WHEN a chart is made THEN it refuses", () => {
     expect(() => new RegistryChart(newApp(), "r", registryProps({ mode: { kind: "host", host: "store-1" } }))).toThrow(
       'RegistryChart renders in-cluster mode only; mode is "host"',

@@ -84,17 +84,17 @@ describe("validateRegistry", () => {
       ],
     ],
     [
-      "two replicas with in-cluster garbage collection (it must not run while a registry serves)",
-      { mode: { kind: "in-cluster", nodePort: 32500, replicas: 2, storage: { accessMode: "ReadWriteMany" } } },
+      "more replicas than K3s nodes (one replica per node, required anti-affinity)",
+      { mode: { kind: "in-cluster", nodePort: 32500, replicas: 4, storage: { accessMode: "ReadWriteMany" } } },
       [
-        "registry.mode.replicas 2 cannot be above 1 with gc.enabled: garbage collection must not run while a registry serves (distribution), and the other replicas would; set gc.enabled false or replicas 1",
+        "registry.mode.replicas 4 exceeds the 3 K3s node(s): replicas are spread one per node (required pod anti-affinity), so a lost node loses one replica; use at most 3",
       ],
     ],
     [
-      "a GC schedule in-cluster (GC runs at each registry start there)",
+      "a GC schedule for one in-cluster replica (GC runs at each registry start there)",
       { mode: { kind: "in-cluster", nodePort: 32500 }, gc: { schedule: "0 3 * * *" } },
       [
-        'registry.gc.schedule "0 3 * * *" applies to host mode only; in-cluster garbage collection runs each time the registry pod starts, before it serves (restart the Deployment to collect)',
+        'registry.gc.schedule "0 3 * * *" applies to host mode and to in-cluster mode with replicas >= 2; one in-cluster replica collects each time its pod starts, before it serves (restart the Deployment to collect)',
       ],
     ],
     [
@@ -215,7 +215,7 @@ describe("validateRegistry", () => {
   test("GIVEN several problems WHEN validated THEN all are reported together", () => {
     expect(
       problems({
-        mode: { kind: "in-cluster", replicas: 3 },
+        mode: { kind: "in-cluster", replicas: 4 },
         auth: { users: [{ username: "a", password: "p" }], nodeUser: "z" },
       }),
     ).toHaveLength(4);
