@@ -36,6 +36,7 @@ import {
   k3sNodeIdentity,
   KCM_UNIT,
   KUBE_PROXY_UNIT,
+  kubeProxyDiagnosis,
   KUBELET_UNIT,
   installBinary,
   NodeIdentity,
@@ -48,6 +49,8 @@ import {
   startKubelet,
   startKubeProxy,
   stopUnits,
+  unitRestarts,
+  waitKubeProxy,
 } from "./nodes";
 import {
   LAB_ADDRESSES,
@@ -294,6 +297,11 @@ suite("real nodes: the default environment on kubelet + containerd lab hosts (is
         await new Promise((res) => setTimeout(res, 1000));
       }
     });
+    // kube-proxy programs the Services once it has synced: the stages below dial ClusterIPs from the K3s nodes
+    const apiClusterIp = firstIp(net.serviceCidr);
+    await time("kube-proxy serving the kubernetes ClusterIP on every K3s node", () =>
+      Promise.all(ids.filter((id) => id.kind === "k3s").map((id) => waitKubeProxy(l, id.host, apiClusterIp))),
+    );
     // labels a kubelet may not give itself (node-role.kubernetes.io/*): set by the admin, as cloudcore does for edgecore
     for (const id of ids) {
       const rest = Object.entries(id.labels).filter(([k]) => !selfLabelable(k));
@@ -319,6 +327,17 @@ suite("real nodes: the default environment on kubelet + containerd lab hosts (is
             })
             .catch(() => undefined);
         }
+      // a node agent systemd had to restart is not hidden: its count goes into the timings
+      const restarted = await Promise.all(
+        NODES.flatMap((h) =>
+          [KUBELET_UNIT, KUBE_PROXY_UNIT].map(
+            async (u) => `${h}/${u}: ${await unitRestarts(l, h, u).catch(() => "?")}`,
+          ),
+        ),
+      );
+      timings.push(
+        `node agent restarts by systemd: ${restarted.filter((x) => !x.endsWith(": 0")).join(", ") || "none"}`,
+      );
       await Promise.all(NODES.map((h) => stopUnits(l, h, [KUBE_PROXY_UNIT, KUBELET_UNIT]).catch(() => undefined)));
       await stopUnits(l, SERVER, [KCM_UNIT, SCHEDULER_UNIT]).catch(() => undefined);
       await api?.stop().catch(() => undefined);
@@ -664,6 +683,18 @@ suite("real nodes: the default environment on kubelet + containerd lab hosts (is
       deployHost,
       `grep -q ' kubernetes.default.svc$' /etc/hosts || echo '${clusterIp} kubernetes.default.svc' >>/etc/hosts`,
     );
+    // the ClusterIP path the deploy step takes (seen failing once in CI, "no route to host"): if kube-proxy lost it,
+    // its side goes into the report before the step runs, and the step waits for it to come back
+    const before = await l.exec(
+      deployHost,
+      `curl -sk -o /dev/null -w '%{http_code}' --max-time 4 https://${clusterIp}:443/readyz`,
+    );
+    if (before.stdout !== "401") {
+      report.push(
+        `kube-proxy on ${deployHost} before the deploy step: ClusterIP ${before.stdout}\n${await kubeProxyDiagnosis(l, deployHost, clusterIp)}`,
+      );
+      report.push(`it served the ClusterIP again after ${await waitKubeProxy(l, deployHost, clusterIp, 60_000)} ms`);
+    }
     const deploy = commands(deployStep);
     const appNs = stepEnv(deployStep).APP_NAMESPACE!;
     expect(env.drone!.spec.pipelines.deployNamespaces).toContain(appNs);

@@ -16,6 +16,7 @@ import {
 import { issueCert } from "../../lib/pki/x509";
 import { ApiServer } from "../engine/kube-apiserver";
 import { Lab } from "./lab";
+import { sleep } from "./proc";
 
 /**
  * The lab's real nodes (issue 15): kube-controller-manager and kube-scheduler next to the lab's kube-apiserver, and
@@ -52,10 +53,20 @@ export function installBinary(lab: Lab, host: string, binDir: string, name: stri
   chmodSync(to, 0o755);
 }
 
-/** systemd-run a transient unit (stopped first if present); its PIDs die with the unit. */
-function runUnitScript(unit: string, argv: readonly string[]): string {
+/**
+ * systemd-run a transient unit (stopped first if present); its PIDs die with the unit. `restart`: what a node's
+ * service manager does for its agents (K3s's unit is Restart=always; kubeadm's kubelet unit too): the node agents
+ * get it, the control plane does not (a crash there must fail the stage). Restarts are counted (`unitRestarts`).
+ */
+function runUnitScript(unit: string, argv: readonly string[], restart = false): string {
+  const policy = restart ? "--property=Restart=on-failure --property=RestartSec=2" : "--property=Restart=no";
   return `systemctl stop ${unit} 2>/dev/null || true; systemctl reset-failed ${unit} 2>/dev/null || true
-systemd-run --unit=${unit} --property=Restart=no ${argv.join(" ")}`;
+systemd-run --unit=${unit} ${policy} ${argv.join(" ")}`;
+}
+
+/** How often systemd restarted a node agent's unit (NRestarts), per host. */
+export async function unitRestarts(lab: Lab, host: string, unit: string): Promise<number> {
+  return Number((await lab.sh(host, `systemctl show -p NRestarts --value ${unit}`)).trim() || "0");
 }
 
 export async function stopUnits(lab: Lab, host: string, units: readonly string[]): Promise<void> {
@@ -315,7 +326,10 @@ export async function startKubelet(
     `--node-ip=${id.nodeIp}`,
     ...(own.length ? [`--node-labels=${own.map(([k, v]) => `${k}=${v}`).join(",")}`] : []),
   ];
-  await lab.sh(id.host, `touch /etc/resolv.conf\n${runUnitScript(KUBELET_UNIT, ["/usr/local/bin/kubelet", ...flags])}`);
+  await lab.sh(
+    id.host,
+    `touch /etc/resolv.conf\n${runUnitScript(KUBELET_UNIT, ["/usr/local/bin/kubelet", ...flags], true)}`,
+  );
 }
 
 export const KUBE_PROXY_UNIT = "edgecloud-lab-kube-proxy";
@@ -351,8 +365,40 @@ export async function startKubeProxy(
   await lab.sh(
     id.host,
     `ip route replace ${opts.serviceCidr} dev eth0\n` +
-      runUnitScript(KUBE_PROXY_UNIT, ["/usr/local/bin/kube-proxy", `--config=${NODE_DIR}/kube-proxy.yaml`]),
+      runUnitScript(KUBE_PROXY_UNIT, ["/usr/local/bin/kube-proxy", `--config=${NODE_DIR}/kube-proxy.yaml`], true),
   );
+}
+
+/** kube-proxy's side of a ClusterIP failure: its unit, its journal, the node's NAT rules for the address, routes, neighbours. */
+export async function kubeProxyDiagnosis(lab: Lab, host: string, clusterIp: string): Promise<string> {
+  const r = await lab.exec(
+    host,
+    `systemctl status ${KUBE_PROXY_UNIT} --no-pager 2>&1 | head -12; journalctl -u ${KUBE_PROXY_UNIT} --no-pager | tail -30
+echo '--- nat rules for ${clusterIp}'; iptables-save -t nat | grep -F -- '${clusterIp}/32'
+echo '--- routes'; ip route; echo '--- neighbours'; ip neigh`,
+  );
+  return `${r.stdout}${r.stderr}`;
+}
+
+/**
+ * Waits until kube-proxy on a K3s node answers its healthz and the `kubernetes` ClusterIP reaches the API server
+ * (401: anonymous refused, so the DNAT reached a real endpoint). Throws with kube-proxy's side after `timeoutMs`.
+ */
+export async function waitKubeProxy(lab: Lab, host: string, clusterIp: string, timeoutMs = 120_000): Promise<number> {
+  const t0 = Date.now();
+  for (;;) {
+    const r = await lab.exec(
+      host,
+      `curl -s -o /dev/null -w '%{http_code} ' --max-time 2 http://127.0.0.1:10256/healthz; ` +
+        `curl -sk -o /dev/null -w '%{http_code}' --max-time 4 https://${clusterIp}:443/readyz`,
+    );
+    if (r.stdout.trim() === "200 401") return Date.now() - t0;
+    if (Date.now() - t0 > timeoutMs)
+      throw new Error(
+        `${host}: kube-proxy not serving the kubernetes ClusterIP after ${timeoutMs} ms (healthz, ClusterIP: ${r.stdout.trim()}):\n${await kubeProxyDiagnosis(lab, host, clusterIp)}`,
+      );
+    await sleep(1000);
+  }
 }
 
 /**
