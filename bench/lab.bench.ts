@@ -72,24 +72,38 @@ async function main(): Promise<number> {
         .map((x) => x.id)
         .join(", ")}`,
     );
-    const first = await executePlan(lab, c.plan, { only: c.runnable });
-    const m = report("provision", plan, first);
-    const noop = await executePlan(lab, c.plan, { only: c.runnable });
-    const changed = noop.changedSteps;
-    console.log(
-      `\nno-op re-run: ${changed.length} of ${noop.steps.length} scripts changed anything (target 0)${changed.length ? `: ${changed.map((r) => r.id).join(", ")}` : ""}`,
-    );
-    console.log(`  wall time            ${s(noop.wallMs)}${noop.ok ? "" : `\n  FAILED\n${describeFailures(noop)}`}`);
-    console.log(
-      `\nsummary: wall ${s(m.wall)}, critical ${s(m.critical)}, sequential ${s(m.sequential)}, wall/critical ${(m.wall / m.critical).toFixed(3)}, ` +
-        `wall/sequential ${(m.wall / m.sequential).toFixed(3)}, no-op changed ${changed.length}, no-op wall ${s(noop.wallMs)}`,
-    );
-    if (!first.ok || !noop.ok) code = 1;
+    if (!(await provisionTwice(lab, c.plan, plan, c.runnable, ""))) code = 1;
   } finally {
     const t = await lab.stop();
     console.log(`lab torn down in ${s(t.ms)}`);
   }
   return code;
+}
+
+/**
+ * Provisions the plan's runnable steps, then re-runs them (the no-op run: target 0 changed), printing the provision
+ * report and one summary line with the ratios. `label` prefixes every line ("" for the cluster). True when both ran ok.
+ */
+async function provisionTwice(
+  lab: Lab,
+  full: StepPlan,
+  plan: StepPlan,
+  only: (s: StepPlan["steps"][number]) => boolean,
+  label: string,
+): Promise<boolean> {
+  const first = await executePlan(lab, full, { only });
+  const m = report(label ? `${label}: provision` : "provision", plan, first);
+  const noop = await executePlan(lab, full, { only });
+  const changed = noop.changedSteps;
+  console.log(
+    `\n${label ? `${label}: ` : ""}no-op re-run: ${changed.length} of ${noop.steps.length} scripts changed anything (target 0)${changed.length ? `: ${changed.map((r) => r.id).join(", ")}` : ""}`,
+  );
+  console.log(`  wall time            ${s(noop.wallMs)}${noop.ok ? "" : `\n  FAILED\n${describeFailures(noop)}`}`);
+  console.log(
+    `\nsummary${label ? ` (${label})` : ""}: wall ${s(m.wall)}, critical ${s(m.critical)}, sequential ${s(m.sequential)}, wall/critical ${(m.wall / m.critical).toFixed(3)}, ` +
+      `wall/sequential ${(m.wall / m.sequential).toFixed(3)}, no-op changed ${changed.length}, no-op wall ${s(noop.wallMs)}`,
+  );
+  return first.ok && noop.ok;
 }
 
 /** The whole default environment on the lab: its plan's steps that run here, provisioned and re-run. */
@@ -137,19 +151,7 @@ async function wholeEnvironment(): Promise<number> {
         ),
       ),
     );
-    const first = await executePlan(lab, out.plan, { only: runsHere });
-    const m = report("whole environment: provision", plan, first);
-    const noop = await executePlan(lab, out.plan, { only: runsHere });
-    const changed = noop.changedSteps;
-    console.log(
-      `\nwhole environment: no-op re-run: ${changed.length} of ${noop.steps.length} scripts changed anything (target 0)${changed.length ? `: ${changed.map((r) => r.id).join(", ")}` : ""}`,
-    );
-    console.log(`  wall time            ${s(noop.wallMs)}${noop.ok ? "" : `\n  FAILED\n${describeFailures(noop)}`}`);
-    console.log(
-      `\nsummary (whole environment): wall ${s(m.wall)}, critical ${s(m.critical)}, sequential ${s(m.sequential)}, wall/critical ${(m.wall / m.critical).toFixed(3)}, ` +
-        `wall/sequential ${(m.wall / m.sequential).toFixed(3)}, no-op changed ${changed.length}, no-op wall ${s(noop.wallMs)}`,
-    );
-    if (!first.ok || !noop.ok) code = 1;
+    if (!(await provisionTwice(lab, out.plan, plan, runsHere, "whole environment"))) code = 1;
   } finally {
     const t = await lab.stop();
     console.log(`lab torn down in ${s(t.ms)}`);

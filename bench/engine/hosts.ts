@@ -8,7 +8,14 @@ export const BENCH_SPEC: K3sHaClusterSpecInput = {
 
 /** 3 etcd members, 3 servers and `agents` agents (debian-12/amd64), each reached as root with the key at `keyPath`. */
 export function benchHosts(agents: number, keyPath: string): HostInput[] {
-  const ssh = { user: "root", privateKeyPath: keyPath };
+  return fleetHosts(agents, { user: "root", privateKeyPath: keyPath });
+}
+
+/**
+ * 3 etcd members (10.0.0.11-13), 3 servers (10.0.0.21-23) and `agents` agents (10.1.x.y, 250 per /24),
+ * debian-12/amd64, every one reached with `ssh`: the fleet the engine benchmark and the preflight-gate tests build.
+ */
+export function fleetHosts(agents: number, ssh: HostInput["ssh"]): HostInput[] {
   const host = (name: string, address: string, role: "etcd" | "server" | "agent"): HostInput => ({
     name,
     address,

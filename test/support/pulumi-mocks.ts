@@ -105,3 +105,10 @@ export async function dependenciesOf(name: string): Promise<string[]> {
   await settle();
   return [...(deps.get(name) ?? [])].sort();
 }
+
+/** The engine's marker for a secret input value (`{ [SECRET_SIG]: "1b47061264138c4ac30d75fd1eb44270", value }`). */
+export const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+/** Whether a recorded input is a secret envelope. */
+export const isSecretInput = (v: unknown): boolean => typeof v === "object" && v !== null && SECRET_SIG in v;
+/** A recorded input's value, its secret envelope (if any) removed. */
+export const plain = (v: unknown): any => (isSecretInput(v) ? (v as { value: unknown }).value : v);

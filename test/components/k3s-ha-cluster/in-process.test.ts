@@ -2,6 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import {
   dependenciesOf,
   isSecret,
+  isSecretInput,
+  plain,
   recordDependencies,
   recorded,
   setupPulumiMocks,
@@ -16,9 +18,6 @@ const { K3sHaCluster } =
 
 const HOST_STEP_RUN = "pulumi-nodejs:dynamic/edgecloud:HostStepRun";
 /** The mock monitor's envelope for a secret input. */
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-const isSecretInput = (v: unknown): boolean => typeof v === "object" && v !== null && SECRET_SIG in v;
-const plain = (v: unknown): any => (isSecretInput(v) ? (v as { value: unknown }).value : v);
 
 describe("K3sHaCluster with executor in-process (Pulumi mocks)", () => {
   const key = "-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----\n";

@@ -1,5 +1,13 @@
+import { fleetHosts } from "../../../bench/engine/hosts";
 import { HostInput } from "../../../lib/hosts/host";
-import { dependenciesOf, recordDependencies, recorded, setupPulumiMocks, valueOf } from "../../support/pulumi-mocks";
+import {
+  dependenciesOf,
+  plain,
+  recordDependencies,
+  recorded,
+  setupPulumiMocks,
+  valueOf,
+} from "../../support/pulumi-mocks";
 
 setupPulumiMocks();
 recordDependencies();
@@ -7,29 +15,12 @@ const { K3sHaCluster } =
   require("../../../components/k3s-ha-cluster/k3s-ha-cluster") as typeof import("../../../components/k3s-ha-cluster/k3s-ha-cluster");
 
 const HOST_STEP_RUN = "pulumi-nodejs:dynamic/edgecloud:HostStepRun";
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-const isSecretInput = (v: unknown): boolean => typeof v === "object" && v !== null && SECRET_SIG in v;
-const plain = (v: unknown): any => (isSecretInput(v) ? (v as { value: unknown }).value : v);
 
 const ssh = { privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----\n" };
 const spec = { registrationAddress: { kind: "kube-vip" as const, vip: "10.0.0.100", interface: "eth0" } };
 
-/** 3 etcd, 3 servers, `agents` agents. */
-function hostsWith(agents: number): HostInput[] {
-  const h = (name: string, address: string, role: "etcd" | "server" | "agent"): HostInput => ({
-    name,
-    address,
-    os: "debian-12",
-    arch: "amd64",
-    roles: [role],
-    ssh,
-  });
-  return [
-    ...[1, 2, 3].map((i) => h(`etcd-${i}`, `10.0.0.${10 + i}`, "etcd")),
-    ...[1, 2, 3].map((i) => h(`server-${i}`, `10.0.0.${20 + i}`, "server")),
-    ...Array.from({ length: agents }, (_, i) => h(`agent-${i + 1}`, `10.1.0.${i + 2}`, "agent")),
-  ];
-}
+/** 3 etcd, 3 servers, `agents` agents: the engine benchmark's fleet. */
+const hostsWith = (agents: number): HostInput[] => fleetHosts(agents, ssh);
 
 /** The host steps a cluster registered, by `<host>-<step>` (the cluster prefix dropped). */
 const stepsOf = (prefix: string) =>

@@ -5,13 +5,13 @@ import {
   mockRead,
   recordDependencies,
   recorded,
+  SECRET_SIG,
   settle,
   setupPulumiMocks,
   valueOf,
 } from "../../support/pulumi-mocks";
 import { baseSpec, clusterHosts } from "./fixtures";
 
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const TOKEN = "cafe.eyJleHAiOjE3OTk5OTk5OTl9.signature";
 
 // a read of kubeedge/tokensecret answers with a token, as cloudcore would have created it
