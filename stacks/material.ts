@@ -1,7 +1,8 @@
 import { randomBytes } from "crypto";
 import { ClusterMaterial, generateClusterMaterial, placeholderMaterial } from "../components/k3s-ha-cluster/material";
 import { DroneCiPlan, DroneCiProps } from "../components/drone-ci/spec";
-import { RegistryPlan, RegistryProps, RegistryTlsMaterial, endpointHost } from "../components/registry/spec";
+import { registryCertRequests } from "../components/registry/cert-requests";
+import { RegistryPlan, RegistryProps, RegistryTlsMaterial } from "../components/registry/spec";
 import { createCa, issueCert } from "../lib/pki/x509";
 import { Environment } from "./environment";
 
@@ -75,14 +76,9 @@ async function registryProps(plan: RegistryPlan, kind: "generated" | "placeholde
   } else if (spec.tls.kind === "generated") {
     if (fake) tls = { kind: "tls", certPem: "<registry.crt>", keyPem: "<registry.key>", caPem: "<registry-ca.crt>" };
     else {
-      const ca = await createCa("edgecloud registry CA", spec.tls.validityDays);
-      const cert = await issueCert(ca, {
-        commonName: endpointHost(plan.endpoint),
-        dnsNames: [...plan.sans.dnsNames],
-        ips: [...plan.sans.ips],
-        usages: ["server"],
-        validityDays: spec.tls.validityDays,
-      });
+      const req = registryCertRequests(plan)!;
+      const ca = await createCa(req.ca.commonName, req.ca.validityDays);
+      const cert = await issueCert(ca, req.server);
       tls = { kind: "tls", certPem: cert.certPem, keyPem: cert.keyPem, caPem: ca.certPem };
     }
   }

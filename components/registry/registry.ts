@@ -8,12 +8,12 @@ import { HostStepExecutor, hostStepCommands, StepResource } from "../../lib/pulu
 import { clusterProvider } from "../../lib/pulumi/manifests";
 import { RandomSecret } from "../../lib/pulumi/random-secret";
 import { IssueCollector } from "../../lib/validation/issues";
+import { registryCertRequests } from "./cert-requests";
 import { RegistryChart } from "./chart";
 import { registryHostSteps } from "./host-steps";
 import { registryK3sRegistries } from "./k3s-registries";
 import { RegistryCiAccess, registryCiAccess } from "./ci-user";
 import {
-  endpointHost,
   RegistryPlan,
   RegistryProps,
   RegistrySpecInput,
@@ -133,25 +133,9 @@ export class Registry extends pulumi.ComponentResource {
         caPem: pulumi.output(tls.caPem as pulumi.Input<string>),
       };
     }
-    const ca = new CertificateAuthority(
-      `${name}-ca`,
-      { commonName: `edgecloud registry CA (${name})`, validityDays: tls.validityDays },
-      { parent: this },
-    );
-    const cert = new Certificate(
-      `${name}-cert`,
-      {
-        ca,
-        request: {
-          commonName: endpointHost(plan.endpoint),
-          dnsNames: [...plan.sans.dnsNames],
-          ips: [...plan.sans.ips],
-          usages: ["server"],
-          validityDays: tls.validityDays,
-        },
-      },
-      { parent: this },
-    );
+    const req = registryCertRequests(plan)!;
+    const ca = new CertificateAuthority(`${name}-ca`, req.ca, { parent: this });
+    const cert = new Certificate(`${name}-cert`, { ca, request: req.server }, { parent: this });
     return { certPem: cert.certPem, keyPem: cert.keyPem, caPem: ca.certPem };
   }
 }

@@ -401,6 +401,12 @@ async function prepareHost(
   writeFileSync(join(merged, "root/.ssh/authorized_keys"), readFileSync(join(state.dir, "id_ed25519.pub")), {
     mode: 0o600,
   });
+  // root's user manager lingers (systemd-logind starts user@0 at boot and never stops it). Without it, every SSH
+  // session opened while user@0 was stopping (UserStopDelaySec, 10 s after the last session closed) sat in
+  // pam_systemd for ~20 s: sshd "root [priv]" authenticated, no channel answered, ssh's ServerAlive gave up with
+  // exit 255 and nothing on stderr (seen in the engine stage 2 and as "No response from server" in the executor).
+  mkdirSync(join(merged, "var/lib/systemd/linger"), { recursive: true });
+  writeFileSync(join(merged, "var/lib/systemd/linger/root"), "");
   if (spec.memTotalMiB !== undefined) {
     const real = readFileSync("/proc/meminfo", "utf8");
     const kb = spec.memTotalMiB * 1024;

@@ -1,7 +1,11 @@
 import type * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { join } from "path";
-import { environmentsDir, readEnvironmentFile } from "../../stacks/environment";
+import { X509Certificate } from "crypto";
+import { registryCertRequests } from "../../components/registry/cert-requests";
+import { environmentFile, environmentsDir, loadEnvironment, readEnvironmentFile } from "../../stacks/environment";
+import { environmentMaterial } from "../../stacks/material";
+import { synthSecretResolver } from "../../stacks/secret-refs";
 import { prepareEnvironment } from "../../stacks/stack-config";
 import {
   dependenciesOf,
@@ -64,6 +68,20 @@ describe("EdgecloudEnvironment (Pulumi mocks): the default environment", () => {
       expect(cmds).toContain(`default-nfs-${h}-nfs-client`);
     expect(cmds).toContain("default-nfs-nfs-1-nfs-server");
     expect(await dependenciesOf("default-nfs-agent-1-nfs-client")).toContain("default-server-3-k3s-start");
+  });
+
+  test("THEN the registry's CA is requested as synth's material requests it (one registryCertRequests for both)", async () => {
+    await valueOf(stack.kubeconfig);
+    const env = loadEnvironment(environmentFile("default"), { secrets: synthSecretResolver("generated") });
+    const req = registryCertRequests(env.registry!)!;
+    expect(req.ca.commonName).toBe("edgecloud registry CA (192.168.10.21)");
+    const ca = recorded.find((r) => r.name === "default-registry-ca")!;
+    expect({ commonName: ca.inputs.commonName, validityDays: ca.inputs.validityDays }).toEqual(req.ca);
+    const cert = recorded.find((r) => r.name === "default-registry-cert")!;
+    expect(ca.type).toBe("pulumi-nodejs:dynamic/edgecloud:CertificateAuthority");
+    expect(cert.inputs.request).toEqual(req.server);
+    const synthCa = (await environmentMaterial(env, "generated")).registry!.tls;
+    expect(synthCa.kind === "tls" && new X509Certificate(synthCa.caPem).subject).toBe(`CN=${req.ca.commonName}`);
   });
 
   test("THEN the registry's PVC uses the NFS StorageClass and the registry waits for the NFS objects", async () => {
