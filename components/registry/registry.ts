@@ -13,13 +13,7 @@ import { RegistryChart } from "./chart";
 import { registryHostSteps } from "./host-steps";
 import { registryK3sRegistries } from "./k3s-registries";
 import { RegistryCiAccess, registryCiAccess } from "./ci-user";
-import {
-  RegistryPlan,
-  RegistryProps,
-  RegistrySpecInput,
-  RegistryTlsMaterial,
-  validateRegistry,
-} from "./spec";
+import { RegistryPlan, RegistryProps, RegistrySpecInput, RegistryTlsMaterial, validateRegistry } from "./spec";
 
 export interface RegistryArgs {
   /** The registry: mode, auth, TLS, proxy, GC. Passwords and keys may be Pulumi secrets. */
