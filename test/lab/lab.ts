@@ -401,12 +401,17 @@ async function prepareHost(
   writeFileSync(join(merged, "root/.ssh/authorized_keys"), readFileSync(join(state.dir, "id_ed25519.pub")), {
     mode: 0o600,
   });
-  // root's user manager lingers (systemd-logind starts user@0 at boot and never stops it). Without it, every SSH
-  // session opened while user@0 was stopping (UserStopDelaySec, 10 s after the last session closed) sat in
-  // pam_systemd for ~20 s: sshd "root [priv]" authenticated, no channel answered, ssh's ServerAlive gave up with
-  // exit 255 and nothing on stderr (seen in the engine stage 2 and as "No response from server" in the executor).
-  mkdirSync(join(merged, "var/lib/systemd/linger"), { recursive: true });
-  writeFileSync(join(merged, "var/lib/systemd/linger/root"), "");
+  // SSH sessions do not register with systemd-logind (pam_systemd off in common-session): no per-session user
+  // manager (user@0) is started and stopped. With it, a session opened while user@0 was stopping (10 s after the
+  // last one closed) sat ~20 s in pam_systemd: sshd authenticated, no channel answered, and ssh's ServerAlive gave
+  // up with exit 255 and nothing on stderr (the engine stage-2 flake, reproduced 3 of 3). Keeping user@0 alive
+  // (linger) instead cost every host's user manager its inotify instances, and 11 hosts exhausted root's
+  // fs.inotify.max_user_instances (128): kubelet and kube-proxy exited "inotify_init: too many open files".
+  const pamSession = join(merged, "etc/pam.d/common-session");
+  writeFileSync(
+    pamSession,
+    readFileSync(pamSession, "utf8").replace(/^(session\s+optional\s+pam_systemd\.so.*)$/m, "# edgecloud lab: $1"),
+  );
   if (spec.memTotalMiB !== undefined) {
     const real = readFileSync("/proc/meminfo", "utf8");
     const kb = spec.memTotalMiB * 1024;
