@@ -145,6 +145,7 @@ export class Lab {
     validate(opts.hosts);
     checkHostTools();
     reapStaleLabs(opts.workRoot, log);
+    checkInotifyBudget(opts.hosts, log);
     const rootfs = await ensureRootfs(log);
     const t0 = Date.now();
     const id = randomBytes(3).toString("hex");
@@ -341,6 +342,50 @@ function checkHostTools(): void {
   const missing = tools.filter((t) => !path.some((d) => existsSync(join(d, t))));
   if (missing.length) problems.push(`missing ${missing.join(", ")}: apt-get install ${LAB_HOST_PACKAGES}`);
   if (problems.length) throw new Error(`cannot start the lab:\n- ${problems.join("\n- ")}`);
+}
+
+/**
+ * inotify instances a lab host takes from root's budget (its processes run as the runner's root: no user
+ * namespace), measured on the real-nodes stage (11 hosts, 4 kubelet hosts: 125 in use with the control plane):
+ * systemd takes up to 6, logind, dbus and agetty 1 each; a kubelet host adds kubelet (cAdvisor, certificate and CA
+ * watchers), containerd and kube-proxy.
+ */
+export const INOTIFY_PER_HOST = 9;
+export const INOTIFY_PER_KUBELET_HOST = 8;
+const INOTIFY_LIMIT_FILE = "/proc/sys/fs/inotify/max_user_instances";
+
+/** inotify instances held by root's processes now (one per open inotify descriptor; inherited copies counted once per process). */
+export function rootInotifyInstances(): number {
+  let n = 0;
+  for (const pid of readdirSync("/proc")) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (!/^Uid:\s+0\s/m.test(readFileSync(`/proc/${pid}/status`, "utf8"))) continue;
+      for (const fd of readdirSync(`/proc/${pid}/fd`))
+        if (readlinkSync(`/proc/${pid}/fd/${fd}`) === "anon_inode:inotify") n++;
+    } catch {
+      /* gone, or not ours to read */
+    }
+  }
+  return n;
+}
+
+/**
+ * Refuses to boot a lab that root's inotify budget cannot hold: past it, kubelet, kube-proxy and systemd in the
+ * hosts fail at random ("inotify_init: too many open files"), which is how the real-nodes stage flaked.
+ */
+function checkInotifyBudget(hosts: readonly LabHostSpec[], log: (m: string) => void): void {
+  if (!existsSync(INOTIFY_LIMIT_FILE)) return;
+  const limit = Number(readFileSync(INOTIFY_LIMIT_FILE, "utf8").trim());
+  const used = rootInotifyInstances();
+  const need = hosts.length * INOTIFY_PER_HOST + hosts.filter((h) => h.kubeletHost).length * INOTIFY_PER_KUBELET_HOST;
+  log(`inotify instances (root): ${used} in use, this lab needs ~${need}, limit ${limit}`);
+  if (used + need > limit)
+    throw new Error(
+      `cannot start the lab: root holds ${used} inotify instances and these ${hosts.length} hosts need about ${need} more, ` +
+        `past fs.inotify.max_user_instances=${limit}: raise it (sysctl -w fs.inotify.max_user_instances=512; .ci/run does) ` +
+        `or stop what holds them`,
+    );
 }
 
 function validate(hosts: readonly LabHostSpec[]): void {
