@@ -10,7 +10,6 @@ import { NfsProvisioner } from "../components/nfs-provisioner/nfs-provisioner";
 import { Registry } from "../components/registry/registry";
 import { HostInput } from "../lib/hosts/host";
 import { HostStepExecutor, hostStepCommands } from "../lib/pulumi/host-step-commands";
-import { stepId } from "../lib/steps/host-step";
 import { Environment, validateEnvironment } from "./environment";
 import { rancherImportStep } from "./rancher-import";
 import { wireEnvironment } from "./wiring";
@@ -111,9 +110,9 @@ export class EdgecloudEnvironment extends pulumi.ComponentResource {
     this.kubeconfig = this.cluster.kubeconfig;
     kubeconfigLater.resolve(this.kubeconfig);
     this.apiServer = `https://${joinHostPort(topo.registrationAddress, 6443)}`;
-    const lastServerStart = this.cluster.steps.get(stepId(topo.servers[topo.servers.length - 1]!.name, "k3s-start"))!;
+    const lastServerStart = this.cluster.serversStarted;
     // other components install packages too: on a CentOS 7 host only after its yum points at its packageMirror
-    const packageRepos = [...this.cluster.steps].filter(([id]) => id.endsWith("/package-repos")).map(([, r]) => r);
+    const packageRepos = this.cluster.packageRepos;
 
     // RuntimeClasses and device plugins once the servers are up (the capability steps ran before K3s started)
     if (hardwareObjects(env.hosts).length > 0)

@@ -1,3 +1,4 @@
+import { serversStartedStepId } from "../components/k3s-ha-cluster/anchors";
 import { renderK3sHaClusterSteps } from "../components/k3s-ha-cluster/plan";
 import { clusterTopology } from "../components/k3s-ha-cluster/topology";
 import { kubeVipChart } from "../components/k3s-ha-cluster/registration/kube-vip-chart";
@@ -19,7 +20,7 @@ import { mergeRegistries } from "../lib/k3s/registries";
 import { chartObjects, newApp } from "../lib/manifests/chart";
 import { KubeObject } from "../lib/manifests/kube-object";
 import { collectObjectIssues } from "../lib/manifests/validate";
-import { HostStep, stepId } from "../lib/steps/host-step";
+import { HostStep } from "../lib/steps/host-step";
 import { StepPlan, makePlan } from "../lib/steps/plan";
 import { IssueCollector } from "../lib/validation/issues";
 import { Environment } from "./environment";
@@ -155,7 +156,7 @@ export function synthesizeWith(env: Environment, material: EnvironmentMaterial, 
   progress(`${K3S_COMPONENT}: rendering host steps`);
   const topo = clusterTopology(cluster);
   steps.push(...renderK3sHaClusterSteps(cluster, material.cluster), ...later);
-  const lastServerStart = stepId(topo.servers[topo.servers.length - 1]!.name, "k3s-start");
+  const lastServerStart = serversStartedStepId(topo);
 
   if (env.rancher) {
     progress(`${RANCHER_COMPONENT}: rendering the registration step`);

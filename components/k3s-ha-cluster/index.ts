@@ -3,6 +3,7 @@ export * from "./validate";
 export * from "./topology";
 export * from "./material";
 export * from "./plan";
+export * from "./anchors";
 export * from "./preflight-step";
 export * from "./k3s-ha-cluster";
 export * from "./k3s/version";

@@ -9,6 +9,7 @@ import { HostStepRun, rootStdin } from "../../lib/pulumi/host-step-run";
 import { RandomSecret } from "../../lib/pulumi/random-secret";
 import { StepGate } from "../../lib/pulumi/step-gate";
 import { stepId } from "../../lib/steps/host-step";
+import { packageReposStepIds, serversStartedStepId } from "./anchors";
 import { ClusterMaterial, EtcdPki, etcdCertRequests, placeholderMaterial } from "./material";
 import { preflightKeys, renderK3sHaClusterSteps } from "./plan";
 import { PreflightFacts, checkPreflightFacts, parsePreflightFacts } from "./preflight-step";
@@ -52,6 +53,10 @@ export class K3sHaCluster extends pulumi.ComponentResource {
   readonly version: string;
   /** Host step resources by step id (`host/name`), for components that must wait for a node. */
   readonly steps: ReadonlyMap<string, StepResource>;
+  /** Anchor: every server serves the API (the last server's start). */
+  readonly serversStarted: StepResource;
+  /** Anchor: the hosts' package repositories are in place (empty unless a host needs one); install packages after. */
+  readonly packageRepos: readonly StepResource[];
   readonly props: K3sHaClusterProps;
 
   constructor(name: string, args: K3sHaClusterArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -144,7 +149,9 @@ export class K3sHaCluster extends pulumi.ComponentResource {
     this.steps = new Map([...preflight, ...rest]);
 
     const first = topo.servers[0]!;
-    const lastServerStart = this.steps.get(stepId(topo.servers[topo.servers.length - 1]!.name, "k3s-start"))!;
+    const lastServerStart = this.steps.get(serversStartedStepId(topo))!;
+    this.serversStarted = lastServerStart;
+    this.packageRepos = packageReposStepIds(this.steps.keys()).map((id) => this.steps.get(id)!);
     // every node Ready (servers check their own, the first server every agent's) before the kubeconfig is handed out
     const allReady = this.steps.get(stepId(first.name, "k3s-nodes-ready")) ?? lastServerStart;
     const read = this.readKubeconfig(name, first, allReady, args.executor ?? "command");

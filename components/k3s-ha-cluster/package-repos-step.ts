@@ -1,6 +1,7 @@
 import { Host } from "../../lib/hosts/host";
 import { HostStep, hostStep } from "../../lib/steps/host-step";
 import { sh } from "../../lib/steps/sh";
+import { PACKAGE_REPOS_STEP } from "./anchors";
 import { COMPONENT } from "./etcd/component";
 
 export const CENTOS7_REPO_FILE = "/etc/yum.repos.d/edgecloud-centos7.repo";
@@ -52,7 +53,7 @@ if [ -f ${STOCK_ASIDE} ] && [ ! -f ${STOCK} ]; then
 fi`;
   return hostStep({
     host: host.name,
-    name: "package-repos",
+    name: PACKAGE_REPOS_STEP,
     component: COMPONENT,
     script,
     files: [{ path: CENTOS7_REPO_FILE, mode: "0644", content: renderCentos7Repo(m.baseUrl), secret: false }],

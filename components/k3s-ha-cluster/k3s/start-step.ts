@@ -2,6 +2,7 @@ import { Host } from "../../../lib/hosts/host";
 import { raw, sh } from "../../../lib/steps/sh";
 import { joinHostPort } from "../../../lib/validation/net";
 import { HostStep, hostStep } from "../../../lib/steps/host-step";
+import { K3S_START_STEP } from "../anchors";
 import { COMPONENT } from "../etcd/component";
 import { K3S_REGISTRIES_PATH } from "../../../lib/k3s/registries";
 import { capabilityRestartFiles } from "../capabilities/steps";
@@ -88,7 +89,7 @@ fi${nodeReady}`;
   const deleteScript = sh`if systemctl is-active --quiet ${unit} 2>/dev/null; then systemctl stop ${unit}; ec_changed; fi
 if systemctl is-enabled --quiet ${unit} 2>/dev/null; then systemctl disable --quiet ${unit}; ec_changed; fi
 ec_rm ${`/var/lib/edgecloud/applied/${appliedName}`}`;
-  return hostStep({ host: host.name, name: "k3s-start", component: COMPONENT, script, deleteScript, dependsOn });
+  return hostStep({ host: host.name, name: K3S_START_STEP, component: COMPONENT, script, deleteScript, dependsOn });
 }
 
 /**
