@@ -1,2 +1,3 @@
 export * from "./objects";
 export * from "./hardware";
+export * from "./kubevirt";

@@ -1,6 +1,7 @@
 import { CAPABILITY_LABELS, CAPABILITY_TAINTS } from "../../lib/hosts/capabilities";
 import { Host } from "../../lib/hosts/host";
 import { KubeObject } from "../../lib/manifests/kube-object";
+import { kubevirtObjects } from "./kubevirt";
 
 export const HARDWARE_COMPONENT = "hardware";
 const NAMESPACE = "kube-system";
@@ -173,7 +174,7 @@ function sriovDevicePlugin(hosts: readonly Host[]): KubeObject[] {
 
 /**
  * The cluster objects the hosts' capabilities need: RuntimeClasses (nvidia, kata), NVIDIA's device plugin on GPU
- * nodes, the SR-IOV device plugin on SR-IOV nodes. Empty when no host declares any. (Multus is not rendered: the
+ * nodes, the SR-IOV device plugin on SR-IOV nodes, KubeVirt with its VM workloads on kvm nodes. Empty when no host declares any. (Multus is not rendered: the
  * device plugin only advertises VFs as `intel.com/<resourceName>`; a pod that wants a VF as a second interface needs
  * Multus + the SR-IOV CNI, which is the user's choice of meta-plugin. DPDK pods use the vfio-pci VF directly.)
  */
@@ -182,5 +183,6 @@ export function hardwareObjects(hosts: readonly Host[]): KubeObject[] {
     ...runtimeClasses(hosts),
     ...(hosts.some((h) => h.capabilities?.gpu) ? [nvidiaDevicePlugin()] : []),
     ...(hosts.some((h) => h.capabilities?.sriov) ? sriovDevicePlugin(hosts) : []),
+    ...kubevirtObjects(hosts),
   ];
 }

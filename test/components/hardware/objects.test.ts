@@ -1,4 +1,6 @@
+import { createHash } from "crypto";
 import { hardwareObjects, sriovConfig } from "../../../components/hardware/objects";
+import { KUBEVIRT_V1_5_2 } from "../../../components/hardware/upstream/kubevirt-v1-5-2";
 import { HostInput } from "../../../lib/hosts/host";
 import { validateHosts } from "../../../lib/hosts/validate-hosts";
 import { validateObjects } from "../../../lib/manifests/validate";
@@ -20,7 +22,47 @@ const find = (objs: ReturnType<typeof hardwareObjects>, kind: string, name: stri
 
 describe("hardware objects", () => {
   test("GIVEN no host with a capability WHEN rendered THEN nothing", () => {
-    expect(hardwareObjects(hosts({}, { capabilities: { kvm: {} } }))).toEqual([]);
+    expect(hardwareObjects(hosts({}, { capabilities: { hugepages: { size: "2Mi", count: 64 } } }))).toEqual([]);
+  });
+
+  test("GIVEN a kvm host WHEN rendered THEN KubeVirt v1.5.2 as its release ships it, the KubeVirt CR valid against the vendored CRD, VM workloads on kvm nodes", () => {
+    const kv = hardwareObjects(hosts({ capabilities: { kvm: {} } }));
+    expect(kv.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
+      "Namespace/kubevirt",
+      "CustomResourceDefinition/kubevirts.kubevirt.io",
+      "PriorityClass/kubevirt-cluster-critical",
+      "ClusterRole/kubevirt.io:operator",
+      "ServiceAccount/kubevirt-operator",
+      "Role/kubevirt-operator",
+      "RoleBinding/kubevirt-operator-rolebinding",
+      "ClusterRole/kubevirt-operator",
+      "ClusterRoleBinding/kubevirt-operator",
+      "Deployment/virt-operator",
+      "KubeVirt/kubevirt",
+    ]);
+    expect(validateObjects(kv)).toEqual([]);
+    expect(find(kv, "KubeVirt", "kubevirt").spec.workloads).toEqual({
+      nodePlacement: { nodeSelector: { "edgecloud.io/kvm": "true" } },
+    });
+    expect(find(kv, "Deployment", "virt-operator").spec.template.spec.containers[0].image).toBe(
+      "quay.io/kubevirt/virt-operator:v1.5.2",
+    );
+    expect(JSON.stringify(kv)).not.toContain("{{");
+    // a field the CRD does not have is refused (the CR is checked against upstream's schema, strictly)
+    const bad = kv.map((o) =>
+      o.kind === "KubeVirt" ? { ...o, spec: { ...(o.spec as object), nodePlacement: {} } } : o,
+    );
+    expect(validateObjects(bad).map((i) => i.path)).toEqual([expect.stringContaining("KubeVirt/kubevirt/kubevirt")]);
+  });
+
+  test("GIVEN the vendored KubeVirt files WHEN hashed THEN each is byte for byte upstream's blob at v1.5.2", () => {
+    for (const f of KUBEVIRT_V1_5_2)
+      expect(
+        createHash("sha1")
+          .update(`blob ${Buffer.byteLength(f.yaml)}\0`)
+          .update(f.yaml)
+          .digest("hex"),
+      ).toBe(f.blob);
   });
 
   const objs = hardwareObjects(
