@@ -161,7 +161,7 @@ export function renderTopologySvg(topo: EnvironmentTopology, props: TopologySvgP
         const p = placed.get(id)!;
         if ("more" in item) out.push(box(p, [`+${item.more} more`, "same role", "", ""], "#f3f4f6", true));
         else if ("label" in item) out.push(box(p, [item.label, ...wrap(item.detail, 3, EP_W)], "#ffffff"));
-        else
+        else {
           out.push(
             box(
               p,
@@ -169,6 +169,8 @@ export function renderTopologySvg(topo: EnvironmentTopology, props: TopologySvgP
               "#ffffff",
             ),
           );
+          if (item.badges?.length) out.push(badges(p, item.badges));
+        }
       }
     }
   }
@@ -258,6 +260,20 @@ function renderLinks(topo: EnvironmentTopology, placed: Map<string, Placed>): st
     );
   }
   return out;
+}
+
+/** Capability badges in the top-right corner of a host box, right to left. */
+function badges(p: Rect, list: readonly string[]): string {
+  let x = p.x + p.w - 6;
+  return list
+    .slice()
+    .reverse()
+    .map((b) => {
+      const w = Math.round(b.length * 6.2 + 10);
+      x -= w + 3;
+      return `<rect x="${x}" y="${p.y + 5}" width="${w}" height="15" rx="7" fill="#fde68a" stroke="#b45309"/><text x="${x + w / 2}" y="${p.y + 16}" font-size="9.5" font-weight="bold" text-anchor="middle" fill="#78350f">${esc(b)}</text>`;
+    })
+    .join("");
 }
 
 function box(p: Rect, lines: string[], fill: string, dashed = false): string {

@@ -12,6 +12,23 @@ export interface TopologyHost {
   readonly tier: TopologyTier;
   /** What runs there, e.g. `etcd`, `k3s server`, `kube-vip`, `nfs server`. */
   readonly components: readonly string[];
+  /** The host's capabilities as badges (`GPU`, `Kata`, `KVM`, `RT`, `hugepages`, `SR-IOV`). @default - none */
+  readonly badges?: readonly string[];
+}
+
+const BADGES = {
+  gpu: "GPU",
+  kata: "Kata",
+  kvm: "KVM",
+  realtime: "RT",
+  hugepages: "hugepages",
+  sriov: "SR-IOV",
+} as const;
+
+/** A host's capability badges, in a fixed order. */
+export function capabilityBadges(h: Host): string[] {
+  const c = h.capabilities;
+  return c ? (Object.keys(BADGES) as (keyof typeof BADGES)[]).filter((k) => c[k]).map((k) => BADGES[k]) : [];
 }
 
 /** An address that is not a host: the VIP / load balancer, cloudcore, the in-cluster workloads. */
@@ -169,6 +186,7 @@ export function environmentTopology(env: Environment): EnvironmentTopology {
       platform: `${h.os}/${h.arch}`,
       tier: tierOf(h),
       components: components.get(h.name)!,
+      ...(capabilityBadges(h).length ? { badges: capabilityBadges(h) } : {}),
     })),
     endpoints,
     links,

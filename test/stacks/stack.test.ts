@@ -161,6 +161,7 @@ describe("EdgecloudEnvironment (Pulumi mocks): every example environment", () =>
       "edgecloud:storage:NfsProvisioner",
       "edgecloud:services:Registry",
       "edgecloud:services:DroneCi",
+      "edgecloud:hardware:HardwareFeatures",
     ],
     "edge-cloud": [
       "edgecloud:k3s:K3sHaCluster",

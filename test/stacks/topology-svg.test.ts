@@ -25,6 +25,19 @@ const env = (name: string) =>
   loadEnvironment(join(environmentsDir(), `${name}.yaml`), { secrets: synthSecretResolver("placeholder") });
 
 describe("renderTopologySvg", () => {
+  test("GIVEN ha-cloud's GPU and real-time agents THEN the topology carries their badges and the picture draws them", () => {
+    const topo = environmentTopology(env("ha-cloud"));
+    expect(topo.hosts.filter((h) => h.badges).map((h) => [h.name, h.badges])).toEqual([
+      ["worker-1", ["RT"]],
+      ["worker-3", ["GPU"]],
+    ]);
+    const svg = renderTopologySvg(topo);
+    expect(svg.match(/fill="#78350f">(GPU|RT)<\/text>/g)).toEqual([
+      'fill="#78350f">RT</text>',
+      'fill="#78350f">GPU</text>',
+    ]);
+  });
+
   test.each(["default", "edge-cloud", "ha-cloud", "single-node", "multi-site-beijing"])(
     "GIVEN %s THEN every host has a box and no two boxes overlap",
     (name) => {
