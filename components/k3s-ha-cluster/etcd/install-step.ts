@@ -51,7 +51,8 @@ export function etcdInstallStep(host: Host, etcd: EtcdSpec, dependsOn: readonly 
         i.kind === "prestaged" ? (i.tarball ?? `${i.dir}/${name}.tar.gz`) : `/var/cache/edgecloud/${name}.tar.gz`;
       lines.push(sh`want=${etcd.version.slice(1)}`, sh`tarball=${tarball}`, sh`stage=${etcdStagedDir(etcd)}`);
       // staged, not installed: the running member keeps its binary until the member step's turn in the roll
-      lines.push('if ! "$stage/etcd" --version 2>/dev/null | grep -q "etcd Version: $want$"; then');
+      // grep reads all of it: with -q it exits at the first line, etcd dies of SIGPIPE and pipefail fails the test
+      lines.push('if ! "$stage/etcd" --version 2>/dev/null | grep "etcd Version: $want$" >/dev/null; then');
       // etcd-io/etcd v3.5.17 scripts/release.sh: every release publishes SHA256SUMS (sha256 of each tarball)
       const verify = (file: string, sum: string | undefined, sums: ReturnType<typeof raw>, label: string) =>
         sum
