@@ -5,6 +5,7 @@ import { etcdFirewallStep } from "./etcd/firewall-step";
 import { etcdInstallStep } from "./etcd/install-step";
 import { etcdMaintenanceStep } from "./etcd/maintenance-step";
 import { etcdMemberStep } from "./etcd/member-step";
+import { etcdRestoreStep } from "./etcd/restore-step";
 import { k3sConfigStep } from "./k3s/config-step";
 import { k3sInstallStep } from "./k3s/install-step";
 import { K3sRole } from "./k3s/paths";
@@ -49,6 +50,8 @@ function hostPreflight(
           etcd: {
             want: spec.etcd.install.kind === "distro" ? "distro" : spec.etcd.version.slice(1),
             clientPort: spec.etcd.clientPort,
+            size: clusterTopology(props).etcd.length,
+            force: spec.etcd.force,
           },
         }
       : {}),
@@ -105,8 +108,19 @@ export function renderK3sHaClusterSteps(props: K3sHaClusterProps, material: Clus
     const pki = material.etcd!;
     let prev: string | undefined;
     const memberIds: string[] = [];
-    for (const m of t.etcd) {
-      const install = add(etcdInstallStep(m, spec.etcd, after(m.name)));
+    const installs = t.etcd.map((m) => add(etcdInstallStep(m, spec.etcd, after(m.name))));
+    // a restore: every member restored before any member starts again
+    const restores = t.etcd.flatMap((m, i) => {
+      const r = etcdRestoreStep({
+        clusterName: props.name,
+        member: m,
+        members: t.etcd,
+        etcd: spec.etcd,
+        dependsOn: [installs[i]!],
+      });
+      return r ? [add(r)] : [];
+    });
+    t.etcd.forEach((m, i) => {
       const firewall = add(etcdFirewallStep(m, spec.etcd, t.etcd, t.servers, after(m.name)));
       prev = add(
         etcdMemberStep({
@@ -115,11 +129,11 @@ export function renderK3sHaClusterSteps(props: K3sHaClusterProps, material: Clus
           members: t.etcd,
           etcd: spec.etcd,
           pki,
-          dependsOn: [install, firewall, ...(prev ? [prev] : [])],
+          dependsOn: [installs[i]!, firewall, ...restores, ...(prev ? [prev] : [])],
         }),
       );
       memberIds.push(prev);
-    }
+    });
     const first = t.servers[0]!;
     const firstConfig = stepId(first.name, "k3s-config");
     gate = add(etcdHealthGateStep(first, t.etcdEndpoints, [...memberIds, firstConfig]));

@@ -6,7 +6,7 @@ import { raw, sh } from "../../lib/steps/sh";
 import { capabilityPreflightLines } from "./capabilities/preflight";
 import { COMPONENT } from "./etcd/component";
 import { ETCDCTL_WRAPPER, ETCD_UNIT } from "./etcd/paths";
-import { checkEtcdVersionChange } from "./etcd/version-policy";
+import { checkEtcdMembershipChange, checkEtcdVersionChange } from "./etcd/version-policy";
 
 export type PreflightRole = "etcd" | "server" | "agent";
 
@@ -33,7 +33,14 @@ export interface PreflightChecks {
    * pre-flight reports the version the member runs, so the gate refuses a downgrade or a skipped minor before any
    * step runs (`checkEtcdVersionChange`); the wanted version is in the script so that changing it runs it again.
    */
-  readonly etcd?: { readonly want: string; readonly clientPort: number };
+  readonly etcd?: {
+    readonly want: string;
+    readonly clientPort: number;
+    /** Members the environment has (the running cluster's size is reported, and the gate compares). */
+    readonly size: number;
+    /** `k3s.etcd.force`. */
+    readonly force: readonly string[];
+  };
 }
 
 /**
@@ -90,12 +97,14 @@ export function preflightStep(
     extra.push(
       sh`etcd_want=${checks.etcd.want}`,
       "etcd_running=none",
+      "etcd_members=0",
       sh`if systemctl is-active --quiet ${ETCD_UNIT} && [ -x ${ETCDCTL_WRAPPER} ]; then`,
       sh`  etcd_running=$(${ETCDCTL_WRAPPER} ${`--endpoints=https://127.0.0.1:${checks.etcd.clientPort}`} --command-timeout=5s endpoint status 2>/dev/null | awk -F', ' 'NR == 1 { print $3 }' || true)`,
       '  [ -n "$etcd_running" ] || etcd_running=unknown',
+      sh`  etcd_members=$(${ETCDCTL_WRAPPER} ${`--endpoints=https://127.0.0.1:${checks.etcd.clientPort}`} --command-timeout=5s member list 2>/dev/null | grep -c . || true)`,
       "fi",
     );
-    etcdFacts = " etcd-want=$etcd_want etcd-running=$etcd_running";
+    etcdFacts = ` etcd-want=$etcd_want etcd-running=$etcd_running etcd-members=\${etcd_members:-0} etcd-size=${checks.etcd.size} etcd-force=${checks.etcd.force.join(",") || "none"}`;
   }
   // every value is a quoted word in a variable; the messages below only expand the variables
   const script = sh`problems=()
@@ -136,6 +145,11 @@ export interface PreflightFacts {
   readonly etcdWant?: string;
   /** etcd members: the version the member runs (`none` before the first start, `unknown` when it does not answer). */
   readonly etcdRunning?: string;
+  /** etcd members: the size of the cluster the member runs in (0 when it runs none), and the environment's size. */
+  readonly etcdMembers?: number;
+  readonly etcdSize?: number;
+  /** `k3s.etcd.force` as the members' pre-flight carries it. */
+  readonly etcdForce?: readonly string[];
 }
 
 /** Parses the facts line from a pre-flight step's stdout. */
@@ -153,7 +167,15 @@ export function parsePreflightFacts(stdout: string): PreflightFacts | undefined 
     host: kv.host ?? "",
     hostname: kv.hostname ?? "",
     machineId: kv["machine-id"] ?? "",
-    ...(kv["etcd-want"] !== undefined ? { etcdWant: kv["etcd-want"], etcdRunning: kv["etcd-running"] ?? "none" } : {}),
+    ...(kv["etcd-want"] !== undefined
+      ? {
+          etcdWant: kv["etcd-want"],
+          etcdRunning: kv["etcd-running"] ?? "none",
+          etcdMembers: Number(kv["etcd-members"] ?? 0),
+          etcdSize: Number(kv["etcd-size"] ?? 0),
+          etcdForce: (kv["etcd-force"] ?? "none").split(",").filter((f) => f !== "none"),
+        }
+      : {}),
   };
 }
 
@@ -183,5 +205,11 @@ export function checkPreflightFacts(facts: readonly PreflightFacts[]): string[] 
         want,
       ),
     );
+  const scale = checkEtcdMembershipChange(
+    Math.max(0, ...members.map((f) => f.etcdMembers ?? 0)),
+    members[0]?.etcdSize ?? 0,
+    members[0]?.etcdForce ?? [],
+  );
+  if (scale) problems.push(scale);
   return problems;
 }

@@ -76,6 +76,29 @@ export const EtcdSchema = z.strictObject({
       dir: ownedPath.default("/var/backups/etcd"),
     })
     .default({ schedule: "hourly", retention: 24, dir: "/var/backups/etcd" }),
+  /**
+   * Membership changes etcd's safety rules refuse, allowed on purpose: `even-member-count` (an even number of
+   * members tolerates no more failures than one fewer, e.g. during a 3 → 5 change done in two), `below-quorum`
+   * (removing, in one change, so many members that fewer than a quorum of the running cluster's size remain).
+   * @default []
+   */
+  force: z.array(z.enum(["even-member-count", "below-quorum"])).default([]),
+  /**
+   * Disaster recovery: every member's data replaced by this snapshot, once per `id`. Each member stops, moves its data
+   * directory aside (`<dataDir>.edgecloud-pre-restore-<id>-<time>`, never deleted), restores the snapshot as a member
+   * of a new cluster with the environment's members, names, token and certificates (etcdutl `snapshot restore`), and
+   * only then do the members start again. The file must be on every member at `snapshot` (copy it there, e.g. from
+   * `snapshot.dir` of the member that took it) with this sha256. Remove the field after the restore (or keep it: the
+   * same `id` never restores twice). @default - none
+   */
+  restore: z
+    .strictObject({
+      /** Names this restore: a member restores once per id. */
+      id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, "must be 1-63 letters, digits, '.', '_' or '-'"),
+      snapshot: absolutePath,
+      sha256,
+    })
+    .optional(),
   /** Defragmentation + alarm check schedule (systemd OnCalendar). @default "weekly" */
   maintenanceSchedule: calendarExpression.default("weekly"),
 });

@@ -43,11 +43,11 @@ export function checkK3sHaCluster(
 
   if (servers.length === 0)
     issues.add(base.hosts, undefined, 'no host has the role "server"; a cluster needs at least one');
-  if (etcd.length > 0 && etcd.length % 2 === 0) {
+  if (etcd.length > 0 && etcd.length % 2 === 0 && !spec.etcd.force.includes("even-member-count")) {
     issues.add(
       base.hosts,
       etcd.map((h) => h.name),
-      `give ${etcd.length} hosts the role "etcd"; etcd needs an odd number of members (1, 3, 5 or 7) to keep quorum`,
+      `give ${etcd.length} hosts the role "etcd"; etcd needs an odd number of members (1, 3, 5 or 7) to keep quorum (to pass through an even count on purpose set ${S}.etcd.force: ["even-member-count"])`,
     );
   }
   if (etcd.length > 7)

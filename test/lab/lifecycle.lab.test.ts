@@ -1,8 +1,10 @@
 import { spawnSync } from "child_process";
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from "fs";
 import { join } from "path";
-import { ClusterMaterial, K3sHaClusterSpecInput } from "../../components/k3s-ha-cluster";
+import { ClusterMaterial, K3sHaClusterSpecInput, validateK3sHaCluster } from "../../components/k3s-ha-cluster";
 import { checkPreflightFacts, parsePreflightFacts } from "../../components/k3s-ha-cluster/preflight-step";
+import { etcdCertRequests } from "../../components/k3s-ha-cluster/material";
+import { issueCert } from "../../lib/pki";
 import { HostInput } from "../../lib/hosts/host";
 import { HostStep } from "../../lib/steps";
 import { labCluster, LabCluster } from "./cluster";
@@ -38,7 +40,15 @@ const HOSTS: readonly { name: string; roles: HostInput["roles"]; ip: number }[] 
   { name: "etcd-3", roles: ["etcd"], ip: 13 },
   { name: "server-1", roles: ["server"], ip: 21 },
 ];
-const ip = (h: string) => `${LAB_SUBNET}.${HOSTS.find((x) => x.name === h)!.ip}`;
+/** Two more machines, booted from the start, that take the etcd role when the cluster scales to 5. */
+const SPARE = ["etcd-4", "etcd-5"];
+const HOSTS5: typeof HOSTS = [
+  ...HOSTS.slice(0, 3),
+  { name: "etcd-4", roles: ["etcd"], ip: 14 },
+  { name: "etcd-5", roles: ["etcd"], ip: 15 },
+  HOSTS[3]!,
+];
+const ip = (h: string) => `${LAB_SUBNET}.${HOSTS5.find((x) => x.name === h)!.ip}`;
 const endpoints = (hs: readonly string[]) => hs.map((h) => `https://${ip(h)}:2379`).join(",");
 const PRESTAGED = "/var/lib/edgecloud-lab/etcd";
 const V3517: K3sHaClusterSpecInput = {
@@ -53,7 +63,53 @@ const the = (): Lab => {
 };
 let c: LabCluster;
 const onMembers = (s: HostStep) => MEMBERS.includes(s.host);
-const render = (spec: K3sHaClusterSpecInput, material: ClusterMaterial) => labCluster({ hosts: HOSTS, spec, material });
+const onEtcd = (cl: LabCluster) => (s: HostStep) =>
+  cl.props.hosts.some((h) => h.name === s.host && h.roles.includes("etcd"));
+const render = (spec: K3sHaClusterSpecInput, material: ClusterMaterial, hosts = HOSTS) =>
+  labCluster({ hosts, spec, material });
+
+/** The material with certificates for members it has none for, from the same CA (what Pulumi issues for a new member). */
+async function withMemberCerts(material: ClusterMaterial, hosts: typeof HOSTS): Promise<ClusterMaterial> {
+  const props = validateK3sHaCluster({
+    name: "lab",
+    hosts: hosts.map((h) => ({
+      name: h.name,
+      address: `${LAB_SUBNET}.${h.ip}`,
+      ssh: { user: "root", privateKeyPath: "/nonexistent/lab-key" },
+      os: "debian-12",
+      arch: "amd64",
+      roles: h.roles,
+    })),
+    spec: V3517,
+  });
+  const req = etcdCertRequests(props);
+  const pki = material.etcd!;
+  const members = { ...pki.members };
+  for (const [name, r] of Object.entries(req.members)) {
+    if (!members[name])
+      members[name] = { server: await issueCert(pki.ca, r.server), peer: await issueCert(pki.ca, r.peer) };
+  }
+  return { ...material, etcd: { ...pki, members } };
+}
+
+/** Each member's etcd MainPID (unchanged = not restarted). */
+async function pids(members: readonly string[]): Promise<string[]> {
+  return Promise.all(
+    members.map(
+      async (m) => `${m}:${(await the().sh(m, "systemctl show -p MainPID --value edgecloud-etcd.service")).trim()}`,
+    ),
+  );
+}
+
+async function memberList(): Promise<string[]> {
+  const out = await the().sh(WRITER, `${etcdctl(MEMBERS)} member list`);
+  return out
+    .trim()
+    .split("\n")
+    .map((l) => l.split(", "))
+    .map((f) => `${f[2]} ${f[1]}`)
+    .sort();
+}
 
 /** etcdctl on the writer host with the admin client certificate (the library's CA), against `hs`. */
 const etcdctl = (hs: readonly string[]) =>
@@ -100,6 +156,8 @@ interface Load {
   readonly belowQuorumS: number;
   /** Seconds with fewer than all members healthy. */
   readonly degradedS: number;
+  /** Seconds with no sampled member healthy (`endpoint health` commits through raft: none healthy = no quorum). */
+  readonly noneS: number;
   readonly samples: number;
   readonly minHealthy: number;
 }
@@ -119,8 +177,10 @@ async function stopLoad(tag: string, members: number): Promise<Load> {
   const quorum = Math.floor(members / 2) + 1;
   let below = 0;
   let degraded = 0;
+  let none = 0;
   for (let k = 1; k < samples.length; k++) {
     const dt = samples[k]!.t - samples[k - 1]!.t;
+    if (samples[k]!.n === 0) none += dt;
     if (samples[k]!.n < quorum) below += dt;
     if (samples[k]!.n < members) degraded += dt;
   }
@@ -131,6 +191,7 @@ async function stopLoad(tag: string, members: number): Promise<Load> {
     maxGapS: maxGap,
     belowQuorumS: below,
     degradedS: degraded,
+    noneS: none,
     samples: samples.length,
     minHealthy: Math.min(...samples.map((x) => x.n)),
   };
@@ -163,7 +224,7 @@ async function versions(members: readonly string[]): Promise<string[]> {
 
 /** Runs the members' pre-flight steps and the cross-host check the Pulumi gate applies to their facts. */
 async function preflightGate(cl: LabCluster): Promise<string[]> {
-  const r = await executePlan(the(), cl.plan, { only: (s) => onMembers(s) && s.name === "preflight" });
+  const r = await executePlan(the(), cl.plan, { only: (s) => onEtcd(cl)(s) && s.name === "preflight" });
   if (!r.ok) throw new Error(describeFailures(r));
   return checkPreflightFacts(r.steps.map((s) => parsePreflightFacts(s.stdout)!));
 }
@@ -173,7 +234,7 @@ const fmt = (n: number) => n.toFixed(1);
 suite("issue 16: etcd day-2 lifecycle on real members under a writer", () => {
   beforeAll(async () => {
     c = await labCluster({ hosts: HOSTS, spec: { ...V3517, etcd: { install: { kind: "distro" } } } });
-    lab = await Lab.start({ hosts: c.labHosts, log });
+    lab = await Lab.start({ hosts: [...c.labHosts, ...SPARE.map((name) => ({ name, address: ip(name) }))], log });
     // the writer's etcdctl (v3.5.17, built here) and the admin client certificate the library issued
     const root = the().host(WRITER).root;
     mkdirSync(join(root, "etc/lab"), { recursive: true, mode: 0o700 });
@@ -285,6 +346,178 @@ suite("issue 16: etcd day-2 lifecycle on real members under a writer", () => {
       // back to the environment in force (the step rewrote its files before the guard stopped it)
       const back = await executePlan(the(), c.plan, { only: onMembers });
       expect(describeFailures(back)).toBe("no failures");
+    });
+  });
+
+  describe("2. etcd scale 3 → 5 → 3 under the writer", () => {
+    let material5: ClusterMaterial;
+    let c5: LabCluster;
+    let pidsBefore: string[];
+    const loads: string[] = [];
+    const report = (what: string, run: PlanRun, l: Load, held: Set<string>) => {
+      const lost = l.acked.filter((k) => !held.has(k));
+      loads.push(
+        `figure: ${what}: ${fmt(run.wallMs / 1000)} s; writer acknowledged ${l.acked.length} keys, lost ${lost.length}, gave up ${l.failed}, ${l.retries} retries; longest gap ${fmt(l.maxGapS)} s; sampler (etcd-1..3): min healthy ${l.minHealthy}/3, none healthy ${fmt(l.noneS)} s, below quorum of 3 ${fmt(l.belowQuorumS)} s (load ${spawnSync("cat", ["/proc/loadavg"], { encoding: "utf8" }).stdout.trim()})`,
+      );
+      log(loads[loads.length - 1]!);
+      return lost;
+    };
+
+    test("WHEN etcd-4 and etcd-5 take the etcd role THEN each is added (member add) before its first start and joins as existing; no running member restarts", async () => {
+      material5 = await withMemberCerts(c.material, HOSTS5);
+      c5 = await render(V3517, material5, HOSTS5);
+      stageEtcdRelease(the(), SPARE, { binDir: BIN_DIR, version: "v3.5.17", dir: PRESTAGED });
+      expect(await preflightGate(c5)).toEqual([]);
+      pidsBefore = await pids(MEMBERS);
+      await startLoad("out", MEMBERS);
+      await new Promise((r) => setTimeout(r, 2000));
+      const run = await executePlan(the(), c5.plan, { only: onEtcd(c5) });
+      await new Promise((r) => setTimeout(r, 2000));
+      const l = await stopLoad("out", 3);
+      expect(describeFailures(run)).toBe("no failures");
+      for (const m of SPARE) {
+        const r = run.get(`${m}/etcd-member`);
+        log(
+          `figure: ${m} joined in ${fmt(r.ms / 1000)} s (${r.stderr
+            .trim()
+            .split("\n")
+            .filter((x) => x.startsWith("edgecloud:"))
+            .join(" | ")})`,
+        );
+        expect(r.stderr).toContain(`edgecloud: member ${m} added to the running cluster`);
+        expect(await the().sh(m, "cat /etc/etcd/edgecloud-etcd.state.env")).toMatch(
+          /^ETCD_INITIAL_CLUSTER_STATE=existing\n/,
+        );
+      }
+      expect(await memberList()).toEqual([
+        "etcd-1 started",
+        "etcd-2 started",
+        "etcd-3 started",
+        "etcd-4 started",
+        "etcd-5 started",
+      ]);
+      expect(await pids(MEMBERS)).toEqual(pidsBefore);
+      const lost = report("scale-out 3 → 5", run, l, await keysHeld("out"));
+      expect(lost).toEqual([]);
+      expect(l.failed).toBe(0);
+      expect(l.noneS).toBe(0);
+    });
+
+    test("WHEN the environment has 5 members THEN it re-runs without a change", async () => {
+      const again = await executePlan(the(), c5.plan, { only: onEtcd(c5) });
+      expect(describeFailures(again)).toBe("no failures");
+      expect(again.changedSteps.map((s) => s.id)).toEqual([]);
+    });
+
+    test("WHEN etcd-4 and etcd-5 leave the environment (updates, then the deletes Pulumi runs) THEN each leaves by member remove first; 3 members remain, none restarted", async () => {
+      const c3 = await render(V3517, material5);
+      expect(await preflightGate(c3)).toEqual([]);
+      await startLoad("in", MEMBERS);
+      await new Promise((r) => setTimeout(r, 2000));
+      const update = await executePlan(the(), c3.plan, { only: onMembers });
+      const del = await executePlan(the(), c5.plan, { mode: "delete", only: (s) => SPARE.includes(s.host) });
+      await new Promise((r) => setTimeout(r, 2000));
+      const l = await stopLoad("in", 3);
+      expect(describeFailures(update)).toBe("no failures");
+      expect(describeFailures(del)).toBe("no failures");
+      expect(await memberList()).toEqual(["etcd-1 started", "etcd-2 started", "etcd-3 started"]);
+      expect(await pids(MEMBERS)).toEqual(pidsBefore);
+      for (const m of SPARE)
+        expect(
+          (await the().sh(m, "systemctl is-active edgecloud-etcd.service || true; ls /var/lib/etcd 2>&1 | head -n 1"))
+            .trim()
+            .split("\n")[0],
+        ).toBe("inactive");
+      const lost = report("scale-in 5 → 3", { ...del, wallMs: update.wallMs + del.wallMs }, l, await keysHeld("in"));
+      expect(lost).toEqual([]);
+      expect(l.failed).toBe(0);
+      expect(l.noneS).toBe(0);
+      // every key written so far is still there
+      for (const tag of ["up", "out"]) expect((await keysHeld(tag)).size).toBeGreaterThan(0);
+      c = c3;
+    });
+
+    test("WHEN the environment would keep 1 of the 3 members THEN the gate refuses it (below quorum) unless forced", async () => {
+      const one = await render(V3517, material5, [HOSTS[0]!, HOSTS[3]!]);
+      expect(await preflightGate(one)).toEqual([
+        'hosts: 1 etcd member would remain of the 3 running; removing more than a minority in one change loses quorum (3 members need 2): remove at most 1 per change, or set k3s.etcd.force: ["below-quorum"]',
+      ]);
+      const forced = await render({ ...V3517, etcd: { ...V3517.etcd, force: ["below-quorum"] } }, material5, [
+        HOSTS[0]!,
+        HOSTS[3]!,
+      ]);
+      expect(await preflightGate(forced)).toEqual([]);
+      // the pre-flight changes nothing: the members run on
+      expect(await memberList()).toEqual(["etcd-1 started", "etcd-2 started", "etcd-3 started"]);
+    });
+  });
+
+  describe("3. backup and restore: every member's data lost, restored from a named snapshot", () => {
+    const expected = new Map<string, Set<string>>();
+    let snapshot = "";
+    let sum = "";
+    let restore: PlanRun;
+    let healthyAfterS = 0;
+
+    test("GIVEN a snapshot taken by the library's snapshot service and copied to every member, then more writes", async () => {
+      await the().sh("etcd-1", "systemctl start edgecloud-etcd-snapshot.service");
+      snapshot = (await the().sh("etcd-1", "ls -1 /var/backups/etcd/snapshot-*.db | tail -n 1")).trim();
+      sum = (await the().sh("etcd-1", `sha256sum ${snapshot}`)).split(" ")[0]!;
+      for (const m of ["etcd-2", "etcd-3"]) {
+        mkdirSync(join(the().host(m).root, "var/backups/etcd"), { recursive: true, mode: 0o700 });
+        copyFileSync(join(the().host("etcd-1").root, snapshot), join(the().host(m).root, snapshot));
+      }
+      for (const tag of ["up", "out", "in"]) expected.set(tag, await keysHeld(tag));
+      await the().sh(WRITER, `for i in $(seq 1 20); do ${etcdctl(MEMBERS)} put post/$i x >/dev/null; done`);
+      expect((await keysHeld("post")).size).toBe(20);
+      log(
+        `figure: snapshot ${snapshot} (${(await the().sh("etcd-1", `stat -c %s ${snapshot}`)).trim()} bytes) holds ${[...expected.values()].reduce((a, k) => a + k.size, 0)} writer keys`,
+      );
+    });
+
+    test("WHEN every member loses its data and the environment names the snapshot (k3s.etcd.restore) THEN every member restores before any starts, and all the snapshot's keys are back", async () => {
+      for (const m of MEMBERS) await the().sh(m, "systemctl stop edgecloud-etcd.service; rm -rf /var/lib/etcd");
+      const dr = await render(
+        { ...V3517, etcd: { ...V3517.etcd, restore: { id: "dr-1", snapshot, sha256: sum } } },
+        c.material,
+      );
+      const t0 = Date.now();
+      restore = await executePlan(the(), dr.plan, { only: onMembers });
+      expect(describeFailures(restore)).toBe("no failures");
+      const restores = MEMBERS.map((m) => restore.get(`${m}/etcd-restore`));
+      const starts = MEMBERS.map((m) => restore.get(`${m}/etcd-member`));
+      // no member started before every member was restored
+      expect(Math.min(...starts.map((r) => r.startMs))).toBeGreaterThanOrEqual(
+        Math.max(...restores.map((r) => r.endMs)),
+      );
+      for (const r of restores) expect(r.stderr).toContain(`restored from ${snapshot}`);
+      let healthy = "";
+      for (let i = 0; i < 60; i++) {
+        healthy = await the().sh(WRITER, `${etcdctl(MEMBERS)} endpoint health 2>&1 | grep -c ' is healthy' || true`);
+        if (healthy.trim() === "3") break;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      healthyAfterS = (Date.now() - t0) / 1000;
+      expect(healthy.trim()).toBe("3");
+      let back = 0;
+      for (const [tag, keys] of expected) {
+        const held = await keysHeld(tag);
+        expect(`${tag}: ${[...keys].filter((k) => !held.has(k)).length} missing`).toBe(`${tag}: 0 missing`);
+        back += keys.size;
+      }
+      // a point in time: what was written after the snapshot is not there
+      expect((await keysHeld("post")).size).toBe(0);
+      expect(await memberList()).toEqual(["etcd-1 started", "etcd-2 started", "etcd-3 started"]);
+      log(
+        `figure: restore of 3 members from ${snapshot}: steps ${fmt(restore.wallMs / 1000)} s, all healthy ${fmt(healthyAfterS)} s after the run started; ${back} of ${back} snapshot keys back, 0 of 20 later keys (point in time); the admin client certificate of the original CA still works`,
+      );
+      c = dr;
+    });
+
+    test("THEN the same environment again restores nothing (one restore per id) and changes nothing", async () => {
+      const again = await executePlan(the(), c.plan, { only: onMembers });
+      expect(describeFailures(again)).toBe("no failures");
+      expect(again.changedSteps.map((s) => s.id)).toEqual([]);
     });
   });
 });

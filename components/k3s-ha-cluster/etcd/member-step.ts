@@ -8,6 +8,7 @@ import {
   ETCDCTL_WRAPPER,
   ETCD_ENV_FILE,
   ETCD_PKI_DIR,
+  ETCD_CLUSTER_ENV_FILE,
   ETCD_STATE_ENV_FILE,
   ETCD_UNIT,
   ETCD_STAGE_DIR,
@@ -40,7 +41,6 @@ export function renderEtcdEnv(p: EtcdMemberProps): string {
     ["ETCD_ADVERTISE_CLIENT_URLS", clientUrl(h, etcd)],
     ["ETCD_LISTEN_PEER_URLS", peerUrl(h, etcd)],
     ["ETCD_INITIAL_ADVERTISE_PEER_URLS", peerUrl(h, etcd)],
-    ["ETCD_INITIAL_CLUSTER", p.members.map((m) => `${m.name}=${peerUrl(m, etcd)}`).join(",")],
     ["ETCD_INITIAL_CLUSTER_TOKEN", `${p.clusterName}-etcd`],
     ["ETCD_TRUSTED_CA_FILE", etcdPkiFile.ca],
     ["ETCD_CERT_FILE", etcdPkiFile.serverCert],
@@ -56,6 +56,11 @@ export function renderEtcdEnv(p: EtcdMemberProps): string {
     ["ETCD_EXPERIMENTAL_INITIAL_CORRUPT_CHECK", "true"],
   ];
   return envFile(Object.fromEntries(env));
+}
+
+/** The environment's members as `ETCD_INITIAL_CLUSTER` (read at bootstrap only; a joining member gets etcd's own list). */
+export function renderEtcdClusterEnv(p: Pick<EtcdMemberProps, "members" | "etcd">): string {
+  return envFile({ ETCD_INITIAL_CLUSTER: p.members.map((m) => `${m.name}=${peerUrl(m, p.etcd)}`).join(",") });
 }
 
 /**
@@ -78,6 +83,7 @@ Wants=network-online.target
 Type=notify
 User=etcd
 EnvironmentFile=${ETCD_ENV_FILE}
+EnvironmentFile=-${ETCD_CLUSTER_ENV_FILE}
 EnvironmentFile=-${ETCD_STATE_ENV_FILE}
 ExecStart=${etcdBinDir(etcd)}/etcd
 Restart=always
@@ -149,6 +155,7 @@ export function etcdMemberStep(p: EtcdMemberProps): HostStep {
     { path: etcdPkiFile.adminCert, mode: "0644", content: pki.admin.certPem, secret: false },
     { path: etcdPkiFile.adminKey, mode: "0600", content: pki.admin.keyPem, secret: true },
     { path: ETCD_ENV_FILE, mode: "0600", content: renderEtcdEnv(p), secret: false },
+    { path: ETCD_CLUSTER_ENV_FILE, mode: "0600", content: renderEtcdClusterEnv(p), secret: false },
     { path: `/etc/systemd/system/${ETCD_UNIT}`, mode: "0644", content: renderEtcdUnit(etcd), secret: false },
     { path: ETCDCTL_WRAPPER, mode: "0755", content: renderEtcdctlWrapper(p.members, etcd), secret: false },
   ];
@@ -158,7 +165,9 @@ export function etcdMemberStep(p: EtcdMemberProps): HostStep {
   const serverBinary = `${etcdBinDir(etcd)}/etcd`;
   const stagedBinary = versioned ? `${etcdStagedDir(etcd)}/etcd` : serverBinary;
   const restartOn = [
-    ...files.filter((f) => f.path !== ETCDCTL_WRAPPER && !f.path.includes("admin")).map((f) => f.path),
+    ...files
+      .filter((f) => f.path !== ETCDCTL_WRAPPER && f.path !== ETCD_CLUSTER_ENV_FILE && !f.path.includes("admin"))
+      .map((f) => f.path),
     stagedBinary,
   ];
   const local = `--endpoints=https://127.0.0.1:${etcd.clientPort}`;
@@ -198,11 +207,18 @@ ec_dir ${etcd.dataDir} 0700 etcd:etcd
 data=${etcd.dataDir}
 self_peer=${peerUrl(h, etcd)}
 member_name=${h.name}
+state=
 if [ ! -d "$data/member" ]; then
   state=new
+  initial=
   others=${others.join(",")}
-  if [ -n "$others" ] && ${ETCDCTL_WRAPPER} --endpoints="$others" --command-timeout=5s endpoint health >/dev/null 2>&1; then
-    # the cluster runs without this member: (re)join it as an existing member
+  joined=
+  # the cluster runs without this member when any other member is healthy (health needs a quorum): join it
+  for ep in ${others}; do
+    if ${ETCDCTL_WRAPPER} --endpoints="$ep" --command-timeout=5s endpoint health >/dev/null 2>&1; then joined=$ep; break; fi
+  done
+  if [ -n "$joined" ]; then
+    # (re)join it as an existing member: \`member add\` before the first start
     state=existing
     listed=$(${ETCDCTL_WRAPPER} --endpoints="$others" member list | awk -F', ' -v u="$self_peer" '$4 == u { print $1 " " ($5 == "" ? "unstarted" : "started") }')
     id=\${listed%% *}
@@ -214,11 +230,14 @@ if [ ! -d "$data/member" ]; then
       listed=""
     fi
     if [ -z "$listed" ]; then
-      # right after a remove etcd refuses an add ("unhealthy cluster") for a few seconds
-      ec_retry 15 2 ${ETCDCTL_WRAPPER} --endpoints="$others" member add "$member_name" --peer-urls="$self_peer" >/dev/null
+      # right after a remove (or while an added member starts) etcd refuses an add ("unhealthy cluster") for a while
+      ec_retry 30 2 ${ETCDCTL_WRAPPER} --endpoints="$others" member add "$member_name" --peer-urls="$self_peer" >/dev/null
+      ec_log "member $member_name added to the running cluster"
     fi
+    # the membership as etcd has it now, this member included (unstarted, it has no name yet)
+    initial=$(${ETCDCTL_WRAPPER} --endpoints="$others" member list | awk -F', ' -v u="$self_peer" -v n="$member_name" '{ print ($4 == u ? n : $3) "=" $4 }' | paste -sd, -)
   fi
-  printf 'ETCD_INITIAL_CLUSTER_STATE=%s\\n' "$state" | base64 | ec_put ${ETCD_STATE_ENV_FILE} 0600 root:root
+  { printf 'ETCD_INITIAL_CLUSTER_STATE=%s\\n' "$state"; if [ -n "$initial" ]; then printf 'ETCD_INITIAL_CLUSTER=%s\\n' "$initial"; fi; } | base64 | ec_put ${ETCD_STATE_ENV_FILE} 0600 root:root
 fi
 if ec_file_changed ${`/etc/systemd/system/${ETCD_UNIT}`}; then systemctl daemon-reload; fi
 if ! systemctl is-enabled --quiet ${ETCD_UNIT} 2>/dev/null; then
@@ -228,8 +247,14 @@ fi
 want=$(ec_fingerprint ${restartOn})
 if ! systemctl is-active --quiet ${ETCD_UNIT}; then
 ${raw(placeBinary)}
-  # non-blocking: the first members wait for their peers to reach quorum
-  systemctl start --no-block ${ETCD_UNIT}
+  if [ "$state" = existing ]; then
+    # a member joining a running cluster is up before the next one may be added (etcd refuses an add meanwhile)
+    systemctl start ${ETCD_UNIT}
+    ec_retry 60 2 ${ETCDCTL_WRAPPER} ${local} endpoint health >/dev/null
+  else
+    # non-blocking: the first members wait for their peers to reach quorum
+    systemctl start --no-block ${ETCD_UNIT}
+  fi
   ec_applied_set etcd "$want"
   ec_changed
 elif [ "$(ec_applied_get etcd)" != "$want" ]; then
@@ -281,7 +306,7 @@ fi`;
   fi
 fi
 ec_unit_remove ${ETCD_UNIT}
-ec_rm ${etcd.dataDir} ${ETCD_PKI_DIR} ${ETCD_ENV_FILE} ${ETCD_STATE_ENV_FILE} ${ETCDCTL_WRAPPER} /var/lib/edgecloud/applied/etcd
+ec_rm ${etcd.dataDir} ${ETCD_PKI_DIR} ${ETCD_ENV_FILE} ${ETCD_CLUSTER_ENV_FILE} ${ETCD_STATE_ENV_FILE} ${ETCDCTL_WRAPPER} /var/lib/edgecloud/applied/etcd
 systemctl reset-failed ${ETCD_UNIT} 2>/dev/null || true
 ec_rmdir_empty /etc/etcd /var/lib/edgecloud/applied /var/lib/edgecloud`;
   return hostStep({

@@ -4,6 +4,11 @@ export const ETCD_UNIT = "edgecloud-etcd.service";
 export const ETCD_PKI_DIR = "/etc/etcd/pki";
 export const ETCD_ENV_FILE = "/etc/etcd/edgecloud-etcd.env";
 export const ETCD_STATE_ENV_FILE = "/etc/etcd/edgecloud-etcd.state.env";
+/**
+ * `ETCD_INITIAL_CLUSTER` of the environment's members, apart from the restart fingerprint: etcd reads it only when a
+ * member bootstraps (no data directory), so adding or removing members restarts none of the running ones.
+ */
+export const ETCD_CLUSTER_ENV_FILE = "/etc/etcd/edgecloud-etcd.cluster.env";
 export const ETCDCTL_WRAPPER = "/usr/local/sbin/edgecloud-etcdctl";
 export const ETCD_LIB_DIR = "/usr/local/lib/edgecloud";
 

@@ -68,3 +68,23 @@ export function checkEtcdVersionChange(
   }
   return out;
 }
+
+/**
+ * A membership change from a running cluster of `running` members to `size` members in one environment change. The
+ * members leave one at a time (`member remove` first, each member's delete step), so the cluster keeps a quorum of
+ * its current size only while at least that many members remain: etcd-io/etcd v3.5.17 server/etcdserver/server.go
+ * `mayRemoveMember` refuses a removal that leaves fewer started members than the new quorum (strict reconfig check,
+ * on by default: server/embed/config.go DefaultStrictReconfigCheck), so a bigger cut fails half-way. Refused
+ * unless `k3s.etcd.force` names `below-quorum`. `running` 0: no cluster runs yet (nothing to check).
+ */
+export function checkEtcdMembershipChange(
+  running: number,
+  size: number,
+  force: readonly string[],
+  field = "k3s.etcd.force",
+): string | undefined {
+  if (running === 0 || size >= running || force.includes("below-quorum")) return undefined;
+  const quorum = Math.floor(running / 2) + 1;
+  if (size >= quorum) return undefined;
+  return `hosts: ${size} etcd member${size === 1 ? "" : "s"} would remain of the ${running} running; removing more than a minority in one change loses quorum (${running} members need ${quorum}): remove at most ${running - quorum} per change, or set ${field}: ["below-quorum"]`;
+}

@@ -3,12 +3,15 @@ import { placeholderMaterial } from "../../../components/k3s-ha-cluster/material
 import { validateK3sHaCluster } from "../../../components/k3s-ha-cluster/validate";
 import { checkPreflightFacts, parsePreflightFacts } from "../../../components/k3s-ha-cluster/preflight-step";
 import {
+  checkEtcdMembershipChange,
   checkEtcdVersionChange,
   etcdVersionChangeRule,
   parseEtcdVersion,
 } from "../../../components/k3s-ha-cluster/etcd/version-policy";
 import { K3sHaClusterSpecInput } from "../../../components/k3s-ha-cluster/spec";
 import { haHosts, haSpec } from "../../fixtures/cluster";
+import { shellcheck } from "../../support/shellcheck";
+import { renderStepBundle } from "../../../lib/steps/bundle";
 
 const debianMembers = haHosts.map((h) => (h.roles.includes("etcd") ? { ...h, os: "debian-12" as const } : h));
 const render = (spec: K3sHaClusterSpecInput, hosts = haHosts) => {
@@ -138,5 +141,132 @@ describe("etcd upgrade roll (member steps)", () => {
     expect(s).not.toContain("/usr/local/lib/edgecloud/etcd");
     expect(s).toContain("snapshot save");
     expect(s).toMatch(/want=\$\(ec_fingerprint .* \/usr\/bin\/etcd\)\n/);
+  });
+});
+
+describe("etcd scale (membership)", () => {
+  const extra = (n: number) => ({
+    name: `etcd-${n}`,
+    address: `192.168.10.${10 + n}`,
+    ssh: { privateKeyPath: "/k" },
+    os: "debian-12" as const,
+    arch: "amd64" as const,
+    roles: ["etcd" as const],
+  });
+  const five = [...haHosts, extra(4), extra(5)];
+  const spec = { ...haSpec, etcd: { install: { kind: "release" as const } } };
+
+  test.each([
+    [3, 5, [], undefined],
+    [5, 3, [], undefined],
+    [3, 3, [], undefined],
+    [0, 1, [], undefined],
+    [3, 1, ["below-quorum"], undefined],
+    [
+      3,
+      1,
+      [],
+      'hosts: 1 etcd member would remain of the 3 running; removing more than a minority in one change loses quorum (3 members need 2): remove at most 1 per change, or set k3s.etcd.force: ["below-quorum"]',
+    ],
+    [
+      5,
+      2,
+      [],
+      'hosts: 2 etcd members would remain of the 5 running; removing more than a minority in one change loses quorum (5 members need 3): remove at most 2 per change, or set k3s.etcd.force: ["below-quorum"]',
+    ],
+  ])("GIVEN %i members running WHEN the environment has %i (force %j) THEN %s", (running, size, force, msg) => {
+    expect(checkEtcdMembershipChange(running, size, force)).toBe(msg);
+  });
+
+  test("GIVEN the members' pre-flight facts of a 3-member cluster WHEN the environment keeps 1 THEN the gate refuses it", () => {
+    const facts = [
+      "host=etcd-1 hostname=etcd-1 machine-id=1 etcd-want=3.5.17 etcd-running=3.5.17 etcd-members=3 etcd-size=1 etcd-force=none",
+    ].map((l) => parsePreflightFacts(`edgecloud-facts: ${l}`)!);
+    expect(checkPreflightFacts(facts)).toEqual([
+      'hosts: 1 etcd member would remain of the 3 running; removing more than a minority in one change loses quorum (3 members need 2): remove at most 1 per change, or set k3s.etcd.force: ["below-quorum"]',
+    ]);
+    const forced = [
+      "host=etcd-1 hostname=etcd-1 machine-id=1 etcd-want=3.5.17 etcd-running=3.5.17 etcd-members=3 etcd-size=1 etcd-force=below-quorum",
+    ].map((l) => parsePreflightFacts(`edgecloud-facts: ${l}`)!);
+    expect(checkPreflightFacts(forced)).toEqual([]);
+  });
+
+  test("GIVEN 4 etcd hosts THEN validation refuses the even count unless k3s.etcd.force names it", () => {
+    const four = [...haHosts, extra(4)];
+    expect(() => validateK3sHaCluster({ name: "demo", hosts: four, spec })).toThrow(
+      'hosts ["etcd-1","etcd-2","etcd-3","etcd-4"] give 4 hosts the role "etcd"; etcd needs an odd number of members (1, 3, 5 or 7) to keep quorum (to pass through an even count on purpose set k3s.etcd.force: ["even-member-count"])',
+    );
+    const p = validateK3sHaCluster({
+      name: "demo",
+      hosts: four,
+      spec: { ...spec, etcd: { ...spec.etcd, force: ["even-member-count"] } },
+    });
+    expect(p.spec.etcd.force).toEqual(["even-member-count"]);
+  });
+
+  test("WHEN members are added THEN the running members' restart inputs do not change (no restart) and the new ones join existing", () => {
+    const three = render(spec);
+    const big = render(spec, five);
+    for (const m of ["etcd-1", "etcd-2", "etcd-3"]) {
+      const files = (s: typeof three) =>
+        s
+          .get(`${m}/etcd-member`)!
+          .files.filter((f) => !/cluster\.env$|edgecloud-etcdctl$/.test(f.path))
+          .map((f) => [f.path, f.content]);
+      expect(files(big)).toEqual(files(three));
+    }
+    const s = big.get("etcd-5/etcd-member")!.script;
+    const at = (needle: string) => s.indexOf(needle);
+    expect(at('member add "$member_name"')).toBeGreaterThan(0);
+    expect(at("member add")).toBeLessThan(at("systemctl start edgecloud-etcd.service"));
+    expect(s).toContain("printf 'ETCD_INITIAL_CLUSTER=%s\\n' \"$initial\"");
+    expect(s).toContain(
+      'if [ "$state" = existing ]; then\n    # a member joining a running cluster is up before the next one may be added (etcd refuses an add meanwhile)\n    systemctl start edgecloud-etcd.service\n    ec_retry 60 2',
+    );
+    expect(big.get("etcd-5/etcd-member")!.dependsOn).toContain("etcd-4/etcd-member");
+    // removal: the member leaves the cluster (member remove) before its unit stops
+    const del = big.get("etcd-5/etcd-member")!.deleteScript;
+    expect(del.indexOf("member remove")).toBeLessThan(del.indexOf("ec_unit_remove"));
+  });
+});
+
+describe("etcd restore (k3s.etcd.restore)", () => {
+  const restore = { id: "dr-1", snapshot: "/var/backups/etcd/snapshot-20261202T040000Z.db", sha256: "a".repeat(64) };
+  const dr = render({ ...haSpec, etcd: { install: { kind: "release" }, restore } });
+
+  test("every member restores (checked, stopped, data moved aside, etcdutl snapshot restore) before any member step starts", () => {
+    const restores = ["etcd-1", "etcd-2", "etcd-3"].map((m) => `${m}/etcd-restore`);
+    for (const m of ["etcd-1", "etcd-2", "etcd-3"]) {
+      expect(dr.get(`${m}/etcd-member`)!.dependsOn).toEqual(expect.arrayContaining(restores));
+      expect(dr.get(`${m}/etcd-restore`)!.dependsOn).toEqual([`${m}/etcd-install`]);
+    }
+    const s = dr.get("etcd-2/etcd-restore")!.script;
+    const order = [
+      'if [ "$(ec_applied_get etcd-restore)" != "$restore_id" ]; then',
+      `echo '${"a".repeat(64)}  '"$snapshot" | sha256sum -c --quiet`,
+      "systemctl stop edgecloud-etcd.service",
+      '"${tool[@]}" snapshot restore "$snapshot" --name "$member_name" --initial-cluster=etcd-1=https://192.168.10.11:2380,etcd-2=https://192.168.10.12:2380,etcd-3=https://192.168.10.13:2380 --initial-cluster-token=demo-etcd --initial-advertise-peer-urls=https://192.168.10.12:2380 --data-dir "$work/data"',
+      'mv "$data" "$aside"',
+      'ec_applied_set etcd-restore "$restore_id"',
+    ].map((n) => {
+      const i = s.indexOf(n);
+      if (i < 0) throw new Error(`missing: ${n}`);
+      return i;
+    });
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+    expect(s).not.toMatch(/rm -rf "\$data"/);
+    for (const step of [dr.get("etcd-2/etcd-restore")!, dr.get("etcd-2/etcd-member")!])
+      expect({ id: step.id, findings: shellcheck(renderStepBundle(step)) }).toEqual({ id: step.id, findings: "" });
+  });
+
+  test("without restore there is no restore step; invalid fields are refused with their path", () => {
+    expect([...v3517.keys()].filter((k) => k.endsWith("/etcd-restore"))).toEqual([]);
+    expect(() =>
+      validateK3sHaCluster({
+        name: "demo",
+        hosts: haHosts,
+        spec: { ...haSpec, etcd: { restore: { id: "-x", snapshot: "relative.db", sha256: "00" } } },
+      }),
+    ).toThrow(/k3s\.etcd\.restore\.id .*\n.*k3s\.etcd\.restore\.snapshot .*\n.*k3s\.etcd\.restore\.sha256 /);
   });
 });

@@ -78,9 +78,15 @@ describe("K3sHaCluster host steps", () => {
     const env = byId.get("etcd-1/etcd-member")!.files.find((f) => f.path === "/etc/etcd/edgecloud-etcd.env")!.content;
     expect(env).toContain('ETCD_CLIENT_CERT_AUTH="true"\n');
     expect(env).toContain('ETCD_PEER_CLIENT_CERT_AUTH="true"\n');
-    expect(env).toContain(
+    // the initial cluster sits apart from the restart fingerprint: a membership change restarts no running member
+    const cluster = byId
+      .get("etcd-1/etcd-member")!
+      .files.find((f) => f.path === "/etc/etcd/edgecloud-etcd.cluster.env")!.content;
+    expect(cluster).toBe(
       'ETCD_INITIAL_CLUSTER="etcd-1=https://192.168.10.11:2380,etcd-2=https://192.168.10.12:2380,etcd-3=https://192.168.10.13:2380"\n',
     );
+    expect(env).not.toContain("ETCD_INITIAL_CLUSTER=");
+    expect(byId.get("etcd-1/etcd-member")!.script).not.toMatch(/ec_fingerprint [^\n]*cluster\.env/);
     expect(env).not.toMatch(/http:\/\//);
   });
 

@@ -99,7 +99,7 @@ const expected: Record<string, string[]> = {
   ],
   dupAddr: ['hosts[4].address "192.168.10.21" is used twice (hosts[3]); each host needs its own address'],
   evenEtcd: [
-    'hosts ["etcd-1","etcd-2"] give 2 hosts the role "etcd"; etcd needs an odd number of members (1, 3, 5 or 7) to keep quorum',
+    'hosts ["etcd-1","etcd-2"] give 2 hosts the role "etcd"; etcd needs an odd number of members (1, 3, 5 or 7) to keep quorum (to pass through an even count on purpose set k3s.etcd.force: ["even-member-count"])',
   ],
   unknownOs: [
     'hosts[0].os "windows-11" is not allowed; allowed: "centos-7", "rocky-8", "rocky-9", "alma-8", "alma-9", "rhel-8", "rhel-9", "openeuler-22.03", "openeuler-24.03", "kylin-v10", "ubuntu-20.04", "ubuntu-22.04", "ubuntu-24.04", "debian-11", "debian-12"',
