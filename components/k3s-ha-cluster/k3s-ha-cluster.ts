@@ -223,7 +223,7 @@ export class K3sHaCluster extends pulumi.ComponentResource {
       { parent: this },
     );
     const issue = (id: string, r: typeof req.admin) =>
-      new Certificate(`${name}-etcd-${id}`, { ca, request: r }, { parent: this });
+      new Certificate(`${name}-etcd-${id}`, { ca, request: r, rotation: props.spec.etcd.rotation }, { parent: this });
     const members = Object.entries(req.members).map(([host, r]) => ({
       host,
       server: issue(`${host}-server`, r.server),

@@ -99,6 +99,20 @@ export const EtcdSchema = z.strictObject({
       sha256,
     })
     .optional(),
+  /**
+   * Leaf certificates (members' server and peer, K3s servers' client, admin) re-issued from the same CA: at a `pulumi
+   * up` that finds one within `renewBeforeDays` of expiry, and all of them whenever `generation` is raised (on demand).
+   * The members then roll one at a time like an upgrade (gate, snapshot, leader last), the K3s servers one at a time.
+   * The CA is not rotated (docs/operations/etcd-certificates.md). @default { renewBeforeDays: 30, generation: 0 }
+   */
+  rotation: z
+    .strictObject({
+      /** @default 30 */
+      renewBeforeDays: z.number().int().min(1).max(36499).default(30),
+      /** Raise to re-issue every leaf certificate now. @default 0 */
+      generation: z.number().int().min(0).default(0),
+    })
+    .default({ renewBeforeDays: 30, generation: 0 }),
   /** Defragmentation + alarm check schedule (systemd OnCalendar). @default "weekly" */
   maintenanceSchedule: calendarExpression.default("weekly"),
 });

@@ -96,6 +96,12 @@ export function checkK3sHaCluster(
   }
 
   // etcd
+  if (spec.etcd.rotation.renewBeforeDays >= spec.etcd.certValidityDays)
+    issues.add(
+      `${S}.etcd.rotation.renewBeforeDays`,
+      spec.etcd.rotation.renewBeforeDays,
+      `must be less than etcd.certValidityDays (${spec.etcd.certValidityDays}); otherwise every pulumi up re-issues every certificate and rolls the cluster`,
+    );
   if (spec.etcd.clientPort === spec.etcd.peerPort)
     issues.add(`${S}.etcd.peerPort`, spec.etcd.peerPort, "must differ from etcd.clientPort");
   const ei = spec.etcd.install;

@@ -43,6 +43,12 @@ export interface CertRequest {
 
 const DAY_MS = 86_400_000;
 
+/** True when a certificate that expires at `notAfter` (ISO 8601) is within `renewBeforeDays` days of `now`. */
+export function withinRenewalWindow(notAfter: string, renewBeforeDays: number, now = new Date()): boolean {
+  const t = Date.parse(notAfter);
+  return Number.isFinite(t) && t - now.getTime() <= renewBeforeDays * DAY_MS;
+}
+
 function serial(): string {
   const b = webcrypto.getRandomValues(new Uint8Array(16));
   b[0] &= 0x7f;

@@ -62,6 +62,8 @@ const the = (): Lab => {
   return lab;
 };
 let c: LabCluster;
+/** The environment's k3s spec in force (what `c` was rendered from). */
+let currentSpec: K3sHaClusterSpecInput = V3517;
 const onMembers = (s: HostStep) => MEMBERS.includes(s.host);
 const onEtcd = (cl: LabCluster) => (s: HostStep) =>
   cl.props.hosts.some((h) => h.name === s.host && h.roles.includes("etcd"));
@@ -477,10 +479,11 @@ suite("issue 16: etcd day-2 lifecycle on real members under a writer", () => {
 
     test("WHEN every member loses its data and the environment names the snapshot (k3s.etcd.restore) THEN every member restores before any starts, and all the snapshot's keys are back", async () => {
       for (const m of MEMBERS) await the().sh(m, "systemctl stop edgecloud-etcd.service; rm -rf /var/lib/etcd");
-      const dr = await render(
-        { ...V3517, etcd: { ...V3517.etcd, restore: { id: "dr-1", snapshot, sha256: sum } } },
-        c.material,
-      );
+      const drSpec: K3sHaClusterSpecInput = {
+        ...V3517,
+        etcd: { ...V3517.etcd, restore: { id: "dr-1", snapshot, sha256: sum } },
+      };
+      const dr = await render(drSpec, c.material);
       const t0 = Date.now();
       restore = await executePlan(the(), dr.plan, { only: onMembers });
       expect(describeFailures(restore)).toBe("no failures");
@@ -512,12 +515,67 @@ suite("issue 16: etcd day-2 lifecycle on real members under a writer", () => {
         `figure: restore of 3 members from ${snapshot}: steps ${fmt(restore.wallMs / 1000)} s, all healthy ${fmt(healthyAfterS)} s after the run started; ${back} of ${back} snapshot keys back, 0 of 20 later keys (point in time); the admin client certificate of the original CA still works`,
       );
       c = dr;
+      currentSpec = drSpec;
     });
 
     test("THEN the same environment again restores nothing (one restore per id) and changes nothing", async () => {
       const again = await executePlan(the(), c.plan, { only: onMembers });
       expect(describeFailures(again)).toBe("no failures");
       expect(again.changedSteps.map((s) => s.id)).toEqual([]);
+    });
+  });
+
+  describe("4. leaf certificate rotation under the writer", () => {
+    test("WHEN every member's server and peer certificates are re-issued from the same CA THEN the members roll one at a time with a snapshot each, no acknowledged write lost, and serve the new certificates", async () => {
+      const pki = c.material.etcd!;
+      const req = etcdCertRequests(c.props);
+      const members = { ...pki.members };
+      for (const m of MEMBERS)
+        members[m] = {
+          server: await issueCert(pki.ca, req.members[m]!.server),
+          peer: await issueCert(pki.ca, req.members[m]!.peer),
+        };
+      const next = await render(currentSpec, { ...c.material, etcd: { ...pki, members } });
+      const served = (m: string) =>
+        the().sh(
+          WRITER,
+          `echo | openssl s_client -connect ${ip(m)}:2379 -CAfile /etc/lab/ca.crt -cert /etc/lab/admin.crt -key /etc/lab/admin.key 2>/dev/null | openssl x509 -noout -serial`,
+        );
+      const before = await Promise.all(MEMBERS.map(served));
+      const pidsBefore = await pids(MEMBERS);
+      await startLoad("rot", MEMBERS);
+      await new Promise((r) => setTimeout(r, 2000));
+      const run = await executePlan(the(), next.plan, { only: onMembers });
+      await new Promise((r) => setTimeout(r, 2000));
+      const l = await stopLoad("rot", 3);
+      expect(describeFailures(run)).toBe("no failures");
+      for (const m of MEMBERS) {
+        const r = run.get(`${m}/etcd-member`);
+        expect(r.stderr).toContain(`snapshot before restarting ${m}`);
+        log(
+          `figure: ${m} rotated in ${fmt(r.ms / 1000)} s (${r.stderr
+            .trim()
+            .split("\n")
+            .filter((x) => x.startsWith("edgecloud:"))
+            .join(" | ")})`,
+        );
+      }
+      const after = await Promise.all(MEMBERS.map(served));
+      for (let i = 0; i < MEMBERS.length; i++) {
+        expect(after[i]).toMatch(/^serial=/);
+        expect(after[i]).not.toBe(before[i]);
+      }
+      const pidsAfter = await pids(MEMBERS);
+      for (let i = 0; i < MEMBERS.length; i++) expect(pidsAfter[i]).not.toBe(pidsBefore[i]);
+      const held = await keysHeld("rot");
+      const lost = l.acked.filter((k) => !held.has(k));
+      log(
+        `figure: rotation of 3 members' server+peer certificates: ${fmt(run.wallMs / 1000)} s; writer acknowledged ${l.acked.length} keys, lost ${lost.length}, gave up ${l.failed}, ${l.retries} retries; longest gap ${fmt(l.maxGapS)} s; sampler: min healthy ${l.minHealthy}/3, none healthy ${fmt(l.noneS)} s, below quorum ${fmt(l.belowQuorumS)} s (load ${spawnSync("cat", ["/proc/loadavg"], { encoding: "utf8" }).stdout.trim()})`,
+      );
+      expect(lost).toEqual([]);
+      expect(l.failed).toBe(0);
+      expect(l.belowQuorumS).toBe(0);
+      c = next;
     });
   });
 });

@@ -104,6 +104,13 @@ describe("K3sHaCluster (Pulumi mocks)", () => {
         "demo-etcd-admin",
       ]),
     );
+    // every leaf certificate carries the rotation settings its provider's diff reads (CA: none)
+    for (const r of recorded.filter((x) => x.type.startsWith("pulumi-nodejs:") && /-etcd-(?!ca$)/.test(x.name)))
+      expect({ name: r.name, renewBeforeDays: r.inputs.renewBeforeDays, generation: r.inputs.generation }).toEqual({
+        name: r.name,
+        renewBeforeDays: 30,
+        generation: 0,
+      });
     for (const c of recorded.filter((r) => r.type === "command:remote:Command")) {
       expect(JSON.stringify(c.inputs.create ?? "")).not.toContain("MOCK-");
       expect(JSON.stringify(c.inputs.delete ?? "")).not.toContain("MOCK-");

@@ -10,6 +10,8 @@ import {
 } from "../../../components/k3s-ha-cluster/etcd/version-policy";
 import { K3sHaClusterSpecInput } from "../../../components/k3s-ha-cluster/spec";
 import { haHosts, haSpec } from "../../fixtures/cluster";
+import { certificateReplaces } from "../../../lib/pulumi/certificates";
+import { withinRenewalWindow } from "../../../lib/pki/x509";
 import { shellcheck } from "../../support/shellcheck";
 import { renderStepBundle } from "../../../lib/steps/bundle";
 
@@ -268,5 +270,74 @@ describe("etcd restore (k3s.etcd.restore)", () => {
         spec: { ...haSpec, etcd: { restore: { id: "-x", snapshot: "relative.db", sha256: "00" } } },
       }),
     ).toThrow(/k3s\.etcd\.restore\.id .*\n.*k3s\.etcd\.restore\.snapshot .*\n.*k3s\.etcd\.restore\.sha256 /);
+  });
+});
+
+describe("leaf certificate rotation (k3s.etcd.rotation)", () => {
+  const now = new Date("2026-12-02T00:00:00Z");
+  const base = {
+    caCertPem: "ca",
+    caKeyPem: "k",
+    request: { commonName: "etcd-1-server", usages: ["server" as const] },
+  };
+
+  test.each([
+    ["2027-06-01T00:00:00Z", 30, 0, []],
+    ["2026-12-20T00:00:00Z", 30, 0, ["renewBeforeDays"]],
+    ["2027-06-01T00:00:00Z", 30, 1, ["generation"]],
+  ])(
+    "GIVEN a certificate expiring %s, a %i-day window and generation %i THEN it is replaced for %j",
+    (notAfter, days, gen, why) => {
+      expect(
+        certificateReplaces(
+          { ...base, notAfter, renewBeforeDays: days, generation: 0 },
+          { ...base, renewBeforeDays: days, generation: gen },
+          now,
+        ),
+      ).toEqual(why);
+    },
+  );
+
+  test("state from before rotation existed (no generation, no window) replaces nothing", () => {
+    expect(
+      certificateReplaces(
+        { ...base, notAfter: "2036-01-01T00:00:00Z" },
+        { ...base, renewBeforeDays: 30, generation: 0 },
+        now,
+      ),
+    ).toEqual([]);
+    expect(withinRenewalWindow("not a date", 30, now)).toBe(false);
+  });
+
+  test("a window as long as the validity is refused (every up would re-issue and roll)", () => {
+    expect(() =>
+      validateK3sHaCluster({
+        name: "demo",
+        hosts: haHosts,
+        spec: { ...haSpec, etcd: { certValidityDays: 30, rotation: { renewBeforeDays: 30 } } },
+      }),
+    ).toThrow(
+      "k3s.etcd.rotation.renewBeforeDays 30 must be less than etcd.certValidityDays (30); otherwise every pulumi up re-issues every certificate and rolls the cluster",
+    );
+  });
+
+  test("new member certificates change exactly the member steps' certificate files (restart inputs): they roll in order, the K3s servers' configs with their client certificates", () => {
+    const p = validateK3sHaCluster({ name: "demo", hosts: haHosts, spec: haSpec });
+    const a = renderK3sHaClusterSteps(p, placeholderMaterial(p));
+    const orig = placeholderMaterial(p);
+    const rotated = placeholderMaterial(p, "-rotated");
+    // same CA and token, new leaves (what the Certificate resources re-issue)
+    const b = renderK3sHaClusterSteps(p, { token: orig.token, etcd: { ...rotated.etcd!, ca: orig.etcd!.ca } });
+    const changed = a.filter((s, i) => s.hash !== b[i]!.hash).map((s) => s.id);
+    expect(changed.sort()).toEqual(
+      [
+        "etcd-1/etcd-member",
+        "etcd-2/etcd-member",
+        "etcd-3/etcd-member",
+        "server-1/k3s-config",
+        "server-2/k3s-config",
+        "server-3/k3s-config",
+      ].sort(),
+    );
   });
 });
