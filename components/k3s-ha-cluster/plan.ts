@@ -161,13 +161,21 @@ export function renderK3sHaClusterSteps(props: K3sHaClusterProps, material: Clus
       }),
     );
     const install = add(k3sInstallStep(h, role, spec, [config]));
-    return add(k3sStartStep(h, role, t.registrationAddress, [install, ...startDeps], spec.nodeReadyTimeoutSeconds));
+    return add(
+      k3sStartStep(h, role, t.registrationAddress, [install, ...startDeps], spec.nodeReadyTimeoutSeconds, spec.version),
+    );
   };
   for (const s of t.servers) {
     prevStart = node(s, "server", [...(gate ? [gate] : []), ...(prevStart ? [prevStart] : [])]);
   }
   const lastServer = prevStart;
-  const agentStarts = t.agents.map((a) => node(a, "agent", lastServer ? [lastServer] : []));
+  // agents after the last server; with agentRollConcurrency c, agent i also waits for agent i - c (at most c at once)
+  const c = spec.agentRollConcurrency;
+  const agentStarts: string[] = [];
+  for (const [i, a] of t.agents.entries()) {
+    const earlier = c !== undefined && i >= c ? [agentStarts[i - c]!] : [];
+    agentStarts.push(node(a, "agent", [...(lastServer ? [lastServer] : []), ...earlier]));
+  }
   if (agentStarts.length)
     add(
       k3sNodesReadyStep(

@@ -216,6 +216,11 @@ export const K3sHaClusterSpecSchema = z.strictObject({
     .optional(),
   /** How long a K3s start waits for its node (and the first server for every agent's node) to be Ready. @default 300 */
   nodeReadyTimeoutSeconds: z.number().int().min(2).max(3600).default(300),
+  /**
+   * How many agents start (or restart, on a version or configuration change) at once, after the last server: agent i
+   * waits for agent i - n. @default - every agent at once
+   */
+  agentRollConcurrency: z.number().int().min(1).optional(),
   /** Pre-flight minima checks. @default true */
   preflight: z.boolean().default(true),
 });

@@ -43,6 +43,8 @@ export function k3sStartStep(
   registrationAddress: string,
   dependsOn: readonly string[],
   nodeReadyTimeoutSeconds = 300,
+  /** The K3s version in the spec: part of the step, so a version change runs it again (in order) and it restarts. */
+  version?: string,
 ): HostStep {
   const unit = k3sUnit(role);
   const appliedName = role === "server" ? "k3s" : "k3s-agent";
@@ -67,7 +69,8 @@ if ! ec_retry ${readyTries(nodeReadyTimeoutSeconds)} 2 node_ready ${host.name}; 
   exit 1
 fi`)
       : raw("");
-  const script = sh`${ping}if ! systemctl is-enabled --quiet ${unit} 2>/dev/null; then
+  const versionLine = version ? raw(sh`k3s_version=${version}` + "\n") : raw("");
+  const script = sh`${versionLine}${ping}if ! systemctl is-enabled --quiet ${unit} 2>/dev/null; then
   systemctl enable --quiet ${unit}
   ec_changed
 fi
@@ -77,8 +80,9 @@ if ! systemctl is-active --quiet ${unit}; then
   ec_applied_set ${appliedName} "$want"
   ec_changed
 elif [ "$(ec_applied_get ${appliedName})" != "$want" ]; then
-  # the configuration differs from the one K3s runs with (a change, or one a cut run left behind)
-  systemctl restart ${unit}
+  # the configuration or binary differs from the one K3s runs with (a change, a new version, or a cut run's leftover):
+  # this node's turn — servers one at a time, each gated below on its API and its node Ready before the next
+  systemctl restart ${unit}${version ? raw('\n  ec_log "restarted for K3s $k3s_version"') : raw("")}
   ec_applied_set ${appliedName} "$want"
   ec_changed
 fi

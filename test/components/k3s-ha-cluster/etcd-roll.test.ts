@@ -341,3 +341,48 @@ describe("leaf certificate rotation (k3s.etcd.rotation)", () => {
     );
   });
 });
+
+describe("K3s roll order (no K3s binary in the lab: exact step order)", () => {
+  const at = (v: string, extra: Partial<K3sHaClusterSpecInput> = {}) => {
+    const p = validateK3sHaCluster({ name: "demo", hosts: haHosts, spec: { ...haSpec, version: v, ...extra } });
+    return renderK3sHaClusterSteps(p, placeholderMaterial(p));
+  };
+
+  test("WHEN the K3s version changes THEN exactly the install and start steps of every node change; servers restart one at a time, each gated on Ready, then the agents", () => {
+    const a = at("v1.30.8+k3s1");
+    const b = at("v1.31.4+k3s1");
+    const changed = b.filter((s, i) => s.hash !== a[i]!.hash);
+    expect(changed.map((s) => s.id).sort()).toEqual(
+      [
+        ...["server-1", "server-2", "server-3", "agent-1", "agent-2"].flatMap((h) => [
+          `${h}/k3s-install`,
+          `${h}/k3s-start`,
+        ]),
+      ].sort(),
+    );
+    const byId = new Map(b.map((s) => [s.id, s]));
+    const startDeps = (h: string) => byId.get(`${h}/k3s-start`)!.dependsOn.filter((d) => d.endsWith("/k3s-start"));
+    expect(["server-1", "server-2", "server-3", "agent-1", "agent-2"].map((h) => [h, startDeps(h)])).toEqual([
+      ["server-1", []],
+      ["server-2", ["server-1/k3s-start"]],
+      ["server-3", ["server-2/k3s-start"]],
+      ["agent-1", ["server-3/k3s-start"]],
+      ["agent-2", ["server-3/k3s-start"]],
+    ]);
+    const s = byId.get("server-2/k3s-start")!.script;
+    expect(s).toContain("k3s_version=v1.31.4+k3s1\n");
+    // a server's turn ends only when its API and its node are Ready: the next server waits on that
+    expect(s.indexOf("systemctl restart k3s.service")).toBeLessThan(s.indexOf("node_ready server-2"));
+  });
+
+  test("GIVEN agentRollConcurrency 1 THEN the agents restart one after another", () => {
+    const byId = new Map(at("v1.31.4+k3s1", { agentRollConcurrency: 1 }).map((s) => [s.id, s]));
+    expect(byId.get("agent-1/k3s-start")!.dependsOn.filter((d) => d.endsWith("/k3s-start"))).toEqual([
+      "server-3/k3s-start",
+    ]);
+    expect(byId.get("agent-2/k3s-start")!.dependsOn.filter((d) => d.endsWith("/k3s-start"))).toEqual([
+      "server-3/k3s-start",
+      "agent-1/k3s-start",
+    ]);
+  });
+});
