@@ -1,13 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Host, hasRole } from "../../lib/hosts/host";
 import { chartObjects } from "../../lib/manifests/chart";
+import { assertValidObjects } from "../../lib/manifests/validate";
 import { applyObjects, clusterProvider } from "../../lib/pulumi/manifests";
 import { IssueCollector } from "../../lib/validation/issues";
 import { edgeXChart, entryPoints } from "./chart";
 import { EdgeXStackProps, EdgeXStackSpecInput } from "./spec";
 import { checkEdgeXStack } from "./validate";
-
-export const EDGEX_STACK_TYPE = "edgecloud:edge:EdgeXStack";
 
 export interface EdgeXStackArgs {
   readonly spec: EdgeXStackSpecInput;
@@ -19,6 +18,7 @@ export interface EdgeXStackArgs {
 
 /** EdgeX Foundry on the selected (edge) nodes: the chart from {@link edgeXChart}, applied as one ConfigGroup. */
 export class EdgeXStack extends pulumi.ComponentResource {
+  static readonly TYPE = "edgecloud:edge:EdgeXStack";
   readonly namespace: pulumi.Output<string>;
   /** `edgex-<svc>` and ports reachable from outside the namespace (the gateway with security on). */
   readonly entryPoints: pulumi.Output<{ service: string; ports: number[] }[]>;
@@ -27,13 +27,14 @@ export class EdgeXStack extends pulumi.ComponentResource {
   readonly props: EdgeXStackProps;
 
   constructor(name: string, args: EdgeXStackArgs, opts?: pulumi.ComponentResourceOptions) {
-    super(EDGEX_STACK_TYPE, name, {}, opts);
     const issues = new IssueCollector();
     const props = checkEdgeXStack(args.spec, issues);
     issues.throwIfAny(`EdgeXStack "${name}"`);
+    const objects = chartObjects(edgeXChart(props!));
+    assertValidObjects(objects);
+    super(EdgeXStack.TYPE, name, {}, opts);
     this.props = props!;
 
-    const objects = chartObjects(edgeXChart(this.props));
     const provider = clusterProvider(`${name}-provider`, args.kubeconfig, this);
     applyObjects(`${name}-edgex`, objects, { parent: this, provider, dependsOn: [...(args.after ?? [])] });
 

@@ -42,6 +42,7 @@ export interface K3sHaClusterArgs {
  * when no host has the etcd role.
  */
 export class K3sHaCluster extends pulumi.ComponentResource {
+  static readonly TYPE = "edgecloud:k3s:K3sHaCluster";
   /** Admin kubeconfig addressed to the registration address (secret). */
   readonly kubeconfig: pulumi.Output<string>;
   readonly nodeNames: string[];
@@ -60,8 +61,8 @@ export class K3sHaCluster extends pulumi.ComponentResource {
   readonly props: K3sHaClusterProps;
 
   constructor(name: string, args: K3sHaClusterArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("edgecloud:k3s:K3sHaCluster", name, {}, opts);
     const props = validateK3sHaCluster({ name, hosts: args.hosts, spec: args.spec });
+    super(K3sHaCluster.TYPE, name, {}, opts);
     this.props = props;
     const topo = clusterTopology(props);
     const token =

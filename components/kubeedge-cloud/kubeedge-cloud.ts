@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { HostInput } from "../../lib/hosts/host";
 import { chartObjects } from "../../lib/manifests/chart";
+import { assertValidObjects } from "../../lib/manifests/validate";
 import { applyObjects, clusterProvider } from "../../lib/pulumi/manifests";
 import { HostStepExecutor, hostStepCommands, StepResource } from "../../lib/pulumi/host-step-commands";
 import { HostStep } from "../../lib/steps/host-step";
@@ -16,8 +17,6 @@ import { TOKEN_WAIT_STEP, tokenWaitHost } from "./token-wait-step";
 import { JoinParameters, KubeEdgeCloudProps, KubeEdgeCloudSpecInput, TOKEN_SECRET } from "./spec";
 import { checkKubeEdgeCloud } from "./validate";
 import type { K3sRegistries } from "../../lib/k3s/registries";
-
-export const KUBEEDGE_CLOUD_TYPE = "edgecloud:edge:KubeEdgeCloud";
 
 export interface KubeEdgeCloudArgs {
   /** Every host of the cluster; those with the role "edge" are joined. */
@@ -42,6 +41,7 @@ export interface KubeEdgeCloudArgs {
  * cloudcore ready → `kubeedge/tokensecret` read (a secret) → each edge node's edgecore config written 0600 → joined.
  */
 export class KubeEdgeCloud extends pulumi.ComponentResource {
+  static readonly TYPE = "edgecloud:edge:KubeEdgeCloud";
   /** `<address>:<port>` edge nodes dial. */
   readonly cloudcoreAddress: pulumi.Output<string>;
   /** Where the join token lives. */
@@ -56,10 +56,13 @@ export class KubeEdgeCloud extends pulumi.ComponentResource {
   readonly props: KubeEdgeCloudProps;
 
   constructor(name: string, args: KubeEdgeCloudArgs, opts?: pulumi.ComponentResourceOptions) {
-    super(KUBEEDGE_CLOUD_TYPE, name, {}, opts);
     const issues = new IssueCollector();
     const props = checkKubeEdgeCloud({ hosts: args.hosts, spec: args.spec }, issues);
     issues.throwIfAny(`KubeEdgeCloud "${name}"`);
+    // cloudcore's objects, validated strictly before any resource exists
+    const cloudcoreObjects = props!.spec.mode === "manifests" ? chartObjects(cloudCoreChart(props!)) : [];
+    assertValidObjects(cloudcoreObjects);
+    super(KubeEdgeCloud.TYPE, name, {}, opts);
     this.props = props!;
     const p = this.props;
 
@@ -76,7 +79,7 @@ export class KubeEdgeCloud extends pulumi.ComponentResource {
     let cloudCmds = new Map<string, StepResource>();
 
     if (p.spec.mode === "manifests") {
-      const objects = chartObjects(cloudCoreChart(p));
+      const objects = cloudcoreObjects;
       const namespace = applyObjects(
         `${name}-namespace`,
         objects.filter((o) => o.kind === "Namespace"),
