@@ -224,10 +224,17 @@ describe("K3sHaCluster host steps", () => {
 });
 
 describe("per OS family × arch", () => {
-  const combos = OS_IDS.flatMap((os) =>
-    ARCHES.filter((a) => supportsArch("k3s", a)).map((arch) => [os, arch] as const),
-  );
-  test.each(combos)("%s/%s renders etcd and K3s steps (snapshot)", (os, arch) => {
+  const PICK = [
+    "e1/etcd-install",
+    "e1/etcd-member",
+    "s1/k3s-prereqs",
+    "s1/k3s-config",
+    "s1/k3s-install",
+    "a1/k3s-config",
+  ];
+  type Picked = Record<string, { script: string; delete: string | undefined; files: string[] }>;
+  /** The picked steps of a 3-host cluster (etcd, server, agent) on one OS and arch, as the snapshot shows them. */
+  function render(os: (typeof OS_IDS)[number], arch: (typeof ARCHES)[number]): Picked {
     const install =
       DISTRO_ETCD_OS.includes(os) && arch !== "arm"
         ? { kind: "distro" as const }
@@ -244,18 +251,9 @@ describe("per OS family × arch", () => {
       hosts,
       spec: { etcd: { install }, runtime: os.startsWith("ubuntu") ? "docker" : "containerd" },
     });
-    const rendered = renderK3sHaClusterSteps(p, placeholderMaterial(p));
-    const pick = [
-      "e1/etcd-install",
-      "e1/etcd-member",
-      "s1/k3s-prereqs",
-      "s1/k3s-config",
-      "s1/k3s-install",
-      "a1/k3s-config",
-    ];
-    const out = Object.fromEntries(
-      rendered
-        .filter((s) => pick.includes(s.id))
+    const out: Picked = Object.fromEntries(
+      renderK3sHaClusterSteps(p, placeholderMaterial(p))
+        .filter((s) => PICK.includes(s.id))
         .map((s) => [
           s.id,
           {
@@ -265,7 +263,47 @@ describe("per OS family × arch", () => {
           },
         ]),
     );
-    expect(Object.keys(out)).toHaveLength(pick.length);
-    expect(out).toMatchSnapshot();
+    expect(Object.keys(out)).toHaveLength(PICK.length);
+    return out;
+  }
+  const only = (o: Picked, prefix: string): Picked =>
+    Object.fromEntries(Object.entries(o).filter(([id]) => id.startsWith(prefix)));
+  /**
+   * Another arch's rendering is the amd64 one with exactly these changes: the K3s binary's release asset and its
+   * checksum file (k3s-io/k3s releases: `k3s`, `k3s-arm64`, `k3s-armhf`; `sha256sum-<amd64|arm64|arm>.txt`) and
+   * etcd's release tarball (`etcd-<v>-linux-<arch>.tar.gz`).
+   */
+  function forArch(o: Picked, arch: "arm64" | "arm"): Picked {
+    const asset = arch === "arm64" ? "k3s-arm64" : "k3s-armhf";
+    const text = JSON.stringify(o)
+      .replace(/(releases\/download\/[^" ]+)\/k3s\b(?!-)/g, `$1/${asset}`)
+      .replaceAll("sha256sum-amd64.txt", `sha256sum-${arch}.txt`)
+      .replaceAll("-v f=k3s '", `-v f=${asset} '`)
+      .replaceAll("no checksum for k3s in", `no checksum for ${asset} in`)
+      .replaceAll("-linux-amd64", `-linux-${arch}`);
+    return JSON.parse(text) as Picked;
+  }
+  // One whole-output snapshot per OS, on amd64; the other arches are asserted as exact transformations of it.
+  test.each(OS_IDS)("%s/amd64 renders etcd and K3s steps (snapshot)", (os) => {
+    expect(render(os, "amd64")).toMatchSnapshot();
   });
+  test.each(OS_IDS.filter(() => supportsArch("k3s", "arm64")))(
+    "%s/arm64 renders exactly the amd64 steps with the arm64 release assets",
+    (os) => {
+      expect(render(os, "arm64")).toEqual(forArch(render(os, "amd64"), "arm64"));
+    },
+  );
+  // 32-bit arm has no etcd release or distro package here: etcd comes pre-staged, the same script on every OS
+  test("debian-12/arm renders the pre-staged etcd install (snapshot)", () => {
+    expect(only(render("debian-12", "arm"), "e1/")).toMatchSnapshot();
+  });
+  test.each(OS_IDS.filter(() => supportsArch("k3s", "arm")))(
+    "%s/arm renders the amd64 K3s steps with the armhf assets, and the pre-staged etcd steps of every OS",
+    (os) => {
+      const arm = render(os, "arm");
+      expect(only(arm, "s1/")).toEqual(forArch(only(render(os, "amd64"), "s1/"), "arm"));
+      expect(only(arm, "a1/")).toEqual(forArch(only(render(os, "amd64"), "a1/"), "arm"));
+      expect(only(arm, "e1/")).toEqual(only(render("debian-12", "arm"), "e1/"));
+    },
+  );
 });
