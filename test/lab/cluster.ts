@@ -54,11 +54,14 @@ export interface LabClusterOptions {
   readonly machines?: Readonly<Record<string, Partial<LabHostSpec>>>;
 }
 
-/** Validates the environment and renders its steps with freshly generated secret material, like `synth` does. */
-export async function labCluster(opts: LabClusterOptions = {}): Promise<LabCluster> {
-  const hosts = opts.hosts ?? CLUSTER_HOSTS;
-  const props = validateK3sHaCluster({
-    name: opts.name ?? "lab",
+/** The cluster's validated props on lab hosts (debian-12/amd64 at their lab addresses, reached as root). */
+export function labClusterProps(
+  hosts: readonly (typeof CLUSTER_HOSTS)[number][] = CLUSTER_HOSTS,
+  spec: K3sHaClusterSpecInput = CLUSTER_SPEC,
+  name = "lab",
+): K3sHaClusterProps {
+  return validateK3sHaCluster({
+    name,
     hosts: hosts.map((h) => ({
       name: h.name,
       address: `${LAB_SUBNET}.${h.ip}`,
@@ -67,8 +70,14 @@ export async function labCluster(opts: LabClusterOptions = {}): Promise<LabClust
       arch: "amd64",
       roles: h.roles,
     })),
-    spec: opts.spec ?? CLUSTER_SPEC,
+    spec,
   });
+}
+
+/** Validates the environment and renders its steps with freshly generated secret material, like `synth` does. */
+export async function labCluster(opts: LabClusterOptions = {}): Promise<LabCluster> {
+  const hosts = opts.hosts ?? CLUSTER_HOSTS;
+  const props = labClusterProps(hosts, opts.spec ?? CLUSTER_SPEC, opts.name ?? "lab");
   const material =
     opts.material ??
     (await generateClusterMaterial(

@@ -1,13 +1,13 @@
 import { spawnSync } from "child_process";
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from "fs";
 import { join } from "path";
-import { ClusterMaterial, K3sHaClusterSpecInput, validateK3sHaCluster } from "../../components/k3s-ha-cluster";
+import { ClusterMaterial, K3sHaClusterSpecInput } from "../../components/k3s-ha-cluster";
 import { checkPreflightFacts, parsePreflightFacts } from "../../components/k3s-ha-cluster/preflight-step";
 import { etcdCertRequests } from "../../components/k3s-ha-cluster/material";
 import { issueCert } from "../../lib/pki";
 import { HostInput } from "../../lib/hosts/host";
 import { HostStep } from "../../lib/steps";
-import { labCluster, LabCluster } from "./cluster";
+import { labCluster, LabCluster, labClusterProps } from "./cluster";
 import { ETCD_BINARIES, etcdVersionOf, stageEtcdRelease } from "./etcd-prestaged";
 import { describeFailures, executePlan, PlanRun } from "./executor";
 import { Lab, LAB_SUBNET } from "./lab";
@@ -72,18 +72,7 @@ const render = (spec: K3sHaClusterSpecInput, material: ClusterMaterial, hosts = 
 
 /** The material with certificates for members it has none for, from the same CA (what Pulumi issues for a new member). */
 async function withMemberCerts(material: ClusterMaterial, hosts: typeof HOSTS): Promise<ClusterMaterial> {
-  const props = validateK3sHaCluster({
-    name: "lab",
-    hosts: hosts.map((h) => ({
-      name: h.name,
-      address: `${LAB_SUBNET}.${h.ip}`,
-      ssh: { user: "root", privateKeyPath: "/nonexistent/lab-key" },
-      os: "debian-12",
-      arch: "amd64",
-      roles: h.roles,
-    })),
-    spec: V3517,
-  });
+  const props = labClusterProps(hosts, V3517);
   const req = etcdCertRequests(props);
   const pki = material.etcd!;
   const members = { ...pki.members };
