@@ -1,8 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Host, hasRole } from "../../lib/hosts/host";
 import { chartObjects } from "../../lib/manifests/chart";
-import { assertValidObjects } from "../../lib/manifests/validate";
-import { applyObjects, clusterProvider } from "../../lib/pulumi/manifests";
+import { applyObjects, clusterProvider, validObjects } from "../../lib/pulumi/manifests";
 import { IssueCollector } from "../../lib/validation/issues";
 import { edgeXChart, entryPoints } from "./chart";
 import { EdgeXStackProps, EdgeXStackSpecInput } from "./spec";
@@ -30,8 +29,7 @@ export class EdgeXStack extends pulumi.ComponentResource {
     const issues = new IssueCollector();
     const props = checkEdgeXStack(args.spec, issues);
     issues.throwIfAny(`EdgeXStack "${name}"`);
-    const objects = chartObjects(edgeXChart(props!));
-    assertValidObjects(objects);
+    const objects = validObjects(chartObjects(edgeXChart(props!)));
     super(EdgeXStack.TYPE, name, {}, opts);
     this.props = props!;
 

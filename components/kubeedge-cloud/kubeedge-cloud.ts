@@ -2,8 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { HostInput } from "../../lib/hosts/host";
 import { chartObjects } from "../../lib/manifests/chart";
-import { assertValidObjects } from "../../lib/manifests/validate";
-import { applyObjects, clusterProvider } from "../../lib/pulumi/manifests";
+import { applyObjects, clusterProvider, validObjects } from "../../lib/pulumi/manifests";
 import { HostStepExecutor, hostStepCommands, StepResource } from "../../lib/pulumi/host-step-commands";
 import { HostStep } from "../../lib/steps/host-step";
 import { IssueCollector } from "../../lib/validation/issues";
@@ -60,8 +59,7 @@ export class KubeEdgeCloud extends pulumi.ComponentResource {
     const props = checkKubeEdgeCloud({ hosts: args.hosts, spec: args.spec }, issues);
     issues.throwIfAny(`KubeEdgeCloud "${name}"`);
     // cloudcore's objects, validated strictly before any resource exists
-    const cloudcoreObjects = props!.spec.mode === "manifests" ? chartObjects(cloudCoreChart(props!)) : [];
-    assertValidObjects(cloudcoreObjects);
+    const cloudcoreObjects = validObjects(props!.spec.mode === "manifests" ? chartObjects(cloudCoreChart(props!)) : []);
     super(KubeEdgeCloud.TYPE, name, {}, opts);
     this.props = props!;
     const p = this.props;

@@ -1,9 +1,9 @@
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Host } from "../../lib/hosts/host";
-import { assertValidObjects, chartObjects, newApp } from "../../lib/manifests";
+import { chartObjects, newApp } from "../../lib/manifests";
 import { HostStepExecutor, hostStepCommands, StepResource } from "../../lib/pulumi/host-step-commands";
-import { applyObjects, clusterProvider } from "../../lib/pulumi/manifests";
+import { applyObjects, clusterProvider, validObjects } from "../../lib/pulumi/manifests";
 import { makePlan } from "../../lib/steps/plan";
 import { IssueCollector } from "../../lib/validation/issues";
 import { NfsProvisionerChart } from "./chart";
@@ -42,8 +42,7 @@ export class NfsProvisioner extends pulumi.ComponentResource {
 
   constructor(name: string, args: NfsProvisionerArgs, opts?: pulumi.ComponentResourceOptions) {
     const props = validateNfsProvisionerArgs(args);
-    const objects = chartObjects(new NfsProvisionerChart(newApp(), "nfs", props));
-    assertValidObjects(objects);
+    const objects = validObjects(chartObjects(new NfsProvisionerChart(newApp(), "nfs", props)));
     const plan = makePlan([...nfsServerSteps(props), ...nfsClientSteps(props)]);
     super(NfsProvisioner.TYPE, name, {}, opts);
     this.storageClassName = props.spec.storageClass.name;

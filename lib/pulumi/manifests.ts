@@ -8,15 +8,30 @@ export function clusterProvider(name: string, kubeconfig: pulumi.Input<string>, 
   return new k8s.Provider(name, { kubeconfig: pulumi.secret(kubeconfig), enableServerSideApply: true }, { parent });
 }
 
+/** Objects {@link validObjects} has validated strictly: applyObjects does not validate them a second time. */
+const validated = new WeakSet<object>();
+
 /**
- * Applies a chart's rendered objects as one ConfigGroup, validated strictly first (the schema synth validates
- * against): every component's manifests on the Pulumi path go through here. Secrets stay secret in state.
+ * Validates a chart's objects strictly (the schema synth validates against) and returns them marked as valid:
+ * what a component calls before its own resource exists, so bad input fails before anything is created.
+ */
+export function validObjects<T extends readonly KubeObject[]>(objects: T): T {
+  assertValidObjects(objects);
+  for (const o of objects) validated.add(o);
+  return objects;
+}
+
+/**
+ * Applies a chart's rendered objects as one ConfigGroup. Every component's manifests on the Pulumi path go
+ * through here: objects not already checked by {@link validObjects} are validated strictly first. Secrets stay
+ * secret in state.
  */
 export function applyObjects(
   name: string,
   objects: readonly Record<string, unknown>[],
   opts: { parent: pulumi.Resource; provider: k8s.Provider; dependsOn?: pulumi.Input<pulumi.Resource>[] },
 ): k8s.yaml.v2.ConfigGroup {
-  assertValidObjects(objects as readonly KubeObject[]);
+  const unchecked = objects.filter((o) => !validated.has(o));
+  if (unchecked.length) assertValidObjects(unchecked as unknown as readonly KubeObject[]);
   return new k8s.yaml.v2.ConfigGroup(name, { objs: objects as unknown as k8s.yaml.v2.ConfigGroupArgs["objs"] }, opts);
 }

@@ -2,7 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { recorded, settle, setupPulumiMocks } from "../../support/pulumi-mocks";
 
 setupPulumiMocks();
-const { applyObjects } = require("../../../lib/pulumi/manifests") as typeof import("../../../lib/pulumi/manifests");
+const { applyObjects, validObjects } =
+  require("../../../lib/pulumi/manifests") as typeof import("../../../lib/pulumi/manifests");
 
 class Parent extends pulumi.ComponentResource {
   constructor(name: string) {
@@ -38,5 +39,11 @@ describe("applyObjects: every component's manifests on the Pulumi path", () => {
     ).toThrow(/invalid Kubernetes objects[\s\S]*ConfigMap/);
     await settle();
     expect(recorded.some((r) => r.name === "bad-objects")).toBe(false);
+  });
+
+  test("GIVEN validObjects (what a component calls before its resource exists) THEN it refuses the same object, and returns valid ones unchanged", () => {
+    expect(() => validObjects([configMap({ spec: { replicas: 2 } })] as never)).toThrow(/invalid Kubernetes objects/);
+    const ok = [configMap()] as never[];
+    expect(validObjects(ok)).toBe(ok);
   });
 });
