@@ -37,6 +37,7 @@ import {
   KCM_UNIT,
   KUBE_PROXY_UNIT,
   kubeProxyDiagnosis,
+  kubeProxyStatus,
   KUBELET_UNIT,
   installBinary,
   NodeIdentity,
@@ -574,29 +575,18 @@ suite("real nodes: the default environment on kubelet + containerd lab hosts (is
       .map((o) => `${o.metadata.namespace}/${o.metadata.name}`);
     expect(services.length).toBeGreaterThan(0);
     for (const id of ids.filter((i) => i.kind === "k3s")) {
-      const healthy = await lab!.exec(id.host, "curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:10256/healthz");
-      // on failure, kube-proxy's own journal says why (seen once, run6 of issue 15's second session: agent-2 "000")
-      const why =
-        healthy.stdout === "200"
-          ? ""
-          : (
-              await lab!.exec(
-                id.host,
-                `systemctl status ${KUBE_PROXY_UNIT} --no-pager; journalctl -u ${KUBE_PROXY_UNIT} --no-pager | tail -30`,
-              )
-            ).stdout;
-      expect({ node: id.host, healthz: healthy.stdout, why }).toEqual({ node: id.host, healthz: "200", why: "" });
+      const clusterIp = firstIp(env.cluster.spec.network.serviceCidr);
+      const status = await kubeProxyStatus(lab!, id.host, clusterIp, 10);
+      // on failure, kube-proxy's own side says why (seen once, run6 of issue 15's second session: agent-2 "000")
+      const why = status.healthz === "200" ? "" : await kubeProxyDiagnosis(lab!, id.host, clusterIp);
+      expect({ node: id.host, healthz: status.healthz, why }).toEqual({ node: id.host, healthz: "200", why: "" });
       const rules = await lab!.sh(id.host, "iptables-save");
       // iptables mode comments each rule "<namespace>/<name>[:<port name>]"
       const missing = services.filter((svc) => !rules.includes(`"${svc}:`) && !rules.includes(`"${svc} `));
       expect({ node: id.host, missing }).toEqual({ node: id.host, missing: [] });
       // default/kubernetes has endpoints (the API server on server-1): through the ClusterIP, the API server answers
       // (401: anonymous requests are refused), so the node's DNAT to a real endpoint works
-      const code = await lab!.exec(
-        id.host,
-        `curl -sk -o /dev/null -w '%{http_code}' --max-time 10 https://${firstIp(env.cluster.spec.network.serviceCidr)}:443/readyz`,
-      );
-      expect({ node: id.host, viaClusterIp: code.stdout }).toEqual({ node: id.host, viaClusterIp: "401" });
+      expect({ node: id.host, viaClusterIp: status.viaClusterIp }).toEqual({ node: id.host, viaClusterIp: "401" });
     }
     // edge nodes run no kube-proxy: no Service rules there
     for (const id of ids.filter((i) => i.kind === "edge"))
@@ -685,13 +675,10 @@ suite("real nodes: the default environment on kubelet + containerd lab hosts (is
     );
     // the ClusterIP path the deploy step takes (seen failing once in CI, "no route to host"): if kube-proxy lost it,
     // its side goes into the report before the step runs, and the step waits for it to come back
-    const before = await l.exec(
-      deployHost,
-      `curl -sk -o /dev/null -w '%{http_code}' --max-time 4 https://${clusterIp}:443/readyz`,
-    );
-    if (before.stdout !== "401") {
+    const before = (await kubeProxyStatus(l, deployHost, clusterIp)).viaClusterIp;
+    if (before !== "401") {
       report.push(
-        `kube-proxy on ${deployHost} before the deploy step: ClusterIP ${before.stdout}\n${await kubeProxyDiagnosis(l, deployHost, clusterIp)}`,
+        `kube-proxy on ${deployHost} before the deploy step: ClusterIP ${before}\n${await kubeProxyDiagnosis(l, deployHost, clusterIp)}`,
       );
       report.push(`it served the ClusterIP again after ${await waitKubeProxy(l, deployHost, clusterIp, 60_000)} ms`);
     }

@@ -380,6 +380,22 @@ echo '--- routes'; ip route; echo '--- neighbours'; ip neigh`,
   return `${r.stdout}${r.stderr}`;
 }
 
+/** kube-proxy's healthz code on the node, and the API server's code through the `kubernetes` ClusterIP from it. */
+export async function kubeProxyStatus(
+  lab: Lab,
+  host: string,
+  clusterIp: string,
+  maxTimeS = 4,
+): Promise<{ healthz: string; viaClusterIp: string }> {
+  const r = await lab.exec(
+    host,
+    `curl -s -o /dev/null -w '%{http_code} ' --max-time ${maxTimeS} http://127.0.0.1:10256/healthz; ` +
+      `curl -sk -o /dev/null -w '%{http_code}' --max-time ${maxTimeS} https://${clusterIp}:443/readyz`,
+  );
+  const [healthz = "", viaClusterIp = ""] = r.stdout.trim().split(" ");
+  return { healthz, viaClusterIp };
+}
+
 /**
  * Waits until kube-proxy on a K3s node answers its healthz and the `kubernetes` ClusterIP reaches the API server
  * (401: anonymous refused, so the DNAT reached a real endpoint). Throws with kube-proxy's side after `timeoutMs`.
@@ -387,15 +403,11 @@ echo '--- routes'; ip route; echo '--- neighbours'; ip neigh`,
 export async function waitKubeProxy(lab: Lab, host: string, clusterIp: string, timeoutMs = 120_000): Promise<number> {
   const t0 = Date.now();
   for (;;) {
-    const r = await lab.exec(
-      host,
-      `curl -s -o /dev/null -w '%{http_code} ' --max-time 2 http://127.0.0.1:10256/healthz; ` +
-        `curl -sk -o /dev/null -w '%{http_code}' --max-time 4 https://${clusterIp}:443/readyz`,
-    );
-    if (r.stdout.trim() === "200 401") return Date.now() - t0;
+    const s = await kubeProxyStatus(lab, host, clusterIp);
+    if (s.healthz === "200" && s.viaClusterIp === "401") return Date.now() - t0;
     if (Date.now() - t0 > timeoutMs)
       throw new Error(
-        `${host}: kube-proxy not serving the kubernetes ClusterIP after ${timeoutMs} ms (healthz, ClusterIP: ${r.stdout.trim()}):\n${await kubeProxyDiagnosis(lab, host, clusterIp)}`,
+        `${host}: kube-proxy not serving the kubernetes ClusterIP after ${timeoutMs} ms (healthz ${s.healthz}, ClusterIP ${s.viaClusterIp}):\n${await kubeProxyDiagnosis(lab, host, clusterIp)}`,
       );
     await sleep(1000);
   }
