@@ -113,6 +113,21 @@ export const EtcdSchema = z.strictObject({
       generation: z.number().int().min(0).default(0),
     })
     .default({ renewBeforeDays: 30, generation: 0 }),
+  /**
+   * The health gate of a roll (upgrade, rotation, any change that restarts members): before a member's turn every
+   * member must answer `endpoint health` over TLS, after its restart the member itself and then every member again.
+   * Each of these waits tries every `intervalSeconds` and stops the roll when the next try would start after
+   * `timeoutSeconds` (a try itself can take up to 5 s more). A stopped roll leaves the later members untouched.
+   * @default { timeoutSeconds: 120, intervalSeconds: 2 }
+   */
+  rollGate: z
+    .strictObject({
+      /** @default 120 */
+      timeoutSeconds: z.number().int().min(10).max(3600).default(120),
+      /** @default 2 */
+      intervalSeconds: z.number().int().min(1).max(60).default(2),
+    })
+    .default({ timeoutSeconds: 120, intervalSeconds: 2 }),
   /** Defragmentation + alarm check schedule (systemd OnCalendar). @default "weekly" */
   maintenanceSchedule: calendarExpression.default("weekly"),
 });

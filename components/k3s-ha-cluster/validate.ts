@@ -102,6 +102,12 @@ export function checkK3sHaCluster(
       spec.etcd.rotation.renewBeforeDays,
       `must be less than etcd.certValidityDays (${spec.etcd.certValidityDays}); otherwise every pulumi up re-issues every certificate and rolls the cluster`,
     );
+  if (spec.etcd.rollGate.intervalSeconds * 2 > spec.etcd.rollGate.timeoutSeconds)
+    issues.add(
+      `${S}.etcd.rollGate.intervalSeconds`,
+      spec.etcd.rollGate.intervalSeconds,
+      `must be at most half of etcd.rollGate.timeoutSeconds (${spec.etcd.rollGate.timeoutSeconds}); otherwise the gate tries endpoint health only once and a member's restart (a few seconds) stops the roll`,
+    );
   if (spec.etcd.clientPort === spec.etcd.peerPort)
     issues.add(`${S}.etcd.peerPort`, spec.etcd.peerPort, "must differ from etcd.clientPort");
   const ei = spec.etcd.install;

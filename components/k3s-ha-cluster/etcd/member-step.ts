@@ -18,6 +18,7 @@ import {
 } from "./paths";
 import { joinHostPort } from "../../../lib/validation/net";
 import { envFile, unitValue } from "../../../lib/steps/writers";
+import { rollGateWaitFunction } from "./roll-gate";
 
 export interface EtcdMemberProps {
   readonly clusterName: string;
@@ -201,7 +202,7 @@ export function etcdMemberStep(p: EtcdMemberProps): HostStep {
   # the staged releases of a finished roll
   find ${ETCD_STAGE_DIR} -mindepth 1 -maxdepth 1 ! -name ${etcd.version} -exec rm -rf {} +`
     : "";
-  const script = sh`ec_dir /etc/etcd 0755 root:root
+  const script = sh`${raw(rollGateWaitFunction(etcd))}ec_dir /etc/etcd 0755 root:root
 ec_dir ${ETCD_PKI_DIR} 0750 root:etcd
 ec_dir ${etcd.dataDir} 0700 etcd:etcd
 data=${etcd.dataDir}
@@ -260,8 +261,8 @@ ${raw(placeBinary)}
 elif [ "$(ec_applied_get etcd)" != "$want" ]; then
   # the configuration (or binary) differs from the one etcd runs with: this member's turn in the roll. Members are
   # chained: one at a time, each gated on every member's health over TLS; a failed gate stops the roll here.
-  if ! ec_retry 30 2 ${ETCDCTL_WRAPPER} --command-timeout=5s endpoint health >/dev/null 2>&1; then
-    ec_log "roll stopped before $member_name: not every member is healthy"
+  if ! ec_gate_wait ${ETCDCTL_WRAPPER} --command-timeout=5s endpoint health >/dev/null 2>&1; then
+    ec_log "roll stopped before $member_name: not every member is healthy (k3s.etcd.rollGate.timeoutSeconds ${etcd.rollGate.timeoutSeconds})"
     ${ETCDCTL_WRAPPER} --command-timeout=5s endpoint health >&2 || true
     exit 1
   fi
@@ -285,9 +286,13 @@ ${raw(versionGuard)}  # a snapshot of this member before it goes down
   fi
 ${raw(placeBinary)}
   systemctl restart ${ETCD_UNIT}
-  ec_retry 60 2 ${ETCDCTL_WRAPPER} ${local} endpoint health >/dev/null
-  if ! ec_retry 60 2 ${ETCDCTL_WRAPPER} --command-timeout=5s endpoint health >/dev/null 2>&1; then
-    ec_log "roll stopped after $member_name: not every member is healthy again"
+  if ! ec_gate_wait ${ETCDCTL_WRAPPER} ${local} --command-timeout=5s endpoint health >/dev/null 2>&1; then
+    ec_log "roll stopped after $member_name: it is not healthy after its restart (k3s.etcd.rollGate.timeoutSeconds ${etcd.rollGate.timeoutSeconds})"
+    journalctl -u ${ETCD_UNIT} -n 20 --no-pager >&2 || true
+    exit 1
+  fi
+  if ! ec_gate_wait ${ETCDCTL_WRAPPER} --command-timeout=5s endpoint health >/dev/null 2>&1; then
+    ec_log "roll stopped after $member_name: not every member is healthy again (k3s.etcd.rollGate.timeoutSeconds ${etcd.rollGate.timeoutSeconds})"
     ${ETCDCTL_WRAPPER} --command-timeout=5s endpoint health >&2 || true
     exit 1
   fi

@@ -1,6 +1,7 @@
 import { Host } from "../../../lib/hosts/host";
 import { HostStep, hostStep } from "../../../lib/steps/host-step";
-import { sh } from "../../../lib/steps/sh";
+import { raw, sh } from "../../../lib/steps/sh";
+import { rollGateWaitFunction } from "./roll-gate";
 import { EtcdSpec } from "../spec";
 import { COMPONENT } from "./component";
 import { ETCDCTL_WRAPPER, ETCD_UNIT } from "./paths";
@@ -12,10 +13,10 @@ import { ETCDCTL_WRAPPER, ETCD_UNIT } from "./paths";
 export function etcdRollingRestartSteps(members: readonly Host[], etcd: EtcdSpec): HostStep[] {
   const steps: HostStep[] = [];
   for (const m of members) {
-    const script = sh`ec_retry 30 2 ${ETCDCTL_WRAPPER} endpoint health >/dev/null
+    const script = sh`${raw(rollGateWaitFunction(etcd))}ec_gate_wait ${ETCDCTL_WRAPPER} --command-timeout=5s endpoint health >/dev/null
 systemctl restart ${ETCD_UNIT}
-ec_retry 60 2 ${ETCDCTL_WRAPPER} ${`--endpoints=https://127.0.0.1:${etcd.clientPort}`} endpoint health >/dev/null
-ec_retry 60 2 ${ETCDCTL_WRAPPER} endpoint health >/dev/null
+ec_gate_wait ${ETCDCTL_WRAPPER} ${`--endpoints=https://127.0.0.1:${etcd.clientPort}`} --command-timeout=5s endpoint health >/dev/null
+ec_gate_wait ${ETCDCTL_WRAPPER} --command-timeout=5s endpoint health >/dev/null
 ec_changed`;
     steps.push(
       hostStep({

@@ -14,6 +14,8 @@ import { certificateReplaces } from "../../../lib/pulumi/certificates";
 import { withinRenewalWindow } from "../../../lib/pki/x509";
 import { shellcheck } from "../../support/shellcheck";
 import { renderStepBundle } from "../../../lib/steps/bundle";
+import { etcdRollingRestartSteps } from "../../../components/k3s-ha-cluster/etcd/rolling-restart";
+import { spawnSync } from "child_process";
 
 const debianMembers = haHosts.map((h) => (h.roles.includes("etcd") ? { ...h, os: "debian-12" as const } : h));
 const render = (spec: K3sHaClusterSpecInput, hosts = haHosts) => {
@@ -109,8 +111,8 @@ describe("etcd upgrade roll (member steps)", () => {
       return i;
     };
     const order = [
-      "ec_retry 30 2 /usr/local/sbin/edgecloud-etcdctl --command-timeout=5s endpoint health",
-      'roll stopped before $member_name: not every member is healthy"',
+      "ec_gate_wait /usr/local/sbin/edgecloud-etcdctl --command-timeout=5s endpoint health",
+      'roll stopped before $member_name: not every member is healthy (k3s.etcd.rollGate.timeoutSeconds 120)"',
       "want_version=3.5.18\n",
       "is a downgrade from $v",
       "skips a minor version from $v",
@@ -120,14 +122,15 @@ describe("etcd upgrade roll (member steps)", () => {
       'move-leader "$id"',
       "install -m 0755 /usr/local/lib/edgecloud/etcd/v3.5.18/etcd /usr/local/bin/etcd.new",
       "systemctl restart edgecloud-etcd.service",
-      "ec_retry 60 2 /usr/local/sbin/edgecloud-etcdctl --endpoints=https://127.0.0.1:2379 endpoint health",
-      'roll stopped after $member_name: not every member is healthy again"',
+      "ec_gate_wait /usr/local/sbin/edgecloud-etcdctl --endpoints=https://127.0.0.1:2379 --command-timeout=5s endpoint health",
+      'roll stopped after $member_name: it is not healthy after its restart (k3s.etcd.rollGate.timeoutSeconds 120)"',
+      'roll stopped after $member_name: not every member is healthy again (k3s.etcd.rollGate.timeoutSeconds 120)"',
       "! -name v3.5.18 -exec rm -rf {} +",
       'ec_applied_set etcd "$want"',
     ].map(at);
     expect(order).toEqual([...order].sort((a, b) => a - b));
     // a failed gate exits: the later members' steps (which wait on this one) never run
-    expect(roll.match(/exit 1/g)).toHaveLength(4);
+    expect(roll.match(/exit 1/g)).toHaveLength(5);
     // the restart fingerprint reads the staged binary: the same release staged again restarts nothing
     expect(s).toMatch(/want=\$\(ec_fingerprint .* \/usr\/local\/lib\/edgecloud\/etcd\/v3\.5\.18\/etcd\)\n/);
   });
@@ -143,6 +146,69 @@ describe("etcd upgrade roll (member steps)", () => {
     expect(s).not.toContain("/usr/local/lib/edgecloud/etcd");
     expect(s).toContain("snapshot save");
     expect(s).toMatch(/want=\$\(ec_fingerprint .* \/usr\/bin\/etcd\)\n/);
+  });
+});
+
+describe("the roll's health gate (k3s.etcd.rollGate)", () => {
+  /**
+   * Runs ec_gate_wait from the rendered member step with a CMD that fails `fails` times, `sleep` replaced by a
+   * function that advances bash's SECONDS (no real waiting): the tries made and the exit status.
+   */
+  const gateRun = (rollGate: { timeoutSeconds?: number; intervalSeconds?: number }, fails: number) => {
+    const script = render({ ...haSpec, etcd: { rollGate } }).get("etcd-1/etcd-member")!.script;
+    const fn = script.slice(0, script.indexOf("\n}\n") + 3);
+    const r = spawnSync(
+      "bash",
+      [
+        "-c",
+        `${fn}sleep() { SECONDS=$((SECONDS + $1)); }
+n=0; probe() { n=$((n + 1)); [ "$n" -gt ${fails} ]; }
+ec_gate_wait probe; rc=$?; echo "$n $rc $SECONDS"`,
+      ],
+      { encoding: "utf8" },
+    );
+    const [tries, status, seconds] = r.stdout.trim().split(" ").map(Number);
+    return { tries, status, seconds };
+  };
+
+  test("GIVEN the default THEN every member's gate waits up to 120 s, trying every 2 s; the wait is the step's own (not the prelude)", () => {
+    const s = v3517.get("etcd-2/etcd-member")!.script;
+    expect(s).toContain("local end=$((SECONDS + 120))");
+    expect(s).toContain("sleep 2\n");
+    expect(s.match(/ec_gate_wait \/usr\/local\/sbin\/edgecloud-etcdctl/g)).toHaveLength(3);
+    expect(s).not.toMatch(/ec_retry \d+ \d+ \S+ --command-timeout=5s endpoint health/);
+  });
+
+  test("GIVEN timeoutSeconds 20 and intervalSeconds 5 WHEN no try passes THEN the gate tries 5 times over 20 s and fails; WHEN the third passes THEN it succeeds after 10 s", () => {
+    expect(gateRun({ timeoutSeconds: 20, intervalSeconds: 5 }, 99)).toEqual({ tries: 5, status: 1, seconds: 20 });
+    expect(gateRun({ timeoutSeconds: 20, intervalSeconds: 5 }, 2)).toEqual({ tries: 3, status: 0, seconds: 10 });
+    expect(gateRun({ timeoutSeconds: 15 }, 99)).toEqual({ tries: 8, status: 1, seconds: 14 });
+  });
+
+  test("GIVEN an interval longer than half the timeout, or values out of range THEN validation refuses them naming the field", () => {
+    const v = (rollGate: unknown) => () =>
+      validateK3sHaCluster({ name: "demo", hosts: haHosts, spec: { ...haSpec, etcd: { rollGate } } });
+    expect(v({ timeoutSeconds: 10, intervalSeconds: 6 })).toThrow(
+      "k3s.etcd.rollGate.intervalSeconds 6 must be at most half of etcd.rollGate.timeoutSeconds (10); otherwise the gate tries endpoint health only once and a member's restart (a few seconds) stops the roll",
+    );
+    expect(v({ timeoutSeconds: 5 })).toThrow(/k3s\.etcd\.rollGate\.timeoutSeconds 5 .*10/);
+    expect(v({ timeoutSeconds: 30, every: 2 })).toThrow(/k3s\.etcd\.rollGate.*every/);
+  });
+
+  test("the rolling-restart operation waits with the same gate; both shellcheck clean", () => {
+    const p = validateK3sHaCluster({
+      name: "demo",
+      hosts: haHosts,
+      spec: { ...haSpec, etcd: { rollGate: { timeoutSeconds: 30 } } },
+    });
+    const [first] = etcdRollingRestartSteps(
+      p.hosts.filter((h) => h.roles.includes("etcd")),
+      p.spec.etcd,
+    );
+    expect(first!.script).toContain("local end=$((SECONDS + 30))");
+    expect(first!.script.match(/^ec_gate_wait /gm)).toHaveLength(3);
+    for (const step of [first!, v3517.get("etcd-2/etcd-member")!])
+      expect({ id: step.id, findings: shellcheck(renderStepBundle(step)) }).toEqual({ id: step.id, findings: "" });
   });
 });
 
