@@ -1,5 +1,11 @@
 import { z } from "zod";
-import { KATA_ARCHES, KUBEVIRT_ARCHES, nvidiaToolkitSupports, nvidiaToolkitTargets } from "../platform/accelerators";
+import {
+  KATA_ARCHES,
+  KUBEVIRT_ARCHES,
+  nvidiaToolkitSupports,
+  nvidiaToolkitTargets,
+  SRIOV_PLUGIN_ARCHES,
+} from "../platform/accelerators";
 import { Arch } from "../platform/arch";
 import { OsId } from "../platform/os";
 import { IssueCollector } from "../validation/issues";
@@ -203,6 +209,12 @@ export function checkCapabilities(h: CapabilityHost, issues: IssueCollector, bas
         `overlaps isolatedCpus "${c.realtime.isolatedCpus}" on CPU ${overlap.join(",")}; reserved CPUs run the system and the kubelet, isolated ones only pinned workloads`,
       );
   }
+  if (c.sriov && !SRIOV_PLUGIN_ARCHES.includes(h.arch))
+    issues.add(
+      `${at}.sriov`,
+      target,
+      `has no SR-IOV network device plugin image for ${h.arch} (v3.9.0 is published for ${SRIOV_PLUGIN_ARCHES.join(", ")} among the arches edgecloud targets)`,
+    );
   if (c.sriov) {
     const seenPf = new Map<string, number>();
     const seenRes = new Map<string, number>();
@@ -231,4 +243,32 @@ export function checkCapabilities(h: CapabilityHost, issues: IssueCollector, bas
         );
     });
   }
+}
+
+/**
+ * The rules across hosts: a resource name is one pool of the SR-IOV device plugin, which selects its VFs by driver
+ * (sriov-network-device-plugin v3.9.0 README "drivers": target device driver names; pkg/types/types.go
+ * `Drivers`), so every host must declare it with the same driver — otherwise the pool's selector leaves one host's
+ * VFs out.
+ */
+export function checkCapabilitiesAcrossHosts(
+  hosts: readonly { readonly capabilities?: HostCapabilities }[],
+  issues: IssueCollector,
+  base: string,
+): void {
+  const first = new Map<string, { host: number; at: string; driver: string }>();
+  hosts.forEach((h, i) =>
+    (h.capabilities?.sriov?.nics ?? []).forEach((n, j) => {
+      const at = `${base}[${i}].capabilities.sriov.nics[${j}]`;
+      const prev = first.get(n.resourceName);
+      if (!prev) first.set(n.resourceName, { host: i, at, driver: n.driver });
+      // twice on one host is refused on its own (checkCapabilities)
+      else if (prev.host !== i && prev.driver !== n.driver)
+        issues.add(
+          `${at}.driver`,
+          n.driver,
+          `differs from ${prev.at} ("${prev.driver}") for resourceName "${n.resourceName}"; one resource name is one device-plugin pool, selected by driver: give these VFs their own resource name`,
+        );
+    }),
+  );
 }

@@ -1,5 +1,5 @@
 import { IssueCollector, parseInto } from "../validation/issues";
-import { checkCapabilities } from "./capabilities";
+import { checkCapabilities, checkCapabilitiesAcrossHosts } from "./capabilities";
 import { Host, HostSchema } from "./host";
 
 /** Parses every host and applies the cross-host rules; problems are recorded, valid hosts returned. */
@@ -53,5 +53,6 @@ export function validateHosts(input: unknown, issues: IssueCollector, base = "ho
       issues.add(`${base}[${i}].ssh`, undefined, "sets both privateKey and privateKeyPath; set exactly one");
     }
   });
+  checkCapabilitiesAcrossHosts(hosts, issues, base);
   return hosts;
 }

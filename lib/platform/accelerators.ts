@@ -81,3 +81,10 @@ export const KATA_ARCHES: readonly Arch[] = ["amd64", "arm64"];
  * arm64. KVM itself is the host's kernel.
  */
 export const KUBEVIRT_ARCHES: readonly Arch[] = ["amd64", "arm64"];
+
+/**
+ * The SR-IOV network device plugin v3.9.0 image is a manifest of linux/amd64, linux/arm64 and linux/ppc64le
+ * (k8snetworkplumbingwg/sriov-network-device-plugin v3.9.0 .github/workflows/image-push-release.yml: one build per
+ * platform, joined by `docker buildx imagetools create`); edgecloud targets the first two.
+ */
+export const SRIOV_PLUGIN_ARCHES: readonly Arch[] = ["amd64", "arm64"];

@@ -121,6 +121,37 @@ describe("host capabilities: validated up front", () => {
     ]);
   });
 
+  test("GIVEN one SR-IOV resource name with a different driver on another host WHEN validated THEN refused naming both (one pool, one driver selector)", () => {
+    const sriov = (driver: "netdevice" | "vfio-pci") => ({
+      sriov: { nics: [{ pf: "ens1f0", numVfs: 4, resourceName: "sriov_net", driver }] },
+      hugepages: { size: "2Mi" as const, count: 1024 },
+    });
+    expect(
+      problems(
+        host({ name: "rt-1", address: "10.0.0.61", capabilities: sriov("netdevice") }),
+        host({ name: "rt-2", address: "10.0.0.62", capabilities: sriov("vfio-pci") }),
+        host({ name: "rt-3", address: "10.0.0.63", capabilities: sriov("netdevice") }),
+      ),
+    ).toEqual([
+      'hosts[1].capabilities.sriov.nics[0].driver "vfio-pci" differs from hosts[0].capabilities.sriov.nics[0] ("netdevice") for resourceName "sriov_net"; one resource name is one device-plugin pool, selected by driver: give these VFs their own resource name',
+    ]);
+    // the same driver everywhere is one pool across hosts
+    expect(
+      problems(
+        host({ name: "rt-1", address: "10.0.0.61", capabilities: sriov("vfio-pci") }),
+        host({ name: "rt-2", address: "10.0.0.62", capabilities: sriov("vfio-pci") }),
+      ),
+    ).toEqual([]);
+  });
+
+  test("GIVEN SR-IOV on an arch the device plugin image is not built for WHEN validated THEN refused with the arches it has", () => {
+    const sriov = { nics: [{ pf: "eth1", numVfs: 2, resourceName: "sriov_net" }] };
+    expect(problems(host({ os: "debian-12", arch: "riscv64", capabilities: { sriov } }))).toEqual([
+      'hosts[0].capabilities.sriov "debian-12/riscv64" has no SR-IOV network device plugin image for riscv64 (v3.9.0 is published for amd64, arm64 among the arches edgecloud targets)',
+    ]);
+    expect(problems(host({ os: "debian-12", arch: "arm64", capabilities: { sriov } }))).toEqual([]);
+  });
+
   test("GIVEN an unknown capability, an unknown GPU vendor, a bad PF name WHEN validated THEN the schema names each", () => {
     expect(
       problems(
