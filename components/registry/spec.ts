@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { deferred, hasRole, Host, internalAddress } from "../../lib/hosts/host";
+import { capabilityTaints } from "../../lib/hosts/capabilities";
 import { osProfile } from "../../lib/platform/os";
 import { IssueCollector, parseInto } from "../../lib/validation/issues";
 import { cronToOnCalendar } from "./schedule";
@@ -340,11 +341,17 @@ export function validateRegistry(
         "applies to host mode and to in-cluster mode with replicas >= 2; one in-cluster replica collects each time its pod starts, before it serves (restart the Deployment to collect)",
       );
     }
-    if (mode.replicas > nodes.length && nodes.length > 0) {
+    // the registry's pods tolerate no taint: a node tainted NoSchedule/NoExecute (a GPU or real-time node, a
+    // host's own taint) runs none of its replicas
+    const tainted = nodes.filter((h) =>
+      [...h.taints, ...capabilityTaints(h.capabilities)].some((t) => /:(NoSchedule|NoExecute)$/.test(t)),
+    );
+    const room = nodes.length - tainted.length;
+    if (mode.replicas > room && nodes.length > 0) {
       issues.add(
         `${base}.mode.replicas`,
         mode.replicas,
-        `exceeds the ${nodes.length} K3s node(s): replicas are spread one per node (required pod anti-affinity), so a lost node loses one replica; use at most ${nodes.length}`,
+        `exceeds the ${room} K3s node(s) the registry's pods can run on${tainted.length ? ` (${tainted.map((h) => h.name).join(", ")} ${tainted.length === 1 ? "is" : "are"} tainted, which the registry does not tolerate)` : ""}: replicas are spread one per node (required pod anti-affinity), so a lost node loses one replica; use at most ${room}`,
       );
     }
     if (mode.replicas > 1 && mode.storage.accessMode === "ReadWriteOnce") {

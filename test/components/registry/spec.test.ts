@@ -87,7 +87,7 @@ describe("validateRegistry", () => {
       "more replicas than K3s nodes (one replica per node, required anti-affinity)",
       { mode: { kind: "in-cluster", nodePort: 32500, replicas: 4, storage: { accessMode: "ReadWriteMany" } } },
       [
-        "registry.mode.replicas 4 exceeds the 3 K3s node(s): replicas are spread one per node (required pod anti-affinity), so a lost node loses one replica; use at most 3",
+        "registry.mode.replicas 4 exceeds the 3 K3s node(s) the registry's pods can run on: replicas are spread one per node (required pod anti-affinity), so a lost node loses one replica; use at most 3",
       ],
     ],
     [
@@ -206,6 +206,27 @@ describe("validateRegistry", () => {
     expect(issues.issues.map((i) => `${i.path} ${JSON.stringify(i.value)} ${i.message}`)).toEqual([
       'registry.mode.host "store-1" runs ubuntu-20.04, whose systemd 245 lacks LoadCredential= (systemd 247), which the registry\'s unit uses for its key and htpasswd; use Ubuntu 22.04 or later, Debian 11 or later, or in-cluster mode',
     ]);
+  });
+
+  test("GIVEN 3 K3s nodes of which a GPU agent and a tainted server WHEN 2 replicas are asked THEN refused: the registry's pods tolerate neither taint", () => {
+    const hosts = testHosts().map((h) =>
+      h.name === "agent-1"
+        ? { ...h, os: "ubuntu-22.04" as const, capabilities: { gpu: { vendor: "nvidia" as const, count: 1 } } }
+        : h.name === "server-2"
+          ? { ...h, taints: ["CriticalAddonsOnly=true:NoExecute"] }
+          : h,
+    );
+    const ha = { mode: { kind: "in-cluster", nodePort: 32500, replicas: 2, storage: { accessMode: "ReadWriteMany" } } };
+    const issues = new IssueCollector();
+    validateRegistry(ha, hosts, issues);
+    expect(issues.issues.map((i) => `${i.path} ${JSON.stringify(i.value)} ${i.message}`)).toEqual([
+      "registry.mode.replicas 2 exceeds the 1 K3s node(s) the registry's pods can run on (server-2, agent-1 are tainted, which the registry does not tolerate): replicas are spread one per node (required pod anti-affinity), so a lost node loses one replica; use at most 1",
+    ]);
+    // a PreferNoSchedule taint does not keep the pods off
+    const soft = hosts.map((h) => (h.name === "server-2" ? { ...h, taints: ["spare=true:PreferNoSchedule"] } : h));
+    const again = new IssueCollector();
+    validateRegistry(ha, soft, again);
+    expect(again.issues).toEqual([]);
   });
 
   test.each(cases)("GIVEN %s WHEN validated THEN the exact problem is reported", (_what, input, expected) => {
