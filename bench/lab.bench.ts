@@ -1,16 +1,25 @@
 /**
- * `npm run bench:lab` (root, Linux): provisions the K3sHaCluster lab hosts (3 etcd, 2 servers, 1 agent) over real
- * SSH and prints the wall time, the critical path (longest dependency chain, summed from each step's own measured
+ * `npm run bench:lab` (root, Linux): provisions the K3sHaCluster lab hosts (3 etcd, 2 servers, `--agents N` agents,
+ * default 1) over real SSH and prints the wall time, the critical path (longest dependency chain, summed from each step's own measured
  * time), the sequential sum, the ratios wall/critical (target ≤ 1.25) and wall/sequential, and a no-op re-run:
  * how many scripts changed anything (target 0) and its wall time. Then the same for the whole default environment
  * (issue 15: 11 hosts, every component's host steps that need no K3s/KubeEdge binary — test/lab/nodes-env.ts);
  * `--cluster-only` skips that part. Everything it starts, it stops.
+ *
+ * Bounded parallelism (issue 18): `--max-steps N`, `--max-per-host N`, `--max-hosts N` run the steps through the
+ * in-process executor's limiter (lib/steps/step-limiter.ts, the one HostStepRun shares) and print one line per
+ * completed wave while it runs, the peak sessions seen (overall, on one host, hosts at once) and the floor the limit
+ * allows, max(critical path, sequential sum / maxConcurrentSteps). Each lab host takes ~9 of root's inotify instances
+ * (test/lab/lab.ts): 30 hosts need fs.inotify.max_user_instances above 270 — the lab refuses to boot otherwise and
+ * names the sysctl; this bench does not change it.
  */
 import { spawnSync } from "child_process";
 import { existsSync } from "fs";
+import { loadavg } from "os";
 import { join } from "path";
+import { parseArgs } from "util";
 import { cniTarball } from "../components/kubeedge-cloud/runtime";
-import { criticalPath, StepPlan } from "../lib/steps";
+import { criticalPath, HostStep, ProvisioningLimits, provisioningLimits, StepPlan, WaveProgress } from "../lib/steps";
 import { environmentMaterial } from "../stacks/material";
 import { synthesizeWith } from "../stacks/synth";
 import { ETCD_BINARIES, stageEtcdRelease } from "../test/lab/etcd-prestaged";
@@ -23,23 +32,94 @@ import {
   NOT_RUN_HERE,
   runsHere,
 } from "../test/lab/nodes-env";
-import { labCluster } from "../test/lab/cluster";
+import { CLUSTER_HOSTS, labCluster } from "../test/lab/cluster";
 import { describeFailures, executePlan, PlanRun } from "../test/lab/executor";
 import { Lab } from "../test/lab/lab";
 import { ensureRootfs } from "../test/lab/rootfs";
 
 const TARGET = 1.25;
 const s = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+const load = (): string =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ");
+
+const { values: args } = parseArgs({
+  options: {
+    agents: { type: "string", default: "1" },
+    "max-steps": { type: "string" },
+    "max-per-host": { type: "string" },
+    "max-hosts": { type: "string" },
+    "cluster-only": { type: "boolean", default: false },
+  },
+});
+const agents = Number(args.agents);
+if (!Number.isInteger(agents) || agents < 1 || agents > 200) throw new Error(`--agents ${args.agents}: 1 to 200`);
+const num = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));
+const limitsGiven = args["max-steps"] ?? args["max-per-host"] ?? args["max-hosts"];
+const LIMITS: ProvisioningLimits | undefined = limitsGiven
+  ? {
+      ...(args["max-steps"] ? { maxConcurrentSteps: num(args["max-steps"]) } : {}),
+      ...(args["max-per-host"] ? { maxStepsPerHost: num(args["max-per-host"]) } : {}),
+      ...(args["max-hosts"] ? { maxConcurrentHosts: num(args["max-hosts"]) } : {}),
+    }
+  : undefined;
+const RESOLVED = LIMITS ? provisioningLimits(LIMITS, "--max-*") : undefined;
+
+/** The most intervals open at once. */
+function peak(intervals: readonly { startMs: number; endMs: number }[]): number {
+  const ev = intervals.flatMap((r) => [
+    [r.startMs, 1],
+    [r.endMs, -1],
+  ]);
+  ev.sort((a, b) => a[0]! - b[0]! || a[1]! - b[1]!);
+  let n = 0;
+  let m = 0;
+  for (const [, d] of ev) m = Math.max(m, (n += d!));
+  return m;
+}
+
+/** Peak sessions overall, on the busiest host, and hosts with a session at once. */
+function peaks(run: PlanRun): { steps: number; perHost: number; hosts: number } {
+  const byHost = new Map<string, { startMs: number; endMs: number }[]>();
+  for (const r of run.steps) byHost.set(r.host, [...(byHost.get(r.host) ?? []), r]);
+  // each host's sessions merged into the spans it had at least one open: the peak of those is hosts busy at once
+  const spans = [...byHost.values()].flatMap((rs) => {
+    const merged: { startMs: number; endMs: number }[] = [];
+    for (const r of [...rs].sort((a, b) => a.startMs - b.startMs)) {
+      const last = merged[merged.length - 1];
+      if (last && r.startMs <= last.endMs) last.endMs = Math.max(last.endMs, r.endMs);
+      else merged.push({ startMs: r.startMs, endMs: r.endMs });
+    }
+    return merged;
+  });
+  return {
+    steps: peak(run.steps),
+    perHost: Math.max(...[...byHost.values()].map(peak)),
+    hosts: peak(spans),
+  };
+}
+
+/** The cluster's hosts with `n` agents (agent-1 … agent-n at .31 …). */
+function clusterHosts(n: number): typeof CLUSTER_HOSTS {
+  return [
+    ...CLUSTER_HOSTS.filter((h) => !h.roles.includes("agent")),
+    ...Array.from({ length: n }, (_, i) => ({ name: `agent-${i + 1}`, roles: ["agent" as const], ip: 31 + i })),
+  ];
+}
 
 function report(title: string, plan: StepPlan, run: PlanRun): { wall: number; critical: number; sequential: number } {
   const cp = criticalPath(plan, run.durations);
   const sequential = run.steps.reduce((a, r) => a + r.ms, 0);
   console.log(
-    `\n${title}: ${run.steps.length} steps, ${run.ok ? "all succeeded" : `FAILED\n${describeFailures(run)}`}`,
+    `\n${title}: ${run.steps.length} steps on ${new Set(run.steps.map((r) => r.host)).size} hosts, ${run.ok ? "all succeeded" : `FAILED\n${describeFailures(run)}`}`,
   );
   const width = Math.max(...run.steps.map((r) => r.id.length));
+  const many = run.steps.length > 80;
+  if (many) console.log(`  (${run.steps.length} steps: only the critical path's are drawn)`);
   const scale = 60 / Math.max(run.wallMs, 1);
   for (const r of [...run.steps].sort((a, b) => a.startMs - b.startMs)) {
+    if (many && !cp.ids.includes(r.id)) continue;
     const bar = " ".repeat(Math.round(r.startMs * scale)) + "#".repeat(Math.max(1, Math.round(r.ms * scale)));
     const mark = cp.ids.includes(r.id) ? "*" : " ";
     console.log(
@@ -54,15 +134,29 @@ function report(title: string, plan: StepPlan, run: PlanRun): { wall: number; cr
     `  wall / critical      ${(run.wallMs / cp.ms).toFixed(3)}  (target <= ${TARGET}: ${run.wallMs <= TARGET * cp.ms ? "met" : "NOT met"})`,
   );
   console.log(`  wall / sequential    ${(run.wallMs / sequential).toFixed(3)}`);
+  const p = peaks(run);
+  console.log(`  peak sessions        ${p.steps} at once, ${p.perHost} on one host, ${p.hosts} hosts busy at once`);
+  if (RESOLVED) {
+    const floor = Math.max(cp.ms, sequential / RESOLVED.maxConcurrentSteps);
+    console.log(
+      `  limits               ${RESOLVED.maxConcurrentSteps} at once, ${RESOLVED.maxStepsPerHost} per host, ${RESOLVED.maxConcurrentHosts} hosts: ` +
+        `floor max(critical, sequential/${RESOLVED.maxConcurrentSteps}) ${s(floor)}, wall / floor ${(run.wallMs / floor).toFixed(3)}`,
+    );
+  }
+  console.log(`  load average         ${load()}`);
   return { wall: run.wallMs, critical: cp.ms, sequential };
 }
 
 async function main(): Promise<number> {
   const rootfs = await ensureRootfs((m) => console.log(m));
   console.log(`rootfs: ${rootfs.dir} (${rootfs.built ? `built in ${s(rootfs.ms)}` : "cached"})`);
-  const c = await labCluster();
+  const c = await labCluster({ hosts: clusterHosts(agents) });
   const plan: StepPlan = { steps: c.plan.steps.filter(c.runnable) };
-  const lab = await Lab.start({ hosts: c.labHosts });
+  console.log(
+    `cluster: ${c.labHosts.length} hosts (3 etcd, 2 servers, ${agents} agents), ${plan.steps.length} runnable steps; ` +
+      `limits: ${RESOLVED ? JSON.stringify(RESOLVED) : "none (every ready step at once)"}; load ${load()}`,
+  );
+  const lab = await Lab.start({ hosts: c.labHosts, log: (m) => m.startsWith("inotify") && console.log(m) });
   let code = 0;
   try {
     console.log(`lab: ${lab.hosts.length} hosts booted in ${s(lab.bootMs)}`);
@@ -91,9 +185,18 @@ async function provisionTwice(
   only: (s: StepPlan["steps"][number]) => boolean,
   label: string,
 ): Promise<boolean> {
-  const first = await executePlan(lab, full, { only });
+  const progress = new WaveProgress(plan.steps);
+  const t0 = Date.now();
+  const first = await executePlan(lab, full, {
+    only,
+    ...(LIMITS ? { limits: LIMITS } : {}),
+    afterStep: (step: HostStep, r) => {
+      const line = progress.finished(step.id, r.changed);
+      if (line) console.log(`  ${label ? `${label}: ` : ""}${line} (+${s(Date.now() - t0)})`);
+    },
+  });
   const m = report(label ? `${label}: provision` : "provision", plan, first);
-  const noop = await executePlan(lab, full, { only });
+  const noop = await executePlan(lab, full, { only, ...(LIMITS ? { limits: LIMITS } : {}) });
   const changed = noop.changedSteps;
   console.log(
     `\n${label ? `${label}: ` : ""}no-op re-run: ${changed.length} of ${noop.steps.length} scripts changed anything (target 0)${changed.length ? `: ${changed.map((r) => r.id).join(", ")}` : ""}`,
@@ -101,7 +204,7 @@ async function provisionTwice(
   console.log(`  wall time            ${s(noop.wallMs)}${noop.ok ? "" : `\n  FAILED\n${describeFailures(noop)}`}`);
   console.log(
     `\nsummary${label ? ` (${label})` : ""}: wall ${s(m.wall)}, critical ${s(m.critical)}, sequential ${s(m.sequential)}, wall/critical ${(m.wall / m.critical).toFixed(3)}, ` +
-      `wall/sequential ${(m.wall / m.sequential).toFixed(3)}, no-op changed ${changed.length}, no-op wall ${s(noop.wallMs)}`,
+      `wall/sequential ${(m.wall / m.sequential).toFixed(3)}, no-op changed ${changed.length}, no-op wall ${s(noop.wallMs)}, load ${load()}`,
   );
   return first.ok && noop.ok;
 }
@@ -160,7 +263,7 @@ async function wholeEnvironment(): Promise<number> {
 }
 
 main()
-  .then(async (code) => (process.argv.includes("--cluster-only") ? code : Math.max(code, await wholeEnvironment())))
+  .then(async (code) => (args["cluster-only"] ? code : Math.max(code, await wholeEnvironment())))
   .then(
     (code) => process.exit(code),
     (e: unknown) => {

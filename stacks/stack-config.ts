@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { existsSync } from "fs";
 import { isAbsolute, resolve } from "path";
 import type { HostStepExecutor } from "../lib/pulumi/host-step-commands";
+import { ProvisioningLimits, provisioningLimits } from "../lib/steps/provisioning";
 import { environmentFile, readEnvironmentFile, refuseInlineSecrets } from "./environment";
 import { resolveSecretRefs } from "./secret-refs";
 
@@ -18,6 +19,12 @@ export interface StackConfig {
    * (SSH from the program itself, no plugin: for air-gapped operators). @default "command"
    */
   readonly executor?: HostStepExecutor;
+  /**
+   * How many host steps run at once (`edgecloud:provisioning`, an object: `pulumi config set --path
+   * edgecloud:provisioning.maxConcurrentSteps 16`), validated here; see docs/provisioning.md.
+   * @default - ProvisioningLimits' defaults
+   */
+  readonly provisioning?: ProvisioningLimits;
 }
 
 const EXECUTORS: readonly HostStepExecutor[] = ["command", "in-process"];
@@ -27,6 +34,8 @@ export function readStackConfig(config = new pulumi.Config("edgecloud")): StackC
   if (executor !== undefined && !EXECUTORS.includes(executor as HostStepExecutor)) {
     throw new Error(`edgecloud:executor "${executor}" is not an executor; use one of: ${EXECUTORS.join(", ")}`);
   }
+  const provisioning = config.getObject<ProvisioningLimits>("provisioning");
+  if (provisioning !== undefined) provisioningLimits(provisioning, "edgecloud:provisioning");
   return {
     environment: config.get("environment") ?? pulumi.getStack(),
     ...(config.get("sshPrivateKey") !== undefined ? { sshPrivateKey: config.requireSecret("sshPrivateKey") } : {}),
@@ -34,6 +43,7 @@ export function readStackConfig(config = new pulumi.Config("edgecloud")): StackC
       ? { rancherManifestUrl: config.requireSecret("rancherManifestUrl") }
       : {}),
     ...(executor !== undefined ? { executor: executor as HostStepExecutor } : {}),
+    ...(provisioning !== undefined ? { provisioning } : {}),
   };
 }
 

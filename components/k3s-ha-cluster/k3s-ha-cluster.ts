@@ -1,4 +1,5 @@
 import * as command from "@pulumi/command";
+import { ProvisioningLimits, provisioningLimits } from "../../lib/steps/provisioning";
 import * as pulumi from "@pulumi/pulumi";
 import { Host, HostInput } from "../../lib/hosts/host";
 import { K3sRegistries } from "../../lib/k3s/registries";
@@ -34,6 +35,13 @@ export interface K3sHaClusterArgs {
    * @default "command"
    */
   readonly executor?: HostStepExecutor;
+  /**
+   * How many host steps run at once: over every host, per host, hosts at once (validated; see
+   * docs/provisioning.md). The in-process executor enforces it; the command executor is bounded by
+   * `pulumi up --parallel N` alone.
+   * @default - 32 steps at once, 4 per host
+   */
+  readonly provisioning?: ProvisioningLimits;
 }
 
 /**
@@ -62,6 +70,7 @@ export class K3sHaCluster extends pulumi.ComponentResource {
 
   constructor(name: string, args: K3sHaClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     const props = validateK3sHaCluster({ name, hosts: args.hosts, spec: args.spec });
+    provisioningLimits(args.provisioning); // throws a ValidationError naming each problem, before any resource
     super(K3sHaCluster.TYPE, name, {}, opts);
     this.props = props;
     const topo = clusterTopology(props);
@@ -111,7 +120,7 @@ export class K3sHaCluster extends pulumi.ComponentResource {
     const isPreflight = (s: { name: string }) => s.name === "preflight";
     const preflight = hostStepCommands(
       { structure: structure.filter(isPreflight) },
-      { parent: this, prefix: name, hosts: props.hosts, executor: args.executor },
+      { parent: this, prefix: name, hosts: props.hosts, executor: args.executor, provisioning: args.provisioning },
     );
     // cross-host pre-flight (duplicate hostnames / machine ids): nothing is installed unless it passes. One gate
     // resource reads every pre-flight and every other step waits on it alone (linear, not N × N, dependencies);
@@ -145,6 +154,7 @@ export class K3sHaCluster extends pulumi.ComponentResource {
         existing: preflight,
         gate: gate ? { resource: gate, verdict: gate.verdict, hostKeys: preflightKeys(props) } : undefined,
         executor: args.executor,
+        provisioning: args.provisioning,
       },
     );
     this.steps = new Map([...preflight, ...rest]);

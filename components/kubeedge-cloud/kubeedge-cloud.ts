@@ -1,4 +1,5 @@
 import * as k8s from "@pulumi/kubernetes";
+import { ProvisioningLimits, provisioningLimits } from "../../lib/steps/provisioning";
 import * as pulumi from "@pulumi/pulumi";
 import { HostInput } from "../../lib/hosts/host";
 import { chartObjects } from "../../lib/manifests/chart";
@@ -31,6 +32,13 @@ export interface KubeEdgeCloudArgs {
    * @default "command"
    */
   readonly executor?: HostStepExecutor;
+  /**
+   * How many host steps run at once: over every host, per host, hosts at once (validated; see
+   * docs/provisioning.md). The in-process executor enforces it; the command executor is bounded by
+   * `pulumi up --parallel N` alone.
+   * @default - 32 steps at once, 4 per host
+   */
+  readonly provisioning?: ProvisioningLimits;
   /** Registries the edge nodes' containerd mirrors, e.g. a Registry component's `k3sRegistries` (a secret Output). @default - none */
   readonly registries?: pulumi.Input<K3sRegistries>;
 }
@@ -60,6 +68,7 @@ export class KubeEdgeCloud extends pulumi.ComponentResource {
     issues.throwIfAny(`KubeEdgeCloud "${name}"`);
     // cloudcore's objects, validated strictly before any resource exists
     const cloudcoreObjects = validObjects(props!.spec.mode === "manifests" ? chartObjects(cloudCoreChart(props!)) : []);
+    provisioningLimits(args.provisioning); // throws a ValidationError naming each problem, before any resource
     super(KubeEdgeCloud.TYPE, name, {}, opts);
     this.props = props!;
     const p = this.props;
@@ -95,6 +104,7 @@ export class KubeEdgeCloud extends pulumi.ComponentResource {
               hosts: [streamHost],
               dependsOn: [namespace],
               executor: args.executor,
+              provisioning: args.provisioning,
             },
           )
         : new Map<string, StepResource>();
@@ -119,6 +129,7 @@ export class KubeEdgeCloud extends pulumi.ComponentResource {
             hosts: [waitHost],
             dependsOn: [cloudcore],
             executor: args.executor,
+            provisioning: args.provisioning,
           },
         );
         cloudCmds = new Map([...streamCmds, ...wait]);
@@ -132,7 +143,14 @@ export class KubeEdgeCloud extends pulumi.ComponentResource {
       );
       const cmds = hostStepCommands(
         { structure: keadm },
-        { parent: this, prefix: `${name}-keadm`, hosts: [p.keadmHost!], dependsOn: ready, executor: args.executor },
+        {
+          parent: this,
+          prefix: `${name}-keadm`,
+          hosts: [p.keadmHost!],
+          dependsOn: ready,
+          executor: args.executor,
+          provisioning: args.provisioning,
+        },
       );
       const init = cmds.get(`${p.keadmHost!.name}/${KEADM_STEPS.init}`)!;
       // the chart's stream certificate (a private CA) replaced by one from K3s's server CA, cloudcore restarted
@@ -140,7 +158,14 @@ export class KubeEdgeCloud extends pulumi.ComponentResource {
       const streamCmds = streamHost
         ? hostStepCommands(
             { structure: hostSteps.filter((s) => s.name === STREAM_CERT_STEP) },
-            { parent: this, prefix: `${name}-keadm`, hosts: [streamHost], existing: cmds, executor: args.executor },
+            {
+              parent: this,
+              prefix: `${name}-keadm`,
+              hosts: [streamHost],
+              existing: cmds,
+              executor: args.executor,
+              provisioning: args.provisioning,
+            },
           )
         : new Map<string, StepResource>();
       const stream = streamHost ? streamCmds.get(`${streamHost.name}/${STREAM_CERT_STEP}`) : undefined;
@@ -179,7 +204,14 @@ export class KubeEdgeCloud extends pulumi.ComponentResource {
     const firewallSteps = hostSteps.filter((s) => s.name === FIREWALL_STEP);
     const firewall = hostStepCommands(
       { structure: firewallSteps },
-      { parent: this, prefix: `${name}-cloud`, hosts: p.cloudHosts, dependsOn: ready, executor: args.executor },
+      {
+        parent: this,
+        prefix: `${name}-cloud`,
+        hosts: p.cloudHosts,
+        dependsOn: ready,
+        executor: args.executor,
+        provisioning: args.provisioning,
+      },
     );
     const isPrepare = (s: HostStep) => p.edgeHosts.some((h) => h.name === s.host) && !isJoin(s);
     const prepare = hostStepCommands(
@@ -192,7 +224,13 @@ export class KubeEdgeCloud extends pulumi.ComponentResource {
             render: (r: K3sRegistries) =>
               kubeEdgeHostSteps({ ...p, registries: r }, TOKEN_PLACEHOLDER).filter(isPrepare),
           },
-      { parent: this, prefix: `${name}-edge`, hosts: p.edgeHosts, executor: args.executor },
+      {
+        parent: this,
+        prefix: `${name}-edge`,
+        hosts: p.edgeHosts,
+        executor: args.executor,
+        provisioning: args.provisioning,
+      },
     );
     hostStepCommands(
       {
@@ -207,6 +245,7 @@ export class KubeEdgeCloud extends pulumi.ComponentResource {
         existing: new Map([...cloudCmds, ...firewall, ...prepare]),
         dependsOn: [tokenSecret, ...cloudcoreReady, ...patches],
         executor: args.executor,
+        provisioning: args.provisioning,
       },
     );
 

@@ -1,4 +1,5 @@
 import type * as k8s from "@pulumi/kubernetes";
+import { ProvisioningLimits, provisioningLimits } from "../../lib/steps/provisioning";
 import * as pulumi from "@pulumi/pulumi";
 import { Host } from "../../lib/hosts/host";
 import { chartObjects, newApp } from "../../lib/manifests";
@@ -26,6 +27,13 @@ export interface NfsProvisionerArgs {
    * @default "command"
    */
   readonly executor?: HostStepExecutor;
+  /**
+   * How many host steps run at once: over every host, per host, hosts at once (validated; see
+   * docs/provisioning.md). The in-process executor enforces it; the command executor is bounded by
+   * `pulumi up --parallel N` alone.
+   * @default - 32 steps at once, 4 per host
+   */
+  readonly provisioning?: ProvisioningLimits;
 }
 
 /**
@@ -44,11 +52,19 @@ export class NfsProvisioner extends pulumi.ComponentResource {
     const props = validateNfsProvisionerArgs(args);
     const objects = validObjects(chartObjects(new NfsProvisionerChart(newApp(), "nfs", props)));
     const plan = makePlan([...nfsServerSteps(props), ...nfsClientSteps(props)]);
+    provisioningLimits(args.provisioning); // throws a ValidationError naming each problem, before any resource
     super(NfsProvisioner.TYPE, name, {}, opts);
     this.storageClassName = props.spec.storageClass.name;
     this.steps = hostStepCommands(
       { structure: plan.steps },
-      { parent: this, prefix: name, hosts: args.hosts, dependsOn: args.dependsOn, executor: args.executor },
+      {
+        parent: this,
+        prefix: name,
+        hosts: args.hosts,
+        dependsOn: args.dependsOn,
+        executor: args.executor,
+        provisioning: args.provisioning,
+      },
     );
     const provider = clusterProvider(`${name}-provider`, args.kubeconfig, this);
     this.objects = applyObjects(`${name}-objects`, objects, {

@@ -1,4 +1,5 @@
 import * as k8s from "@pulumi/kubernetes";
+import { ProvisioningLimits, provisioningLimits } from "../../lib/steps/provisioning";
 import * as pulumi from "@pulumi/pulumi";
 import { Host } from "../../lib/hosts/host";
 import { K3sRegistries } from "../../lib/k3s/registries";
@@ -30,6 +31,13 @@ export interface RegistryArgs {
    * @default "command"
    */
   readonly executor?: HostStepExecutor;
+  /**
+   * How many host steps run at once: over every host, per host, hosts at once (validated; see
+   * docs/provisioning.md). The in-process executor enforces it; the command executor is bounded by
+   * `pulumi up --parallel N` alone.
+   * @default - 32 steps at once, 4 per host
+   */
+  readonly provisioning?: ProvisioningLimits;
 }
 
 /**
@@ -57,6 +65,7 @@ export class Registry extends pulumi.ComponentResource {
 
   constructor(name: string, args: RegistryArgs, opts?: pulumi.ComponentResourceOptions) {
     const plan = validateRegistryArgs(args);
+    provisioningLimits(args.provisioning); // throws a ValidationError naming each problem, before any resource
     super(Registry.TYPE, name, {}, opts);
     this.endpoint = plan.endpoint;
     const spec = plan.spec;
@@ -108,7 +117,14 @@ export class Registry extends pulumi.ComponentResource {
       const structure = registryHostSteps(placeholderProps(plan));
       this.steps = hostStepCommands(
         { structure, material: secretProps, render: registryHostSteps },
-        { parent: this, prefix: name, hosts: [plan.host!], dependsOn: args.dependsOn, executor: args.executor },
+        {
+          parent: this,
+          prefix: name,
+          hosts: [plan.host!],
+          dependsOn: args.dependsOn,
+          executor: args.executor,
+          provisioning: args.provisioning,
+        },
       );
     }
     this.registerOutputs({ endpoint: this.endpoint, k3sRegistries: this.k3sRegistries, caPem: this.caPem });

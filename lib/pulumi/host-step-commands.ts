@@ -5,6 +5,7 @@ import { Host } from "../hosts/host";
 import { renderDeleteBundle, renderStepBundle } from "../steps/bundle";
 import { HostStep } from "../steps/host-step";
 import { makePlan } from "../steps/plan";
+import { ProvisioningLimits, provisioningLimits, stepPriorities, WaveProgress } from "../steps/provisioning";
 import { hostConnection, hostStepConnection, runAsRootCommand } from "./connection";
 import { HostStepRun, rootCommand, rootStdin } from "./host-step-run";
 
@@ -50,6 +51,19 @@ export interface HostStepCommandsOptions {
    * @default "command"
    */
   readonly executor?: HostStepExecutor;
+  /**
+   * How many steps run at once (validated here too). `"in-process"`: every HostStepRun of the stack shares one limiter
+   * (overall, per host, hosts at once), the longest waiting chain first. `"command"`: the engine alone bounds it
+   * (`pulumi up --parallel N`; Pulumi v3.259.0's default is 4 × the CPUs).
+   * @default - ProvisioningLimits' defaults
+   */
+  readonly provisioning?: ProvisioningLimits;
+  /**
+   * Where the per-wave progress goes during an update (never in a preview): one line when the steps are registered and
+   * one per completed wave, names and counts only.
+   * @default - `pulumi.log.info` on the parent when an engine is attached (nothing under mocks)
+   */
+  readonly log?: (message: string) => void;
 }
 
 /**
@@ -87,6 +101,7 @@ export function hostStepCommands<M>(source: StepSource<M>, opts: HostStepCommand
       return v;
     };
   };
+  const limits = provisioningLimits(opts.provisioning ?? {});
   const stepConnection = memo(hostStepConnection);
   const commandConnection = memo(hostConnection);
   const byId = new Map(source.structure.map((s) => [s.id, s]));
@@ -101,6 +116,7 @@ export function hostStepCommands<M>(source: StepSource<M>, opts: HostStepCommand
   const ordered = makePlan(
     source.structure.map((s) => ({ ...s, dependsOn: s.dependsOn.filter((d) => inside.has(d)) })),
   ).steps.map((s) => byId.get(s.id)!);
+  const priorities = stepPriorities(ordered);
   for (const step of ordered) {
     const host = hosts.get(step.host);
     if (!host) throw new Error(`step "${step.id}" targets host "${step.host}", which is not among the hosts`);
@@ -131,7 +147,14 @@ export function hostStepCommands<M>(source: StepSource<M>, opts: HostStepCommand
         step.id,
         new HostStepRun(
           name,
-          { connection: stepConnection(host), bundle, deleteBundle: renderDeleteBundle(step), trigger },
+          {
+            connection: stepConnection(host),
+            bundle,
+            deleteBundle: renderDeleteBundle(step),
+            trigger,
+            limits,
+            priority: priorities.get(step.id) ?? 0,
+          },
           resourceOpts,
         ),
       );
@@ -161,7 +184,42 @@ export function hostStepCommands<M>(source: StepSource<M>, opts: HostStepCommand
       ),
     );
   }
+  // an engine to log to (not under mocks, not in a preview), or a log given
+  const log =
+    opts.log ?? (pulumi.runtime.hasEngine() ? (m: string) => void pulumi.log.info(m, opts.parent) : undefined);
+  if (log && !pulumi.runtime.isDryRun() && ordered.length > 0)
+    reportProgress(ordered, cmds, opts.prefix, opts.executor, limits, log);
   return cmds;
+}
+
+/**
+ * Logs one line when the steps are registered and one per wave once every step of it has run (its resource's outputs
+ * resolved): `<prefix>: wave 2/4 done: 33 steps on 33 hosts; 39 of 80 steps done (+41.2 s)`. No secret: ids and counts.
+ */
+function reportProgress(
+  ordered: readonly HostStep[],
+  cmds: ReadonlyMap<string, StepResource>,
+  prefix: string,
+  executor: HostStepExecutor | undefined,
+  limits: ReturnType<typeof provisioningLimits>,
+  log: (message: string) => void,
+): void {
+  const progress = new WaveProgress(ordered);
+  const hosts = new Set(ordered.map((s) => s.host)).size;
+  const t0 = Date.now();
+  log(
+    `${prefix}: ${ordered.length} host steps in ${progress.waves} waves on ${hosts} hosts; ` +
+      (executor === "in-process"
+        ? `at most ${limits.maxConcurrentSteps} at once, ${limits.maxStepsPerHost} per host, ${limits.maxConcurrentHosts} hosts at once`
+        : "as many at once as `pulumi up --parallel` allows"),
+  );
+  for (const step of ordered) {
+    // no changed count: a step that did not run in this update keeps the stdout (and count) of its last run
+    cmds.get(step.id)!.stdout.apply(() => {
+      const line = progress.finished(step.id);
+      if (line) log(`${prefix}: ${line} (+${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    });
+  }
 }
 
 /**

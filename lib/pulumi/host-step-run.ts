@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { Client, ClientChannel, ConnectConfig } from "ssh2";
 import { parseChanged } from "../steps/bundle";
+import { createStepLimiter, StepLimiter, StepLimits } from "../steps/step-limiter";
 
 /** One SSH endpoint as the provider sees it (plain values). */
 export interface SshTarget {
@@ -38,6 +39,14 @@ export interface HostStepRunArgs {
   readonly trigger: pulumi.Input<string>;
   /** Keep `stdout` secret in state (e.g. when the program prints a kubeconfig). @default false */
   readonly secretStdout?: boolean;
+  /**
+   * How many steps run at once, shared by every HostStepRun of the stack (one limiter in the dynamic-provider
+   * process); a step waits while any of its own bounds is reached. Not compared on diff (changing it re-runs nothing).
+   * @default - {@link DEFAULT_STEP_LIMITS}
+   */
+  readonly limits?: StepLimits;
+  /** Among steps waiting for a slot the highest starts first (the length of the chain waiting on it). @default 0 */
+  readonly priority?: number;
 }
 
 /** The provider's view of a run's inputs. */
@@ -46,6 +55,9 @@ export interface HostStepRunInputs {
   readonly bundle: string;
   readonly deleteBundle: string;
   readonly trigger: string;
+  /** Absent in the state of resources made before the limits existed. */
+  readonly limits?: StepLimits;
+  readonly priority?: number;
 }
 
 /** The provider's outputs: the inputs, plus what the last run printed. */
@@ -60,6 +72,8 @@ export interface HostStepRunOutputs extends HostStepRunInputs {
 /** What the provider compares: any difference is an in-place update (the bundle runs again), never a replace. */
 const DIFF_KEYS = ["bundle", "deleteBundle", "trigger", "connection"] as const;
 const CONNECT_TRIES = 20;
+/** `ProvisioningLimits`' defaults (lib/steps/provisioning.ts), for a run whose inputs carry none. */
+export const DEFAULT_STEP_LIMITS: StepLimits = { maxConcurrentSteps: 32, maxConcurrentHosts: 32, maxStepsPerHost: 4 };
 const DIAL_TIMEOUT_MS = 15_000;
 
 /*
@@ -284,12 +298,39 @@ export async function runHostProgram(
   }
 }
 
+/**
+ * The limiter every HostStepRun of the process shares: the engine runs one dynamic-provider process per stack and
+ * calls create/update/delete concurrently (up to `pulumi up --parallel`), so a process-wide counter bounds SSH sessions
+ * over every component. Kept on globalThis, not in this module: the provider text is evaluated per distinct closure.
+ */
+export function processStepLimiter(): StepLimiter {
+  const g = globalThis as { __edgecloudStepLimiter?: StepLimiter };
+  return (g.__edgecloudStepLimiter ??= createStepLimiter());
+}
+
+/** Runs `program` on the connection's host once the shared limiter grants a slot (released when it ends). */
+async function runLimited(
+  inputs: Pick<HostStepRunInputs, "connection" | "limits" | "priority">,
+  program: string,
+): Promise<{ stdout: string; changed: number | null; hash: string }> {
+  const release = await processStepLimiter().acquire(
+    `${inputs.connection.host}:${inputs.connection.port ?? 22}`,
+    inputs.limits ?? DEFAULT_STEP_LIMITS,
+    inputs.priority ?? 0,
+  );
+  try {
+    return await runHostProgram(inputs.connection, program);
+  } finally {
+    release();
+  }
+}
+
 /** The dynamic provider behind HostStepRun (exported for tests that drive it directly). */
 export const hostStepRunProvider = {
   async create(inputs: HostStepRunInputs): Promise<{ id: string; outs: HostStepRunOutputs }> {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { randomBytes } = require("crypto") as typeof import("crypto");
-    const ran = await runHostProgram(inputs.connection, inputs.bundle);
+    const ran = await runLimited(inputs, inputs.bundle);
     return { id: randomBytes(8).toString("hex"), outs: { ...inputs, ...ran } };
   },
   async diff(_id: string, olds: HostStepRunOutputs, news: HostStepRunInputs): Promise<pulumi.dynamic.DiffResult> {
@@ -297,10 +338,10 @@ export const hostStepRunProvider = {
     return { changes: changed.length > 0, replaces: [], deleteBeforeReplace: false };
   },
   async update(_id: string, _olds: HostStepRunOutputs, news: HostStepRunInputs): Promise<{ outs: HostStepRunOutputs }> {
-    return { outs: { ...news, ...(await runHostProgram(news.connection, news.bundle)) } };
+    return { outs: { ...news, ...(await runLimited(news, news.bundle)) } };
   },
   async delete(_id: string, olds: HostStepRunOutputs): Promise<void> {
-    if (olds.deleteBundle) await runHostProgram(olds.connection, olds.deleteBundle);
+    if (olds.deleteBundle) await runLimited(olds, olds.deleteBundle);
   },
 } satisfies pulumi.dynamic.ResourceProvider;
 
@@ -327,6 +368,8 @@ export class HostStepRun extends pulumi.dynamic.Resource {
         bundle: pulumi.secret(args.bundle),
         deleteBundle: args.deleteBundle ?? "",
         trigger: args.trigger,
+        ...(args.limits ? { limits: args.limits } : {}),
+        ...(args.priority !== undefined ? { priority: args.priority } : {}),
         stdout: undefined,
         changed: undefined,
         hash: undefined,

@@ -1,4 +1,14 @@
-import { HostStep, parseChanged, renderDeleteBundle, renderStepBundle, StepPlan } from "../../lib/steps";
+import {
+  createStepLimiter,
+  HostStep,
+  parseChanged,
+  ProvisioningLimits,
+  provisioningLimits,
+  renderDeleteBundle,
+  renderStepBundle,
+  stepPriorities,
+  StepPlan,
+} from "../../lib/steps";
 import { run, RunResult } from "./proc";
 
 /** How the executor reaches a host: the lab's SSH (`Lab.sshArgv`), or anything that returns argv for `bash -s`. */
@@ -74,6 +84,13 @@ export interface ExecuteOptions {
   readonly cut?: CutHook;
   /** At most this many SSH sessions at once. @default - unlimited, like the Pulumi engine with default parallelism */
   readonly parallel?: number;
+  /**
+   * The in-process executor's bounds (overall, per host, hosts at once) through the same limiter HostStepRun uses;
+   * among ready steps that must queue, the longest chain waiting on a step starts it first. A step's `ms` and
+   * `startMs` count from when it got its slot (its wait is not its duration).
+   * @default - no limiter
+   */
+  readonly limits?: ProvisioningLimits;
   /** Per-step timeout. @default 300000 */
   readonly stepTimeoutMs?: number;
 }
@@ -107,6 +124,9 @@ export async function executePlan(
   const results = new Map<string, StepRun>();
   const skipped = new Set<string>();
   const limit = opts.parallel ?? Infinity;
+  const limiter = opts.limits ? createStepLimiter() : undefined;
+  const limits = opts.limits ? provisioningLimits(opts.limits) : undefined;
+  const priority = mode === "create" ? stepPriorities(selected) : new Map<string, number>();
   const t0 = Date.now();
   let running = 0;
   const ready: string[] = selected.filter((s) => waitsFor.get(s.id)!.size === 0).map((s) => s.id);
@@ -149,6 +169,14 @@ export async function executePlan(
       finish();
     };
     const runOne = async (step: HostStep): Promise<StepRun> => {
+      const release = limiter ? await limiter.acquire(step.host, limits!, priority.get(step.id) ?? 0) : undefined;
+      try {
+        return await runSlot(step);
+      } finally {
+        release?.();
+      }
+    };
+    const runSlot = async (step: HostStep): Promise<StepRun> => {
       await opts.beforeStep?.(step);
       const bundle = mode === "create" ? renderStepBundle(step) : renderDeleteBundle(step);
       const [cmd, ...args] = transport.sshArgv(step.host);

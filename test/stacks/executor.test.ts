@@ -65,4 +65,15 @@ describe("EdgecloudEnvironment (Pulumi mocks): executor", () => {
     pulumi.runtime.setAllConfig({});
     expect(readStackConfig().executor).toBeUndefined();
   });
+
+  test("GIVEN edgecloud:provisioning WHEN the stack config is read THEN the limits are passed on; invalid ones are refused naming the key", () => {
+    pulumi.runtime.setAllConfig({ "edgecloud:provisioning": JSON.stringify({ maxConcurrentSteps: 16 }) });
+    expect(readStackConfig().provisioning).toEqual({ maxConcurrentSteps: 16 });
+    pulumi.runtime.setAllConfig({ "edgecloud:provisioning": JSON.stringify({ maxConcurrentSteps: "16" }) });
+    expect(() => readStackConfig()).toThrow(
+      'edgecloud:provisioning.maxConcurrentSteps "16" must be number, not string',
+    );
+    pulumi.runtime.setAllConfig({});
+    expect(readStackConfig().provisioning).toBeUndefined();
+  });
 });

@@ -109,4 +109,32 @@ describe("K3sHaCluster with executor in-process (Pulumi mocks)", () => {
     expect(await valueOf(inProcess.kubeconfig)).toContain("kind: Config");
     expect(await isSecret(inProcess.steps.get("server-1/k3s-config")!.stdout)).toBe(false);
   });
+
+  test("GIVEN provisioning limits WHEN constructed THEN every host step's HostStepRun carries them; invalid limits are refused before any resource", async () => {
+    const limited = new K3sHaCluster("lim", {
+      hosts,
+      spec: haSpec,
+      executor: "in-process",
+      provisioning: { maxConcurrentSteps: 8, maxStepsPerHost: 1 },
+    });
+    await valueOf(limited.kubeconfig);
+    const steps = named("lim", HOST_STEP_RUN).filter((r) => r.name !== "lim-kubeconfig");
+    expect(steps.length).toBe(limited.steps.size);
+    for (const r of steps)
+      expect({ name: r.name, limits: plain(r.inputs.limits) }).toEqual({
+        name: r.name,
+        limits: { maxConcurrentSteps: 8, maxConcurrentHosts: 8, maxStepsPerHost: 1 },
+      });
+    expect(
+      () =>
+        new K3sHaCluster("refused", {
+          hosts,
+          spec: haSpec,
+          provisioning: { maxConcurrentHosts: 9, maxConcurrentSteps: 8 },
+        }),
+    ).toThrow(
+      "provisioning.maxConcurrentHosts 9 is more than maxConcurrentSteps (8): no more than 8 steps run at once; raise maxConcurrentSteps or lower maxConcurrentHosts",
+    );
+    expect(recorded.filter((r) => r.name.startsWith("refused"))).toEqual([]);
+  });
 });

@@ -50,6 +50,8 @@ interface FakeHost {
   readonly execs: Exec[];
   /** Users that authenticated. */
   readonly logins: string[];
+  /** Commands running now, and the most that ran at once. */
+  readonly sessions: { active: number; max: number };
   close(): Promise<void>;
 }
 
@@ -64,6 +66,7 @@ function fakeHost(opts: { port?: number } = {}): Promise<FakeHost> {
   const hostKey = utils.generateKeyPairSync("ed25519");
   const execs: Exec[] = [];
   const logins: string[] = [];
+  const sessions = { active: 0, max: 0 };
   const server = new Server({ hostKeys: [hostKey.private] }, (client) => {
     let user = "";
     client.on("error", () => undefined);
@@ -94,6 +97,7 @@ function fakeHost(opts: { port?: number } = {}): Promise<FakeHost> {
           stream.on("end", () => {
             const stdin = Buffer.concat(chunks).toString("utf8");
             execs.push({ user, command: info.command, stdin });
+            sessions.max = Math.max(sessions.max, ++sessions.active);
             const bash = spawn("sh", ["-c", info.command], {
               cwd: tmpdir(),
               stdio: ["pipe", "pipe", "pipe"],
@@ -107,6 +111,7 @@ function fakeHost(opts: { port?: number } = {}): Promise<FakeHost> {
             bash.stdout.on("data", (d: Buffer) => stream.write(d));
             bash.stderr.on("data", (d: Buffer) => stream.stderr.write(d));
             bash.on("close", (code) => {
+              sessions.active--;
               stream.exit(code ?? 255);
               stream.end();
             });
@@ -124,6 +129,7 @@ function fakeHost(opts: { port?: number } = {}): Promise<FakeHost> {
         hostKey: hostKey.public.split(" ").slice(0, 2).join(" "),
         execs,
         logins,
+        sessions,
         close: () => new Promise((r) => server.close(() => r())),
       });
     });
@@ -354,6 +360,34 @@ describe("HostStepRun's provider over SSH", () => {
       await late.close();
     }
   }, 20_000);
+});
+
+describe("HostStepRun's provider under provisioning limits", () => {
+  let a: FakeHost;
+  let b: FakeHost;
+  beforeAll(async () => {
+    [a, b] = await Promise.all([fakeHost(), fakeHost()]);
+  });
+  afterAll(async () => {
+    await Promise.all([a.close(), b.close()]);
+  });
+  const run = (h: FakeHost, limits: HostStepRunInputs["limits"], i: number) =>
+    hostStepRunProvider.create({ ...inputs(h, `sleep 0.2\nec_changed\necho run-${i}`), limits });
+
+  test("GIVEN maxConcurrentSteps 2 WHEN six steps are created at once THEN all run and the host never sees more than 2 sessions", async () => {
+    const limits = { maxConcurrentSteps: 2, maxConcurrentHosts: 2, maxStepsPerHost: 2 };
+    const outs = await Promise.all([0, 1, 2, 3, 4, 5].map((i) => run(a, limits, i)));
+    expect(outs.map((o) => o.outs.changed)).toEqual([1, 1, 1, 1, 1, 1]);
+    expect(a.sessions).toEqual({ active: 0, max: expect.any(Number) });
+    expect(a.sessions.max).toBeLessThanOrEqual(2);
+  });
+
+  test("GIVEN maxStepsPerHost 1 WHEN three steps per host on two hosts are created at once THEN each host runs one at a time", async () => {
+    a.sessions.max = 0;
+    const limits = { maxConcurrentSteps: 8, maxConcurrentHosts: 8, maxStepsPerHost: 1 };
+    await Promise.all([0, 1, 2].flatMap((i) => [run(a, limits, i), run(b, limits, i)]));
+    expect([a.sessions.max, b.sessions.max]).toEqual([1, 1]);
+  });
 });
 
 describe("HostStepRun's provider as Pulumi serializes it", () => {
