@@ -15,6 +15,8 @@ export * from "./lib/manifests";
 export * from "./stacks/environment";
 export * from "./stacks/secret-refs";
 export * from "./stacks/material";
+export * from "./stacks/component-descriptor";
+export * from "./stacks/composition";
 export * from "./stacks/synth";
 export * from "./stacks/write-dist";
 export * from "./stacks/topology";

@@ -1,19 +1,25 @@
 import * as pulumi from "@pulumi/pulumi";
-import { K3sHaCluster } from "../components/k3s-ha-cluster/k3s-ha-cluster";
+import { droneComponent } from "../components/drone-ci/descriptor";
+import type { DroneCi } from "../components/drone-ci/drone-ci";
+import { edgeXComponent } from "../components/edgex-stack/descriptor";
+import type { EdgeXStack } from "../components/edgex-stack/edgex-stack";
+import { hardwareComponent } from "../components/hardware/descriptor";
+import type { HardwareFeatures } from "../components/hardware/hardware";
+import { k3sComponent } from "../components/k3s-ha-cluster/descriptor";
+import type { K3sHaCluster } from "../components/k3s-ha-cluster/k3s-ha-cluster";
 import { clusterTopology } from "../components/k3s-ha-cluster/topology";
-import { DroneCi } from "../components/drone-ci/drone-ci";
-import { EdgeXStack } from "../components/edgex-stack/edgex-stack";
-import { HardwareFeatures } from "../components/hardware/hardware";
-import { hardwareObjects } from "../components/hardware/objects";
-import { KubeEdgeCloud } from "../components/kubeedge-cloud/kubeedge-cloud";
-import { NfsProvisioner } from "../components/nfs-provisioner/nfs-provisioner";
-import { Registry } from "../components/registry/registry";
-import { HostInput } from "../lib/hosts/host";
-import { HostStepExecutor, hostStepCommands } from "../lib/pulumi/host-step-commands";
-import { Environment, validateEnvironment } from "./environment";
-import { rancherImportStep } from "./rancher-import";
-import { wireEnvironment } from "./wiring";
+import { kubeEdgeComponent } from "../components/kubeedge-cloud/descriptor";
+import type { KubeEdgeCloud } from "../components/kubeedge-cloud/kubeedge-cloud";
+import { nfsComponent } from "../components/nfs-provisioner/descriptor";
+import type { NfsProvisioner } from "../components/nfs-provisioner/nfs-provisioner";
+import { registryComponent } from "../components/registry/descriptor";
+import type { Registry } from "../components/registry/registry";
+import { HostStepExecutor } from "../lib/pulumi/host-step-commands";
 import { joinHostPort } from "../lib/validation/net";
+import type { ComponentDescriptor, OutputWires, WireName } from "./component-descriptor";
+import { COMPOSITION, PhaseBook } from "./composition";
+import { Environment, validateEnvironment } from "./environment";
+import { wireEnvironment } from "./wiring";
 
 export const ENVIRONMENT_TYPE = "edgecloud:stacks:Environment";
 
@@ -61,144 +67,55 @@ export class EdgecloudEnvironment extends pulumi.ComponentResource {
     super(ENVIRONMENT_TYPE, name, {}, opts);
     const env = validateEnvironment(args.environment, `"${name}"`);
     this.environment = env;
-    const raw = wireEnvironment(args.environment) as {
-      hosts: HostInput[];
-      k3s?: unknown;
-      nfs?: unknown;
-      registry?: unknown;
-      drone?: unknown;
-      kubeedge?: unknown;
-      edgex?: unknown;
-    };
-    const topo = clusterTopology(env.cluster);
-    const executor = args.executor;
+    const raw = wireEnvironment(args.environment);
 
-    // The registry first: every K3s node's registries.yaml (mirror, node user's credentials, CA) comes from it. In
-    // cluster mode it also needs the cluster's kubeconfig and the NFS objects, which exist only later: both are
-    // handed over as promises, settled below once those resources are constructed.
-    const kubeconfigLater = deferred<pulumi.Output<string>>();
-    const storageLater = deferred<pulumi.Resource>();
-    if (env.registry) {
-      const inCluster = env.registry.spec.mode.kind === "in-cluster";
-      this.registry = new Registry(
-        `${name}-registry`,
-        {
-          spec: raw.registry as never,
-          hosts: env.hosts,
-          executor,
-          ...(inCluster
-            ? {
-                kubeconfig: pulumi.secret(pulumi.output(kubeconfigLater.promise).apply((k) => k)),
-                dependsOn: [lazyResource(storageLater.promise)],
-              }
-            : {}),
+    // one walk of the composition (the same list synth walks): each component constructed in order, handed the wires
+    // and phases of the others
+    const present = COMPOSITION.filter((c) => c.present(env));
+    const providers = new Map<WireName, string>();
+    for (const c of present) for (const w of c.provides?.(env) ?? []) providers.set(w, c.id);
+    const wires = new Map<WireName, unknown>();
+    const pending = new Map<WireName, { promise: Promise<unknown>; resolve: (v: unknown) => void }>();
+    const phases = new PhaseBook<pulumi.Resource>(present, env);
+    const deployed = new Map<ComponentDescriptor, unknown>();
+    for (const c of present) {
+      const part = c.deploy({
+        name,
+        env,
+        raw,
+        executor: args.executor,
+        parent: this,
+        ...(args.rancherManifestUrl !== undefined ? { rancherManifestUrl: args.rancherManifestUrl } : {}),
+        wire: <W extends WireName>(w: W): OutputWires[W] | undefined => {
+          if (!providers.has(w)) return undefined;
+          if (wires.has(w)) return wires.get(w) as OutputWires[W];
+          // provided by a component later in the list: an Output settled when that one is constructed
+          if (!pending.has(w)) pending.set(w, deferred());
+          const later = pulumi.output(pending.get(w)!.promise as Promise<OutputWires[W]>);
+          return pulumi.secret(later.apply((v) => v)) as unknown as OutputWires[W];
         },
-        { parent: this },
-      );
+        after: (ps) => phases.resolve(ps, c.id),
+      });
+      deployed.set(c, part.component);
+      for (const [w, v] of Object.entries(part.wires ?? {}) as [WireName, unknown][]) {
+        wires.set(w, v);
+        pending.get(w)?.resolve(v);
+      }
+      phases.mark(part.phases);
     }
+    for (const w of pending.keys())
+      if (!wires.has(w)) throw new Error(`${providers.get(w)} said it provides "${w}" but did not`);
+    const get = <C>(d: ComponentDescriptor<C>) => deployed.get(d as ComponentDescriptor) as C | undefined;
 
-    this.cluster = new K3sHaCluster(
-      env.name,
-      {
-        hosts: raw.hosts,
-        spec: raw.k3s as never,
-        executor,
-        ...(this.registry ? { registries: this.registry.k3sRegistries } : {}),
-      },
-      { parent: this },
-    );
+    this.cluster = get(k3sComponent)!;
+    this.registry = get(registryComponent);
+    this.nfs = get(nfsComponent);
+    this.drone = get(droneComponent);
+    this.kubeedge = get(kubeEdgeComponent);
+    this.edgex = get(edgeXComponent);
+    this.hardware = get(hardwareComponent);
     this.kubeconfig = this.cluster.kubeconfig;
-    kubeconfigLater.resolve(this.kubeconfig);
-    this.apiServer = `https://${joinHostPort(topo.registrationAddress, 6443)}`;
-    const lastServerStart = this.cluster.serversStarted;
-    // other components install packages too: on a CentOS 7 host only after its yum points at its packageMirror
-    const packageRepos = this.cluster.packageRepos;
-
-    // RuntimeClasses and device plugins once the servers are up (the capability steps ran before K3s started)
-    if (hardwareObjects(env.hosts).length > 0)
-      this.hardware = new HardwareFeatures(
-        `${name}-hardware`,
-        { hosts: env.hosts, kubeconfig: this.kubeconfig, dependsOn: [lastServerStart] },
-        { parent: this },
-      );
-
-    // NFS before the workloads whose PVCs use its StorageClass (wireEnvironment set the class on them).
-    if (env.nfs) {
-      this.nfs = new NfsProvisioner(
-        `${name}-nfs`,
-        {
-          spec: raw.nfs as never,
-          hosts: env.hosts,
-          kubeconfig: this.kubeconfig,
-          dependsOn: [lastServerStart, ...packageRepos],
-          executor,
-        },
-        { parent: this },
-      );
-    }
-    const storageReady = this.nfs ? [this.nfs.objects] : [lastServerStart];
-    storageLater.resolve(storageReady[0]!);
-
-    if (env.drone) {
-      this.drone = new DroneCi(
-        `${name}-drone`,
-        {
-          spec: raw.drone as never,
-          kubeconfig: this.kubeconfig,
-          dependsOn: storageReady,
-          ...(this.registry?.ciAccess ? { pipelineRegistry: this.registry.ciAccess } : {}),
-        },
-        { parent: this },
-      );
-    }
-
-    // Edge nodes join cloudcore's advertised address; EdgeX (arches and version wired) waits for them.
-    if (env.kubeedge) {
-      this.kubeedge = new KubeEdgeCloud(
-        `${name}-kubeedge`,
-        {
-          hosts: raw.hosts,
-          spec: raw.kubeedge as never,
-          kubeconfig: this.kubeconfig,
-          clusterReady: [lastServerStart, ...packageRepos],
-          executor,
-          ...(this.registry ? { registries: this.registry.k3sRegistries } : {}),
-        },
-        { parent: this },
-      );
-    }
-    if (env.edgex) {
-      this.edgex = new EdgeXStack(
-        `${name}-edgex`,
-        {
-          spec: raw.edgex as never,
-          kubeconfig: this.kubeconfig,
-          after: [...(this.kubeedge ? [this.kubeedge] : []), ...storageReady],
-        },
-        { parent: this },
-      );
-    }
-
-    if (env.rancher) {
-      const rancher = env.rancher;
-      const url = pulumi.secret(pulumi.output(args.rancherManifestUrl ?? rancher.manifestUrl ?? ""));
-      const first = topo.servers[0]!;
-      const placeholder = rancherImportStep(first, rancher, `${rancher.server}/v3/import/PLACEHOLDER.yaml`, []);
-      hostStepCommands(
-        {
-          structure: [placeholder],
-          material: url.apply((u) => {
-            if (u === "")
-              throw new Error(
-                `environment "${env.name}": rancher.manifestUrl is not set; pulumi config set --secret edgecloud:rancherManifestUrl <url>`,
-              );
-            return u;
-          }),
-          render: (u) => [rancherImportStep(first, rancher, u, [])],
-        },
-        { parent: this, prefix: `${name}-rancher`, hosts: [first], dependsOn: [lastServerStart], executor },
-      );
-    }
+    this.apiServer = `https://${joinHostPort(clusterTopology(env.cluster).registrationAddress, 6443)}`;
 
     this.registerOutputs({
       kubeconfig: this.kubeconfig,
@@ -215,12 +132,4 @@ function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void } {
   let resolve!: (v: T) => void;
   const promise = new Promise<T>((r) => (resolve = r));
   return { promise, resolve };
-}
-
-/**
- * A resource known only later, as a `dependsOn` entry: Pulumi's runtime awaits promises in `dependsOn`
- * (`Input<Resource>`), while component args type the list as resources.
- */
-function lazyResource(p: Promise<pulumi.Resource>): pulumi.Resource {
-  return p as unknown as pulumi.Resource;
 }

@@ -1,35 +1,16 @@
-import { serversStartedStepId } from "../components/k3s-ha-cluster/anchors";
-import { renderK3sHaClusterSteps } from "../components/k3s-ha-cluster/plan";
-import { clusterTopology } from "../components/k3s-ha-cluster/topology";
-import { kubeVipChart } from "../components/k3s-ha-cluster/registration/kube-vip-chart";
-import { DroneCiChart } from "../components/drone-ci/chart";
-import { pipelineSecretNames } from "../components/drone-ci/pipeline-access";
-import { registryCiAccess } from "../components/registry/ci-user";
-import { edgeXObjects } from "../components/edgex-stack/chart";
-import { cloudCoreObjects } from "../components/kubeedge-cloud/cloudcore-chart";
-import { KUBEEDGE_COMPONENT, TOKEN_PLACEHOLDER } from "../components/kubeedge-cloud/edge-node-steps";
-import { kubeEdgeHostSteps } from "../components/kubeedge-cloud/host-steps";
-import { HARDWARE_COMPONENT, hardwareObjects } from "../components/hardware/objects";
-import { NfsProvisionerChart } from "../components/nfs-provisioner/chart";
-import { nfsClientSteps } from "../components/nfs-provisioner/client-steps";
-import { NFS_COMPONENT, nfsServerSteps } from "../components/nfs-provisioner/server-steps";
-import { RegistryChart } from "../components/registry/chart";
-import { registryHostSteps } from "../components/registry/host-steps";
-import { registryK3sRegistries } from "../components/registry/k3s-registries";
-import { mergeRegistries } from "../lib/k3s/registries";
-import { chartObjects, newApp } from "../lib/manifests/chart";
 import { KubeObject } from "../lib/manifests/kube-object";
 import { collectObjectIssues } from "../lib/manifests/validate";
 import { HostStep } from "../lib/steps/host-step";
 import { StepPlan, makePlan } from "../lib/steps/plan";
 import { IssueCollector } from "../lib/validation/issues";
+import type { PlainWires } from "./component-descriptor";
+import { COMPOSITION, PhaseBook } from "./composition";
 import { Environment } from "./environment";
 import { EnvironmentMaterial, environmentMaterial } from "./material";
-import { RANCHER_COMPONENT, rancherImportStep } from "./rancher-import";
 import { EnvironmentTopology, environmentTopology } from "./topology";
 
-export const K3S_COMPONENT = "k3s-ha-cluster";
-export const EDGEX_COMPONENT = "edgex-stack";
+export { K3S_COMPONENT } from "../components/k3s-ha-cluster/descriptor";
+export { EDGEX_COMPONENT } from "../components/edgex-stack/descriptor";
 
 export interface SynthOptions {
   /**
@@ -83,93 +64,25 @@ export function synthesizeWith(env: Environment, material: EnvironmentMaterial, 
   const progress = opts.onProgress ?? (() => undefined);
   const notes: string[] = [];
   const steps: HostStep[] = [];
-  // Other components' steps go after the cluster's, so each host's numbered scripts start with its pre-flight.
-  const later: HostStep[] = [];
   const manifests: Record<string, KubeObject[]> = {};
-  const reg = env.cluster.spec.registrationAddress;
-  if (reg?.kind === "kube-vip")
-    manifests[K3S_COMPONENT] = chartObjects(kubeVipChart({ vip: reg.vip, interface: reg.interface, image: reg.image }));
-
-  if (env.nfs) {
-    progress(
-      `${NFS_COMPONENT}: rendering (server ${env.nfs.serverAddress}:${env.nfs.exportPath}, StorageClass "${env.nfs.spec.storageClass.name}")`,
-    );
-    later.push(...nfsServerSteps(env.nfs), ...nfsClientSteps(env.nfs));
-    manifests[NFS_COMPONENT] = chartObjects(new NfsProvisionerChart(newApp(), "nfs", env.nfs));
-  }
-
-  // RuntimeClasses and device plugins for the hosts' capabilities (GPU, Kata, SR-IOV)
-  const hardware = hardwareObjects(env.hosts);
-  if (hardware.length) {
-    progress(`${HARDWARE_COMPONENT}: rendering ${hardware.length} objects for the hosts' capabilities`);
-    manifests[HARDWARE_COMPONENT] = hardware;
-  }
-
-  // Cross-component wiring happens here, on plain props: the registry reaches every node's registries.yaml.
-  const registry = material.registry;
-  const cluster = registry
-    ? { ...env.cluster, registries: mergeRegistries(env.cluster.registries, registryK3sRegistries(registry)) }
-    : env.cluster;
-  if (registry) {
-    progress(`registry: rendering (${registry.spec.mode.kind} mode, endpoint ${registry.endpoint})`);
-    if (registry.spec.mode.kind === "in-cluster")
-      manifests.registry = chartObjects(new RegistryChart(newApp(), "registry", registry));
-    else later.push(...registryHostSteps(registry));
-  }
-
-  if (material.drone) {
-    const d = material.drone;
-    progress(`drone-ci: rendering (${d.spec.provider.kind} at ${d.providerServer}, ${d.spec.runner.kind} runner)`);
-    // pipelines push as the registry's CI user, trusting its CA
-    const ci = registry ? registryCiAccess(registry) : undefined;
-    const drone = ci ? { ...d, pipelineRegistry: ci } : d;
-    manifests["drone-ci"] = chartObjects(new DroneCiChart(newApp(), "drone", drone));
-    if (ci)
-      notes.push(
-        `pipelines push to ${ci.endpoint}/<repository>:<tag> as "${ci.username}"; their secrets: ${pipelineSecretNames(drone).join(", ")} (docs/ci-pipeline.md)`,
-      );
-  }
-
-  // the same registry for the edge nodes' containerd
-  const ke = env.kubeedge && registry ? { ...env.kubeedge, registries: registryK3sRegistries(registry) } : env.kubeedge;
-  if (ke) {
-    progress(
-      `${KUBEEDGE_COMPONENT}: rendering cloudcore (${ke.spec.mode}) and ${ke.edgeHosts.length} edge node(s) joining ${ke.join.cloudcoreIpPort}`,
-    );
-    // the stream certificate Secret is made on a server by K3s's CA (host step kubeedge-stream-cert)
-    if (ke.spec.mode === "manifests") manifests[KUBEEDGE_COMPONENT] = cloudCoreObjects(ke);
-    const token = opts.kubeedgeToken ?? process.env.EDGECLOUD_KUBEEDGE_TOKEN;
-    if (token === undefined && ke.edgeHosts.length > 0)
-      notes.push(
-        `kubeedge: the edge nodes' join steps hold ${TOKEN_PLACEHOLDER}; the token exists once cloudcore runs (kubectl -n kubeedge get secret tokensecret), then set EDGECLOUD_KUBEEDGE_TOKEN and synth again`,
-      );
-    // keadm init (keadm mode), the token wait, cloud firewall ports, then the edge joins — as the component does
-    later.push(...kubeEdgeHostSteps(ke, token ?? TOKEN_PLACEHOLDER));
-  }
-  if (env.edgex) {
-    progress(
-      `${EDGEX_COMPONENT}: rendering EdgeX ${env.edgex.spec.release} (${env.edgex.spec.placement}, ${env.edgex.arches.join("/")})`,
-    );
-    manifests[EDGEX_COMPONENT] = edgeXObjects(env.edgex);
-  }
-
-  progress(`${K3S_COMPONENT}: rendering host steps`);
-  const topo = clusterTopology(cluster);
-  steps.push(...renderK3sHaClusterSteps(cluster, material.cluster), ...later);
-  const lastServerStart = serversStartedStepId(topo);
-
-  if (env.rancher) {
-    progress(`${RANCHER_COMPONENT}: rendering the registration step`);
-    const url = opts.rancherManifestUrl ?? process.env.EDGECLOUD_RANCHER_MANIFEST_URL ?? env.rancher.manifestUrl;
-    if (url === undefined)
-      notes.push(
-        `rancher: no registration manifest URL given; the rancher-import step holds a placeholder (set EDGECLOUD_RANCHER_MANIFEST_URL, or pulumi config set --secret edgecloud:rancherManifestUrl)`,
-      );
-    steps.push(
-      rancherImportStep(topo.servers[0]!, env.rancher, url ?? `${env.rancher.server}/v3/import/PLACEHOLDER.yaml`, [
-        lastServerStart,
-      ]),
-    );
+  // one walk of the composition: the wires first (plain values from the material), then each component in order
+  const present = COMPOSITION.filter((c) => c.present(env));
+  const wires: Partial<PlainWires> = {};
+  for (const c of present) Object.assign(wires, c.wires?.(env, material));
+  const phases = new PhaseBook<string>(present, env);
+  for (const c of present) {
+    progress(`${c.id}: ${c.describe(env)}`);
+    const r = c.render({
+      env,
+      material,
+      opts,
+      wire: (name) => wires[name],
+      after: (ps) => phases.resolve(ps, c.id),
+    });
+    steps.push(...(r.steps ?? []));
+    if (r.manifests !== undefined) manifests[c.id] = [...r.manifests];
+    notes.push(...(r.notes ?? []));
+    phases.mark(r.phases);
   }
 
   progress(`plan: ordering ${steps.length} steps`);

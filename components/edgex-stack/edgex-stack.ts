@@ -12,6 +12,8 @@ export interface EdgeXStackArgs {
   /** The cluster's kubeconfig (a secret). */
   readonly kubeconfig: pulumi.Input<string>;
   /** Resources to wait for, e.g. the KubeEdgeCloud whose edge nodes EdgeX runs on. @default [] */
+  readonly dependsOn?: readonly pulumi.Resource[];
+  /** @deprecated the same as `dependsOn` (every component names its dependencies `dependsOn`). @default [] */
   readonly after?: readonly pulumi.Resource[];
 }
 
@@ -34,7 +36,11 @@ export class EdgeXStack extends pulumi.ComponentResource {
     this.props = props!;
 
     const provider = clusterProvider(`${name}-provider`, args.kubeconfig, this);
-    applyObjects(`${name}-edgex`, objects, { parent: this, provider, dependsOn: [...(args.after ?? [])] });
+    applyObjects(`${name}-edgex`, objects, {
+      parent: this,
+      provider,
+      dependsOn: [...(args.dependsOn ?? []), ...(args.after ?? [])],
+    });
 
     this.namespace = pulumi.output(this.props.spec.namespace);
     this.entryPoints = pulumi.output(entryPoints(this.props));

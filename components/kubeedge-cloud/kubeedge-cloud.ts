@@ -24,7 +24,9 @@ export interface KubeEdgeCloudArgs {
   readonly spec: KubeEdgeCloudSpecInput;
   /** The cluster's kubeconfig (a secret), e.g. `K3sHaCluster.kubeconfig`. */
   readonly kubeconfig: pulumi.Input<string>;
-  /** Resources the cluster is ready after (e.g. the K3s cluster component). @default [] */
+  /** Resources to wait for: the cluster being ready (e.g. the K3s cluster component). @default [] */
+  readonly dependsOn?: readonly pulumi.Resource[];
+  /** @deprecated the same as `dependsOn` (every component names its dependencies `dependsOn`). @default [] */
   readonly clusterReady?: readonly pulumi.Resource[];
   /**
    * What runs the host steps: `"command"` (Pulumi's command provider, needs the `pulumi-resource-command` plugin)
@@ -74,7 +76,7 @@ export class KubeEdgeCloud extends pulumi.ComponentResource {
     const p = this.props;
 
     const provider = clusterProvider(`${name}-provider`, args.kubeconfig, this);
-    const ready = [...(args.clusterReady ?? [])];
+    const ready = [...(args.dependsOn ?? []), ...(args.clusterReady ?? [])];
     let cloudcoreReady: pulumi.Resource[];
     // An output unknown in a preview that creates cloudcore: the token read waits for it, so a first preview does
     // not fail on a Secret cloudcore has not created yet.

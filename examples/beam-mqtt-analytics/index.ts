@@ -28,7 +28,7 @@ const cluster = new K3sHaCluster("demo", { hosts });
 const kubeedge = new KubeEdgeCloud("demo-kubeedge", {
   hosts,
   kubeconfig: cluster.kubeconfig,
-  clusterReady: [cluster],
+  dependsOn: [cluster],
   spec: {
     kubernetesVersion: cluster.version,
     cloudHub: { advertiseAddress: [config.require("advertiseAddress")] },
@@ -39,7 +39,7 @@ const kubeedge = new KubeEdgeCloud("demo-kubeedge", {
 
 const edgex = new EdgeXStack("demo-edgex", {
   kubeconfig: cluster.kubeconfig,
-  after: [kubeedge],
+  dependsOn: [kubeedge],
   spec: {
     release: "napa-3.1",
     placement: "single-pod",

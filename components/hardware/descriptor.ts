@@ -1,0 +1,21 @@
+import type { ComponentDescriptor } from "../../stacks/component-descriptor";
+import type { HardwareFeatures } from "./hardware";
+import { HARDWARE_COMPONENT, hardwareObjects } from "./objects";
+
+/** RuntimeClasses and device plugins for the hosts' capabilities (GPU, Kata, SR-IOV), once the servers are up. */
+export const hardwareComponent: ComponentDescriptor<HardwareFeatures> = {
+  id: HARDWARE_COMPONENT,
+  present: (env) => hardwareObjects(env.hosts).length > 0,
+  describe: (env) => `rendering ${hardwareObjects(env.hosts).length} objects for the hosts' capabilities`,
+  render: ({ env }) => ({ manifests: hardwareObjects(env.hosts) }),
+  deploy({ name, env, parent, wire, after }) {
+    const { HardwareFeatures } = require("./hardware") as typeof import("./hardware");
+    // the capability steps ran before K3s started; the objects go in once the servers are up
+    const component = new HardwareFeatures(
+      `${name}-hardware`,
+      { hosts: env.hosts, kubeconfig: wire("kubeconfig")!, dependsOn: after(["servers-started"]) },
+      { parent },
+    );
+    return { component };
+  },
+};

@@ -1,0 +1,56 @@
+import type { ComponentDescriptor } from "../../stacks/component-descriptor";
+import { mergeRegistries } from "../../lib/k3s/registries";
+import { chartObjects } from "../../lib/manifests/chart";
+import { packageReposStepIds, serversStartedStepId } from "./anchors";
+import type { K3sHaCluster } from "./k3s-ha-cluster";
+import { renderK3sHaClusterSteps } from "./plan";
+import { kubeVipChart } from "./registration/kube-vip-chart";
+import { clusterTopology } from "./topology";
+
+export const K3S_COMPONENT = "k3s-ha-cluster";
+
+/**
+ * The K3s cluster: every host's K3s (and etcd) steps, kube-vip's manifest when it holds the registration address.
+ * It marks `servers-started` (the last server's start) and `package-repos` (each host's package repositories), takes
+ * the registry's `registries` for every node's registries.yaml, and provides the `kubeconfig`.
+ */
+export const k3sComponent: ComponentDescriptor<K3sHaCluster> = {
+  id: K3S_COMPONENT,
+  present: () => true,
+  provides: () => ["kubeconfig"],
+  marks: () => ["servers-started", "package-repos"],
+  describe: () => "rendering host steps",
+  render({ env, material, wire }) {
+    const reg = env.cluster.spec.registrationAddress;
+    const registries = wire("registries");
+    const cluster = registries
+      ? { ...env.cluster, registries: mergeRegistries(env.cluster.registries, registries) }
+      : env.cluster;
+    const steps = renderK3sHaClusterSteps(cluster, material.cluster);
+    return {
+      steps,
+      ...(reg?.kind === "kube-vip"
+        ? { manifests: chartObjects(kubeVipChart({ vip: reg.vip, interface: reg.interface, image: reg.image })) }
+        : {}),
+      phases: {
+        "servers-started": [serversStartedStepId(clusterTopology(cluster))],
+        "package-repos": packageReposStepIds(steps.map((s) => s.id)),
+      },
+    };
+  },
+  deploy({ env, raw, executor, parent, wire }) {
+    // the Pulumi half loads only when a stack deploys (edgecloud/synth runs without Pulumi)
+    const { K3sHaCluster } = require("./k3s-ha-cluster") as typeof import("./k3s-ha-cluster");
+    const registries = wire("registries");
+    const cluster = new K3sHaCluster(
+      env.name,
+      { hosts: raw.hosts as never, spec: raw.k3s as never, executor, ...(registries ? { registries } : {}) },
+      { parent },
+    );
+    return {
+      component: cluster,
+      wires: { kubeconfig: cluster.kubeconfig },
+      phases: { "servers-started": [cluster.serversStarted], "package-repos": cluster.packageRepos },
+    };
+  },
+};

@@ -1,0 +1,52 @@
+import type { ComponentDescriptor } from "../../stacks/component-descriptor";
+import { cloudCoreObjects } from "./cloudcore-chart";
+import { KUBEEDGE_COMPONENT, TOKEN_PLACEHOLDER } from "./edge-node-steps";
+import { kubeEdgeHostSteps } from "./host-steps";
+import type { KubeEdgeCloud } from "./kubeedge-cloud";
+
+/**
+ * cloudcore and the edge nodes joined to it; the edge nodes' containerd mirrors the registry's `registries`. It marks
+ * `edge-nodes` (EdgeX waits for them).
+ */
+export const kubeEdgeComponent: ComponentDescriptor<KubeEdgeCloud> = {
+  id: KUBEEDGE_COMPONENT,
+  present: (env) => env.kubeedge !== undefined,
+  marks: () => ["edge-nodes"],
+  describe: ({ kubeedge }) =>
+    `rendering cloudcore (${kubeedge!.spec.mode}) and ${kubeedge!.edgeHosts.length} edge node(s) joining ${kubeedge!.join.cloudcoreIpPort}`,
+  render({ env, opts, wire }) {
+    const registries = wire("registries");
+    const ke = registries ? { ...env.kubeedge!, registries } : env.kubeedge!;
+    const token = opts.kubeedgeToken ?? process.env.EDGECLOUD_KUBEEDGE_TOKEN;
+    return {
+      // the stream certificate Secret is made on a server by K3s's CA (host step kubeedge-stream-cert)
+      ...(ke.spec.mode === "manifests" ? { manifests: cloudCoreObjects(ke) } : {}),
+      ...(token === undefined && ke.edgeHosts.length > 0
+        ? {
+            notes: [
+              `kubeedge: the edge nodes' join steps hold ${TOKEN_PLACEHOLDER}; the token exists once cloudcore runs (kubectl -n kubeedge get secret tokensecret), then set EDGECLOUD_KUBEEDGE_TOKEN and synth again`,
+            ],
+          }
+        : {}),
+      // keadm init (keadm mode), the token wait, cloud firewall ports, then the edge joins — as the component does
+      steps: kubeEdgeHostSteps(ke, token ?? TOKEN_PLACEHOLDER),
+    };
+  },
+  deploy({ name, raw, executor, parent, wire, after }) {
+    const { KubeEdgeCloud } = require("./kubeedge-cloud") as typeof import("./kubeedge-cloud");
+    const registries = wire("registries");
+    const component = new KubeEdgeCloud(
+      `${name}-kubeedge`,
+      {
+        hosts: raw.hosts as never,
+        spec: raw.kubeedge as never,
+        kubeconfig: wire("kubeconfig")!,
+        dependsOn: after(["servers-started", "package-repos"]),
+        executor,
+        ...(registries ? { registries } : {}),
+      },
+      { parent },
+    );
+    return { component, phases: { "edge-nodes": [component] } };
+  },
+};

@@ -1,0 +1,38 @@
+import type { ComponentDescriptor } from "../../stacks/component-descriptor";
+import { chartObjects, newApp } from "../../lib/manifests/chart";
+import { NfsProvisionerChart } from "./chart";
+import { nfsClientSteps } from "./client-steps";
+import type { NfsProvisioner } from "./nfs-provisioner";
+import { NFS_COMPONENT, nfsServerSteps } from "./server-steps";
+
+/**
+ * The NFS export and the StorageClass on it. It marks `storage`: the workloads whose PVCs use its class (the
+ * environment's wiring set it on them) wait for it.
+ */
+export const nfsComponent: ComponentDescriptor<NfsProvisioner> = {
+  id: NFS_COMPONENT,
+  present: (env) => env.nfs !== undefined,
+  marks: () => ["storage"],
+  describe: ({ nfs }) =>
+    `rendering (server ${nfs!.serverAddress}:${nfs!.exportPath}, StorageClass "${nfs!.spec.storageClass.name}")`,
+  render: ({ env: { nfs } }) => ({
+    steps: [...nfsServerSteps(nfs!), ...nfsClientSteps(nfs!)],
+    manifests: chartObjects(new NfsProvisionerChart(newApp(), "nfs", nfs!)),
+  }),
+  deploy({ name, env, raw, executor, parent, wire, after }) {
+    const { NfsProvisioner } = require("./nfs-provisioner") as typeof import("./nfs-provisioner");
+    // other components install packages too: on a CentOS 7 host only after its yum points at its packageMirror
+    const component = new NfsProvisioner(
+      `${name}-nfs`,
+      {
+        spec: raw.nfs as never,
+        hosts: env.hosts,
+        kubeconfig: wire("kubeconfig")!,
+        dependsOn: after(["servers-started", "package-repos"]),
+        executor,
+      },
+      { parent },
+    );
+    return { component, phases: { storage: [component.objects] } };
+  },
+};

@@ -1,0 +1,47 @@
+import type { ComponentDescriptor } from "../../stacks/component-descriptor";
+import { chartObjects, newApp } from "../../lib/manifests/chart";
+import { RegistryChart } from "./chart";
+import { registryCiAccess } from "./ci-user";
+import { registryHostSteps } from "./host-steps";
+import { registryK3sRegistries } from "./k3s-registries";
+import type { Registry } from "./registry";
+
+/**
+ * The container registry: in the cluster (its PVC on `storage`) or on a host. It provides `registries` (every K3s
+ * and edge node's mirror, node user's credentials and CA) and, with `auth.ciUser`, `ciAccess` for CI pipelines.
+ */
+export const registryComponent: ComponentDescriptor<Registry> = {
+  id: "registry",
+  present: (env) => env.registry !== undefined,
+  provides: ({ registry }) => [
+    "registries",
+    ...(registry!.spec.auth?.ciUser !== undefined ? ["ciAccess" as const] : []),
+  ],
+  wires(_env, { registry }) {
+    const ci = registryCiAccess(registry!);
+    return { registries: registryK3sRegistries(registry!), ...(ci ? { ciAccess: ci } : {}) };
+  },
+  describe: ({ registry }) => `rendering (${registry!.spec.mode.kind} mode, endpoint ${registry!.endpoint})`,
+  render: ({ material: { registry } }) =>
+    registry!.spec.mode.kind === "in-cluster"
+      ? { manifests: chartObjects(new RegistryChart(newApp(), "registry", registry!)) }
+      : { steps: registryHostSteps(registry!) },
+  deploy({ name, env, raw, executor, parent, wire, after }) {
+    const { Registry } = require("./registry") as typeof import("./registry");
+    const inCluster = env.registry!.spec.mode.kind === "in-cluster";
+    const component = new Registry(
+      `${name}-registry`,
+      {
+        spec: raw.registry as never,
+        hosts: env.hosts,
+        executor,
+        ...(inCluster ? { kubeconfig: wire("kubeconfig")!, dependsOn: after(["storage"]) } : {}),
+      },
+      { parent },
+    );
+    return {
+      component,
+      wires: { registries: component.k3sRegistries, ...(component.ciAccess ? { ciAccess: component.ciAccess } : {}) },
+    };
+  },
+};

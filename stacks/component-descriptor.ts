@@ -1,0 +1,116 @@
+import type * as pulumi from "@pulumi/pulumi";
+import type { RegistryCiAccess } from "../components/registry/ci-user";
+import type { K3sRegistries } from "../lib/k3s/registries";
+import type { HostStepExecutor } from "../lib/pulumi/host-step-commands";
+import type { KubeObject } from "../lib/manifests/kube-object";
+import type { HostStep } from "../lib/steps/host-step";
+import type { Environment } from "./environment";
+import type { EnvironmentMaterial } from "./material";
+
+/**
+ * The points in an environment's rollout other components wait for. The K3s cluster marks the first two, the NFS
+ * provisioner `storage` (the cluster's start when there is no NFS), KubeEdge `edge-nodes`. A component waits for a
+ * phase, never for another component's step by name.
+ */
+export type Phase = "servers-started" | "package-repos" | "storage" | "edge-nodes";
+
+/**
+ * What components hand each other: the registry's K3s registries.yaml (every node's mirror, credentials, CA) and its
+ * CI pusher's access, the cluster's kubeconfig. `V` wraps each value: plain for synth, a Pulumi Output for the stack.
+ */
+export interface Wires<V extends Wrap> {
+  readonly registries: V["registries"];
+  readonly ciAccess: V["ciAccess"];
+  readonly kubeconfig: V["kubeconfig"];
+}
+export interface Wrap {
+  readonly registries: unknown;
+  readonly ciAccess: unknown;
+  readonly kubeconfig: unknown;
+}
+export type WireName = keyof Wires<Wrap>;
+
+/** Synth's wires: plain values (the kubeconfig exists only once the cluster runs). */
+export interface PlainWires extends Wrap {
+  readonly registries: K3sRegistries;
+  readonly ciAccess: RegistryCiAccess;
+  readonly kubeconfig: never;
+}
+/** The stack's wires: secret Outputs. */
+export interface OutputWires extends Wrap {
+  readonly registries: pulumi.Output<K3sRegistries>;
+  readonly ciAccess: pulumi.Output<RegistryCiAccess>;
+  readonly kubeconfig: pulumi.Output<string>;
+}
+
+/** Synth's options a component reads (a subset of SynthOptions). */
+export interface RenderOptions {
+  readonly kubeedgeToken?: string;
+  readonly rancherManifestUrl?: string;
+}
+
+/** What a component's renderer sees: the validated environment, synth's material, the wires and the phases. */
+export interface RenderContext {
+  readonly env: Environment;
+  readonly material: EnvironmentMaterial;
+  readonly opts: RenderOptions;
+  /** A wire another component provides; undefined when that component is absent (or does not provide it). */
+  wire<W extends WireName>(name: W): PlainWires[W] | undefined;
+  /** The step ids that mark the phases (the K3s cluster's steps are rendered first). */
+  after(phases: readonly Phase[]): string[];
+}
+
+/** What a component renders: host steps, manifests, notes for the reader, and the phases it marks (step ids). */
+export interface Rendered {
+  readonly steps?: readonly HostStep[];
+  readonly manifests?: readonly KubeObject[];
+  readonly notes?: readonly string[];
+  readonly phases?: Partial<Record<Phase, readonly string[]>>;
+}
+
+/** What a component's Pulumi half sees. */
+export interface DeployContext {
+  /** The environment component's name: children are `${name}-<component>`. */
+  readonly name: string;
+  readonly env: Environment;
+  /** The environment's sections as written (wired, secret references resolved to secret Outputs). */
+  readonly raw: Readonly<Record<string, unknown>>;
+  readonly executor?: HostStepExecutor;
+  readonly parent: pulumi.Resource;
+  readonly rancherManifestUrl?: pulumi.Input<string>;
+  /** A wire another component provides (resolved when it deploys, whatever the order); undefined when absent. */
+  wire<W extends WireName>(name: W): OutputWires[W] | undefined;
+  /** The resources that mark the phases (resolved when their component deploys, whatever the order). */
+  after(phases: readonly Phase[]): pulumi.Resource[];
+}
+
+/** What a component's Pulumi half returns: the component, the wires and the phases it provides. */
+export interface Deployed<C> {
+  readonly component: C;
+  readonly wires?: Partial<{ [W in WireName]: OutputWires[W] }>;
+  readonly phases?: Partial<Record<Phase, readonly pulumi.Resource[]>>;
+}
+
+/**
+ * One component of an environment, declared once; synth ({@link synthesizeWith}) and the Pulumi stack
+ * ({@link EdgecloudEnvironment}) walk the same list ({@link COMPOSITION}). The Pulumi half is loaded only when the
+ * stack deploys, so synth runs without Pulumi.
+ */
+export interface ComponentDescriptor<C = unknown> {
+  /** The component's name: its manifests' key in synth's output and dist/, its progress lines. */
+  readonly id: string;
+  /** Whether the environment has this component (its section is present, a host declares what it needs…). */
+  present(env: Environment): boolean;
+  /** The wires this component provides in this environment (known before anything renders or deploys). */
+  provides?(env: Environment): readonly WireName[];
+  /** The phases this component marks in this environment. */
+  marks?(env: Environment): readonly Phase[];
+  /** Synth: the wires' plain values, from the environment and synth's material (before anything renders). */
+  wires?(env: Environment, material: EnvironmentMaterial): Partial<PlainWires>;
+  /** One progress line (what is rendered, where). */
+  describe(env: Environment): string;
+  /** Synth: host steps, manifests and notes (pure). */
+  render(ctx: RenderContext): Rendered;
+  /** The stack: the component's Pulumi resources. */
+  deploy(ctx: DeployContext): Deployed<C>;
+}
