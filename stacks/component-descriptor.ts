@@ -92,6 +92,23 @@ export interface Deployed<C> {
 }
 
 /**
+ * What the environment's sections take from each other before validation, so that a wired value is validated like
+ * one the user wrote. Each is filled only where the user left the field unset.
+ */
+export interface SectionWires {
+  /** The NFS StorageClass: the in-cluster registry's, Drone's and EdgeX's PVCs. @default - no NFS section */
+  readonly storageClass?: string;
+  /** The cluster's K3s version: KubeEdge's and EdgeX's compatibility checks. */
+  readonly kubernetesVersion: string;
+  /** The pod network: the in-cluster registry's NetworkPolicy admits it (NodePort pulls arrive masqueraded). */
+  readonly clusterCidr: string;
+  /** The pod interface MTU of the cluster's CNI: Drone's Docker-in-Docker runner. */
+  readonly podMtu: number;
+  /** The architectures of the hosts with the role "edge": EdgeX's DaemonSets. */
+  readonly edgeArches: readonly string[];
+}
+
+/**
  * One component of an environment, declared once; synth ({@link synthesizeWith}) and the Pulumi stack
  * ({@link EdgecloudEnvironment}) walk the same list ({@link COMPOSITION}). The Pulumi half is loaded only when the
  * stack deploys, so synth runs without Pulumi.
@@ -99,6 +116,12 @@ export interface Deployed<C> {
 export interface ComponentDescriptor<C = unknown> {
   /** The component's name: its manifests' key in synth's output and dist/, its progress lines. */
   readonly id: string;
+  /** Its section in the environment file (validated by its own check). @default - none (the component needs none) */
+  readonly section?: string;
+  /** The section wires this component provides, read from the raw (unvalidated) environment. */
+  sectionWires?(raw: Readonly<Record<string, unknown>>): Partial<SectionWires>;
+  /** Its raw section with what it takes from the others filled in (only fields the user left unset). */
+  wireSection?(section: Readonly<Record<string, unknown>>, wires: SectionWires): Record<string, unknown>;
   /** Whether the environment has this component (its section is present, a host declares what it needs…). */
   present(env: Environment): boolean;
   /** The wires this component provides in this environment (known before anything renders or deploys). */

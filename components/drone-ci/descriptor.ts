@@ -1,4 +1,5 @@
 import type { ComponentDescriptor } from "../../stacks/component-descriptor";
+import { asRecord } from "../../lib/validation/as-record";
 import { chartObjects, newApp } from "../../lib/manifests/chart";
 import { DroneCiChart } from "./chart";
 import type { DroneCi } from "./drone-ci";
@@ -7,6 +8,24 @@ import { pipelineSecretNames } from "./pipeline-access";
 /** Drone CI (and its Gogs/Gitea) in the cluster, its data on `storage`; pipelines push with the registry's `ciAccess`. */
 export const droneComponent: ComponentDescriptor<DroneCi> = {
   id: "drone-ci",
+  section: "drone",
+  // the server's and Gogs/Gitea's data on the NFS class; the Docker-in-Docker runner at the pod network's MTU
+  wireSection(drone, { storageClass, podMtu }) {
+    const withClass = (part: unknown) => {
+      const r = asRecord(part);
+      if (!r) return part;
+      const st = asRecord(r.storage) ?? {};
+      return st.storageClassName === undefined ? { ...r, storage: { ...st, storageClassName: storageClass } } : r;
+    };
+    const d: Record<string, unknown> = {
+      ...drone,
+      ...(storageClass && drone.server !== undefined ? { server: withClass(drone.server) } : {}),
+      ...(storageClass && drone.git !== undefined ? { git: withClass(drone.git) } : {}),
+    };
+    const runner = asRecord(d.runner) ?? (d.runner === undefined ? { kind: "docker" } : undefined);
+    if (runner?.kind === "docker" && runner.mtu === undefined) d.runner = { ...runner, mtu: podMtu };
+    return d;
+  },
   present: (env) => env.drone !== undefined,
   describe: ({ drone }) =>
     `rendering (${drone!.spec.provider.kind} at ${drone!.providerServer}, ${drone!.spec.runner.kind} runner)`,

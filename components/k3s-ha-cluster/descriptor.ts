@@ -1,6 +1,9 @@
 import type { ComponentDescriptor } from "../../stacks/component-descriptor";
 import { mergeRegistries } from "../../lib/k3s/registries";
 import { chartObjects } from "../../lib/manifests/chart";
+import { asRecord } from "../../lib/validation/as-record";
+import { podMtu } from "./cni/pod-mtu";
+import { DEFAULT_K3S_VERSION } from "./k3s/version";
 import { packageReposStepIds, serversStartedStepId } from "./anchors";
 import type { K3sHaCluster } from "./k3s-ha-cluster";
 import { renderK3sHaClusterSteps } from "./plan";
@@ -9,6 +12,9 @@ import { clusterTopology } from "./topology";
 
 export const K3S_COMPONENT = "k3s-ha-cluster";
 
+/** K3s's default pod network (k3s.network.clusterCidr's default). */
+const DEFAULT_CLUSTER_CIDR = "10.42.0.0/16";
+
 /**
  * The K3s cluster: every host's K3s (and etcd) steps, kube-vip's manifest when it holds the registration address.
  * It marks `servers-started` (the last server's start) and `package-repos` (each host's package repositories), takes
@@ -16,6 +22,17 @@ export const K3S_COMPONENT = "k3s-ha-cluster";
  */
 export const k3sComponent: ComponentDescriptor<K3sHaCluster> = {
   id: K3S_COMPONENT,
+  section: "k3s",
+  sectionWires(raw) {
+    const k3s = asRecord(raw.k3s);
+    const network = asRecord(k3s?.network);
+    const str = (v: unknown, d: string) => (typeof v === "string" ? v : d);
+    return {
+      kubernetesVersion: str(k3s?.version, DEFAULT_K3S_VERSION),
+      clusterCidr: str(network?.clusterCidr, DEFAULT_CLUSTER_CIDR),
+      podMtu: podMtu(str(network?.flannelBackend, "vxlan")),
+    };
+  },
   present: () => true,
   provides: () => ["kubeconfig"],
   marks: () => ["servers-started", "package-repos"],

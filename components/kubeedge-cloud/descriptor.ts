@@ -1,4 +1,5 @@
 import type { ComponentDescriptor } from "../../stacks/component-descriptor";
+import { asRecord } from "../../lib/validation/as-record";
 import { cloudCoreObjects } from "./cloudcore-chart";
 import { KUBEEDGE_COMPONENT, TOKEN_PLACEHOLDER } from "./edge-node-steps";
 import { kubeEdgeHostSteps } from "./host-steps";
@@ -10,6 +11,14 @@ import type { KubeEdgeCloud } from "./kubeedge-cloud";
  */
 export const kubeEdgeComponent: ComponentDescriptor<KubeEdgeCloud> = {
   id: KUBEEDGE_COMPONENT,
+  section: "kubeedge",
+  sectionWires(raw) {
+    const hosts = Array.isArray(raw.hosts) ? raw.hosts.map(asRecord) : [];
+    const edge = hosts.filter((h) => Array.isArray(h?.roles) && h.roles.includes("edge")).map((h) => h!.arch);
+    return { edgeArches: [...new Set(edge)].filter((a): a is string => typeof a === "string") };
+  },
+  wireSection: (kubeedge, { kubernetesVersion }) =>
+    kubeedge.kubernetesVersion === undefined ? { ...kubeedge, kubernetesVersion } : { ...kubeedge },
   present: (env) => env.kubeedge !== undefined,
   marks: () => ["edge-nodes"],
   describe: ({ kubeedge }) =>

@@ -1,9 +1,18 @@
 import type { ComponentDescriptor } from "../../stacks/component-descriptor";
+import { asRecord } from "../../lib/validation/as-record";
 import { chartObjects, newApp } from "../../lib/manifests/chart";
 import { NfsProvisionerChart } from "./chart";
 import { nfsClientSteps } from "./client-steps";
 import type { NfsProvisioner } from "./nfs-provisioner";
 import { NFS_COMPONENT, nfsServerSteps } from "./server-steps";
+
+/** The StorageClass the NFS section creates. @default "nfs" (NfsProvisioner's default name) */
+export function nfsStorageClassName(nfs: unknown): string | undefined {
+  const n = asRecord(nfs);
+  if (!n) return undefined;
+  const name = asRecord(n.storageClass)?.name;
+  return typeof name === "string" ? name : "nfs";
+}
 
 /**
  * The NFS export and the StorageClass on it. It marks `storage`: the workloads whose PVCs use its class (the
@@ -11,6 +20,11 @@ import { NFS_COMPONENT, nfsServerSteps } from "./server-steps";
  */
 export const nfsComponent: ComponentDescriptor<NfsProvisioner> = {
   id: NFS_COMPONENT,
+  section: "nfs",
+  sectionWires: (raw) => {
+    const storageClass = nfsStorageClassName(raw.nfs);
+    return storageClass ? { storageClass } : {};
+  },
   present: (env) => env.nfs !== undefined,
   marks: () => ["storage"],
   describe: ({ nfs }) =>

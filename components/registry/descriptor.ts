@@ -1,4 +1,5 @@
 import type { ComponentDescriptor } from "../../stacks/component-descriptor";
+import { asRecord } from "../../lib/validation/as-record";
 import { chartObjects, newApp } from "../../lib/manifests/chart";
 import { RegistryChart } from "./chart";
 import { registryCiAccess } from "./ci-user";
@@ -12,6 +13,24 @@ import type { Registry } from "./registry";
  */
 export const registryComponent: ComponentDescriptor<Registry> = {
   id: "registry",
+  section: "registry",
+  // in the cluster: its PVC on the NFS class, its NetworkPolicy admitting the pod network (NodePort pulls from other
+  // nodes arrive masqueraded to their pod-network addresses)
+  wireSection(registry, { storageClass, clusterCidr }) {
+    const mode = asRecord(registry.mode);
+    if (mode?.kind !== "in-cluster") return { ...registry };
+    const storage = asRecord(mode.storage) ?? {};
+    return {
+      ...registry,
+      mode: {
+        ...mode,
+        ...(storageClass && storage.storageClassName === undefined
+          ? { storage: { ...storage, storageClassName: storageClass } }
+          : {}),
+        ...(mode.allowFrom === undefined ? { allowFrom: [clusterCidr] } : {}),
+      },
+    };
+  },
   present: (env) => env.registry !== undefined,
   provides: ({ registry }) => [
     "registries",

@@ -6,3 +6,4 @@ export * from "./kubernetes";
 export * from "./systemd-calendar";
 export * from "./ssh";
 export * from "./version";
+export * from "./as-record";
