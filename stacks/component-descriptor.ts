@@ -4,6 +4,9 @@ import type { K3sRegistries } from "../lib/k3s/registries";
 import type { HostStepExecutor } from "../lib/pulumi/host-step-commands";
 import type { KubeObject } from "../lib/manifests/kube-object";
 import type { HostStep } from "../lib/steps/host-step";
+import type { K3sHaClusterProps } from "../components/k3s-ha-cluster/spec";
+import type { Host } from "../lib/hosts/host";
+import type { IssueCollector } from "../lib/validation/issues";
 import type { Environment } from "./environment";
 import type { EnvironmentMaterial } from "./material";
 
@@ -108,6 +111,30 @@ export interface SectionWires {
   readonly edgeArches: readonly string[];
 }
 
+/** What a section's check sees besides its section. */
+export interface CheckContext {
+  readonly issues: IssueCollector;
+  /** The hosts, validated (their problems are reported by the cluster's check). */
+  readonly hosts: readonly Host[];
+  /** The validated cluster. @default - undefined when the cluster's section has problems */
+  readonly cluster?: K3sHaClusterProps;
+  /** The environment's sections as parsed (wired). */
+  readonly file: Readonly<Record<string, unknown>>;
+}
+
+/** The environment's optional component fields. */
+export type OptionalEnvironmentField = "nfs" | "registry" | "drone" | "kubeedge" | "edgex" | "rancher";
+
+/** A port one role of the environment listens on, on some hosts or (a NodePort) on every K3s node. */
+export interface Listener {
+  readonly port: number;
+  readonly proto: "tcp" | "udp";
+  /** The field that sets it (or the component's fixed port). */
+  readonly field: string;
+  /** Host names it binds on. @default - every K3s node (a NodePort) */
+  readonly hosts?: readonly string[];
+}
+
 /**
  * One component of an environment, declared once; synth ({@link synthesizeWith}) and the Pulumi stack
  * ({@link EdgecloudEnvironment}) walk the same list ({@link COMPOSITION}). The Pulumi half is loaded only when the
@@ -122,6 +149,19 @@ export interface ComponentDescriptor<C = unknown> {
   sectionWires?(raw: Readonly<Record<string, unknown>>): Partial<SectionWires>;
   /** Its raw section with what it takes from the others filled in (only fields the user left unset). */
   wireSection?(section: Readonly<Record<string, unknown>>, wires: SectionWires): Record<string, unknown>;
+  /** Its section's fields that hold secrets (relative to the section): in a file they must be secret references. */
+  readonly secretFields?: readonly RegExp[];
+  /**
+   * Validates its section (already wired) into the validated environment's `field`, reporting every problem into
+   * `ctx.issues` with paths from the section's name; called only when the section is present.
+   */
+  check?(section: unknown, ctx: CheckContext): unknown;
+  /** Checks the environment makes when the section is absent (e.g. hosts that need it). */
+  checkAbsent?(ctx: CheckContext): void;
+  /** Where the validated section goes in {@link Environment}. @default - the section's name */
+  readonly field?: OptionalEnvironmentField;
+  /** The ports it listens on, for the environment's clash check. */
+  listeners?(env: Environment): readonly Listener[];
   /** Whether the environment has this component (its section is present, a host declares what it needs…). */
   present(env: Environment): boolean;
   /** The wires this component provides in this environment (known before anything renders or deploys). */

@@ -4,17 +4,16 @@ import { parseDocument } from "yaml";
 import { z } from "zod";
 import { checkK3sHaCluster } from "../components/k3s-ha-cluster/validate";
 import { K3sHaClusterProps } from "../components/k3s-ha-cluster/spec";
-import { Host, hasRole } from "../lib/hosts/host";
+import { Host } from "../lib/hosts/host";
 import { validateHosts } from "../lib/hosts/validate-hosts";
 import { IssueCollector, ValidationError, ValidationIssue, parseInto } from "../lib/validation/issues";
-import { DroneCiPlan, validateDroneCi } from "../components/drone-ci/spec";
+import { DroneCiPlan } from "../components/drone-ci/spec";
 import { EdgeXStackProps } from "../components/edgex-stack/spec";
-import { checkEdgeXStackSection } from "../components/edgex-stack/validate";
 import { KubeEdgeCloudProps } from "../components/kubeedge-cloud/spec";
-import { checkKubeEdgeCloudSection } from "../components/kubeedge-cloud/validate";
-import { NfsProvisionerProps, validateNfsProvisioner } from "../components/nfs-provisioner/spec";
-import { RegistryPlan, validateRegistry } from "../components/registry/spec";
-import { RancherImport, RancherImportSchema } from "./rancher-import";
+import { NfsProvisionerProps } from "../components/nfs-provisioner/spec";
+import { RegistryPlan } from "../components/registry/spec";
+import { COMPOSITION } from "./composition";
+import { RancherImport } from "./rancher-import";
 import { findSecretRefs, resolveSecretRefs, secretEnvVar } from "./secret-refs";
 import { wireEnvironment } from "./wiring";
 import { checkPortClashes } from "./port-clashes";
@@ -81,22 +80,27 @@ export const ENVIRONMENT_SECTIONS = Object.keys(EnvironmentFileSchema.shape).fil
   (k) => !["name", "description", "hosts", "allowInlineSecrets"].includes(k),
 );
 
-/** The fields that hold secrets: in a file they must be `{ secret: <name> }` references. */
-const SECRET_FIELDS = [
+/** The hosts' fields that hold secrets; each component names its own (its descriptor's `secretFields`). */
+const HOST_SECRET_FIELDS = [
   /^hosts\[\d+\]\.ssh\.(privateKey|sudoPassword)$/,
   /^hosts\[\d+\]\.ssh\.jumpHost\.privateKey$/,
-  /^registry\.auth\.users\[\d+\]\.password$/,
-  /^registry\.(httpSecret|proxy\.password|tls\.keyPem)$/,
-  /^drone\.(rpcSecret|databaseSecret|provider\.clientSecret|server\.database\.datasource)$/,
-  /^rancher\.manifestUrl$/,
 ];
+
+/** Whether a field (its path in the file) holds a secret: in a file it must be a `{ secret: <name> }` reference. */
+function isSecretField(path: string): boolean {
+  if (HOST_SECRET_FIELDS.some((r) => r.test(path))) return true;
+  const dot = path.indexOf(".");
+  if (dot < 0) return false;
+  const [section, rest] = [path.slice(0, dot), path.slice(dot + 1)];
+  return COMPOSITION.some((c) => c.section === section && (c.secretFields ?? []).some((r) => r.test(rest)));
+}
 
 /** Secrets written as plain strings in a parsed file (before references are resolved). */
 export function findInlineSecrets(raw: unknown): { path: string }[] {
   const found: { path: string }[] = [];
   const walk = (v: unknown, path: string) => {
     if (typeof v === "string") {
-      if (SECRET_FIELDS.some((r) => r.test(path))) found.push({ path });
+      if (isSecretField(path)) found.push({ path });
     } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${path}[${i}]`));
     else if (v !== null && typeof v === "object")
       for (const [k, x] of Object.entries(v)) walk(x, path === "" ? k : `${path}.${k}`);
@@ -174,52 +178,23 @@ export function checkEnvironment(raw: unknown, issues: IssueCollector): Environm
   if (Array.isArray(file.hosts) && file.hosts.length === 0)
     issues.add("hosts", undefined, 'is empty; an environment needs at least one host with the role "server"');
   const cluster = checkK3sHaCluster({ name: file.name, hosts: file.hosts, spec: file.k3s }, issues);
-  const nfs = file.nfs === undefined ? undefined : validateNfsProvisioner(file.nfs, hosts, issues, "nfs");
-  const registry = file.registry === undefined ? undefined : validateRegistry(file.registry, hosts, issues, "registry");
-  const drone = file.drone === undefined ? undefined : validateDroneCi(file.drone, issues, "drone");
-  const reg = cluster?.spec.registrationAddress;
-  const registrationAddress = reg?.kind === "kube-vip" ? reg.vip : reg?.kind === "external" ? reg.address : undefined;
-  const kubeedge =
-    file.kubeedge === undefined
-      ? undefined
-      : checkKubeEdgeCloudSection(hosts, file.kubeedge, issues, undefined, { registrationAddress });
-  if (file.kubeedge === undefined) {
-    hosts.forEach(
-      (h, i) =>
-        hasRole(h, "edge") &&
-        issues.add(
-          `hosts[${i}].roles`,
-          h.roles,
-          'has "edge", but the environment has no kubeedge section to join edge nodes to',
-        ),
-    );
-  }
-  const edgex = file.edgex === undefined ? undefined : checkEdgeXStackSection(hosts, file.edgex, issues);
-  if (file.edgex !== undefined && file.kubeedge === undefined && !hosts.some((h) => hasRole(h, "agent"))) {
-    issues.add("edgex", undefined, "needs edge nodes (a kubeedge section) or agents to run on");
-  }
-  const rancher =
-    file.rancher === undefined ? undefined : parseInto(RancherImportSchema, file.rancher, issues, "rancher");
-  if (cluster && registry && cluster.spec.runtime === "docker") {
-    issues.add(
-      "k3s.runtime",
-      "docker",
-      "cannot pull from the registry section's registry: K3s applies registries.yaml to its containerd only, and with --docker dockerd pulls without its CA or credentials (docs.k3s.io/installation/private-registry); use runtime containerd",
-    );
+  // every other section by its component's own check, in the composition's order
+  const ctx = { issues, hosts, file: file as Record<string, unknown>, ...(cluster ? { cluster } : {}) };
+  const sections: Record<string, unknown> = {};
+  for (const c of COMPOSITION) {
+    if (c.section === undefined || c.check === undefined) continue;
+    const section = (file as Record<string, unknown>)[c.section];
+    if (section === undefined) c.checkAbsent?.(ctx);
+    else sections[c.field ?? c.section] = c.check(section, ctx);
   }
   if (issues.issues.length > before || !cluster) return undefined;
-  const environment: Environment = {
+  const environment = {
     name: file.name,
     ...(file.description ? { description: file.description } : {}),
     hosts: cluster.hosts,
     cluster,
-    ...(nfs ? { nfs } : {}),
-    ...(registry ? { registry } : {}),
-    ...(drone ? { drone } : {}),
-    ...(kubeedge ? { kubeedge } : {}),
-    ...(edgex ? { edgex } : {}),
-    ...(rancher ? { rancher } : {}),
-  };
+    ...Object.fromEntries(Object.entries(sections).filter(([, v]) => v !== undefined)),
+  } as Environment;
   checkPortClashes(environment, issues);
   return issues.issues.length > before ? undefined : environment;
 }

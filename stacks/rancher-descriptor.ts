@@ -1,10 +1,14 @@
 import { clusterTopology } from "../components/k3s-ha-cluster/topology";
 import type { ComponentDescriptor } from "./component-descriptor";
-import { RANCHER_COMPONENT, rancherImportStep } from "./rancher-import";
+import { parseInto } from "../lib/validation/issues";
+import { RANCHER_COMPONENT, RancherImportSchema, rancherImportStep } from "./rancher-import";
 
 /** The import into a central Rancher: Rancher's registration manifest applied on the first server once all are up. */
 export const rancherComponent: ComponentDescriptor<undefined> = {
   id: RANCHER_COMPONENT,
+  section: "rancher",
+  secretFields: [/^manifestUrl$/],
+  check: (section, { issues }) => parseInto(RancherImportSchema, section, issues, "rancher"),
   present: (env) => env.rancher !== undefined,
   describe: () => "rendering the registration step",
   render({ env, opts, after }) {

@@ -4,6 +4,7 @@ import { chartObjects, newApp } from "../../lib/manifests/chart";
 import { DroneCiChart } from "./chart";
 import type { DroneCi } from "./drone-ci";
 import { pipelineSecretNames } from "./pipeline-access";
+import { validateDroneCi } from "./spec";
 
 /** Drone CI (and its Gogs/Gitea) in the cluster, its data on `storage`; pipelines push with the registry's `ciAccess`. */
 export const droneComponent: ComponentDescriptor<DroneCi> = {
@@ -26,6 +27,8 @@ export const droneComponent: ComponentDescriptor<DroneCi> = {
     if (runner?.kind === "docker" && runner.mtu === undefined) d.runner = { ...runner, mtu: podMtu };
     return d;
   },
+  secretFields: [/^(rpcSecret|databaseSecret|provider\.clientSecret|server\.database\.datasource)$/],
+  check: (section, { issues }) => validateDroneCi(section, issues, "drone"),
   present: (env) => env.drone !== undefined,
   describe: ({ drone }) =>
     `rendering (${drone!.spec.provider.kind} at ${drone!.providerServer}, ${drone!.spec.runner.kind} runner)`,

@@ -2,6 +2,8 @@ import type { ComponentDescriptor } from "../../stacks/component-descriptor";
 import { asRecord } from "../../lib/validation/as-record";
 import { edgeXObjects } from "./chart";
 import type { EdgeXStack } from "./edgex-stack";
+import { checkEdgeXStackSection } from "./validate";
+import { hasRole } from "../../lib/hosts/host";
 
 export const EDGEX_COMPONENT = "edgex-stack";
 
@@ -20,6 +22,12 @@ export const edgeXComponent: ComponentDescriptor<EdgeXStack> = {
     if (storageClass && e.placement === "per-service" && e.security !== false && e.secretsVolume === undefined)
       e.secretsVolume = { storageClassName: storageClass };
     return e;
+  },
+  check(section, { hosts, issues, file }) {
+    const props = checkEdgeXStackSection(hosts, section, issues);
+    if (file.kubeedge === undefined && !hosts.some((h) => hasRole(h, "agent")))
+      issues.add("edgex", undefined, "needs edge nodes (a kubeedge section) or agents to run on");
+    return props;
   },
   present: (env) => env.edgex !== undefined,
   describe: ({ edgex }) =>

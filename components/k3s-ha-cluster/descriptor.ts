@@ -1,6 +1,7 @@
 import type { ComponentDescriptor } from "../../stacks/component-descriptor";
 import { mergeRegistries } from "../../lib/k3s/registries";
 import { chartObjects } from "../../lib/manifests/chart";
+import { hasRole } from "../../lib/hosts/host";
 import { asRecord } from "../../lib/validation/as-record";
 import { podMtu } from "./cni/pod-mtu";
 import { DEFAULT_K3S_VERSION } from "./k3s/version";
@@ -11,6 +12,11 @@ import { kubeVipChart } from "./registration/kube-vip-chart";
 import { clusterTopology } from "./topology";
 
 export const K3S_COMPONENT = "k3s-ha-cluster";
+
+// k3s-io/docs docs/installation/requirements.md "Inbound Rules for K3s Nodes": 6443 (supervisor and API server),
+// 10250 (kubelet) on every node, 8472/udp (flannel VXLAN); K3s's API server listens on 6444 behind the supervisor.
+const K3S_SERVER_PORTS = [6443, 6444];
+const K3S_NODE_PORTS = [10250];
 
 /** K3s's default pod network (k3s.network.clusterCidr's default). */
 const DEFAULT_CLUSTER_CIDR = "10.42.0.0/16";
@@ -32,6 +38,23 @@ export const k3sComponent: ComponentDescriptor<K3sHaCluster> = {
       clusterCidr: str(network?.clusterCidr, DEFAULT_CLUSTER_CIDR),
       podMtu: podMtu(str(network?.flannelBackend, "vxlan")),
     };
+  },
+  listeners({ hosts, cluster }) {
+    const names = (role: "server" | "agent" | "etcd") => hosts.filter((h) => hasRole(h, role)).map((h) => h.name);
+    const servers = names("server");
+    const nodes = hosts.filter((h) => hasRole(h, "server") || hasRole(h, "agent")).map((h) => h.name);
+    const etcd = cluster.spec.etcd;
+    return [
+      ...K3S_SERVER_PORTS.map((port) => ({
+        port,
+        proto: "tcp" as const,
+        field: `K3s server port ${port}`,
+        hosts: servers,
+      })),
+      ...K3S_NODE_PORTS.map((port) => ({ port, proto: "tcp" as const, field: `kubelet port ${port}`, hosts: nodes })),
+      { port: etcd.clientPort, proto: "tcp", field: "k3s.etcd.clientPort", hosts: names("etcd") },
+      { port: etcd.peerPort, proto: "tcp", field: "k3s.etcd.peerPort", hosts: names("etcd") },
+    ];
   },
   present: () => true,
   provides: () => ["kubeconfig"],

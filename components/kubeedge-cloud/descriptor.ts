@@ -4,6 +4,8 @@ import { cloudCoreObjects } from "./cloudcore-chart";
 import { KUBEEDGE_COMPONENT, TOKEN_PLACEHOLDER } from "./edge-node-steps";
 import { kubeEdgeHostSteps } from "./host-steps";
 import type { KubeEdgeCloud } from "./kubeedge-cloud";
+import { checkKubeEdgeCloudSection } from "./validate";
+import { hasRole } from "../../lib/hosts/host";
 
 /**
  * cloudcore and the edge nodes joined to it; the edge nodes' containerd mirrors the registry's `registries`. It marks
@@ -19,6 +21,60 @@ export const kubeEdgeComponent: ComponentDescriptor<KubeEdgeCloud> = {
   },
   wireSection: (kubeedge, { kubernetesVersion }) =>
     kubeedge.kubernetesVersion === undefined ? { ...kubeedge, kubernetesVersion } : { ...kubeedge },
+  check(section, { hosts, issues, cluster }) {
+    const reg = cluster?.spec.registrationAddress;
+    const registrationAddress = reg?.kind === "kube-vip" ? reg.vip : reg?.kind === "external" ? reg.address : undefined;
+    return checkKubeEdgeCloudSection(hosts, section, issues, undefined, { registrationAddress });
+  },
+  checkAbsent({ hosts, issues }) {
+    hosts.forEach(
+      (h, i) =>
+        hasRole(h, "edge") &&
+        issues.add(
+          `hosts[${i}].roles`,
+          h.roles,
+          'has "edge", but the environment has no kubeedge section to join edge nodes to',
+        ),
+    );
+  },
+  listeners({ hosts, kubeedge }) {
+    const ke = kubeedge!.spec;
+    const servers = hosts.filter((h) => hasRole(h, "server")).map((h) => h.name);
+    const cloudcore = kubeedge!.cloudcoreNode ? [kubeedge!.cloudcoreNode] : servers;
+    const hub = ke.cloudHub;
+    const stream = ke.cloudStream;
+    if (ke.exposure.kind === "hostNetwork")
+      return [
+        { port: hub.websocketPort, proto: "tcp", field: "kubeedge.cloudHub.websocketPort", hosts: cloudcore },
+        { port: hub.httpsPort, proto: "tcp", field: "kubeedge.cloudHub.httpsPort", hosts: cloudcore },
+        ...(hub.quic
+          ? [{ port: hub.quicPort, proto: "udp" as const, field: "kubeedge.cloudHub.quicPort", hosts: cloudcore }]
+          : []),
+        ...(stream.enable
+          ? [
+              {
+                port: stream.streamPort,
+                proto: "tcp" as const,
+                field: "kubeedge.cloudStream.streamPort",
+                hosts: cloudcore,
+              },
+              {
+                port: stream.tunnelPort,
+                proto: "tcp" as const,
+                field: "kubeedge.cloudStream.tunnelPort",
+                hosts: cloudcore,
+              },
+            ]
+          : []),
+      ];
+    if (ke.exposure.kind === "NodePort")
+      return Object.entries(ke.exposure.nodePorts).map(([k, port]) => ({
+        port,
+        proto: k === "quic" ? ("udp" as const) : ("tcp" as const),
+        field: `kubeedge.exposure.nodePorts.${k}`,
+      }));
+    return [];
+  },
   present: (env) => env.kubeedge !== undefined,
   marks: () => ["edge-nodes"],
   describe: ({ kubeedge }) =>

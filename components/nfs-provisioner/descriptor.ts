@@ -5,6 +5,7 @@ import { NfsProvisionerChart } from "./chart";
 import { nfsClientSteps } from "./client-steps";
 import type { NfsProvisioner } from "./nfs-provisioner";
 import { NFS_COMPONENT, nfsServerSteps } from "./server-steps";
+import { validateNfsProvisioner } from "./spec";
 
 /** The StorageClass the NFS section creates. @default "nfs" (NfsProvisioner's default name) */
 export function nfsStorageClassName(nfs: unknown): string | undefined {
@@ -25,6 +26,7 @@ export const nfsComponent: ComponentDescriptor<NfsProvisioner> = {
     const storageClass = nfsStorageClassName(raw.nfs);
     return storageClass ? { storageClass } : {};
   },
+  check: (section, { hosts, issues }) => validateNfsProvisioner(section, hosts, issues, "nfs"),
   present: (env) => env.nfs !== undefined,
   marks: () => ["storage"],
   describe: ({ nfs }) =>

@@ -6,6 +6,7 @@ import { registryCiAccess } from "./ci-user";
 import { registryHostSteps } from "./host-steps";
 import { registryK3sRegistries } from "./k3s-registries";
 import type { Registry } from "./registry";
+import { validateRegistry } from "./spec";
 
 /**
  * The container registry: in the cluster (its PVC on `storage`) or on a host. It provides `registries` (every K3s
@@ -30,6 +31,23 @@ export const registryComponent: ComponentDescriptor<Registry> = {
         ...(mode.allowFrom === undefined ? { allowFrom: [clusterCidr] } : {}),
       },
     };
+  },
+  secretFields: [/^auth\.users\[\d+\]\.password$/, /^(httpSecret|proxy\.password|tls\.keyPem)$/],
+  check(section, { hosts, issues, cluster }) {
+    const plan = validateRegistry(section, hosts, issues, "registry");
+    if (plan && cluster?.spec.runtime === "docker")
+      issues.add(
+        "k3s.runtime",
+        "docker",
+        "cannot pull from the registry section's registry: K3s applies registries.yaml to its containerd only, and with --docker dockerd pulls without its CA or credentials (docs.k3s.io/installation/private-registry); use runtime containerd",
+      );
+    return plan;
+  },
+  listeners({ registry }) {
+    const mode = registry!.spec.mode;
+    if (mode.kind === "host")
+      return [{ port: mode.port, proto: "tcp", field: "registry.mode.port", hosts: [mode.host] }];
+    return mode.nodePort !== undefined ? [{ port: mode.nodePort, proto: "tcp", field: "registry.mode.nodePort" }] : [];
   },
   present: (env) => env.registry !== undefined,
   provides: ({ registry }) => [
