@@ -83,6 +83,8 @@ export const kubeEdgeComponent: ComponentDescriptor<KubeEdgeCloud> = {
     const registries = wire("registries");
     const ke = registries ? { ...env.kubeedge!, registries } : env.kubeedge!;
     const token = opts.kubeedgeToken ?? process.env.EDGECLOUD_KUBEEDGE_TOKEN;
+    // keadm init (keadm mode), the token wait, cloud firewall ports, then the edge joins — as the component does
+    const steps = kubeEdgeHostSteps(ke, token ?? TOKEN_PLACEHOLDER);
     return {
       // the stream certificate Secret is made on a server by K3s's CA (host step kubeedge-stream-cert)
       ...(ke.spec.mode === "manifests" ? { manifests: cloudCoreObjects(ke) } : {}),
@@ -93,8 +95,9 @@ export const kubeEdgeComponent: ComponentDescriptor<KubeEdgeCloud> = {
             ],
           }
         : {}),
-      // keadm init (keadm mode), the token wait, cloud firewall ports, then the edge joins — as the component does
-      steps: kubeEdgeHostSteps(ke, token ?? TOKEN_PLACEHOLDER),
+      steps,
+      // like the component's resource on the stack: cloudcore's side and every edge node joined
+      phases: { "edge-nodes": steps.map((s) => s.id) },
     };
   },
   deploy({ name, raw, executor, parent, wire, after }) {

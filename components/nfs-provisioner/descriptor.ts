@@ -31,10 +31,15 @@ export const nfsComponent: ComponentDescriptor<NfsProvisioner> = {
   marks: () => ["storage"],
   describe: ({ nfs }) =>
     `rendering (server ${nfs!.serverAddress}:${nfs!.exportPath}, StorageClass "${nfs!.spec.storageClass.name}")`,
-  render: ({ env: { nfs } }) => ({
-    steps: [...nfsServerSteps(nfs!), ...nfsClientSteps(nfs!)],
-    manifests: chartObjects(new NfsProvisionerChart(newApp(), "nfs", nfs!)),
-  }),
+  render({ env: { nfs } }) {
+    const steps = [...nfsServerSteps(nfs!), ...nfsClientSteps(nfs!)];
+    return {
+      steps,
+      manifests: chartObjects(new NfsProvisionerChart(newApp(), "nfs", nfs!)),
+      // the export and every client's packages (the StorageClass is among the manifests)
+      phases: { storage: steps.map((s) => s.id) },
+    };
+  },
   deploy({ name, env, raw, executor, parent, wire, after }) {
     const { NfsProvisioner } = require("./nfs-provisioner") as typeof import("./nfs-provisioner");
     // other components install packages too: on a CentOS 7 host only after its yum points at its packageMirror
