@@ -168,6 +168,11 @@ export interface ComponentDescriptor<C = unknown> {
   provides?(env: Environment): readonly WireName[];
   /** The phases this component marks in this environment. */
   marks?(env: Environment): readonly Phase[];
+  /**
+   * Synth: its secret material (generated, or placeholders of the right shape), from the same requests its Pulumi
+   * half generates from. The stack keeps its own in state.
+   */
+  material?(env: Environment, kind: EnvironmentMaterial["kind"]): Promise<Partial<Omit<EnvironmentMaterial, "kind">>>;
   /** Synth: the wires' plain values, from the environment and synth's material (before anything renders). */
   wires?(env: Environment, material: EnvironmentMaterial): Partial<PlainWires>;
   /** One progress line (what is rendered, where). */

@@ -3,6 +3,7 @@ import { asRecord } from "../../lib/validation/as-record";
 import { chartObjects, newApp } from "../../lib/manifests/chart";
 import { DroneCiChart } from "./chart";
 import type { DroneCi } from "./drone-ci";
+import { droneMaterial } from "./material";
 import { pipelineSecretNames } from "./pipeline-access";
 import { validateDroneCi } from "./spec";
 
@@ -30,6 +31,7 @@ export const droneComponent: ComponentDescriptor<DroneCi> = {
   secretFields: [/^(rpcSecret|databaseSecret|provider\.clientSecret|server\.database\.datasource)$/],
   check: (section, { issues }) => validateDroneCi(section, issues, "drone"),
   present: (env) => env.drone !== undefined,
+  material: async (env, kind) => ({ drone: droneMaterial(env.drone!, kind) }),
   describe: ({ drone }) =>
     `rendering (${drone!.spec.provider.kind} at ${drone!.providerServer}, ${drone!.spec.runner.kind} runner)`,
   render({ material, wire }) {

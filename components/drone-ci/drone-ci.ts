@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { assertValidObjects, chartObjects, newApp } from "../../lib/manifests";
 import { clusterProvider } from "../../lib/pulumi/manifests";
 import { RandomSecret } from "../../lib/pulumi/random-secret";
+import { DroneSecretRequest, droneSecretRequests } from "./secret-requests";
 import { IssueCollector } from "../../lib/validation/issues";
 import { DroneCiChart } from "./chart";
 import {
@@ -48,17 +49,16 @@ export class DroneCi extends pulumi.ComponentResource {
     const spec = plan.spec;
     this.serverUrl = `${spec.server.proto}://${spec.server.host}`;
     this.providerServer = plan.providerServer;
-    const generated = (role: string, bytes: number) =>
-      pulumi.secret(new RandomSecret(`${name}-${role}`, { bytes }, { parent: this }).value);
+    // what to generate, and how many bytes: the same requests synth's material uses
+    const sizes = new Map(droneSecretRequests(spec).map((r) => [r.role, r.bytes]));
+    const generated = (role: DroneSecretRequest["role"]) =>
+      pulumi.secret(new RandomSecret(`${name}-${role}`, { bytes: sizes.get(role)! }, { parent: this }).value);
     this.rpcSecret =
-      spec.rpcSecret !== undefined
-        ? pulumi.secret(spec.rpcSecret as pulumi.Input<string>)
-        : generated("rpc-secret", 32);
-    // Drone uses DRONE_DATABASE_SECRET's 32 characters as an AES-256 key: 16 random bytes, hex
+      spec.rpcSecret !== undefined ? pulumi.secret(spec.rpcSecret as pulumi.Input<string>) : generated("rpc-secret");
     const databaseSecret =
       spec.databaseSecret !== undefined
         ? pulumi.output(spec.databaseSecret as pulumi.Input<string>)
-        : generated("database-secret", 16);
+        : generated("database-secret");
     const p = spec.provider;
     const clientSecret = pulumi.output(p.kind === "gogs" ? undefined : (p.clientSecret as pulumi.Input<string>));
     const db = spec.server.database;
@@ -67,9 +67,9 @@ export class DroneCi extends pulumi.ComponentResource {
     const gitSecrets: pulumi.Output<GitServiceSecrets | undefined> = git
       ? pulumi
           .all([
-            generated("git-secret-key", 32),
-            git.kind === "gitea" ? generated("git-internal-token", 32) : "",
-            git.kind === "gitea" ? generated("git-jwt-secret", 32) : "",
+            generated("git-secret-key"),
+            git.kind === "gitea" ? generated("git-internal-token") : "",
+            git.kind === "gitea" ? generated("git-jwt-secret") : "",
           ])
           .apply(([secretKey, internalToken, jwtSecret]) => ({ secretKey, internalToken, jwtSecret }))
       : pulumi.output(undefined);

@@ -1,3 +1,4 @@
+import { randomBytes } from "crypto";
 import type { ComponentDescriptor } from "../../stacks/component-descriptor";
 import { mergeRegistries } from "../../lib/k3s/registries";
 import { chartObjects } from "../../lib/manifests/chart";
@@ -5,6 +6,7 @@ import { hasRole } from "../../lib/hosts/host";
 import { asRecord } from "../../lib/validation/as-record";
 import { podMtu } from "./cni/pod-mtu";
 import { DEFAULT_K3S_VERSION } from "./k3s/version";
+import { generateClusterMaterial, placeholderMaterial } from "./material";
 import { packageReposStepIds, serversStartedStepId } from "./anchors";
 import type { K3sHaCluster } from "./k3s-ha-cluster";
 import { renderK3sHaClusterSteps } from "./plan";
@@ -59,6 +61,12 @@ export const k3sComponent: ComponentDescriptor<K3sHaCluster> = {
   present: () => true,
   provides: () => ["kubeconfig"],
   marks: () => ["servers-started", "package-repos"],
+  material: async (env, kind) => ({
+    cluster:
+      kind === "placeholder"
+        ? placeholderMaterial(env.cluster)
+        : await generateClusterMaterial(env.cluster, randomBytes(32).toString("hex")),
+  }),
   describe: () => "rendering host steps",
   render({ env, material, wire }) {
     const reg = env.cluster.spec.registrationAddress;

@@ -5,6 +5,7 @@ import { RegistryChart } from "./chart";
 import { registryCiAccess } from "./ci-user";
 import { registryHostSteps } from "./host-steps";
 import { registryK3sRegistries } from "./k3s-registries";
+import { registryMaterial } from "./material";
 import type { Registry } from "./registry";
 import { validateRegistry } from "./spec";
 
@@ -58,6 +59,7 @@ export const registryComponent: ComponentDescriptor<Registry> = {
     const ci = registryCiAccess(registry!);
     return { registries: registryK3sRegistries(registry!), ...(ci ? { ciAccess: ci } : {}) };
   },
+  material: async (env, kind) => ({ registry: await registryMaterial(env.registry!, kind) }),
   describe: ({ registry }) => `rendering (${registry!.spec.mode.kind} mode, endpoint ${registry!.endpoint})`,
   render: ({ material: { registry } }) =>
     registry!.spec.mode.kind === "in-cluster"

@@ -8,6 +8,7 @@ import { Certificate, CertificateAuthority } from "../../lib/pulumi/certificates
 import { HostStepExecutor, hostStepCommands, StepResource } from "../../lib/pulumi/host-step-commands";
 import { clusterProvider } from "../../lib/pulumi/manifests";
 import { RandomSecret } from "../../lib/pulumi/random-secret";
+import { REGISTRY_HTTP_SECRET_BYTES } from "./material";
 import { IssueCollector } from "../../lib/validation/issues";
 import { registryCertRequests } from "./cert-requests";
 import { RegistryChart } from "./chart";
@@ -72,7 +73,7 @@ export class Registry extends pulumi.ComponentResource {
     const httpSecret: pulumi.Output<string> =
       spec.httpSecret !== undefined
         ? pulumi.secret(spec.httpSecret as pulumi.Input<string>)
-        : new RandomSecret(`${name}-http-secret`, { bytes: 32 }, { parent: this }).value;
+        : new RandomSecret(`${name}-http-secret`, { bytes: REGISTRY_HTTP_SECRET_BYTES }, { parent: this }).value;
     const tls = this.tlsMaterial(name, plan);
     this.caPem = tls?.caPem;
     const tlsOut: pulumi.Output<RegistryTlsMaterial> = tls
