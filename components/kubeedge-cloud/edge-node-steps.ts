@@ -79,7 +79,7 @@ fi`;
 export function runtimeStep(props: KubeEdgeCloudProps, host: Host): HostStep {
   const { runtime, cgroupDriver } = props.spec.edge;
   const pm = osProfile(host.os).packageManager;
-  const install = runtimeInstall(host.os, runtime);
+  const src = runtimeInstall(host.os, runtime).source;
   const systemdCgroup = cgroupDriver === "systemd" ? "true" : "false";
   // the registry every K3s node mirrors, for this containerd too (edge nodes have no registries.yaml)
   const registryFiles = props.registries && runtime === "containerd" ? containerdRegistryFiles(props.registries) : [];
@@ -90,15 +90,19 @@ export function runtimeStep(props: KubeEdgeCloudProps, host: Host): HostStep {
     // a runtime already on the host (e.g. Docker's containerd.io on Ubuntu) is used as is: the distribution's
     // package would conflict with it
     sh`if ! command -v ${runtime === "docker" ? "docker" : "containerd"} >/dev/null 2>&1; then`,
-    ...(install.repo
-      ? [
-          sh`  if [ ! -f ${install.repo.file} ]; then`,
-          sh`    curl -fsSL --retry 3 -o ${install.repo.file} ${install.repo.url}`,
-          "    ec_changed",
-          "  fi",
-        ]
-      : []),
-    sh`  ec_pkg ${pm} ${install.packages}`,
+    ...(src.kind === "unsupported"
+      ? [sh`  ec_log ${`${host.os} ${src.reason}`}`, "  exit 1"]
+      : [
+          ...(src.repo
+            ? [
+                sh`  if [ ! -f ${src.repo.file} ]; then`,
+                sh`    curl -fsSL --retry 3 -o ${src.repo.file} ${src.repo.url}`,
+                "    ec_changed",
+                "  fi",
+              ]
+            : []),
+          sh`  ec_pkg ${pm} ${src.packages}`,
+        ]),
     "fi",
     // a built-in module has no /sys/module entry unless it has parameters (br_netfilter on many kernels): its
     // /proc/sys/net/bridge shows it is there, and modprobe cannot load what a container has no modules for

@@ -1,44 +1,18 @@
-import { OsId, osProfile } from "../../lib/platform/os";
+import { OsId, RuntimePackages, osProfile } from "../../lib/platform/os";
 
-/** How a container runtime is installed on an OS: an optional vendor repository, then packages. */
+/** How an edge node's container runtime gets onto its OS (the OS profile's packages), and its systemd unit. */
 export interface RuntimeInstall {
-  /** A repository file to add before installing (Docker's repo on RHEL-family hosts). */
-  readonly repo?: { readonly url: string; readonly file: string };
-  readonly packages: readonly string[];
+  /** Packages (after an optional vendor repository), or why the OS has none edgecloud can verify. */
+  readonly source: RuntimePackages;
   /** The systemd unit of the runtime. */
   readonly unit: "containerd.service" | "docker.service";
 }
 
-const DOCKER_RHEL_REPO = {
-  url: "https://download.docker.com/linux/centos/docker-ce.repo",
-  file: "/etc/yum.repos.d/docker-ce.repo",
-};
-
-/**
- * Packages per OS family and runtime: Debian/Ubuntu ship `containerd` and `docker.io`; openEuler ships `containerd`
- * and `docker`; RHEL, Rocky, Alma, CentOS and Kylin take `containerd.io`/`docker-ce` from Docker's repository.
- * CNI plugins are not taken from the distribution: Debian's package puts them in /usr/lib/cni and openEuler's in
- * /usr/libexec/cni, while containerd's CRI plugin looks in /opt/cni/bin (containerd#6600); see {@link CNI_PLUGINS}.
- */
+/** The runtime's packages on an OS, as its {@link OsProfile} has them. */
 export function runtimeInstall(os: OsId, runtime: "containerd" | "docker"): RuntimeInstall {
-  const p = osProfile(os);
-  const unit = runtime === "docker" ? "docker.service" : "containerd.service";
-  if (p.family === "debian") {
-    return {
-      packages: runtime === "docker" ? ["docker.io"] : ["containerd"],
-      unit,
-    };
-  }
-  if (os.startsWith("openeuler")) {
-    return {
-      packages: runtime === "docker" ? ["docker"] : ["containerd"],
-      unit,
-    };
-  }
   return {
-    repo: DOCKER_RHEL_REPO,
-    packages: runtime === "docker" ? ["docker-ce", "containerd.io"] : ["containerd.io"],
-    unit,
+    source: osProfile(os)[runtime],
+    unit: runtime === "docker" ? "docker.service" : "containerd.service",
   };
 }
 
@@ -86,11 +60,3 @@ export function cniConflist(subnet: string): string {
     2,
   )}\n`;
 }
-
-/**
- * The containerd a distribution ships, where it is older than some release needs (validation refuses the pair
- * instead of letting the runtime step stop at deploy). Debian 11 (bullseye) ships containerd 1.4.13.
- */
-export const DISTRO_CONTAINERD: Partial<Record<OsId, { readonly version: string; readonly source: string }>> = {
-  "debian-11": { version: "1.4", source: "Debian 11 bullseye's containerd 1.4.13" },
-};

@@ -1,6 +1,7 @@
 import { Host, hasRole, internalAddress } from "../../lib/hosts/host";
 import { validateHosts } from "../../lib/hosts/validate-hosts";
 import { SUPPORTED_ARCHES, supportsArch } from "../../lib/platform/support-matrix";
+import { osProfile } from "../../lib/platform/os";
 import { IssueCollector, parseInto } from "../../lib/validation/issues";
 import { joinHostPort } from "../../lib/validation/net";
 import {
@@ -10,7 +11,6 @@ import {
   kubernetesCompatible,
   kubernetesMinor,
 } from "./release";
-import { DISTRO_CONTAINERD } from "./runtime";
 import { JoinParameters, KubeEdgeCloudProps, KubeEdgeCloudSpec, KubeEdgeCloudSpecSchema, TOKEN_SECRET } from "./spec";
 
 /** `1.4` vs `1.6` → negative when a is older. */
@@ -165,7 +165,8 @@ export function checkKubeEdgeCloudSection(
   }
   // edge hosts whose distribution containerd is older than the release needs: the runtime step would stop on it
   for (const h of edgeHosts) {
-    const shipped = DISTRO_CONTAINERD[h.os];
+    const containerd = osProfile(h.os).containerd;
+    const shipped = containerd.kind === "packages" ? containerd.shipped : undefined;
     if (
       shipped !== undefined &&
       spec.edge.runtime === "containerd" &&
@@ -180,6 +181,12 @@ export function checkKubeEdgeCloudSection(
         `ships containerd ${shipped.version} (${shipped.source}), older than ${release.minContainerd}, which KubeEdge ${spec.version} needs on edge host "${h.name}"; use a newer OS (debian-12, ubuntu-22.04)${fits.length > 0 ? `, or ${S}.version ${fits.join(" or ")}` : ""}`,
       );
     }
+  }
+  // Docker Engine from a source the OS profile has (Kylin has none edgecloud can verify)
+  for (const h of edgeHosts) {
+    const docker = osProfile(h.os).docker;
+    if (spec.edge.runtime === "docker" && docker.kind === "unsupported")
+      issues.add(`${H(h)}.os`, h.os, `(edge host "${h.name}") with ${S}.edge.runtime "docker" ${docker.reason}`);
   }
   for (const h of edgeHosts) {
     if (!supportsArch("keadm", h.arch)) {

@@ -1,3 +1,4 @@
+import { osProfile } from "../../lib/platform/os";
 import { closeFirewall, FirewallOpening, openFirewall } from "../../lib/steps/firewall";
 import { hostStep, HostStep, StepFile } from "../../lib/steps/host-step";
 import { sh } from "../../lib/steps/sh";
@@ -82,9 +83,11 @@ export function registryHostSteps(props: RegistryProps): HostStep[] {
   // every node pulls from it (and Drone pushes through a NodePort or a node address): open to all, auth and TLS
   // guard it; in whichever of firewalld and ufw runs on the host
   const firewall: FirewallOpening = { rules: [{ port: mode.port, protocol: "tcp" }] };
+  // validation admits only hosts whose distribution ships the registry package (validateRegistry)
+  const os = osProfile(props.host!.os);
   const restartOn = files.filter((f) => !f.path.includes(REGISTRY_GC_UNIT)).map((f) => f.path);
   const script = [
-    "ec_pkg apt docker-registry",
+    sh`ec_pkg ${os.packageManager} ${os.registryPackage!}`,
     "ec_dir /etc/edgecloud 0755 root:root",
     `ec_dir ${ETC} 0755 root:root`,
     sh`ec_dir ${mode.dataDir} 0750 docker-registry:docker-registry`,

@@ -231,6 +231,9 @@ export const REGISTRY_NAME = "registry";
 /** Docker Hub's registry names as containerd and distribution know them. */
 const DOCKER_HUB = new Set(["registry-1.docker.io", "index.docker.io", "docker.io"]);
 
+/** systemd.exec(5): `LoadCredential=` was added in systemd 247. */
+const LOAD_CREDENTIAL_SYSTEMD = 247;
+
 /**
  * Validates a registry spec against the hosts: every problem is recorded under `base` and nothing is returned when
  * there is any.
@@ -259,18 +262,18 @@ export function validateRegistry(
         `is not among the hosts (${hosts.map((h) => h.name).join(", ") || "none"})`,
       );
     } else {
-      if (osProfile(host.os).family !== "debian") {
+      const os = osProfile(host.os);
+      if (os.registryPackage === undefined) {
         issues.add(
           `${base}.mode.host`,
           mode.host,
           `runs ${host.os}; host mode needs a Debian or Ubuntu host (the docker-registry package)`,
         );
-      }
-      if (host.os === "ubuntu-20.04") {
+      } else if (os.systemd < LOAD_CREDENTIAL_SYSTEMD) {
         issues.add(
           `${base}.mode.host`,
           mode.host,
-          "runs ubuntu-20.04, whose systemd 245 lacks LoadCredential= (systemd 247), which the registry's unit uses for its key and htpasswd; use Ubuntu 22.04 or later, Debian 11 or later, or in-cluster mode",
+          `runs ${host.os}, whose systemd ${os.systemd} lacks LoadCredential= (systemd ${LOAD_CREDENTIAL_SYSTEMD}), which the registry's unit uses for its key and htpasswd; use Ubuntu 22.04 or later, Debian 11 or later, or in-cluster mode`,
         );
       }
       endpoint = joinHostPort(internalAddress(host), mode.port);

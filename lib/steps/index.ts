@@ -3,6 +3,7 @@ export * from "./plan";
 export * from "./bundle";
 export * from "./prelude";
 export * from "./firewall";
+export * from "./packages";
 export { sh, raw, RawShell, type ShellValue } from "./sh";
 export * from "./writers";
 export * from "./step-limiter";

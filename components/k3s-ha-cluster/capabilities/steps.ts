@@ -4,6 +4,7 @@ import { NVIDIA_TOOLKIT_PACKAGE, NVIDIA_TOOLKIT_REPOS } from "../../../lib/platf
 import { osProfile } from "../../../lib/platform/os";
 import { HostStep, StepFile, hostStep } from "../../../lib/steps/host-step";
 import { raw, sh } from "../../../lib/steps/sh";
+import { removePackages } from "../../../lib/steps/packages";
 import { unitValue } from "../../../lib/steps/writers";
 import { COMPONENT } from "../etcd/component";
 import {
@@ -53,16 +54,7 @@ export function gpuToolkitStep(host: Host, dependsOn: readonly string[]): HostSt
     "  exit 1",
     "fi",
   );
-  const remove =
-    os.packageManager === "apt"
-      ? sh`if dpkg-query -W -f='\${Status}' ${NVIDIA_TOOLKIT_PACKAGE} 2>/dev/null | grep -q 'install ok installed'; then
-  DEBIAN_FRONTEND=noninteractive apt-get remove -y -q ${NVIDIA_TOOLKIT_PACKAGE} >/dev/null
-  ec_changed
-fi`
-      : sh`if rpm -q ${NVIDIA_TOOLKIT_PACKAGE} >/dev/null 2>&1; then
-  ${os.packageManager} remove -y -q ${NVIDIA_TOOLKIT_PACKAGE} >/dev/null
-  ec_changed
-fi`;
+  const remove = removePackages(os, [NVIDIA_TOOLKIT_PACKAGE]);
   const deleteScript = [remove, sh`ec_rm ${[repo.file, ...(repo.key ? [repo.key.keyring] : [])]}`].join("\n");
   return hostStep({
     host: host.name,

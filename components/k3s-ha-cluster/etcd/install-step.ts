@@ -2,6 +2,7 @@ import { Host } from "../../../lib/hosts/host";
 import { ARCH_NAMES } from "../../../lib/platform/arch";
 import { osProfile } from "../../../lib/platform/os";
 import { raw, sh } from "../../../lib/steps/sh";
+import { removePackages } from "../../../lib/steps/packages";
 import { HostStep, hostStep } from "../../../lib/steps/host-step";
 import { EtcdSpec } from "../spec";
 import { COMPONENT } from "./component";
@@ -31,15 +32,7 @@ export function etcdInstallStep(host: Host, etcd: EtcdSpec, dependsOn: readonly 
         );
       }
       lines.push(sh`ec_pkg ${os.packageManager} ${pkgs}`);
-      del.push(
-        ...(os.packageManager === "apt"
-          ? [
-              sh`if dpkg-query -W ${pkgs[0]!} >/dev/null 2>&1; then DEBIAN_FRONTEND=noninteractive apt-get purge -y -q ${pkgs} >/dev/null; ec_changed; fi`,
-            ]
-          : [
-              sh`if rpm -q ${pkgs[0]!} >/dev/null 2>&1; then ${os.packageManager} remove -y -q ${pkgs} >/dev/null; ec_changed; fi`,
-            ]),
-      );
+      del.push(removePackages(os, pkgs));
       break;
     }
     case "release":

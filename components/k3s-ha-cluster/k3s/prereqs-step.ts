@@ -32,7 +32,7 @@ export function k3sPrereqsStep(
 ): HostStep {
   const os = osProfile(host.os);
   const pkgs = [os.packages.curl, os.packages.tar];
-  if (os.family === "rhel" && os.selinux) pkgs.push("container-selinux", "policycoreutils");
+  if (os.selinux) pkgs.push(...os.selinuxPackages);
   const docker = spec.runtime === "docker" && os.docker.kind === "packages" ? os.docker : undefined;
   if (docker) pkgs.push(...docker.packages);
   // pods and services talk to the node on any port: their networks are trusted
