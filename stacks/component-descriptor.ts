@@ -4,6 +4,7 @@ import type { K3sRegistries } from "../lib/k3s/registries";
 import type { HostStepExecutor } from "../lib/pulumi/host-step-commands";
 import type { KubeObject } from "../lib/manifests/kube-object";
 import type { HostStep } from "../lib/steps/host-step";
+import type { ProvisioningLimits } from "../lib/steps/provisioning";
 import type { K3sHaClusterProps } from "../components/k3s-ha-cluster/spec";
 import type { Host } from "../lib/hosts/host";
 import type { IssueCollector } from "../lib/validation/issues";
@@ -79,6 +80,8 @@ export interface DeployContext {
   /** The environment's sections as written (wired, secret references resolved to secret Outputs). */
   readonly raw: Readonly<Record<string, unknown>>;
   readonly executor?: HostStepExecutor;
+  /** How many host steps run at once (every component with host steps gets the same limits). */
+  readonly provisioning?: ProvisioningLimits;
   readonly parent: pulumi.Resource;
   readonly rancherManifestUrl?: pulumi.Input<string>;
   /** A wire another component provides (resolved when it deploys, whatever the order); undefined when absent. */

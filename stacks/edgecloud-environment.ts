@@ -15,6 +15,7 @@ import type { NfsProvisioner } from "../components/nfs-provisioner/nfs-provision
 import { registryComponent } from "../components/registry/descriptor";
 import type { Registry } from "../components/registry/registry";
 import { HostStepExecutor } from "../lib/pulumi/host-step-commands";
+import type { ProvisioningLimits } from "../lib/steps/provisioning";
 import { joinHostPort } from "../lib/validation/net";
 import type { ComponentDescriptor, OutputWires, WireName } from "./component-descriptor";
 import { COMPOSITION, PhaseBook } from "./composition";
@@ -36,6 +37,11 @@ export interface EdgecloudEnvironmentArgs {
    * (`HostStepRun`, SSH from the program itself, no plugin). @default "command"
    */
   readonly executor?: HostStepExecutor;
+  /**
+   * How many host steps run at once, for every component with host steps (validated by each; docs/provisioning.md).
+   * @default - ProvisioningLimits' defaults
+   */
+  readonly provisioning?: ProvisioningLimits;
 }
 
 /**
@@ -84,6 +90,7 @@ export class EdgecloudEnvironment extends pulumi.ComponentResource {
         env,
         raw,
         executor: args.executor,
+        ...(args.provisioning !== undefined ? { provisioning: args.provisioning } : {}),
         parent: this,
         ...(args.rancherManifestUrl !== undefined ? { rancherManifestUrl: args.rancherManifestUrl } : {}),
         wire: <W extends WireName>(w: W): OutputWires[W] | undefined => {

@@ -11,6 +11,7 @@ const stack = new EdgecloudEnvironment("edgecloud", {
   environment: stackEnvironment(cfg),
   rancherManifestUrl: cfg.rancherManifestUrl,
   executor: cfg.executor,
+  ...(cfg.provisioning !== undefined ? { provisioning: cfg.provisioning } : {}),
 });
 
 /** Admin kubeconfig (secret). */

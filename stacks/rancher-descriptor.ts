@@ -33,7 +33,7 @@ export const rancherComponent: ComponentDescriptor<undefined> = {
         : {}),
     };
   },
-  deploy({ name, env, executor, parent, rancherManifestUrl, after }) {
+  deploy({ name, env, executor, provisioning, parent, rancherManifestUrl, after }) {
     const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
     const { hostStepCommands } =
       require("../lib/pulumi/host-step-commands") as typeof import("../lib/pulumi/host-step-commands");
@@ -53,7 +53,14 @@ export const rancherComponent: ComponentDescriptor<undefined> = {
         }),
         render: (u) => [rancherImportStep(first, rancher, u, [])],
       },
-      { parent, prefix: `${name}-rancher`, hosts: [first], dependsOn: after(["servers-started"]), executor },
+      {
+        parent,
+        prefix: `${name}-rancher`,
+        hosts: [first],
+        dependsOn: after(["servers-started"]),
+        executor,
+        provisioning,
+      },
     );
     return { component: undefined };
   },

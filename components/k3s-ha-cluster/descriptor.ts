@@ -86,13 +86,19 @@ export const k3sComponent: ComponentDescriptor<K3sHaCluster> = {
       },
     };
   },
-  deploy({ env, raw, executor, parent, wire }) {
+  deploy({ env, raw, executor, provisioning, parent, wire }) {
     // the Pulumi half loads only when a stack deploys (edgecloud/synth runs without Pulumi)
     const { K3sHaCluster } = require("./k3s-ha-cluster") as typeof import("./k3s-ha-cluster");
     const registries = wire("registries");
     const cluster = new K3sHaCluster(
       env.name,
-      { hosts: raw.hosts as never, spec: raw.k3s as never, executor, ...(registries ? { registries } : {}) },
+      {
+        hosts: raw.hosts as never,
+        spec: raw.k3s as never,
+        executor,
+        provisioning,
+        ...(registries ? { registries } : {}),
+      },
       { parent },
     );
     return {

@@ -100,7 +100,7 @@ export const kubeEdgeComponent: ComponentDescriptor<KubeEdgeCloud> = {
       phases: { "edge-nodes": steps.map((s) => s.id) },
     };
   },
-  deploy({ name, raw, executor, parent, wire, after }) {
+  deploy({ name, raw, executor, provisioning, parent, wire, after }) {
     const { KubeEdgeCloud } = require("./kubeedge-cloud") as typeof import("./kubeedge-cloud");
     const registries = wire("registries");
     const component = new KubeEdgeCloud(
@@ -111,6 +111,7 @@ export const kubeEdgeComponent: ComponentDescriptor<KubeEdgeCloud> = {
         kubeconfig: wire("kubeconfig")!,
         dependsOn: after(["servers-started", "package-repos"]),
         executor,
+        provisioning,
         ...(registries ? { registries } : {}),
       },
       { parent },

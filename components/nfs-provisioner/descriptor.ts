@@ -40,7 +40,7 @@ export const nfsComponent: ComponentDescriptor<NfsProvisioner> = {
       phases: { storage: steps.map((s) => s.id) },
     };
   },
-  deploy({ name, env, raw, executor, parent, wire, after }) {
+  deploy({ name, env, raw, executor, provisioning, parent, wire, after }) {
     const { NfsProvisioner } = require("./nfs-provisioner") as typeof import("./nfs-provisioner");
     // other components install packages too: on a CentOS 7 host only after its yum points at its packageMirror
     const component = new NfsProvisioner(
@@ -51,6 +51,7 @@ export const nfsComponent: ComponentDescriptor<NfsProvisioner> = {
         kubeconfig: wire("kubeconfig")!,
         dependsOn: after(["servers-started", "package-repos"]),
         executor,
+        provisioning,
       },
       { parent },
     );

@@ -65,7 +65,7 @@ export const registryComponent: ComponentDescriptor<Registry> = {
     registry!.spec.mode.kind === "in-cluster"
       ? { manifests: chartObjects(new RegistryChart(newApp(), "registry", registry!)) }
       : { steps: registryHostSteps(registry!) },
-  deploy({ name, env, raw, executor, parent, wire, after }) {
+  deploy({ name, env, raw, executor, provisioning, parent, wire, after }) {
     const { Registry } = require("./registry") as typeof import("./registry");
     const inCluster = env.registry!.spec.mode.kind === "in-cluster";
     const component = new Registry(
@@ -74,6 +74,7 @@ export const registryComponent: ComponentDescriptor<Registry> = {
         spec: raw.registry as never,
         hosts: env.hosts,
         executor,
+        provisioning,
         ...(inCluster ? { kubeconfig: wire("kubeconfig")!, dependsOn: after(["storage"]) } : {}),
       },
       { parent },
