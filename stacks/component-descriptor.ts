@@ -125,9 +125,6 @@ export interface CheckContext {
   readonly file: Readonly<Record<string, unknown>>;
 }
 
-/** The environment's optional component fields. */
-export type OptionalEnvironmentField = "nfs" | "registry" | "drone" | "kubeedge" | "edgex" | "rancher";
-
 /** A port one role of the environment listens on, on some hosts or (a NodePort) on every K3s node. */
 export interface Listener {
   readonly port: number;
@@ -162,7 +159,7 @@ export interface ComponentDescriptor<C = unknown> {
   /** Checks the environment makes when the section is absent (e.g. hosts that need it). */
   checkAbsent?(ctx: CheckContext): void;
   /** Where the validated section goes in {@link Environment}. @default - the section's name */
-  readonly field?: OptionalEnvironmentField;
+  readonly field?: string;
   /** The ports it listens on, for the environment's clash check. */
   listeners?(env: Environment): readonly Listener[];
   /** Whether the environment has this component (its section is present, a host declares what it needs…). */

@@ -21,7 +21,7 @@ import { checkPortClashes } from "./port-clashes";
 /**
  * An environment file: the hosts plus one optional section per component. The top level is strict (an unknown
  * section is an error); each section is validated by its component's own check function, and every problem of
- * every section is reported together.
+ * every section is reported together. The sections are the components' ({@link COMPOSITION}), in its order.
  */
 export const EnvironmentFileSchema = z.strictObject({
   /** Environment and cluster name (a DNS label of at most 42 characters): stack names, certificate names. */
@@ -30,20 +30,9 @@ export const EnvironmentFileSchema = z.strictObject({
   description: z.string().optional(),
   /** Every machine of the environment; roles say what runs where. */
   hosts: z.unknown(),
-  /** {@link K3sHaClusterSpecSchema}. @default - K3s v1.31.4+k3s1 on the hosts with roles etcd/server/agent */
-  k3s: z.unknown().optional(),
-  /** {@link NfsProvisionerSpecSchema}: an NFS server and the default StorageClass on it. @default - no NFS */
-  nfs: z.unknown().optional(),
-  /** {@link RegistrySpecSchema}: a container registry every node pulls from. @default - no registry */
-  registry: z.unknown().optional(),
-  /** {@link DroneCiSpecSchema}: Drone CI (+ optional Gogs/Gitea) in the cluster. @default - no Drone */
-  drone: z.unknown().optional(),
-  /** {@link KubeEdgeCloudSpecSchema}: cloudcore and the hosts with the role "edge" joined to it. @default - no KubeEdge */
-  kubeedge: z.unknown().optional(),
-  /** {@link EdgeXStackSpecSchema}: EdgeX Foundry on the edge nodes. @default - no EdgeX */
-  edgex: z.unknown().optional(),
-  /** Import the cluster into a central Rancher (multi-site). @default - not imported */
-  rancher: z.unknown().optional(),
+  ...(Object.fromEntries(
+    COMPOSITION.flatMap((c) => (c.section === undefined ? [] : [[c.section, z.unknown().optional()]])),
+  ) as Record<string, z.ZodOptional<z.ZodUnknown>>),
   /**
    * Accept secrets written inline in the file (a lab or a throw-away environment); otherwise each one is refused,
    * naming its field, and must be a `{ secret: <name> }` reference. @default - refused
@@ -53,7 +42,33 @@ export const EnvironmentFileSchema = z.strictObject({
     .optional(),
 });
 
-export type EnvironmentFile = z.input<typeof EnvironmentFileSchema>;
+/** An environment file's top level, as written (each section is validated by its component). */
+export interface EnvironmentFile {
+  /** Environment and cluster name (a DNS label of at most 42 characters): stack names, certificate names. */
+  readonly name: string;
+  /** @default - none */
+  readonly description?: string;
+  /** Every machine of the environment; roles say what runs where. */
+  readonly hosts: unknown;
+  /** {@link K3sHaClusterSpecSchema}. @default - K3s v1.31.4+k3s1 on the hosts with roles etcd/server/agent */
+  readonly k3s?: unknown;
+  /** {@link NfsProvisionerSpecSchema}: an NFS server and the default StorageClass on it. @default - no NFS */
+  readonly nfs?: unknown;
+  /** {@link RegistrySpecSchema}: a container registry every node pulls from. @default - no registry */
+  readonly registry?: unknown;
+  /** {@link DroneCiSpecSchema}: Drone CI (+ optional Gogs/Gitea) in the cluster. @default - no Drone */
+  readonly drone?: unknown;
+  /** {@link KubeEdgeCloudSpecSchema}: cloudcore and the hosts with the role "edge" joined to it. @default - no KubeEdge */
+  readonly kubeedge?: unknown;
+  /** {@link EdgeXStackSpecSchema}: EdgeX Foundry on the edge nodes. @default - no EdgeX */
+  readonly edgex?: unknown;
+  /** Import the cluster into a central Rancher (multi-site). @default - not imported */
+  readonly rancher?: unknown;
+  /** Accept secrets written inline in the file. @default - refused */
+  readonly allowInlineSecrets?: true;
+  /** A section of a component added to COMPOSITION. */
+  readonly [section: string]: unknown;
+}
 
 /** A validated environment: every section checked, plain values, ready for the renderers or the stack program. */
 export interface Environment {
@@ -177,7 +192,10 @@ export function checkEnvironment(raw: unknown, issues: IssueCollector): Environm
   const hosts = validateHosts(file.hosts, new IssueCollector());
   if (Array.isArray(file.hosts) && file.hosts.length === 0)
     issues.add("hosts", undefined, 'is empty; an environment needs at least one host with the role "server"');
-  const cluster = checkK3sHaCluster({ name: file.name, hosts: file.hosts, spec: file.k3s }, issues);
+  const cluster = checkK3sHaCluster(
+    { name: file.name, hosts: file.hosts, spec: (file as EnvironmentFile).k3s },
+    issues,
+  );
   // every other section by its component's own check, in the composition's order
   const ctx = { issues, hosts, file: file as Record<string, unknown>, ...(cluster ? { cluster } : {}) };
   const sections: Record<string, unknown> = {};
