@@ -15,7 +15,7 @@ import type { NfsProvisioner } from "../components/nfs-provisioner/nfs-provision
 import { registryComponent } from "../components/registry/descriptor";
 import type { Registry } from "../components/registry/registry";
 import { HostStepExecutor } from "../lib/pulumi/host-step-commands";
-import type { ProvisioningLimits } from "../lib/steps/provisioning";
+import { ProvisioningLimits, provisioningLimits } from "../lib/steps/provisioning";
 import { joinHostPort } from "../lib/validation/net";
 import type { ComponentDescriptor, OutputWires, WireName } from "./component-descriptor";
 import { COMPOSITION, PhaseBook } from "./composition";
@@ -70,8 +70,10 @@ export class EdgecloudEnvironment extends pulumi.ComponentResource {
   readonly apiServer: string;
 
   constructor(name: string, args: EdgecloudEnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
-    super(ENVIRONMENT_TYPE, name, {}, opts);
+    // everything knowable is validated before any resource exists, this component included
     const env = validateEnvironment(args.environment, `"${name}"`);
+    if (args.provisioning !== undefined) provisioningLimits(args.provisioning);
+    super(ENVIRONMENT_TYPE, name, {}, opts);
     this.environment = env;
     const raw = wireEnvironment(args.environment);
 

@@ -211,3 +211,30 @@ describe("EdgecloudEnvironment (Pulumi mocks): registry wiring", () => {
     expect(await dependenciesOf("wired-registry-objects")).toContain("wired-nfs-objects");
   });
 });
+
+describe("EdgecloudEnvironment (Pulumi mocks): validation before any resource", () => {
+  // registrations reach the mocks asynchronously: one registered after the attempt and awaited flushes what came before
+  const flushed = async (name: string) => {
+    const probe = new pulumi.ComponentResource("test:probe:Probe", `${name}-probe`);
+    await valueOf(probe.urn);
+    return recorded.filter((r) => r.name === name || (r.name.startsWith(`${name}-`) && r.name !== `${name}-probe`));
+  };
+
+  test("GIVEN invalid provisioning limits THEN the error names the field and no resource of the environment exists, not even its component", async () => {
+    expect(
+      () =>
+        new EdgecloudEnvironment("limits", {
+          environment: load("single-node"),
+          provisioning: { maxConcurrentSteps: 0 },
+        }),
+    ).toThrow(/provisioning\.maxConcurrentSteps/);
+    expect(await flushed("limits")).toEqual([]);
+  });
+
+  test("GIVEN an invalid environment THEN nothing is registered, not even the environment's component", async () => {
+    expect(() => new EdgecloudEnvironment("broken", { environment: { ...load("single-node"), hosts: [] } })).toThrow(
+      /hosts/,
+    );
+    expect(await flushed("broken")).toEqual([]);
+  });
+});
