@@ -202,7 +202,13 @@ export function etcdMemberStep(p: EtcdMemberProps): HostStep {
   # the staged releases of a finished roll
   find ${ETCD_STAGE_DIR} -mindepth 1 -maxdepth 1 ! -name ${etcd.version} -exec rm -rf {} +`
     : "";
-  const script = sh`${raw(rollGateWaitFunction(etcd))}ec_dir /etc/etcd 0755 root:root
+  // a restore stops every member (etcd-restore): the member step must run again to start it, so its program names the
+  // restore (under Pulumi a step runs only when its program or trigger changes)
+  const restored = etcd.restore
+    ? sh`# runs again after k3s.etcd.restore ${etcd.restore.id} to start the restored member
+`
+    : "";
+  const script = sh`${raw(rollGateWaitFunction(etcd))}${raw(restored)}ec_dir /etc/etcd 0755 root:root
 ec_dir ${ETCD_PKI_DIR} 0750 root:etcd
 ec_dir ${etcd.dataDir} 0700 etcd:etcd
 data=${etcd.dataDir}

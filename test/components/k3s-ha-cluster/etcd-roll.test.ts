@@ -327,6 +327,23 @@ describe("etcd restore (k3s.etcd.restore)", () => {
       expect({ id: step.id, findings: shellcheck(renderStepBundle(step)) }).toEqual({ id: step.id, findings: "" });
   });
 
+  test("every member step changes with a restore id (so Pulumi runs it again and it starts the restored member), and again with another id", () => {
+    const withId = (id?: string) =>
+      render({
+        ...haSpec,
+        etcd: { ...(id ? { restore: { id, snapshot: "/var/backups/etcd/s.db", sha256: "a".repeat(64) } } : {}) },
+      });
+    const [none, dr1, dr1Again, dr2] = [withId(), withId("dr-1"), withId("dr-1"), withId("dr-2")];
+    for (const m of ["etcd-1", "etcd-2", "etcd-3"]) {
+      const h = (r: typeof none) => r.get(`${m}/etcd-member`)!.hash;
+      expect(new Set([h(none), h(dr1), h(dr2)]).size).toBe(3);
+      expect(h(dr1Again)).toBe(h(dr1));
+      expect(dr1.get(`${m}/etcd-member`)!.script).toContain(
+        "# runs again after k3s.etcd.restore dr-1 to start the restored member\n",
+      );
+    }
+  });
+
   test("without restore there is no restore step; invalid fields are refused with their path", () => {
     expect([...v3517.keys()].filter((k) => k.endsWith("/etcd-restore"))).toEqual([]);
     expect(() =>
