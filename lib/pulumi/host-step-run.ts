@@ -67,6 +67,8 @@ export interface HostStepRunOutputs extends HostStepRunInputs {
   readonly changed: number | null;
   /** sha256 of the bundle that ran last. */
   readonly hash: string;
+  /** The step's own log lines of the last run (`ec_log`: stderr lines starting `edgecloud: `), at most the last 100. */
+  readonly log: string;
 }
 
 /** What the provider compares: any difference is an in-place update (the bundle runs again), never a replace. */
@@ -122,6 +124,12 @@ export function rootStdin(c: Pick<HostStepConnection, "user" | "sudoPassword">, 
 function programName(program: string): string {
   const header = program.split("\n", 3).find((l) => l.startsWith("# edgecloud "));
   return header ? header.slice(2).split(" ").slice(0, 3).join(" ") : "program";
+}
+
+/** The step's own messages (`ec_log` writes `edgecloud: …` to stderr), the last 100; the rest of stderr is dropped. */
+function stepLog(stderr: string): string {
+  const lines = stderr.split("\n").filter((l) => l.startsWith("edgecloud: "));
+  return lines.slice(-100).join("\n");
 }
 
 function tail(text: string, lines = 30): string {
@@ -275,7 +283,7 @@ function exec(client: Client, command: string, stdin: string): Promise<ExecResul
 export async function runHostProgram(
   c: HostStepConnection,
   program: string,
-): Promise<{ stdout: string; changed: number | null; hash: string }> {
+): Promise<{ stdout: string; changed: number | null; hash: string; log: string }> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { createHash } = require("crypto") as typeof import("crypto");
   const { client, close } = await connect(c);
@@ -292,6 +300,7 @@ export async function runHostProgram(
       stdout: r.stdout,
       changed: parseChanged(r.stdout) ?? null,
       hash: createHash("sha256").update(program).digest("hex"),
+      log: stepLog(r.stderr),
     };
   } finally {
     close();
@@ -312,7 +321,7 @@ export function processStepLimiter(): StepLimiter {
 async function runLimited(
   inputs: Pick<HostStepRunInputs, "connection" | "limits" | "priority">,
   program: string,
-): Promise<{ stdout: string; changed: number | null; hash: string }> {
+): Promise<{ stdout: string; changed: number | null; hash: string; log: string }> {
   const release = await processStepLimiter().acquire(
     `${inputs.connection.host}:${inputs.connection.port ?? 22}`,
     inputs.limits ?? DEFAULT_STEP_LIMITS,
@@ -358,6 +367,8 @@ export class HostStepRun extends pulumi.dynamic.Resource {
   declare readonly changed: pulumi.Output<number | null>;
   /** sha256 of the bundle that ran last. */
   declare readonly hash: pulumi.Output<string>;
+  /** The step's own log lines of the last run (`edgecloud: …`), e.g. an etcd member's turn in a roll. */
+  declare readonly log: pulumi.Output<string>;
 
   constructor(name: string, args: HostStepRunArgs, opts?: pulumi.CustomResourceOptions) {
     super(
@@ -373,6 +384,7 @@ export class HostStepRun extends pulumi.dynamic.Resource {
         stdout: undefined,
         changed: undefined,
         hash: undefined,
+        log: undefined,
       },
       {
         ...opts,

@@ -179,6 +179,15 @@ describe("HostStepRun's provider over SSH", () => {
     expect(r.id).toMatch(/^[a-f0-9]{16}$/);
   });
 
+  test("GIVEN a step that logs WHEN create THEN its own lines (ec_log) are the log output and other stderr is not", async () => {
+    const r = await hostStepRunProvider.create(
+      inputs(host, 'ec_log "turn of h1"\necho "a tool\'s noise" >&2\nec_log "h1 runs 3.5.17"\nec_changed'),
+    );
+    expect(r.outs.log).toBe("edgecloud: turn of h1\nedgecloud: h1 runs 3.5.17");
+    const quiet = await hostStepRunProvider.update("x", r.outs, inputs(host, "ec_changed"));
+    expect(quiet.outs.log).toBe("");
+  });
+
   test("GIVEN a pinned host key that is not the host's WHEN create THEN it refuses at once, before authenticating, and names the key the host presented", async () => {
     const other = utils.generateKeyPairSync("ed25519").public.split(" ").slice(0, 2).join(" ");
     const logins = host.logins.length;
