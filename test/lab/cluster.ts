@@ -98,3 +98,21 @@ export async function labCluster(opts: LabClusterOptions = {}): Promise<LabClust
     runnable: (s) => !NEEDS_K3S_BINARY.includes(s.name),
   };
 }
+
+/**
+ * The steps the lab cannot run (those needing the K3s binary, NEEDS_K3S_BINARY) and every step that waits for one,
+ * as the Pulumi resource names `<cluster>-<host>-<step>` (e.g. `lab-server-1-k3s-install`).
+ */
+export function k3sBinaryBlockedResources(c: LabCluster, cluster = "lab"): string[] {
+  const blocked = new Set(c.plan.steps.filter((s) => NEEDS_K3S_BINARY.includes(s.name)).map((s) => s.id));
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const s of c.plan.steps) {
+      if (!blocked.has(s.id) && s.dependsOn.some((d) => blocked.has(d))) {
+        blocked.add(s.id);
+        grew = true;
+      }
+    }
+  }
+  return c.plan.steps.filter((s) => blocked.has(s.id)).map((s) => `${cluster}-${s.host}-${s.name}`);
+}

@@ -10,6 +10,7 @@ import { HostStep } from "../../lib/steps";
 import { labCluster, LabCluster, labClusterProps } from "./cluster";
 import { ETCD_BINARIES, etcdVersionOf, stageEtcdRelease } from "./etcd-prestaged";
 import { describeFailures, executePlan, PlanRun } from "./executor";
+import { EtcdProbe, Load, loadAverage } from "./etcd-load";
 import { Lab, LAB_SUBNET } from "./lab";
 
 /**
@@ -49,7 +50,6 @@ const HOSTS5: typeof HOSTS = [
   HOSTS[3]!,
 ];
 const ip = (h: string) => `${LAB_SUBNET}.${HOSTS5.find((x) => x.name === h)!.ip}`;
-const endpoints = (hs: readonly string[]) => hs.map((h) => `https://${ip(h)}:2379`).join(",");
 const PRESTAGED = "/var/lib/edgecloud-lab/etcd";
 const V3517: K3sHaClusterSpecInput = {
   etcd: { version: "v3.5.17", install: { kind: "prestaged", dir: PRESTAGED } },
@@ -83,135 +83,8 @@ async function withMemberCerts(material: ClusterMaterial, hosts: typeof HOSTS): 
   return { ...material, etcd: { ...pki, members } };
 }
 
-/** Each member's etcd MainPID (unchanged = not restarted). */
-async function pids(members: readonly string[]): Promise<string[]> {
-  return Promise.all(
-    members.map(
-      async (m) => `${m}:${(await the().sh(m, "systemctl show -p MainPID --value edgecloud-etcd.service")).trim()}`,
-    ),
-  );
-}
-
-async function memberList(): Promise<string[]> {
-  const out = await the().sh(WRITER, `${etcdctl(MEMBERS)} member list`);
-  return out
-    .trim()
-    .split("\n")
-    .map((l) => l.split(", "))
-    .map((f) => `${f[2]} ${f[1]}`)
-    .sort();
-}
-
-/** etcdctl on the writer host with the admin client certificate (the library's CA), against `hs`. */
-const etcdctl = (hs: readonly string[]) =>
-  `/usr/local/bin/etcdctl --endpoints=${endpoints(hs)} --cacert=/etc/lab/ca.crt --cert=/etc/lab/admin.crt --key=/etc/lab/admin.key --dial-timeout=1s --command-timeout=3s`;
-
-/** Starts the writer and the health sampler on server-1 as transient units (stopped by `stopLoad`). */
-async function startLoad(tag: string, members: readonly string[]): Promise<void> {
-  const writer = `#!/bin/bash
-i=0
-while [ ! -e /run/lab/stop ]; do
-  i=$((i + 1)); k=$(printf '${tag}/%07d' "$i"); t=0
-  until ${etcdctl(MEMBERS)} put "$k" "$i" >/dev/null 2>&1; do t=$((t + 1)); [ "$t" -ge 40 ] && break; sleep 0.25; done
-  echo "$(date +%s.%N) $i $t" >>/run/lab/${tag}-writer.log
-done
-`;
-  const sampler = `#!/bin/bash
-while [ ! -e /run/lab/stop ]; do
-  n=$(${etcdctl(members)} endpoint health 2>&1 | grep -c ' is healthy' || true)
-  echo "$(date +%s.%N) $n" >>/run/lab/${tag}-sampler.log
-  sleep 0.5
-done
-`;
-  await the().sh(
-    WRITER,
-    `mkdir -p /run/lab && rm -f /run/lab/stop
-base64 -d >/run/lab/writer.sh <<'EOF'
-${Buffer.from(writer).toString("base64")}
-EOF
-base64 -d >/run/lab/sampler.sh <<'EOF'
-${Buffer.from(sampler).toString("base64")}
-EOF
-systemd-run --quiet --collect --unit=lab-writer /bin/bash /run/lab/writer.sh
-systemd-run --quiet --collect --unit=lab-sampler /bin/bash /run/lab/sampler.sh`,
-  );
-}
-
-interface Load {
-  readonly acked: string[];
-  readonly failed: number;
-  readonly retries: number;
-  /** Longest time between two acknowledged writes. */
-  readonly maxGapS: number;
-  /** Seconds (from the sampler) with fewer than a quorum of members healthy. */
-  readonly belowQuorumS: number;
-  /** Seconds with fewer than all members healthy. */
-  readonly degradedS: number;
-  /** Seconds with no sampled member healthy (`endpoint health` commits through raft: none healthy = no quorum). */
-  readonly noneS: number;
-  readonly samples: number;
-  readonly minHealthy: number;
-}
-
-async function stopLoad(tag: string, members: number): Promise<Load> {
-  await the().sh(
-    WRITER,
-    "touch /run/lab/stop; for i in $(seq 1 100); do systemctl is-active --quiet lab-writer lab-sampler || break; sleep 0.2; done; systemctl stop lab-writer lab-sampler 2>/dev/null || true",
-  );
-  const w = (await the().sh(WRITER, `cat /run/lab/${tag}-writer.log`)).trim().split("\n");
-  const s = (await the().sh(WRITER, `cat /run/lab/${tag}-sampler.log`)).trim().split("\n");
-  const rows = w.map((l) => l.split(" ")).map(([t, i, r]) => ({ t: Number(t), i: Number(i), r: Number(r) }));
-  const ok = rows.filter((r) => r.r < 40);
-  let maxGap = 0;
-  for (let k = 1; k < ok.length; k++) maxGap = Math.max(maxGap, ok[k]!.t - ok[k - 1]!.t);
-  const samples = s.map((l) => l.split(" ")).map(([t, n]) => ({ t: Number(t), n: Number(n) }));
-  const quorum = Math.floor(members / 2) + 1;
-  let below = 0;
-  let degraded = 0;
-  let none = 0;
-  for (let k = 1; k < samples.length; k++) {
-    const dt = samples[k]!.t - samples[k - 1]!.t;
-    if (samples[k]!.n === 0) none += dt;
-    if (samples[k]!.n < quorum) below += dt;
-    if (samples[k]!.n < members) degraded += dt;
-  }
-  return {
-    acked: ok.map((r) => `${tag}/${String(r.i).padStart(7, "0")}`),
-    failed: rows.length - ok.length,
-    retries: rows.reduce((a, r) => a + Math.min(r.r, 40), 0),
-    maxGapS: maxGap,
-    belowQuorumS: below,
-    degradedS: degraded,
-    noneS: none,
-    samples: samples.length,
-    minHealthy: Math.min(...samples.map((x) => x.n)),
-  };
-}
-
-/** Keys under `tag/` that the cluster holds now. */
-async function keysHeld(tag: string): Promise<Set<string>> {
-  const out = await the().sh(WRITER, `${etcdctl(MEMBERS)} get ${tag}/ --prefix --keys-only | grep -v '^$' || true`);
-  return new Set(out.trim().split("\n").filter(Boolean));
-}
-
-/** The leader's host name, from `endpoint status` of the members. */
-async function leader(members: readonly string[]): Promise<string> {
-  const out = await the().sh(WRITER, `${etcdctl(members)} endpoint status 2>/dev/null || true`);
-  const row = out
-    .trim()
-    .split("\n")
-    .map((l) => l.split(", "))
-    .find((f) => f[4] === "true");
-  return row ? (HOSTS.find((h) => row[0] === `https://${ip(h.name)}:2379`)?.name ?? row[0]!) : "none";
-}
-
-async function versions(members: readonly string[]): Promise<string[]> {
-  const out = await the().sh(WRITER, `${etcdctl(members)} endpoint status`);
-  return out
-    .trim()
-    .split("\n")
-    .map((l) => l.split(", ")[2]!);
-}
+/** The writer, the sampler and the probes, on server-1 (test/lab/etcd-load.ts). */
+let probe: EtcdProbe;
 
 /** Runs the members' pre-flight steps and the cross-host check the Pulumi gate applies to their facts. */
 async function preflightGate(cl: LabCluster): Promise<string[]> {
@@ -226,6 +99,7 @@ suite("issue 16: etcd day-2 lifecycle on real members under a writer", () => {
   beforeAll(async () => {
     c = await labCluster({ hosts: HOSTS, spec: { ...V3517, etcd: { install: { kind: "distro" } } } });
     lab = await Lab.start({ hosts: [...c.labHosts, ...SPARE.map((name) => ({ name, address: ip(name) }))], log });
+    probe = new EtcdProbe({ lab, on: WRITER, address: ip, writeTo: MEMBERS });
     // the writer's etcdctl (v3.5.17, built here) and the admin client certificate the library issued
     const root = the().host(WRITER).root;
     mkdirSync(join(root, "etc/lab"), { recursive: true, mode: 0o700 });
@@ -250,7 +124,7 @@ suite("issue 16: etcd day-2 lifecycle on real members under a writer", () => {
     let before: string[];
 
     test("GIVEN 3 members on Debian's 3.4.23 THEN the gate refuses a skipped minor (v3.6.0) before any step runs", async () => {
-      expect(await versions(MEMBERS)).toEqual(["3.4.23", "3.4.23", "3.4.23"]);
+      expect(await probe.versions(MEMBERS)).toEqual(["3.4.23", "3.4.23", "3.4.23"]);
       const skip = await render({ ...V3517, etcd: { ...V3517.etcd, version: { unlisted: "v3.6.0" } } }, c.material);
       expect(await preflightGate(skip)).toEqual([
         'k3s.etcd.version "v3.6.0" skips a minor version: from 3.4.23 upgrade to the latest v3.5.x first; etcd upgrades one minor version at a time ("Upgrades that skip a minor version are not supported") (running on etcd-1, etcd-2, etcd-3)',
@@ -262,17 +136,17 @@ suite("issue 16: etcd day-2 lifecycle on real members under a writer", () => {
       log(`staged etcd v3.5.17 (${etcdVersionOf(BIN_DIR)}; sha256 ${sum.slice(0, 12)}…)`);
       const next = await render(V3517, c.material);
       expect(await preflightGate(next)).toEqual([]);
-      before = [...(await keysHeld("up"))];
-      await startLoad("up", MEMBERS);
+      before = [...(await probe.keysHeld("up"))];
+      await probe.startLoad("up", MEMBERS);
       await new Promise((r) => setTimeout(r, 3000));
       roll = await executePlan(the(), next.plan, {
         only: onMembers,
         beforeStep: async (s) => {
-          if (s.name === "etcd-member") leaders.push(`${s.host}: leader ${await leader(MEMBERS)}`);
+          if (s.name === "etcd-member") leaders.push(`${s.host}: leader ${await probe.leader(MEMBERS)}`);
         },
       });
       await new Promise((r) => setTimeout(r, 3000));
-      load = await stopLoad("up", MEMBERS.length);
+      load = await probe.stopLoad("up", MEMBERS.length);
       c = next;
       expect(describeFailures(roll)).toBe("no failures");
       for (const m of MEMBERS) {
@@ -298,16 +172,16 @@ suite("issue 16: etcd day-2 lifecycle on real members under a writer", () => {
     });
 
     test("THEN every member runs 3.5.17, each kept a pre-roll snapshot, and no acknowledged key was lost", async () => {
-      expect(await versions(MEMBERS)).toEqual(["3.5.17", "3.5.17", "3.5.17"]);
+      expect(await probe.versions(MEMBERS)).toEqual(["3.5.17", "3.5.17", "3.5.17"]);
       for (const m of MEMBERS) {
         const out = await the().sh(m, "ls /var/backups/etcd/ | grep -c '^pre-roll-' || true");
         expect(`${m}: ${out.trim()}`).toBe(`${m}: 1`);
         expect((await the().sh(m, "/usr/local/bin/etcd --version | head -n 1")).trim()).toBe("etcd Version: 3.5.17");
       }
-      const held = await keysHeld("up");
+      const held = await probe.keysHeld("up");
       const lost = load.acked.filter((k) => !held.has(k));
       log(
-        `figure: upgrade roll ${fmt(roll.wallMs / 1000)} s; writer acknowledged ${load.acked.length} keys, lost ${lost.length}, ${load.failed} writes gave up after 40 tries, ${load.retries} retries; longest gap between acknowledged writes ${fmt(load.maxGapS)} s; sampler: ${load.samples} samples, min healthy ${load.minHealthy}/3, below quorum ${fmt(load.belowQuorumS)} s, fewer than 3 healthy ${fmt(load.degradedS)} s (load ${spawnSync("cat", ["/proc/loadavg"], { encoding: "utf8" }).stdout.trim()})`,
+        `figure: upgrade roll ${fmt(roll.wallMs / 1000)} s; writer acknowledged ${load.acked.length} keys, lost ${lost.length}, ${load.failed} writes gave up after 40 tries, ${load.retries} retries; longest gap between acknowledged writes ${fmt(load.maxGapS)} s; sampler: ${load.samples} samples, min healthy ${load.minHealthy}/3, below quorum ${fmt(load.belowQuorumS)} s, fewer than 3 healthy ${fmt(load.degradedS)} s (load ${loadAverage()})`,
       );
       expect(before).toEqual([]);
       expect(load.acked.length).toBeGreaterThan(20);
@@ -333,7 +207,7 @@ suite("issue 16: etcd day-2 lifecycle on real members under a writer", () => {
       expect(r.get("etcd-1/etcd-member").stderr).toContain(
         'k3s.etcd.version "v3.5.15" is a downgrade from 3.5.17 (a member runs it); etcd supports patch and minor upgrades only: roll stopped before etcd-1',
       );
-      expect(await versions(MEMBERS)).toEqual(["3.5.17", "3.5.17", "3.5.17"]);
+      expect(await probe.versions(MEMBERS)).toEqual(["3.5.17", "3.5.17", "3.5.17"]);
       // back to the environment in force (the step rewrote its files before the guard stopped it)
       const back = await executePlan(the(), c.plan, { only: onMembers });
       expect(describeFailures(back)).toBe("no failures");
@@ -348,7 +222,7 @@ suite("issue 16: etcd day-2 lifecycle on real members under a writer", () => {
     const report = (what: string, run: PlanRun, l: Load, held: Set<string>) => {
       const lost = l.acked.filter((k) => !held.has(k));
       loads.push(
-        `figure: ${what}: ${fmt(run.wallMs / 1000)} s; writer acknowledged ${l.acked.length} keys, lost ${lost.length}, gave up ${l.failed}, ${l.retries} retries; longest gap ${fmt(l.maxGapS)} s; sampler (etcd-1..3): min healthy ${l.minHealthy}/3, none healthy ${fmt(l.noneS)} s, below quorum of 3 ${fmt(l.belowQuorumS)} s (load ${spawnSync("cat", ["/proc/loadavg"], { encoding: "utf8" }).stdout.trim()})`,
+        `figure: ${what}: ${fmt(run.wallMs / 1000)} s; writer acknowledged ${l.acked.length} keys, lost ${lost.length}, gave up ${l.failed}, ${l.retries} retries; longest gap ${fmt(l.maxGapS)} s; sampler (etcd-1..3): min healthy ${l.minHealthy}/3, none healthy ${fmt(l.noneS)} s, below quorum of 3 ${fmt(l.belowQuorumS)} s (load ${loadAverage()})`,
       );
       log(loads[loads.length - 1]!);
       return lost;
@@ -359,12 +233,12 @@ suite("issue 16: etcd day-2 lifecycle on real members under a writer", () => {
       c5 = await render(V3517, material5, HOSTS5);
       stageEtcdRelease(the(), SPARE, { binDir: BIN_DIR, version: "v3.5.17", dir: PRESTAGED });
       expect(await preflightGate(c5)).toEqual([]);
-      pidsBefore = await pids(MEMBERS);
-      await startLoad("out", MEMBERS);
+      pidsBefore = await probe.pids(MEMBERS);
+      await probe.startLoad("out", MEMBERS);
       await new Promise((r) => setTimeout(r, 2000));
       const run = await executePlan(the(), c5.plan, { only: onEtcd(c5) });
       await new Promise((r) => setTimeout(r, 2000));
-      const l = await stopLoad("out", 3);
+      const l = await probe.stopLoad("out", 3);
       expect(describeFailures(run)).toBe("no failures");
       for (const m of SPARE) {
         const r = run.get(`${m}/etcd-member`);
@@ -380,15 +254,15 @@ suite("issue 16: etcd day-2 lifecycle on real members under a writer", () => {
           /^ETCD_INITIAL_CLUSTER_STATE=existing\n/,
         );
       }
-      expect(await memberList()).toEqual([
+      expect(await probe.memberList()).toEqual([
         "etcd-1 started",
         "etcd-2 started",
         "etcd-3 started",
         "etcd-4 started",
         "etcd-5 started",
       ]);
-      expect(await pids(MEMBERS)).toEqual(pidsBefore);
-      const lost = report("scale-out 3 → 5", run, l, await keysHeld("out"));
+      expect(await probe.pids(MEMBERS)).toEqual(pidsBefore);
+      const lost = report("scale-out 3 → 5", run, l, await probe.keysHeld("out"));
       expect(lost).toEqual([]);
       expect(l.failed).toBe(0);
       expect(l.noneS).toBe(0);
@@ -403,28 +277,33 @@ suite("issue 16: etcd day-2 lifecycle on real members under a writer", () => {
     test("WHEN etcd-4 and etcd-5 leave the environment (updates, then the deletes Pulumi runs) THEN each leaves by member remove first; 3 members remain, none restarted", async () => {
       const c3 = await render(V3517, material5);
       expect(await preflightGate(c3)).toEqual([]);
-      await startLoad("in", MEMBERS);
+      await probe.startLoad("in", MEMBERS);
       await new Promise((r) => setTimeout(r, 2000));
       const update = await executePlan(the(), c3.plan, { only: onMembers });
       const del = await executePlan(the(), c5.plan, { mode: "delete", only: (s) => SPARE.includes(s.host) });
       await new Promise((r) => setTimeout(r, 2000));
-      const l = await stopLoad("in", 3);
+      const l = await probe.stopLoad("in", 3);
       expect(describeFailures(update)).toBe("no failures");
       expect(describeFailures(del)).toBe("no failures");
-      expect(await memberList()).toEqual(["etcd-1 started", "etcd-2 started", "etcd-3 started"]);
-      expect(await pids(MEMBERS)).toEqual(pidsBefore);
+      expect(await probe.memberList()).toEqual(["etcd-1 started", "etcd-2 started", "etcd-3 started"]);
+      expect(await probe.pids(MEMBERS)).toEqual(pidsBefore);
       for (const m of SPARE)
         expect(
           (await the().sh(m, "systemctl is-active edgecloud-etcd.service || true; ls /var/lib/etcd 2>&1 | head -n 1"))
             .trim()
             .split("\n")[0],
         ).toBe("inactive");
-      const lost = report("scale-in 5 → 3", { ...del, wallMs: update.wallMs + del.wallMs }, l, await keysHeld("in"));
+      const lost = report(
+        "scale-in 5 → 3",
+        { ...del, wallMs: update.wallMs + del.wallMs },
+        l,
+        await probe.keysHeld("in"),
+      );
       expect(lost).toEqual([]);
       expect(l.failed).toBe(0);
       expect(l.noneS).toBe(0);
       // every key written so far is still there
-      for (const tag of ["up", "out"]) expect((await keysHeld(tag)).size).toBeGreaterThan(0);
+      for (const tag of ["up", "out"]) expect((await probe.keysHeld(tag)).size).toBeGreaterThan(0);
       c = c3;
     });
 
@@ -439,7 +318,7 @@ suite("issue 16: etcd day-2 lifecycle on real members under a writer", () => {
       ]);
       expect(await preflightGate(forced)).toEqual([]);
       // the pre-flight changes nothing: the members run on
-      expect(await memberList()).toEqual(["etcd-1 started", "etcd-2 started", "etcd-3 started"]);
+      expect(await probe.memberList()).toEqual(["etcd-1 started", "etcd-2 started", "etcd-3 started"]);
     });
   });
 
@@ -458,9 +337,9 @@ suite("issue 16: etcd day-2 lifecycle on real members under a writer", () => {
         mkdirSync(join(the().host(m).root, "var/backups/etcd"), { recursive: true, mode: 0o700 });
         copyFileSync(join(the().host("etcd-1").root, snapshot), join(the().host(m).root, snapshot));
       }
-      for (const tag of ["up", "out", "in"]) expected.set(tag, await keysHeld(tag));
-      await the().sh(WRITER, `for i in $(seq 1 20); do ${etcdctl(MEMBERS)} put post/$i x >/dev/null; done`);
-      expect((await keysHeld("post")).size).toBe(20);
+      for (const tag of ["up", "out", "in"]) expected.set(tag, await probe.keysHeld(tag));
+      await the().sh(WRITER, `for i in $(seq 1 20); do ${probe.etcdctl(MEMBERS)} put post/$i x >/dev/null; done`);
+      expect((await probe.keysHeld("post")).size).toBe(20);
       log(
         `figure: snapshot ${snapshot} (${(await the().sh("etcd-1", `stat -c %s ${snapshot}`)).trim()} bytes) holds ${[...expected.values()].reduce((a, k) => a + k.size, 0)} writer keys`,
       );
@@ -485,7 +364,10 @@ suite("issue 16: etcd day-2 lifecycle on real members under a writer", () => {
       for (const r of restores) expect(r.stderr).toContain(`restored from ${snapshot}`);
       let healthy = "";
       for (let i = 0; i < 60; i++) {
-        healthy = await the().sh(WRITER, `${etcdctl(MEMBERS)} endpoint health 2>&1 | grep -c ' is healthy' || true`);
+        healthy = await the().sh(
+          WRITER,
+          `${probe.etcdctl(MEMBERS)} endpoint health 2>&1 | grep -c ' is healthy' || true`,
+        );
         if (healthy.trim() === "3") break;
         await new Promise((r) => setTimeout(r, 1000));
       }
@@ -493,13 +375,13 @@ suite("issue 16: etcd day-2 lifecycle on real members under a writer", () => {
       expect(healthy.trim()).toBe("3");
       let back = 0;
       for (const [tag, keys] of expected) {
-        const held = await keysHeld(tag);
+        const held = await probe.keysHeld(tag);
         expect(`${tag}: ${[...keys].filter((k) => !held.has(k)).length} missing`).toBe(`${tag}: 0 missing`);
         back += keys.size;
       }
       // a point in time: what was written after the snapshot is not there
-      expect((await keysHeld("post")).size).toBe(0);
-      expect(await memberList()).toEqual(["etcd-1 started", "etcd-2 started", "etcd-3 started"]);
+      expect((await probe.keysHeld("post")).size).toBe(0);
+      expect(await probe.memberList()).toEqual(["etcd-1 started", "etcd-2 started", "etcd-3 started"]);
       log(
         `figure: restore of 3 members from ${snapshot}: steps ${fmt(restore.wallMs / 1000)} s, all healthy ${fmt(healthyAfterS)} s after the run started; ${back} of ${back} snapshot keys back, 0 of 20 later keys (point in time); the admin client certificate of the original CA still works`,
       );
@@ -525,18 +407,14 @@ suite("issue 16: etcd day-2 lifecycle on real members under a writer", () => {
           peer: await issueCert(pki.ca, req.members[m]!.peer),
         };
       const next = await render(currentSpec, { ...c.material, etcd: { ...pki, members } });
-      const served = (m: string) =>
-        the().sh(
-          WRITER,
-          `echo | openssl s_client -connect ${ip(m)}:2379 -CAfile /etc/lab/ca.crt -cert /etc/lab/admin.crt -key /etc/lab/admin.key 2>/dev/null | openssl x509 -noout -serial`,
-        );
+      const served = (m: string) => probe.servedSerial(m);
       const before = await Promise.all(MEMBERS.map(served));
-      const pidsBefore = await pids(MEMBERS);
-      await startLoad("rot", MEMBERS);
+      const pidsBefore = await probe.pids(MEMBERS);
+      await probe.startLoad("rot", MEMBERS);
       await new Promise((r) => setTimeout(r, 2000));
       const run = await executePlan(the(), next.plan, { only: onMembers });
       await new Promise((r) => setTimeout(r, 2000));
-      const l = await stopLoad("rot", 3);
+      const l = await probe.stopLoad("rot", 3);
       expect(describeFailures(run)).toBe("no failures");
       for (const m of MEMBERS) {
         const r = run.get(`${m}/etcd-member`);
@@ -554,12 +432,12 @@ suite("issue 16: etcd day-2 lifecycle on real members under a writer", () => {
         expect(after[i]).toMatch(/^serial=/);
         expect(after[i]).not.toBe(before[i]);
       }
-      const pidsAfter = await pids(MEMBERS);
+      const pidsAfter = await probe.pids(MEMBERS);
       for (let i = 0; i < MEMBERS.length; i++) expect(pidsAfter[i]).not.toBe(pidsBefore[i]);
-      const held = await keysHeld("rot");
+      const held = await probe.keysHeld("rot");
       const lost = l.acked.filter((k) => !held.has(k));
       log(
-        `figure: rotation of 3 members' server+peer certificates: ${fmt(run.wallMs / 1000)} s; writer acknowledged ${l.acked.length} keys, lost ${lost.length}, gave up ${l.failed}, ${l.retries} retries; longest gap ${fmt(l.maxGapS)} s; sampler: min healthy ${l.minHealthy}/3, none healthy ${fmt(l.noneS)} s, below quorum ${fmt(l.belowQuorumS)} s (load ${spawnSync("cat", ["/proc/loadavg"], { encoding: "utf8" }).stdout.trim()})`,
+        `figure: rotation of 3 members' server+peer certificates: ${fmt(run.wallMs / 1000)} s; writer acknowledged ${l.acked.length} keys, lost ${lost.length}, gave up ${l.failed}, ${l.retries} retries; longest gap ${fmt(l.maxGapS)} s; sampler: min healthy ${l.minHealthy}/3, none healthy ${fmt(l.noneS)} s, below quorum ${fmt(l.belowQuorumS)} s (load ${loadAverage()})`,
       );
       expect(lost).toEqual([]);
       expect(l.failed).toBe(0);
