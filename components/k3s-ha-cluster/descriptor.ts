@@ -31,6 +31,7 @@ const DEFAULT_CLUSTER_CIDR = "10.42.0.0/16";
 export const k3sComponent: ComponentDescriptor<K3sHaCluster> = {
   id: K3S_COMPONENT,
   section: "k3s",
+  secretFields: [/^etcd\.snapshot\.s3\.(accessKeyId|secretAccessKey)$/],
   sectionWires(raw) {
     const k3s = asRecord(raw.k3s);
     const network = asRecord(k3s?.network);

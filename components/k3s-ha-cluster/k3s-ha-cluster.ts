@@ -11,7 +11,7 @@ import { RandomSecret } from "../../lib/pulumi/random-secret";
 import { StepGate } from "../../lib/pulumi/step-gate";
 import { stepId } from "../../lib/steps/host-step";
 import { packageReposStepIds, serversStartedStepId } from "./anchors";
-import { ClusterMaterial, EtcdPki, etcdCertRequests, placeholderMaterial } from "./material";
+import { ClusterMaterial, EtcdPki, EtcdS3Credentials, etcdCertRequests, placeholderMaterial } from "./material";
 import { preflightKeys, renderK3sHaClusterSteps } from "./plan";
 import { PreflightFacts, checkPreflightFacts, parsePreflightFacts } from "./preflight-step";
 import { K3sHaClusterProps, K3sHaClusterSpecInput } from "./spec";
@@ -79,16 +79,27 @@ export class K3sHaCluster extends pulumi.ComponentResource {
         ? pulumi.secret(args.token)
         : new RandomSecret(`${name}-token`, { bytes: 32 }, { parent: this }).value;
     const pki = topo.externalEtcd ? this.etcdPki(name, props) : undefined;
+    // the S3 credentials of k3s.etcd.snapshot.s3: strings or secret Outputs (a `{ secret: name }` reference)
+    const s3 = topo.externalEtcd ? props.spec.etcd.snapshot.s3 : undefined;
+    const s3Credentials: pulumi.Output<EtcdS3Credentials | undefined> = s3
+      ? pulumi.secret(
+          pulumi
+            .all([s3.accessKeyId as pulumi.Input<string>, s3.secretAccessKey as pulumi.Input<string>])
+            .apply(([accessKeyId, secretAccessKey]) => ({ accessKeyId, secretAccessKey })),
+        )
+      : pulumi.output(undefined);
     const material: pulumi.Output<ClusterMaterial & { registries?: K3sRegistries }> = pulumi
       .all([
         token,
         pki?.material ?? pulumi.output(undefined),
         pulumi.output(args.registries as pulumi.Input<K3sRegistries | undefined>),
+        s3Credentials,
       ])
-      .apply(([t, e, r]) => ({
+      .apply(([t, e, r, c]) => ({
         token: t,
         ...(e ? { etcd: e } : {}),
         ...(r ? { registries: r as K3sRegistries } : {}),
+        ...(c ? { etcdS3: c } : {}),
       }));
     const withRegistries = (m: { registries?: K3sRegistries }): K3sHaClusterProps => ({
       ...props,

@@ -19,6 +19,24 @@ export interface ClusterMaterial {
   readonly token: string;
   /** Absent without external etcd. */
   readonly etcd?: EtcdPki;
+  /** The S3 credentials of `k3s.etcd.snapshot.s3` (absent without it), resolved (they may be secret Outputs in the spec). */
+  readonly etcdS3?: EtcdS3Credentials;
+}
+
+export interface EtcdS3Credentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
+
+/** The spec's S3 credentials as plain strings (synth, tests, the lab); Outputs are resolved by the component instead. */
+export function etcdS3Credentials(props: K3sHaClusterProps): EtcdS3Credentials | undefined {
+  const s3 = props.spec.etcd.snapshot.s3;
+  if (!s3 || !clusterTopology(props).externalEtcd) return undefined;
+  if (typeof s3.accessKeyId !== "string" || typeof s3.secretAccessKey !== "string")
+    throw new Error(
+      "k3s.etcd.snapshot.s3: the credentials are Pulumi Outputs here; only the K3sHaCluster component resolves them (give strings to render without Pulumi)",
+    );
+  return { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey };
 }
 
 export interface EtcdCertRequests {
@@ -64,6 +82,7 @@ export function etcdCertRequests(props: K3sHaClusterProps): EtcdCertRequests {
 /** Generates all material in-process (synth, tests, the lab). Pulumi generates the same through stateful resources. */
 export async function generateClusterMaterial(props: K3sHaClusterProps, token: string): Promise<ClusterMaterial> {
   if (!clusterTopology(props).externalEtcd) return { token };
+  const s3 = etcdS3Credentials(props);
   const req = etcdCertRequests(props);
   const ca = await createCa(req.caCommonName, props.spec.etcd.certValidityDays);
   const members: Record<string, { server: IssuedCert; peer: IssuedCert }> = {};
@@ -72,7 +91,11 @@ export async function generateClusterMaterial(props: K3sHaClusterProps, token: s
   }
   const clients: Record<string, IssuedCert> = {};
   for (const [name, r] of Object.entries(req.clients)) clients[name] = await issueCert(ca, r);
-  return { token, etcd: { ca, members, clients, admin: await issueCert(ca, req.admin) } };
+  return {
+    token,
+    etcd: { ca, members, clients, admin: await issueCert(ca, req.admin) },
+    ...(s3 ? { etcdS3: s3 } : {}),
+  };
 }
 
 /**
@@ -98,5 +121,13 @@ export function placeholderMaterial(props: K3sHaClusterProps, variant = ""): Clu
       clients: Object.fromEntries(Object.keys(req.clients).map((n) => [n, fake(`k3s-${n}`)])),
       admin: fake("admin"),
     },
+    ...(props.spec.etcd.snapshot.s3
+      ? {
+          etcdS3: {
+            accessKeyId: `<s3-access-key-id${variant}>`,
+            secretAccessKey: `<s3-secret-access-key${variant}>`,
+          },
+        }
+      : {}),
   };
 }

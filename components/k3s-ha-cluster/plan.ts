@@ -138,7 +138,7 @@ export function renderK3sHaClusterSteps(props: K3sHaClusterProps, material: Clus
     const firstConfig = stepId(first.name, "k3s-config");
     gate = add(etcdHealthGateStep(first, t.etcdEndpoints, [...memberIds, firstConfig]));
     const g = gate;
-    t.etcd.forEach((m, i) => add(etcdMaintenanceStep(m, spec.etcd, [g], i)));
+    t.etcd.forEach((m, i) => add(etcdMaintenanceStep(m, spec.etcd, [g], i, material.etcdS3)));
   }
 
   const manifests = serverManifests(props);

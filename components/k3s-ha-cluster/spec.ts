@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { Host } from "../../lib/hosts/host";
+import { deferred, Host } from "../../lib/hosts/host";
 import { K3sRegistries } from "../../lib/k3s/registries";
 import {
   DEFAULT_ETCD_VERSION,
@@ -49,6 +49,77 @@ export const EtcdInstallSchema = z.discriminatedUnion("kind", [
   }),
 ]);
 
+/** A credential: a plain string (synth, code) or a Pulumi secret Output (a `{ secret: name }` reference in a file). */
+const credential = z.union([
+  z
+    .string()
+    .min(1)
+    // eslint-disable-next-line no-control-regex
+    .regex(/^[^\u0000-\u001f\u007f]+$/, "must not contain a newline or control character"),
+  deferred,
+]);
+
+/**
+ * An S3-compatible bucket the snapshot timer uploads each snapshot to (AWS S3, MinIO, Ceph RGW, …): `PUT
+ * <endpoint>/<bucket>/<prefix><member>/snapshot-<UTC time>.db` (path-style; `virtual-host`:
+ * `<bucket>.<endpoint host>`), signed with AWS Signature V4 by curl's `--aws-sigv4` (curl ≥ 7.75.0: curl/curl
+ * docs/cmdline-opts/aws-sigv4.d "Added: 7.75.0"), the credentials read from a 0600 curl config file (`-K`, curl
+ * manual "--config"), never from argv. The local snapshot is kept either way; retention in the bucket is the bucket's
+ * own lifecycle rule.
+ */
+export const EtcdSnapshotS3Schema = z
+  .strictObject({
+    /** e.g. `https://s3.eu-central-1.amazonaws.com`, `https://minio.example.com:9000`. https (http only with `insecure`). */
+    endpoint: httpOrHttpsUrl,
+    /** Accept a plain `http://` endpoint (the credentials still sign, but the snapshot travels unencrypted). @default - https only */
+    insecure: insecureFlag,
+    /** Bucket names: 3-63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit (AWS "Bucket naming rules"). */
+    bucket: z
+      .string()
+      .regex(
+        /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+        "must be an S3 bucket name: 3-63 lowercase letters, digits, '.' or '-', starting and ending with a letter or digit",
+      )
+      .refine((b) => !b.includes(".."), "must not contain two adjacent dots"),
+    /** The region the signature names. @default "us-east-1" */
+    region: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,31}$/, "must be a region name such as us-east-1")
+      .default("us-east-1"),
+    /**
+     * Key prefix, `/`-terminated segments of letters, digits, `.`, `_`, `-` (characters SigV4's canonical URI keeps
+     * as they are, so the signature curl computes is the one the server recomputes). @default ""
+     */
+    prefix: z
+      .string()
+      .regex(
+        /^([A-Za-z0-9._-]+\/)*$/,
+        "must be empty or '/'-terminated segments of letters, digits, '.', '_' or '-' (e.g. etcd/prod/)",
+      )
+      .default(""),
+    /** `path` (`<endpoint>/<bucket>/…`, what MinIO and Ceph serve) or `virtual-host` (`<bucket>.<endpoint host>/…`). @default "path" */
+    addressing: z.enum(["path", "virtual-host"]).default("path"),
+    /** Access key id: in an environment file a `{ secret: name }` reference. */
+    accessKeyId: credential,
+    /** Secret access key: in an environment file a `{ secret: name }` reference. */
+    secretAccessKey: credential,
+  })
+  .superRefine(requireHttpsUnlessInsecure("endpoint"))
+  .superRefine((o, ctx) => {
+    if (typeof o.accessKeyId === "string" && o.accessKeyId.includes(":"))
+      ctx.addIssue({
+        code: "custom",
+        path: ["accessKeyId"],
+        message: "must not contain ':' (curl splits user:password at the first colon)",
+      });
+    if (o.addressing === "virtual-host" && o.bucket.includes(".") && o.endpoint.toLowerCase().startsWith("https:"))
+      ctx.addIssue({
+        code: "custom",
+        path: ["addressing"],
+        message: `with the dotted bucket "${o.bucket}" over https puts dots in the TLS host name the endpoint's wildcard certificate cannot match; use addressing "path"`,
+      });
+  });
+
 export const EtcdSchema = z.strictObject({
   /** @default "v3.5.17" */
   version: knownVersion(ETCD_RELEASES, "etcd", /^v3\.\d+\.\d+$/).default(DEFAULT_ETCD_VERSION),
@@ -74,6 +145,8 @@ export const EtcdSchema = z.strictObject({
       retention: z.number().int().min(1).default(24),
       /** @default "/var/backups/etcd" */
       dir: ownedPath.default("/var/backups/etcd"),
+      /** Also upload every timer snapshot to an S3-compatible bucket (see EtcdSnapshotS3Schema). @default - local only */
+      s3: EtcdSnapshotS3Schema.optional(),
     })
     .default({ schedule: "hourly", retention: 24, dir: "/var/backups/etcd" }),
   /**
@@ -243,6 +316,7 @@ export const K3sHaClusterSpecSchema = z.strictObject({
 export type K3sHaClusterSpecInput = z.input<typeof K3sHaClusterSpecSchema>;
 export type K3sHaClusterSpec = z.output<typeof K3sHaClusterSpecSchema>;
 export type EtcdSpec = z.output<typeof EtcdSchema>;
+export type EtcdSnapshotS3 = z.output<typeof EtcdSnapshotS3Schema>;
 export type RegistrationAddress = z.output<typeof RegistrationAddressSchema>;
 
 /** Everything the renderers need, validated and plain. */

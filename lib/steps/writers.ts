@@ -62,3 +62,13 @@ export function tomlString(v: string): string {
   // eslint-disable-next-line no-control-regex
   return `"${v.replace(/[\\"]/g, "\\$&").replace(/[\u0000-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)}"`;
 }
+
+/**
+ * A curl config file (`curl -K`) parameter: double-quoted with `\` and `"` escaped (curl manual, "-K, --config":
+ * within double quotes the escape sequences are `\\`, `\"`, `\t`, `\n`, `\r` and `\v`), refusing newlines and control
+ * characters.
+ */
+export function curlConfigString(v: string): string {
+  refuseControl(v, "curlConfigString");
+  return `"${v.replace(/[\\"]/g, "\\$&")}"`;
+}

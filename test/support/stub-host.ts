@@ -71,6 +71,8 @@ export interface StubHostOptions {
   readonly mirror?: Record<string, string | Buffer>;
   /** /etc/os-release content. @default - the machine's own */
   readonly osRelease?: string;
+  /** More host directories replaced by scratch ones (each must exist on this machine), e.g. `/usr/local/sbin`. @default [] */
+  readonly scratch?: readonly string[];
 }
 
 export function stubHost(opts: StubHostOptions = {}): StubHost {
@@ -80,6 +82,7 @@ export function stubHost(opts: StubHostOptions = {}): StubHost {
     "/etc": join(dir, "etc"),
     "/usr/local/bin": join(dir, "usrlocalbin"),
     "/sys/module": join(dir, "sysmodule"),
+    ...Object.fromEntries((opts.scratch ?? []).map((d, i) => [d, join(dir, `scratch-${i}`)])),
   };
   const bin = join(dir, "bin");
   const state = join(dir, "state");

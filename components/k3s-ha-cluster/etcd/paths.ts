@@ -10,6 +10,8 @@ export const ETCD_STATE_ENV_FILE = "/etc/etcd/edgecloud-etcd.state.env";
  */
 export const ETCD_CLUSTER_ENV_FILE = "/etc/etcd/edgecloud-etcd.cluster.env";
 export const ETCDCTL_WRAPPER = "/usr/local/sbin/edgecloud-etcdctl";
+/** The S3 credentials of `k3s.etcd.snapshot.s3` as a curl config file (`curl -K`), 0600 root. */
+export const ETCD_S3_CURLRC = "/etc/etcd/edgecloud-etcd-s3.curlrc";
 export const ETCD_LIB_DIR = "/usr/local/lib/edgecloud";
 
 /** Where etcd-install stages each release's verified binaries (`<dir>/v3.5.17/etcd`), apart from the running one. */

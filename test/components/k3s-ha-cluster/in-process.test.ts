@@ -101,6 +101,50 @@ describe("K3sHaCluster with executor in-process (Pulumi mocks)", () => {
     expect(config.inputs.deleteBundle).not.toContain("MOCK-");
   });
 
+  test("GIVEN k3s.etcd.snapshot.s3 credentials as secret Outputs THEN each member's maintenance bundle (secret) writes them resolved into the 0600 curl config file, and no other input holds them", async () => {
+    const s3 = {
+      endpoint: "https://minio.example.com:9000",
+      bucket: "etcd-backups",
+      accessKeyId: pulumi.secret("AKIAMOCKKEYID"),
+      secretAccessKey: pulumi.secret("mock/secret+access+key"),
+    };
+    const c = new K3sHaCluster("s3c", {
+      hosts,
+      spec: { ...haSpec, etcd: { snapshot: { s3 } } } as unknown as typeof haSpec,
+      executor: "in-process",
+    });
+    await valueOf(c.kubeconfig);
+    const maint = named("s3c", HOST_STEP_RUN).filter((r) => r.name.endsWith("-etcd-maintenance"));
+    expect(maint.map((r) => r.name)).toEqual([
+      "s3c-etcd-1-etcd-maintenance",
+      "s3c-etcd-2-etcd-maintenance",
+      "s3c-etcd-3-etcd-maintenance",
+    ]);
+    const curlrc = `user = "AKIAMOCKKEYID:mock/secret+access+key"\n`;
+    for (const r of maint) {
+      expect(isSecretInput(r.inputs.bundle)).toBe(true);
+      expect(plain(r.inputs.bundle)).toContain("ec_put /etc/etcd/edgecloud-etcd-s3.curlrc 0600 root:root");
+      expect(plain(r.inputs.bundle)).toContain(
+        Buffer.from(`# edgecloud: the credentials`).toString("base64").slice(0, 20),
+      );
+      expect(r.inputs.deleteBundle).not.toContain("mock/secret");
+    }
+    const decoded = maint.map((r) => {
+      const b = plain(r.inputs.bundle) as string;
+      const body = b
+        .split("ec_put /etc/etcd/edgecloud-etcd-s3.curlrc 0600 root:root <<'EC_FILE_EOF'\n")[1]!
+        .split("EC_FILE_EOF")[0]!;
+      return Buffer.from(body.replace(/\n/g, ""), "base64").toString("utf8");
+    });
+    for (const d of decoded) expect(d).toContain(curlrc);
+    // nothing but the maintenance bundles carries the secret
+    for (const r of named("s3c").filter((x) => !maint.includes(x)))
+      expect({ name: r.name, leaks: JSON.stringify(r.inputs).includes("mock/secret+access+key") }).toEqual({
+        name: r.name,
+        leaks: false,
+      });
+  });
+
   test("GIVEN executor in-process THEN the kubeconfig is read by a HostStepRun whose stdout stays secret", async () => {
     const read = named("inp", HOST_STEP_RUN).find((r) => r.name === "inp-kubeconfig")!;
     expect(plain(read.inputs.bundle)).toBe("cat /etc/rancher/k3s/k3s.yaml\n");
