@@ -133,7 +133,7 @@ export class PulumiStack {
   }
 
   /** Runs `pulumi <args>` in the project folder. Never rejects for a non-zero exit. */
-  run(args: readonly string[], timeoutMs = 15 * 60_000): Promise<CommandResult> {
+  run(args: readonly string[], timeoutMs = 15 * 60_000, onStdout?: (chunk: string) => void): Promise<CommandResult> {
     const argv = ["pulumi", ...args, "--non-interactive", "--color", "never"];
     const full = this.opts.netnsPath ? ["nsenter", `--net=${this.opts.netnsPath}`, "--", ...argv] : argv;
     const t0 = Date.now();
@@ -146,7 +146,10 @@ export class PulumiStack {
       let stdout = "";
       let stderr = "";
       const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-      child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
+      child.stdout.setEncoding("utf8").on("data", (c: string) => {
+        stdout += c;
+        onStdout?.(c);
+      });
       child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
       child.on("error", (e) => {
         clearTimeout(timer);
@@ -188,6 +191,34 @@ export class PulumiStack {
     const r = await this.must(["up", "--yes", "--skip-preview", ...targets.flatMap((t) => ["--target", t])]);
     this.opts.log?.(`pulumi up: ${r.ms} ms`);
     return { ...(await this.lastUpdate()), ms: r.ms, stdout: r.stdout };
+  }
+
+  /**
+   * `pulumi up --json` (only `targets` when given): the engine's events as they stream, each handed to `onEvent` when
+   * it arrives, and the resource steps they describe (op, resource, when it started and ended). Rejects unless it
+   * exits 0, with the failed steps' diagnostics.
+   */
+  async upWithEvents(targets: readonly string[] = [], onEvent?: (e: EngineEvent) => void): Promise<UpdateWithSteps> {
+    const events: EngineEvent[] = [];
+    const parser = new JsonStream((v) => {
+      const e = { ...(v as EngineEvent), receivedMs: Date.now() };
+      events.push(e);
+      onEvent?.(e);
+    });
+    const r = await this.run(
+      ["up", "--yes", "--skip-preview", "--json", ...targets.flatMap((t) => ["--target", t])],
+      undefined,
+      (chunk) => parser.push(chunk),
+    );
+    if (r.code !== 0) {
+      const diags = events
+        .filter((e) => e.diagnosticEvent && e.diagnosticEvent.severity === "error")
+        .map((e) => e.diagnosticEvent!.message)
+        .join("\n");
+      throw new Error(`pulumi up --json failed (exit ${r.code}) after ${r.ms} ms:\n${diags}\n${r.stderr}`);
+    }
+    this.opts.log?.(`pulumi up: ${r.ms} ms`);
+    return { ...(await this.lastUpdate()), ms: r.ms, stdout: r.stdout, events, steps: engineSteps(events) };
   }
 
   async destroy(): Promise<UpdateSummary> {
@@ -234,6 +265,107 @@ export class PulumiStack {
   async remove(): Promise<void> {
     await this.run(["stack", "rm", "--yes", "--force"]);
     rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
+/** A resource step's metadata in an engine event (apitype.StepEventMetadata). */
+export interface StepEventMetadata {
+  readonly op: string;
+  readonly urn: string;
+  readonly type: string;
+}
+
+/** One engine event of `pulumi up --json` (apitype.EngineEvent), with the time this process received it. */
+export interface EngineEvent {
+  readonly sequence: number;
+  readonly timestamp: number;
+  readonly receivedMs: number;
+  readonly resourcePreEvent?: { readonly metadata: StepEventMetadata };
+  readonly resOutputsEvent?: { readonly metadata: StepEventMetadata };
+  readonly resOpFailedEvent?: { readonly metadata: StepEventMetadata };
+  readonly diagnosticEvent?: { readonly message: string; readonly severity: string; readonly urn?: string };
+  readonly summaryEvent?: { readonly resourceChanges?: Record<string, number> };
+}
+
+/** A resource step the engine took: its op, the resource's name, and the event sequence (and time) it began and ended. */
+export interface EngineStep {
+  readonly op: string;
+  /** The resource's name (last URN segment). */
+  readonly name: string;
+  readonly urn: string;
+  readonly type: string;
+  readonly startSeq: number;
+  readonly endSeq?: number;
+  readonly startMs: number;
+  readonly endMs?: number;
+  readonly failed: boolean;
+}
+
+export interface UpdateWithSteps extends UpdateSummary {
+  readonly events: readonly EngineEvent[];
+  /** Every step but `same`, in the order the engine began them. */
+  readonly steps: readonly EngineStep[];
+}
+
+/** The steps of an update from its events: a `resourcePreEvent` begins one, `resOutputsEvent`/`resOpFailedEvent` ends it. */
+export function engineSteps(events: readonly EngineEvent[]): EngineStep[] {
+  const open = new Map<string, EngineStep>();
+  const done: EngineStep[] = [];
+  const key = (m: StepEventMetadata) => `${m.op} ${m.urn}`;
+  for (const e of events) {
+    if (e.resourcePreEvent) {
+      const m = e.resourcePreEvent.metadata;
+      if (m.op === "same") continue;
+      open.set(key(m), {
+        op: m.op,
+        urn: m.urn,
+        type: m.type,
+        name: m.urn.split("::").pop()!,
+        startSeq: e.sequence,
+        startMs: e.receivedMs,
+        failed: false,
+      });
+    }
+    const end = e.resOutputsEvent?.metadata ?? e.resOpFailedEvent?.metadata;
+    if (end && open.has(key(end))) {
+      const s = open.get(key(end))!;
+      open.delete(key(end));
+      done.push({ ...s, endSeq: e.sequence, endMs: e.receivedMs, failed: !!e.resOpFailedEvent });
+    }
+  }
+  return [...done, ...open.values()].sort((a, b) => a.startSeq - b.startSeq);
+}
+
+/** Splits a stream of concatenated JSON values (pretty-printed or one per line) into values. */
+class JsonStream {
+  private buf = "";
+  private depth = 0;
+  private inString = false;
+  private escaped = false;
+  private start = -1;
+  private scanned = 0;
+
+  constructor(private readonly onValue: (v: unknown) => void) {}
+
+  push(chunk: string): void {
+    this.buf += chunk;
+    for (let i = this.scanned; i < this.buf.length; i++) {
+      const ch = this.buf[i]!;
+      if (this.inString) {
+        if (this.escaped) this.escaped = false;
+        else if (ch === "\\") this.escaped = true;
+        else if (ch === '"') this.inString = false;
+      } else if (ch === '"') this.inString = true;
+      else if (ch === "{") {
+        if (this.depth++ === 0) this.start = i;
+      } else if (ch === "}" && --this.depth === 0) {
+        this.onValue(JSON.parse(this.buf.slice(this.start, i + 1)));
+        this.buf = this.buf.slice(i + 1);
+        i = -1;
+        this.start = -1;
+      }
+    }
+    this.scanned = this.buf.length;
   }
 }
 
