@@ -1,5 +1,5 @@
 /**
- * The Pulumi program (Pulumi.yaml `main: stacks/`): one stack per environment. `pulumi up -s <env>` reads
+ * The Pulumi program (Pulumi.yaml `main: stacks/index.ts`): one stack per environment. `pulumi up -s <env>` reads
  * `edgecloud:environment` (default: the stack name) and deploys that environment.
  */
 import { PIPELINE_SECRETS } from "../components/drone-ci/pipeline-access";

@@ -37,7 +37,8 @@ export function readStackConfig(config = new pulumi.Config("edgecloud")): StackC
   const provisioning = config.getObject<ProvisioningLimits>("provisioning");
   if (provisioning !== undefined) provisioningLimits(provisioning, "edgecloud:provisioning");
   return {
-    environment: config.get("environment") ?? pulumi.getStack(),
+    // Pulumi.yaml declares the key with the default "": empty means the stack name
+    environment: config.get("environment") || pulumi.getStack(),
     ...(config.get("sshPrivateKey") !== undefined ? { sshPrivateKey: config.requireSecret("sshPrivateKey") } : {}),
     ...(config.get("rancherManifestUrl") !== undefined
       ? { rancherManifestUrl: config.requireSecret("rancherManifestUrl") }

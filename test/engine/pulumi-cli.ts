@@ -133,7 +133,12 @@ export class PulumiStack {
   }
 
   /** Runs `pulumi <args>` in the project folder. Never rejects for a non-zero exit. */
-  run(args: readonly string[], timeoutMs = 15 * 60_000, onStdout?: (chunk: string) => void): Promise<CommandResult> {
+  run(
+    args: readonly string[],
+    timeoutMs = 15 * 60_000,
+    onStdout?: (chunk: string) => void,
+    input?: string,
+  ): Promise<CommandResult> {
     const argv = ["pulumi", ...args, "--non-interactive", "--color", "never"];
     const full = this.opts.netnsPath ? ["nsenter", `--net=${this.opts.netnsPath}`, "--", ...argv] : argv;
     const t0 = Date.now();
@@ -141,16 +146,17 @@ export class PulumiStack {
       const child = spawn(full[0]!, full.slice(1), {
         cwd: this.projectDir,
         env: this.env,
-        stdio: ["ignore", "pipe", "pipe"],
+        stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
       });
+      if (input !== undefined) child.stdin!.end(input);
       let stdout = "";
       let stderr = "";
       const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-      child.stdout.setEncoding("utf8").on("data", (c: string) => {
+      child.stdout!.setEncoding("utf8").on("data", (c: string) => {
         stdout += c;
         onStdout?.(c);
       });
-      child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
+      child.stderr!.setEncoding("utf8").on("data", (c: string) => (stderr += c));
       child.on("error", (e) => {
         clearTimeout(timer);
         rej(e);
@@ -163,8 +169,8 @@ export class PulumiStack {
   }
 
   /** Like run, but throws with the command's output unless it exits 0. */
-  async must(args: readonly string[], timeoutMs?: number): Promise<CommandResult> {
-    const r = await this.run(args, timeoutMs);
+  async must(args: readonly string[], timeoutMs?: number, input?: string): Promise<CommandResult> {
+    const r = await this.run(args, timeoutMs, undefined, input);
     if (r.code !== 0)
       throw new Error(`pulumi ${args.join(" ")} failed (exit ${r.code}) after ${r.ms} ms:\n${r.stdout}\n${r.stderr}`);
     return r;
@@ -172,6 +178,11 @@ export class PulumiStack {
 
   async setConfig(key: string, value: string, opts: { secret?: boolean } = {}): Promise<void> {
     await this.must(["config", "set", key, value, ...(opts.secret ? ["--secret"] : ["--plaintext"])]);
+  }
+
+  /** A secret config value read by the CLI from its stdin (never in argv: `pulumi config set --secret key < value`). */
+  async setSecretConfig(key: string, value: string): Promise<void> {
+    await this.must(["config", "set", key, "--secret"], undefined, value);
   }
 
   /** Structured config (objects, arrays) as JSON; the program reads it with `config.requireObject`. */
