@@ -26,6 +26,8 @@ export const storageClass = stack.nfs?.storageClassName;
 /** What edge nodes dial, and everything else they need to join except the token. */
 export const cloudcoreAddress = stack.kubeedge?.cloudcoreAddress;
 export const edgeJoin = stack.kubeedge?.joinParameters;
+/** Per edge pool, its join bundle (cloud-init user-data and a plain script; secret): docs/kubeedge-cloud.md "Edge pools". */
+export const edgeJoinBundles = stack.kubeedge?.joinBundles;
 export const edgexEntryPoints = stack.edgex?.entryPoints;
 export const droneUrl = stack.drone?.serverUrl;
 export const gitUrl = stack.drone?.providerServer;

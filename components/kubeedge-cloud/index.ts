@@ -12,3 +12,6 @@ export * from "./kubeedge-cloud";
 export * from "./firewall-steps";
 export * from "./host-steps";
 export * from "./token-wait-step";
+export * from "./edge-pool-spec";
+export * from "./edge-pool";
+export * from "./join-token";

@@ -16,6 +16,8 @@ import { KEADM_STEPS } from "./keadm-init-steps";
 import { TOKEN_WAIT_STEP, tokenWaitHost } from "./token-wait-step";
 import { JoinParameters, KubeEdgeCloudProps, KubeEdgeCloudSpecInput, TOKEN_SECRET } from "./spec";
 import { checkKubeEdgeCloud } from "./validate";
+import { JoinBundle, renderJoinBundle } from "./edge-pool";
+import { mintKubeEdgeJoinToken } from "./join-token";
 import type { K3sRegistries } from "../../lib/k3s/registries";
 
 export interface KubeEdgeCloudArgs {
@@ -61,6 +63,11 @@ export class KubeEdgeCloud extends pulumi.ComponentResource {
   readonly joinToken: pulumi.Output<string>;
   /** Names of the joined edge nodes. */
   readonly edgeNodes: pulumi.Output<string[]>;
+  /**
+   * Per edge pool (`spec.edgePools`), its join bundle: cloud-init user-data and a plain script carrying the pool's
+   * short-lived join credential (a secret; never cloudcore's `tokensecret`). Empty without pools.
+   */
+  readonly joinBundles: pulumi.Output<Record<string, JoinBundle>>;
   /** The validated model (plain). */
   readonly props: KubeEdgeCloudProps;
 
@@ -251,6 +258,8 @@ export class KubeEdgeCloud extends pulumi.ComponentResource {
       },
     );
 
+    this.joinBundles = this.edgePools(name, provider, gate, cloudcoreReady);
+
     this.cloudcoreAddress = pulumi.output(p.join.cloudcoreIpPort);
     this.tokenSecretRef = pulumi.output(TOKEN_SECRET);
     this.joinParameters = pulumi.output(p.join);
@@ -262,6 +271,142 @@ export class KubeEdgeCloud extends pulumi.ComponentResource {
       joinParameters: this.joinParameters,
       joinToken: this.joinToken,
       edgeNodes: this.edgeNodes,
+      joinBundles: this.joinBundles,
     });
+  }
+
+  /**
+   * Edge pools: cloudcore's CA read from `kubeedge/casecret` once cloudcore made it (kubeedge/kubeedge v1.23.1
+   * cloud/pkg/cloudhub/servers/httpserver/pre_server.go: `cadata`, `cakeydata`), one EdgeJoinCredential per pool minted
+   * from it, and each pool's bundle rendered around its credential. No resource per node.
+   */
+  private edgePools(
+    name: string,
+    provider: k8s.Provider,
+    gate: pulumi.Output<unknown>,
+    cloudcoreReady: pulumi.Resource[],
+  ): pulumi.Output<Record<string, JoinBundle>> {
+    const pools = this.props.spec.edgePools;
+    if (pools.length === 0) return pulumi.output<Record<string, JoinBundle>>({});
+    const ca = k8s.core.v1.Secret.get(
+      `${name}-ca`,
+      gate.apply(() => `${TOKEN_SECRET.namespace}/casecret`),
+      { parent: this, provider, dependsOn: cloudcoreReady },
+    );
+    const field = (key: "cadata" | "cakeydata") =>
+      ca.data.apply((d) => {
+        const v = d?.[key];
+        if (!v) throw new Error(`Secret ${TOKEN_SECRET.namespace}/casecret has no "${key}"; is cloudcore running?`);
+        return v;
+      });
+    const bundles = pools.map((pool) => {
+      const cred = new EdgeJoinCredential(
+        `${name}-pool-${pool.name}`,
+        { ca: field("cadata"), caKey: pulumi.secret(field("cakeydata")), ...pool.credential },
+        { parent: this },
+      );
+      return pulumi
+        .all([cred.token, cred.notAfter])
+        .apply(([t, n]) => [pool.name, renderJoinBundle(this.props, pool, t, new Date(n))] as const);
+    });
+    return pulumi.secret(pulumi.all(bundles).apply((entries) => Object.fromEntries(entries)));
+  }
+}
+
+export interface EdgeJoinCredentialArgs {
+  /** cloudcore's CA certificate, base64 DER (`kubeedge/casecret` `cadata`). */
+  readonly ca: pulumi.Input<string>;
+  /** cloudcore's CA key, base64 SEC1 DER (`kubeedge/casecret` `cakeydata`); a secret. */
+  readonly caKey: pulumi.Input<string>;
+  /** How long the credential admits new nodes. */
+  readonly ttlHours: number;
+  /** A `pulumi up` (or preview) this close to the expiry replaces the credential. */
+  readonly rotateBeforeHours: number;
+  /** A new value mints a new credential now. */
+  readonly revision: number;
+}
+
+interface CredentialInputs {
+  readonly ca: string;
+  readonly caKey: string;
+  readonly ttlHours: number;
+  readonly rotateBeforeHours: number;
+  readonly revision: number;
+}
+
+interface CredentialOutputs extends CredentialInputs {
+  readonly token: string;
+  /** ISO 8601: the token's `exp`. */
+  readonly notAfter: string;
+  readonly issuedAt: string;
+}
+
+/*
+ * Serialized by Pulumi into the dynamic-provider process: no relative import at run time (mintKubeEdgeJoinToken is
+ * self-contained; see join-token.ts), packages required by name.
+ */
+export const edgeJoinCredentialProvider = {
+  async create(inputs: CredentialInputs): Promise<{ id: string; outs: CredentialOutputs }> {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { randomBytes } = require("crypto") as typeof import("crypto");
+    const now = Date.now();
+    const notAfter = Math.floor(now / 1000) + inputs.ttlHours * 3600;
+    return {
+      id: randomBytes(8).toString("hex"),
+      outs: {
+        ...inputs,
+        token: mintKubeEdgeJoinToken(inputs.ca, inputs.caKey, notAfter),
+        notAfter: new Date(notAfter * 1000).toISOString(),
+        issuedAt: new Date(now).toISOString(),
+      },
+    };
+  },
+  async diff(_id: string, olds: CredentialOutputs, news: CredentialInputs): Promise<pulumi.dynamic.DiffResult> {
+    const due = Date.now() >= Date.parse(olds.notAfter) - news.rotateBeforeHours * 3600_000;
+    const replaces = [
+      ...(["ca", "caKey", "ttlHours", "revision"] as const).filter((k) => olds[k] !== news[k]),
+      ...(due ? ["notAfter"] : []),
+    ];
+    return {
+      changes: replaces.length > 0 || olds.rotateBeforeHours !== news.rotateBeforeHours,
+      replaces,
+      deleteBeforeReplace: false,
+    };
+  },
+  async update(_id: string, olds: CredentialOutputs, news: CredentialInputs): Promise<{ outs: CredentialOutputs }> {
+    // only rotateBeforeHours changed (anything else replaces): the credential stays
+    return { outs: { ...olds, rotateBeforeHours: news.rotateBeforeHours } };
+  },
+} satisfies pulumi.dynamic.ResourceProvider;
+
+/**
+ * One edge pool's join credential: a KubeEdge join token minted in-process from cloudcore's CA (no provider plugin),
+ * valid for `ttlHours`, replaced by the `pulumi up` that runs within `rotateBeforeHours` of its expiry or after
+ * `revision` changed. Token and CA key stay secret in state. There is no per-token revocation in cloudcore: a replaced
+ * credential keeps admitting nodes until its own expiry (docs/kubeedge-cloud.md "Edge pools", trust model).
+ */
+export class EdgeJoinCredential extends pulumi.dynamic.Resource {
+  declare readonly token: pulumi.Output<string>;
+  declare readonly notAfter: pulumi.Output<string>;
+  declare readonly issuedAt: pulumi.Output<string>;
+
+  constructor(name: string, args: EdgeJoinCredentialArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      edgeJoinCredentialProvider,
+      name,
+      {
+        ca: args.ca,
+        caKey: pulumi.secret(args.caKey),
+        ttlHours: args.ttlHours,
+        rotateBeforeHours: args.rotateBeforeHours,
+        revision: args.revision,
+        token: undefined,
+        notAfter: undefined,
+        issuedAt: undefined,
+      },
+      { ...opts, additionalSecretOutputs: ["caKey", "token"] },
+      "edgecloud",
+      "EdgeJoinCredential",
+    );
   }
 }

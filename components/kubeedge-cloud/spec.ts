@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { Host } from "../../lib/hosts/host";
+import { EdgePoolSchema } from "./edge-pool-spec";
 import { DEFAULT_KUBEEDGE_VERSION, KUBEEDGE_VERSIONS, KubeEdgeVersion } from "./release";
 import type { K3sRegistries } from "../../lib/k3s/registries";
 import { EDGE_NODE_LABEL } from "../../lib/k3s/node-roles";
@@ -190,6 +191,12 @@ export const KubeEdgeCloudSpecSchema = z.strictObject({
   avoidEdgeDaemonSets: z.array(z.strictObject({ namespace: z.string().min(1), name: z.string().min(1) })).default([]),
   /** @default {} */
   edge: EdgeSchema.default(EdgeSchema.parse({})),
+  /**
+   * Edge pools whose machines join by themselves with the pool's join bundle (cloud-init user-data or a plain script;
+   * `KubeEdgeCloud.joinBundles`), besides the edge hosts joined over SSH. See docs/kubeedge-cloud.md "Edge pools".
+   * @default []
+   */
+  edgePools: z.array(EdgePoolSchema).default([]),
 });
 
 export type KubeEdgeCloudSpecInput = z.input<typeof KubeEdgeCloudSpecSchema>;

@@ -11,6 +11,7 @@ import {
   kubernetesCompatible,
   kubernetesMinor,
 } from "./release";
+import { checkEdgePools } from "./edge-pool";
 import { JoinParameters, KubeEdgeCloudProps, KubeEdgeCloudSpec, KubeEdgeCloudSpecSchema, TOKEN_SECRET } from "./spec";
 
 /** `1.4` vs `1.6` → negative when a is older. */
@@ -163,6 +164,7 @@ export function checkKubeEdgeCloudSection(
         : `is not the address of a cloud host; with exposure "hostNetwork" cloudcore is pinned to the host that owns the address edge nodes dial (kubeedge#4417): use one of ${cloud.map((h) => h.address).join(", ") || "none"}, or exposure "NodePort"`,
     );
   }
+  checkEdgePools(spec, issues, S);
   // edge hosts whose distribution containerd is older than the release needs: the runtime step would stop on it
   for (const h of edgeHosts) {
     const containerd = osProfile(h.os).containerd;

@@ -39,7 +39,7 @@ export function setupPulumiMocks(): void {
         }
         const state: Record<string, any> = { ...args.inputs };
         if (args.type.startsWith("pulumi-nodejs:")) {
-          for (const k of ["value", "certPem", "keyPem", "notAfter"]) {
+          for (const k of ["value", "certPem", "keyPem", "notAfter", "token"]) {
             if (state[k] === undefined || state[k] === null || state[k] === "") {
               state[k] = k === "notAfter" ? "2036-01-01T00:00:00.000Z" : `MOCK-${k}-${args.name}`;
             }

@@ -146,3 +146,57 @@ describe("KubeEdgeCloud (Pulumi mocks)", () => {
     expect(recorded.length).toBe(before);
   });
 });
+
+describe("KubeEdgeCloud with edge pools (Pulumi mocks)", () => {
+  const CA = Buffer.from("ca-der").toString("base64");
+  const CA_KEY = Buffer.from("ca-key-der").toString("base64");
+  const before = mockRead.state;
+  beforeAll(() => {
+    mockRead.state = (type, id) =>
+      type === "kubernetes:core/v1:Secret" && id === "kubeedge/casecret"
+        ? { data: { cadata: CA, cakeydata: CA_KEY } }
+        : before(type, id);
+  });
+  afterAll(() => {
+    mockRead.state = before;
+  });
+
+  test("GIVEN two edge pools THEN one credential per pool minted from cloudcore's CA (the key a secret input), a secret bundle per pool, and no resource per pool node", async () => {
+    const hosts = clusterHosts().map((h) => ({ ...h, ssh: { privateKey: pulumi.secret("KEY") } }));
+    const cloud = new KubeEdgeCloud("pools", {
+      hosts,
+      spec: {
+        ...baseSpec,
+        edgePools: [
+          { name: "plant-a", os: "debian-12", arch: "arm64", labels: { site: "a" } },
+          { name: "plant-b", os: "ubuntu-22.04", arch: "amd64", credential: { ttlHours: 2, rotateBeforeHours: 1 } },
+        ],
+      },
+      kubeconfig: pulumi.secret("apiVersion: v1\nkind: Config\n"),
+    });
+    const bundles = await valueOf(cloud.joinBundles);
+    await settle();
+    expect(await isSecret(cloud.joinBundles)).toBe(true);
+    expect(Object.keys(bundles).sort()).toEqual(["plant-a", "plant-b"]);
+    const creds = recorded.filter((r) => r.type === "pulumi-nodejs:dynamic/edgecloud:EdgeJoinCredential");
+    expect(creds.map((r) => r.name).sort()).toEqual(["pools-pool-plant-a", "pools-pool-plant-b"]);
+    const b = creds.find((r) => r.name === "pools-pool-plant-b")!.inputs;
+    expect({ ...b, caKey: SECRET_SIG in b.caKey }).toMatchObject({
+      ca: CA,
+      caKey: true,
+      ttlHours: 2,
+      rotateBeforeHours: 1,
+      revision: 0,
+    });
+    expect(recorded.find((r) => r.name === "pools-ca")).toMatchObject({ id: "kubeedge/casecret" });
+    // every step resource is one of the SSH-joined hosts' (edge-1..3) or the cloud side's: none for pool nodes
+    expect(
+      recorded.filter((r) => r.name.startsWith("pools-") && /plant|pool-node/.test(r.name) && !creds.includes(r)),
+    ).toEqual([]);
+    for (const bundle of Object.values(bundles)) {
+      expect(bundle.script).not.toContain(TOKEN);
+      expect(bundle.userData.startsWith("#cloud-config\n")).toBe(true);
+    }
+    expect(bundles["plant-a"]!.notAfter).toBe("2036-01-01T00:00:00.000Z");
+  });
+});
