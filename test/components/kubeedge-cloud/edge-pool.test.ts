@@ -201,3 +201,101 @@ describe("EdgeJoinCredential's provider", () => {
     expect(outs.token.split(".")).toHaveLength(4);
   });
 });
+
+describe("a pool's join script, executed with stub commands (nothing is installed)", () => {
+  const { spawnSync } = require("child_process") as typeof import("child_process");
+  const { mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync } = require("fs") as typeof import("fs");
+  const { tmpdir } = require("os") as typeof import("os");
+  const { join } = require("path") as typeof import("path");
+  const { props } = (() => {
+    const issues = new IssueCollector();
+    return {
+      props: checkKubeEdgeCloud(
+        {
+          hosts: clusterHosts(),
+          spec: { ...baseSpec, edgePools: [{ name: "plant-a", os: "debian-12", arch: "amd64" }] },
+        },
+        issues,
+      )!,
+    };
+  })();
+  const pool = props.spec.edgePools[0]!;
+  const dir = mkdtempSync(join(tmpdir(), "ec-pool-join-"));
+  const bin = join(dir, "bin");
+  const ran = join(dir, "ran");
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  // id → root; curl → the code in $STUB_CODE (logged); ip → a route; bash → records the step it was given, runs nothing
+  const stub = (name: string, body: string) => writeFileSync(join(bin, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+  beforeAll(() => {
+    require("fs").mkdirSync(bin);
+    require("fs").mkdirSync(ran);
+    stub("id", "echo 0");
+    stub("curl", 'echo "curl $*" >>"$STUB_LOG"; printf %s "$STUB_CODE"');
+    stub("ip", "echo '10.0.0.11 via 10.0.1.1 dev eth0 src 10.0.1.77 uid 0'");
+    stub("hostname", 'echo "$STUB_HOSTNAME"');
+    stub("bash", 'cp "$1" "$STUB_RAN/$(basename "$1")"; echo "step $(basename "$1")" >>"$STUB_LOG"');
+  });
+  const run = (notAfter: Date, env: Record<string, string>) => {
+    const log = join(dir, `log-${Math.random()}`);
+    writeFileSync(log, "");
+    const script = join(dir, "join.sh");
+    writeFileSync(script, renderJoinBundle(props, pool, "tok.en.pa.rt", notAfter).script);
+    const r = spawnSync("/bin/bash", [script], {
+      encoding: "utf8",
+      env: {
+        PATH: `${bin}:/usr/bin:/bin`,
+        STUB_LOG: log,
+        STUB_RAN: ran,
+        STUB_CODE: "404",
+        STUB_HOSTNAME: "plant-a-007",
+        ...env,
+      },
+    });
+    return { code: r.status, stderr: r.stderr, log: readFileSync(log, "utf8") };
+  };
+  const later = new Date(Date.now() + 3600_000);
+
+  test("GIVEN an expired credential THEN it stops before anything: no cloudcore query, no step", () => {
+    const r = run(new Date(Date.now() - 1000), {});
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('edgecloud-join: the join credential of pool "plant-a" expired at');
+    expect(r.log).toBe("");
+  });
+
+  test("GIVEN a hostname that is not a DNS label THEN it is refused; EDGECLOUD_NODE_NAME overrides it", () => {
+    expect(run(later, { STUB_HOSTNAME: "Plant_A" }).stderr).toContain('node name "plant_a" is not a DNS label');
+    const r = run(later, { STUB_HOSTNAME: "Plant_A", EDGECLOUD_NODE_NAME: "edge-77", STUB_CODE: "200" });
+    expect(r.log).toContain("https://10.0.0.11:10002/node/edge-77");
+  });
+
+  test("GIVEN cloudcore already has a Node of that name THEN it refuses, naming it, and runs no step", () => {
+    const r = run(later, { STUB_CODE: "200" });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('cloudcore already has a node "plant-a-007" (or answered 200)');
+    expect(r.log).not.toContain("step ");
+  });
+
+  test("GIVEN a free name THEN the four steps run in order, each with the machine's name put in; the join step gets name and address", () => {
+    const r = run(later, {});
+    expect({ code: r.code, stderr: r.stderr.split("\n").filter((l) => l.includes("failed")) }).toEqual({
+      code: 0,
+      stderr: [],
+    });
+    expect(r.log.split("\n").filter((l) => l.startsWith("step "))).toEqual([
+      "step kubeedge-preflight.sh",
+      "step kubeedge-runtime.sh",
+      "step kubeedge-install.sh",
+      "step kubeedge-join.sh",
+    ]);
+    expect(r.stderr).toContain("edgecloud-join: plant-a-007 joined edge pool plant-a");
+    const preflight = readFileSync(join(ran, "kubeedge-preflight.sh"), "utf8");
+    expect(preflight).toContain("host_name=plant-a-007");
+    expect(preflight).not.toContain(POOL_NODE_NAME);
+    expect(readdirSync(ran).sort()).toEqual([
+      "kubeedge-install.sh",
+      "kubeedge-join.sh",
+      "kubeedge-preflight.sh",
+      "kubeedge-runtime.sh",
+    ]);
+  });
+});
