@@ -33,29 +33,34 @@ export function serverManifests(props: K3sHaClusterProps): Record<string, string
   return out;
 }
 
-/** A host's pre-flight step (undefined for a host with none of the cluster's roles); `others`: the names it must not take. */
-function hostPreflight(
-  props: K3sHaClusterProps,
-  h: K3sHaClusterProps["hosts"][number],
-  others: K3sHaClusterProps["hosts"],
-): HostStep | undefined {
+/** The spec's pre-flight checks, the same for every host (computed once per rendering: linear in the hosts). */
+function preflightChecks(props: K3sHaClusterProps): Parameters<typeof preflightStep>[3] {
   const { spec } = props;
   const reg = spec.registrationAddress;
-  const checks = {
+  const t = clusterTopology(props);
+  return {
     ...(reg?.kind === "kube-vip" ? { kubeVipInterface: reg.interface } : {}),
     wireguard: spec.network.flannelBackend === "wireguard-native",
     airgapSelinux: spec.install.kind === "airgap",
-    ...(clusterTopology(props).externalEtcd
+    ...(t.externalEtcd
       ? {
           etcd: {
             want: spec.etcd.install.kind === "distro" ? "distro" : spec.etcd.version.slice(1),
             clientPort: spec.etcd.clientPort,
-            size: clusterTopology(props).etcd.length,
+            size: t.etcd.length,
             force: spec.etcd.force,
           },
         }
       : {}),
   };
+}
+
+/** A host's pre-flight step (undefined for a host with none of the cluster's roles); `others`: the names it must not take. */
+function hostPreflight(
+  h: K3sHaClusterProps["hosts"][number],
+  others: K3sHaClusterProps["hosts"],
+  checks: Parameters<typeof preflightStep>[3],
+): HostStep | undefined {
   const roles = h.roles.filter((r) => r === "etcd" || r === "server" || r === "agent");
   return roles.length ? preflightStep(h, roles, others, checks) : undefined;
 }
@@ -68,8 +73,9 @@ function hostPreflight(
 export function preflightKeys(props: K3sHaClusterProps): Map<string, string> {
   const keys = new Map<string, string>();
   if (!props.spec.preflight) return keys;
+  const checks = preflightChecks(props);
   for (const h of props.hosts) {
-    const s = hostPreflight(props, h, []);
+    const s = hostPreflight(h, [], checks);
     if (s) keys.set(h.name, s.hash);
   }
   return keys;
@@ -86,8 +92,9 @@ export function renderK3sHaClusterSteps(props: K3sHaClusterProps, material: Clus
   const add = (s: HostStep) => (steps.push(s), s.id);
   const pre = new Map<string, string>();
   if (spec.preflight) {
+    const checks = preflightChecks(props);
     for (const h of props.hosts) {
-      const s = hostPreflight(props, h, props.hosts);
+      const s = hostPreflight(h, props.hosts, checks);
       if (s) pre.set(h.name, add(s));
     }
   }
