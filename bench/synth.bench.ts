@@ -1,6 +1,6 @@
 /**
  * Synthesis benchmark (`npm run bench`): an HA control plane (3 etcd, 3 servers, 2 agents, NFS, registry) plus N
- * edge nodes joined by KubeEdge with EdgeX on each, for N = 10, 100, 1,000. Per N, in a fresh child process:
+ * edge nodes joined by KubeEdge with EdgeX on each, for N = 10, 100, 1,000, 10,000. Per N, in a fresh child process:
  *
  * - synth: validate the environment, render every step and manifest (strict Kubernetes validation included), and
  *   render everything to text (step bundles, manifest YAML) — what `edgecloud synth` does short of writing files;
@@ -8,13 +8,17 @@
  *   configuration documents (edgecore.yaml of every edge node) and every host step as data;
  * - ratio = synth / floor; peak RSS of the child after synth and after the mocks run; objects = Kubernetes
  *   objects + host steps; "warm" repeats synth in the same process (schema compiled, JIT warm);
- * - mocks: the Pulumi program (EdgecloudEnvironment) evaluated under Pulumi mocks, until every resource registered.
+ * - mocks: the Pulumi program (EdgecloudEnvironment) evaluated under Pulumi mocks, until every resource registered
+ *   (up to N = 1,000 only: at 10,000 the mocks alone would hold ~12 GB — they measure the Pulumi program, which is
+ *   `npm run bench:engine`'s subject, not synthesis).
  *
- * Targets: ratio ≤ 2.0 at N = 1,000; t(1,000) / t(100) ≤ 12. Both are reported cold (first synth in a fresh
- * process: includes compiling the Kubernetes schema validators and JIT warm-up, a one-time cost that does not grow
- * with N) and warm (a second synth in the same process); the exit code follows the warm figures.
+ * Targets: ratio ≤ 2.0 at N = 1,000 (warm) and ≤ 1.5 at N = 10,000 cold (issue 18); t(1,000) / t(100) ≤ 12 and
+ * t(10,000) / t(1,000) ≤ 12 (linear). Each is reported cold (first synth in a fresh process: includes compiling the
+ * Kubernetes schema validators and JIT warm-up, a one-time cost that does not grow with N) and warm (a second synth
+ * in the same process). `--n 10,100` runs other sizes (the targets of sizes not run are not checked).
  */
 import { fork } from "child_process";
+import { loadavg } from "os";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
 import { edgeCoreConfig, edgeCoreConfigYaml } from "../components/kubeedge-cloud/edgecore-config";
@@ -25,7 +29,12 @@ import { validateEnvironment } from "../stacks/environment";
 import { environmentMaterial } from "../stacks/material";
 import { synthesizeWith } from "../stacks/synth";
 
-const SIZES = [10, 100, 1000];
+const SIZES = (() => {
+  const i = process.argv.indexOf("--n");
+  return i >= 0 ? process.argv[i + 1]!.split(",").map(Number) : [10, 100, 1000, 10000];
+})();
+/** Above this N the Pulumi-mocks evaluation is skipped (memory; see the header). */
+const MOCKS_MAX_N = 1000;
 const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nbench\n-----END OPENSSH PRIVATE KEY-----\n";
 
 /** The benchmark environment: the default's control plane plus `n` edge nodes (alternating arm64/amd64). */
@@ -116,7 +125,8 @@ async function runCase(n: number): Promise<CaseResult> {
   for (const s of out.plan.steps) stringify(s, yamlOpts);
   const floorMs = performance.now() - f0;
 
-  const m = await mocksCase(raw);
+  // -1: not run (NaN does not survive the IPC's JSON)
+  const m = n <= MOCKS_MAX_N ? await mocksCase(raw) : { ms: -1, resources: -1 };
   return {
     n,
     synthMs,
@@ -192,8 +202,8 @@ function table(rows: CaseResult[]): string {
     `${r.objects} (${r.manifestObjects} + ${r.steps})`,
     (r.bytes / 1048576).toFixed(1),
     r.synthRssMiB.toFixed(0),
-    r.mocksMs.toFixed(0),
-    String(r.mockResources),
+    r.mocksMs < 0 ? "skipped" : r.mocksMs.toFixed(0),
+    r.mockResources < 0 ? "-" : String(r.mockResources),
     r.peakRssMiB.toFixed(0),
   ]);
   const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
@@ -209,29 +219,70 @@ async function main(): Promise<void> {
     return;
   }
   const rows: CaseResult[] = [];
+  console.log(
+    `load average at the start: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")}`,
+  );
   for (const n of SIZES) {
     process.stderr.write(`  · N = ${n} …\n`);
     rows.push(
       await new Promise<CaseResult>((resolve, reject) => {
-        const child = fork(__filename, ["--case", String(n)], { execArgv: ["-r", "ts-node/register/transpile-only"] });
-        child.once("message", (m) => resolve(m as CaseResult));
+        const child = fork(__filename, ["--case", String(n)], {
+          execArgv: [
+            "-r",
+            "ts-node/register/transpile-only",
+            ...(n > MOCKS_MAX_N ? ["--max-old-space-size=4096"] : []),
+          ],
+        });
+        child.once("message", (m) => {
+          const r = m as CaseResult;
+          process.stderr.write(
+            `    synth ${r.synthMs.toFixed(0)} ms, warm ${r.warmMs.toFixed(0)} ms, floor ${r.floorMs.toFixed(0)} ms, RSS ${r.synthRssMiB.toFixed(0)} MiB\n`,
+          );
+          resolve(r);
+        });
         child.once("exit", (code) => (code === 0 ? undefined : reject(new Error(`N = ${n}: child exited ${code}`))));
       }),
     );
   }
   console.log(table(rows));
-  const at = (n: number) => rows.find((r) => r.n === n)!;
-  const report = (label: string, ms: (r: CaseResult) => number) => {
-    const ratio = ms(at(1000)) / at(1000).floorMs;
-    const growth = ms(at(1000)) / ms(at(100));
-    console.log(
-      `${label}: ratio at N=1000 ${ratio.toFixed(2)} (target ≤ 2.0) ${ratio <= 2 ? "ok" : "MISSED"}; t(1000)/t(100) ${growth.toFixed(1)} (target ≤ 12) ${growth <= 12 ? "ok" : "MISSED"}`,
-    );
-    return ratio <= 2 && growth <= 12;
+  const at = (n: number) => rows.find((r) => r.n === n);
+  const load = loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ");
+  let ok = true;
+  const check = (label: string, value: number, target: number) => {
+    const met = value <= target;
+    console.log(`${label}: ${value.toFixed(2)} (target ≤ ${target}) ${met ? "ok" : "MISSED"}`);
+    return met;
   };
   console.log("");
-  report("cold", (r) => r.synthMs);
-  if (!report("warm", (r) => r.warmMs)) process.exitCode = 1;
+  for (const [label, ms] of [
+    ["cold", (r: CaseResult) => r.synthMs],
+    ["warm", (r: CaseResult) => r.warmMs],
+  ] as const) {
+    const k1 = at(1000);
+    const k10 = at(10000);
+    const h = at(100);
+    if (k1) {
+      const met = check(`${label}: ratio at N=1000`, ms(k1) / k1.floorMs, 2);
+      if (label === "warm") ok &&= met;
+    }
+    if (k1 && h) ok &&= check(`${label}: t(1000)/t(100)`, ms(k1) / ms(h), 12);
+    if (k10) {
+      const met = check(`${label}: ratio at N=10000`, ms(k10) / k10.floorMs, label === "cold" ? 1.5 : 2);
+      if (label === "cold") ok &&= met;
+    }
+    if (k10 && k1) ok &&= check(`${label}: t(10000)/t(1000)`, ms(k10) / ms(k1), 12);
+  }
+  const big = at(10000) ?? at(1000);
+  if (big)
+    console.log(
+      `peak RSS at N=${big.n}: ${big.synthRssMiB.toFixed(0)} MiB after synth, ${big.peakRssMiB.toFixed(0)} MiB at the end`,
+    );
+  console.log(`load average at the end: ${load}`);
+  if (!ok) process.exitCode = 1;
 }
 
 if (require.main === module)
