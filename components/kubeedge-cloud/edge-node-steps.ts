@@ -5,7 +5,7 @@ import { HostStep, hostStep, stepId } from "../../lib/steps/host-step";
 import { raw, sh } from "../../lib/steps/sh";
 import { edgeCoreConfig, edgeCoreConfigYaml } from "./edgecore-config";
 import { kubeEdgeRelease } from "./release";
-import { CNI_PLUGINS, cniConflist, cniTarball, runtimeInstall } from "./runtime";
+import { CNI_PLUGINS, cniConflist, cniTarball } from "./runtime";
 import { KubeEdgeCloudProps } from "./spec";
 import {
   CONTAINERD_AUTH_FILE,
@@ -79,7 +79,8 @@ fi`;
 export function runtimeStep(props: KubeEdgeCloudProps, host: Host): HostStep {
   const { runtime, cgroupDriver } = props.spec.edge;
   const pm = osProfile(host.os).packageManager;
-  const src = runtimeInstall(host.os, runtime).source;
+  // the runtime's packages (after an optional vendor repository), or why the OS has none edgecloud can verify
+  const src = osProfile(host.os)[runtime];
   const systemdCgroup = cgroupDriver === "systemd" ? "true" : "false";
   // the registry every K3s node mirrors, for this containerd too (edge nodes have no registries.yaml)
   const registryFiles = props.registries && runtime === "containerd" ? containerdRegistryFiles(props.registries) : [];

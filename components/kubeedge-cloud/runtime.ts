@@ -1,21 +1,3 @@
-import { OsId, RuntimePackages, osProfile } from "../../lib/platform/os";
-
-/** How an edge node's container runtime gets onto its OS (the OS profile's packages), and its systemd unit. */
-export interface RuntimeInstall {
-  /** Packages (after an optional vendor repository), or why the OS has none edgecloud can verify. */
-  readonly source: RuntimePackages;
-  /** The systemd unit of the runtime. */
-  readonly unit: "containerd.service" | "docker.service";
-}
-
-/** The runtime's packages on an OS, as its {@link OsProfile} has them. */
-export function runtimeInstall(os: OsId, runtime: "containerd" | "docker"): RuntimeInstall {
-  return {
-    source: osProfile(os)[runtime],
-    unit: runtime === "docker" ? "docker.service" : "containerd.service",
-  };
-}
-
 /**
  * The CNI plugins every edge node's containerd needs before its kubelet (inside edgecore) reports the node Ready:
  * upstream's release tarball unpacked into containerd's default `bin_dir` /opt/cni/bin, and a bridge conflist in
