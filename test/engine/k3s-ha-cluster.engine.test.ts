@@ -3,7 +3,7 @@ import { join } from "path";
 import { HostInput } from "../../lib/hosts/host";
 import { HostStepExecutor } from "../../lib/pulumi/host-step-commands";
 import { ArgvSampler, secretNeedles } from "../lab/argv-sampler";
-import { CLUSTER_SPEC, labCluster, LabCluster, NEEDS_K3S_BINARY } from "../lab/cluster";
+import { CLUSTER_SPEC, k3sBinaryBlockedResources, labCluster, LabCluster } from "../lab/cluster";
 import { Lab } from "../lab/lab";
 import { engineTools, PulumiStack, REPO, resourcesByName } from "./pulumi-cli";
 
@@ -136,11 +136,11 @@ function stage1(executor: HostStepExecutor): void {
     await stack.setConfigObject("hosts", hosts);
     await stack.setConfigObject("spec", CLUSTER_SPEC);
     await stack.setConfig("executor", executor);
-    const blocked = blockedSteps(cluster);
+    const blocked = k3sBinaryBlockedResources(cluster);
     const steps = await stack.preview();
     targets = steps
       .map((s) => s.urn)
-      .filter((u) => !blocked.some((b) => u.endsWith(`::lab-${b}`)) && !u.endsWith("::lab-kubeconfig"));
+      .filter((u) => !blocked.some((b) => u.endsWith(`::${b}`)) && !u.endsWith("::lab-kubeconfig"));
     timings.push(
       `stack init + config + preview (${steps.length} resources, ${targets.length} targeted): ${Date.now() - t} ms`,
     );
@@ -324,19 +324,4 @@ function stage1(executor: HostStepExecutor): void {
       `empty directories left after destroy (only K3s's uninstall would remove them): ${emptyDirs.join("; ") || "none"}`,
     );
   }, 900_000);
-}
-
-/** Steps that need the K3s binary (not downloadable here) and every step that waits for them, as `<host>-<name>`. */
-function blockedSteps(c: LabCluster): string[] {
-  const blocked = new Set(c.plan.steps.filter((s) => NEEDS_K3S_BINARY.includes(s.name)).map((s) => s.id));
-  for (let grew = true; grew;) {
-    grew = false;
-    for (const s of c.plan.steps) {
-      if (!blocked.has(s.id) && s.dependsOn.some((d) => blocked.has(d))) {
-        blocked.add(s.id);
-        grew = true;
-      }
-    }
-  }
-  return c.plan.steps.filter((s) => blocked.has(s.id)).map((s) => `${s.host}-${s.name}`);
 }
