@@ -17,6 +17,7 @@
  *   npm run bench:engine -- --n 10,100 --runs 1
  *   npm run bench:engine -- --program js      # the program and library compiled by tsc first, run as JavaScript
  *   npm run bench:engine -- --n 300 --runs 1 --cpu-prof /tmp/prof   # a CPU profile of the program
+ *   npm run bench:engine -- --n 300 --runs 1 --engine-prof /tmp/prof   # the engine's Go CPU profile (go tool pprof)
  *
  * Every process it starts (each in its own process group) it stops, and every temporary directory it removes.
  */
@@ -53,11 +54,19 @@ const { values } = parseArgs({
     runs: { type: "string", default: "3" },
     program: { type: "string", default: "ts" },
     "cpu-prof": { type: "string" },
+    "engine-prof": { type: "string" },
+    "step-resources": { type: "string", default: "per-host-chain" },
   },
 });
 /** `--cpu-prof DIR`: the program writes a CPU profile of each run there (bench/engine/profile.ts). */
 const CPU_PROF = values["cpu-prof"];
+/** `--engine-prof DIR`: the engine writes its Go CPU profile there (`pulumi --profiling`; read with `go tool pprof`). */
+const ENGINE_PROF = values["engine-prof"];
 const PROGRAM = values.program!;
+/** `provisioning.stepResources` of the benchmark's cluster: per-host-chain (the large-fleet setting) or per-step. */
+const STEP_RESOURCES = values["step-resources"]!;
+if (STEP_RESOURCES !== "per-step" && STEP_RESOURCES !== "per-host-chain")
+  throw new Error(`--step-resources: "${STEP_RESOURCES}" must be per-step or per-host-chain`);
 if (PROGRAM !== "ts" && PROGRAM !== "js") throw new Error(`--program: "${PROGRAM}" must be ts or js`);
 const SIZES = values.n!.split(",").map((s) => {
   const n = Number(s.trim());
@@ -334,6 +343,7 @@ async function runCase(n: number, tools: ReturnType<typeof engineTools>, program
   try {
     await stack.setConfig("agents", String(n));
     await stack.setConfig("keyPath", keyPath);
+    await stack.setConfig("stepResources", STEP_RESOURCES);
     // synth first: it is cheap and fails fast on an environment problem
     const synthMs = await synthWall(n, dir, keyPath);
     console.log(`  N=${n} edgecloud synth: ${sec(synthMs)}`);
@@ -346,7 +356,8 @@ async function runCase(n: number, tools: ReturnType<typeof engineTools>, program
     const loads: string[] = [];
     for (let i = 0; i < RUNS; i++) {
       loads.push(load());
-      const r = await runTree(["pulumi", "preview", "--non-interactive", "--color", "never"], {
+      const profiling = ENGINE_PROF ? ["--profiling", join(ENGINE_PROF, `engine-${n}-${i + 1}`)] : [];
+      const r = await runTree(["pulumi", "preview", "--non-interactive", "--color", "never", ...profiling], {
         cwd: stack.projectDir,
         env: CPU_PROF
           ? { ...stack.env, EDGECLOUD_BENCH_CPU_PROF: join(CPU_PROF, `program-${n}-${i + 1}.cpuprofile`) }
@@ -399,7 +410,7 @@ async function runCase(n: number, tools: ReturnType<typeof engineTools>, program
 async function main(): Promise<number> {
   const tools = engineTools();
   console.log(
-    `pulumi preview of K3sHaCluster (3 etcd, 3 servers, N agents; executor in-process; local backend), ${RUNS} run(s) per N, program ${PROGRAM === "js" ? "compiled by tsc, run as JavaScript" : "TypeScript through ts-node (transpile-only)"}, tools ${tools.binDir}`,
+    `pulumi preview of K3sHaCluster (3 etcd, 3 servers, N agents; executor in-process, provisioning.stepResources ${STEP_RESOURCES}; local backend), ${RUNS} run(s) per N, program ${PROGRAM === "js" ? "compiled by tsc, run as JavaScript" : "TypeScript through ts-node (transpile-only)"}, tools ${tools.binDir}`,
   );
   const program = PROGRAM === "js" ? await compileProgram() : join(REPO, "bench/engine");
   const cases: Case[] = [];

@@ -13,6 +13,8 @@ const cluster = new K3sHaCluster("bench", {
   hosts: benchHosts(config.requireNumber("agents"), config.require("keyPath")),
   spec: BENCH_SPEC,
   executor: "in-process",
+  // per-host-chain unless the bench asks otherwise (`--step-resources per-step`)
+  provisioning: { stepResources: (config.get("stepResources") ?? "per-host-chain") as "per-step" | "per-host-chain" },
 });
 
 export const nodes = cluster.nodeNames.length;

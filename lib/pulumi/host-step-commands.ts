@@ -2,9 +2,9 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import { Host } from "../hosts/host";
-import { renderDeleteBundle, renderStepBundle } from "../steps/bundle";
 import { HostStep } from "../steps/host-step";
 import { makePlan } from "../steps/plan";
+import { chainName, groupStepChains, renderChainBundle, renderChainDeleteBundle } from "../steps/step-chains";
 import { ProvisioningLimits, provisioningLimits, stepPriorities, WaveProgress } from "../steps/provisioning";
 import { hostConnection, hostStepConnection, runAsRootCommand } from "./connection";
 import { HostStepRun, rootCommand, rootStdin } from "./host-step-run";
@@ -117,43 +117,54 @@ export function hostStepCommands<M>(source: StepSource<M>, opts: HostStepCommand
     source.structure.map((s) => ({ ...s, dependsOn: s.dependsOn.filter((d) => inside.has(d)) })),
   ).steps.map((s) => byId.get(s.id)!);
   const priorities = stepPriorities(ordered);
-  for (const step of ordered) {
-    const host = hosts.get(step.host);
-    if (!host) throw new Error(`step "${step.id}" targets host "${step.host}", which is not among the hosts`);
+  const chains = groupStepChains(ordered, opts.provisioning?.stepResources ?? "per-step");
+  for (const chain of chains) {
+    const members = chain.members;
+    const first = members[0]!;
+    const host = hosts.get(chain.host);
+    if (!host) throw new Error(`step "${first.id}" targets host "${chain.host}", which is not among the hosts`);
     const bundle: pulumi.Output<string> =
-      rendered && !free.has(step.id)
-        ? rendered.apply((byId) => {
-            const s = byId.get(step.id);
-            if (!s) throw new Error(`step "${step.id}" disappeared when rendered with its material`);
-            return renderStepBundle(s);
-          })
-        : pulumi.output(renderStepBundle(step));
+      rendered && members.some((m) => !free.has(m.id))
+        ? rendered.apply((byId) =>
+            renderChainBundle(
+              members.map((m) => {
+                const s = byId.get(m.id);
+                if (!s) throw new Error(`step "${m.id}" disappeared when rendered with its material`);
+                return s;
+              }),
+            ),
+          )
+        : pulumi.output(renderChainBundle(members));
     const gate = opts.gate;
     const deps = [
-      ...step.dependsOn.map((d) => cmds.get(d) ?? opts.existing!.get(d)!),
+      ...chain.dependsOn.map((d) => cmds.get(d) ?? opts.existing!.get(d)!),
       ...(opts.dependsOn ?? []),
       ...(gate ? [gate.resource] : []),
     ];
-    const name = `${opts.prefix}-${step.host}-${step.name}`;
+    const name = `${opts.prefix}-${chain.host}-${chainName(chain)}`;
     const resourceOpts = { parent: opts.parent, dependsOn: deps };
+    const deleteBundle = renderChainDeleteBundle(members);
     // the bundle's hash, the host's own gate key (when it has one), the gate's verdict
-    const hostKey = gate?.hostKeys?.get(step.host);
+    const hostKey = gate?.hostKeys?.get(chain.host);
     const keys = hostKey !== undefined ? [hostKey] : [];
+    // every member's id names the chain's resource (a dependent of any member waits on the whole chain)
+    const add = (r: StepResource) => {
+      for (const m of members) cmds.set(m.id, r);
+    };
     if (opts.executor === "in-process") {
       const trigger = gate
         ? pulumi.all([bundle, gate.verdict]).apply(([b, v]) => [sha256(b), ...keys, v].join(" "))
         : bundle.apply(sha256);
-      cmds.set(
-        step.id,
+      add(
         new HostStepRun(
           name,
           {
             connection: stepConnection(host),
             bundle,
-            deleteBundle: renderDeleteBundle(step),
+            deleteBundle,
             trigger,
             limits,
-            priority: priorities.get(step.id) ?? 0,
+            priority: Math.max(...members.map((m) => priorities.get(m.id) ?? 0)),
           },
           resourceOpts,
         ),
@@ -166,17 +177,16 @@ export function hostStepCommands<M>(source: StepSource<M>, opts: HostStepCommand
       sudoPassword !== undefined && host.ssh.user !== "root"
         ? pulumi.all([sudoPassword, bundle]).apply(([pw, b]) => rootStdin({ user: host.ssh.user, sudoPassword: pw }, b))
         : bundle;
-    cmds.set(
-      step.id,
+    add(
       new command.remote.Command(
         name,
         {
           connection: commandConnection(host),
           create: runAsRootCommand(host),
           update: runAsRootCommand(host),
-          stdin: step.secret || rendered || sudoPassword !== undefined ? pulumi.secret(stdin) : stdin,
+          stdin: members.some((m) => m.secret) || rendered || sudoPassword !== undefined ? pulumi.secret(stdin) : stdin,
           triggers: [bundle.apply(sha256), ...(gate ? [...keys, gate.verdict] : [])],
-          delete: deleteCommand(host, renderDeleteBundle(step)),
+          delete: deleteCommand(host, deleteBundle),
           logging: "stdoutAndStderr",
           addPreviousOutputInEnv: false,
         },

@@ -371,32 +371,43 @@ export class HostStepRun extends pulumi.dynamic.Resource {
   declare readonly log: pulumi.Output<string>;
 
   constructor(name: string, args: HostStepRunArgs, opts?: pulumi.CustomResourceOptions) {
-    super(
-      hostStepRunProvider,
-      name,
-      {
-        connection: pulumi.secret(args.connection),
-        bundle: pulumi.secret(args.bundle),
-        deleteBundle: args.deleteBundle ?? "",
-        trigger: args.trigger,
-        ...(args.limits ? { limits: args.limits } : {}),
-        ...(args.priority !== undefined ? { priority: args.priority } : {}),
-        stdout: undefined,
-        changed: undefined,
-        hash: undefined,
-        log: undefined,
-      },
-      {
-        ...opts,
-        additionalSecretOutputs: [
-          ...(opts?.additionalSecretOutputs ?? []),
-          "connection",
-          "bundle",
-          ...(args.secretStdout ? ["stdout"] : []),
-        ],
-      },
-      "edgecloud",
-      "HostStepRun",
-    );
+    // While the SDK registers this resource's properties, no stack traces: @pulumi/pulumi 3.270.0 wraps a promise per
+    // property (runtime/rpc.js transferProperties) in debuggablePromise (runtime/debuggable.js), which formats
+    // `new Error().stack` at once, and cmd/run/index.js installs source-map-support, which source-maps every frame of
+    // it: a fifth of a large preview's program time, for a trace shown only by Pulumi's promise-leak diagnostics. The
+    // limit is restored before anything else runs (the constructor is synchronous).
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      super(
+        hostStepRunProvider,
+        name,
+        {
+          connection: pulumi.secret(args.connection),
+          bundle: pulumi.secret(args.bundle),
+          deleteBundle: args.deleteBundle ?? "",
+          trigger: args.trigger,
+          ...(args.limits ? { limits: args.limits } : {}),
+          ...(args.priority !== undefined ? { priority: args.priority } : {}),
+          stdout: undefined,
+          changed: undefined,
+          hash: undefined,
+          log: undefined,
+        },
+        {
+          ...opts,
+          additionalSecretOutputs: [
+            ...(opts?.additionalSecretOutputs ?? []),
+            "connection",
+            "bundle",
+            ...(args.secretStdout ? ["stdout"] : []),
+          ],
+        },
+        "edgecloud",
+        "HostStepRun",
+      );
+    } finally {
+      Error.stackTraceLimit = stackTraceLimit;
+    }
   }
 }

@@ -11,11 +11,11 @@ export const CHANGED_MARKER = "edgecloud-step: changed=";
  * The complete program an executor sends to `bash -s` on the host, over stdin: prelude, files (base64
  * heredocs, so secrets never reach argv), the step's script, and the changed-marker line.
  */
-export function renderStepBundle(step: HostStep): string {
+export function renderStepBundle(step: HostStep, prelude: string = STEP_PRELUDE): string {
   return [
     "#!/usr/bin/env bash",
     `# edgecloud step ${step.id} (${step.component}) ${step.hash.slice(0, 12)}`,
-    STEP_PRELUDE,
+    prelude,
     ...step.files.map(renderFilePut),
     "# --- step ---",
     step.script.trimEnd(),
@@ -24,12 +24,15 @@ export function renderStepBundle(step: HostStep): string {
   ].join("\n");
 }
 
-/** The inverse program run on delete. */
-export function renderDeleteBundle(step: HostStep): string {
+/**
+ * The inverse program run on delete. `prelude`: the prelude's text, or (in a chain, which carries it once) the line
+ * that sources it.
+ */
+export function renderDeleteBundle(step: HostStep, prelude: string = STEP_PRELUDE): string {
   return [
     "#!/usr/bin/env bash",
     `# edgecloud delete ${step.id} (${step.component})`,
-    STEP_PRELUDE,
+    prelude,
     "# --- delete ---",
     step.deleteScript.trimEnd() || ":",
     `echo "${CHANGED_MARKER}$EC_CHANGED"`,

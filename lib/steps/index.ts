@@ -8,3 +8,4 @@ export { sh, raw, RawShell, type ShellValue } from "./sh";
 export * from "./writers";
 export * from "./step-limiter";
 export * from "./provisioning";
+export * from "./step-chains";

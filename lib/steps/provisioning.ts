@@ -2,6 +2,7 @@ import { z } from "zod";
 import { IssueCollector, parseInto } from "../validation/issues";
 import { HostStep } from "./host-step";
 import type { StepLimits } from "./step-limiter";
+import type { StepResources } from "./step-chains";
 
 /**
  * How many host steps run at once (the in-process executor and the lab's executor enforce it; the command executor
@@ -26,6 +27,14 @@ export interface ProvisioningLimits {
    * @default 4
    */
   readonly maxStepsPerHost?: number;
+  /**
+   * One resource per host step, or one per chain of a host's consecutive steps that only wait on each other
+   * (`groupStepChains`): at 1,000 agents a preview registers 2,000 resources instead of 5,000. Choose it when the stack
+   * is created: changing it on a stack that exists replaces every host step's resource, which runs each old step's
+   * delete program (an uninstall) before the new chains run again.
+   * @default "per-step"
+   */
+  readonly stepResources?: StepResources;
 }
 
 export const PROVISIONING_DEFAULTS = { maxConcurrentSteps: 32, maxStepsPerHost: 4 } as const;
@@ -43,6 +52,7 @@ export const ProvisioningLimitsSchema = z.strictObject({
   maxConcurrentSteps: bound.optional(),
   maxConcurrentHosts: bound.optional(),
   maxStepsPerHost: bound.optional(),
+  stepResources: z.enum(["per-step", "per-host-chain"]).optional(),
 });
 
 /**

@@ -88,4 +88,39 @@ describe("hostStepCommands' provisioning limits and progress (Pulumi mocks)", ()
     ).toThrow("provisioning.maxStepsPerHost 0 must be >= 1");
     expect(recorded.slice(before).filter((r) => r.name.startsWith("bad-"))).toEqual([]);
   });
+
+  test("GIVEN per-host-chain WHEN registered THEN a host's steps that only wait on each other are one HostStepRun, every step id names it, and a dependent waits on the chain", async () => {
+    const lines: string[] = [];
+    const cmds = hostStepCommands(
+      { structure: steps },
+      {
+        parent,
+        prefix: "chn",
+        hosts,
+        executor: "in-process",
+        provisioning: { stepResources: "per-host-chain" },
+        log: (m) => lines.push(m),
+      },
+    );
+    await Promise.all([...cmds.values()].map((c) => valueOf(c.stdout)));
+    const runs = recorded.filter((r) => r.type === HOST_STEP_RUN && r.name.startsWith("chn-"));
+    // h1/a and h1/b each have one dependent, the next step of h1: one chain; h1/c waits on h1/b and h2/b, so it
+    // joins h1's chain and hoists h2's (which must come first); h3/a is alone
+    expect(runs.map((r) => r.name).sort()).toEqual(["chn-h1-a--c", "chn-h2-a--b", "chn-h3-a"]);
+    expect(cmds.get("h1/a")).toBe(cmds.get("h1/c"));
+    expect(cmds.get("h2/a")).toBe(cmds.get("h2/b"));
+    const bundle = String(plain(runs.find((r) => r.name === "chn-h1-a--c")!.inputs.bundle));
+    expect(bundle).toContain("# edgecloud chain step h1: a b c (t)");
+    // the progress still counts steps
+    expect(lines[0]).toBe("chn: 6 host steps in 3 waves on 3 hosts; at most 32 at once, 4 per host, 32 hosts at once");
+  });
+
+  test("GIVEN an unknown stepResources WHEN registered THEN a ValidationError lists what is allowed", () => {
+    expect(() =>
+      hostStepCommands(
+        { structure: steps },
+        { parent, prefix: "bad2", hosts, provisioning: { stepResources: "per-host" as never } },
+      ),
+    ).toThrow(/provisioning\.stepResources.*per-step.*per-host-chain/);
+  });
 });
