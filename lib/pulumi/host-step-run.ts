@@ -355,6 +355,45 @@ export const hostStepRunProvider = {
 } satisfies pulumi.dynamic.ResourceProvider;
 
 /**
+ * A provider that loads {@link hostStepRunProvider} from the installed package when the engine calls it: by the package
+ * name first (the dynamic-provider process resolves from the project folder, like the provider's own
+ * `require("ssh2")`), then by `moduleFile`, the absolute path of this module where the program ran. Pulumi stores the
+ * serialized provider in every dynamic resource's inputs and state (`__provider`, @pulumi/pulumi 3.270.0
+ * dynamic/index.js `serializeProvider`) and the engine carries it through every check, diff and log: the provider
+ * itself serializes to 16 KB, this loader to a few hundred bytes.
+ */
+export function hostStepRunLoader(moduleFile: string): typeof hostStepRunProvider {
+  const load = (): typeof hostStepRunProvider => {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      // this module's package subpath (package.json "exports"); a literal: the closure serializer would carry a
+      // module-level constant as a require of this module's file
+      return (require("edgecloud/host-step-provider") as { hostStepRunProvider: typeof hostStepRunProvider })
+        .hostStepRunProvider;
+    } catch (e) {
+      if ((e as { code?: string }).code !== "MODULE_NOT_FOUND") throw e;
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      return (require(moduleFile) as { hostStepRunProvider: typeof hostStepRunProvider }).hostStepRunProvider;
+    }
+  };
+  return {
+    create: (inputs) => load().create(inputs),
+    diff: (id, olds, news) => load().diff(id, olds, news),
+    update: (id, olds, news) => load().update(id, olds, news),
+    delete: (id, olds) => load().delete(id, olds),
+  };
+}
+
+/**
+ * What HostStepRun registers: the loader when this module is compiled JavaScript (the npm package), the provider
+ * itself when it runs from TypeScript source (ts-node, jest), where no module the dynamic-provider process could load
+ * exists.
+ */
+export const registeredHostStepRunProvider: typeof hostStepRunProvider = __filename.endsWith(".js")
+  ? hostStepRunLoader(__filename)
+  : hostStepRunProvider;
+
+/**
  * One host step run over SSH from inside the Pulumi program (a dynamic resource), with no provider plugin: the
  * bundle goes to the stdin of `bash -s` as root, runs again in place when the bundle, trigger or connection
  * changes, and the delete bundle runs on delete. The bundle, the connection (private key, sudo password) and,
@@ -380,7 +419,7 @@ export class HostStepRun extends pulumi.dynamic.Resource {
     Error.stackTraceLimit = 0;
     try {
       super(
-        hostStepRunProvider,
+        registeredHostStepRunProvider,
         name,
         {
           connection: pulumi.secret(args.connection),

@@ -8,7 +8,7 @@ import {
   validateK3sHaCluster,
 } from "../../components/k3s-ha-cluster";
 import { HostInput } from "../../lib/hosts/host";
-import { HostStep, makePlan, StepPlan } from "../../lib/steps";
+import { chainName, groupStepChains, HostStep, makePlan, StepPlan, StepResources } from "../../lib/steps";
 import { LAB_SUBNET, LabHostSpec } from "./lab";
 
 /**
@@ -101,18 +101,38 @@ export async function labCluster(opts: LabClusterOptions = {}): Promise<LabClust
 
 /**
  * The steps the lab cannot run (those needing the K3s binary, NEEDS_K3S_BINARY) and every step that waits for one,
- * as the Pulumi resource names `<cluster>-<host>-<step>` (e.g. `lab-server-1-k3s-install`).
+ * as the Pulumi resource names `<cluster>-<host>-<step>` (e.g. `lab-server-1-k3s-install`). With
+ * `stepResources: "per-host-chain"`, the chains K3sHaCluster makes of them (as `hostStepCommands` groups its two
+ * calls: the pre-flights, then every other step), named `<cluster>-<host>-<first>--<last>`: a chain is blocked when a
+ * member is or when it waits on a blocked chain.
  */
-export function k3sBinaryBlockedResources(c: LabCluster, cluster = "lab"): string[] {
-  const blocked = new Set(c.plan.steps.filter((s) => NEEDS_K3S_BINARY.includes(s.name)).map((s) => s.id));
+export function k3sBinaryBlockedResources(
+  c: LabCluster,
+  cluster = "lab",
+  stepResources: StepResources = "per-step",
+): string[] {
+  const calls = [
+    c.plan.steps.filter((s) => s.name === "preflight"),
+    c.plan.steps.filter((s) => s.name !== "preflight"),
+  ];
+  const units = calls.flatMap((steps) => {
+    const inside = new Set(steps.map((s) => s.id));
+    const byId = new Map(steps.map((s) => [s.id, s]));
+    const ordered = makePlan(
+      steps.map((s) => ({ ...s, dependsOn: s.dependsOn.filter((d) => inside.has(d)) })),
+    ).steps.map((s) => byId.get(s.id)!);
+    return groupStepChains(ordered, stepResources);
+  });
+  const unitOf = new Map(units.flatMap((u) => u.members.map((m) => [m.id, u] as const)));
+  const blocked = new Set(units.filter((u) => u.members.some((m) => NEEDS_K3S_BINARY.includes(m.name))));
   for (let grew = true; grew;) {
     grew = false;
-    for (const s of c.plan.steps) {
-      if (!blocked.has(s.id) && s.dependsOn.some((d) => blocked.has(d))) {
-        blocked.add(s.id);
+    for (const u of units) {
+      if (!blocked.has(u) && u.dependsOn.some((d) => blocked.has(unitOf.get(d)!))) {
+        blocked.add(u);
         grew = true;
       }
     }
   }
-  return c.plan.steps.filter((s) => blocked.has(s.id)).map((s) => `${cluster}-${s.host}-${s.name}`);
+  return units.filter((u) => blocked.has(u)).map((u) => `${cluster}-${u.host}-${chainName(u)}`);
 }

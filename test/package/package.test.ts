@@ -112,6 +112,36 @@ console.log(steps.map((s) => s.id).join(","));
     expect(out.trim().split(",")).toEqual(expect.arrayContaining(["server-1/k3s-start", "agent-1/k3s-start"]));
   });
 
+  test("GIVEN HostStepRun from the package THEN its serialized provider is a small loader that the dynamic-provider process resolves by the package name from the project", () => {
+    // serialized as @pulumi/pulumi's dynamic/index.js serializeProvider does, evaluated as cmd/dynamic-provider does
+    // (require-from-string: a module with no file name, resolving from the process's working directory)
+    writeFileSync(
+      join(scratch, "serialize.js"),
+      `const { registeredHostStepRunProvider: p } = require("edgecloud");
+require("@pulumi/pulumi").runtime.serializeFunction(() => p, { allowSecrets: true })
+  .then((s) => require("fs").writeFileSync("provider.txt", s.text));
+`,
+    );
+    sh("node", ["serialize.js"], scratch);
+    const text = readFileSync(join(scratch, "provider.txt"), "utf8");
+    expect(text.length).toBeLessThan(4_000); // the provider itself: 16 KB
+    expect(text).not.toContain("connectOnce");
+    writeFileSync(
+      join(scratch, "evaluate.js"),
+      `const Module = require("module");
+const m = new Module("", null);
+m.paths = Module._nodeModulePaths(process.cwd());
+m._compile(require("fs").readFileSync("provider.txt", "utf8"), "");
+const provider = m.exports.handler();
+const olds = { bundle: "a", deleteBundle: "", trigger: "t", connection: { host: "h", user: "root", privateKey: "k" } };
+Promise.all([provider.diff("id", olds, { ...olds }), provider.diff("id", olds, { ...olds, trigger: "u" })]).then((r) =>
+  console.log(JSON.stringify(r.map((d) => d.changes))),
+);
+`,
+    );
+    expect(sh("node", ["evaluate.js"], scratch).trim()).toBe("[false,true]");
+  });
+
   test("GIVEN the examples/basic Pulumi program THEN it type-checks against the package, importing it by name", () => {
     const program = readFileSync(join(root, "examples/basic/index.ts"), "utf8");
     expect(program).toMatch(/from "edgecloud";/);
