@@ -16,3 +16,4 @@ export * from "./stacks/wiring";
 export * from "./stacks/rancher-import";
 export * from "./stacks/edgecloud-environment";
 export * from "./stacks/stack-config";
+export * from "./stacks/fleet";

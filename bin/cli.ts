@@ -5,6 +5,7 @@ import { Environment, environmentFile, loadEnvironment } from "../stacks/environ
 import { secretEnvVar, synthSecretResolver } from "../stacks/secret-refs";
 import { SynthOutput, synthesize } from "../stacks/synth";
 import { DistSummary, writeDist } from "../stacks/write-dist";
+import { FleetCliIo, runFleetCli } from "./fleet-command";
 
 /** Where the CLI writes: injectable so tests run it in-process. */
 export interface CliIo {
@@ -12,6 +13,8 @@ export interface CliIo {
   readonly err: (line: string) => void;
   /** @default process.cwd() */
   readonly cwd?: string;
+  /** What `fleet` runs with (tests and benchmarks). @default - the Automation API, `pulumi` on PATH */
+  readonly fleet?: Pick<FleetCliIo, "run" | "defaults">;
 }
 
 export const USAGE = `usage: edgecloud <command> [options]
@@ -19,6 +22,7 @@ export const USAGE = `usage: edgecloud <command> [options]
 commands:
   synth      render an environment into <out>/<env>/: host scripts, manifests, topology.svg, and print a summary
   validate   check an environment's configuration only; print every problem at once
+  fleet      preview, up, refresh or destroy many sites (one stack each) in parallel: edgecloud fleet --help
 
 options:
   --env <name>       a bundled environment (environments/<name>.yaml)            [default: default]
@@ -28,7 +32,7 @@ options:
   -q, --quiet        no progress lines
   -h, --help         this text
 
-Nothing connects to a host or a cluster; no Pulumi CLI is needed.`;
+synth and validate connect to no host or cluster and need no Pulumi CLI; fleet runs the Pulumi CLI.`;
 
 /** Exit codes: 0 success, 1 invalid configuration, 2 usage error, 3 unexpected failure. */
 export const EXIT = { ok: 0, invalid: 1, usage: 2, failure: 3 } as const;
@@ -87,6 +91,8 @@ function parseArgs(argv: readonly string[]): Args {
 
 /** Runs the CLI; returns the exit code (never calls process.exit). */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  // fleet has options of its own (bin/fleet-command.ts)
+  if (argv[0] === "fleet") return runFleetCli(argv.slice(1), { ...io, ...io.fleet });
   let args: Args;
   try {
     args = parseArgs(argv);
@@ -100,7 +106,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     return args.help ? EXIT.ok : EXIT.usage;
   }
   if (args.command !== "synth" && args.command !== "validate") {
-    io.err(`edgecloud: unknown command "${args.command}"; expected synth or validate\n\n${USAGE}`);
+    io.err(`edgecloud: unknown command "${args.command}"; expected synth, validate or fleet\n\n${USAGE}`);
     return EXIT.usage;
   }
   const cwd = io.cwd ?? process.cwd();

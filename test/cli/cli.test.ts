@@ -119,7 +119,7 @@ describe("edgecloud validate and errors", () => {
 
   test.each([
     [["synth", "--bogus"], "edgecloud: unknown option --bogus"],
-    [["deploy"], 'edgecloud: unknown command "deploy"; expected synth or validate'],
+    [["deploy"], 'edgecloud: unknown command "deploy"; expected synth, validate or fleet'],
     [["synth", "--env", "default", "--config", "x.yaml"], "edgecloud: give either --env or --config, not both"],
     [["synth", "--out"], "edgecloud: --out needs a value"],
     [["synth", "--out", "-q"], "edgecloud: --out needs a value"],

@@ -1,0 +1,3 @@
+export * from "./fleet-sites";
+export * from "./fleet-summary";
+export * from "./run-fleet";
