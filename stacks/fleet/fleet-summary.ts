@@ -112,7 +112,11 @@ export interface FleetSummary {
   readonly wallMs: number;
   /** The sites' durations added up: what running them one after another would take. */
   readonly sumMs: number;
-  /** sumMs / wallMs. */
+  /**
+   * sumMs / wallMs: how many sites ran at once on average — the speed-up over one site at a time if running together
+   * slowed no site down. Sites sharing the same cores do slow each other: `npm run bench:fleet` measures the real
+   * speed-up (the wall time at parallel 1 over that at parallel P).
+   */
   readonly speedup: number;
 }
 
@@ -172,7 +176,7 @@ export function renderFleetSummary(s: FleetSummary): string {
     ...rows.map(fmt),
     "",
     `  ${s.ok} ok, ${s.failed} failed; resources: ${total}`,
-    `  wall ${seconds(s.wallMs)}, sites added up ${seconds(s.sumMs)}: ${s.speedup.toFixed(2)}× from running ${s.parallel} at once`,
+    `  wall ${seconds(s.wallMs)}, sites added up ${seconds(s.sumMs)}: ${s.speedup.toFixed(2)}× (sites running on average; at most ${s.parallel})`,
   ].join("\n");
 }
 

@@ -78,9 +78,10 @@ async function runSite(
       ? (chunk: string) => appendFileSync(join(opts.logDir!, `${site.name}.log`), chunk, { mode: 0o600 })
       : undefined;
   const common = { onEvent: (e: EngineEvent) => events.push(e), color: "never" as const, onOutput: log, onError: log };
+  let stack: Stack | undefined;
   try {
     // destroy and refresh act on what exists; preview and up create the stack of a new site
-    const stack =
+    stack =
       opts.operation === "destroy" || opts.operation === "refresh"
         ? await StackClass.select(site.name, workspace)
         : await StackClass.createOrSelect(site.name, workspace);
@@ -115,6 +116,16 @@ async function runSite(
     }
     return siteOutcome({ site: site.name, operation: opts.operation, events, durationMs: Date.now() - t0 });
   } catch (failure) {
+    // the error line may quote any of the stack's secret config, not only what the fleet set: read them to redact them
+    // (`pulumi config --show-secrets --json`, values on stdout, never printed)
+    if (stack !== undefined) {
+      try {
+        const all = await stack.getAllConfig();
+        for (const v of Object.values(all)) if (v.secret) secrets.push(v.value);
+      } catch {
+        // the stack's config cannot be read (its own failure): the values the fleet set are still redacted
+      }
+    }
     return siteOutcome({
       site: site.name,
       operation: opts.operation,

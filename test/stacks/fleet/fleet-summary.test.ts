@@ -153,7 +153,7 @@ describe("fleetSummary", () => {
       "  site-01             preview    ok          20       0        1       0     3      2    25.0 s",
       "",
       "  2 ok, 1 failed; resources: 44 create, 0 update, 1 replace, 0 delete, 3 same, 2 other",
-      "  wall 30.0 s, sites added up 75.0 s: 2.50× from running 3 at once",
+      "  wall 30.0 s, sites added up 75.0 s: 2.50× (sites running on average; at most 3)",
     ]);
   });
 
