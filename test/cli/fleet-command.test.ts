@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from "fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import { runCli } from "../../bin/cli";
@@ -39,6 +39,8 @@ async function fleet(failing: readonly string[], ...argv: string[]) {
   });
   return { code, out: out.join("\n"), err: err.join("\n"), calls };
 }
+
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe("edgecloud fleet: usage", () => {
   test.each([

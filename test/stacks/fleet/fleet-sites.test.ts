@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import { formatIssue } from "../../../lib/validation/issues";
@@ -18,6 +18,8 @@ const envDir = environmentsDir();
 const shanghai = readFileSync(join(envDir, "multi-site-shanghai.yaml"), "utf8");
 const BUNDLED = "bundled: default, edge-cloud, ha-cloud, multi-site-beijing, multi-site-shanghai, single-node";
 const messages = (issues: readonly { path: string; value: unknown; message: string }[]) => issues.map(formatIssue);
+
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe("resolveFleetSites", () => {
   test("GIVEN the bundled environments THEN they are listed by name, sorted", () => {
