@@ -170,6 +170,12 @@ export function summary(env: Environment, out: SynthOutput, dist: DistSummary, m
     );
     lines.push(`  ${comps.reduce((n, [, k]) => n + k, 0)} objects, valid against Kubernetes v1.32 (strict)`, "");
   }
+  const dirs = [...new Set(dist.artifacts.map((a) => a.slice(0, a.lastIndexOf("/") + 1)))];
+  for (const d of dirs) {
+    const names = dist.artifacts.filter((a) => a.startsWith(d) && !a.slice(d.length).includes("/"));
+    lines.push(`${d}: ${names.map((a) => a.slice(d.length)).join(", ")}`);
+  }
+  if (dirs.length > 0) lines.push("");
   for (const n of out.notes) lines.push(`note: ${n}`);
   lines.push(`topology: ${dist.dir}/topology.svg`, `done in ${(ms / 1000).toFixed(1)} s`);
   return lines.join("\n");

@@ -8,6 +8,7 @@ import type { ProvisioningLimits } from "../lib/steps/provisioning";
 import type { K3sHaClusterProps } from "../components/k3s-ha-cluster/spec";
 import type { Host } from "../lib/hosts/host";
 import type { IssueCollector } from "../lib/validation/issues";
+import type { DistArtifact } from "./dist-artifact";
 import type { Environment } from "./environment";
 import type { EnvironmentMaterial } from "./material";
 
@@ -64,10 +65,14 @@ export interface RenderContext {
   after(phases: readonly Phase[]): string[];
 }
 
-/** What a component renders: host steps, manifests, notes for the reader, and the phases it marks (step ids). */
+/**
+ * What a component renders: host steps, manifests, artifacts (files for the user that no host step places, e.g. an
+ * edge pool's join bundle), notes for the reader, and the phases it marks (step ids).
+ */
 export interface Rendered {
   readonly steps?: readonly HostStep[];
   readonly manifests?: readonly KubeObject[];
+  readonly artifacts?: readonly DistArtifact[];
   readonly notes?: readonly string[];
   readonly phases?: Partial<Record<Phase, readonly string[]>>;
 }

@@ -4,6 +4,7 @@ import { HostStep } from "../lib/steps/host-step";
 import { StepPlan, makePlan } from "../lib/steps/plan";
 import { IssueCollector } from "../lib/validation/issues";
 import type { PlainWires } from "./component-descriptor";
+import { DistArtifact, artifactProblem } from "./dist-artifact";
 import { COMPOSITION, PhaseBook } from "./composition";
 import { Environment } from "./environment";
 import { EnvironmentMaterial, environmentMaterial } from "./material";
@@ -42,6 +43,8 @@ export interface SynthOutput {
   readonly hosts: Readonly<Record<string, readonly HostStep[]>>;
   /** Component → the Kubernetes objects it applies (or K3s auto-deploys), validated. */
   readonly manifests: Readonly<Record<string, readonly KubeObject[]>>;
+  /** Files for the user that no host step places (edge pools' join bundles), in component order. */
+  readonly artifacts: readonly DistArtifact[];
   readonly topology: EnvironmentTopology;
   /** Things the reader must know (placeholders left in, secrets in the output). */
   readonly notes: readonly string[];
@@ -65,6 +68,7 @@ export function synthesizeWith(env: Environment, material: EnvironmentMaterial, 
   const notes: string[] = [];
   const steps: HostStep[] = [];
   const manifests: Record<string, KubeObject[]> = {};
+  const artifacts: DistArtifact[] = [];
   // one walk of the composition: the wires first (plain values from the material), then each component in order
   const present = COMPOSITION.filter((c) => c.present(env));
   const wires: Partial<PlainWires> = {};
@@ -81,6 +85,12 @@ export function synthesizeWith(env: Environment, material: EnvironmentMaterial, 
     });
     steps.push(...(r.steps ?? []));
     if (r.manifests !== undefined) manifests[c.id] = [...r.manifests];
+    for (const a of r.artifacts ?? []) {
+      const problem = artifactProblem(a);
+      if (problem !== undefined) throw new Error(`${c.id}: ${problem}`);
+      if (artifacts.some((o) => o.path === a.path)) throw new Error(`${c.id}: artifact "${a.path}" is rendered twice`);
+      artifacts.push(a);
+    }
     notes.push(...(r.notes ?? []));
     phases.mark(r.phases);
   }
@@ -101,5 +111,5 @@ export function synthesizeWith(env: Environment, material: EnvironmentMaterial, 
     notes.push(
       "the host scripts carry the generated token, keys and passwords: the output is written 0700/0600; never commit it",
     );
-  return { environment: env, plan, hosts, manifests, topology: environmentTopology(env), notes };
+  return { environment: env, plan, hosts, manifests, artifacts, topology: environmentTopology(env), notes };
 }

@@ -16,6 +16,8 @@ export interface DistSummary {
   readonly manifests: Readonly<Record<string, number>>;
   readonly files: number;
   readonly secretFiles: number;
+  /** The artifacts' paths (relative to `dir`), in the order written. */
+  readonly artifacts: readonly string[];
 }
 
 /** Width of the step number: `01-preflight.sh` … `12-k3s-start.sh`. */
@@ -36,6 +38,8 @@ export function stepScriptName(step: HostStep, index: number, count: number): st
  * - `hosts/<host>/files/<absolute path>` — every file the steps place, for review; secret files hold a
  *   `# secret …` stub here (their content is only inside the bundle); `hosts/<host>/files.txt` lists them all;
  * - `manifests/<component>.yaml` — each component's objects;
+ * - every component's artifacts at their own paths (e.g. `edge-pools/<pool>/user-data` and `join.sh`, 0600), with
+ *   their own modes;
  * - `topology.svg`.
  *
  * The bundles carry the generated token, keys and passwords, so every directory is 0700 and every file 0600
@@ -80,6 +84,7 @@ export function writeDist(out: SynthOutput, dir: string): DistSummary {
     write(join(dir, "manifests", `${component}.yaml`), objectsToYaml(objects));
     manifests[component] = objects.length;
   }
+  for (const a of out.artifacts) write(join(dir, ...a.path.split("/")), a.content, a.mode);
   write(join(dir, "topology.svg"), renderTopologySvg(out.topology), 0o644);
-  return { dir, hosts, manifests, files, secretFiles };
+  return { dir, hosts, manifests, files, secretFiles, artifacts: out.artifacts.map((a) => a.path) };
 }

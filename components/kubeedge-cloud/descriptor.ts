@@ -3,6 +3,7 @@ import { asRecord } from "../../lib/validation/as-record";
 import { cloudCoreObjects } from "./cloudcore-chart";
 import { KUBEEDGE_COMPONENT, TOKEN_PLACEHOLDER } from "./edge-node-steps";
 import { kubeEdgeHostSteps } from "./host-steps";
+import { poolArtifacts } from "./pool-artifacts";
 import type { KubeEdgeCloud } from "./kubeedge-cloud";
 import { checkKubeEdgeCloudSection } from "./validate";
 import { hasRole } from "../../lib/hosts/host";
@@ -78,23 +79,30 @@ export const kubeEdgeComponent: ComponentDescriptor<KubeEdgeCloud> = {
   present: (env) => env.kubeedge !== undefined,
   marks: () => ["edge-nodes"],
   describe: ({ kubeedge }) =>
-    `rendering cloudcore (${kubeedge!.spec.mode}) and ${kubeedge!.edgeHosts.length} edge node(s) joining ${kubeedge!.join.cloudcoreIpPort}`,
+    `rendering cloudcore (${kubeedge!.spec.mode}), ${kubeedge!.edgeHosts.length} edge node(s) joining ${kubeedge!.join.cloudcoreIpPort}` +
+    (kubeedge!.spec.edgePools.length > 0
+      ? ` and the join bundles of ${kubeedge!.spec.edgePools.length} edge pool(s)`
+      : ""),
   render({ env, opts, wire }) {
     const registries = wire("registries");
     const ke = registries ? { ...env.kubeedge!, registries } : env.kubeedge!;
     const token = opts.kubeedgeToken ?? process.env.EDGECLOUD_KUBEEDGE_TOKEN;
     // keadm init (keadm mode), the token wait, cloud firewall ports, then the edge joins — as the component does
     const steps = kubeEdgeHostSteps(ke, token ?? TOKEN_PLACEHOLDER);
+    // the edge pools' join bundles: files for the pools' machines, no host step of this environment
+    const pools = poolArtifacts(ke, token);
     return {
       // the stream certificate Secret is made on a server by K3s's CA (host step kubeedge-stream-cert)
       ...(ke.spec.mode === "manifests" ? { manifests: cloudCoreObjects(ke) } : {}),
-      ...(token === undefined && ke.edgeHosts.length > 0
-        ? {
-            notes: [
+      notes: [
+        ...(token === undefined && ke.edgeHosts.length > 0
+          ? [
               `kubeedge: the edge nodes' join steps hold ${TOKEN_PLACEHOLDER}; the token exists once cloudcore runs (kubectl -n kubeedge get secret tokensecret), then set EDGECLOUD_KUBEEDGE_TOKEN and synth again`,
-            ],
-          }
-        : {}),
+            ]
+          : []),
+        ...pools.notes,
+      ],
+      ...(pools.artifacts.length > 0 ? { artifacts: pools.artifacts } : {}),
       steps,
       // like the component's resource on the stack: cloudcore's side and every edge node joined
       phases: { "edge-nodes": steps.map((s) => s.id) },

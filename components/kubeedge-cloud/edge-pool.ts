@@ -6,7 +6,14 @@ import { HostStep, hostStep } from "../../lib/steps/host-step";
 import { sh } from "../../lib/steps/sh";
 import { IssueCollector } from "../../lib/validation/issues";
 import type { EdgePool } from "./edge-pool-spec";
-import { EDGECORE_CONFIG, edgePreflightStep, installStep, joinStep, runtimeStep } from "./edge-node-steps";
+import {
+  EDGECORE_CONFIG,
+  TOKEN_PLACEHOLDER,
+  edgePreflightStep,
+  installStep,
+  joinStep,
+  runtimeStep,
+} from "./edge-node-steps";
 import type { KubeEdgeCloudProps, KubeEdgeCloudSpec } from "./spec";
 
 /** The label every node of a pool registers with (the pool's name). */
@@ -97,6 +104,9 @@ const SCRIPT_PATH = "/var/lib/edgecloud/edge-join.sh";
  * machine joined before (keadm join's check: kubeedge/kubeedge v1.23.1 keadm/cmd/keadm/app/cmd/edge/join.go
  * `isNodeExist`, GET https://<cloudcore>:<httpsPort>/node/<name>, 404 = free), then runs the pool's steps in order.
  * The bundle holds the credential: it is a secret (0600/0700, never logged).
+ *
+ * With `token` {@link TOKEN_PLACEHOLDER} (synth: no cloudcore CA to mint from) the script refuses to run before
+ * anything else, saying where a real bundle comes from; `notAfter` is then not used.
  */
 export function renderJoinBundle(props: KubeEdgeCloudProps, pool: EdgePool, token: string, notAfter: Date): JoinBundle {
   const steps = edgePoolSteps(props, pool, token);
@@ -107,13 +117,24 @@ export function renderJoinBundle(props: KubeEdgeCloudProps, pool: EdgePool, toke
     Buffer.from(s, "utf8")
       .toString("base64")
       .replace(/.{1,76}/g, "$&\n");
+  const placeholder = token === TOKEN_PLACEHOLDER;
   const script = [
     "#!/usr/bin/env bash",
+    // a placeholder bundle keeps the whole program for review, after the refusal that makes it unreachable
+    ...(placeholder ? ["# shellcheck disable=SC2317"] : []),
     `# edgecloud join bundle: KubeEdge ${props.spec.version} edge pool "${pool.name}" (${pool.os}/${pool.arch})`,
-    `# Holds a join credential valid until ${iso}: keep it secret (0600), run it as root once per machine.`,
+    placeholder
+      ? "# Holds NO join credential (written by edgecloud synth): it refuses to run."
+      : `# Holds a join credential valid until ${iso}: keep it secret (0600), run it as root once per machine.`,
     "set -euo pipefail",
     "umask 077",
     'log() { printf "edgecloud-join: %s\\n" "$*" >&2; }',
+    ...(placeholder
+      ? [
+          sh`log ${`this bundle of pool "${pool.name}" holds no join credential (edgecloud synth cannot mint one: cloudcore's CA exists once cloudcore runs); take the bundle from pulumi up (stack output edgeJoinBundles) or synth again with EDGECLOUD_KUBEEDGE_TOKEN`}`,
+          "exit 1",
+        ]
+      : []),
     'if [ "$(id -u)" != 0 ]; then log "run as root"; exit 1; fi',
     sh`if [ "$(date -u +%s)" -ge ${String(epoch)} ]; then log ${`the join credential of pool "${pool.name}" expired at ${iso}; fetch a fresh bundle (pulumi up mints one)`}; exit 1; fi`,
     "node_name=${EDGECLOUD_NODE_NAME:-$(hostname -s)}",

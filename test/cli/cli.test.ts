@@ -87,6 +87,36 @@ describe("edgecloud synth", () => {
   });
 });
 
+describe("edgecloud synth of an environment with an edge pool (edge-cloud: pool plant-c)", () => {
+  let result: Awaited<ReturnType<typeof run>>;
+  const dist = join(tmp, "pools", "edge-cloud");
+  const pool = join(dist, "edge-pools", "plant-c");
+  beforeAll(async () => {
+    result = await run("synth", "--env", "edge-cloud", "--out", "pools", "-q");
+  });
+
+  test("THEN the pool's bundle is in edge-pools/plant-c/: user-data and join.sh, 0600 in 0700 directories (they hold a credential)", () => {
+    expect(result.code).toBe(EXIT.ok);
+    expect(readdirSync(dist).sort()).toEqual(["edge-pools", "hosts", "manifests", "topology.svg"]);
+    expect(readdirSync(pool).sort()).toEqual(["join.sh", "user-data"]);
+    expect([mode(join(dist, "edge-pools")), mode(pool)]).toEqual(["700", "700"]);
+    expect([mode(join(pool, "user-data")), mode(join(pool, "join.sh"))]).toEqual(["600", "600"]);
+    expect(readFileSync(join(pool, "user-data"), "utf8")).toMatch(/^#cloud-config\nwrite_files:/);
+    expect(readFileSync(join(pool, "join.sh"), "utf8")).toMatch(
+      /^#!\/usr\/bin\/env bash\n# shellcheck disable=SC2317\n# edgecloud join bundle: KubeEdge v1\.23\.1 edge pool "plant-c" \(debian-12\/arm64\)\n/,
+    );
+  });
+
+  test("THEN the summary names the bundle's files and the note says the bundle refuses to run and where a real one comes from", () => {
+    expect(result.out).toContain("\nedge-pools/plant-c/: user-data, join.sh\n");
+    expect(result.out).toContain(
+      "note: kubeedge: the join bundles of edge pool(s) plant-c (edge-pools/<pool>/user-data, join.sh) hold no credential and refuse to run",
+    );
+    // no host of the environment got a step for the pool's machines
+    expect(readdirSync(join(dist, "hosts")).filter((h) => /plant|pool/.test(h))).toEqual([]);
+  });
+});
+
 describe("edgecloud validate and errors", () => {
   test("GIVEN a valid environment THEN validate exits 0 and writes nothing", async () => {
     const r = await run("validate", "--env", "ha-cloud", "-q");

@@ -62,6 +62,13 @@ describe("example environments", () => {
           ]),
         ),
       ).toMatchSnapshot("steps");
+      // the files for the user no host step places (edge pools' join bundles): path, mode, secret, digest
+      expect(
+        out.artifacts.map(
+          (a) =>
+            `${a.path} ${a.mode.toString(8)}${a.secret ? " secret" : ""} ${createHash("sha256").update(a.content).digest("hex").slice(0, 12)}`,
+        ),
+      ).toMatchSnapshot("artifacts");
     },
   );
 

@@ -16,7 +16,8 @@ import {
   valueOf,
 } from "../support/pulumi-mocks";
 
-// The shared mocks echo inputs; a read of kubeedge/tokensecret has none, so answer it as a running cloudcore would.
+// The shared mocks echo inputs; reads of kubeedge/tokensecret and kubeedge/casecret (edge-cloud's pool mints from the
+// CA) have none, so answer them as a running cloudcore would (any bytes do: the token hashes and HMACs them).
 const realSetMocks = pulumi.runtime.setMocks;
 Object.defineProperty(pulumi.runtime, "setMocks", {
   configurable: true,
@@ -26,7 +27,9 @@ Object.defineProperty(pulumi.runtime, "setMocks", {
         newResource: (args: pulumi.runtime.MockResourceArgs) =>
           args.type === "kubernetes:core/v1:Secret" && args.id === "kubeedge/tokensecret"
             ? { id: args.id, state: { data: { tokendata: Buffer.from("join.token.sig").toString("base64") } } }
-            : mocks.newResource(args),
+            : args.type === "kubernetes:core/v1:Secret" && args.id === "kubeedge/casecret"
+              ? { id: args.id, state: { data: { cadata: "Y2E=", cakeydata: "a2V5" } } }
+              : mocks.newResource(args),
         call: (args: pulumi.runtime.MockCallArgs) => mocks.call(args),
       },
       ...rest,
