@@ -14,12 +14,35 @@ export class ArgvSampler {
   private timer: NodeJS.Timeout | undefined;
   private readonly hostByNs: Map<string, string>;
 
+  /** Before the lab exists (its hosts run things while they boot): argv by PID namespace, until {@link attribute}. */
+  private readonly byNs = new Map<string, Set<string>>();
+  private readonly ownNs: string;
+  private unattributed: boolean;
+
+  /**
+   * With a lab, samples its hosts. Without one (`undefined`), samples every process in another PID namespace than the
+   * runner's — started before `Lab.start` so that what hosts run during boot is seen — and {@link attribute} then keeps
+   * the lab's hosts' and drops the rest (other labs, containers).
+   */
   constructor(
-    lab: Lab,
+    lab: Lab | undefined,
     private readonly intervalMs = 50,
   ) {
-    this.hostByNs = new Map(lab.hosts.map((h) => [h.pidNs, h.name]));
-    for (const h of lab.hosts) this.seen.set(h.name, new Set());
+    this.hostByNs = new Map((lab?.hosts ?? []).map((h) => [h.pidNs, h.name]));
+    for (const h of lab?.hosts ?? []) this.seen.set(h.name, new Set());
+    this.ownNs = readlinkSync("/proc/self/ns/pid");
+    this.unattributed = lab === undefined;
+  }
+
+  /** Files what was sampled before the lab existed under the lab's hosts (by PID namespace); samples only them after. */
+  attribute(lab: Lab): this {
+    for (const h of lab.hosts) {
+      this.hostByNs.set(h.pidNs, h.name);
+      this.seen.set(h.name, new Set([...(this.seen.get(h.name) ?? []), ...(this.byNs.get(h.pidNs) ?? [])]));
+    }
+    this.byNs.clear();
+    this.unattributed = false;
+    return this;
   }
 
   start(): this {
@@ -55,7 +78,17 @@ export class ArgvSampler {
     for (const e of readdirSync("/proc")) {
       if (!/^\d+$/.test(e)) continue;
       try {
-        const host = this.hostByNs.get(readlinkSync(`/proc/${e}/ns/pid`));
+        const ns = readlinkSync(`/proc/${e}/ns/pid`);
+        if (this.unattributed) {
+          if (ns === this.ownNs) continue;
+          const argv = readFileSync(`/proc/${e}/cmdline`, "utf8").replace(/\0+$/, "").replace(/\0/g, " ");
+          if (!argv) continue;
+          const set = this.byNs.get(ns) ?? new Set<string>();
+          set.add(argv);
+          this.byNs.set(ns, set);
+          continue;
+        }
+        const host = this.hostByNs.get(ns);
         if (host === undefined) continue;
         const argv = readFileSync(`/proc/${e}/cmdline`, "utf8").replace(/\0+$/, "").replace(/\0/g, " ");
         if (argv) this.seen.get(host)!.add(argv);

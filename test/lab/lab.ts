@@ -1,6 +1,7 @@
 import { spawn } from "child_process";
 import { randomBytes } from "crypto";
 import {
+  chmodSync,
   closeSync,
   existsSync,
   mkdirSync,
@@ -12,7 +13,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from "fs";
-import { join } from "path";
+import { dirname, join } from "path";
 import { ensureRootfs } from "./rootfs";
 import { must, run, RunOptions, RunResult, sleep } from "./proc";
 import {
@@ -59,7 +60,17 @@ export interface LabHostSpec {
    * it, which acts on the host's own network namespace only. @default - no firewall
    */
   readonly firewall?: LabFirewall;
+  /**
+   * Files put into the host's root filesystem before it boots (its upper layer), the way a machine image or a
+   * provisioning system leaves them: e.g. a cloud-init NoCloud seed. Parent directories are made 0755. @default []
+   */
+  readonly files?: readonly LabFile[];
 }
+
+/** A file of a lab host's root filesystem, written before boot: content, or a symbolic link to `target`. */
+export type LabFile =
+  | { readonly path: string; readonly content: string | Buffer; readonly mode: number }
+  | { readonly path: string; readonly target: string };
 
 /** A firewall a lab host can run (both are Debian packages of the lab image). */
 export type LabFirewall = "firewalld" | "ufw";
@@ -99,6 +110,13 @@ export interface LabOptions {
   readonly log?: (message: string) => void;
   /** Where overlays, keys and logs live. @default "/var/tmp/edgecloud-lab" (or $EDGECLOUD_LAB_WORKDIR) */
   readonly workRoot?: string;
+  /**
+   * Hosts booted (and ready) before the others start booting: a service the others use during their own first boot.
+   * @default [] (all at once)
+   */
+  readonly bootFirst?: readonly string[];
+  /** How long a host may take to be ready (`systemctl is-system-running --wait`). @default 90000 */
+  readonly bootTimeoutMs?: number;
 }
 
 export interface LabHost {
@@ -187,7 +205,13 @@ export class Lab {
         }),
       );
       writeFileSync(join(dir, "known_hosts"), knownHosts.join("\n") + "\n");
-      const booted = await Promise.all(hosts.map((h) => bootHost(state, h.merged, h.netns, h.spec)));
+      const timeout = opts.bootTimeoutMs ?? BOOT_TIMEOUT_MS;
+      const first = new Set(opts.bootFirst ?? []);
+      const boot = (hs: typeof hosts) =>
+        Promise.all(hs.map((h) => bootHost(state, h.merged, h.netns, h.spec, timeout)));
+      const early = await boot(hosts.filter((h) => first.has(h.spec.name)));
+      const rest = await boot(hosts.filter((h) => !first.has(h.spec.name)));
+      const booted = specs.map((s) => [...early, ...rest].find((h) => h.name === s.name)!);
       const ready = new Lab(id, dir, booted, state, Date.now() - t0);
       await Promise.all(specs.filter((s) => s.firewall).map((s) => enableLabFirewall(ready, s.name, s.firewall!)));
       log(`lab ${id}: ${booted.length} hosts booted in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
@@ -394,6 +418,9 @@ function validate(hosts: readonly LabHostSpec[]): void {
   hosts.forEach((h, i) => {
     if (!/^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/.test(h.name))
       problems.push(`hosts[${i}].name "${h.name}" must be a DNS label of at most 32 characters`);
+    for (const f of h.files ?? [])
+      if (!f.path.startsWith("/") || f.path.split("/").includes(".."))
+        problems.push(`hosts[${i}].files path "${f.path}" must be absolute, without ".."`);
     const j = seen.get(h.name);
     if (j !== undefined) problems.push(`hosts[${i}].name "${h.name}" is used twice (hosts[${j}])`);
     seen.set(h.name, i);
@@ -486,6 +513,15 @@ async function prepareHost(
           writeFileSync(join(cg, f), readFileSync(join(cg, "..", f), "utf8"));
     }
   }
+  for (const f of spec.files ?? []) {
+    const at = join(merged, f.path);
+    mkdirSync(dirname(at), { recursive: true, mode: 0o755 });
+    if ("target" in f) symlinkSync(f.target, at);
+    else {
+      writeFileSync(at, f.content, { mode: f.mode });
+      chmodSync(at, f.mode);
+    }
+  }
   if (spec.distroEtcdRunning) {
     const wants = join(merged, "etc/systemd/system/multi-user.target.wants/etcd.service");
     if (!existsSync(wants)) symlinkSync("/lib/systemd/system/etcd.service", wants);
@@ -513,7 +549,13 @@ async function prepareHost(
   return { spec, merged, netns, knownHostsLine: `${spec.address} ${pub}` };
 }
 
-async function bootHost(state: LabState, merged: string, netns: string, spec: PreparedSpec): Promise<LabHost> {
+async function bootHost(
+  state: LabState,
+  merged: string,
+  netns: string,
+  spec: PreparedSpec,
+  timeoutMs: number,
+): Promise<LabHost> {
   const name = spec.name;
   const record = state.hosts.find((h) => h.name === name)!;
   const logFd = openSync(join(state.dir, "hosts", name, "console.log"), "a");
@@ -552,7 +594,7 @@ async function bootHost(state: LabState, merged: string, netns: string, spec: Pr
   if (!child.pid) throw new Error(`systemd-nspawn for ${name} did not start`);
   record.nspawnPid = child.pid;
   registerLab(state);
-  const deadline = Date.now() + BOOT_TIMEOUT_MS;
+  const deadline = Date.now() + timeoutMs;
   const [cmd, ...sshArgs] = sshArgv(state.dir, state.hubNetns, spec.address, [
     "systemctl",
     "is-system-running",
@@ -568,7 +610,7 @@ async function bootHost(state: LabState, merged: string, netns: string, spec: Pr
     const r = await run(cmd, sshArgs, { timeoutMs: 30_000 });
     last = (r.stdout + r.stderr).trim();
     if (/^(running|degraded)$/m.test(r.stdout)) break;
-    if (Date.now() > deadline) throw new Error(`${name}: not ready after ${BOOT_TIMEOUT_MS / 1000} s (last: ${last})`);
+    if (Date.now() > deadline) throw new Error(`${name}: not ready after ${timeoutMs / 1000} s (last: ${last})`);
     await sleep(150);
   }
   const initPid = containerInit(child.pid);

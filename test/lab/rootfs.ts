@@ -1,5 +1,15 @@
 import { createHash } from "crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "fs";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from "fs";
 import { join } from "path";
 import { run } from "./proc";
 
@@ -54,6 +64,10 @@ export const ROOTFS_EXTRA_PACKAGES: readonly string[] = [
   "firewalld",
   "ufw",
   "nftables",
+  // edge pools (edge-pool.lab.test.ts, issue 18): machines that run their join bundle at first boot through real
+  // cloud-init (Debian 12's 22.4.2, NoCloud datasource from a seed directory). Inert without a seed: its generator
+  // (ds-identify) finds no datasource and enables none of its units (see IMAGE_TWEAKS).
+  "cloud-init",
 ];
 
 /** Every package of the image. */
@@ -76,6 +90,8 @@ export const ROOTFS_CACHE = process.env.EDGECLOUD_LAB_CACHE ?? "/var/cache/edgec
  *   ufw ships inert (`ENABLED=no` in /etc/ufw/ufw.conf). `LabHostSpec.firewall` enables either per host.
  * - apt and maintenance timers are masked: the hosts are offline and an apt-daily run would hold the dpkg lock.
  * - machine-id and SSH host keys are removed: each host gets its own at boot time (see lab.ts).
+ * - cloud-init stays as installed: without a seed in /var/lib/cloud/seed/nocloud its ds-identify finds no datasource
+ *   and cloud-init is disabled for that boot (a lab host gets a seed only from `LabHostSpec.files`).
  */
 const IMAGE_REVISION = 6;
 const IMAGE_TWEAKS = `
@@ -130,7 +146,10 @@ export async function ensureRootfs(log: (m: string) => void = () => undefined): 
   const t0 = Date.now();
   const hash = rootfsHash();
   const dir = join(ROOTFS_CACHE, `rootfs-${hash}`);
-  if (existsSync(join(dir, ".edgecloud-lab-ready"))) return { dir, built: false, ms: Date.now() - t0 };
+  if (existsSync(join(dir, ".edgecloud-lab-ready"))) {
+    touchReady(dir);
+    return { dir, built: false, ms: Date.now() - t0 };
+  }
   mkdirSync(ROOTFS_CACHE, { recursive: true });
   const lock = join(ROOTFS_CACHE, `.lock-${hash}`);
   await acquireLock(lock);
@@ -192,12 +211,30 @@ export async function ensureRootfs(log: (m: string) => void = () => undefined): 
   }
 }
 
-/** Removes root filesystems of earlier package lists that no mounted overlay uses any more. */
+/** Marks a rootfs as used now (its ready marker's mtime): {@link pruneOldRootfs} keeps what was used lately. */
+function touchReady(dir: string): void {
+  const now = new Date();
+  try {
+    utimesSync(join(dir, ".edgecloud-lab-ready"), now, now);
+  } catch {
+    /* read-only cache: pruning then goes by the build time */
+  }
+}
+
+/**
+ * A rootfs used this recently is kept: worktrees of one machine with different package lists share the cache, and
+ * each build removed the other's (an idle one is unmounted), so they rebuilt each other's in turn (minutes each).
+ */
+export const ROOTFS_KEEP_USED_MS = 12 * 3600_000;
+
+/** Removes root filesystems of earlier package lists that no mounted overlay uses and nobody used lately. */
 function pruneOldRootfs(keep: string, log: (m: string) => void): void {
   const mounts = readFileSync("/proc/self/mountinfo", "utf8");
   for (const e of readdirSync(ROOTFS_CACHE)) {
     const path = join(ROOTFS_CACHE, e);
     if (!/^rootfs-[0-9a-f]{16}$/.test(e) || path === keep || mounts.includes(path)) continue;
+    const ready = join(path, ".edgecloud-lab-ready");
+    if (existsSync(ready) && Date.now() - statSync(ready).mtimeMs < ROOTFS_KEEP_USED_MS) continue;
     log(`removing the old lab rootfs ${path}`);
     rmSync(path, { recursive: true, force: true });
   }
