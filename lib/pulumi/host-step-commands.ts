@@ -232,6 +232,9 @@ function reportProgress(
   }
 }
 
+/** Linux's longest single argv string (include/uapi/linux/binfmts.h: 32 × 4 KiB pages). */
+const MAX_ARG_STRLEN = 131_072;
+
 /**
  * The delete command carries its (secret-free) bundle inline, base64-encoded. It runs with the stdin stored from the
  * create (pulumi-command v1.2.1 provider/pkg/provider/remote/commandController.go: Delete runs `props.run` on the
@@ -241,8 +244,16 @@ function reportProgress(
 export function deleteCommand(host: Host, bundle: string): string {
   const b64 = Buffer.from(bundle, "utf8").toString("base64");
   const sudo = host.ssh.sudoPassword !== undefined ? "set" : undefined;
-  return rootCommand({ user: host.ssh.user, sudoPassword: sudo }, b64);
+  const cmd = rootCommand({ user: host.ssh.user, sudoPassword: sudo }, b64);
+  // sshd runs the command as one argument of the login shell (`$SHELL -c <command>`): Linux refuses a single
+  // argument longer than MAX_ARG_STRLEN, 32 pages = 128 KiB (include/uapi/linux/binfmts.h), with E2BIG
+  if (Buffer.byteLength(cmd) >= MAX_ARG_STRLEN)
+    throw new Error(
+      `${bundle.split("\n", 2)[1]?.slice(2) ?? "a step"} on ${host.name}: its delete command is ${Buffer.byteLength(cmd)} bytes, more than one argument may hold (${MAX_ARG_STRLEN}); use executor "in-process" (its delete goes over stdin) or per-step resources`,
+    );
+  return cmd;
 }
+
 
 function sha256(s: string): string {
   return createHash("sha256").update(s).digest("hex");

@@ -67,6 +67,15 @@ describe("command executor, non-root user with a sudo password", () => {
     expect(deleteCommand(nopasswd, "echo X\n")).toMatch(/\| sudo -n bash -s$/);
   });
 
+  test("GIVEN a delete bundle too long for one argument (a long chain) THEN rendering the delete command refuses, naming the step and what to use", () => {
+    const root = HostSchema.parse({ ...ops, ssh: { privateKey: "KEY" } });
+    const big = `#!/usr/bin/env bash\n# edgecloud chain delete ${root.name}: a b\n${"echo x\n".repeat(17_000)}`;
+    expect(() => deleteCommand(root, big)).toThrow(
+      /edgecloud chain delete .*: its delete command is \d+ bytes, more than one argument may hold \(131072\); use executor "in-process"/,
+    );
+    expect(() => deleteCommand(root, "echo x\n".repeat(10_000))).not.toThrow();
+  });
+
   test("GIVEN the cluster WHEN the kubeconfig is read THEN the read goes through sudo -S with the password on stdin (secret) and runs exactly `cat /etc/rancher/k3s/k3s.yaml` as root", async () => {
     const hosts = haHosts.map((h) => ({
       ...h,
