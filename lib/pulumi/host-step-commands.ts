@@ -118,6 +118,14 @@ export function hostStepCommands<M>(source: StepSource<M>, opts: HostStepCommand
   ).steps.map((s) => byId.get(s.id)!);
   const priorities = stepPriorities(ordered);
   const chains = groupStepChains(ordered, opts.provisioning?.stepResources ?? "per-step");
+  // the delete programs (and commands) first: one that cannot be run fails before any resource is registered
+  const deletes = new Map(
+    chains.map((c) => {
+      const bundle = renderChainDeleteBundle(c.members);
+      const host = hosts.get(c.host);
+      return [c, { bundle, command: opts.executor !== "in-process" && host ? deleteCommand(host, bundle) : "" }];
+    }),
+  );
   for (const chain of chains) {
     const members = chain.members;
     const first = members[0]!;
@@ -143,7 +151,7 @@ export function hostStepCommands<M>(source: StepSource<M>, opts: HostStepCommand
     ];
     const name = `${opts.prefix}-${chain.host}-${chainName(chain)}`;
     const resourceOpts = { parent: opts.parent, dependsOn: deps };
-    const deleteBundle = renderChainDeleteBundle(members);
+    const deleteBundle = deletes.get(chain)!.bundle;
     // the bundle's hash, the host's own gate key (when it has one), the gate's verdict
     const hostKey = gate?.hostKeys?.get(chain.host);
     const keys = hostKey !== undefined ? [hostKey] : [];
@@ -186,7 +194,7 @@ export function hostStepCommands<M>(source: StepSource<M>, opts: HostStepCommand
           update: runAsRootCommand(host),
           stdin: members.some((m) => m.secret) || rendered || sudoPassword !== undefined ? pulumi.secret(stdin) : stdin,
           triggers: [bundle.apply(sha256), ...(gate ? [...keys, gate.verdict] : [])],
-          delete: deleteCommand(host, deleteBundle),
+          delete: deletes.get(chain)!.command,
           logging: "stdoutAndStderr",
           addPreviousOutputInEnv: false,
         },
@@ -253,7 +261,6 @@ export function deleteCommand(host: Host, bundle: string): string {
     );
   return cmd;
 }
-
 
 function sha256(s: string): string {
   return createHash("sha256").update(s).digest("hex");
